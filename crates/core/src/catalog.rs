@@ -1,0 +1,90 @@
+//! Entries of the indicator catalogue (Datenkatalog): what an indicator means, where it comes from,
+//! who owns it and whether the data exists yet.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a higher value is better, worse or neither, from the planner's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Polarity {
+    /// A higher value is better (e.g. childcare rate).
+    HigherIsBetter,
+    /// A higher value is worse (e.g. SGB II rate).
+    HigherIsWorse,
+    /// Neither (e.g. share of 65+).
+    Neutral,
+}
+
+/// Whether the data for an indicator is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorStatus {
+    /// Data is in the store.
+    Available,
+    /// Collection is planned.
+    Planned,
+    /// Nobody collects it yet: a data gap.
+    Missing,
+}
+
+/// One indicator of the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorEntry {
+    /// Stable key (`anteil_65plus`).
+    pub key: String,
+    /// Full German name.
+    pub name: String,
+    /// Short name for tables and charts.
+    #[serde(default)]
+    pub short_name: String,
+    /// Definition in plain German.
+    #[serde(default)]
+    pub definition: String,
+    /// Formula over measures (parsed by the engine).
+    #[serde(default)]
+    pub formula: String,
+    /// Unit (`%`, `je 1.000 Einwohner`).
+    #[serde(default)]
+    pub unit: String,
+    /// Reference population (Bezugsgröße).
+    #[serde(default)]
+    pub reference_population: String,
+    /// Action field (Handlungsfeld).
+    #[serde(default)]
+    pub action_field: String,
+    /// Target groups (Zielgruppen).
+    #[serde(default)]
+    pub target_groups: Vec<String>,
+    /// Polarity.
+    pub polarity: Polarity,
+    /// Source and statistic code.
+    #[serde(default)]
+    pub source: String,
+    /// Spatial levels at which it exists.
+    #[serde(default)]
+    pub spatial_levels: Vec<String>,
+    /// Update rhythm (`jährlich`).
+    #[serde(default)]
+    pub update_rhythm: String,
+    /// Responsible department.
+    #[serde(default)]
+    pub owner: String,
+    /// Data status.
+    pub status: IndicatorStatus,
+    /// How a missing indicator could be collected.
+    #[serde(default)]
+    pub how_to_collect: String,
+    /// Whether it may be published.
+    #[serde(default = "default_true")]
+    pub public: bool,
+    /// Confidentiality rule, e.g. `min_count=3`.
+    #[serde(default)]
+    pub confidentiality: String,
+    /// The equivalent INKAR code, where one exists.
+    #[serde(default)]
+    pub inkar_code: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}

@@ -1,0 +1,200 @@
+//! The result of reading one source file: interned measures, regions and breakdowns, the
+//! observations, register entries, boundaries and the diagnostics found on the way.
+
+use std::collections::HashMap;
+
+use crate::catalog::IndicatorEntry;
+use crate::diag::Diagnostic;
+use crate::key::RegionKey;
+use crate::measure::{Breakdown, Measure};
+use crate::period::Period;
+use crate::region::Region;
+use crate::value::Value;
+
+/// One published value: measure × region × period × breakdown → value. Measure, region and
+/// breakdown are indices into the owning [`Dataset`]'s tables, so millions of rows stay compact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Index into [`Dataset::measures`].
+    pub measure: u32,
+    /// Index into [`Dataset::region_keys`].
+    pub region: u32,
+    /// Period.
+    pub period: Period,
+    /// Index into [`Dataset::breakdowns`].
+    pub breakdown: u32,
+    /// The value as published.
+    pub value: Value,
+    /// Index into [`Dataset::qualities`] of the quality column as published (`value_q`, cube
+    /// `QUALITAET`, e.g. `e`); 0 when the source has none.
+    pub quality: u16,
+    /// Line in the source file, for diagnostics.
+    pub line: u32,
+}
+
+/// A territorial change: `from` ceased to exist on `date` and went into `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionChange {
+    /// The region that disappeared.
+    pub from: RegionKey,
+    /// Its successor.
+    pub to: RegionKey,
+    /// The last reference date at which `from` still existed.
+    pub last_seen: Period,
+    /// The first reference date at which it is gone.
+    pub first_gone: Period,
+    /// Share of `from`'s population that went into `to`, where known (1.0 for a whole merger).
+    pub share: f64,
+}
+
+/// A region's boundary in WGS84 (longitude, latitude), as a multipolygon: polygons → rings → points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundary {
+    /// Region the feature was matched to.
+    pub key: RegionKey,
+    /// Name found in the feature's attributes, if any.
+    pub name: Option<String>,
+    /// Polygons, each a list of rings (outer first), each a list of `[lon, lat]`.
+    pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
+}
+
+/// Everything an importer read from one file.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    /// Format identifier (`ffcsv`, `gv100ad` ...).
+    pub format: String,
+    /// Measures referenced by observations.
+    pub measures: Vec<Measure>,
+    /// Breakdowns referenced by observations; index 0 is always the total.
+    pub breakdowns: Vec<Breakdown>,
+    /// Region keys referenced by observations.
+    pub region_keys: Vec<RegionKey>,
+    /// Region names as the data file labels them (same index as `region_keys`).
+    pub region_names: Vec<Option<String>>,
+    /// The values.
+    pub observations: Vec<Observation>,
+    /// Register entries (GV100AD, register extracts).
+    pub regions: Vec<Region>,
+    /// Territorial changes found by comparing register snapshots.
+    pub changes: Vec<RegionChange>,
+    /// Boundaries.
+    pub boundaries: Vec<Boundary>,
+    /// Indicator catalogue entries (INKAR codebook).
+    pub catalog: Vec<IndicatorEntry>,
+    /// Quality marks as published; index 0 is the empty mark.
+    pub qualities: Vec<String>,
+    /// Data rows read from the file (header, title and footer lines not counted).
+    pub rows_read: usize,
+    /// Findings; any error means the file must not be imported as it is.
+    pub diagnostics: Vec<Diagnostic>,
+    measure_ix: HashMap<String, u32>,
+    breakdown_ix: HashMap<Breakdown, u32>,
+    region_ix: HashMap<RegionKey, u32>,
+}
+
+impl Dataset {
+    /// An empty dataset of the given format.
+    pub fn new(format: &str) -> Self {
+        let mut d = Dataset { format: format.to_string(), ..Default::default() };
+        d.intern_breakdown(Breakdown::total());
+        d.qualities.push(String::new());
+        d
+    }
+
+    /// Index of a quality mark, adding it on first sight (empty text is 0).
+    pub fn intern_quality(&mut self, q: &str) -> u16 {
+        if q.is_empty() {
+            return 0;
+        }
+        if let Some(i) = self.qualities.iter().position(|x| x == q) {
+            return i as u16;
+        }
+        self.qualities.push(q.to_string());
+        (self.qualities.len() - 1) as u16
+    }
+
+    /// Index of a measure, adding it on first sight.
+    pub fn intern_measure(&mut self, m: Measure) -> u32 {
+        if let Some(&i) = self.measure_ix.get(&m.code) {
+            return i;
+        }
+        let i = self.measures.len() as u32;
+        self.measure_ix.insert(m.code.clone(), i);
+        self.measures.push(m);
+        i
+    }
+
+    /// Index of a measure by code, if seen.
+    pub fn measure_index(&self, code: &str) -> Option<u32> {
+        self.measure_ix.get(code).copied()
+    }
+
+    /// Index of a breakdown, adding it on first sight.
+    pub fn intern_breakdown(&mut self, b: Breakdown) -> u32 {
+        if let Some(&i) = self.breakdown_ix.get(&b) {
+            return i;
+        }
+        let i = self.breakdowns.len() as u32;
+        self.breakdown_ix.insert(b.clone(), i);
+        self.breakdowns.push(b);
+        i
+    }
+
+    /// Index of a region key, adding it on first sight; a name is remembered when first given.
+    pub fn intern_region(&mut self, k: RegionKey, name: Option<&str>) -> u32 {
+        if let Some(&i) = self.region_ix.get(&k) {
+            if self.region_names[i as usize].is_none() {
+                self.region_names[i as usize] = name.map(str::to_string);
+            }
+            return i;
+        }
+        let i = self.region_keys.len() as u32;
+        self.region_ix.insert(k.clone(), i);
+        self.region_keys.push(k);
+        self.region_names.push(name.map(str::to_string));
+        i
+    }
+
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error)
+    }
+
+    /// Sorts the observations by cell (measure, region, period, breakdown), drops exact duplicates,
+    /// and reports conflicting duplicates (same cell, different value) as errors at both lines.
+    pub fn finish(&mut self, file: &str) {
+        let key = |o: &Observation| (o.measure, o.region, o.period, o.breakdown);
+        self.observations.sort_by(|a, b| key(a).cmp(&key(b)).then(a.line.cmp(&b.line)));
+        let mut out: Vec<Observation> = Vec::with_capacity(self.observations.len());
+        for o in self.observations.drain(..) {
+            if let Some(prev) = out.last() {
+                if key(prev) == key(&o) {
+                    if prev.value.render() != o.value.render() || prev.quality != o.quality {
+                        let m = &self.measures[o.measure as usize].code;
+                        let r = &self.region_keys[o.region as usize];
+                        let b = self.breakdowns[o.breakdown as usize].key();
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                file,
+                                o.line as usize,
+                                0,
+                                format!(
+                                    "conflicting duplicate: {m} for {r} at {} [{}] is `{}` here but `{}` in line {}",
+                                    o.period.german(),
+                                    if b.is_empty() { "Insgesamt" } else { &b },
+                                    o.value.render(),
+                                    prev.value.render(),
+                                    prev.line
+                                ),
+                            )
+                            .with_hint("a file may give each cell once; remove one of the two rows"),
+                        );
+                    }
+                    continue;
+                }
+            }
+            out.push(o);
+        }
+        self.observations = out;
+    }
+}

@@ -1,0 +1,24 @@
+//! Pure domain model of Sozialmonitor: validated region keys, periods, statistical values with their
+//! symbols, measures, breakdowns, observations, indicator catalogue entries and import diagnostics.
+//!
+//! This crate does no I/O, no async, no SQL and no HTTP; every type here can be built from text and
+//! validated on construction, so the rest of the system can rely on the guarantees the types carry.
+
+pub mod catalog;
+pub mod dataset;
+pub mod diag;
+pub mod format;
+pub mod key;
+pub mod measure;
+pub mod period;
+pub mod region;
+pub mod value;
+
+pub use catalog::{IndicatorEntry, IndicatorStatus, Polarity};
+pub use dataset::{Boundary, Dataset, Observation, RegionChange};
+pub use diag::{Diagnostic, Severity};
+pub use key::{Ags, Ars, KeyError, RegionKey};
+pub use measure::{Breakdown, BreakdownItem, Measure};
+pub use period::{Period, PeriodError};
+pub use region::{Region, RegionLevel};
+pub use value::{DecimalSeparator, Symbol, Value, ValueError};
