@@ -1,0 +1,58 @@
+//! Helpers shared by the importers: region variables, key normalisation, separator detection.
+
+use std::borrow::Cow;
+
+use sozialmonitor_core::{DecimalSeparator, KeyError, RegionKey};
+
+/// Whether a GENESIS variable code denotes the region dimension (`DINSG`, `DLAND`, `REGBEZ`,
+/// `KREISE`, `GEMEIN`, and the Zensus `GEO*` variables).
+pub fn is_region_variable(code: &str) -> bool {
+    let c = code.trim();
+    matches!(c, "DINSG" | "DLAND" | "REGBEZ" | "KREISE" | "GEMEIN" | "GEMVB" | "GEMVBZ") || c.starts_with("GEO")
+}
+
+/// Turns a region code as GENESIS writes it (`DG`, `14`, `14522`, `14522180`, 12-digit ARS) into a
+/// key. An empty code labelled "Insgesamt" is the total over all regions of the table: Germany.
+pub fn region_key_from_code(code: &str, label: &str) -> Result<RegionKey, KeyError> {
+    if code.trim().is_empty() && sozialmonitor_core::measure::is_total_label(label) {
+        return RegionKey::parse(RegionKey::GERMANY);
+    }
+    RegionKey::parse(code.trim())
+}
+
+/// Decides the decimal separator from a sample of value cells: `,` unless only `.`-decimals occur.
+pub fn decimal_separator<'a>(values: impl Iterator<Item = &'a str>) -> Result<DecimalSeparator, ()> {
+    let (mut comma, mut point) = (false, false);
+    for v in values.take(200_000) {
+        let v = v.trim();
+        let Some(i) = v.find([',', '.']) else { continue };
+        let (a, b) = (&v[..i], &v[i + 1..]);
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+        if digits(a.trim_start_matches(['-', '+', '('])) && digits(b.trim_end_matches(['p', 'r', 's', ')'])) {
+            if v.as_bytes()[i] == b',' {
+                comma = true;
+            } else {
+                point = true;
+            }
+        }
+    }
+    match (comma, point) {
+        (true, true) => Err(()),
+        (false, true) => Ok(DecimalSeparator::Point),
+        _ => Ok(DecimalSeparator::Comma),
+    }
+}
+
+/// Reusable splitter of `;` lines that keeps its buffer between rows.
+#[derive(Default)]
+pub struct LineSplitter<'a> {
+    buf: Vec<Cow<'a, str>>,
+}
+
+impl<'a> LineSplitter<'a> {
+    /// Splits a line; the result lives until the next call.
+    pub fn split(&mut self, line: &'a str) -> &[Cow<'a, str>] {
+        crate::text::split(line, &mut self.buf);
+        &self.buf
+    }
+}

@@ -1,0 +1,119 @@
+//! The GENESIS cube format (Datenquader): line records `K;` (section header) and `D;` (data), with
+//! a value and a quality flag per measure in every `QEI` data line.
+
+use sozialmonitor_core::{Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, RegionKey, Value};
+
+use crate::common::{is_region_variable, region_key_from_code};
+
+/// Reads a cube file already decoded to text.
+pub fn read(file: &str, text: &str) -> Dataset {
+    let mut ds = Dataset::new("genesis-cube");
+    let mut section = String::new();
+    let mut table = String::new();
+    let mut statistic = String::new();
+    let mut vars: Vec<String> = Vec::new();
+    let mut measures: Vec<(String, String)> = Vec::new();
+    let mut group = 2usize;
+    let mut region_var: Option<usize> = None;
+    let mut measure_ix: Vec<u32> = Vec::new();
+    for (line_no, line) in crate::text::lines(text) {
+        if line.starts_with('*') {
+            continue; // export banner
+        }
+        let f: Vec<&str> = line.split(';').collect();
+        match f[0] {
+            "K" => {
+                section = f.get(1).copied().unwrap_or("").to_string();
+                if section == "QEI" {
+                    let nkeys = f.iter().filter(|x| **x == "FACH-SCHL").count();
+                    if nkeys != vars.len() {
+                        ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("QEI header has {nkeys} key columns but DQA names {} variables", vars.len())));
+                        return ds;
+                    }
+                    // The header names the columns of one measure (WERT;QUALITAET and, in older
+                    // exports, GESPERRT;WERT-VERFAELSCHT); data lines repeat them per measure.
+                    group = f.len().saturating_sub(2 + nkeys + 1);
+                    if measures.is_empty() || group == 0 {
+                        ds.diagnostics.push(Diagnostic::error(file, line_no, 0, "QEI header does not match the measures listed in DQI"));
+                        return ds;
+                    }
+                    region_var = vars.iter().position(|v| is_region_variable(v));
+                    measure_ix = measures
+                        .iter()
+                        .map(|(c, u)| ds.intern_measure(Measure { code: c.clone(), label: c.clone(), unit: u.clone(), statistic: statistic.clone() }))
+                        .collect();
+                }
+            }
+            "D" => match section.as_str() {
+                "DQ" => table = f.get(1).copied().unwrap_or("").to_string(),
+                "DQ-ERH" => statistic = f.get(1).copied().unwrap_or("").to_string(),
+                "DQA" => vars.push(f.get(1).copied().unwrap_or("").to_string()),
+                "DQI" => measures.push((f.get(1).copied().unwrap_or("").to_string(), f.get(2).copied().unwrap_or("").to_string())),
+                "QEI" => {
+                    ds.rows_read += 1;
+                    let expect = 1 + vars.len() + 1 + group * measures.len();
+                    if f.len() != expect {
+                        ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("data record has {} fields, expected {expect}", f.len())));
+                        continue;
+                    }
+                    let keys = &f[1..1 + vars.len()];
+                    let region = match region_var {
+                        Some(i) => match region_key_from_code(keys[i], "") {
+                            Ok(k) => ds.intern_region(k, None),
+                            Err(e) => {
+                                ds.diagnostics.push(Diagnostic::error(file, line_no, i + 2, format!("unknown region key: {e}")));
+                                continue;
+                            }
+                        },
+                        None => ds.intern_region(RegionKey::parse("DG").expect("valid"), Some("Deutschland")),
+                    };
+                    let items: Vec<BreakdownItem> = keys
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, k)| Some(*i) != region_var && !k.is_empty())
+                        .map(|(i, k)| BreakdownItem { variable: vars[i].clone(), value: k.to_string(), label: k.to_string() })
+                        .collect();
+                    let breakdown = ds.intern_breakdown(Breakdown::new(items));
+                    let tcol = 1 + vars.len();
+                    let period = match Period::parse(f[tcol]) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            ds.diagnostics.push(Diagnostic::error(file, line_no, tcol + 1, e.to_string()));
+                            continue;
+                        }
+                    };
+                    for (m, &mix) in measure_ix.iter().enumerate() {
+                        let c = tcol + 1 + m * group;
+                        let cell = f[c].trim();
+                        if cell.is_empty() {
+                            continue;
+                        }
+                        let value = match Value::parse(cell, DecimalSeparator::Comma) {
+                            Ok(v) => v,
+                            Err(e) => {
+                                ds.diagnostics.push(Diagnostic::error(file, line_no, c + 1, e.to_string()));
+                                continue;
+                            }
+                        };
+                        let quality = ds.intern_quality(f.get(c + 1).map(|s| s.trim()).unwrap_or(""));
+                        ds.observations.push(Observation { measure: mix, region, period, breakdown, value, quality, line: line_no as u32 });
+                    }
+                }
+                _ => {}
+            },
+            _ => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, 1, format!("record type `{}` is neither K nor D", f[0])).with_hint("is this a GENESIS cube (Datenquader) file?"));
+            }
+        }
+    }
+    if measures.is_empty() {
+        ds.diagnostics.push(Diagnostic::error(file, 0, 0, "no measures (DQI section) found"));
+    }
+    for m in &mut ds.measures {
+        if m.statistic.is_empty() {
+            m.statistic = table.clone();
+        }
+    }
+    ds.finish(file);
+    ds
+}

@@ -1,0 +1,128 @@
+//! The GV100AD municipal register (Gemeindeverzeichnis), fixed-width records: 10 Land, 20
+//! Regierungsbezirk, 30 Region (Baden-Württemberg only), 40 Kreis, 50 Gemeindeverband, 60 Gemeinde.
+//! Positions are characters, not bytes: the file is UTF-8 since Sorbian names were added.
+
+use sozialmonitor_core::{Dataset, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value};
+
+fn kind(satzart: &str, tk: &str) -> Option<&'static str> {
+    Some(match (satzart, tk) {
+        ("40", "41") => "Kreisfreie Stadt",
+        ("40", "42") => "Stadtkreis",
+        ("40", "43") => "Kreis",
+        ("40", "44") => "Landkreis",
+        ("40", "45") => "Regionalverband",
+        ("50", "50") => "Verbandsfreie Gemeinde",
+        ("50", "51") => "Amt",
+        ("50", "52") => "Samtgemeinde",
+        ("50", "53") => "Verbandsgemeinde",
+        ("50", "54") => "Verwaltungsgemeinschaft",
+        ("50", "55") => "Kirchspielslandgemeinde",
+        ("50", "56") => "Verwaltungsverband",
+        ("50", "57") => "Verwaltungsgemeinschaft (Trägermodell)",
+        ("50", "58") => "Erfüllende Gemeinde",
+        ("60", "60") => "Markt",
+        ("60", "61") => "Kreisfreie Stadt",
+        ("60", "62") => "Stadtkreis",
+        ("60", "63") => "Stadt",
+        ("60", "64") => "Kreisangehörige Gemeinde",
+        ("60", "65") => "Gemeindefreies Gebiet, bewohnt",
+        ("60", "66") => "Gemeindefreies Gebiet, unbewohnt",
+        ("60", "67") => "Große Kreisstadt",
+        _ => return None,
+    })
+}
+
+/// Reads a GV100AD file already decoded to text.
+pub fn read(file: &str, text: &str) -> Dataset {
+    let mut ds = Dataset::new("gv100ad");
+    let mut bev_m = None;
+    let mut area_m = None;
+    let mut skipped_30 = 0usize;
+    for (line_no, line) in crate::text::lines(text) {
+        ds.rows_read += 1;
+        let c: Vec<char> = line.chars().collect();
+        let get = |a: usize, b: usize| -> String { c.get(a..b.min(c.len())).map(|s| s.iter().collect::<String>()).unwrap_or_default() };
+        if c.len() < 72 {
+            ds.diagnostics.push(
+                Diagnostic::error(file, line_no, c.len() + 1, format!("record is {} characters long; a GV100AD record has at least 72", c.len()))
+                    .with_hint("is this a GV100AD file, and is it complete?"),
+            );
+            continue;
+        }
+        let satzart = get(0, 2);
+        let date = match Period::parse(&{
+            let d = get(2, 10);
+            if d.len() == 8 { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d }
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, 3, format!("Gebietsstand: {e}")));
+                continue;
+            }
+        };
+        let key_text = match satzart.as_str() {
+            "10" => get(10, 12),
+            "20" => get(10, 13),
+            "30" => {
+                skipped_30 += 1;
+                continue;
+            }
+            "40" => get(10, 15),
+            "50" => format!("{}{}", get(10, 15), get(18, 22)),
+            "60" => get(10, 18),
+            other => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, 1, format!("unknown record type (Satzart) `{other}`")).with_hint("GV100AD has record types 10, 20, 30, 40, 50 and 60"));
+                continue;
+            }
+        };
+        let key = match RegionKey::parse(&key_text) {
+            Ok(k) => k,
+            Err(e) => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, 11, e.to_string()));
+                continue;
+            }
+        };
+        let name = get(22, 72).trim().to_string();
+        let tk = get(122, 124).trim().to_string();
+        let mut r = Region::new(key.clone(), name.clone());
+        r.valid_from = Some(date);
+        r.kind = kind(&satzart, &tk).map(str::to_string);
+        if satzart == "60" {
+            let gv = get(18, 22);
+            r.verband = RegionKey::parse(&format!("{}{}", &key_text[..5], gv)).ok();
+            let num = |a, b| -> Option<i64> { get(a, b).trim().parse().ok() };
+            let area_ha = num(128, 139);
+            let pop = num(139, 150);
+            r.area_km2 = area_ha.map(|h| h as f64 / 100.0);
+            r.population = pop;
+            let plz = get(165, 170).trim().to_string();
+            r.postcode = (!plz.is_empty()).then_some(plz);
+            // Population and area refer to 31.12. of the year before the Gebietsstand.
+            let ref_date = Period::Date(date.year() - 1, 12, 31);
+            let rix = ds.intern_region(key.clone(), Some(&name));
+            if let Some(p) = pop {
+                let m = *bev_m.get_or_insert_with(|| {
+                    ds.intern_measure(Measure { code: "GV100_BEV".into(), label: "Bevölkerung (Gemeindeverzeichnis)".into(), unit: "Anzahl".into(), statistic: "GV100AD".into() })
+                });
+                ds.observations.push(Observation { measure: m, region: rix, period: ref_date, breakdown: 0, value: Value::number(p as f64, 0), quality: 0, line: line_no as u32 });
+            }
+            if let Some(a) = area_ha {
+                let m = *area_m.get_or_insert_with(|| {
+                    ds.intern_measure(Measure { code: "GV100_FL".into(), label: "Fläche (Gemeindeverzeichnis)".into(), unit: "ha".into(), statistic: "GV100AD".into() })
+                });
+                ds.observations.push(Observation { measure: m, region: rix, period: ref_date, breakdown: 0, value: Value::number(a as f64, 0), quality: 0, line: line_no as u32 });
+            }
+        }
+        ds.regions.push(r);
+    }
+    if skipped_30 > 0 {
+        ds.diagnostics.push(Diagnostic::warning(
+            file,
+            0,
+            0,
+            format!("{skipped_30} records of type 30 (Region, Baden-Württemberg) are not a level of the hierarchy here and were not stored; their Kreise are kept"),
+        ));
+    }
+    ds.finish(file);
+    ds
+}

@@ -1,0 +1,177 @@
+//! INKAR (BBSR) long CSV of published indicator values, and its codebook as catalogue metadata.
+
+use std::collections::HashMap;
+
+use sozialmonitor_core::{Dataset, DecimalSeparator, Diagnostic, IndicatorEntry, IndicatorStatus, Measure, Observation, Period, Polarity, RegionKey, Value};
+
+fn split_comma(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
+
+/// Maps INKAR's `raumbezug` and `kennziffer` to a region key.
+fn inkar_key(level: &str, id: &str) -> Result<RegionKey, String> {
+    let id = id.trim();
+    let k = match level {
+        "BUND" => "DG".to_string(),
+        "LAND" => format!("{:0>2}", id),
+        // INKAR writes Kreise as 8 digits (14522000) and Gemeindeverbände as 9.
+        "KRS" => format!("{:0>8}", id)[..5].to_string(),
+        "GVB" => format!("{:0>9}", id),
+        "GEM" => format!("{:0>8}", id),
+        other => return Err(format!("unknown raumbezug `{other}`")),
+    };
+    RegionKey::parse(&k).map_err(|e| e.to_string())
+}
+
+/// Guesses the unit from INKAR's indicator name (`... in %`, `... je 1.000 Einwohner`).
+fn unit_of(name: &str) -> String {
+    if name.contains("in %") || name.contains("Anteil") || name.contains("Quote") {
+        "%".into()
+    } else if let Some(i) = name.find(" je ") {
+        name[i + 1..].to_string()
+    } else if name.contains("in Euro") || name.contains("in €") {
+        "EUR".into()
+    } else {
+        String::new()
+    }
+}
+
+/// Reads the long value file.
+pub fn read_values(file: &str, text: &str) -> Dataset {
+    let mut ds = Dataset::new("inkar-long");
+    let mut lines = crate::text::lines(text);
+    let Some((_, header)) = lines.next() else {
+        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        return ds;
+    };
+    let h = split_comma(header);
+    let col = |n: &str| h.iter().position(|x| x.trim() == n);
+    let (Some(ck), Some(cr), Some(cid), Some(cn), Some(ct), Some(cw)) = (col("kuerzel"), col("raumbezug"), col("kennziffer"), col("name"), col("zeitbezug"), col("wert")) else {
+        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "header lacks one of kuerzel, raumbezug, kennziffer, name, zeitbezug, wert"));
+        return ds;
+    };
+    let ctab = col("tabelle");
+    let mut mcache: HashMap<String, u32> = HashMap::new();
+    for (line_no, line) in lines {
+        ds.rows_read += 1;
+        let f = split_comma(line);
+        if f.len() != h.len() {
+            ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), h.len())));
+            continue;
+        }
+        let key = match inkar_key(f[cr].trim(), &f[cid]) {
+            Ok(k) => k,
+            Err(e) => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, cid + 1, e));
+                continue;
+            }
+        };
+        let region = ds.intern_region(key, Some(f[cn].trim()));
+        let period = match Period::parse(&f[ct]) {
+            Ok(p) => p,
+            Err(e) => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, ct + 1, e.to_string()));
+                continue;
+            }
+        };
+        let w = f[cw].trim();
+        if w.is_empty() || w == "NA" {
+            // INKAR leaves cells empty where it has no value; that is not a published value.
+            ds.diagnostics.push(Diagnostic::warning(file, line_no, cw + 1, "empty value (INKAR publishes none for this cell)"));
+            continue;
+        }
+        let value = match Value::parse(w, DecimalSeparator::Point) {
+            Ok(v) => v,
+            Err(e) => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, cw + 1, e.to_string()));
+                continue;
+            }
+        };
+        let code = f[ck].trim();
+        let measure = match mcache.get(code) {
+            Some(&m) => m,
+            None => {
+                let m = ds.intern_measure(Measure {
+                    code: format!("INKAR_{code}"),
+                    label: code.to_string(),
+                    unit: String::new(),
+                    statistic: format!("INKAR:{}", ctab.map(|c| f[c].trim()).unwrap_or("")),
+                });
+                mcache.insert(code.to_string(), m);
+                m
+            }
+        };
+        ds.observations.push(Observation { measure, region, period, breakdown: 0, value, quality: 0, line: line_no as u32 });
+    }
+    ds.finish(file);
+    ds
+}
+
+/// Reads the codebook into catalogue entries.
+pub fn read_codebook(file: &str, text: &str) -> Dataset {
+    let mut ds = Dataset::new("inkar-codebook");
+    let recs = crate::text::records(text);
+    let mut it = recs.into_iter();
+    let Some((_, header)) = it.next() else {
+        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        return ds;
+    };
+    let h = split_comma(&header);
+    let col = |n: &str| h.iter().position(|x| x.trim() == n).unwrap_or(usize::MAX);
+    let (ck, cb, cs, cn, ca, cg) = (col("kuerzel"), col("bereich"), col("kurzname"), col("name"), col("algorithmus"), col("statistische_grundlagen"));
+    if ck == usize::MAX || cn == usize::MAX {
+        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "codebook header lacks kuerzel or name"));
+        return ds;
+    }
+    for (line_no, rec) in it {
+        if rec.trim().is_empty() {
+            continue;
+        }
+        ds.rows_read += 1;
+        let f = split_comma(&rec);
+        if f.len() != h.len() {
+            ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), h.len())));
+            continue;
+        }
+        let get = |i: usize| f.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+        let name = get(cn);
+        ds.catalog.push(IndicatorEntry {
+            key: format!("inkar_{}", get(ck)),
+            short_name: get(cs),
+            definition: format!("{name}. Berechnung (INKAR): {}", get(ca)),
+            formula: String::new(),
+            unit: unit_of(&name),
+            reference_population: String::new(),
+            action_field: get(cb),
+            target_groups: Vec::new(),
+            polarity: Polarity::Neutral,
+            source: format!("INKAR 2024, BBSR Bonn; {}", get(cg)),
+            spatial_levels: Vec::new(),
+            update_rhythm: "jährlich".into(),
+            owner: "BBSR".into(),
+            status: IndicatorStatus::Available,
+            how_to_collect: String::new(),
+            public: true,
+            confidentiality: String::new(),
+            inkar_code: Some(get(ck)),
+            name,
+        });
+    }
+    ds
+}

@@ -1,0 +1,139 @@
+//! The older GENESIS flat format (German header `Statistik_Code;...;1_Merkmal_Code;...`, one value
+//! column per measure named `CODE__Label__Unit`, dates `dd.mm.yyyy`) and its transitional variant
+//! with English labels and duplicated column names.
+
+use sozialmonitor_core::measure::is_total_label;
+use sozialmonitor_core::{Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period, Value};
+
+use crate::common::{decimal_separator, is_region_variable, region_key_from_code, LineSplitter};
+
+/// Reads an old-format flat file already decoded to text.
+pub fn read(file: &str, text: &str) -> Dataset {
+    let mut ds = Dataset::new("genesis-flat-old");
+    let mut lines = crate::text::lines(text);
+    let mut sp = LineSplitter::default();
+    let Some((_, header_line)) = lines.next() else {
+        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        return ds;
+    };
+    let header: Vec<String> = sp.split(header_line).iter().map(|s| s.to_string()).collect();
+    // Five leading columns (statistic code/label, time code/label, time), then groups of four per
+    // variable, then one column per measure.
+    let first_measure = header.iter().position(|h| h.contains("__"));
+    let Some(first_measure) = first_measure else {
+        ds.diagnostics.push(
+            Diagnostic::error(file, 1, 0, "no measure columns (`CODE__Label__Unit`) in the header").with_hint("is this the older GENESIS flat format?"),
+        );
+        return ds;
+    };
+    if first_measure < 5 || (first_measure - 5) % 4 != 0 {
+        ds.diagnostics.push(Diagnostic::error(file, 1, first_measure + 1, "the header's variable columns do not come in groups of four"));
+        return ds;
+    }
+    let nvars = (first_measure - 5) / 4;
+    let mut measures = Vec::new();
+    for (i, h) in header.iter().enumerate().skip(first_measure) {
+        let mut parts = h.splitn(3, "__");
+        let code = parts.next().unwrap_or("").trim().to_string();
+        let label = parts.next().unwrap_or("").replace('_', " ");
+        let unit = parts.next().unwrap_or("").replace('_', " ");
+        let unit = if unit.contains("NotFound") { String::new() } else { unit };
+        if code.is_empty() {
+            ds.diagnostics.push(Diagnostic::error(file, 1, i + 1, "measure column without a code"));
+            return ds;
+        }
+        measures.push((i, code, label, unit));
+    }
+    let sep = match decimal_separator(text.lines().skip(1).flat_map(|l| l.split(';').skip(first_measure))) {
+        Ok(s) => s,
+        Err(()) => {
+            ds.diagnostics.push(Diagnostic::error(file, 0, 0, "values use both decimal commas and decimal points"));
+            return ds;
+        }
+    };
+    let mut blank_rows = (0usize, 0usize);
+    let mut empty_cells = (0usize, 0usize);
+    for (line_no, line) in lines {
+        ds.rows_read += 1;
+        let f = sp.split(line);
+        if f.len() != header.len() {
+            ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), header.len())));
+            continue;
+        }
+        // Some exports list regions without any data and without statistic and time: nothing to lose.
+        if f[first_measure..].iter().all(|c| c.trim().is_empty()) {
+            if blank_rows.0 == 0 {
+                blank_rows.1 = line_no;
+            }
+            blank_rows.0 += 1;
+            continue;
+        }
+        let period = match Period::parse(&f[4]) {
+            Ok(p) => p,
+            Err(e) => {
+                ds.diagnostics.push(Diagnostic::error(file, line_no, 5, e.to_string()));
+                continue;
+            }
+        };
+        let mut region = None;
+        let mut items = Vec::new();
+        let mut bad = false;
+        for v in 0..nvars {
+            let base = 5 + 4 * v;
+            let var = f[base].trim();
+            let code = f[base + 2].trim();
+            let label = f[base + 3].trim();
+            if region.is_none() && is_region_variable(var) {
+                match region_key_from_code(code, label) {
+                    Ok(k) => region = Some(ds.intern_region(k, Some(label))),
+                    Err(e) => {
+                        ds.diagnostics.push(Diagnostic::error(file, line_no, base + 3, format!("unknown region key: {e}")));
+                        bad = true;
+                    }
+                }
+            } else if !var.is_empty() && !code.is_empty() && !(is_total_label(label) && code == var) {
+                items.push(BreakdownItem { variable: var.to_string(), value: code.to_string(), label: label.to_string() });
+            }
+        }
+        if bad {
+            continue;
+        }
+        let region = match region {
+            Some(r) => r,
+            None => ds.intern_region(sozialmonitor_core::RegionKey::parse("DG").expect("valid"), Some("Deutschland")),
+        };
+        let breakdown = ds.intern_breakdown(Breakdown::new(items));
+        for (col, code, label, unit) in &measures {
+            let cell = f[*col].trim();
+            if cell.is_empty() {
+                if empty_cells.0 == 0 {
+                    empty_cells.1 = line_no;
+                }
+                empty_cells.0 += 1;
+                continue;
+            }
+            let value = match Value::parse(cell, sep) {
+                Ok(v) => v,
+                Err(e) => {
+                    ds.diagnostics.push(Diagnostic::error(file, line_no, col + 1, e.to_string()));
+                    continue;
+                }
+            };
+            let m = ds.intern_measure(Measure { code: code.clone(), label: label.clone(), unit: unit.clone(), statistic: f[0].trim().to_string() });
+            ds.observations.push(Observation { measure: m, region, period, breakdown, value, quality: 0, line: line_no as u32 });
+        }
+    }
+    if blank_rows.0 > 0 {
+        ds.diagnostics.push(Diagnostic::warning(
+            file,
+            blank_rows.1,
+            0,
+            format!("{} rows carry no time and no values (first in line {}); they hold nothing to import", blank_rows.0, blank_rows.1),
+        ));
+    }
+    if empty_cells.0 > 0 {
+        ds.diagnostics.push(Diagnostic::warning(file, empty_cells.1, 0, format!("{} empty value cells (first in line {}) hold no value", empty_cells.0, empty_cells.1)));
+    }
+    ds.finish(file);
+    ds
+}

@@ -1,0 +1,143 @@
+//! Decoding of text files as official statistics publish them (UTF-8 with or without BOM,
+//! ISO-8859-1/Windows-1252, CRLF) and splitting of `;`-separated lines.
+
+use sozialmonitor_core::Diagnostic;
+
+/// The longest line we accept; longer ones are certainly not statistics and would exhaust memory.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The encoding a text file was decoded from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (a BOM, if any, removed).
+    Utf8,
+    /// Windows-1252, the superset of ISO-8859-1 that German exports really use.
+    Windows1252,
+}
+
+/// Decodes bytes to text, or explains why they are not a text file we can read.
+pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), Diagnostic> {
+    if bytes.is_empty() {
+        return Err(Diagnostic::error(file, 0, 0, "the file is empty").with_hint("export the table again; nothing was imported"));
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(Diagnostic::error(file, 1, 1, "the file is UTF-16 encoded")
+            .with_hint("save it as UTF-8 or ISO-8859-1 (\"CSV (Trennzeichen-getrennt)\" in Excel)"));
+    }
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    if let Some(pos) = memchr::memchr(0, body) {
+        let line = 1 + memchr::memchr_iter(b'\n', &body[..pos]).count();
+        return Err(Diagnostic::error(file, line, 0, "the file contains binary data (a NUL byte), not text")
+            .with_hint("is this a zipped or spreadsheet file? unpack it, or give the right --format"));
+    }
+    match std::str::from_utf8(body) {
+        Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
+        Err(_) => {
+            let (s, _, _) = encoding_rs::WINDOWS_1252.decode(body);
+            let s = s.into_owned();
+            // Many C0 control characters mean this is no Latin-1 text either.
+            let ctrl = s.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).count();
+            if ctrl * 100 > s.len().max(1) {
+                return Err(Diagnostic::error(file, 0, 0, "the file is neither UTF-8 nor ISO-8859-1 text")
+                    .with_hint("check that you chose the right file"));
+            }
+            Ok((s, Encoding::Windows1252))
+        }
+    }
+}
+
+/// Iterates lines with their 1-based numbers, removing `\r\n`/`\n`.
+pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split('\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l))).filter(|(_, l)| !l.is_empty())
+}
+
+/// Checks every line against [`MAX_LINE`].
+pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Diagnostic> {
+    for (n, l) in text.split('\n').enumerate() {
+        if l.len() > MAX_LINE {
+            return Err(Diagnostic::error(file, n + 1, 0, format!("line is {} bytes long, more than the 1 MiB a statistics row can have", l.len()))
+                .with_hint("the file is probably not a statistics export, or its line breaks were lost"));
+        }
+    }
+    Ok(())
+}
+
+/// Splits a `;`-separated line into fields; double quotes protect separators, `""` is a quote.
+pub fn split<'a>(line: &'a str, out: &mut Vec<std::borrow::Cow<'a, str>>) {
+    out.clear();
+    if !line.contains('"') {
+        out.extend(line.split(';').map(std::borrow::Cow::Borrowed));
+        return;
+    }
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ';' if !quoted => out.push(std::borrow::Cow::Owned(std::mem::take(&mut field))),
+            c => field.push(c),
+        }
+    }
+    out.push(std::borrow::Cow::Owned(field));
+}
+
+/// Splits text into logical CSV records, joining physical lines inside quotes (table exports put
+/// multi-line footnotes in quotes). Returns (first line number, record text).
+pub fn records(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0;
+    let mut open = false;
+    for (i, l) in text.split('\n').enumerate() {
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        if !open {
+            start = i + 1;
+            cur.clear();
+        } else {
+            cur.push('\n');
+        }
+        cur.push_str(l);
+        let quotes = l.bytes().filter(|&b| b == b'"').count();
+        if quotes % 2 == 1 {
+            open = !open;
+        }
+        if !open && !cur.is_empty() {
+            out.push((start, std::mem::take(&mut cur)));
+        }
+    }
+    if open && !cur.is_empty() {
+        out.push((start, cur));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_is_decoded() {
+        let (s, e) = decode("f", b"Gr\xf6\xdfe;Stra\xdfe").expect("latin-1");
+        assert_eq!(s, "Größe;Straße");
+        assert_eq!(e, Encoding::Windows1252);
+    }
+
+    #[test]
+    fn quotes_protect_separators() {
+        let mut v = Vec::new();
+        split(r#"a;"b;c";"d""e""#, &mut v);
+        assert_eq!(v, vec!["a", "b;c", "d\"e"]);
+    }
+
+    #[test]
+    fn binary_and_utf16_are_rejected() {
+        assert!(decode("f", b"\x50\x4b\x03\x04\x00\x00").is_err());
+        assert!(decode("f", b"\xff\xfea\x00").is_err());
+        assert!(decode("f", b"").is_err());
+    }
+}
