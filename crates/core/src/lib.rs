@@ -12,6 +12,7 @@ pub mod key;
 pub mod measure;
 pub mod period;
 pub mod region;
+pub mod territory;
 pub mod value;
 
 pub use catalog::{IndicatorEntry, IndicatorStatus, Polarity};

@@ -1,1 +1,266 @@
-//! placeholder
+//! Storage of Sozialmonitor: the [`Store`] trait that every caller uses and its SQLite
+//! implementation. All SQL lives in this crate; a PostgreSQL implementation can follow behind the
+//! same trait without touching callers.
+
+mod sqlite;
+
+use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
+
+pub use sqlite::SqliteStore;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The database was written by a newer version of Sozialmonitor.
+    #[error("the database has schema version {found}, this program knows up to {known}; update sozialmonitor")]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Highest version this build knows.
+        known: i64,
+    },
+    /// Stored data that cannot be decoded (a bug or a hand-edited database).
+    #[error("corrupt data in the database: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What identifies the file an import comes from.
+#[derive(Debug, Clone)]
+pub struct ImportSource {
+    /// File name as the user gave it.
+    pub file_name: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// Choices the user makes for one import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Import the good rows of a file that has bad ones (the bad ones are listed).
+    pub skip_bad_rows: bool,
+}
+
+/// The outcome of one import.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportOutcome {
+    /// Stored as a new batch.
+    Imported(ImportBatch),
+    /// The identical file was imported before; nothing changed.
+    AlreadyImported(ImportBatch),
+    /// The file has errors and `skip_bad_rows` was not chosen; nothing changed.
+    Rejected(Vec<Diagnostic>),
+}
+
+/// One recorded import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportBatch {
+    /// Batch number.
+    pub id: i64,
+    /// File name.
+    pub file_name: String,
+    /// Hex SHA-256.
+    pub sha256: String,
+    /// Format identifier.
+    pub format: String,
+    /// Data rows read.
+    pub rows_read: i64,
+    /// Values, regions, boundaries or catalogue entries newly stored or changed.
+    pub rows_stored: i64,
+    /// Values that replaced a different earlier value (the earlier one is kept as history).
+    pub rows_revised: i64,
+    /// Values identical to what was stored.
+    pub rows_unchanged: i64,
+    /// Rows skipped because they were bad (with `skip_bad_rows`).
+    pub rows_skipped: i64,
+    /// All diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    /// When (ISO 8601, UTC).
+    pub imported_at: String,
+    /// How long it took.
+    pub duration_ms: i64,
+}
+
+/// A region as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionInfo {
+    /// Key.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// Level.
+    pub level: RegionLevel,
+    /// Parent key.
+    pub parent: Option<String>,
+    /// Gemeindeverband key.
+    pub verband: Option<String>,
+    /// First known existence (ISO date).
+    pub valid_from: Option<String>,
+    /// Last day of existence (ISO date) if dissolved.
+    pub valid_to: Option<String>,
+    /// Area.
+    pub area_km2: Option<f64>,
+    /// Population.
+    pub population: Option<i64>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// Kind (Stadt, Landkreis ...).
+    pub kind: Option<String>,
+}
+
+/// A territorial change as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeInfo {
+    /// Dissolved region.
+    pub from_key: String,
+    /// Successor.
+    pub to_key: String,
+    /// Last snapshot listing `from_key`.
+    pub last_seen: String,
+    /// First snapshot without it.
+    pub first_gone: String,
+    /// Whether the area balance confirmed it.
+    pub confirmed: bool,
+}
+
+/// A measure with its coverage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureInfo {
+    /// Code.
+    pub code: String,
+    /// Label.
+    pub label: String,
+    /// Unit.
+    pub unit: String,
+    /// Statistic or table.
+    pub statistic: String,
+    /// Number of values.
+    pub values: i64,
+    /// Number of distinct regions.
+    pub regions: i64,
+    /// First period.
+    pub first: Option<Period>,
+    /// Last period.
+    pub last: Option<Period>,
+    /// Number of distinct periods.
+    pub periods: i64,
+    /// Number of distinct breakdowns.
+    pub breakdowns: i64,
+}
+
+/// Which values to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct ObservationQuery {
+    /// Measure codes (empty: all).
+    pub measures: Vec<String>,
+    /// Region keys (empty: all).
+    pub regions: Vec<String>,
+    /// Also the regions directly below the given ones.
+    pub include_children: bool,
+    /// Periods (empty: all).
+    pub periods: Vec<Period>,
+    /// Breakdown key (`None`: all breakdowns, `Some("")`: the total only).
+    pub breakdown: Option<String>,
+    /// Also superseded values (revisions), oldest first.
+    pub history: bool,
+    /// At most this many rows.
+    pub limit: Option<usize>,
+}
+
+/// One value as fetched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservationRow {
+    /// Region key.
+    pub region_key: String,
+    /// Region name.
+    pub region_name: String,
+    /// Measure code.
+    pub measure: String,
+    /// Measure label.
+    pub measure_label: String,
+    /// Unit.
+    pub unit: String,
+    /// Breakdown key (`''` for the total).
+    pub breakdown: String,
+    /// Breakdown label.
+    pub breakdown_label: String,
+    /// Period.
+    pub period: Period,
+    /// The value.
+    pub value: Value,
+    /// Quality column as published.
+    pub quality: Option<String>,
+    /// Batch it came from.
+    pub import_id: i64,
+    /// For history rows: the batch that replaced it.
+    pub superseded_by: Option<i64>,
+}
+
+/// Counts of what a store holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Import batches.
+    pub imports: i64,
+    /// Regions by level code.
+    pub regions_by_level: Vec<(String, i64)>,
+    /// Measures.
+    pub measures: i64,
+    /// Current values.
+    pub observations: i64,
+    /// Superseded values.
+    pub revisions: i64,
+    /// Boundaries.
+    pub boundaries: i64,
+    /// Catalogue entries.
+    pub indicators: i64,
+    /// Territorial changes.
+    pub changes: i64,
+}
+
+/// The storage interface every caller uses.
+pub trait Store {
+    /// Stores one file's dataset as one batch, in one transaction.
+    fn import(&mut self, source: &ImportSource, data: &Dataset, opts: ImportOptions) -> Result<ImportOutcome>;
+    /// All batches, oldest first.
+    fn imports(&self) -> Result<Vec<ImportBatch>>;
+    /// A region by key (an ARS is accepted and mapped to the AGS).
+    fn region(&self, key: &str) -> Result<Option<RegionInfo>>;
+    /// Regions whose name or key contains the text (or whose postcode is it).
+    fn search_regions(&self, text: &str, limit: usize) -> Result<Vec<RegionInfo>>;
+    /// The regions directly below a region; with `at`, only those valid on that date.
+    fn children(&self, key: &str, at: Option<Period>) -> Result<Vec<RegionInfo>>;
+    /// Territorial changes a region took part in.
+    fn changes(&self, key: &str) -> Result<Vec<ChangeInfo>>;
+    /// The register snapshot dates known.
+    fn snapshots(&self) -> Result<Vec<String>>;
+    /// Measures with their coverage.
+    fn measures(&self) -> Result<Vec<MeasureInfo>>;
+    /// Values.
+    fn query(&self, q: &ObservationQuery) -> Result<Vec<ObservationRow>>;
+    /// Counts.
+    fn summary(&self) -> Result<Summary>;
+}
+
+/// Encodes a period as stored: `yyyy` for a year, `yyyymmdd` for a date.
+pub fn period_code(p: Period) -> i64 {
+    match p {
+        Period::Year(y) => y as i64,
+        Period::Date(y, m, d) => y as i64 * 10_000 + m as i64 * 100 + d as i64,
+    }
+}
+
+/// Inverse of [`period_code`].
+pub fn period_from_code(c: i64) -> Option<Period> {
+    if (1000..10_000).contains(&c) {
+        Some(Period::Year(c as u16))
+    } else if (10_000_000..100_000_000).contains(&c) {
+        Some(Period::Date((c / 10_000) as u16, ((c / 100) % 100) as u8, (c % 100) as u8))
+    } else {
+        None
+    }
+}
