@@ -1,1 +1,434 @@
-fn main() {}
+//! `sozialmonitor`, the command line: the definition of the interface plus glue over the library
+//! crates. All real work happens in `sozialmonitor-import` and `sozialmonitor-store`.
+
+mod bench;
+mod demo;
+mod export;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use sozialmonitor_core::{Period, Severity};
+use sozialmonitor_import::{Format, Source};
+use sozialmonitor_store::{ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store};
+
+/// Sozialmonitor: integrated social planning for German districts.
+#[derive(Parser)]
+#[command(name = "sozialmonitor", version, about, long_about = None)]
+struct Cli {
+    /// Database file.
+    #[arg(long, global = true, default_value = "sozialmonitor.sqlite")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an empty database.
+    Init,
+    /// Import files of official statistics (format detected, or chosen with --format).
+    Import {
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Format: ffcsv, flat-old, table, cube, gv100ad, inkar, inkar-codebook, long-csv, shapefile, geojson, spreadsheet.
+        #[arg(long)]
+        format: Option<String>,
+        /// Import the good rows of a file with bad ones; the bad rows are listed.
+        #[arg(long)]
+        skip_bad_rows: bool,
+    },
+    /// Find regions, show one region with its children, or its territorial history.
+    Regions {
+        /// Name, key (AGS, ARS) or postcode to search for; with --show a key.
+        query: Option<String>,
+        /// Show the region with this key: details, children and history.
+        #[arg(long)]
+        show: Option<String>,
+        /// With --show: the children valid on this date (31.12.2023 or 2023-12-31).
+        #[arg(long)]
+        at: Option<String>,
+        /// Most rows to list.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// The measures in the store, with coverage.
+    Measures {
+        /// Only measures whose code, label or statistic contains this text.
+        filter: Option<String>,
+    },
+    /// Values for regions × measures × periods as a table.
+    Query(QueryArgs),
+    /// Export values as CSV or XLSX.
+    Export {
+        #[command(flatten)]
+        q: QueryArgs,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// csv (decimal point, comma-separated), csv-de (`;`, decimal comma, for Excel), xlsx.
+        #[arg(long, value_enum, default_value_t = export::ExportFormat::Csv)]
+        format: export::ExportFormat,
+    },
+    /// The import history, or one import with all its diagnostics.
+    Imports {
+        /// Show this batch in full.
+        id: Option<i64>,
+    },
+    /// Build the demo database from the real data in data/demo (and, once the dashboard exists, serve it).
+    Demo {
+        /// Only build the database.
+        #[arg(long)]
+        no_serve: bool,
+        /// Folder with the demo data.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Benchmark the import against pandas and DuckDB.
+    Bench {
+        /// Rows to generate by replicating the real ffcsv files.
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: usize,
+        /// Working folder for the generated file and databases.
+        #[arg(long, default_value = "bench/out")]
+        dir: PathBuf,
+        /// Skip the peers (pandas, DuckDB).
+        #[arg(long)]
+        no_peers: bool,
+        /// Folder with the demo data to replicate.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct QueryArgs {
+    /// Measure code(s), e.g. BEVSTD.
+    #[arg(short, long, num_args = 1..)]
+    measure: Vec<String>,
+    /// Region key(s): AGS, ARS, Kreis, Land, DG.
+    #[arg(short, long, num_args = 1..)]
+    region: Vec<String>,
+    /// Include the regions directly below the given ones.
+    #[arg(long)]
+    children: bool,
+    /// Period(s): 2023 or 31.12.2023.
+    #[arg(short, long, num_args = 1..)]
+    period: Vec<String>,
+    /// Breakdown key, e.g. GES=GESW; `total` for the total only.
+    #[arg(short, long)]
+    breakdown: Option<String>,
+    /// Include superseded values (revisions).
+    #[arg(long)]
+    history: bool,
+    /// Most rows.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+impl QueryArgs {
+    fn to_query(&self) -> Result<ObservationQuery> {
+        let periods = self.period.iter().map(|p| Period::parse(p).with_context(|| format!("bad --period `{p}`"))).collect::<Result<Vec<_>>>()?;
+        Ok(ObservationQuery {
+            measures: self.measure.clone(),
+            regions: self.region.clone(),
+            include_children: self.children,
+            periods,
+            breakdown: self.breakdown.as_ref().map(|b| if b == "total" { String::new() } else { b.clone() }),
+            history: self.history,
+            limit: self.limit,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_existing(db: &Path) -> Result<SqliteStore> {
+    SqliteStore::open_existing(db)
+        .with_context(|| format!("opening {}", db.display()))?
+        .with_context(|| format!("no database at {}; create one with `sozialmonitor import FILE` or `sozialmonitor demo`", db.display()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Init => {
+            if cli.db.exists() {
+                println!("{} exists already; schema is up to date", cli.db.display());
+            }
+            SqliteStore::open(&cli.db).with_context(|| format!("creating {}", cli.db.display()))?;
+            println!("database ready: {}", cli.db.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { files, format, skip_bad_rows } => {
+            let format = match format {
+                Some(f) => Some(Format::from_name(&f).with_context(|| {
+                    format!("unknown format `{f}`; one of: {}", Format::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", "))
+                })?),
+                None => None,
+            };
+            let mut store = SqliteStore::open(&cli.db).with_context(|| format!("opening {}", cli.db.display()))?;
+            let ok = import_files(&mut store, &files, format, ImportOptions { skip_bad_rows }, true)?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Regions { query, show, at, limit } => {
+            let store = open_existing(&cli.db)?;
+            if let Some(key) = show {
+                let at = at.map(|a| Period::parse(&a).with_context(|| format!("bad --at `{a}`"))).transpose()?;
+                show_region(&store, &key, at)
+            } else {
+                let q = query.unwrap_or_default();
+                let rows = store.search_regions(&q, limit)?;
+                if rows.is_empty() {
+                    bail!("no region matches `{q}`");
+                }
+                let mut t = table::Table::new(&["Schlüssel", "Name", "Ebene", "übergeordnet", "gültig bis"]);
+                for r in rows {
+                    t.row(vec![r.key, r.name, r.level.label_de().to_string(), r.parent.unwrap_or_default(), r.valid_to.map(|d| iso_de(&d)).unwrap_or_default()]);
+                }
+                print!("{}", t.render());
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+        Command::Measures { filter } => {
+            let store = open_existing(&cli.db)?;
+            let f = filter.unwrap_or_default().to_lowercase();
+            let mut t = table::Table::new(&["Code", "Bezeichnung", "Einheit", "Statistik", "Werte", "Regionen", "Zeiträume", "von", "bis"]);
+            for m in store.measures()?.into_iter().filter(|m| f.is_empty() || format!("{} {} {}", m.code, m.label, m.statistic).to_lowercase().contains(&f)) {
+                t.row(vec![
+                    m.code,
+                    m.label,
+                    m.unit,
+                    m.statistic,
+                    de_int(m.values),
+                    de_int(m.regions),
+                    de_int(m.periods),
+                    m.first.map(|p| p.german()).unwrap_or_default(),
+                    m.last.map(|p| p.german()).unwrap_or_default(),
+                ]);
+            }
+            print!("{}", t.render());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Query(q) => {
+            let store = open_existing(&cli.db)?;
+            let rows = store.query(&q.to_query()?)?;
+            if rows.is_empty() {
+                bail!("no values match; see `sozialmonitor measures` and `sozialmonitor regions`");
+            }
+            let mut t = table::Table::new(&["Region", "Name", "Merkmal", "Gliederung", "Zeit", "Wert", "Einheit", "Import"]);
+            for r in rows {
+                let status = match r.superseded_by {
+                    Some(by) => format!("#{} (ersetzt durch #{by})", r.import_id),
+                    None => format!("#{}", r.import_id),
+                };
+                t.row(vec![r.region_key, r.region_name, r.measure, r.breakdown_label, r.period.german(), r.value.german(), r.unit, status]);
+            }
+            print!("{}", t.render_right(&[5]));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { q, output, format } => {
+            let store = open_existing(&cli.db)?;
+            let rows = store.query(&q.to_query()?)?;
+            export::write(&output, format, &rows).with_context(|| format!("writing {}", output.display()))?;
+            println!("wrote {} values to {}", de_int(rows.len() as i64), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Imports { id } => {
+            let store = open_existing(&cli.db)?;
+            let batches = store.imports()?;
+            if let Some(id) = id {
+                let b = batches.iter().find(|b| b.id == id).with_context(|| format!("no import #{id}"))?;
+                println!("import #{}: {}\n  format {}, sha256 {}\n  at {} in {} ms", b.id, b.file_name, b.format, b.sha256, b.imported_at, b.duration_ms);
+                println!(
+                    "  rows read {}, stored {}, revised {}, unchanged {}, skipped {}",
+                    de_int(b.rows_read),
+                    de_int(b.rows_stored),
+                    de_int(b.rows_revised),
+                    de_int(b.rows_unchanged),
+                    de_int(b.rows_skipped)
+                );
+                for d in &b.diagnostics {
+                    println!("  {d}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut t = table::Table::new(&["#", "Datei", "Format", "gelesen", "gespeichert", "revidiert", "unverändert", "übersprungen", "Hinweise", "Zeit (UTC)"]);
+            for b in batches {
+                t.row(vec![
+                    b.id.to_string(),
+                    Path::new(&b.file_name).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or(b.file_name),
+                    b.format,
+                    de_int(b.rows_read),
+                    de_int(b.rows_stored),
+                    de_int(b.rows_revised),
+                    de_int(b.rows_unchanged),
+                    de_int(b.rows_skipped),
+                    b.diagnostics.len().to_string(),
+                    b.imported_at,
+                ]);
+            }
+            print!("{}", t.render_right(&[0, 3, 4, 5, 6, 7, 8]));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { no_serve, data } => demo::run(&cli.db, data.as_deref(), no_serve),
+        Command::Bench { rows, dir, no_peers, data } => bench::run(rows, &dir, !no_peers, data.as_deref()),
+    }
+}
+
+/// Imports files one by one; each file is one transaction. Returns false if any file failed.
+pub(crate) fn import_files(store: &mut SqliteStore, files: &[PathBuf], format: Option<Format>, opts: ImportOptions, verbose: bool) -> Result<bool> {
+    let bar = if files.len() > 1 && verbose {
+        let b = indicatif::ProgressBar::new(files.len() as u64);
+        b.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        Some(b)
+    } else {
+        None
+    };
+    let spinner = |msg: String, size: usize| -> Option<indicatif::ProgressBar> {
+        // Large single files get a spinner so the user sees that work is going on.
+        (verbose && bar.is_none() && size > 20 << 20).then(|| {
+            let s = indicatif::ProgressBar::new_spinner();
+            s.enable_steady_tick(std::time::Duration::from_millis(120));
+            s.set_message(msg);
+            s
+        })
+    };
+    let mut all_ok = true;
+    for path in files {
+        if let Some(b) = &bar {
+            b.set_message(path.display().to_string());
+        }
+        let src = Source::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let sp = spinner(format!("reading {}", path.display()), src.bytes.len());
+        let ds = sozialmonitor_import::read(&src, format);
+        if let Some(s) = &sp {
+            s.set_message(format!("storing {} values", de_int(ds.observations.len() as i64)));
+        }
+        let outcome = store.import(&ImportSource { file_name: src.name.clone(), sha256: src.sha256.clone() }, &ds, opts)?;
+        if let Some(s) = sp {
+            s.finish_and_clear();
+        }
+        let print = |s: String| match &bar {
+            Some(b) => b.println(s),
+            None => println!("{s}"),
+        };
+        match outcome {
+            ImportOutcome::Imported(b) => {
+                if verbose {
+                    print(format!(
+                        "{}: imported as #{} ({}): {} rows read, {} stored, {} revised, {} unchanged{}",
+                        path.display(),
+                        b.id,
+                        b.format,
+                        de_int(b.rows_read),
+                        de_int(b.rows_stored),
+                        de_int(b.rows_revised),
+                        de_int(b.rows_unchanged),
+                        if b.rows_skipped > 0 { format!(", {} bad rows skipped", de_int(b.rows_skipped)) } else { String::new() }
+                    ));
+                    for d in &b.diagnostics {
+                        print(format!("  {d}"));
+                    }
+                }
+            }
+            ImportOutcome::AlreadyImported(b) => {
+                if verbose {
+                    print(format!("{}: identical to import #{} ({}); nothing to do", path.display(), b.id, b.file_name));
+                }
+            }
+            ImportOutcome::Rejected(diags) => {
+                all_ok = false;
+                let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+                eprintln!("{}: rejected, {errors} errors; nothing was imported from this file", path.display());
+                for d in diags.iter().take(50) {
+                    eprintln!("  {d}");
+                }
+                if diags.len() > 50 {
+                    eprintln!("  … and {} more", diags.len() - 50);
+                }
+                eprintln!("  hint: fix the file, or import its good rows with --skip-bad-rows");
+            }
+        }
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(all_ok)
+}
+
+fn show_region(store: &SqliteStore, key: &str, at: Option<Period>) -> Result<ExitCode> {
+    let r = store.region(key)?.with_context(|| format!("no region with key `{key}`"))?;
+    println!("{} {} ({}{})", r.key, r.name, r.level.label_de(), r.kind.as_ref().map(|k| format!(", {k}")).unwrap_or_default());
+    if let Some(p) = &r.parent {
+        let pn = store.region(p)?.map(|x| x.name).unwrap_or_default();
+        println!("  liegt in: {p} {pn}");
+    }
+    if let Some(v) = &r.verband {
+        let vn = store.region(v)?.map(|x| x.name).unwrap_or_default();
+        println!("  Gemeindeverband: {v} {vn}");
+    }
+    if let Some(a) = r.area_km2 {
+        println!("  Fläche: {} km²", sozialmonitor_core::format::german_number(a, 2));
+    }
+    if let Some(p) = r.population {
+        println!("  Bevölkerung: {}", de_int(p));
+    }
+    if let Some(p) = &r.postcode {
+        println!("  PLZ: {p}");
+    }
+    match (&r.valid_from, &r.valid_to) {
+        (Some(f), Some(t)) => println!("  in den Verzeichnissen vom {} bis {} (danach aufgelöst)", iso_de(f), iso_de(t)),
+        (Some(f), None) => println!("  in den Verzeichnissen seit {}", iso_de(f)),
+        _ => {}
+    }
+    for c in store.changes(&r.key)? {
+        let (other, text) = if c.from_key == r.key { (&c.to_key, "aufgegangen in") } else { (&c.from_key, "Vorgänger") };
+        let on = store.region(other)?.map(|x| x.name).unwrap_or_default();
+        println!(
+            "  {text}: {other} {on} (zwischen {} und {}{})",
+            iso_de(&c.last_seen),
+            iso_de(&c.first_gone),
+            if c.confirmed { "" } else { ", Zuordnung geschätzt" }
+        );
+    }
+    let children = store.children(&r.key, at)?;
+    if !children.is_empty() {
+        let mut by_level: std::collections::BTreeMap<_, Vec<_>> = std::collections::BTreeMap::new();
+        for c in children {
+            by_level.entry(c.level).or_default().push(c);
+        }
+        for (level, cs) in by_level {
+            println!("  {} {}{}:", cs.len(), level.label_de(), at.map(|p| format!(" am {}", p.german())).unwrap_or_default());
+            for c in cs {
+                println!("    {} {}{}", c.key, c.name, c.valid_to.map(|t| format!(" (bis {})", iso_de(&t))).unwrap_or_default());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `2023-11-30` → `30.11.2023`.
+fn iso_de(s: &str) -> String {
+    Period::parse(s).map(|p| p.german()).unwrap_or_else(|_| s.to_string())
+}
+
+/// German integer with thousands separators.
+pub(crate) fn de_int(n: i64) -> String {
+    sozialmonitor_core::format::german_number(n as f64, 0)
+}

@@ -88,9 +88,17 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads a file.
+    /// Reads a file; a gzip-compressed file (`.gz`) is decompressed, so the demo data can ship
+    /// compressed. The SHA-256 is that of the content, so a file imports once however it is packed.
     pub fn read(path: &Path) -> std::io::Result<Self> {
         let bytes = std::fs::read(path)?;
+        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)?;
+            out
+        } else {
+            bytes
+        };
         Ok(Source::from_bytes(path.display().to_string(), bytes))
     }
 
@@ -104,6 +112,7 @@ impl Source {
 /// Detects the format from the file name and the first bytes.
 pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     let lower = name.to_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
     if lower.ends_with(".shp") {
         return Some(Format::Shapefile);
     }
@@ -160,6 +169,11 @@ pub fn read(source: &Source, format: Option<Format>) -> Dataset {
         return ds;
     };
     match format {
+        Format::Shapefile if file.ends_with(".gz") => {
+            let mut ds = Dataset::new("shapefile");
+            ds.diagnostics.push(Diagnostic::error(file, 0, 0, "a shapefile cannot be read compressed").with_hint("unpack it beside its .dbf, .shx and .prj"));
+            return ds;
+        }
         Format::Shapefile => return geo::read_shapefile(Path::new(file)),
         Format::GeoJson => return geo::read_geojson(file, &source.bytes),
         Format::Spreadsheet => return sheet::read(file, &source.bytes),

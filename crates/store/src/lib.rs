@@ -232,7 +232,8 @@ pub trait Store {
     fn region(&self, key: &str) -> Result<Option<RegionInfo>>;
     /// Regions whose name or key contains the text (or whose postcode is it).
     fn search_regions(&self, text: &str, limit: usize) -> Result<Vec<RegionInfo>>;
-    /// The regions directly below a region; with `at`, only those valid on that date.
+    /// The regions directly below a region; with `at`, only those a register lists as valid on
+    /// that date (regions known only from statistics files have no validity and are left out).
     fn children(&self, key: &str, at: Option<Period>) -> Result<Vec<RegionInfo>>;
     /// Territorial changes a region took part in.
     fn changes(&self, key: &str) -> Result<Vec<ChangeInfo>>;

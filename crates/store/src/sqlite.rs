@@ -447,7 +447,7 @@ impl Store for SqliteStore {
         let at = at.map(|p| p.iso());
         let mut st = self.conn.prepare(&format!(
             "SELECT {REGION_COLS} FROM region WHERE parent = ?1
-               AND (?2 IS NULL OR ((valid_from IS NULL OR valid_from <= ?2) AND (valid_to IS NULL OR valid_to >= ?2)))
+               AND (?2 IS NULL OR (in_register = 1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to >= ?2)))
              ORDER BY key"
         ))?;
         let v = st.query_map(params![key, at], region_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;

@@ -1,0 +1,141 @@
+//! `sozialmonitor bench`: end-to-end import speed of a large GENESIS flat file, side by side in the
+//! same run with the peers a planner would use instead (pandas and DuckDB, scripts in `bench/`).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use sozialmonitor_import::Source;
+use sozialmonitor_store::{ImportOptions, ImportOutcome, ImportSource, SqliteStore, Store};
+
+/// The real file that is replicated: protection seekers by Kreis × status × sex × citizenship
+/// (12531-0043), a wide ffcsv with four breakdown variables.
+const SEED: &str = "genesis/ffcsv/12531-0043_175879554_flat.SN-ST-subset.csv.gz";
+
+/// Writes `rows` data rows by replicating the seed file. Replica r shifts the year back by r % 100
+/// and, from the 100th replica on, suffixes the measure code with the block number, so every row
+/// stays a distinct cell and nothing is deduplicated away.
+fn generate(seed: &Path, out: &Path, rows: usize) -> Result<usize> {
+    let src = Source::read(seed).with_context(|| format!("reading {}", seed.display()))?;
+    let text = String::from_utf8(src.bytes).context("seed is not UTF-8")?;
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header = lines.next().context("empty seed")?;
+    let cols: Vec<&str> = header.split(';').collect();
+    let time = cols.iter().position(|c| *c == "time").context("no time column")?;
+    let vcode = cols.iter().position(|c| *c == "value_variable_code").context("no value_variable_code column")?;
+    let body: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    w.write_all("\u{feff}".as_bytes())?;
+    writeln!(w, "{header}")?;
+    let mut n = 0;
+    let mut r = 0usize;
+    while n < rows {
+        let shift = (r % 100) as i32;
+        let block = r / 100;
+        for f in &body {
+            if n >= rows {
+                break;
+            }
+            for (i, c) in f.iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b";")?;
+                }
+                if i == time {
+                    let y: i32 = c[..4].parse().unwrap_or(2024);
+                    write!(w, "{:04}{}", y - shift, &c[4..])?;
+                } else if i == vcode && block > 0 {
+                    write!(w, "{c}_R{block}")?;
+                } else {
+                    w.write_all(c.as_bytes())?;
+                }
+            }
+            w.write_all(b"\n")?;
+            n += 1;
+        }
+        r += 1;
+    }
+    w.flush()?;
+    Ok(r)
+}
+
+fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
+    let out = Command::new("python3").arg(script).arg(csv).arg(db).output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            println!("  {}: cannot run python3 ({e})", script.display());
+            return Ok(None);
+        }
+    };
+    if !out.status.success() {
+        println!("  {}: failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+        return Ok(None);
+    }
+    let s = String::from_utf8_lossy(&out.stdout);
+    let secs = s.lines().find_map(|l| l.strip_prefix("seconds=")).and_then(|x| x.trim().parse().ok());
+    Ok(secs)
+}
+
+/// Runs the benchmark.
+pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir)?;
+    let data = crate::demo::data_dir(data)?;
+    let csv = dir.join("bench_ffcsv.csv");
+    println!("sozialmonitor bench: end-to-end import of a GENESIS flat file (ffcsv) into a fresh SQLite file");
+    let t = Instant::now();
+    let replicas = generate(&data.join(SEED), &csv, rows)?;
+    let size = std::fs::metadata(&csv)?.len();
+    println!(
+        "  input: {} rows ({:.0} MB), made by replicating the real file {} {} times (years shifted, measure codes suffixed per block of 100 so every cell is distinct); generated in {:.1} s",
+        crate::de_int(rows as i64),
+        size as f64 / 1e6,
+        SEED,
+        replicas,
+        t.elapsed().as_secs_f64()
+    );
+    println!("  machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+
+    let db = dir.join("bench_sozialmonitor.sqlite");
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let t = Instant::now();
+    let src = Source::read(&csv)?;
+    let t_read = t.elapsed();
+    let ds = sozialmonitor_import::read(&src, None);
+    let t_parse = t.elapsed() - t_read;
+    anyhow::ensure!(!ds.has_errors(), "benchmark file has errors: {}", ds.diagnostics[0]);
+    let mut store = SqliteStore::open(&db)?;
+    let outcome = store.import(&ImportSource { file_name: csv.display().to_string(), sha256: src.sha256.clone() }, &ds, ImportOptions::default())?;
+    drop(store);
+    let ours = t.elapsed().as_secs_f64();
+    let stored = match outcome {
+        ImportOutcome::Imported(b) => b.rows_stored,
+        _ => 0,
+    };
+    anyhow::ensure!(stored as usize == rows, "stored {stored} of {rows} rows");
+    println!(
+        "  sozialmonitor: {:.2} s = {} rows/s (read {:.2} s, parse+validate {:.2} s, store {:.2} s; {} rows stored)",
+        ours,
+        crate::de_int((rows as f64 / ours) as i64),
+        t_read.as_secs_f64(),
+        t_parse.as_secs_f64(),
+        ours - t_read.as_secs_f64() - t_parse.as_secs_f64(),
+        crate::de_int(stored)
+    );
+    if peers {
+        let scripts = Path::new("bench");
+        for (name, script) in [("pandas (read_csv + to_sql into SQLite)", "pandas_import.py"), ("DuckDB (read_csv into a table)", "duckdb_import.py")] {
+            let pdb = dir.join(format!("bench_{}.db", script.trim_end_matches(".py")));
+            let _ = std::fs::remove_file(&pdb);
+            match peer(&scripts.join(script), &csv, &pdb)? {
+                Some(s) => println!("  {name}: {s:.2} s = {} rows/s; sozialmonitor is {:.1}× as fast", crate::de_int((rows as f64 / s) as i64), s / ours),
+                None => println!("  {name}: not measured (pip install pandas duckdb)"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

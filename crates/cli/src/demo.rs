@@ -1,0 +1,95 @@
+//! `sozialmonitor demo`: builds the demo database from the real data shipped in `data/demo`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use sozialmonitor_core::Period;
+use sozialmonitor_store::{ImportOptions, SqliteStore, Store};
+
+/// Finds the demo data: the given folder, `data/demo` below the current directory, or the one in
+/// the source tree this binary was built from.
+pub fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
+    if let Some(g) = given {
+        return Ok(g.to_path_buf());
+    }
+    let cwd = PathBuf::from("data/demo");
+    if cwd.is_dir() {
+        return Ok(cwd);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo");
+    if built.is_dir() {
+        return Ok(built);
+    }
+    anyhow::bail!("no demo data found (looked in ./data/demo and {}); pass --data DIR", built.display())
+}
+
+/// The demo files in import order: registers first (so regions get their official names and
+/// validity), then boundaries, then statistics; each group sorted by path.
+pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let sidecar = [".dbf", ".shx", ".prj", ".cpg", ".txt", ".md", ".pdf"].iter().any(|s| name.ends_with(s)) && !name.ends_with(".asc.gz");
+            // GV100AD files end in .txt or .ASC; keep them even though other .txt are notes.
+            let register = name.starts_with("gv100ad_");
+            if !sidecar || register {
+                files.push(p);
+            }
+        }
+    }
+    let rank = |p: &Path| {
+        let s = p.to_string_lossy();
+        if s.contains("registers") {
+            0
+        } else if s.contains("boundaries") {
+            1
+        } else {
+            2
+        }
+    };
+    files.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    Ok(files)
+}
+
+/// Builds (or completes) the demo database and prints what it holds.
+pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
+    let dir = data_dir(data)?;
+    let files = demo_files(&dir)?;
+    println!("building the demo database {} from {} files in {}", db.display(), files.len(), dir.display());
+    let t = std::time::Instant::now();
+    let mut store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let ok = crate::import_files(&mut store, &files, None, ImportOptions::default(), false)?;
+    if !ok {
+        anyhow::bail!("some demo files could not be imported (see above)");
+    }
+    let s = store.summary()?;
+    println!("done in {:.1} s\n", t.elapsed().as_secs_f64());
+    println!("The demo database holds:");
+    println!("  {} imports", crate::de_int(s.imports));
+    println!("  {} values of {} measures ({} superseded values kept as history)", crate::de_int(s.observations), crate::de_int(s.measures), crate::de_int(s.revisions));
+    for (level, n) in &s.regions_by_level {
+        let l = sozialmonitor_core::RegionLevel::from_code(level).map(|l| l.label_de()).unwrap_or(level);
+        println!("  {} regions: {l}", crate::de_int(*n));
+    }
+    println!("  {} boundaries, {} catalogue entries, {} territorial changes", crate::de_int(s.boundaries), crate::de_int(s.indicators), crate::de_int(s.changes));
+    for (key, date) in [("14522", "2023-11-30"), ("15082", "2023-11-30")] {
+        if let Some(r) = store.region(key)? {
+            let at = Period::parse(date).ok();
+            let n = store.children(key, at)?.into_iter().filter(|c| c.level == sozialmonitor_core::RegionLevel::Gemeinde).count();
+            println!("  {} {}: {} municipalities on {}", r.key, r.name, n, at.map(|p| p.german()).unwrap_or_default());
+        }
+    }
+    println!("\nTry: sozialmonitor regions --show 14522   ·   sozialmonitor measures BEVSTD   ·   sozialmonitor query -m BEVSTD -r 14522 15082");
+    if !no_serve {
+        println!("(the public dashboard is not built yet; `demo` only builds the database for now)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
