@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use sozialmonitor_core::{Period, Severity};
-use sozialmonitor_import::{Format, Source};
+use sozialmonitor_import::Format;
 use sozialmonitor_store::{ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store};
 
 /// Sozialmonitor: integrated social planning for German districts.
@@ -311,9 +311,9 @@ pub(crate) fn import_files(store: &mut SqliteStore, files: &[PathBuf], format: O
         if let Some(b) = &bar {
             b.set_message(path.display().to_string());
         }
-        let src = Source::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let sp = spinner(format!("reading {}", path.display()), src.bytes.len());
-        let ds = sozialmonitor_import::read(&src, format);
+        let size = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+        let sp = spinner(format!("reading {}", path.display()), size);
+        let (src, ds) = sozialmonitor_import::load(path, format).with_context(|| format!("reading {}", path.display()))?;
         if let Some(s) = &sp {
             s.set_message(format!("storing {} values", de_int(ds.observations.len() as i64)));
         }

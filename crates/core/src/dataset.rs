@@ -1,7 +1,7 @@
 //! The result of reading one source file: interned measures, regions and breakdowns, the
 //! observations, register entries, boundaries and the diagnostics found on the way.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::IndicatorEntry;
 use crate::diag::Diagnostic;
@@ -160,41 +160,52 @@ impl Dataset {
         self.diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error)
     }
 
-    /// Sorts the observations by cell (measure, region, period, breakdown), drops exact duplicates,
-    /// and reports conflicting duplicates (same cell, different value) as errors at both lines.
+    /// Finds cells given more than once: exact duplicates are dropped, conflicting ones (same
+    /// cell, different value) are reported as errors at the later line. The order of the
+    /// observations stays that of the file; the store sorts for insertion anyway.
     pub fn finish(&mut self, file: &str) {
-        let key = |o: &Observation| (o.measure, o.region, o.period, o.breakdown);
-        self.observations.sort_by(|a, b| key(a).cmp(&key(b)).then(a.line.cmp(&b.line)));
-        let mut out: Vec<Observation> = Vec::with_capacity(self.observations.len());
-        for o in self.observations.drain(..) {
-            if let Some(prev) = out.last() {
-                if key(prev) == key(&o) {
-                    if prev.value.render() != o.value.render() || prev.quality != o.quality {
-                        let m = &self.measures[o.measure as usize].code;
-                        let r = &self.region_keys[o.region as usize];
-                        let b = self.breakdowns[o.breakdown as usize].key();
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                file,
-                                o.line as usize,
-                                0,
-                                format!(
-                                    "conflicting duplicate: {m} for {r} at {} [{}] is `{}` here but `{}` in line {}",
-                                    o.period.german(),
-                                    if b.is_empty() { "Insgesamt" } else { &b },
-                                    o.value.render(),
-                                    prev.value.render(),
-                                    prev.line
-                                ),
-                            )
-                            .with_hint("a file may give each cell once; remove one of the two rows"),
-                        );
-                    }
-                    continue;
-                }
-            }
-            out.push(o);
+        let n = self.observations.len();
+        let key = |o: &Observation| (o.measure as u128) << 96 | (o.region as u128) << 64 | (o.period.code() as u128) << 32 | o.breakdown as u128;
+        let mut idx: Vec<(u128, u32)> = self.observations.iter().enumerate().map(|(i, o)| (key(o), i as u32)).collect();
+        if idx.windows(2).all(|w| w[0].0 < w[1].0) {
+            return;
         }
-        self.observations = out;
+        idx.sort_unstable();
+        let mut keep = vec![true; n];
+        let mut run_start = 0;
+        for j in 1..idx.len() {
+            if idx[j].0 != idx[run_start].0 {
+                run_start = j;
+                continue;
+            }
+            let (first, o) = (&self.observations[idx[run_start].1 as usize], &self.observations[idx[j].1 as usize]);
+            keep[idx[j].1 as usize] = false;
+            if first.value.render() != o.value.render() || first.quality != o.quality {
+                let m = &self.measures[o.measure as usize].code;
+                let r = &self.region_keys[o.region as usize];
+                let b = self.breakdowns[o.breakdown as usize].key();
+                let d = Diagnostic::error(
+                    file,
+                    o.line as usize,
+                    0,
+                    format!(
+                        "conflicting duplicate: {m} for {r} at {} [{}] is `{}` here but `{}` in line {}",
+                        o.period.german(),
+                        if b.is_empty() { "Insgesamt" } else { &b },
+                        o.value.render(),
+                        first.value.render(),
+                        first.line
+                    ),
+                )
+                .with_hint("a file may give each cell once; remove one of the two rows");
+                self.diagnostics.push(d);
+            }
+        }
+        let mut i = 0;
+        self.observations.retain(|_| {
+            let k = keep[i];
+            i += 1;
+            k
+        });
     }
 }

@@ -65,6 +65,27 @@ impl Period {
         matches!(self, Period::Date(..))
     }
 
+    /// Compact integer form used in storage: `yyyy` for a year, `yyyymmdd` for a date. Within
+    /// the dates and within the years it orders chronologically.
+    pub fn code(&self) -> u32 {
+        match *self {
+            Period::Year(y) => y as u32,
+            Period::Date(y, m, d) => y as u32 * 10_000 + m as u32 * 100 + d as u32,
+        }
+    }
+
+    /// Inverse of [`Period::code`].
+    pub fn from_code(c: u32) -> Option<Self> {
+        if (1000..10_000).contains(&c) {
+            Some(Period::Year(c as u16))
+        } else if (10_000_000..100_000_000).contains(&c) {
+            let p = Period::Date((c / 10_000) as u16, ((c / 100) % 100) as u8, (c % 100) as u8);
+            Period::parse(&p.iso()).ok()
+        } else {
+            None
+        }
+    }
+
     /// ISO form used in storage and the API: `2023` or `2023-12-31`.
     pub fn iso(&self) -> String {
         match *self {
@@ -120,6 +141,8 @@ mod tests {
             prop_assert_eq!(Period::parse(&p.iso()), Ok(p));
             prop_assert_eq!(Period::parse(&p.german()), Ok(p));
             prop_assert_eq!(Period::parse(&Period::Year(y).iso()), Ok(Period::Year(y)));
+            prop_assert_eq!(Period::from_code(p.code()), Some(p));
+            prop_assert_eq!(Period::from_code(Period::Year(y).code()), Some(Period::Year(y)));
         }
     }
 }

@@ -185,8 +185,12 @@ impl Value {
             fl |= flags::POINT;
         }
         let mut v = Value { number: Some(number), symbol: None, decimals, flags: fl, raw: None };
-        if v.render() != t {
-            v.raw = Some(t.into());
+        // Rendering to compare costs an allocation per cell; only texts that are not in the
+        // canonical form (sign, leading zeros, "-0") need the check.
+        if !canonical_number(body) || fl & !flags::POINT != 0 {
+            if v.render() != t {
+                v.raw = Some(t.into());
+            }
         }
         Ok(v)
     }
@@ -234,6 +238,21 @@ impl Value {
             _ => String::new(),
         }
     }
+}
+
+/// Whether a number's text is what [`Value::render`] would write: no `+`, no leading zeros, no
+/// negative zero.
+fn canonical_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'+') => return false,
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
+        return false;
+    }
+    !(neg && digits.iter().all(|c| !(b'1'..=b'9').contains(c)))
 }
 
 /// Parses `-12,5` / `-12.5` style numbers without thousands separators. Returns the number, its

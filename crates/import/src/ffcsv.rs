@@ -1,7 +1,7 @@
 //! GENESIS flat CSV (ffcsv), the current export format: one value per row, English header,
 //! `N_variable_*` column groups, optional `value_q` quality column.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use sozialmonitor_core::measure::is_total_label;
 use sozialmonitor_core::{Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, RegionKey, Value};
@@ -72,12 +72,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         );
         return ds;
     };
-    let mut measure_cache: HashMap<String, u32> = HashMap::new();
-    let mut region_cache: HashMap<String, u32> = HashMap::new();
-    let mut bd_cache: HashMap<String, u32> = HashMap::new();
+    let mut measure_cache: HashMap<String, u32> = HashMap::default();
+    let mut region_cache: HashMap<String, u32> = HashMap::default();
+    let mut bd_cache: HashMap<String, u32> = HashMap::default();
     let mut bd_key = String::new();
     let mut region_var: Option<Option<usize>> = None;
-    let mut quality_cache: HashMap<String, u16> = HashMap::new();
+    let mut quality_cache: HashMap<String, u16> = HashMap::default();
     let mut no_region_warned = false;
     for (line_no, line) in lines {
         ds.rows_read += 1;

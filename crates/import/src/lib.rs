@@ -91,22 +91,43 @@ impl Source {
     /// Reads a file; a gzip-compressed file (`.gz`) is decompressed, so the demo data can ship
     /// compressed. The SHA-256 is that of the content, so a file imports once however it is packed.
     pub fn read(path: &Path) -> std::io::Result<Self> {
-        let bytes = std::fs::read(path)?;
-        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)?;
-            out
-        } else {
-            bytes
-        };
-        Ok(Source::from_bytes(path.display().to_string(), bytes))
+        Ok(Source::from_bytes(path.display().to_string(), read_bytes(path)?))
     }
 
     /// Wraps bytes already in memory.
     pub fn from_bytes(name: String, bytes: Vec<u8>) -> Self {
-        let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = sha256_hex(&bytes);
         Source { name, bytes, sha256 }
     }
+}
+
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)?;
+        Ok(out)
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a file and parses it, hashing it on a second thread meanwhile (the hash is only needed
+/// to recognise a file imported before, so it need not delay the parse).
+pub fn load(path: &Path, format: Option<Format>) -> std::io::Result<(Source, Dataset)> {
+    let bytes = read_bytes(path)?;
+    let name = path.display().to_string();
+    let (sha256, ds) = std::thread::scope(|s| {
+        let h = s.spawn(|| sha256_hex(&bytes));
+        let ds = read_named(&name, &bytes, format);
+        (h.join().unwrap_or_default(), ds)
+    });
+    Ok((Source { name, bytes, sha256 }, ds))
 }
 
 /// Detects the format from the file name and the first bytes.
@@ -156,10 +177,13 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
 
 /// Reads a file in the given format, or the detected one.
 pub fn read(source: &Source, format: Option<Format>) -> Dataset {
-    let file = source.name.as_str();
-    let Some(format) = format.or_else(|| detect(file, &source.bytes)) else {
+    read_named(&source.name, &source.bytes, format)
+}
+
+fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
+    let Some(format) = format.or_else(|| detect(file, bytes)) else {
         let mut ds = Dataset::new("unknown");
-        let d = match text::decode(file, &source.bytes) {
+        let d = match text::decode(file, bytes) {
             Err(d) => d,
             Ok(_) => Diagnostic::error(file, 1, 0, "unknown file format").with_hint(
                 "supported: GENESIS ffcsv, older flat CSV, table CSV, cube; GV100AD; INKAR; long CSV; Shapefile; GeoJSON; XLSX/XLS. Use --format to choose one",
@@ -175,11 +199,11 @@ pub fn read(source: &Source, format: Option<Format>) -> Dataset {
             return ds;
         }
         Format::Shapefile => return geo::read_shapefile(Path::new(file)),
-        Format::GeoJson => return geo::read_geojson(file, &source.bytes),
-        Format::Spreadsheet => return sheet::read(file, &source.bytes),
+        Format::GeoJson => return geo::read_geojson(file, bytes),
+        Format::Spreadsheet => return sheet::read(file, bytes),
         _ => {}
     }
-    let text = match text::decode(file, &source.bytes).and_then(|(t, _)| text::check_line_lengths(file, &t).map(|()| t)) {
+    let text = match text::decode(file, bytes).and_then(|(t, _)| text::check_line_lengths(file, &t).map(|()| t)) {
         Ok(t) => t,
         Err(d) => {
             let mut ds = Dataset::new(format.name());

@@ -16,7 +16,7 @@ pub enum Encoding {
 }
 
 /// Decodes bytes to text, or explains why they are not a text file we can read.
-pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), Diagnostic> {
+pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<(std::borrow::Cow<'a, str>, Encoding), Diagnostic> {
     if bytes.is_empty() {
         return Err(Diagnostic::error(file, 0, 0, "the file is empty").with_hint("export the table again; nothing was imported"));
     }
@@ -31,7 +31,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), Diagnostic
             .with_hint("is this a zipped or spreadsheet file? unpack it, or give the right --format"));
     }
     match std::str::from_utf8(body) {
-        Ok(s) => Ok((s.to_string(), Encoding::Utf8)),
+        Ok(s) => Ok((std::borrow::Cow::Borrowed(s), Encoding::Utf8)),
         Err(_) => {
             let (s, _, _) = encoding_rs::WINDOWS_1252.decode(body);
             let s = s.into_owned();
@@ -41,21 +41,43 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), Diagnostic
                 return Err(Diagnostic::error(file, 0, 0, "the file is neither UTF-8 nor ISO-8859-1 text")
                     .with_hint("check that you chose the right file"));
             }
-            Ok((s, Encoding::Windows1252))
+            Ok((std::borrow::Cow::Owned(s), Encoding::Windows1252))
         }
     }
 }
 
-/// Iterates lines with their 1-based numbers, removing `\r\n`/`\n`.
+/// Iterates lines with their 1-based numbers, removing `\r\n`/`\n`; empty lines are skipped.
 pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split('\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l))).filter(|(_, l)| !l.is_empty())
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    let mut n = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let end = ends.next()?;
+            if start > bytes.len() {
+                return None;
+            }
+            n += 1;
+            // `\n` is ASCII, so these are char boundaries.
+            let l = &text[start..end];
+            start = end + 1;
+            let l = l.strip_suffix('\r').unwrap_or(l);
+            if !l.is_empty() {
+                return Some((n, l));
+            }
+        }
+    })
 }
 
 /// Checks every line against [`MAX_LINE`].
 pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Diagnostic> {
-    for (n, l) in text.split('\n').enumerate() {
-        if l.len() > MAX_LINE {
-            return Err(Diagnostic::error(file, n + 1, 0, format!("line is {} bytes long, more than the 1 MiB a statistics row can have", l.len()))
+    let mut start = 0;
+    for (n, end) in memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len())).enumerate() {
+        let len = end - start;
+        start = end + 1;
+        if len > MAX_LINE {
+            return Err(Diagnostic::error(file, n + 1, 0, format!("line is {len} bytes long, more than the 1 MiB a statistics row can have"))
                 .with_hint("the file is probably not a statistics export, or its line breaks were lost"));
         }
     }
@@ -65,8 +87,15 @@ pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Diagnostic> {
 /// Splits a `;`-separated line into fields; double quotes protect separators, `""` is a quote.
 pub fn split<'a>(line: &'a str, out: &mut Vec<std::borrow::Cow<'a, str>>) {
     out.clear();
-    if !line.contains('"') {
-        out.extend(line.split(';').map(std::borrow::Cow::Borrowed));
+    let bytes = line.as_bytes();
+    if memchr::memchr(b'"', bytes).is_none() {
+        let mut start = 0;
+        for i in memchr::memchr_iter(b';', bytes) {
+            // `;` is ASCII, so these are char boundaries.
+            out.push(std::borrow::Cow::Borrowed(&line[start..i]));
+            start = i + 1;
+        }
+        out.push(std::borrow::Cow::Borrowed(&line[start..]));
         return;
     }
     let mut field = String::new();
@@ -125,6 +154,13 @@ mod tests {
         let (s, e) = decode("f", b"Gr\xf6\xdfe;Stra\xdfe").expect("latin-1");
         assert_eq!(s, "Größe;Straße");
         assert_eq!(e, Encoding::Windows1252);
+    }
+
+    #[test]
+    fn lines_are_numbered_and_trimmed() {
+        let v: Vec<_> = lines("a\r\n\nb\nc").collect();
+        assert_eq!(v, vec![(1, "a"), (3, "b"), (4, "c")]);
+        assert_eq!(lines("").count(), 0);
     }
 
     #[test]

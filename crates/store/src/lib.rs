@@ -249,19 +249,10 @@ pub trait Store {
 
 /// Encodes a period as stored: `yyyy` for a year, `yyyymmdd` for a date.
 pub fn period_code(p: Period) -> i64 {
-    match p {
-        Period::Year(y) => y as i64,
-        Period::Date(y, m, d) => y as i64 * 10_000 + m as i64 * 100 + d as i64,
-    }
+    p.code() as i64
 }
 
 /// Inverse of [`period_code`].
 pub fn period_from_code(c: i64) -> Option<Period> {
-    if (1000..10_000).contains(&c) {
-        Some(Period::Year(c as u16))
-    } else if (10_000_000..100_000_000).contains(&c) {
-        Some(Period::Date((c / 10_000) as u16, ((c / 100) % 100) as u8, (c % 100) as u8))
-    } else {
-        None
-    }
+    u32::try_from(c).ok().and_then(Period::from_code)
 }
