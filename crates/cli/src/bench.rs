@@ -24,8 +24,14 @@ fn generate(seed: &Path, out: &Path, rows: usize) -> Result<usize> {
     let mut lines = text.lines();
     let header = lines.next().context("empty seed")?;
     let cols: Vec<&str> = header.split(';').collect();
-    let time = cols.iter().position(|c| *c == "time").context("no time column")?;
-    let vcode = cols.iter().position(|c| *c == "value_variable_code").context("no value_variable_code column")?;
+    let time = cols
+        .iter()
+        .position(|c| *c == "time")
+        .context("no time column")?;
+    let vcode = cols
+        .iter()
+        .position(|c| *c == "value_variable_code")
+        .context("no value_variable_code column")?;
     let body: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
     w.write_all("\u{feff}".as_bytes())?;
@@ -62,7 +68,11 @@ fn generate(seed: &Path, out: &Path, rows: usize) -> Result<usize> {
 }
 
 fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
-    let out = Command::new("python3").arg(script).arg(csv).arg(db).output();
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(csv)
+        .arg(db)
+        .output();
     let out = match out {
         Ok(o) => o,
         Err(e) => {
@@ -71,11 +81,21 @@ fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
         }
     };
     if !out.status.success() {
-        println!("  {}: failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+        println!(
+            "  {}: failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
         return Ok(None);
     }
     let s = String::from_utf8_lossy(&out.stdout);
-    let secs = s.lines().find_map(|l| l.strip_prefix("seconds=")).and_then(|x| x.trim().parse().ok());
+    let secs = s
+        .lines()
+        .find_map(|l| l.strip_prefix("seconds="))
+        .and_then(|x| x.trim().parse().ok());
     Ok(secs)
 }
 
@@ -84,7 +104,9 @@ pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<
     std::fs::create_dir_all(dir)?;
     let data = crate::demo::data_dir(data)?;
     let csv = dir.join("bench_ffcsv.csv");
-    println!("sozialmonitor bench: end-to-end import of a GENESIS flat file (ffcsv) into a fresh SQLite file");
+    println!(
+        "sozialmonitor bench: end-to-end import of a GENESIS flat file (ffcsv) into a fresh SQLite file"
+    );
     let t = Instant::now();
     let replicas = generate(&data.join(SEED), &csv, rows)?;
     let size = std::fs::metadata(&csv)?.len();
@@ -96,7 +118,12 @@ pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<
         replicas,
         t.elapsed().as_secs_f64()
     );
-    println!("  machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "  machine: {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
 
     let db = dir.join("bench_sozialmonitor.sqlite");
     for ext in ["", "-wal", "-shm"] {
@@ -105,9 +132,20 @@ pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<
     let t = Instant::now();
     let (src, ds) = sozialmonitor_import::load(&csv, None)?;
     let t_parse = t.elapsed();
-    anyhow::ensure!(!ds.has_errors(), "benchmark file has errors: {}", ds.diagnostics[0]);
+    anyhow::ensure!(
+        !ds.has_errors(),
+        "benchmark file has errors: {}",
+        ds.diagnostics[0]
+    );
     let mut store = SqliteStore::open(&db)?;
-    let outcome = store.import(&ImportSource { file_name: csv.display().to_string(), sha256: src.sha256.clone() }, &ds, ImportOptions::default())?;
+    let outcome = store.import(
+        &ImportSource {
+            file_name: csv.display().to_string(),
+            sha256: src.sha256.clone(),
+        },
+        &ds,
+        ImportOptions::default(),
+    )?;
     drop(store);
     let ours = t.elapsed().as_secs_f64();
     let stored = match outcome {
@@ -125,11 +163,18 @@ pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<
     );
     if peers {
         let scripts = Path::new("bench");
-        for (name, script) in [("pandas (read_csv + to_sql into SQLite)", "pandas_import.py"), ("DuckDB (read_csv into a table)", "duckdb_import.py")] {
+        for (name, script) in [
+            ("pandas (read_csv + to_sql into SQLite)", "pandas_import.py"),
+            ("DuckDB (read_csv into a table)", "duckdb_import.py"),
+        ] {
             let pdb = dir.join(format!("bench_{}.db", script.trim_end_matches(".py")));
             let _ = std::fs::remove_file(&pdb);
             match peer(&scripts.join(script), &csv, &pdb)? {
-                Some(s) => println!("  {name}: {s:.2} s = {} rows/s; sozialmonitor is {:.1}× as fast", crate::de_int((rows as f64 / s) as i64), s / ours),
+                Some(s) => println!(
+                    "  {name}: {s:.2} s = {} rows/s; sozialmonitor is {:.1}× as fast",
+                    crate::de_int((rows as f64 / s) as i64),
+                    s / ours
+                ),
                 None => println!("  {name}: not measured (pip install pandas duckdb)"),
             }
         }

@@ -21,7 +21,10 @@ pub fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
     if built.is_dir() {
         return Ok(built);
     }
-    anyhow::bail!("no demo data found (looked in ./data/demo and {}); pass --data DIR", built.display())
+    anyhow::bail!(
+        "no demo data found (looked in ./data/demo and {}); pass --data DIR",
+        built.display()
+    )
 }
 
 /// The demo files in import order: registers first (so regions get their official names and
@@ -36,8 +39,14 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
                 stack.push(p);
                 continue;
             }
-            let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-            let sidecar = [".dbf", ".shx", ".prj", ".cpg", ".txt", ".md", ".pdf"].iter().any(|s| name.ends_with(s)) && !name.ends_with(".asc.gz");
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            let sidecar = [".dbf", ".shx", ".prj", ".cpg", ".txt", ".md", ".pdf"]
+                .iter()
+                .any(|s| name.ends_with(s))
+                && !name.ends_with(".asc.gz");
             // GV100AD files end in .txt or .ASC; keep them even though other .txt are notes.
             let register = name.starts_with("gv100ad_");
             if !sidecar || register {
@@ -63,7 +72,12 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
     let dir = data_dir(data)?;
     let files = demo_files(&dir)?;
-    println!("building the demo database {} from {} files in {}", db.display(), files.len(), dir.display());
+    println!(
+        "building the demo database {} from {} files in {}",
+        db.display(),
+        files.len(),
+        dir.display()
+    );
     let t = std::time::Instant::now();
     let mut store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
     let ok = crate::import_files(&mut store, &files, None, ImportOptions::default(), false)?;
@@ -74,22 +88,48 @@ pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
     println!("done in {:.1} s\n", t.elapsed().as_secs_f64());
     println!("The demo database holds:");
     println!("  {} imports", crate::de_int(s.imports));
-    println!("  {} values of {} measures ({} superseded values kept as history)", crate::de_int(s.observations), crate::de_int(s.measures), crate::de_int(s.revisions));
+    println!(
+        "  {} values of {} measures ({} superseded values kept as history)",
+        crate::de_int(s.observations),
+        crate::de_int(s.measures),
+        crate::de_int(s.revisions)
+    );
     for (level, n) in &s.regions_by_level {
-        let l = sozialmonitor_core::RegionLevel::from_code(level).map(|l| l.label_de()).unwrap_or(level);
+        let l = sozialmonitor_core::RegionLevel::from_code(level)
+            .map(|l| l.label_de())
+            .unwrap_or(level);
         println!("  {} regions: {l}", crate::de_int(*n));
     }
-    println!("  {} boundaries, {} catalogue entries, {} territorial changes", crate::de_int(s.boundaries), crate::de_int(s.indicators), crate::de_int(s.changes));
+    println!(
+        "  {} boundaries, {} catalogue entries, {} territorial changes",
+        crate::de_int(s.boundaries),
+        crate::de_int(s.indicators),
+        crate::de_int(s.changes)
+    );
     for (key, date) in [("14522", "2023-11-30"), ("15082", "2023-11-30")] {
         if let Some(r) = store.region(key)? {
             let at = Period::parse(date).ok();
-            let n = store.children(key, at)?.into_iter().filter(|c| c.level == sozialmonitor_core::RegionLevel::Gemeinde).count();
-            println!("  {} {}: {} municipalities on {}", r.key, r.name, n, at.map(|p| p.german()).unwrap_or_default());
+            let n = store
+                .children(key, at)?
+                .into_iter()
+                .filter(|c| c.level == sozialmonitor_core::RegionLevel::Gemeinde)
+                .count();
+            println!(
+                "  {} {}: {} municipalities on {}",
+                r.key,
+                r.name,
+                n,
+                at.map(|p| p.german()).unwrap_or_default()
+            );
         }
     }
-    println!("\nTry: sozialmonitor regions --show 14522   ·   sozialmonitor measures BEVSTD   ·   sozialmonitor query -m BEVSTD -r 14522 15082");
+    println!(
+        "\nTry: sozialmonitor regions --show 14522   ·   sozialmonitor measures BEVSTD   ·   sozialmonitor query -m BEVSTD -r 14522 15082"
+    );
     if !no_serve {
-        println!("(the public dashboard is not built yet; `demo` only builds the database for now)");
+        println!(
+            "(the public dashboard is not built yet; `demo` only builds the database for now)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Result;
-use sozialmonitor_core::value::flags;
 use sozialmonitor_core::Value;
+use sozialmonitor_core::value::flags;
 use sozialmonitor_store::ObservationRow;
 
 /// Export formats.
@@ -19,8 +19,21 @@ pub enum ExportFormat {
     Xlsx,
 }
 
-const HEADER: [&str; 13] =
-    ["region_key", "region_name", "measure", "measure_label", "unit", "breakdown", "breakdown_label", "period", "value", "symbol", "flags", "quality", "published"];
+const HEADER: [&str; 13] = [
+    "region_key",
+    "region_name",
+    "measure",
+    "measure_label",
+    "unit",
+    "breakdown",
+    "breakdown_label",
+    "period",
+    "value",
+    "symbol",
+    "flags",
+    "quality",
+    "published",
+];
 
 fn number_text(v: &Value, comma: bool) -> String {
     match v.number {
@@ -34,7 +47,12 @@ fn number_text(v: &Value, comma: bool) -> String {
 
 fn flag_text(v: &Value) -> String {
     let mut s = String::new();
-    for (bit, c) in [(flags::PROVISIONAL, "p"), (flags::REVISED, "r"), (flags::ESTIMATED, "s"), (flags::LIMITED, "()")] {
+    for (bit, c) in [
+        (flags::PROVISIONAL, "p"),
+        (flags::REVISED, "r"),
+        (flags::ESTIMATED, "s"),
+        (flags::LIMITED, "()"),
+    ] {
         if v.flags & bit != 0 {
             s.push_str(c);
         }
@@ -51,9 +69,16 @@ fn cells(r: &ObservationRow, de: bool) -> [String; 13] {
         r.unit.clone(),
         r.breakdown.clone(),
         r.breakdown_label.clone(),
-        if de { r.period.german() } else { r.period.iso() },
+        if de {
+            r.period.german()
+        } else {
+            r.period.iso()
+        },
         number_text(&r.value, de),
-        r.value.symbol.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        r.value
+            .symbol
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         flag_text(&r.value),
         r.quality.clone().unwrap_or_default(),
         r.value.render(),
@@ -79,7 +104,12 @@ pub fn write(path: &Path, format: ExportFormat, rows: &[ObservationRow]) -> Resu
                 // A BOM makes Excel read the file as UTF-8.
                 w.write_all(b"\xEF\xBB\xBF")?;
             }
-            let line = |c: &[String]| c.iter().map(|x| quote(x, sep)).collect::<Vec<_>>().join(&sep.to_string());
+            let line = |c: &[String]| {
+                c.iter()
+                    .map(|x| quote(x, sep))
+                    .collect::<Vec<_>>()
+                    .join(&sep.to_string())
+            };
             writeln!(w, "{}", line(&HEADER.map(String::from)))?;
             for r in rows {
                 writeln!(w, "{}", line(&cells(r, de)))?;
@@ -100,11 +130,13 @@ pub fn write(path: &Path, format: ExportFormat, rows: &[ObservationRow]) -> Resu
                 for (col, text) in c.iter().enumerate() {
                     if col == 8 {
                         if let (Some(n), None) = (r.value.number, r.value.symbol) {
-                            let fmt = rust_xlsxwriter::Format::new().set_num_format(if r.value.decimals == 0 {
-                                "#,##0".to_string()
-                            } else {
-                                format!("#,##0.{}", "0".repeat(r.value.decimals as usize))
-                            });
+                            let fmt = rust_xlsxwriter::Format::new().set_num_format(
+                                if r.value.decimals == 0 {
+                                    "#,##0".to_string()
+                                } else {
+                                    format!("#,##0.{}", "0".repeat(r.value.decimals as usize))
+                                },
+                            );
                             ws.write_number_with_format(row, 8, n, &fmt)?;
                         }
                     } else if !text.is_empty() {

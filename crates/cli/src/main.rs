@@ -9,11 +9,13 @@ mod table;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use sozialmonitor_core::{Period, Severity};
 use sozialmonitor_import::Format;
-use sozialmonitor_store::{ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store};
+use sozialmonitor_store::{
+    ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store,
+};
 
 /// Sozialmonitor: integrated social planning for German districts.
 #[derive(Parser)]
@@ -132,13 +134,23 @@ struct QueryArgs {
 
 impl QueryArgs {
     fn to_query(&self) -> Result<ObservationQuery> {
-        let periods = self.period.iter().map(|p| Period::parse(p).with_context(|| format!("bad --period `{p}`"))).collect::<Result<Vec<_>>>()?;
+        let periods = self
+            .period
+            .iter()
+            .map(|p| Period::parse(p).with_context(|| format!("bad --period `{p}`")))
+            .collect::<Result<Vec<_>>>()?;
         Ok(ObservationQuery {
             measures: self.measure.clone(),
             regions: self.region.clone(),
             include_children: self.children,
             periods,
-            breakdown: self.breakdown.as_ref().map(|b| if b == "total" { String::new() } else { b.clone() }),
+            breakdown: self.breakdown.as_ref().map(|b| {
+                if b == "total" {
+                    String::new()
+                } else {
+                    b.clone()
+                }
+            }),
             history: self.history,
             limit: self.limit,
         })
@@ -172,21 +184,50 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("database ready: {}", cli.db.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { files, format, skip_bad_rows } => {
+        Command::Import {
+            files,
+            format,
+            skip_bad_rows,
+        } => {
             let format = match format {
                 Some(f) => Some(Format::from_name(&f).with_context(|| {
-                    format!("unknown format `{f}`; one of: {}", Format::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "unknown format `{f}`; one of: {}",
+                        Format::ALL
+                            .iter()
+                            .map(|(_, n)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 })?),
                 None => None,
             };
-            let mut store = SqliteStore::open(&cli.db).with_context(|| format!("opening {}", cli.db.display()))?;
-            let ok = import_files(&mut store, &files, format, ImportOptions { skip_bad_rows }, true)?;
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            let mut store = SqliteStore::open(&cli.db)
+                .with_context(|| format!("opening {}", cli.db.display()))?;
+            let ok = import_files(
+                &mut store,
+                &files,
+                format,
+                ImportOptions { skip_bad_rows },
+                true,
+            )?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
-        Command::Regions { query, show, at, limit } => {
+        Command::Regions {
+            query,
+            show,
+            at,
+            limit,
+        } => {
             let store = open_existing(&cli.db)?;
             if let Some(key) = show {
-                let at = at.map(|a| Period::parse(&a).with_context(|| format!("bad --at `{a}`"))).transpose()?;
+                let at = at
+                    .map(|a| Period::parse(&a).with_context(|| format!("bad --at `{a}`")))
+                    .transpose()?;
                 show_region(&store, &key, at)
             } else {
                 let q = query.unwrap_or_default();
@@ -194,9 +235,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if rows.is_empty() {
                     bail!("no region matches `{q}`");
                 }
-                let mut t = table::Table::new(&["Schlüssel", "Name", "Ebene", "übergeordnet", "gültig bis"]);
+                let mut t = table::Table::new(&[
+                    "Schlüssel",
+                    "Name",
+                    "Ebene",
+                    "übergeordnet",
+                    "gültig bis",
+                ]);
                 for r in rows {
-                    t.row(vec![r.key, r.name, r.level.label_de().to_string(), r.parent.unwrap_or_default(), r.valid_to.map(|d| iso_de(&d)).unwrap_or_default()]);
+                    t.row(vec![
+                        r.key,
+                        r.name,
+                        r.level.label_de().to_string(),
+                        r.parent.unwrap_or_default(),
+                        r.valid_to.map(|d| iso_de(&d)).unwrap_or_default(),
+                    ]);
                 }
                 print!("{}", t.render());
                 Ok(ExitCode::SUCCESS)
@@ -205,8 +258,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Measures { filter } => {
             let store = open_existing(&cli.db)?;
             let f = filter.unwrap_or_default().to_lowercase();
-            let mut t = table::Table::new(&["Code", "Bezeichnung", "Einheit", "Statistik", "Werte", "Regionen", "Zeiträume", "von", "bis"]);
-            for m in store.measures()?.into_iter().filter(|m| f.is_empty() || format!("{} {} {}", m.code, m.label, m.statistic).to_lowercase().contains(&f)) {
+            let mut t = table::Table::new(&[
+                "Code",
+                "Bezeichnung",
+                "Einheit",
+                "Statistik",
+                "Werte",
+                "Regionen",
+                "Zeiträume",
+                "von",
+                "bis",
+            ]);
+            for m in store.measures()?.into_iter().filter(|m| {
+                f.is_empty()
+                    || format!("{} {} {}", m.code, m.label, m.statistic)
+                        .to_lowercase()
+                        .contains(&f)
+            }) {
                 t.row(vec![
                     m.code,
                     m.label,
@@ -228,13 +296,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if rows.is_empty() {
                 bail!("no values match; see `sozialmonitor measures` and `sozialmonitor regions`");
             }
-            let mut t = table::Table::new(&["Region", "Name", "Merkmal", "Gliederung", "Zeit", "Wert", "Einheit", "Import"]);
+            let mut t = table::Table::new(&[
+                "Region",
+                "Name",
+                "Merkmal",
+                "Gliederung",
+                "Zeit",
+                "Wert",
+                "Einheit",
+                "Import",
+            ]);
             for r in rows {
                 let status = match r.superseded_by {
                     Some(by) => format!("#{} (ersetzt durch #{by})", r.import_id),
                     None => format!("#{}", r.import_id),
                 };
-                t.row(vec![r.region_key, r.region_name, r.measure, r.breakdown_label, r.period.german(), r.value.german(), r.unit, status]);
+                t.row(vec![
+                    r.region_key,
+                    r.region_name,
+                    r.measure,
+                    r.breakdown_label,
+                    r.period.german(),
+                    r.value.german(),
+                    r.unit,
+                    status,
+                ]);
             }
             print!("{}", t.render_right(&[5]));
             Ok(ExitCode::SUCCESS)
@@ -242,16 +328,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export { q, output, format } => {
             let store = open_existing(&cli.db)?;
             let rows = store.query(&q.to_query()?)?;
-            export::write(&output, format, &rows).with_context(|| format!("writing {}", output.display()))?;
-            println!("wrote {} values to {}", de_int(rows.len() as i64), output.display());
+            export::write(&output, format, &rows)
+                .with_context(|| format!("writing {}", output.display()))?;
+            println!(
+                "wrote {} values to {}",
+                de_int(rows.len() as i64),
+                output.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Imports { id } => {
             let store = open_existing(&cli.db)?;
             let batches = store.imports()?;
             if let Some(id) = id {
-                let b = batches.iter().find(|b| b.id == id).with_context(|| format!("no import #{id}"))?;
-                println!("import #{}: {}\n  format {}, sha256 {}\n  at {} in {} ms", b.id, b.file_name, b.format, b.sha256, b.imported_at, b.duration_ms);
+                let b = batches
+                    .iter()
+                    .find(|b| b.id == id)
+                    .with_context(|| format!("no import #{id}"))?;
+                println!(
+                    "import #{}: {}\n  format {}, sha256 {}\n  at {} in {} ms",
+                    b.id, b.file_name, b.format, b.sha256, b.imported_at, b.duration_ms
+                );
                 println!(
                     "  rows read {}, stored {}, revised {}, unchanged {}, skipped {}",
                     de_int(b.rows_read),
@@ -265,11 +362,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            let mut t = table::Table::new(&["#", "Datei", "Format", "gelesen", "gespeichert", "revidiert", "unverändert", "übersprungen", "Hinweise", "Zeit (UTC)"]);
+            let mut t = table::Table::new(&[
+                "#",
+                "Datei",
+                "Format",
+                "gelesen",
+                "gespeichert",
+                "revidiert",
+                "unverändert",
+                "übersprungen",
+                "Hinweise",
+                "Zeit (UTC)",
+            ]);
             for b in batches {
                 t.row(vec![
                     b.id.to_string(),
-                    Path::new(&b.file_name).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or(b.file_name),
+                    Path::new(&b.file_name)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().to_string())
+                        .unwrap_or(b.file_name),
                     b.format,
                     de_int(b.rows_read),
                     de_int(b.rows_stored),
@@ -284,15 +395,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { no_serve, data } => demo::run(&cli.db, data.as_deref(), no_serve),
-        Command::Bench { rows, dir, no_peers, data } => bench::run(rows, &dir, !no_peers, data.as_deref()),
+        Command::Bench {
+            rows,
+            dir,
+            no_peers,
+            data,
+        } => bench::run(rows, &dir, !no_peers, data.as_deref()),
     }
 }
 
 /// Imports files one by one; each file is one transaction. Returns false if any file failed.
-pub(crate) fn import_files(store: &mut SqliteStore, files: &[PathBuf], format: Option<Format>, opts: ImportOptions, verbose: bool) -> Result<bool> {
+pub(crate) fn import_files(
+    store: &mut SqliteStore,
+    files: &[PathBuf],
+    format: Option<Format>,
+    opts: ImportOptions,
+    verbose: bool,
+) -> Result<bool> {
     let bar = if files.len() > 1 && verbose {
         let b = indicatif::ProgressBar::new(files.len() as u64);
-        b.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         Some(b)
     } else {
         None
@@ -311,13 +436,26 @@ pub(crate) fn import_files(store: &mut SqliteStore, files: &[PathBuf], format: O
         if let Some(b) = &bar {
             b.set_message(path.display().to_string());
         }
-        let size = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+        let size = std::fs::metadata(path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         let sp = spinner(format!("reading {}", path.display()), size);
-        let (src, ds) = sozialmonitor_import::load(path, format).with_context(|| format!("reading {}", path.display()))?;
+        let (src, ds) = sozialmonitor_import::load(path, format)
+            .with_context(|| format!("reading {}", path.display()))?;
         if let Some(s) = &sp {
-            s.set_message(format!("storing {} values", de_int(ds.observations.len() as i64)));
+            s.set_message(format!(
+                "storing {} values",
+                de_int(ds.observations.len() as i64)
+            ));
         }
-        let outcome = store.import(&ImportSource { file_name: src.name.clone(), sha256: src.sha256.clone() }, &ds, opts)?;
+        let outcome = store.import(
+            &ImportSource {
+                file_name: src.name.clone(),
+                sha256: src.sha256.clone(),
+            },
+            &ds,
+            opts,
+        )?;
         if let Some(s) = sp {
             s.finish_and_clear();
         }
@@ -337,7 +475,11 @@ pub(crate) fn import_files(store: &mut SqliteStore, files: &[PathBuf], format: O
                         de_int(b.rows_stored),
                         de_int(b.rows_revised),
                         de_int(b.rows_unchanged),
-                        if b.rows_skipped > 0 { format!(", {} bad rows skipped", de_int(b.rows_skipped)) } else { String::new() }
+                        if b.rows_skipped > 0 {
+                            format!(", {} bad rows skipped", de_int(b.rows_skipped))
+                        } else {
+                            String::new()
+                        }
                     ));
                     for d in &b.diagnostics {
                         print(format!("  {d}"));
@@ -346,13 +488,24 @@ pub(crate) fn import_files(store: &mut SqliteStore, files: &[PathBuf], format: O
             }
             ImportOutcome::AlreadyImported(b) => {
                 if verbose {
-                    print(format!("{}: identical to import #{} ({}); nothing to do", path.display(), b.id, b.file_name));
+                    print(format!(
+                        "{}: identical to import #{} ({}); nothing to do",
+                        path.display(),
+                        b.id,
+                        b.file_name
+                    ));
                 }
             }
             ImportOutcome::Rejected(diags) => {
                 all_ok = false;
-                let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-                eprintln!("{}: rejected, {errors} errors; nothing was imported from this file", path.display());
+                let errors = diags
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                eprintln!(
+                    "{}: rejected, {errors} errors; nothing was imported from this file",
+                    path.display()
+                );
                 for d in diags.iter().take(50) {
                     eprintln!("  {d}");
                 }
@@ -373,8 +526,19 @@ pub(crate) fn import_files(store: &mut SqliteStore, files: &[PathBuf], format: O
 }
 
 fn show_region(store: &SqliteStore, key: &str, at: Option<Period>) -> Result<ExitCode> {
-    let r = store.region(key)?.with_context(|| format!("no region with key `{key}`"))?;
-    println!("{} {} ({}{})", r.key, r.name, r.level.label_de(), r.kind.as_ref().map(|k| format!(", {k}")).unwrap_or_default());
+    let r = store
+        .region(key)?
+        .with_context(|| format!("no region with key `{key}`"))?;
+    println!(
+        "{} {} ({}{})",
+        r.key,
+        r.name,
+        r.level.label_de(),
+        r.kind
+            .as_ref()
+            .map(|k| format!(", {k}"))
+            .unwrap_or_default()
+    );
     if let Some(p) = &r.parent {
         let pn = store.region(p)?.map(|x| x.name).unwrap_or_default();
         println!("  liegt in: {p} {pn}");
@@ -384,7 +548,10 @@ fn show_region(store: &SqliteStore, key: &str, at: Option<Period>) -> Result<Exi
         println!("  Gemeindeverband: {v} {vn}");
     }
     if let Some(a) = r.area_km2 {
-        println!("  Fläche: {} km²", sozialmonitor_core::format::german_number(a, 2));
+        println!(
+            "  Fläche: {} km²",
+            sozialmonitor_core::format::german_number(a, 2)
+        );
     }
     if let Some(p) = r.population {
         println!("  Bevölkerung: {}", de_int(p));
@@ -393,18 +560,30 @@ fn show_region(store: &SqliteStore, key: &str, at: Option<Period>) -> Result<Exi
         println!("  PLZ: {p}");
     }
     match (&r.valid_from, &r.valid_to) {
-        (Some(f), Some(t)) => println!("  in den Verzeichnissen vom {} bis {} (danach aufgelöst)", iso_de(f), iso_de(t)),
+        (Some(f), Some(t)) => println!(
+            "  in den Verzeichnissen vom {} bis {} (danach aufgelöst)",
+            iso_de(f),
+            iso_de(t)
+        ),
         (Some(f), None) => println!("  in den Verzeichnissen seit {}", iso_de(f)),
         _ => {}
     }
     for c in store.changes(&r.key)? {
-        let (other, text) = if c.from_key == r.key { (&c.to_key, "aufgegangen in") } else { (&c.from_key, "Vorgänger") };
+        let (other, text) = if c.from_key == r.key {
+            (&c.to_key, "aufgegangen in")
+        } else {
+            (&c.from_key, "Vorgänger")
+        };
         let on = store.region(other)?.map(|x| x.name).unwrap_or_default();
         println!(
             "  {text}: {other} {on} (zwischen {} und {}{})",
             iso_de(&c.last_seen),
             iso_de(&c.first_gone),
-            if c.confirmed { "" } else { ", Zuordnung geschätzt" }
+            if c.confirmed {
+                ""
+            } else {
+                ", Zuordnung geschätzt"
+            }
         );
     }
     let children = store.children(&r.key, at)?;
@@ -414,9 +593,22 @@ fn show_region(store: &SqliteStore, key: &str, at: Option<Period>) -> Result<Exi
             by_level.entry(c.level).or_default().push(c);
         }
         for (level, cs) in by_level {
-            println!("  {} {}{}:", cs.len(), level.label_de(), at.map(|p| format!(" am {}", p.german())).unwrap_or_default());
+            println!(
+                "  {} {}{}:",
+                cs.len(),
+                level.label_de(),
+                at.map(|p| format!(" am {}", p.german()))
+                    .unwrap_or_default()
+            );
             for c in cs {
-                println!("    {} {}{}", c.key, c.name, c.valid_to.map(|t| format!(" (bis {})", iso_de(&t))).unwrap_or_default());
+                println!(
+                    "    {} {}{}",
+                    c.key,
+                    c.name,
+                    c.valid_to
+                        .map(|t| format!(" (bis {})", iso_de(&t)))
+                        .unwrap_or_default()
+                );
             }
         }
     }
@@ -425,7 +617,9 @@ fn show_region(store: &SqliteStore, key: &str, at: Option<Period>) -> Result<Exi
 
 /// `2023-11-30` → `30.11.2023`.
 fn iso_de(s: &str) -> String {
-    Period::parse(s).map(|p| p.german()).unwrap_or_else(|_| s.to_string())
+    Period::parse(s)
+        .map(|p| p.german())
+        .unwrap_or_else(|_| s.to_string())
 }
 
 /// German integer with thousands separators.

@@ -9,7 +9,10 @@ pub struct Table {
 impl Table {
     /// A table with these column titles.
     pub fn new(header: &[&str]) -> Self {
-        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Adds a row.
@@ -36,14 +39,27 @@ impl Table {
             let cells: Vec<String> = (0..n)
                 .map(|i| {
                     let c = r.get(i).map(String::as_str).unwrap_or("");
-                    let c: String = if c.chars().count() > 60 { c.chars().take(59).chain(std::iter::once('…')).collect() } else { c.to_string() };
-                    if right.contains(&i) { format!("{c:>width$}", width = w[i]) } else { format!("{c:<width$}", width = w[i]) }
+                    let c: String = if c.chars().count() > 60 {
+                        c.chars().take(59).chain(std::iter::once('…')).collect()
+                    } else {
+                        c.to_string()
+                    };
+                    if right.contains(&i) {
+                        format!("{c:>width$}", width = w[i])
+                    } else {
+                        format!("{c:<width$}", width = w[i])
+                    }
                 })
                 .collect();
             out.push_str(cells.join("  ").trim_end());
             out.push('\n');
             if ri == 0 {
-                out.push_str(&w.iter().map(|x| "-".repeat(*x)).collect::<Vec<_>>().join("  "));
+                out.push_str(
+                    &w.iter()
+                        .map(|x| "-".repeat(*x))
+                        .collect::<Vec<_>>()
+                        .join("  "),
+                );
                 out.push('\n');
             }
         }

@@ -95,7 +95,10 @@ pub struct Dataset {
 impl Dataset {
     /// An empty dataset of the given format.
     pub fn new(format: &str) -> Self {
-        let mut d = Dataset { format: format.to_string(), ..Default::default() };
+        let mut d = Dataset {
+            format: format.to_string(),
+            ..Default::default()
+        };
         d.intern_breakdown(Breakdown::total());
         d.qualities.push(String::new());
         d
@@ -157,7 +160,9 @@ impl Dataset {
 
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
     }
 
     /// Finds cells given more than once: exact duplicates are dropped, conflicting ones (same
@@ -165,8 +170,18 @@ impl Dataset {
     /// observations stays that of the file; the store sorts for insertion anyway.
     pub fn finish(&mut self, file: &str) {
         let n = self.observations.len();
-        let key = |o: &Observation| (o.measure as u128) << 96 | (o.region as u128) << 64 | (o.period.code() as u128) << 32 | o.breakdown as u128;
-        let mut idx: Vec<(u128, u32)> = self.observations.iter().enumerate().map(|(i, o)| (key(o), i as u32)).collect();
+        let key = |o: &Observation| {
+            (o.measure as u128) << 96
+                | (o.region as u128) << 64
+                | (o.period.code() as u128) << 32
+                | o.breakdown as u128
+        };
+        let mut idx: Vec<(u128, u32)> = self
+            .observations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (key(o), i as u32))
+            .collect();
         if idx.windows(2).all(|w| w[0].0 < w[1].0) {
             return;
         }
@@ -178,7 +193,10 @@ impl Dataset {
                 run_start = j;
                 continue;
             }
-            let (first, o) = (&self.observations[idx[run_start].1 as usize], &self.observations[idx[j].1 as usize]);
+            let (first, o) = (
+                &self.observations[idx[run_start].1 as usize],
+                &self.observations[idx[j].1 as usize],
+            );
             keep[idx[j].1 as usize] = false;
             if first.value.render() != o.value.render() || first.quality != o.quality {
                 let m = &self.measures[o.measure as usize].code;

@@ -31,12 +31,26 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at a position.
     pub fn error(file: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.to_string(), line, column, severity: Severity::Error, message: message.into(), hint: None }
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            severity: Severity::Error,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// A warning at a position.
     pub fn warning(file: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.to_string(), line, column, severity: Severity::Warning, message: message.into(), hint: None }
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            severity: Severity::Warning,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Adds a hint.

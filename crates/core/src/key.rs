@@ -15,10 +15,14 @@ pub enum KeyError {
     #[error("region key `{0}` contains a character that is not a digit")]
     NotDigits(String),
     /// The key has a length that no official key has.
-    #[error("region key `{0}` has {1} digits; expected 2 (Land), 3 (Regierungsbezirk), 5 (Kreis), 8 (AGS), 9 (Gemeindeverband) or 12 (ARS)")]
+    #[error(
+        "region key `{0}` has {1} digits; expected 2 (Land), 3 (Regierungsbezirk), 5 (Kreis), 8 (AGS), 9 (Gemeindeverband) or 12 (ARS)"
+    )]
     BadLength(String, usize),
     /// A sub-municipal area key whose local part is empty or not plain text.
-    #[error("sub-municipal key `{0}` must look like `AGS:code` with a code of letters, digits, `-` or `_`")]
+    #[error(
+        "sub-municipal key `{0}` must look like `AGS:code` with a code of letters, digits, `-` or `_`"
+    )]
     BadLocal(String),
 }
 
@@ -30,7 +34,9 @@ impl Ags {
     /// Parses exactly eight ASCII digits.
     pub fn parse(s: &str) -> Result<Self, KeyError> {
         let b = digits(s)?;
-        <[u8; 8]>::try_from(b).map(Ags).map_err(|_| KeyError::BadLength(s.to_string(), s.len()))
+        <[u8; 8]>::try_from(b)
+            .map(Ags)
+            .map_err(|_| KeyError::BadLength(s.to_string(), s.len()))
     }
 
     /// The key as text (leading zeros kept).
@@ -59,7 +65,9 @@ impl Ars {
     /// Parses exactly twelve ASCII digits.
     pub fn parse(s: &str) -> Result<Self, KeyError> {
         let b = digits(s)?;
-        <[u8; 12]>::try_from(b).map(Ars).map_err(|_| KeyError::BadLength(s.to_string(), s.len()))
+        <[u8; 12]>::try_from(b)
+            .map(Ars)
+            .map_err(|_| KeyError::BadLength(s.to_string(), s.len()))
     }
 
     /// The key as text.
@@ -121,7 +129,11 @@ impl RegionKey {
         }
         if let Some((ags, local)) = s.split_once(':') {
             let ags = Ags::parse(ags)?;
-            if local.is_empty() || !local.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            if local.is_empty()
+                || !local
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
                 return Err(KeyError::BadLocal(s.to_string()));
             }
             return Ok(RegionKey(format!("{ags}:{local}").into()));
@@ -196,10 +208,19 @@ mod tests {
 
     #[test]
     fn bad_keys_are_rejected_with_a_reason() {
-        assert_eq!(RegionKey::parse("1452"), Err(KeyError::BadLength("1452".into(), 4)));
-        assert!(matches!(RegionKey::parse("14a22"), Err(KeyError::NotDigits(_))));
+        assert_eq!(
+            RegionKey::parse("1452"),
+            Err(KeyError::BadLength("1452".into(), 4))
+        );
+        assert!(matches!(
+            RegionKey::parse("14a22"),
+            Err(KeyError::NotDigits(_))
+        ));
         assert_eq!(RegionKey::parse("  "), Err(KeyError::Empty));
-        assert!(matches!(RegionKey::parse("14522180:"), Err(KeyError::BadLocal(_))));
+        assert!(matches!(
+            RegionKey::parse("14522180:"),
+            Err(KeyError::BadLocal(_))
+        ));
     }
 
     #[test]

@@ -70,7 +70,11 @@ impl Breakdown {
         if self.0.is_empty() {
             return "Insgesamt".to_string();
         }
-        self.0.iter().map(|i| i.label.as_str()).collect::<Vec<_>>().join(", ")
+        self.0
+            .iter()
+            .map(|i| i.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Parses a key written as `GES=GESW|NAT=NATA` (labels equal the codes).
@@ -85,7 +89,11 @@ impl Breakdown {
             if v.is_empty() || a.is_empty() {
                 return None;
             }
-            items.push(BreakdownItem { variable: v.to_string(), value: a.to_string(), label: a.to_string() });
+            items.push(BreakdownItem {
+                variable: v.to_string(),
+                value: a.to_string(),
+                label: a.to_string(),
+            });
         }
         Some(Breakdown::new(items))
     }
@@ -93,5 +101,8 @@ impl Breakdown {
 
 /// Whether an attribute label denotes the total of its variable.
 pub fn is_total_label(label: &str) -> bool {
-    matches!(label.trim().to_lowercase().as_str(), "insgesamt" | "total" | "zusammen" | "gesamt")
+    matches!(
+        label.trim().to_lowercase().as_str(),
+        "insgesamt" | "total" | "zusammen" | "gesamt"
+    )
 }

@@ -6,7 +6,9 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
     /// Neither `yyyy`, `yyyy-mm-dd` nor `dd.mm.yyyy`.
-    #[error("`{0}` is not a period; expected a year (`2023`) or a date (`31.12.2023` or `2023-12-31`)")]
+    #[error(
+        "`{0}` is not a period; expected a year (`2023`) or a date (`31.12.2023` or `2023-12-31`)"
+    )]
     Format(String),
     /// Looks like a date but is not a real day.
     #[error("`{0}` is not a valid calendar date")]
@@ -38,7 +40,11 @@ impl Period {
         let b = t.as_bytes();
         if b.len() == 4 {
             let y = num(t)?;
-            return if (1800..=2200).contains(&y) { Ok(Period::Year(y as u16)) } else { Err(err()) };
+            return if (1800..=2200).contains(&y) {
+                Ok(Period::Year(y as u16))
+            } else {
+                Err(err())
+            };
         }
         let (y, m, d) = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
             (num(&t[..4])?, num(&t[5..7])?, num(&t[8..])?)
@@ -47,7 +53,8 @@ impl Period {
         } else {
             return Err(err());
         };
-        if !(1800..=2200).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        if !(1800..=2200).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m)
+        {
             return Err(PeriodError::InvalidDate(s.to_string()));
         }
         Ok(Period::Date(y as u16, m as u8, d as u8))
@@ -79,7 +86,11 @@ impl Period {
         if (1000..10_000).contains(&c) {
             Some(Period::Year(c as u16))
         } else if (10_000_000..100_000_000).contains(&c) {
-            let p = Period::Date((c / 10_000) as u16, ((c / 100) % 100) as u8, (c % 100) as u8);
+            let p = Period::Date(
+                (c / 10_000) as u16,
+                ((c / 100) % 100) as u8,
+                (c % 100) as u8,
+            );
             Period::parse(&p.iso()).ok()
         } else {
             None
@@ -113,7 +124,7 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         _ => 28,
     }
 }
@@ -128,8 +139,14 @@ mod tests {
         assert_eq!(Period::parse("2023"), Ok(Period::Year(2023)));
         assert_eq!(Period::parse("31.12.2023"), Ok(Period::Date(2023, 12, 31)));
         assert_eq!(Period::parse("2023-12-31"), Ok(Period::Date(2023, 12, 31)));
-        assert!(matches!(Period::parse("31.02.2023"), Err(PeriodError::InvalidDate(_))));
-        assert!(matches!(Period::parse("2023-1-1"), Err(PeriodError::Format(_))));
+        assert!(matches!(
+            Period::parse("31.02.2023"),
+            Err(PeriodError::InvalidDate(_))
+        ));
+        assert!(matches!(
+            Period::parse("2023-1-1"),
+            Err(PeriodError::Format(_))
+        ));
         assert!(matches!(Period::parse(""), Err(PeriodError::Format(_))));
         assert_eq!(Period::Date(2023, 12, 31).german(), "31.12.2023");
     }

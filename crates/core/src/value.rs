@@ -130,12 +130,24 @@ pub struct Value {
 impl Value {
     /// A plain number with the given decimals.
     pub fn number(n: f64, decimals: u8) -> Self {
-        Value { number: Some(n), symbol: None, decimals, flags: 0, raw: None }
+        Value {
+            number: Some(n),
+            symbol: None,
+            decimals,
+            flags: 0,
+            raw: None,
+        }
     }
 
     /// A symbol.
     pub fn symbol(s: Symbol) -> Self {
-        Value { number: None, symbol: Some(s), decimals: 0, flags: 0, raw: None }
+        Value {
+            number: None,
+            symbol: Some(s),
+            decimals: 0,
+            flags: 0,
+            raw: None,
+        }
     }
 
     /// Parses a published cell. Surrounding blanks are ignored; the `p`/`r`/`s` suffixes and
@@ -158,8 +170,7 @@ impl Value {
             body = &body[1..body.len() - 1];
             fl |= flags::LIMITED;
         }
-        loop {
-            let Some(last) = body.as_bytes().last() else { break };
+        while let Some(last) = body.as_bytes().last() {
             let f = match last {
                 b'p' => flags::PROVISIONAL,
                 b'r' => flags::REVISED,
@@ -180,17 +191,22 @@ impl Value {
             }
             return Ok(v);
         }
-        let (number, decimals, point) = parse_number(body, sep).ok_or_else(|| ValueError::Invalid(t.to_string()))?;
+        let (number, decimals, point) =
+            parse_number(body, sep).ok_or_else(|| ValueError::Invalid(t.to_string()))?;
         if point {
             fl |= flags::POINT;
         }
-        let mut v = Value { number: Some(number), symbol: None, decimals, flags: fl, raw: None };
+        let mut v = Value {
+            number: Some(number),
+            symbol: None,
+            decimals,
+            flags: fl,
+            raw: None,
+        };
         // Rendering to compare costs an allocation per cell; only texts that are not in the
         // canonical form (sign, leading zeros, "-0") need the check.
-        if !canonical_number(body) || fl & !flags::POINT != 0 {
-            if v.render() != t {
-                v.raw = Some(t.into());
-            }
+        if (!canonical_number(body) || fl & !flags::POINT != 0) && v.render() != t {
+            v.raw = Some(t.into());
         }
         Ok(v)
     }
@@ -208,7 +224,10 @@ impl Value {
                 if self.flags & flags::POINT == 0 {
                     s = s.replace('.', ",");
                 }
-                if s.starts_with("-0") && n == 0.0 && !s.bytes().skip(1).any(|b| (b'1'..=b'9').contains(&b)) {
+                if s.starts_with("-0")
+                    && n == 0.0
+                    && !s.bytes().skip(1).any(|b| (b'1'..=b'9').contains(&b))
+                {
                     // "-0" arises from a negative number rounding to zero; published text never has it.
                     s.remove(0);
                 }
@@ -292,7 +311,11 @@ fn parse_number(s: &str, sep: DecimalSeparator) -> Option<(f64, u8, bool)> {
         }
         decimals = (i - frac) as u8;
     }
-    let n: f64 = if point { s.parse().ok()? } else { s.replace(',', ".").parse().ok()? };
+    let n: f64 = if point {
+        s.parse().ok()?
+    } else {
+        s.replace(',', ".").parse().ok()?
+    };
     if !n.is_finite() {
         return None;
     }
@@ -331,7 +354,12 @@ mod tests {
         assert_eq!(de("1234p").flags & flags::PROVISIONAL, flags::PROVISIONAL);
         assert_eq!(de("1234p").render(), "1234p");
         assert_eq!(de("(12,5)").render(), "(12,5)");
-        assert_eq!(Value::parse("27.42", DecimalSeparator::Point).expect("en").render(), "27.42");
+        assert_eq!(
+            Value::parse("27.42", DecimalSeparator::Point)
+                .expect("en")
+                .render(),
+            "27.42"
+        );
     }
 
     #[test]
@@ -339,7 +367,10 @@ mod tests {
         assert!(Value::parse("12,5", DecimalSeparator::Point).is_err());
         assert!(Value::parse("1.234,5", DecimalSeparator::Comma).is_err());
         assert!(Value::parse("abc", DecimalSeparator::Comma).is_err());
-        assert_eq!(Value::parse("  ", DecimalSeparator::Comma), Err(ValueError::Empty));
+        assert_eq!(
+            Value::parse("  ", DecimalSeparator::Comma),
+            Err(ValueError::Empty)
+        );
     }
 
     proptest! {

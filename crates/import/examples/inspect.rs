@@ -12,7 +12,11 @@ fn main() {
         };
         let t = std::time::Instant::now();
         let ds = sozialmonitor_import::read(&src, None);
-        let errors = ds.diagnostics.iter().filter(|d| d.severity == sozialmonitor_core::Severity::Error).count();
+        let errors = ds
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == sozialmonitor_core::Severity::Error)
+            .count();
         println!(
             "{arg}: format={} rows={} obs={} measures={} breakdowns={} regions={} register={} boundaries={} catalog={} errors={errors} warnings={} ({:?})",
             ds.format,

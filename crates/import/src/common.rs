@@ -8,7 +8,10 @@ use sozialmonitor_core::{DecimalSeparator, KeyError, RegionKey};
 /// `KREISE`, `GEMEIN`, and the Zensus `GEO*` variables).
 pub fn is_region_variable(code: &str) -> bool {
     let c = code.trim();
-    matches!(c, "DINSG" | "DLAND" | "REGBEZ" | "KREISE" | "GEMEIN" | "GEMVB" | "GEMVBZ") || c.starts_with("GEO")
+    matches!(
+        c,
+        "DINSG" | "DLAND" | "REGBEZ" | "KREISE" | "GEMEIN" | "GEMVB" | "GEMVBZ"
+    ) || c.starts_with("GEO")
 }
 
 /// Turns a region code as GENESIS writes it (`DG`, `14`, `14522`, `14522180`, 12-digit ARS) into a
@@ -21,14 +24,20 @@ pub fn region_key_from_code(code: &str, label: &str) -> Result<RegionKey, KeyErr
 }
 
 /// Decides the decimal separator from a sample of value cells: `,` unless only `.`-decimals occur.
-pub fn decimal_separator<'a>(values: impl Iterator<Item = &'a str>) -> Result<DecimalSeparator, ()> {
+pub fn decimal_separator<'a>(
+    values: impl Iterator<Item = &'a str>,
+) -> Result<DecimalSeparator, ()> {
     let (mut comma, mut point) = (false, false);
     for v in values.take(200_000) {
         let v = v.trim();
-        let Some(i) = v.find([',', '.']) else { continue };
+        let Some(i) = v.find([',', '.']) else {
+            continue;
+        };
         let (a, b) = (&v[..i], &v[i + 1..]);
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-        if digits(a.trim_start_matches(['-', '+', '('])) && digits(b.trim_end_matches(['p', 'r', 's', ')'])) {
+        if digits(a.trim_start_matches(['-', '+', '(']))
+            && digits(b.trim_end_matches(['p', 'r', 's', ')']))
+        {
             if v.as_bytes()[i] == b',' {
                 comma = true;
             } else {

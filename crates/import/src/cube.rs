@@ -1,7 +1,10 @@
 //! The GENESIS cube format (Datenquader): line records `K;` (section header) and `D;` (data), with
 //! a value and a quality flag per measure in every `QEI` data line.
 
-use sozialmonitor_core::{Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, RegionKey, Value};
+use sozialmonitor_core::{
+    Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
+    RegionKey, Value,
+};
 
 use crate::common::{is_region_variable, region_key_from_code};
 
@@ -27,20 +30,40 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 if section == "QEI" {
                     let nkeys = f.iter().filter(|x| **x == "FACH-SCHL").count();
                     if nkeys != vars.len() {
-                        ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("QEI header has {nkeys} key columns but DQA names {} variables", vars.len())));
+                        ds.diagnostics.push(Diagnostic::error(
+                            file,
+                            line_no,
+                            0,
+                            format!(
+                                "QEI header has {nkeys} key columns but DQA names {} variables",
+                                vars.len()
+                            ),
+                        ));
                         return ds;
                     }
                     // The header names the columns of one measure (WERT;QUALITAET and, in older
                     // exports, GESPERRT;WERT-VERFAELSCHT); data lines repeat them per measure.
                     group = f.len().saturating_sub(2 + nkeys + 1);
                     if measures.is_empty() || group == 0 {
-                        ds.diagnostics.push(Diagnostic::error(file, line_no, 0, "QEI header does not match the measures listed in DQI"));
+                        ds.diagnostics.push(Diagnostic::error(
+                            file,
+                            line_no,
+                            0,
+                            "QEI header does not match the measures listed in DQI",
+                        ));
                         return ds;
                     }
                     region_var = vars.iter().position(|v| is_region_variable(v));
                     measure_ix = measures
                         .iter()
-                        .map(|(c, u)| ds.intern_measure(Measure { code: c.clone(), label: c.clone(), unit: u.clone(), statistic: statistic.clone() }))
+                        .map(|(c, u)| {
+                            ds.intern_measure(Measure {
+                                code: c.clone(),
+                                label: c.clone(),
+                                unit: u.clone(),
+                                statistic: statistic.clone(),
+                            })
+                        })
                         .collect();
                 }
             }
@@ -48,12 +71,20 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 "DQ" => table = f.get(1).copied().unwrap_or("").to_string(),
                 "DQ-ERH" => statistic = f.get(1).copied().unwrap_or("").to_string(),
                 "DQA" => vars.push(f.get(1).copied().unwrap_or("").to_string()),
-                "DQI" => measures.push((f.get(1).copied().unwrap_or("").to_string(), f.get(2).copied().unwrap_or("").to_string())),
+                "DQI" => measures.push((
+                    f.get(1).copied().unwrap_or("").to_string(),
+                    f.get(2).copied().unwrap_or("").to_string(),
+                )),
                 "QEI" => {
                     ds.rows_read += 1;
                     let expect = 1 + vars.len() + 1 + group * measures.len();
                     if f.len() != expect {
-                        ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("data record has {} fields, expected {expect}", f.len())));
+                        ds.diagnostics.push(Diagnostic::error(
+                            file,
+                            line_no,
+                            0,
+                            format!("data record has {} fields, expected {expect}", f.len()),
+                        ));
                         continue;
                     }
                     let keys = &f[1..1 + vars.len()];
@@ -61,24 +92,41 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         Some(i) => match region_key_from_code(keys[i], "") {
                             Ok(k) => ds.intern_region(k, None),
                             Err(e) => {
-                                ds.diagnostics.push(Diagnostic::error(file, line_no, i + 2, format!("unknown region key: {e}")));
+                                ds.diagnostics.push(Diagnostic::error(
+                                    file,
+                                    line_no,
+                                    i + 2,
+                                    format!("unknown region key: {e}"),
+                                ));
                                 continue;
                             }
                         },
-                        None => ds.intern_region(RegionKey::parse("DG").expect("valid"), Some("Deutschland")),
+                        None => ds.intern_region(
+                            RegionKey::parse("DG").expect("valid"),
+                            Some("Deutschland"),
+                        ),
                     };
                     let items: Vec<BreakdownItem> = keys
                         .iter()
                         .enumerate()
                         .filter(|(i, k)| Some(*i) != region_var && !k.is_empty())
-                        .map(|(i, k)| BreakdownItem { variable: vars[i].clone(), value: k.to_string(), label: k.to_string() })
+                        .map(|(i, k)| BreakdownItem {
+                            variable: vars[i].clone(),
+                            value: k.to_string(),
+                            label: k.to_string(),
+                        })
                         .collect();
                     let breakdown = ds.intern_breakdown(Breakdown::new(items));
                     let tcol = 1 + vars.len();
                     let period = match Period::parse(f[tcol]) {
                         Ok(p) => p,
                         Err(e) => {
-                            ds.diagnostics.push(Diagnostic::error(file, line_no, tcol + 1, e.to_string()));
+                            ds.diagnostics.push(Diagnostic::error(
+                                file,
+                                line_no,
+                                tcol + 1,
+                                e.to_string(),
+                            ));
                             continue;
                         }
                     };
@@ -91,23 +139,50 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         let value = match Value::parse(cell, DecimalSeparator::Comma) {
                             Ok(v) => v,
                             Err(e) => {
-                                ds.diagnostics.push(Diagnostic::error(file, line_no, c + 1, e.to_string()));
+                                ds.diagnostics.push(Diagnostic::error(
+                                    file,
+                                    line_no,
+                                    c + 1,
+                                    e.to_string(),
+                                ));
                                 continue;
                             }
                         };
-                        let quality = ds.intern_quality(f.get(c + 1).map(|s| s.trim()).unwrap_or(""));
-                        ds.observations.push(Observation { measure: mix, region, period, breakdown, value, quality, line: line_no as u32 });
+                        let quality =
+                            ds.intern_quality(f.get(c + 1).map(|s| s.trim()).unwrap_or(""));
+                        ds.observations.push(Observation {
+                            measure: mix,
+                            region,
+                            period,
+                            breakdown,
+                            value,
+                            quality,
+                            line: line_no as u32,
+                        });
                     }
                 }
                 _ => {}
             },
             _ => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, 1, format!("record type `{}` is neither K nor D", f[0])).with_hint("is this a GENESIS cube (Datenquader) file?"));
+                ds.diagnostics.push(
+                    Diagnostic::error(
+                        file,
+                        line_no,
+                        1,
+                        format!("record type `{}` is neither K nor D", f[0]),
+                    )
+                    .with_hint("is this a GENESIS cube (Datenquader) file?"),
+                );
             }
         }
     }
     if measures.is_empty() {
-        ds.diagnostics.push(Diagnostic::error(file, 0, 0, "no measures (DQI section) found"));
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            0,
+            0,
+            "no measures (DQI section) found",
+        ));
     }
     for m in &mut ds.measures {
         if m.statistic.is_empty() {

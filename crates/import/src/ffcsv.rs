@@ -4,9 +4,12 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use sozialmonitor_core::measure::is_total_label;
-use sozialmonitor_core::{Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, RegionKey, Value};
+use sozialmonitor_core::{
+    Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
+    RegionKey, Value,
+};
 
-use crate::common::{decimal_separator, is_region_variable, region_key_from_code, LineSplitter};
+use crate::common::{LineSplitter, decimal_separator, is_region_variable, region_key_from_code};
 
 struct Columns {
     statistic: usize,
@@ -33,7 +36,12 @@ fn columns(file: &str, header: &[std::borrow::Cow<'_, str>]) -> Result<Columns, 
         let code = find(&format!("{n}_variable_code"));
         let Some(code) = code else { break };
         let get = |s: &str| find(&format!("{n}_variable_{s}")).unwrap_or(usize::MAX);
-        vars.push([code, get("label"), get("attribute_code"), get("attribute_label")]);
+        vars.push([
+            code,
+            get("label"),
+            get("attribute_code"),
+            get("attribute_label"),
+        ]);
     }
     Ok(Columns {
         statistic: need("statistics_code")?,
@@ -54,7 +62,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let mut lines = crate::text::lines(text);
     let mut sp = LineSplitter::default();
     let Some((_, header_line)) = lines.next() else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        ds.diagnostics
+            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
         return ds;
     };
     let header: Vec<std::borrow::Cow<'_, str>> = sp.split(header_line).to_vec();
@@ -65,10 +74,20 @@ pub fn read(file: &str, text: &str) -> Dataset {
             return ds;
         }
     };
-    let sep = decimal_separator(text.lines().skip(1).map(|l| l.split(';').nth(cols.value).unwrap_or("")));
+    let sep = decimal_separator(
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(';').nth(cols.value).unwrap_or("")),
+    );
     let Ok(sep) = sep else {
         ds.diagnostics.push(
-            Diagnostic::error(file, 0, cols.value + 1, "values use both decimal commas and decimal points").with_hint("a file must use one decimal separator"),
+            Diagnostic::error(
+                file,
+                0,
+                cols.value + 1,
+                "values use both decimal commas and decimal points",
+            )
+            .with_hint("a file must use one decimal separator"),
         );
         return ds;
     };
@@ -84,13 +103,19 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let f = sp.split(line);
         if f.len() != cols.width {
             ds.diagnostics.push(
-                Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), cols.width))
-                    .with_hint("the file may be truncated, or use another separator than `;`"),
+                Diagnostic::error(
+                    file,
+                    line_no,
+                    0,
+                    format!("row has {} fields, the header has {}", f.len(), cols.width),
+                )
+                .with_hint("the file may be truncated, or use another separator than `;`"),
             );
             continue;
         }
         // Which variable carries the region is fixed per file; find it in the first row.
-        let rv = *region_var.get_or_insert_with(|| cols.vars.iter().position(|v| is_region_variable(&f[v[0]])));
+        let rv = *region_var
+            .get_or_insert_with(|| cols.vars.iter().position(|v| is_region_variable(&f[v[0]])));
         let (key_ix, region_label) = match rv {
             Some(i) => {
                 let code = &f[cols.vars[i][2]];
@@ -106,8 +131,13 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         }
                         Err(e) => {
                             ds.diagnostics.push(
-                                Diagnostic::error(file, line_no, cols.vars[i][2] + 1, format!("unknown region key: {e}"))
-                                    .with_hint("region keys are AGS/ARS digits or DG for Germany"),
+                                Diagnostic::error(
+                                    file,
+                                    line_no,
+                                    cols.vars[i][2] + 1,
+                                    format!("unknown region key: {e}"),
+                                )
+                                .with_hint("region keys are AGS/ARS digits or DG for Germany"),
                             );
                             continue;
                         }
@@ -117,7 +147,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
             None => {
                 if !no_region_warned {
                     no_region_warned = true;
-                    ds.diagnostics.push(Diagnostic::warning(file, line_no, 0, "no region variable in this table; values are stored for Germany (DG)"));
+                    ds.diagnostics.push(Diagnostic::warning(
+                        file,
+                        line_no,
+                        0,
+                        "no region variable in this table; values are stored for Germany (DG)",
+                    ));
                 }
                 let k = RegionKey::parse("DG").expect("DG is valid");
                 (ds.intern_region(k, Some("Deutschland")), "Deutschland")
@@ -127,7 +162,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let period = match Period::parse(&f[cols.time]) {
             Ok(p) => p,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cols.time + 1, e.to_string()));
+                ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    line_no,
+                    cols.time + 1,
+                    e.to_string(),
+                ));
                 continue;
             }
         };
@@ -142,7 +182,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         };
         let mcode = f[cols.vcode].trim();
         if mcode.is_empty() {
-            ds.diagnostics.push(Diagnostic::error(file, line_no, cols.vcode + 1, "empty value_variable_code"));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line_no,
+                cols.vcode + 1,
+                "empty value_variable_code",
+            ));
             continue;
         }
         let measure = match measure_cache.get(mcode) {
@@ -178,11 +223,16 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     }
                     let attr = f[v[2]].trim();
                     let label = f.get(v[3]).map(|s| s.trim()).unwrap_or("");
-                    // An empty attribute code is the total ("Insgesamt") of that variable.
-                    if attr.is_empty() || (attr == f[v[0]].trim() && is_total_label(label)) {
+                    // An empty attribute code, or an attribute labelled "Insgesamt" (LB-INS), is the
+                    // total of that variable, not a breakdown value.
+                    if attr.is_empty() || is_total_label(label) {
                         continue;
                     }
-                    items.push(BreakdownItem { variable: f[v[0]].trim().to_string(), value: attr.to_string(), label: label.to_string() });
+                    items.push(BreakdownItem {
+                        variable: f[v[0]].trim().to_string(),
+                        value: attr.to_string(),
+                        label: label.to_string(),
+                    });
                 }
                 let b = ds.intern_breakdown(Breakdown::new(items));
                 bd_cache.insert(bd_key.clone(), b);
@@ -203,7 +253,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
             }
             None => 0,
         };
-        ds.observations.push(Observation { measure, region: key_ix, period, breakdown, value, quality, line: line_no as u32 });
+        ds.observations.push(Observation {
+            measure,
+            region: key_ix,
+            period,
+            breakdown,
+            value,
+            quality,
+            line: line_no as u32,
+        });
     }
     let _ = DecimalSeparator::Comma;
     ds.finish(file);

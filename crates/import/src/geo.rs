@@ -11,13 +11,23 @@ use sozialmonitor_core::{Boundary, Dataset, Diagnostic, RegionKey};
 fn proj_string(epsg: u32) -> Option<&'static str> {
     Some(match epsg {
         4326 | 4258 => "+proj=longlat +datum=WGS84 +no_defs",
-        31466 => "+proj=tmerc +lat_0=0 +lon_0=6 +k=1 +x_0=2500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs",
-        31467 => "+proj=tmerc +lat_0=0 +lon_0=9 +k=1 +x_0=3500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs",
-        31468 => "+proj=tmerc +lat_0=0 +lon_0=12 +k=1 +x_0=4500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs",
-        31469 => "+proj=tmerc +lat_0=0 +lon_0=15 +k=1 +x_0=5500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs",
+        31466 => {
+            "+proj=tmerc +lat_0=0 +lon_0=6 +k=1 +x_0=2500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs"
+        }
+        31467 => {
+            "+proj=tmerc +lat_0=0 +lon_0=9 +k=1 +x_0=3500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs"
+        }
+        31468 => {
+            "+proj=tmerc +lat_0=0 +lon_0=12 +k=1 +x_0=4500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs"
+        }
+        31469 => {
+            "+proj=tmerc +lat_0=0 +lon_0=15 +k=1 +x_0=5500000 +y_0=0 +ellps=bessel +towgs84=598.1,73.7,418.2,0.202,0.045,-2.455,6.7 +units=m +no_defs"
+        }
         25832 => "+proj=utm +zone=32 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
         25833 => "+proj=utm +zone=33 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs",
-        3857 => "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +no_defs",
+        3857 => {
+            "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +no_defs"
+        }
         _ => return None,
     })
 }
@@ -26,8 +36,18 @@ fn proj_string(epsg: u32) -> Option<&'static str> {
 pub fn epsg_of_prj(wkt: &str) -> Option<u32> {
     if let Some(i) = wkt.rfind("AUTHORITY[\"EPSG\",") {
         let rest = &wkt[i + 17..];
-        let num: String = rest.chars().filter(|c| c.is_ascii_digit() || *c == '"').take_while(|c| *c != ']').collect();
-        if let Ok(n) = num.trim_matches('"').split('"').next().unwrap_or("").parse() {
+        let num: String = rest
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '"')
+            .take_while(|c| *c != ']')
+            .collect();
+        if let Ok(n) = num
+            .trim_matches('"')
+            .split('"')
+            .next()
+            .unwrap_or("")
+            .parse()
+        {
             return Some(n);
         }
     }
@@ -45,23 +65,35 @@ pub fn epsg_of_prj(wkt: &str) -> Option<u32> {
     })
 }
 
-fn key_from_attrs(get: &dyn Fn(&str) -> Option<String>, layer_hint: &str) -> Option<(RegionKey, Option<String>)> {
+fn key_from_attrs(
+    get: &dyn Fn(&str) -> Option<String>,
+    layer_hint: &str,
+) -> Option<(RegionKey, Option<String>)> {
     let name = get("GEN").or_else(|| get("NAME")).or_else(|| get("name"));
-    let digits = |s: Option<String>| s.map(|x| x.trim().to_string()).filter(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()));
+    let digits = |s: Option<String>| {
+        s.map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+    };
     let ags = digits(get("AGS"));
     let ars = digits(get("ARS").or_else(|| get("RS")));
     // BKG layers say their level in `ADE` (1 Staat ... 6 Gemeinde); a 12-digit ARS padded with
     // zeros names a higher level, so the level decides how much of the key counts.
-    let level: Option<u32> = get("ADE").and_then(|s| s.trim().parse().ok()).or(match layer_hint {
-        h if h.contains("_STA") => Some(1),
-        h if h.contains("_LAN") => Some(2),
-        h if h.contains("_RBZ") => Some(3),
-        h if h.contains("_KRS") => Some(4),
-        h if h.contains("_VWG") => Some(5),
-        _ => None,
-    });
+    let level: Option<u32> = get("ADE")
+        .and_then(|s| s.trim().parse().ok())
+        .or(match layer_hint {
+            h if h.contains("_STA") => Some(1),
+            h if h.contains("_LAN") => Some(2),
+            h if h.contains("_RBZ") => Some(3),
+            h if h.contains("_KRS") => Some(4),
+            h if h.contains("_VWG") => Some(5),
+            _ => None,
+        });
     let any = ars.clone().or(ags.clone());
-    let prefix = |n: usize| any.as_ref().filter(|k| k.len() >= n).map(|k| k[..n].to_string());
+    let prefix = |n: usize| {
+        any.as_ref()
+            .filter(|k| k.len() >= n)
+            .map(|k| k[..n].to_string())
+    };
     let key = match level {
         Some(1) => Some(RegionKey::GERMANY.to_string()),
         Some(2) => prefix(2),
@@ -98,38 +130,77 @@ pub fn read_shapefile(path: &Path) -> Dataset {
     let items = match shapefile::read(path) {
         Ok(v) => v,
         Err(e) => {
-            ds.diagnostics.push(Diagnostic::error(&file, 0, 0, format!("cannot read shapefile: {e}")).with_hint("the .shp, .shx and .dbf must lie side by side"));
+            ds.diagnostics.push(
+                Diagnostic::error(&file, 0, 0, format!("cannot read shapefile: {e}"))
+                    .with_hint("the .shp, .shx and .dbf must lie side by side"),
+            );
             return ds;
         }
     };
-    let (src, dst) = match (Proj::from_proj_string(src_def), Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")) {
+    let (src, dst) = match (
+        Proj::from_proj_string(src_def),
+        Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs"),
+    ) {
         (Ok(s), Ok(d)) => (s, d),
         _ => {
-            ds.diagnostics.push(Diagnostic::error(&file, 0, 0, "internal error: cannot set up the coordinate transformation"));
+            ds.diagnostics.push(Diagnostic::error(
+                &file,
+                0,
+                0,
+                "internal error: cannot set up the coordinate transformation",
+            ));
             return ds;
         }
     };
     let geographic = matches!(epsg, Some(4326 | 4258));
-    let layer = path.file_name().map(|s| s.to_string_lossy().to_uppercase()).unwrap_or_default();
-    let mut by_key: std::collections::BTreeMap<RegionKey, usize> = std::collections::BTreeMap::new();
+    let layer = path
+        .file_name()
+        .map(|s| s.to_string_lossy().to_uppercase())
+        .unwrap_or_default();
+    let mut by_key: std::collections::BTreeMap<RegionKey, usize> =
+        std::collections::BTreeMap::new();
     for (i, (shape, record)) in items.into_iter().enumerate() {
         ds.rows_read += 1;
         let get = |f: &str| -> Option<String> {
             match record.get(f) {
-                Some(shapefile::dbase::FieldValue::Character(Some(s))) => Some(s.trim().to_string()),
+                Some(shapefile::dbase::FieldValue::Character(Some(s))) => {
+                    Some(s.trim().to_string())
+                }
                 Some(shapefile::dbase::FieldValue::Numeric(Some(n))) => Some(format!("{n}")),
                 _ => None,
             }
         };
         let Some((key, name)) = key_from_attrs(&get, &layer) else {
-            ds.diagnostics.push(Diagnostic::warning(&file, i + 1, 0, "feature has no usable AGS/ARS attribute; not matched to a region"));
+            ds.diagnostics.push(Diagnostic::warning(
+                &file,
+                i + 1,
+                0,
+                "feature has no usable AGS/ARS attribute; not matched to a region",
+            ));
             continue;
         };
         let rings: Vec<(bool, Vec<shapefile::Point>)> = match shape {
-            shapefile::Shape::Polygon(p) => p.into_inner().into_iter().map(|r| (matches!(r, shapefile::PolygonRing::Outer(_)), r.into_inner())).collect(),
+            shapefile::Shape::Polygon(p) => p
+                .into_inner()
+                .into_iter()
+                .map(|r| {
+                    (
+                        matches!(r, shapefile::PolygonRing::Outer(_)),
+                        r.into_inner(),
+                    )
+                })
+                .collect(),
             shapefile::Shape::NullShape => continue,
             other => {
-                ds.diagnostics.push(Diagnostic::warning(&file, i + 1, 0, format!("feature {key} is a {} , not a polygon; skipped", other.shapetype())));
+                ds.diagnostics.push(Diagnostic::warning(
+                    &file,
+                    i + 1,
+                    0,
+                    format!(
+                        "feature {key} is a {} , not a polygon; skipped",
+                        other.shapetype()
+                    ),
+                ));
                 continue;
             }
         };
@@ -138,7 +209,11 @@ pub fn read_shapefile(path: &Path) -> Dataset {
         for (outer, pts) in rings {
             let mut ring = Vec::with_capacity(pts.len());
             for p in pts {
-                let mut pt = if geographic { (p.x.to_radians(), p.y.to_radians(), 0.0) } else { (p.x, p.y, 0.0) };
+                let mut pt = if geographic {
+                    (p.x.to_radians(), p.y.to_radians(), 0.0)
+                } else {
+                    (p.x, p.y, 0.0)
+                };
                 if proj4rs::transform::transform(&src, &dst, &mut pt).is_err() {
                     bad = true;
                     break;
@@ -152,7 +227,12 @@ pub fn read_shapefile(path: &Path) -> Dataset {
             }
         }
         if bad {
-            ds.diagnostics.push(Diagnostic::error(&file, i + 1, 0, format!("coordinates of {key} cannot be transformed to WGS84")));
+            ds.diagnostics.push(Diagnostic::error(
+                &file,
+                i + 1,
+                0,
+                format!("coordinates of {key} cannot be transformed to WGS84"),
+            ));
             continue;
         }
         // Several features of one region (land and water parts) become one multipolygon.
@@ -160,7 +240,11 @@ pub fn read_shapefile(path: &Path) -> Dataset {
             ds.boundaries[ix].polygons.extend(polys);
         } else {
             by_key.insert(key.clone(), ds.boundaries.len());
-            ds.boundaries.push(Boundary { key, name, polygons: polys });
+            ds.boundaries.push(Boundary {
+                key,
+                name,
+                polygons: polys,
+            });
         }
     }
     ds
@@ -176,46 +260,89 @@ pub fn read_geojson(file: &str, bytes: &[u8]) -> Dataset {
     let v: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
-            ds.diagnostics.push(Diagnostic::error(file, e.line(), e.column(), format!("not valid JSON: {e}")));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                e.line(),
+                e.column(),
+                format!("not valid JSON: {e}"),
+            ));
             return ds;
         }
     };
     let Some(features) = v.get("features").and_then(|f| f.as_array()) else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 1, "not a GeoJSON FeatureCollection (no `features` array)"));
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            1,
+            1,
+            "not a GeoJSON FeatureCollection (no `features` array)",
+        ));
         return ds;
     };
-    let mut by_key: std::collections::BTreeMap<RegionKey, usize> = std::collections::BTreeMap::new();
+    let mut by_key: std::collections::BTreeMap<RegionKey, usize> =
+        std::collections::BTreeMap::new();
     for (i, f) in features.iter().enumerate() {
         ds.rows_read += 1;
         let props = f.get("properties");
         let get = |k: &str| -> Option<String> {
-            props.and_then(|p| p.get(k)).and_then(|x| x.as_str().map(str::to_string).or_else(|| x.as_u64().map(|n| n.to_string())))
+            props.and_then(|p| p.get(k)).and_then(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .or_else(|| x.as_u64().map(|n| n.to_string()))
+            })
         };
         let Some((key, name)) = key_from_attrs(&get, "") else {
-            ds.diagnostics.push(Diagnostic::warning(file, 0, 0, format!("feature {} has no usable AGS/ARS property; not matched to a region", i + 1)));
+            ds.diagnostics.push(Diagnostic::warning(
+                file,
+                0,
+                0,
+                format!(
+                    "feature {} has no usable AGS/ARS property; not matched to a region",
+                    i + 1
+                ),
+            ));
             continue;
         };
         let geom = f.get("geometry");
-        let kind = geom.and_then(|g| g.get("type")).and_then(|t| t.as_str()).unwrap_or("");
+        let kind = geom
+            .and_then(|g| g.get("type"))
+            .and_then(|t| t.as_str())
+            .unwrap_or("");
         let coords = geom.and_then(|g| g.get("coordinates"));
         let ring = |r: &serde_json::Value| -> Option<Vec<[f64; 2]>> {
-            r.as_array()?.iter().map(|p| Some([p.get(0)?.as_f64()?, p.get(1)?.as_f64()?])).collect()
+            r.as_array()?
+                .iter()
+                .map(|p| Some([p.get(0)?.as_f64()?, p.get(1)?.as_f64()?]))
+                .collect()
         };
-        let poly = |p: &serde_json::Value| -> Option<Vec<Vec<[f64; 2]>>> { p.as_array()?.iter().map(ring).collect() };
+        let poly = |p: &serde_json::Value| -> Option<Vec<Vec<[f64; 2]>>> {
+            p.as_array()?.iter().map(ring).collect()
+        };
         let polys: Option<Vec<Vec<Vec<[f64; 2]>>>> = match (kind, coords) {
             ("Polygon", Some(c)) => poly(c).map(|p| vec![p]),
             ("MultiPolygon", Some(c)) => c.as_array().and_then(|ps| ps.iter().map(poly).collect()),
             _ => None,
         };
         let Some(polys) = polys else {
-            ds.diagnostics.push(Diagnostic::error(file, 0, 0, format!("feature {} ({key}) has no valid Polygon or MultiPolygon geometry", i + 1)));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                0,
+                0,
+                format!(
+                    "feature {} ({key}) has no valid Polygon or MultiPolygon geometry",
+                    i + 1
+                ),
+            ));
             continue;
         };
         if let Some(&ix) = by_key.get(&key) {
             ds.boundaries[ix].polygons.extend(polys);
         } else {
             by_key.insert(key.clone(), ds.boundaries.len());
-            ds.boundaries.push(Boundary { key, name, polygons: polys });
+            ds.boundaries.push(Boundary {
+                key,
+                name,
+                polygons: polys,
+            });
         }
     }
     ds

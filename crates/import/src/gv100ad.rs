@@ -2,7 +2,9 @@
 //! Regierungsbezirk, 30 Region (Baden-Württemberg only), 40 Kreis, 50 Gemeindeverband, 60 Gemeinde.
 //! Positions are characters, not bytes: the file is UTF-8 since Sorbian names were added.
 
-use sozialmonitor_core::{Dataset, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value};
+use sozialmonitor_core::{
+    Dataset, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value,
+};
 
 fn kind(satzart: &str, tk: &str) -> Option<&'static str> {
     Some(match (satzart, tk) {
@@ -41,22 +43,43 @@ pub fn read(file: &str, text: &str) -> Dataset {
     for (line_no, line) in crate::text::lines(text) {
         ds.rows_read += 1;
         let c: Vec<char> = line.chars().collect();
-        let get = |a: usize, b: usize| -> String { c.get(a..b.min(c.len())).map(|s| s.iter().collect::<String>()).unwrap_or_default() };
+        let get = |a: usize, b: usize| -> String {
+            c.get(a..b.min(c.len()))
+                .map(|s| s.iter().collect::<String>())
+                .unwrap_or_default()
+        };
         if c.len() < 72 {
             ds.diagnostics.push(
-                Diagnostic::error(file, line_no, c.len() + 1, format!("record is {} characters long; a GV100AD record has at least 72", c.len()))
-                    .with_hint("is this a GV100AD file, and is it complete?"),
+                Diagnostic::error(
+                    file,
+                    line_no,
+                    c.len() + 1,
+                    format!(
+                        "record is {} characters long; a GV100AD record has at least 72",
+                        c.len()
+                    ),
+                )
+                .with_hint("is this a GV100AD file, and is it complete?"),
             );
             continue;
         }
         let satzart = get(0, 2);
         let date = match Period::parse(&{
             let d = get(2, 10);
-            if d.len() == 8 { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d }
+            if d.len() == 8 {
+                format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+            } else {
+                d
+            }
         }) {
             Ok(p) => p,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, 3, format!("Gebietsstand: {e}")));
+                ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    line_no,
+                    3,
+                    format!("Gebietsstand: {e}"),
+                ));
                 continue;
             }
         };
@@ -71,14 +94,23 @@ pub fn read(file: &str, text: &str) -> Dataset {
             "50" => format!("{}{}", get(10, 15), get(18, 22)),
             "60" => get(10, 18),
             other => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, 1, format!("unknown record type (Satzart) `{other}`")).with_hint("GV100AD has record types 10, 20, 30, 40, 50 and 60"));
+                ds.diagnostics.push(
+                    Diagnostic::error(
+                        file,
+                        line_no,
+                        1,
+                        format!("unknown record type (Satzart) `{other}`"),
+                    )
+                    .with_hint("GV100AD has record types 10, 20, 30, 40, 50 and 60"),
+                );
                 continue;
             }
         };
         let key = match RegionKey::parse(&key_text) {
             Ok(k) => k,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, 11, e.to_string()));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, 11, e.to_string()));
                 continue;
             }
         };
@@ -102,15 +134,41 @@ pub fn read(file: &str, text: &str) -> Dataset {
             let rix = ds.intern_region(key.clone(), Some(&name));
             if let Some(p) = pop {
                 let m = *bev_m.get_or_insert_with(|| {
-                    ds.intern_measure(Measure { code: "GV100_BEV".into(), label: "Bevölkerung (Gemeindeverzeichnis)".into(), unit: "Anzahl".into(), statistic: "GV100AD".into() })
+                    ds.intern_measure(Measure {
+                        code: "GV100_BEV".into(),
+                        label: "Bevölkerung (Gemeindeverzeichnis)".into(),
+                        unit: "Anzahl".into(),
+                        statistic: "GV100AD".into(),
+                    })
                 });
-                ds.observations.push(Observation { measure: m, region: rix, period: ref_date, breakdown: 0, value: Value::number(p as f64, 0), quality: 0, line: line_no as u32 });
+                ds.observations.push(Observation {
+                    measure: m,
+                    region: rix,
+                    period: ref_date,
+                    breakdown: 0,
+                    value: Value::number(p as f64, 0),
+                    quality: 0,
+                    line: line_no as u32,
+                });
             }
             if let Some(a) = area_ha {
                 let m = *area_m.get_or_insert_with(|| {
-                    ds.intern_measure(Measure { code: "GV100_FL".into(), label: "Fläche (Gemeindeverzeichnis)".into(), unit: "ha".into(), statistic: "GV100AD".into() })
+                    ds.intern_measure(Measure {
+                        code: "GV100_FL".into(),
+                        label: "Fläche (Gemeindeverzeichnis)".into(),
+                        unit: "ha".into(),
+                        statistic: "GV100AD".into(),
+                    })
                 });
-                ds.observations.push(Observation { measure: m, region: rix, period: ref_date, breakdown: 0, value: Value::number(a as f64, 0), quality: 0, line: line_no as u32 });
+                ds.observations.push(Observation {
+                    measure: m,
+                    region: rix,
+                    period: ref_date,
+                    breakdown: 0,
+                    value: Value::number(a as f64, 0),
+                    quality: 0,
+                    line: line_no as u32,
+                });
             }
         }
         ds.regions.push(r);

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use sozialmonitor_core::{Dataset, DecimalSeparator, Diagnostic, IndicatorEntry, IndicatorStatus, Measure, Observation, Period, Polarity, RegionKey, Value};
+use sozialmonitor_core::{
+    Dataset, DecimalSeparator, Diagnostic, IndicatorEntry, IndicatorStatus, Measure, Observation,
+    Period, Polarity, RegionKey, Value,
+};
 
 fn split_comma(line: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -57,13 +60,26 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("inkar-long");
     let mut lines = crate::text::lines(text);
     let Some((_, header)) = lines.next() else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        ds.diagnostics
+            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
         return ds;
     };
     let h = split_comma(header);
     let col = |n: &str| h.iter().position(|x| x.trim() == n);
-    let (Some(ck), Some(cr), Some(cid), Some(cn), Some(ct), Some(cw)) = (col("kuerzel"), col("raumbezug"), col("kennziffer"), col("name"), col("zeitbezug"), col("wert")) else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "header lacks one of kuerzel, raumbezug, kennziffer, name, zeitbezug, wert"));
+    let (Some(ck), Some(cr), Some(cid), Some(cn), Some(ct), Some(cw)) = (
+        col("kuerzel"),
+        col("raumbezug"),
+        col("kennziffer"),
+        col("name"),
+        col("zeitbezug"),
+        col("wert"),
+    ) else {
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            1,
+            0,
+            "header lacks one of kuerzel, raumbezug, kennziffer, name, zeitbezug, wert",
+        ));
         return ds;
     };
     let ctab = col("tabelle");
@@ -72,13 +88,19 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
         ds.rows_read += 1;
         let f = split_comma(line);
         if f.len() != h.len() {
-            ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), h.len())));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line_no,
+                0,
+                format!("row has {} fields, the header has {}", f.len(), h.len()),
+            ));
             continue;
         }
         let key = match inkar_key(f[cr].trim(), &f[cid]) {
             Ok(k) => k,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cid + 1, e));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, cid + 1, e));
                 continue;
             }
         };
@@ -86,20 +108,27 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
         let period = match Period::parse(&f[ct]) {
             Ok(p) => p,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, ct + 1, e.to_string()));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, ct + 1, e.to_string()));
                 continue;
             }
         };
         let w = f[cw].trim();
         if w.is_empty() || w == "NA" {
             // INKAR leaves cells empty where it has no value; that is not a published value.
-            ds.diagnostics.push(Diagnostic::warning(file, line_no, cw + 1, "empty value (INKAR publishes none for this cell)"));
+            ds.diagnostics.push(Diagnostic::warning(
+                file,
+                line_no,
+                cw + 1,
+                "empty value (INKAR publishes none for this cell)",
+            ));
             continue;
         }
         let value = match Value::parse(w, DecimalSeparator::Point) {
             Ok(v) => v,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cw + 1, e.to_string()));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, cw + 1, e.to_string()));
                 continue;
             }
         };
@@ -117,7 +146,15 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
                 m
             }
         };
-        ds.observations.push(Observation { measure, region, period, breakdown: 0, value, quality: 0, line: line_no as u32 });
+        ds.observations.push(Observation {
+            measure,
+            region,
+            period,
+            breakdown: 0,
+            value,
+            quality: 0,
+            line: line_no as u32,
+        });
     }
     ds.finish(file);
     ds
@@ -129,14 +166,27 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
     let recs = crate::text::records(text);
     let mut it = recs.into_iter();
     let Some((_, header)) = it.next() else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        ds.diagnostics
+            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
         return ds;
     };
     let h = split_comma(&header);
     let col = |n: &str| h.iter().position(|x| x.trim() == n).unwrap_or(usize::MAX);
-    let (ck, cb, cs, cn, ca, cg) = (col("kuerzel"), col("bereich"), col("kurzname"), col("name"), col("algorithmus"), col("statistische_grundlagen"));
+    let (ck, cb, cs, cn, ca, cg) = (
+        col("kuerzel"),
+        col("bereich"),
+        col("kurzname"),
+        col("name"),
+        col("algorithmus"),
+        col("statistische_grundlagen"),
+    );
     if ck == usize::MAX || cn == usize::MAX {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "codebook header lacks kuerzel or name"));
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            1,
+            0,
+            "codebook header lacks kuerzel or name",
+        ));
         return ds;
     }
     for (line_no, rec) in it {
@@ -146,7 +196,12 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
         ds.rows_read += 1;
         let f = split_comma(&rec);
         if f.len() != h.len() {
-            ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), h.len())));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line_no,
+                0,
+                format!("row has {} fields, the header has {}", f.len(), h.len()),
+            ));
             continue;
         }
         let get = |i: usize| f.get(i).map(|s| s.trim().to_string()).unwrap_or_default();

@@ -67,7 +67,11 @@ impl Format {
 
     /// Command-line name.
     pub fn name(self) -> &'static str {
-        Format::ALL.iter().find(|(f, _)| *f == self).map(|(_, n)| *n).unwrap_or("?")
+        Format::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("?")
     }
 
     /// Parses a command-line name.
@@ -91,13 +95,20 @@ impl Source {
     /// Reads a file; a gzip-compressed file (`.gz`) is decompressed, so the demo data can ship
     /// compressed. The SHA-256 is that of the content, so a file imports once however it is packed.
     pub fn read(path: &Path) -> std::io::Result<Self> {
-        Ok(Source::from_bytes(path.display().to_string(), read_bytes(path)?))
+        Ok(Source::from_bytes(
+            path.display().to_string(),
+            read_bytes(path)?,
+        ))
     }
 
     /// Wraps bytes already in memory.
     pub fn from_bytes(name: String, bytes: Vec<u8>) -> Self {
         let sha256 = sha256_hex(&bytes);
-        Source { name, bytes, sha256 }
+        Source {
+            name,
+            bytes,
+            sha256,
+        }
     }
 }
 
@@ -114,7 +125,10 @@ fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Reads a file and parses it, hashing it on a second thread meanwhile (the hash is only needed
@@ -127,7 +141,14 @@ pub fn load(path: &Path, format: Option<Format>) -> std::io::Result<(Source, Dat
         let ds = read_named(&name, &bytes, format);
         (h.join().unwrap_or_default(), ds)
     });
-    Ok((Source { name, bytes, sha256 }, ds))
+    Ok((
+        Source {
+            name,
+            bytes,
+            sha256,
+        },
+        ds,
+    ))
 }
 
 /// Detects the format from the file name and the first bytes.
@@ -140,7 +161,9 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     if lower.ends_with(".geojson") || lower.ends_with(".json") {
         return Some(Format::GeoJson);
     }
-    if bytes.starts_with(b"PK\x03\x04") && lower.ends_with(".xlsx") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+    if bytes.starts_with(b"PK\x03\x04") && lower.ends_with(".xlsx")
+        || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+    {
         return Some(Format::Spreadsheet);
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
@@ -149,7 +172,11 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     let first = head.lines().next().unwrap_or("").trim_end_matches('\r');
     if first.starts_with("statistics_code;") {
         // Current ffcsv has a `value` column; the transitional variant has `CODE__Label__Unit` columns.
-        return Some(if first.contains("__") { Format::FlatOld } else { Format::Ffcsv });
+        return Some(if first.contains("__") {
+            Format::FlatOld
+        } else {
+            Format::Ffcsv
+        });
     }
     if first.starts_with("Statistik_Code;") {
         return Some(Format::FlatOld);
@@ -157,7 +184,9 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     if first.starts_with("GENESIS-Tabelle:") {
         return Some(Format::Table);
     }
-    if first.starts_with("K;DQ;") || (first.starts_with('*') && head.lines().nth(1).is_some_and(|l| l.starts_with("K;DQ"))) {
+    if first.starts_with("K;DQ;")
+        || (first.starts_with('*') && head.lines().nth(1).is_some_and(|l| l.starts_with("K;DQ")))
+    {
         return Some(Format::Cube);
     }
     if first.starts_with("tabelle,kuerzel,raumbezug") {
@@ -166,7 +195,10 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     if first.starts_with("kuerzel,bereich,") {
         return Some(Format::InkarCodebook);
     }
-    if first.len() >= 22 && first.starts_with("10") && first.as_bytes()[2..10].iter().all(u8::is_ascii_digit) {
+    if first.len() >= 22
+        && first.starts_with("10")
+        && first.as_bytes()[2..10].iter().all(u8::is_ascii_digit)
+    {
         return Some(Format::Gv100ad);
     }
     if longcsv::is_header(first) {
@@ -185,6 +217,10 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
         let mut ds = Dataset::new("unknown");
         let d = match text::decode(file, bytes) {
             Err(d) => d,
+            Ok((t, _)) if ["statistics_code,", "Statistik_Code,", "region,measure,"].iter().any(|h| t.trim_start_matches('\u{feff}').starts_with(h)) => {
+                Diagnostic::error(file, 1, 0, "fields are separated by `,`; GENESIS exports and the long CSV format use `;`")
+                    .with_hint("export the table again as GENESIS flat file, or save the CSV with `;` as separator")
+            }
             Ok(_) => Diagnostic::error(file, 1, 0, "unknown file format").with_hint(
                 "supported: GENESIS ffcsv, older flat CSV, table CSV, cube; GV100AD; INKAR; long CSV; Shapefile; GeoJSON; XLSX/XLS. Use --format to choose one",
             ),
@@ -195,7 +231,10 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
     match format {
         Format::Shapefile if file.ends_with(".gz") => {
             let mut ds = Dataset::new("shapefile");
-            ds.diagnostics.push(Diagnostic::error(file, 0, 0, "a shapefile cannot be read compressed").with_hint("unpack it beside its .dbf, .shx and .prj"));
+            ds.diagnostics.push(
+                Diagnostic::error(file, 0, 0, "a shapefile cannot be read compressed")
+                    .with_hint("unpack it beside its .dbf, .shx and .prj"),
+            );
             return ds;
         }
         Format::Shapefile => return geo::read_shapefile(Path::new(file)),
@@ -203,7 +242,9 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
         Format::Spreadsheet => return sheet::read(file, bytes),
         _ => {}
     }
-    let text = match text::decode(file, bytes).and_then(|(t, _)| text::check_line_lengths(file, &t).map(|()| t)) {
+    let text = match text::decode(file, bytes)
+        .and_then(|(t, _)| text::check_line_lengths(file, &t).map(|()| t))
+    {
         Ok(t) => t,
         Err(d) => {
             let mut ds = Dataset::new(format.name());

@@ -3,13 +3,25 @@
 //! `unit`, `label` (measure label), `quality`. German column names are accepted too. See
 //! `docs/long-csv.md`.
 
-use sozialmonitor_core::{Breakdown, Dataset, Diagnostic, Measure, Observation, Period, RegionKey, Value};
+use sozialmonitor_core::{
+    Breakdown, Dataset, Diagnostic, Measure, Observation, Period, RegionKey, Value,
+};
 
-use crate::common::{decimal_separator, LineSplitter};
+use crate::common::{LineSplitter, decimal_separator};
 
 /// Column names this format accepts (English first, German aliases after).
 const ALIASES: &[(&str, &[&str])] = &[
-    ("region", &["region", "region_key", "schluessel", "schlüssel", "ags", "regionalschluessel"]),
+    (
+        "region",
+        &[
+            "region",
+            "region_key",
+            "schluessel",
+            "schlüssel",
+            "ags",
+            "regionalschluessel",
+        ],
+    ),
     ("measure", &["measure", "merkmal", "kennzahl"]),
     ("period", &["period", "zeit", "stichtag", "jahr"]),
     ("value", &["value", "wert"]),
@@ -22,9 +34,12 @@ const ALIASES: &[(&str, &[&str])] = &[
 /// Whether a header line looks like this format.
 pub fn is_header(line: &str) -> bool {
     let cols: Vec<String> = line.split(';').map(|s| s.trim().to_lowercase()).collect();
-    ["region", "measure", "period", "value"]
-        .iter()
-        .all(|want| ALIASES.iter().find(|(n, _)| n == want).is_some_and(|(_, al)| cols.iter().any(|c| al.contains(&c.as_str()))))
+    ["region", "measure", "period", "value"].iter().all(|want| {
+        ALIASES
+            .iter()
+            .find(|(n, _)| n == want)
+            .is_some_and(|(_, al)| cols.iter().any(|c| al.contains(&c.as_str())))
+    })
 }
 
 /// Reads a long CSV file already decoded to text.
@@ -33,26 +48,53 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let mut lines = crate::text::lines(text);
     let mut sp = LineSplitter::default();
     let Some((_, header)) = lines.next() else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        ds.diagnostics
+            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
         return ds;
     };
-    let h: Vec<String> = sp.split(header).iter().map(|s| s.trim().to_lowercase()).collect();
+    let h: Vec<String> = sp
+        .split(header)
+        .iter()
+        .map(|s| s.trim().to_lowercase())
+        .collect();
     let col = |name: &str| {
-        let al = ALIASES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a).unwrap_or(&[]);
+        let al = ALIASES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| *a)
+            .unwrap_or(&[]);
         h.iter().position(|c| al.contains(&c.as_str()))
     };
-    let (Some(cr), Some(cm), Some(cp), Some(cv)) = (col("region"), col("measure"), col("period"), col("value")) else {
+    let (Some(cr), Some(cm), Some(cp), Some(cv)) =
+        (col("region"), col("measure"), col("period"), col("value"))
+    else {
         ds.diagnostics.push(
-            Diagnostic::error(file, 1, 0, "header lacks one of the columns region, measure, period, value")
-                .with_hint("see docs/long-csv.md: region;measure;period;value[;breakdown;unit;label;quality]"),
+            Diagnostic::error(
+                file,
+                1,
+                0,
+                "header lacks one of the columns region, measure, period, value",
+            )
+            .with_hint(
+                "see docs/long-csv.md: region;measure;period;value[;breakdown;unit;label;quality]",
+            ),
         );
         return ds;
     };
     let (cb, cu, cl, cq) = (col("breakdown"), col("unit"), col("label"), col("quality"));
-    let sep = match decimal_separator(text.lines().skip(1).map(|l| l.split(';').nth(cv).unwrap_or(""))) {
+    let sep = match decimal_separator(
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(';').nth(cv).unwrap_or("")),
+    ) {
         Ok(s) => s,
         Err(()) => {
-            ds.diagnostics.push(Diagnostic::error(file, 0, cv + 1, "values use both decimal commas and decimal points"));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                0,
+                cv + 1,
+                "values use both decimal commas and decimal points",
+            ));
             return ds;
         }
     };
@@ -60,50 +102,88 @@ pub fn read(file: &str, text: &str) -> Dataset {
         ds.rows_read += 1;
         let f = sp.split(line);
         if f.len() != h.len() {
-            ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), h.len())).with_hint("fields are separated by `;`"));
+            ds.diagnostics.push(
+                Diagnostic::error(
+                    file,
+                    line_no,
+                    0,
+                    format!("row has {} fields, the header has {}", f.len(), h.len()),
+                )
+                .with_hint("fields are separated by `;`"),
+            );
             continue;
         }
         let key = match RegionKey::parse(&f[cr]) {
             Ok(k) => k,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cr + 1, format!("unknown region key: {e}")));
+                ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    line_no,
+                    cr + 1,
+                    format!("unknown region key: {e}"),
+                ));
                 continue;
             }
         };
         let period = match Period::parse(&f[cp]) {
             Ok(p) => p,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cp + 1, e.to_string()));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, cp + 1, e.to_string()));
                 continue;
             }
         };
         let value = match Value::parse(&f[cv], sep) {
             Ok(v) => v,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cv + 1, e.to_string()));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, cv + 1, e.to_string()));
                 continue;
             }
         };
         let code = f[cm].trim();
         if code.is_empty() {
-            ds.diagnostics.push(Diagnostic::error(file, line_no, cm + 1, "empty measure"));
+            ds.diagnostics
+                .push(Diagnostic::error(file, line_no, cm + 1, "empty measure"));
             continue;
         }
         let breakdown = match cb.map(|c| f[c].trim()).map(Breakdown::parse_key) {
             None => Breakdown::total(),
             Some(Some(b)) => b,
             Some(None) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cb.unwrap_or(0) + 1, "breakdown must look like `GES=GESW|NAT=NATA`"));
+                ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    line_no,
+                    cb.unwrap_or(0) + 1,
+                    "breakdown must look like `GES=GESW|NAT=NATA`",
+                ));
                 continue;
             }
         };
         let get = |c: Option<usize>| c.map(|c| f[c].trim().to_string()).unwrap_or_default();
         let label = get(cl);
-        let m = ds.intern_measure(Measure { code: code.to_string(), label: if label.is_empty() { code.to_string() } else { label }, unit: get(cu), statistic: "manuell".into() });
+        let m = ds.intern_measure(Measure {
+            code: code.to_string(),
+            label: if label.is_empty() {
+                code.to_string()
+            } else {
+                label
+            },
+            unit: get(cu),
+            statistic: "manuell".into(),
+        });
         let region = ds.intern_region(key, None);
         let b = ds.intern_breakdown(breakdown);
         let quality = ds.intern_quality(&get(cq));
-        ds.observations.push(Observation { measure: m, region, period, breakdown: b, value, quality, line: line_no as u32 });
+        ds.observations.push(Observation {
+            measure: m,
+            region,
+            period,
+            breakdown: b,
+            value,
+            quality,
+            line: line_no as u32,
+        });
     }
     ds.finish(file);
     ds

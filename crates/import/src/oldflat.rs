@@ -3,9 +3,11 @@
 //! with English labels and duplicated column names.
 
 use sozialmonitor_core::measure::is_total_label;
-use sozialmonitor_core::{Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period, Value};
+use sozialmonitor_core::{
+    Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period, Value,
+};
 
-use crate::common::{decimal_separator, is_region_variable, region_key_from_code, LineSplitter};
+use crate::common::{LineSplitter, decimal_separator, is_region_variable, region_key_from_code};
 
 /// Reads an old-format flat file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
@@ -13,21 +15,37 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let mut lines = crate::text::lines(text);
     let mut sp = LineSplitter::default();
     let Some((_, header_line)) = lines.next() else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+        ds.diagnostics
+            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
         return ds;
     };
-    let header: Vec<String> = sp.split(header_line).iter().map(|s| s.to_string()).collect();
+    let header: Vec<String> = sp
+        .split(header_line)
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     // Five leading columns (statistic code/label, time code/label, time), then groups of four per
     // variable, then one column per measure.
     let first_measure = header.iter().position(|h| h.contains("__"));
     let Some(first_measure) = first_measure else {
         ds.diagnostics.push(
-            Diagnostic::error(file, 1, 0, "no measure columns (`CODE__Label__Unit`) in the header").with_hint("is this the older GENESIS flat format?"),
+            Diagnostic::error(
+                file,
+                1,
+                0,
+                "no measure columns (`CODE__Label__Unit`) in the header",
+            )
+            .with_hint("is this the older GENESIS flat format?"),
         );
         return ds;
     };
     if first_measure < 5 || (first_measure - 5) % 4 != 0 {
-        ds.diagnostics.push(Diagnostic::error(file, 1, first_measure + 1, "the header's variable columns do not come in groups of four"));
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            1,
+            first_measure + 1,
+            "the header's variable columns do not come in groups of four",
+        ));
         return ds;
     }
     let nvars = (first_measure - 5) / 4;
@@ -37,17 +55,35 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let code = parts.next().unwrap_or("").trim().to_string();
         let label = parts.next().unwrap_or("").replace('_', " ");
         let unit = parts.next().unwrap_or("").replace('_', " ");
-        let unit = if unit.contains("NotFound") { String::new() } else { unit };
+        let unit = if unit.contains("NotFound") {
+            String::new()
+        } else {
+            unit
+        };
         if code.is_empty() {
-            ds.diagnostics.push(Diagnostic::error(file, 1, i + 1, "measure column without a code"));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                1,
+                i + 1,
+                "measure column without a code",
+            ));
             return ds;
         }
         measures.push((i, code, label, unit));
     }
-    let sep = match decimal_separator(text.lines().skip(1).flat_map(|l| l.split(';').skip(first_measure))) {
+    let sep = match decimal_separator(
+        text.lines()
+            .skip(1)
+            .flat_map(|l| l.split(';').skip(first_measure)),
+    ) {
         Ok(s) => s,
         Err(()) => {
-            ds.diagnostics.push(Diagnostic::error(file, 0, 0, "values use both decimal commas and decimal points"));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                0,
+                0,
+                "values use both decimal commas and decimal points",
+            ));
             return ds;
         }
     };
@@ -57,7 +93,16 @@ pub fn read(file: &str, text: &str) -> Dataset {
         ds.rows_read += 1;
         let f = sp.split(line);
         if f.len() != header.len() {
-            ds.diagnostics.push(Diagnostic::error(file, line_no, 0, format!("row has {} fields, the header has {}", f.len(), header.len())));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line_no,
+                0,
+                format!(
+                    "row has {} fields, the header has {}",
+                    f.len(),
+                    header.len()
+                ),
+            ));
             continue;
         }
         // Some exports list regions without any data and without statistic and time: nothing to lose.
@@ -71,7 +116,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let period = match Period::parse(&f[4]) {
             Ok(p) => p,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, 5, e.to_string()));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, 5, e.to_string()));
                 continue;
             }
         };
@@ -87,12 +133,21 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 match region_key_from_code(code, label) {
                     Ok(k) => region = Some(ds.intern_region(k, Some(label))),
                     Err(e) => {
-                        ds.diagnostics.push(Diagnostic::error(file, line_no, base + 3, format!("unknown region key: {e}")));
+                        ds.diagnostics.push(Diagnostic::error(
+                            file,
+                            line_no,
+                            base + 3,
+                            format!("unknown region key: {e}"),
+                        ));
                         bad = true;
                     }
                 }
-            } else if !var.is_empty() && !code.is_empty() && !(is_total_label(label) && code == var) {
-                items.push(BreakdownItem { variable: var.to_string(), value: code.to_string(), label: label.to_string() });
+            } else if !(var.is_empty() || code.is_empty() || is_total_label(label)) {
+                items.push(BreakdownItem {
+                    variable: var.to_string(),
+                    value: code.to_string(),
+                    label: label.to_string(),
+                });
             }
         }
         if bad {
@@ -100,7 +155,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
         }
         let region = match region {
             Some(r) => r,
-            None => ds.intern_region(sozialmonitor_core::RegionKey::parse("DG").expect("valid"), Some("Deutschland")),
+            None => ds.intern_region(
+                sozialmonitor_core::RegionKey::parse("DG").expect("valid"),
+                Some("Deutschland"),
+            ),
         };
         let breakdown = ds.intern_breakdown(Breakdown::new(items));
         for (col, code, label, unit) in &measures {
@@ -115,12 +173,26 @@ pub fn read(file: &str, text: &str) -> Dataset {
             let value = match Value::parse(cell, sep) {
                 Ok(v) => v,
                 Err(e) => {
-                    ds.diagnostics.push(Diagnostic::error(file, line_no, col + 1, e.to_string()));
+                    ds.diagnostics
+                        .push(Diagnostic::error(file, line_no, col + 1, e.to_string()));
                     continue;
                 }
             };
-            let m = ds.intern_measure(Measure { code: code.clone(), label: label.clone(), unit: unit.clone(), statistic: f[0].trim().to_string() });
-            ds.observations.push(Observation { measure: m, region, period, breakdown, value, quality: 0, line: line_no as u32 });
+            let m = ds.intern_measure(Measure {
+                code: code.clone(),
+                label: label.clone(),
+                unit: unit.clone(),
+                statistic: f[0].trim().to_string(),
+            });
+            ds.observations.push(Observation {
+                measure: m,
+                region,
+                period,
+                breakdown,
+                value,
+                quality: 0,
+                line: line_no as u32,
+            });
         }
     }
     if blank_rows.0 > 0 {
@@ -132,7 +204,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
         ));
     }
     if empty_cells.0 > 0 {
-        ds.diagnostics.push(Diagnostic::warning(file, empty_cells.1, 0, format!("{} empty value cells (first in line {}) hold no value", empty_cells.0, empty_cells.1)));
+        ds.diagnostics.push(Diagnostic::warning(
+            file,
+            empty_cells.1,
+            0,
+            format!(
+                "{} empty value cells (first in line {}) hold no value",
+                empty_cells.0, empty_cells.1
+            ),
+        ));
     }
     ds.finish(file);
     ds

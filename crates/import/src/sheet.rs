@@ -3,8 +3,10 @@
 
 use std::io::Cursor;
 
-use calamine::{open_workbook_auto_from_rs, Data, Reader, Sheets};
-use sozialmonitor_core::{Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value};
+use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
+use sozialmonitor_core::{
+    Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value,
+};
 
 fn cell_text(c: &Data) -> String {
     match c {
@@ -29,23 +31,39 @@ pub fn read(file: &str, bytes: &[u8]) -> Dataset {
     let mut wb: Sheets<_> = match open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())) {
         Ok(w) => w,
         Err(e) => {
-            ds.diagnostics.push(Diagnostic::error(file, 0, 0, format!("cannot open spreadsheet: {e}")).with_hint("is the file an intact XLSX or XLS file?"));
+            ds.diagnostics.push(
+                Diagnostic::error(file, 0, 0, format!("cannot open spreadsheet: {e}"))
+                    .with_hint("is the file an intact XLSX or XLS file?"),
+            );
             return ds;
         }
     };
     let names = wb.sheet_names().to_vec();
-    if let Some(n) = names.iter().find(|n| n.starts_with("Onlineprodukt_Gemeinden")) {
+    if let Some(n) = names
+        .iter()
+        .find(|n| n.starts_with("Onlineprodukt_Gemeinden"))
+    {
         ds.format = "gv-auszug".into();
         match wb.worksheet_range(n) {
             Ok(r) => read_register(file, n, &r, &mut ds),
-            Err(e) => ds.diagnostics.push(Diagnostic::error(file, 0, 0, format!("cannot read sheet {n}: {e}"))),
+            Err(e) => ds.diagnostics.push(Diagnostic::error(
+                file,
+                0,
+                0,
+                format!("cannot read sheet {n}: {e}"),
+            )),
         }
     } else if names.iter().any(|n| n == "Daten") {
         ds.format = "inkar-xls".into();
         let meta = wb.worksheet_range("Metadaten").ok();
         match wb.worksheet_range("Daten") {
             Ok(r) => read_inkar(file, &r, meta.as_ref(), &mut ds),
-            Err(e) => ds.diagnostics.push(Diagnostic::error(file, 0, 0, format!("cannot read sheet Daten: {e}"))),
+            Err(e) => ds.diagnostics.push(Diagnostic::error(
+                file,
+                0,
+                0,
+                format!("cannot read sheet Daten: {e}"),
+            )),
         }
     } else {
         ds.diagnostics.push(
@@ -58,15 +76,22 @@ pub fn read(file: &str, bytes: &[u8]) -> Dataset {
 }
 
 fn read_register(file: &str, sheet: &str, r: &calamine::Range<Data>, ds: &mut Dataset) {
-    let rows: Vec<Vec<String>> = r.rows().map(|row| row.iter().map(cell_text).collect()).collect();
+    let rows: Vec<Vec<String>> = r
+        .rows()
+        .map(|row| row.iter().map(cell_text).collect())
+        .collect();
     // The Gebietsstand is written in the header ("Gebietsstand am 30.06.2024 (2. Quartal)").
-    let date = rows
-        .iter()
-        .take(10)
-        .flat_map(|r| r.iter())
-        .find_map(|c| c.strip_prefix("Gebietsstand am ").and_then(|s| Period::parse(s.get(..10).unwrap_or("")).ok()));
+    let date = rows.iter().take(10).flat_map(|r| r.iter()).find_map(|c| {
+        c.strip_prefix("Gebietsstand am ")
+            .and_then(|s| Period::parse(s.get(..10).unwrap_or("")).ok())
+    });
     let Some(date) = date else {
-        ds.diagnostics.push(Diagnostic::error(file, 0, 0, format!("sheet {sheet}: no `Gebietsstand am dd.mm.yyyy` in the header")));
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            0,
+            0,
+            format!("sheet {sheet}: no `Gebietsstand am dd.mm.yyyy` in the header"),
+        ));
         return;
     };
     for (i, row) in rows.iter().enumerate() {
@@ -87,14 +112,20 @@ fn read_register(file: &str, sheet: &str, r: &calamine::Range<Data>, ds: &mut Da
         let key = match RegionKey::parse(&key) {
             Ok(k) => k,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, i + 1, 3, format!("sheet {sheet}: {e}")));
+                ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    i + 1,
+                    3,
+                    format!("sheet {sheet}: {e}"),
+                ));
                 continue;
             }
         };
         let mut reg = Region::new(key, get(7));
         reg.valid_from = Some(date);
         if satzart == "60" {
-            reg.verband = RegionKey::parse(&format!("{}{}{}{}", get(2), get(3), get(4), get(5))).ok();
+            reg.verband =
+                RegionKey::parse(&format!("{}{}{}{}", get(2), get(3), get(4), get(5))).ok();
             reg.area_km2 = get(8).replace(',', ".").parse().ok();
             reg.population = get(9).parse().ok();
             reg.postcode = Some(get(13).to_string()).filter(|s| !s.is_empty());
@@ -122,14 +153,35 @@ fn slug(s: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
-fn read_inkar(file: &str, r: &calamine::Range<Data>, meta: Option<&calamine::Range<Data>>, ds: &mut Dataset) {
-    let rows: Vec<Vec<String>> = r.rows().map(|row| row.iter().map(cell_text).collect()).collect();
+fn read_inkar(
+    file: &str,
+    r: &calamine::Range<Data>,
+    meta: Option<&calamine::Range<Data>>,
+    ds: &mut Dataset,
+) {
+    let rows: Vec<Vec<String>> = r
+        .rows()
+        .map(|row| row.iter().map(cell_text).collect())
+        .collect();
     if rows.len() < 2 || rows[0].first().map(String::as_str) != Some("Kennziffer") {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 1, "sheet Daten does not start with `Kennziffer`").with_hint("is this an INKAR export?"));
+        ds.diagnostics.push(
+            Diagnostic::error(file, 1, 1, "sheet Daten does not start with `Kennziffer`")
+                .with_hint("is this an INKAR export?"),
+        );
         return;
     }
     let long_names: Vec<(String, String)> = meta
-        .map(|m| m.rows().skip(2).map(|row| (row.first().map(cell_text).unwrap_or_default(), row.get(1).map(cell_text).unwrap_or_default())).collect())
+        .map(|m| {
+            m.rows()
+                .skip(2)
+                .map(|row| {
+                    (
+                        row.first().map(cell_text).unwrap_or_default(),
+                        row.get(1).map(cell_text).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let mut cols = Vec::new();
     for c in 3..rows[0].len() {
@@ -138,12 +190,22 @@ fn read_inkar(file: &str, r: &calamine::Range<Data>, meta: Option<&calamine::Ran
         let period = match Period::parse(&year) {
             Ok(p) => p,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, 2, c + 1, e.to_string()));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, 2, c + 1, e.to_string()));
                 return;
             }
         };
-        let label = long_names.iter().find(|(k, _)| k.trim() == name).map(|(_, l)| l.clone()).unwrap_or_else(|| name.clone());
-        let m = ds.intern_measure(Measure { code: format!("INKAR_{}", slug(&name)), label, unit: String::new(), statistic: "INKAR 2018".into() });
+        let label = long_names
+            .iter()
+            .find(|(k, _)| k.trim() == name)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| name.clone());
+        let m = ds.intern_measure(Measure {
+            code: format!("INKAR_{}", slug(&name)),
+            label,
+            unit: String::new(),
+            statistic: "INKAR 2018".into(),
+        });
         cols.push((c, m, period));
     }
     for (i, row) in rows.iter().enumerate().skip(2) {
@@ -153,11 +215,20 @@ fn read_inkar(file: &str, r: &calamine::Range<Data>, meta: Option<&calamine::Ran
         ds.rows_read += 1;
         let id = row[0].trim();
         let agg = row.get(2).map(String::as_str).unwrap_or("");
-        let key = if agg.contains("Kreis") && id.len() == 8 { &id[..5] } else { id };
+        let key = if agg.contains("Kreis") && id.len() == 8 {
+            &id[..5]
+        } else {
+            id
+        };
         let key = match RegionKey::parse(key) {
             Ok(k) => k,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, i + 1, 1, format!("sheet Daten: {e}")));
+                ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    i + 1,
+                    1,
+                    format!("sheet Daten: {e}"),
+                ));
                 continue;
             }
         };
@@ -168,8 +239,21 @@ fn read_inkar(file: &str, r: &calamine::Range<Data>, meta: Option<&calamine::Ran
                 continue;
             }
             match Value::parse(t, DecimalSeparator::Point) {
-                Ok(value) => ds.observations.push(Observation { measure: m, region, period, breakdown: 0, value, quality: 0, line: (i + 1) as u32 }),
-                Err(e) => ds.diagnostics.push(Diagnostic::error(file, i + 1, c + 1, format!("sheet Daten: {e}"))),
+                Ok(value) => ds.observations.push(Observation {
+                    measure: m,
+                    region,
+                    period,
+                    breakdown: 0,
+                    value,
+                    quality: 0,
+                    line: (i + 1) as u32,
+                }),
+                Err(e) => ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    i + 1,
+                    c + 1,
+                    format!("sheet Daten: {e}"),
+                )),
             }
         }
     }

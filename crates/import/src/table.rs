@@ -4,12 +4,23 @@
 //! code and its label (`12411-05-01-4:Durchschnittliche Jahresbevölkerung`).
 
 use sozialmonitor_core::measure::is_total_label;
-use sozialmonitor_core::{Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, RegionKey, Value};
+use sozialmonitor_core::{
+    Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
+    RegionKey, Value,
+};
 
 const UNITS: &[&str] = &[
-    "Anzahl", "Prozent", "EUR", "Euro", "Jahre", "1000", "Tsd.", "Tsd. EUR", "1000 EUR", "ha", "qkm", "km²", "%", "Personen", "Tage", "Stunden", "Promille", "je 1000", "m²", "qm",
+    "Anzahl", "Prozent", "EUR", "Euro", "Jahre", "1000", "Tsd.", "Tsd. EUR", "1000 EUR", "ha",
+    "qkm", "km²", "%", "Personen", "Tage", "Stunden", "Promille", "je 1000", "m²", "qm",
 ];
-const FILLERS: &[&str] = &["und zwar", "davon", "davon mit", "darunter", "dar.", "dar.:"];
+const FILLERS: &[&str] = &[
+    "und zwar",
+    "davon",
+    "davon mit",
+    "darunter",
+    "dar.",
+    "dar.:",
+];
 
 fn is_period(s: &str) -> bool {
     Period::parse(s).is_ok()
@@ -17,7 +28,9 @@ fn is_period(s: &str) -> bool {
 
 fn is_region_code(s: &str) -> bool {
     let s = s.trim();
-    s == "DG" || (matches!(s.len(), 2 | 3 | 5 | 7 | 8 | 9 | 10 | 11) && s.bytes().all(|b| b.is_ascii_digit()))
+    s == "DG"
+        || (matches!(s.len(), 2 | 3 | 5 | 7 | 8 | 9 | 10 | 11)
+            && s.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// How regionalstatistik.de keys map to official keys. Besides the official keys it uses its own
@@ -31,11 +44,20 @@ enum TableKey {
 
 fn table_key(code: &str, name: &str) -> Result<TableKey, sozialmonitor_core::KeyError> {
     let c = code.trim();
-    let verband_name = [", Samtgemeinde", ", Verbandsgem", ", Verwaltungsgem", ", Verwaltungsverband"].iter().any(|m| name.contains(m));
+    let verband_name = [
+        ", Samtgemeinde",
+        ", Verbandsgem",
+        ", Verwaltungsgem",
+        ", Verwaltungsverband",
+    ]
+    .iter()
+    .any(|m| name.contains(m));
     match c.len() {
         7 => Ok(TableKey::Verband),
         8 if verband_name => Ok(TableKey::Verband),
-        10 | 11 if c.bytes().all(|b| b.is_ascii_digit()) => RegionKey::parse(&format!("{}{}", &c[..5], &c[c.len() - 3..])).map(TableKey::Official),
+        10 | 11 if c.bytes().all(|b| b.is_ascii_digit()) => {
+            RegionKey::parse(&format!("{}{}", &c[..5], &c[c.len() - 3..])).map(TableKey::Official)
+        }
         _ => RegionKey::parse(c).map(TableKey::Official),
     }
 }
@@ -51,12 +73,19 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("genesis-table");
     // Physical lines: quoted notes in the title and footer are not always balanced in real exports,
     // and header and data rows never span lines.
-    let recs: Vec<(usize, String)> = crate::text::lines(text).map(|(n, l)| (n, l.to_string())).collect();
+    let recs: Vec<(usize, String)> = crate::text::lines(text)
+        .map(|(n, l)| (n, l.to_string()))
+        .collect();
     let Some((_, first)) = recs.first() else {
-        ds.diagnostics.push(Diagnostic::error(file, 1, 0, "the file is empty"));
+        ds.diagnostics
+            .push(Diagnostic::error(file, 1, 0, "the file is empty"));
         return ds;
     };
-    let table = first.trim_start_matches("GENESIS-Tabelle:").trim().trim_end_matches(';').to_string();
+    let table = first
+        .trim_start_matches("GENESIS-Tabelle:")
+        .trim()
+        .trim_end_matches(';')
+        .to_string();
     let mut titles: Vec<(usize, Vec<String>)> = Vec::new();
     let mut headers: Vec<(usize, Vec<String>)> = Vec::new();
     let mut data: Vec<(usize, Vec<String>)> = Vec::new();
@@ -70,7 +99,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             if f.iter().any(|c| !c.is_empty()) && data.is_empty() {
                 headers.push((*line, f));
             } else if f.iter().any(|c| !c.is_empty()) {
-                ds.diagnostics.push(Diagnostic::error(file, *line, 1, "row without a key in the data block").with_hint("a data row starts with a period or a region key"));
+                ds.diagnostics.push(
+                    Diagnostic::error(file, *line, 1, "row without a key in the data block")
+                        .with_hint("a data row starts with a period or a region key"),
+                );
             }
         } else if (is_period(first) || is_region_code(first)) && !headers.is_empty() {
             data.push((*line, f));
@@ -83,34 +115,71 @@ pub fn read(file: &str, text: &str) -> Dataset {
         }
     }
     if headers.is_empty() || data.is_empty() {
-        ds.diagnostics.push(Diagnostic::error(file, 0, 0, "no header rows or no data rows found").with_hint("is this a complete GENESIS table export?"));
+        ds.diagnostics.push(
+            Diagnostic::error(file, 0, 0, "no header rows or no data rows found")
+                .with_hint("is this a complete GENESIS table export?"),
+        );
         return ds;
     }
     let width = headers.iter().map(|(_, h)| h.len()).max().unwrap_or(0);
-    let nkeys = headers.iter().map(|(_, h)| h.iter().take_while(|c| c.is_empty()).count()).min().unwrap_or(0);
+    let nkeys = headers
+        .iter()
+        .map(|(_, h)| h.iter().take_while(|c| c.is_empty()).count())
+        .min()
+        .unwrap_or(0);
     if nkeys == 0 || nkeys >= width {
-        ds.diagnostics.push(Diagnostic::error(file, headers[0].0, 1, "cannot tell key columns from value columns in the header"));
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            headers[0].0,
+            1,
+            "cannot tell key columns from value columns in the header",
+        ));
         return ds;
     }
     // The unit row is the last header row when all its cells are units.
-    let mut levels: Vec<Vec<String>> = headers.iter().map(|(_, h)| (nkeys..width).map(|c| h.get(c).cloned().unwrap_or_default()).collect()).collect();
+    let mut levels: Vec<Vec<String>> = headers
+        .iter()
+        .map(|(_, h)| {
+            (nkeys..width)
+                .map(|c| h.get(c).cloned().unwrap_or_default())
+                .collect()
+        })
+        .collect();
     let mut units: Vec<String> = vec![String::new(); width - nkeys];
-    if let Some(last) = levels.last() {
-        if last.iter().all(|c| c.is_empty() || UNITS.contains(&c.as_str())) && last.iter().any(|c| !c.is_empty()) {
-            units = levels.pop().unwrap_or_default();
-        }
+    if let Some(last) = levels.last()
+        && last
+            .iter()
+            .all(|c| c.is_empty() || UNITS.contains(&c.as_str()))
+        && last.iter().any(|c| !c.is_empty())
+    {
+        units = levels.pop().unwrap_or_default();
     }
     // A title line "Label (Unit)" names the measure when the header rows hold only breakdowns.
-    let title_text: Vec<String> = titles.iter().map(|(_, t)| t.iter().filter(|c| !c.is_empty()).cloned().collect::<Vec<_>>().join(" ")).collect();
+    let title_text: Vec<String> = titles
+        .iter()
+        .map(|(_, t)| {
+            t.iter()
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
     let title_measure = title_text.last().and_then(|t| {
         let t = t.trim();
         let open = t.rfind(" (")?;
         let unit = t[open + 2..].strip_suffix(')')?;
-        UNITS.contains(&unit).then(|| (t[..open].to_string(), unit.to_string()))
+        UNITS
+            .contains(&unit)
+            .then(|| (t[..open].to_string(), unit.to_string()))
     });
-    let title_period = title_text.iter().find_map(|t| Period::parse(t.strip_prefix("Jahr: ").unwrap_or(t).trim()).ok());
+    let title_period = title_text
+        .iter()
+        .find_map(|t| Period::parse(t.strip_prefix("Jahr: ").unwrap_or(t).trim()).ok());
     // Period levels: a header row whose cells are periods.
-    let period_level = levels.iter().position(|l| l.iter().filter(|c| !c.is_empty()).all(|c| is_period(c)) && l.iter().any(|c| !c.is_empty()));
+    let period_level = levels.iter().position(|l| {
+        l.iter().filter(|c| !c.is_empty()).all(|c| is_period(c)) && l.iter().any(|c| !c.is_empty())
+    });
     let col_periods: Vec<Option<Period>> = match period_level {
         Some(p) => levels[p].iter().map(|c| Period::parse(c).ok()).collect(),
         None => vec![None; width - nkeys],
@@ -125,13 +194,24 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let mut col_items: Vec<Vec<BreakdownItem>> = Vec::with_capacity(ncols);
     let measure_from_title = title_measure.is_some() && units.iter().all(|u| u.is_empty());
     for c in 0..ncols {
-        let mut path: Vec<(usize, String)> = levels.iter().enumerate().map(|(li, l)| (li, l[c].clone())).filter(|(_, s)| !s.is_empty()).collect();
+        let mut path: Vec<(usize, String)> = levels
+            .iter()
+            .enumerate()
+            .map(|(li, l)| (li, l[c].clone()))
+            .filter(|(_, s)| !s.is_empty())
+            .collect();
         path.retain(|(_, s)| !FILLERS.contains(&s.to_lowercase().as_str()));
         let (mlabel, unit) = if measure_from_title {
             let (l, u) = title_measure.clone().unwrap_or_default();
             (l, u)
         } else if path.is_empty() {
-            (title_measure.clone().map(|t| t.0).unwrap_or_else(|| table.clone()), units[c].clone())
+            (
+                title_measure
+                    .clone()
+                    .map(|t| t.0)
+                    .unwrap_or_else(|| table.clone()),
+                units[c].clone(),
+            )
         } else {
             let (_, l) = path.remove(0);
             (l, units[c].clone())
@@ -139,14 +219,26 @@ pub fn read(file: &str, text: &str) -> Dataset {
         // The columns of one measure share its label; a level constant across them with deeper
         // levels below names the variable of the next level (e.g. "Geschlecht").
         let group: Vec<usize> = (0..ncols)
-            .filter(|&o| measure_from_title || levels.first().map(|l0| l0[o] == levels[0][c]).unwrap_or(true))
+            .filter(|&o| {
+                measure_from_title
+                    || levels
+                        .first()
+                        .map(|l0| l0[o] == levels[0][c])
+                        .unwrap_or(true)
+            })
             .collect();
         let mut items = Vec::new();
         let mut var: Option<String> = None;
         let depth = path.len();
         for (i, (li, label)) in path.iter().enumerate() {
-            let constant = group.iter().all(|&o| levels[*li][o] == *label);
-            if constant && i + 1 < depth && group.len() > 1 {
+            // Columns that leave this level empty (e.g. the total column) do not count.
+            let filled: Vec<usize> = group
+                .iter()
+                .copied()
+                .filter(|&o| !levels[*li][o].is_empty())
+                .collect();
+            let constant = filled.iter().all(|&o| levels[*li][o] == *label);
+            if constant && i + 1 < depth && filled.len() > 1 {
                 var = Some(label.clone());
                 continue;
             }
@@ -154,14 +246,25 @@ pub fn read(file: &str, text: &str) -> Dataset {
             if is_total_label(label) {
                 continue;
             }
-            items.push(BreakdownItem { variable, value: label.clone(), label: label.clone() });
+            items.push(BreakdownItem {
+                variable,
+                value: label.clone(),
+                label: label.clone(),
+            });
         }
         col_measure.push((mlabel, unit));
         col_items.push(items);
     }
     let measures: Vec<u32> = col_measure
         .iter()
-        .map(|(l, u)| ds.intern_measure(Measure { code: format!("{table}:{l}"), label: l.clone(), unit: u.clone(), statistic: table.clone() }))
+        .map(|(l, u)| {
+            ds.intern_measure(Measure {
+                code: format!("{table}:{l}"),
+                label: l.clone(),
+                unit: u.clone(),
+                statistic: table.clone(),
+            })
+        })
         .collect();
     let mut current_period: Option<Period> = None;
     let mut empty = (0usize, 0usize);
@@ -169,13 +272,21 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let mut no_period_reported = false;
     for (line, f) in data {
         // A line holding only a period opens a block of rows for that period.
-        if f.len() >= 1 && is_period(&f[0]) && f.iter().skip(1).all(String::is_empty) {
+        if !f.is_empty() && is_period(&f[0]) && f.iter().skip(1).all(String::is_empty) {
             current_period = Period::parse(&f[0]).ok();
             continue;
         }
         ds.rows_read += 1;
         if f.len() < width {
-            ds.diagnostics.push(Diagnostic::error(file, line, f.len() + 1, format!("row has {} fields, the header has {width}", f.len())).with_hint("the file may be truncated"));
+            ds.diagnostics.push(
+                Diagnostic::error(
+                    file,
+                    line,
+                    f.len() + 1,
+                    format!("row has {} fields, the header has {width}", f.len()),
+                )
+                .with_hint("the file may be truncated"),
+            );
             continue;
         }
         // Key columns: an optional period, the region key, its name, then row breakdown labels.
@@ -187,7 +298,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
             k = 1;
         }
         let Some(code) = keys.get(k) else {
-            ds.diagnostics.push(Diagnostic::error(file, line, k + 1, "row has no region key"));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line,
+                k + 1,
+                "row has no region key",
+            ));
             continue;
         };
         let name = keys.get(k + 1).map(|s| s.trim().to_string());
@@ -201,7 +317,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 continue;
             }
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line, k + 1, format!("unknown region key: {e}")));
+                ds.diagnostics.push(Diagnostic::error(
+                    file,
+                    line,
+                    k + 1,
+                    format!("unknown region key: {e}"),
+                ));
                 continue;
             }
         };
@@ -211,7 +332,11 @@ pub fn read(file: &str, text: &str) -> Dataset {
             .enumerate()
             .skip(k + 2)
             .filter(|(_, l)| !l.is_empty() && !is_total_label(l))
-            .map(|(i, l)| BreakdownItem { variable: format!("Zeile{}", i + 1), value: l.clone(), label: l.clone() })
+            .map(|(i, l)| BreakdownItem {
+                variable: format!("Zeile{}", i + 1),
+                value: l.clone(),
+                label: l.clone(),
+            })
             .collect();
         for c in 0..ncols {
             let cell = &f[nkeys + c];
@@ -222,7 +347,11 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 empty.0 += 1;
                 continue;
             }
-            let Some(period) = col_periods[c].or(row_period).or(current_period).or(title_period) else {
+            let Some(period) = col_periods[c]
+                .or(row_period)
+                .or(current_period)
+                .or(title_period)
+            else {
                 if !no_period_reported {
                     no_period_reported = true;
                     ds.diagnostics.push(Diagnostic::error(file, line, nkeys + c + 1, "no period for this value (none in the row, the block, the header or the title)"));
@@ -232,14 +361,27 @@ pub fn read(file: &str, text: &str) -> Dataset {
             let value = match Value::parse(cell, DecimalSeparator::Comma) {
                 Ok(v) => v,
                 Err(e) => {
-                    ds.diagnostics.push(Diagnostic::error(file, line, nkeys + c + 1, e.to_string()));
+                    ds.diagnostics.push(Diagnostic::error(
+                        file,
+                        line,
+                        nkeys + c + 1,
+                        e.to_string(),
+                    ));
                     continue;
                 }
             };
             let mut items = col_items[c].clone();
             items.extend(row_items.iter().cloned());
             let breakdown = ds.intern_breakdown(Breakdown::new(items));
-            ds.observations.push(Observation { measure: measures[c], region, period, breakdown, value, quality: 0, line: line as u32 });
+            ds.observations.push(Observation {
+                measure: measures[c],
+                region,
+                period,
+                breakdown,
+                value,
+                quality: 0,
+                line: line as u32,
+            });
         }
     }
     resolve_verband_moves(file, &mut ds);
@@ -255,7 +397,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
         ));
     }
     if empty.0 > 0 {
-        ds.diagnostics.push(Diagnostic::warning(file, empty.1, 0, format!("{} empty value cells (first in line {}) hold no value", empty.0, empty.1)));
+        ds.diagnostics.push(Diagnostic::warning(
+            file,
+            empty.1,
+            0,
+            format!(
+                "{} empty value cells (first in line {}) hold no value",
+                empty.0, empty.1
+            ),
+        ));
     }
     ds.finish(file);
     ds
@@ -266,16 +416,21 @@ pub fn read(file: &str, text: &str) -> Dataset {
 /// published zero, so where the same cell has a value under the other key, the value is kept.
 fn resolve_verband_moves(file: &str, ds: &mut Dataset) {
     let key = |o: &Observation| (o.measure, o.region, o.period, o.breakdown);
-    ds.observations.sort_by(|a, b| key(a).cmp(&key(b)).then(a.line.cmp(&b.line)));
+    ds.observations
+        .sort_by(|a, b| key(a).cmp(&key(b)).then(a.line.cmp(&b.line)));
     let mut out: Vec<Observation> = Vec::with_capacity(ds.observations.len());
     let mut dropped = 0usize;
     let mut first_line = 0u32;
     for o in ds.observations.drain(..) {
-        if let Some(prev) = out.last_mut() {
-            if key(prev) == key(&o) && prev.line != o.line {
+        if let Some(prev) = out.last_mut()
+            && key(prev) == key(&o)
+            && prev.line != o.line
+        {
+            {
                 // `-` or another symbol against a number: the symbol is the placeholder.
                 let prev_nil = prev.value.symbol.is_some();
-                let this_nil = o.value.symbol.is_some() && (prev.value.number.is_some() || o.value.symbol == prev.value.symbol);
+                let this_nil = o.value.symbol.is_some()
+                    && (prev.value.number.is_some() || o.value.symbol == prev.value.symbol);
                 if prev_nil && !this_nil {
                     if dropped == 0 {
                         first_line = prev.line;

@@ -16,19 +16,31 @@ pub enum Encoding {
 }
 
 /// Decodes bytes to text, or explains why they are not a text file we can read.
-pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<(std::borrow::Cow<'a, str>, Encoding), Diagnostic> {
+pub fn decode<'a>(
+    file: &str,
+    bytes: &'a [u8],
+) -> Result<(std::borrow::Cow<'a, str>, Encoding), Diagnostic> {
     if bytes.is_empty() {
-        return Err(Diagnostic::error(file, 0, 0, "the file is empty").with_hint("export the table again; nothing was imported"));
+        return Err(Diagnostic::error(file, 0, 0, "the file is empty")
+            .with_hint("export the table again; nothing was imported"));
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(Diagnostic::error(file, 1, 1, "the file is UTF-16 encoded")
-            .with_hint("save it as UTF-8 or ISO-8859-1 (\"CSV (Trennzeichen-getrennt)\" in Excel)"));
+        return Err(
+            Diagnostic::error(file, 1, 1, "the file is UTF-16 encoded").with_hint(
+                "save it as UTF-8 or ISO-8859-1 (\"CSV (Trennzeichen-getrennt)\" in Excel)",
+            ),
+        );
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     if let Some(pos) = memchr::memchr(0, body) {
         let line = 1 + memchr::memchr_iter(b'\n', &body[..pos]).count();
-        return Err(Diagnostic::error(file, line, 0, "the file contains binary data (a NUL byte), not text")
-            .with_hint("is this a zipped or spreadsheet file? unpack it, or give the right --format"));
+        return Err(Diagnostic::error(
+            file,
+            line,
+            0,
+            "the file contains binary data (a NUL byte), not text",
+        )
+        .with_hint("is this a zipped or spreadsheet file? unpack it, or give the right --format"));
     }
     match std::str::from_utf8(body) {
         Ok(s) => Ok((std::borrow::Cow::Borrowed(s), Encoding::Utf8)),
@@ -36,10 +48,18 @@ pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<(std::borrow::Cow<'a, s
             let (s, _, _) = encoding_rs::WINDOWS_1252.decode(body);
             let s = s.into_owned();
             // Many C0 control characters mean this is no Latin-1 text either.
-            let ctrl = s.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).count();
+            let ctrl = s
+                .chars()
+                .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                .count();
             if ctrl * 100 > s.len().max(1) {
-                return Err(Diagnostic::error(file, 0, 0, "the file is neither UTF-8 nor ISO-8859-1 text")
-                    .with_hint("check that you chose the right file"));
+                return Err(Diagnostic::error(
+                    file,
+                    0,
+                    0,
+                    "the file is neither UTF-8 nor ISO-8859-1 text",
+                )
+                .with_hint("check that you chose the right file"));
             }
             Ok((std::borrow::Cow::Owned(s), Encoding::Windows1252))
         }
@@ -73,12 +93,22 @@ pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// Checks every line against [`MAX_LINE`].
 pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Diagnostic> {
     let mut start = 0;
-    for (n, end) in memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len())).enumerate() {
+    for (n, end) in memchr::memchr_iter(b'\n', text.as_bytes())
+        .chain(std::iter::once(text.len()))
+        .enumerate()
+    {
         let len = end - start;
         start = end + 1;
         if len > MAX_LINE {
-            return Err(Diagnostic::error(file, n + 1, 0, format!("line is {len} bytes long, more than the 1 MiB a statistics row can have"))
-                .with_hint("the file is probably not a statistics export, or its line breaks were lost"));
+            return Err(Diagnostic::error(
+                file,
+                n + 1,
+                0,
+                format!("line is {len} bytes long, more than the 1 MiB a statistics row can have"),
+            )
+            .with_hint(
+                "the file is probably not a statistics export, or its line breaks were lost",
+            ));
         }
     }
     Ok(())

@@ -15,7 +15,9 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
     /// The database was written by a newer version of Sozialmonitor.
-    #[error("the database has schema version {found}, this program knows up to {known}; update sozialmonitor")]
+    #[error(
+        "the database has schema version {found}, this program knows up to {known}; update sozialmonitor"
+    )]
     TooNew {
         /// Version in the file.
         found: i64,
@@ -225,7 +227,12 @@ pub struct Summary {
 /// The storage interface every caller uses.
 pub trait Store {
     /// Stores one file's dataset as one batch, in one transaction.
-    fn import(&mut self, source: &ImportSource, data: &Dataset, opts: ImportOptions) -> Result<ImportOutcome>;
+    fn import(
+        &mut self,
+        source: &ImportSource,
+        data: &Dataset,
+        opts: ImportOptions,
+    ) -> Result<ImportOutcome>;
     /// All batches, oldest first.
     fn imports(&self) -> Result<Vec<ImportBatch>>;
     /// A region by key (an ARS is accepted and mapped to the AGS).

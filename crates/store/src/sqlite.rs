@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use sozialmonitor_core::territory::{infer_successors, SnapshotEntry};
-use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionKey, RegionLevel, Severity, Symbol, Value};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use sozialmonitor_core::territory::{SnapshotEntry, infer_successors};
+use sozialmonitor_core::{
+    Dataset, Diagnostic, Period, RegionKey, RegionLevel, Severity, Symbol, Value,
+};
 
 use crate::*;
 
@@ -51,10 +53,15 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
-            return Err(StoreError::TooNew { found: version, known });
+            return Err(StoreError::TooNew {
+                found: version,
+                known,
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = self.conn.transaction()?;
@@ -72,7 +79,9 @@ impl SqliteStore {
 
     /// All boundaries as (region key, name, GeoJSON geometry).
     pub fn boundaries(&self) -> Result<Vec<(String, Option<String>, String)>> {
-        let mut st = self.conn.prepare("SELECT region_key, name, geojson FROM boundary ORDER BY region_key")?;
+        let mut st = self
+            .conn
+            .prepare("SELECT region_key, name, geojson FROM boundary ORDER BY region_key")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -80,7 +89,10 @@ impl SqliteStore {
 
 fn now_iso() -> String {
     // The import time is provenance, not data: computed numbers never depend on it.
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -118,7 +130,11 @@ fn diag_from_json(s: &str) -> Vec<Diagnostic> {
             file: d["file"].as_str().unwrap_or("").to_string(),
             line: d["line"].as_u64().unwrap_or(0) as usize,
             column: d["column"].as_u64().unwrap_or(0) as usize,
-            severity: if d["severity"] == "error" { Severity::Error } else { Severity::Warning },
+            severity: if d["severity"] == "error" {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
             message: d["message"].as_str().unwrap_or("").to_string(),
             hint: d["hint"].as_str().map(str::to_string),
         })
@@ -126,11 +142,22 @@ fn diag_from_json(s: &str) -> Vec<Diagnostic> {
 }
 
 fn value_parts(v: &Value) -> (Option<f64>, Option<i64>, i64, Option<&str>) {
-    (v.number, v.symbol.map(|s| s.code() as i64), v.decimals as i64 | (v.flags as i64) << 8, v.raw.as_deref())
+    (
+        v.number,
+        v.symbol.map(|s| s.code() as i64),
+        v.decimals as i64 | (v.flags as i64) << 8,
+        v.raw.as_deref(),
+    )
 }
 
 fn value_from_parts(num: Option<f64>, sym: Option<i64>, fmt: i64, raw: Option<String>) -> Value {
-    Value { number: num, symbol: sym.and_then(|s| Symbol::from_code(s as u8)), decimals: (fmt & 0xff) as u8, flags: ((fmt >> 8) & 0xff) as u8, raw: raw.map(Into::into) }
+    Value {
+        number: num,
+        symbol: sym.and_then(|s| Symbol::from_code(s as u8)),
+        decimals: (fmt & 0xff) as u8,
+        flags: ((fmt >> 8) & 0xff) as u8,
+        raw: raw.map(Into::into),
+    }
 }
 
 fn region_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RegionInfo> {
@@ -150,7 +177,8 @@ fn region_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RegionInfo> {
     })
 }
 
-const REGION_COLS: &str = "key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind";
+const REGION_COLS: &str =
+    "key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind";
 
 fn batch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportBatch> {
     let diags: String = r.get(9)?;
@@ -175,12 +203,23 @@ const BATCH_COLS: &str = "id, file_name, sha256, format, rows_read, rows_stored,
 /// Ids of regions, creating rows for keys first seen in data (named as the data names them).
 fn region_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
     let mut ins = tx.prepare_cached("INSERT INTO region(key, name, level, parent) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO NOTHING")?;
-    let mut rename = tx.prepare_cached("UPDATE region SET name = ?2 WHERE key = ?1 AND in_register = 0 AND name = key")?;
+    let mut rename = tx.prepare_cached(
+        "UPDATE region SET name = ?2 WHERE key = ?1 AND in_register = 0 AND name = key",
+    )?;
     let mut get = tx.prepare_cached("SELECT id FROM region WHERE key = ?1")?;
     let mut ids = Vec::with_capacity(data.region_keys.len());
     for (k, name) in data.region_keys.iter().zip(&data.region_names) {
-        let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(k.as_str());
-        ins.execute(params![k.as_str(), name, k.level().code(), k.natural_parent().map(|p| p.to_string())])?;
+        let name = name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(k.as_str());
+        ins.execute(params![
+            k.as_str(),
+            name,
+            k.level().code(),
+            k.natural_parent().map(|p| p.to_string())
+        ])?;
         if name != k.as_str() {
             rename.execute(params![k.as_str(), name])?;
         }
@@ -201,13 +240,23 @@ fn measure_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
 }
 
 fn breakdown_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
-    let mut ins = tx.prepare_cached("INSERT INTO breakdown(key, label, items) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING")?;
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO breakdown(key, label, items) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING",
+    )?;
     let mut get = tx.prepare_cached("SELECT id FROM breakdown WHERE key = ?1")?;
     let mut ids = Vec::new();
     for b in &data.breakdowns {
         let key = b.key();
-        let items: Vec<[&str; 3]> = b.items().iter().map(|i| [i.variable.as_str(), i.value.as_str(), i.label.as_str()]).collect();
-        ins.execute(params![key, b.label(), serde_json::to_string(&items).unwrap_or_default()])?;
+        let items: Vec<[&str; 3]> = b
+            .items()
+            .iter()
+            .map(|i| [i.variable.as_str(), i.value.as_str(), i.label.as_str()])
+            .collect();
+        ins.execute(params![
+            key,
+            b.label(),
+            serde_json::to_string(&items).unwrap_or_default()
+        ])?;
         ids.push(get.query_row([&key], |r| r.get(0))?);
     }
     Ok(ids)
@@ -217,7 +266,9 @@ fn breakdown_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
 const CHUNK: usize = 64;
 
 fn upsert_sql(rows: usize) -> String {
-    let mut sql = String::from("INSERT INTO observation(measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, import_id) VALUES ");
+    let mut sql = String::from(
+        "INSERT INTO observation(measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, import_id) VALUES ",
+    );
     for r in 0..rows {
         if r > 0 {
             sql.push(',');
@@ -260,7 +311,11 @@ fn store_observations(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Resul
     let mut stored = 0i64;
     let mut full = tx.prepare_cached(&upsert_sql(CHUNK))?;
     for chunk in order.chunks(CHUNK) {
-        let mut st = if chunk.len() == CHUNK { None } else { Some(tx.prepare(&upsert_sql(chunk.len()))?) };
+        let mut st = if chunk.len() == CHUNK {
+            None
+        } else {
+            Some(tx.prepare(&upsert_sql(chunk.len()))?)
+        };
         let stmt = st.as_mut().unwrap_or(&mut full);
         let mut p = 1;
         for &(k, i) in chunk {
@@ -321,16 +376,43 @@ fn store_register(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i6
 /// Recomputes names, validity and territorial changes from all register snapshots.
 fn rebuild_regions(tx: &Transaction<'_>) -> Result<()> {
     let snaps: Vec<String> = {
-        let mut st = tx.prepare("SELECT DISTINCT snapshot FROM region_snapshot ORDER BY snapshot")?;
-        let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
-        v
+        let mut st =
+            tx.prepare("SELECT DISTINCT snapshot FROM region_snapshot ORDER BY snapshot")?;
+        st.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?
     };
-    let Some(latest) = snaps.last().cloned() else { return Ok(()) };
-    type Row = (String, String, String, String, Option<String>, Option<String>, Option<f64>, Option<i64>, Option<String>, Option<String>);
+    let Some(latest) = snaps.last().cloned() else {
+        return Ok(());
+    };
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<f64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
     let mut by_key: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     {
         let mut st = tx.prepare("SELECT key, snapshot, name, level, parent, verband, area_km2, population, postcode, kind FROM region_snapshot ORDER BY key, snapshot")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?)))?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })?;
         for row in rows {
             let row: Row = row?;
             by_key.entry(row.0.clone()).or_default().push(row);
@@ -345,9 +427,14 @@ fn rebuild_regions(tx: &Transaction<'_>) -> Result<()> {
            kind = excluded.kind, in_register = 1",
     )?;
     for rows in by_key.values() {
-        let (Some(first), Some(last)) = (rows.first(), rows.last()) else { continue };
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            continue;
+        };
         let valid_to = (last.1 != latest).then(|| last.1.clone());
-        up.execute(params![last.0, last.2, last.3, last.4, last.5, first.1, valid_to, last.6, last.7, last.8, last.9])?;
+        up.execute(params![
+            last.0, last.2, last.3, last.4, last.5, first.1, valid_to, last.6, last.7, last.8,
+            last.9
+        ])?;
     }
     drop(up);
     // Territorial changes between consecutive snapshots, for municipalities.
@@ -357,7 +444,12 @@ fn rebuild_regions(tx: &Transaction<'_>) -> Result<()> {
             .values()
             .flat_map(|rows| rows.iter())
             .filter(|r| r.1 == snap && r.3 == "gemeinde")
-            .filter_map(|r| Some(SnapshotEntry { key: RegionKey::parse(&r.0).ok()?, area_km2: r.6.unwrap_or(0.0) }))
+            .filter_map(|r| {
+                Some(SnapshotEntry {
+                    key: RegionKey::parse(&r.0).ok()?,
+                    area_km2: r.6.unwrap_or(0.0),
+                })
+            })
             .collect()
     };
     let mut ins = tx.prepare("INSERT OR REPLACE INTO region_change(from_key, to_key, last_seen, first_gone, share, confirmed) VALUES (?1, ?2, ?3, ?4, 1.0, ?5)")?;
@@ -367,13 +459,25 @@ fn rebuild_regions(tx: &Transaction<'_>) -> Result<()> {
             continue;
         }
         for c in infer_successors(&old, &new) {
-            ins.execute(params![c.from.as_str(), c.to.as_str(), w[0], w[1], c.confirmed])?;
+            ins.execute(params![
+                c.from.as_str(),
+                c.to.as_str(),
+                w[0],
+                w[1],
+                c.confirmed
+            ])?;
         }
     }
     Ok(())
 }
 
-fn store_boundaries(tx: &Transaction<'_>, data: &Dataset, batch: i64, diags: &mut Vec<Diagnostic>, file: &str) -> Result<i64> {
+fn store_boundaries(
+    tx: &Transaction<'_>,
+    data: &Dataset,
+    batch: i64,
+    diags: &mut Vec<Diagnostic>,
+    file: &str,
+) -> Result<i64> {
     let mut st = tx.prepare_cached(
         "INSERT INTO boundary(region_key, name, geojson, import_id) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(region_key) DO UPDATE SET name = excluded.name, geojson = excluded.geojson, import_id = excluded.import_id
@@ -385,7 +489,11 @@ fn store_boundaries(tx: &Transaction<'_>, data: &Dataset, batch: i64, diags: &mu
     for b in &data.boundaries {
         let geom = serde_json::json!({ "type": "MultiPolygon", "coordinates": b.polygons });
         n += st.execute(params![b.key.as_str(), b.name, geom.to_string(), batch])? as i64;
-        if known.query_row([b.key.as_str()], |_| Ok(())).optional()?.is_none() {
+        if known
+            .query_row([b.key.as_str()], |_| Ok(()))
+            .optional()?
+            .is_none()
+        {
             unmatched.push(b.key.to_string());
         }
     }
@@ -418,14 +526,25 @@ fn store_catalog(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i64
 }
 
 impl Store for SqliteStore {
-    fn import(&mut self, source: &ImportSource, data: &Dataset, opts: ImportOptions) -> Result<ImportOutcome> {
+    fn import(
+        &mut self,
+        source: &ImportSource,
+        data: &Dataset,
+        opts: ImportOptions,
+    ) -> Result<ImportOutcome> {
         let started = Instant::now();
         if data.has_errors() && !opts.skip_bad_rows {
             return Ok(ImportOutcome::Rejected(data.diagnostics.clone()));
         }
         let existing = self
             .conn
-            .query_row(&format!("SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = ?1 ORDER BY id LIMIT 1"), [&source.sha256], batch_from_row)
+            .query_row(
+                &format!(
+                    "SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = ?1 ORDER BY id LIMIT 1"
+                ),
+                [&source.sha256],
+                batch_from_row,
+            )
             .optional()?;
         if let Some(b) = existing {
             return Ok(ImportOutcome::AlreadyImported(b));
@@ -439,70 +558,119 @@ impl Store for SqliteStore {
         let batch = tx.last_insert_rowid();
         let mut diags = data.diagnostics.clone();
         let (obs_stored, unchanged) = store_observations(&tx, data, batch)?;
-        let revised: i64 = tx.query_row("SELECT count(*) FROM observation_history WHERE superseded_by = ?1", [batch], |r| r.get(0))?;
+        let revised: i64 = tx.query_row(
+            "SELECT count(*) FROM observation_history WHERE superseded_by = ?1",
+            [batch],
+            |r| r.get(0),
+        )?;
         let reg = store_register(&tx, data, batch)?;
         let bnd = store_boundaries(&tx, data, batch, &mut diags, &source.file_name)?;
         let cat = store_catalog(&tx, data, batch)?;
-        let skipped = diags.iter().filter(|d| d.severity == Severity::Error && d.line > 0).map(|d| d.line).collect::<std::collections::BTreeSet<_>>().len() as i64;
+        let skipped = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error && d.line > 0)
+            .map(|d| d.line)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as i64;
         let duration = started.elapsed().as_millis() as i64;
         tx.execute(
             "UPDATE import_batch SET rows_stored = ?2, rows_revised = ?3, rows_unchanged = ?4, rows_skipped = ?5, diagnostics = ?6, duration_ms = ?7 WHERE id = ?1",
             params![batch, obs_stored + reg + bnd + cat, revised, unchanged, skipped, diag_json(&diags), duration],
         )?;
         tx.commit()?;
-        let b = self.conn.query_row(&format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = ?1"), [batch], batch_from_row)?;
+        let b = self.conn.query_row(
+            &format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = ?1"),
+            [batch],
+            batch_from_row,
+        )?;
         Ok(ImportOutcome::Imported(b))
     }
 
     fn imports(&self) -> Result<Vec<ImportBatch>> {
-        let mut st = self.conn.prepare(&format!("SELECT {BATCH_COLS} FROM import_batch ORDER BY id"))?;
-        let v = st.query_map([], batch_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {BATCH_COLS} FROM import_batch ORDER BY id"
+        ))?;
+        let v = st
+            .query_map([], batch_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
 
     fn region(&self, key: &str) -> Result<Option<RegionInfo>> {
-        let key = RegionKey::parse(key).map(|k| k.to_string()).unwrap_or_else(|_| key.to_string());
-        Ok(self.conn.query_row(&format!("SELECT {REGION_COLS} FROM region WHERE key = ?1"), [key], region_from_row).optional()?)
+        let key = RegionKey::parse(key)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|_| key.to_string());
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {REGION_COLS} FROM region WHERE key = ?1"),
+                [key],
+                region_from_row,
+            )
+            .optional()?)
     }
 
     fn search_regions(&self, text: &str, limit: usize) -> Result<Vec<RegionInfo>> {
         let t = text.trim();
-        let key = RegionKey::parse(t).map(|k| k.to_string()).unwrap_or_else(|_| t.to_string());
+        let key = RegionKey::parse(t)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|_| t.to_string());
         let mut st = self.conn.prepare(&format!(
             "SELECT {REGION_COLS} FROM region
              WHERE key = ?1 OR key LIKE ?2 OR name LIKE ?3 OR postcode = ?4
              ORDER BY (key = ?1) DESC, (name LIKE ?4) DESC, (valid_to IS NULL) DESC, length(key), name LIMIT ?5"
         ))?;
         let v = st
-            .query_map(params![key, format!("{key}%"), format!("%{t}%"), t, limit as i64], region_from_row)?
+            .query_map(
+                params![key, format!("{key}%"), format!("%{t}%"), t, limit as i64],
+                region_from_row,
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
 
     fn children(&self, key: &str, at: Option<Period>) -> Result<Vec<RegionInfo>> {
-        let key = RegionKey::parse(key).map(|k| k.to_string()).unwrap_or_else(|_| key.to_string());
+        let key = RegionKey::parse(key)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|_| key.to_string());
         let at = at.map(|p| p.iso());
         let mut st = self.conn.prepare(&format!(
             "SELECT {REGION_COLS} FROM region WHERE parent = ?1
                AND (?2 IS NULL OR (in_register = 1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to >= ?2)))
              ORDER BY key"
         ))?;
-        let v = st.query_map(params![key, at], region_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let v = st
+            .query_map(params![key, at], region_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
 
     fn changes(&self, key: &str) -> Result<Vec<ChangeInfo>> {
-        let key = RegionKey::parse(key).map(|k| k.to_string()).unwrap_or_else(|_| key.to_string());
+        let key = RegionKey::parse(key)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|_| key.to_string());
         let mut st = self.conn.prepare("SELECT from_key, to_key, last_seen, first_gone, confirmed FROM region_change WHERE from_key = ?1 OR to_key = ?1 ORDER BY first_gone, from_key")?;
         let v = st
-            .query_map([key], |r| Ok(ChangeInfo { from_key: r.get(0)?, to_key: r.get(1)?, last_seen: r.get(2)?, first_gone: r.get(3)?, confirmed: r.get(4)? }))?
+            .query_map([key], |r| {
+                Ok(ChangeInfo {
+                    from_key: r.get(0)?,
+                    to_key: r.get(1)?,
+                    last_seen: r.get(2)?,
+                    first_gone: r.get(3)?,
+                    confirmed: r.get(4)?,
+                })
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
 
     fn snapshots(&self) -> Result<Vec<String>> {
-        let mut st = self.conn.prepare("SELECT DISTINCT snapshot FROM region_snapshot ORDER BY snapshot")?;
-        let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        let mut st = self
+            .conn
+            .prepare("SELECT DISTINCT snapshot FROM region_snapshot ORDER BY snapshot")?;
+        let v = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(v)
     }
 
@@ -534,18 +702,33 @@ impl Store for SqliteStore {
     fn query(&self, q: &ObservationQuery) -> Result<Vec<ObservationRow>> {
         let mut conds = Vec::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let placeholders = |args: &mut Vec<rusqlite::types::Value>, vals: Vec<rusqlite::types::Value>| -> String {
-            let start = args.len();
-            args.extend(vals);
-            (start..args.len()).map(|i| format!("?{}", i + 1)).collect::<Vec<_>>().join(",")
-        };
+        let placeholders =
+            |args: &mut Vec<rusqlite::types::Value>, vals: Vec<rusqlite::types::Value>| -> String {
+                let start = args.len();
+                args.extend(vals);
+                (start..args.len())
+                    .map(|i| format!("?{}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
         if !q.measures.is_empty() {
-            let p = placeholders(&mut args, q.measures.iter().map(|m| m.clone().into()).collect());
+            let p = placeholders(
+                &mut args,
+                q.measures.iter().map(|m| m.clone().into()).collect(),
+            );
             conds.push(format!("m.code IN ({p})"));
         }
         if !q.regions.is_empty() {
-            let keys: Vec<rusqlite::types::Value> =
-                q.regions.iter().map(|k| RegionKey::parse(k).map(|k| k.to_string()).unwrap_or_else(|_| k.clone()).into()).collect();
+            let keys: Vec<rusqlite::types::Value> = q
+                .regions
+                .iter()
+                .map(|k| {
+                    RegionKey::parse(k)
+                        .map(|k| k.to_string())
+                        .unwrap_or_else(|_| k.clone())
+                        .into()
+                })
+                .collect();
             let p = placeholders(&mut args, keys);
             if q.include_children {
                 conds.push(format!("(r.key IN ({p}) OR r.parent IN ({p}))"));
@@ -554,19 +737,28 @@ impl Store for SqliteStore {
             }
         }
         if !q.periods.is_empty() {
-            let p = placeholders(&mut args, q.periods.iter().map(|p| period_code(*p).into()).collect());
+            let p = placeholders(
+                &mut args,
+                q.periods.iter().map(|p| period_code(*p).into()).collect(),
+            );
             conds.push(format!("o.period IN ({p})"));
         }
         if let Some(b) = &q.breakdown {
             let p = placeholders(&mut args, vec![b.clone().into()]);
             conds.push(format!("b.key = {p}"));
         }
-        let where_ = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
         let cols = "r.key AS rk, r.name, m.code AS mc, m.label, m.unit, b.key AS bk, b.label, o.period AS per, o.num, o.sym, o.fmt, o.raw, o.quality, o.import_id";
         let joins = "JOIN measure m ON m.id = o.measure_id JOIN region r ON r.id = o.region_id JOIN breakdown b ON b.id = o.breakdown_id";
         let mut sql = format!("SELECT {cols}, NULL AS sb FROM observation o {joins} {where_}");
         if q.history {
-            sql = format!("{sql} UNION ALL SELECT {cols}, o.superseded_by FROM observation_history o {joins} {where_}");
+            sql = format!(
+                "{sql} UNION ALL SELECT {cols}, o.superseded_by FROM observation_history o {joins} {where_}"
+            );
         }
         // History rows first (oldest batch first), the current value last.
         sql.push_str(" ORDER BY mc, rk, per, bk, sb IS NULL, sb");
@@ -597,7 +789,8 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (mut row, code) = row?;
-            row.period = period_from_code(code).ok_or_else(|| StoreError::Corrupt(format!("period code {code}")))?;
+            row.period = period_from_code(code)
+                .ok_or_else(|| StoreError::Corrupt(format!("period code {code}")))?;
             out.push(row);
         }
         Ok(out)
@@ -605,8 +798,12 @@ impl Store for SqliteStore {
 
     fn summary(&self) -> Result<Summary> {
         let c = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
-        let mut st = self.conn.prepare("SELECT level, count(*) FROM region GROUP BY level ORDER BY count(*)")?;
-        let levels = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self
+            .conn
+            .prepare("SELECT level, count(*) FROM region GROUP BY level ORDER BY count(*)")?;
+        let levels = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(Summary {
             imports: c("SELECT count(*) FROM import_batch")?,
             regions_by_level: levels,

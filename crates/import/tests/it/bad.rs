@@ -1,0 +1,114 @@
+//! The bad-input corpus: every file gets its expected diagnostic, with file, line and reason.
+
+use std::path::{Path, PathBuf};
+
+use sozialmonitor_core::{Diagnostic, Severity};
+use sozialmonitor_import::Source;
+
+fn bad(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bad")
+        .join(name)
+}
+
+fn errors(path: &Path) -> Vec<Diagnostic> {
+    let src = Source::read(path).expect("readable");
+    let ds = sozialmonitor_import::read(&src, None);
+    ds.diagnostics
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect()
+}
+
+fn expect(name: &str, line: usize, column: usize, message: &str) {
+    let errs = errors(&bad(name));
+    assert!(
+        errs.iter().any(|d| d.line == line
+            && (column == 0 || d.column == column)
+            && d.message.contains(message)
+            && d.file.ends_with(name)),
+        "{name}: expected an error at {line}:{column} containing `{message}`, got {errs:#?}"
+    );
+}
+
+#[test]
+fn truncated_file() {
+    expect("truncated.csv", 4, 0, "row has 9 fields, the header has 17");
+}
+
+#[test]
+fn wrong_delimiter() {
+    expect("wrong_delimiter.csv", 1, 0, "separated by `,`");
+}
+
+#[test]
+fn unknown_region_key() {
+    expect("unknown_key.csv", 3, 8, "unknown region key");
+}
+
+#[test]
+fn conflicting_duplicate_rows() {
+    let errs = errors(&bad("conflicting_duplicates.csv"));
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].line, 5);
+    assert!(
+        errs[0].message.contains("conflicting duplicate") && errs[0].message.contains("in line 2"),
+        "{}",
+        errs[0].message
+    );
+}
+
+#[test]
+fn binary_garbage() {
+    expect("binary.bin", 1, 0, "binary data");
+}
+
+#[test]
+fn empty_file() {
+    expect("empty.csv", 0, 0, "empty");
+}
+
+#[test]
+fn wrong_encoding_utf16() {
+    expect("utf16.csv", 1, 1, "UTF-16");
+}
+
+#[test]
+fn bad_number_and_bad_date() {
+    expect(
+        "bad_value.csv",
+        2,
+        14,
+        "neither a number nor a statistical symbol",
+    );
+    expect("bad_date.csv", 2, 5, "not a valid calendar date");
+    // Thousands separators are not how statistics are published; 1.234,5 is rejected, not guessed.
+    expect(
+        "long_thousands.csv",
+        2,
+        4,
+        "neither a number nor a statistical symbol",
+    );
+}
+
+#[test]
+fn huge_line() {
+    let dir = std::env::temp_dir().join(format!("sm-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let path = dir.join("huge.csv");
+    let header = std::fs::read_to_string(bad("bad_value.csv"))
+        .expect("read")
+        .lines()
+        .next()
+        .expect("header")
+        .to_string();
+    let huge = format!("{header}\n{}\n", "x;".repeat(1 << 20));
+    std::fs::write(&path, huge).expect("write");
+    let errs = errors(&path);
+    assert!(
+        errs.iter()
+            .any(|d| d.line == 2 && d.message.contains("more than the 1 MiB")),
+        "{errs:#?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
