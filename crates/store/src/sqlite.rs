@@ -754,14 +754,15 @@ impl Store for SqliteStore {
         };
         let cols = "r.key AS rk, r.name, m.code AS mc, m.label, m.unit, b.key AS bk, b.label, o.period AS per, o.num, o.sym, o.fmt, o.raw, o.quality, o.import_id";
         let joins = "JOIN measure m ON m.id = o.measure_id JOIN region r ON r.id = o.region_id JOIN breakdown b ON b.id = o.breakdown_id";
-        let mut sql = format!("SELECT {cols}, NULL AS sb FROM observation o {joins} {where_}");
+        let mut sql =
+            format!("SELECT {cols}, NULL AS sb, 1 AS cur FROM observation o {joins} {where_}");
         if q.history {
             sql = format!(
-                "{sql} UNION ALL SELECT {cols}, o.superseded_by FROM observation_history o {joins} {where_}"
+                "{sql} UNION ALL SELECT {cols}, o.superseded_by, 0 FROM observation_history o {joins} {where_}"
             );
         }
         // History rows first (oldest batch first), the current value last.
-        sql.push_str(" ORDER BY mc, rk, per, bk, sb IS NULL, sb");
+        sql.push_str(" ORDER BY mc, rk, per, bk, cur, sb");
         if let Some(l) = q.limit {
             sql.push_str(&format!(" LIMIT {l}"));
         }

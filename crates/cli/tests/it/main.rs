@@ -1,0 +1,252 @@
+//! End-to-end tests of the `sozialmonitor` binary: what a user types and sees.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn demo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/demo")
+        .join(rel)
+}
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("run sozialmonitor")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+const POP: &str = "genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz";
+
+#[test]
+fn import_query_and_export_in_all_three_formats() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.sqlite");
+    let o = run(&db, &["import", demo(POP).to_str().expect("path")]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("imported as #1") && out.contains("1.467 stored"),
+        "{out}"
+    );
+
+    let o = run(
+        &db,
+        &[
+            "query",
+            "-m",
+            "BEVSTD",
+            "-r",
+            "14522",
+            "-p",
+            "31.12.2024",
+            "-b",
+            "total",
+        ],
+    );
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.contains("31.12.2024") && out.contains("296.431"),
+        "German formats: {out}"
+    );
+
+    let csv = dir.path().join("out.csv");
+    let o = run(
+        &db,
+        &[
+            "export",
+            "-m",
+            "BEVSTD",
+            "-r",
+            "14522",
+            "-o",
+            csv.to_str().expect("p"),
+        ],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let c = std::fs::read_to_string(&csv).expect("csv");
+    let mut lines = c.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "region_key,region_name,measure,measure_label,unit,breakdown,breakdown_label,period,value,symbol,flags,quality,published"
+        )
+    );
+    assert!(c.contains("14522,\"Mittelsachsen, Landkreis\",BEVSTD,Bevölkerungsstand,Anzahl,,Insgesamt,2024-12-31,296431,,,,296431"), "{c}");
+    assert_eq!(c.lines().count(), 4);
+
+    let de = dir.path().join("out-de.csv");
+    assert!(
+        run(
+            &db,
+            &[
+                "export",
+                "-m",
+                "BEVSTD",
+                "-r",
+                "14522",
+                "--format",
+                "csv-de",
+                "-o",
+                de.to_str().expect("p")
+            ]
+        )
+        .status
+        .success()
+    );
+    let c = std::fs::read_to_string(&de).expect("csv");
+    assert!(c.starts_with('\u{feff}'), "BOM for Excel");
+    assert!(c.contains("14522;Mittelsachsen, Landkreis;BEVSTD;Bevölkerungsstand;Anzahl;;Insgesamt;31.12.2024;296431;"), "{c}");
+
+    let x = dir.path().join("out.xlsx");
+    assert!(
+        run(
+            &db,
+            &[
+                "export",
+                "-m",
+                "BEVSTD",
+                "-r",
+                "14522",
+                "--format",
+                "xlsx",
+                "-o",
+                x.to_str().expect("p")
+            ]
+        )
+        .status
+        .success()
+    );
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let mut wb: Xlsx<_> = open_workbook(&x).expect("xlsx");
+    let r = wb.worksheet_range("Werte").expect("sheet");
+    let row = r
+        .rows()
+        .find(|row| row.get(6) == Some(&Data::String("Insgesamt".into())))
+        .expect("total row");
+    assert_eq!(
+        row[8],
+        Data::Float(296431.0),
+        "numbers are numbers in Excel"
+    );
+}
+
+#[test]
+fn symbols_and_decimals_survive_the_export() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.sqlite");
+    assert!(
+        run(
+            &db,
+            &[
+                "import",
+                demo("genesis/ffcsv/12211-Z-11_1773175349407_de_flat.csv.gz")
+                    .to_str()
+                    .expect("p")
+            ]
+        )
+        .status
+        .success()
+    );
+    let csv = dir.path().join("o.csv");
+    assert!(
+        run(
+            &db,
+            &[
+                "export",
+                "-m",
+                "LBFMZ01",
+                "-r",
+                "09564",
+                "-b",
+                "total",
+                "-o",
+                csv.to_str().expect("p")
+            ]
+        )
+        .status
+        .success()
+    );
+    let c = std::fs::read_to_string(&csv).expect("csv");
+    // Nürnberg's total is published as `-`: value empty, symbol `-`, never 0.
+    assert!(c.lines().any(|l| l.ends_with(",2019,,-,,,-")), "{c}");
+}
+
+#[test]
+fn a_bad_file_fails_with_file_line_and_reason() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.sqlite");
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/bad/truncated.csv");
+    let o = run(&db, &["import", bad.to_str().expect("p")]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("truncated.csv:4: error: row has 9 fields, the header has 17"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+    let o = run(&db, &["imports"]);
+    let (out, _) = text(&o);
+    assert_eq!(
+        out.lines().count(),
+        2,
+        "only the header: no batch recorded\n{out}"
+    );
+}
+
+#[test]
+fn regions_show_the_tree_and_history() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.sqlite");
+    for f in [
+        "registers/GV100AD_301121.ASC.gz",
+        "registers/GV100AD_301123.txt.gz",
+    ] {
+        assert!(
+            run(&db, &["import", demo(f).to_str().expect("p")])
+                .status
+                .success()
+        );
+    }
+    let (out, _) = text(&run(
+        &db,
+        &["regions", "--show", "14522", "--at", "30.11.2023"],
+    ));
+    assert!(out.contains("52 Gemeinde am 30.11.2023"), "{out}");
+    let (out, _) = text(&run(
+        &db,
+        &["regions", "--show", "14522", "--at", "30.11.2021"],
+    ));
+    assert!(out.contains("53 Gemeinde am 30.11.2021"), "{out}");
+    let (out, _) = text(&run(&db, &["regions", "--show", "14522450"]));
+    assert!(out.contains("aufgegangen in: 14522275 Jahnatal"), "{out}");
+    let (out, _) = text(&run(&db, &["regions", "Freiberg"]));
+    assert!(
+        out.contains("14522180") && out.contains("Freiberg"),
+        "{out}"
+    );
+    let (out, _) = text(&run(&db, &["measures", "GV100"]));
+    assert!(out.contains("GV100_BEV"), "{out}");
+}
+
+#[test]
+fn commands_on_a_missing_database_say_what_to_do() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = run(&dir.path().join("nope.sqlite"), &["measures"]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("no database at") && err.contains("sozialmonitor demo"),
+        "{err}"
+    );
+}

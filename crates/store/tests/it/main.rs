@@ -1,0 +1,353 @@
+//! Store tests on real files. They are written against the `Store` trait so the same suite can
+//! run on every backend; today that is SQLite (a file in a temporary folder, as users have it).
+
+use std::path::{Path, PathBuf};
+
+use sozialmonitor_core::{Period, RegionLevel};
+use sozialmonitor_import::Source;
+use sozialmonitor_store::{
+    ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store,
+};
+
+fn demo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/demo")
+        .join(rel)
+}
+
+fn bad(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../import/tests/bad")
+        .join(name)
+}
+
+struct TestDb {
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    path: PathBuf,
+}
+
+fn new_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("test.sqlite");
+    let store = SqliteStore::open(&path).expect("open");
+    TestDb {
+        _dir: dir,
+        store,
+        path,
+    }
+}
+
+fn import(store: &mut dyn Store, path: &Path, opts: ImportOptions) -> ImportOutcome {
+    let src = Source::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let ds = sozialmonitor_import::read(&src, None);
+    store
+        .import(
+            &ImportSource {
+                file_name: src.name.clone(),
+                sha256: src.sha256.clone(),
+            },
+            &ds,
+            opts,
+        )
+        .expect("store")
+}
+
+fn imported(o: ImportOutcome) -> sozialmonitor_store::ImportBatch {
+    match o {
+        ImportOutcome::Imported(b) => b,
+        other => panic!("expected an import, got {other:?}"),
+    }
+}
+
+/// Every table's content, so "unchanged" can be checked exactly.
+fn dump(store: &SqliteStore) -> String {
+    let c = store.connection();
+    let mut out = String::new();
+    let mut tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    tables.sort();
+    for t in tables {
+        let mut st = c
+            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY 1, 2"))
+            .expect("select");
+        let n = st.column_count();
+        let rows = st
+            .query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| {
+                        format!(
+                            "{:?}",
+                            r.get_ref(i).map(|v| format!("{v:?}")).unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .expect("rows");
+        out.push_str(&format!("## {t}\n"));
+        for r in rows {
+            out.push_str(&r.expect("row"));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn values_round_trip_exactly_as_published() {
+    let mut db = new_db();
+    for rel in [
+        "genesis/ffcsv/12211-Z-11_1773175349407_de_flat.csv.gz",
+        "genesis/ffcsv/91111-0001_1773174964548_de_flat.csv.gz",
+        "genesis/ffcsv/AI-N-01-2-5_1773175147935_de_flat.csv.gz",
+    ] {
+        let b = imported(import(&mut db.store, &demo(rel), ImportOptions::default()));
+        // The published texts, read independently of the importer: the `value` column of every row.
+        let text = String::from_utf8(Source::read(&demo(rel)).expect("read").bytes).expect("utf8");
+        let mut lines = text.trim_start_matches('\u{feff}').lines();
+        let header: Vec<&str> = lines.next().expect("header").split(';').collect();
+        let vcol = header
+            .iter()
+            .position(|h| *h == "value")
+            .expect("value column");
+        let mcol = header
+            .iter()
+            .position(|h| *h == "value_variable_code")
+            .expect("code column");
+        let mut published: Vec<String> = lines
+            .map(|l| l.split(';').nth(vcol).expect("value").to_string())
+            .collect();
+        let codes: std::collections::BTreeSet<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(';').nth(mcol).expect("code").to_string())
+            .collect();
+        let rows = db
+            .store
+            .query(&ObservationQuery {
+                measures: codes.into_iter().collect(),
+                ..Default::default()
+            })
+            .expect("query");
+        let mut stored: Vec<String> = rows
+            .iter()
+            .filter(|r| r.import_id == b.id)
+            .map(|r| r.value.render())
+            .collect();
+        published.sort();
+        stored.sort();
+        assert_eq!(
+            published.len(),
+            stored.len(),
+            "{rel}: every row stored once"
+        );
+        assert_eq!(
+            published, stored,
+            "{rel}: what comes out is what was published"
+        );
+    }
+}
+
+#[test]
+fn identical_reimport_is_a_no_op() {
+    let mut db = new_db();
+    let f = demo("genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz");
+    let first = imported(import(&mut db.store, &f, ImportOptions::default()));
+    assert_eq!(first.rows_stored, 1467);
+    let before = dump(&db.store);
+    match import(&mut db.store, &f, ImportOptions::default()) {
+        ImportOutcome::AlreadyImported(b) => assert_eq!(b.id, first.id),
+        other => panic!("expected no-op, got {other:?}"),
+    }
+    assert_eq!(before, dump(&db.store));
+}
+
+#[test]
+fn a_different_value_is_a_revision_with_history() {
+    let mut db = new_db();
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(&a, "region;measure;period;value;unit\n14522;SGB2_BG;31.12.2023;1234,5;Anzahl\n14522180;SGB2_BG;31.12.2023;.;Anzahl\n").expect("w");
+    std::fs::write(&b, "region;measure;period;value;unit\n14522;SGB2_BG;31.12.2023;1240,0p;Anzahl\n14522180;SGB2_BG;31.12.2023;.;Anzahl\n").expect("w");
+    let first = imported(import(&mut db.store, &a, ImportOptions::default()));
+    let second = imported(import(&mut db.store, &b, ImportOptions::default()));
+    assert_eq!(
+        (
+            second.rows_stored,
+            second.rows_revised,
+            second.rows_unchanged
+        ),
+        (1, 1, 1)
+    );
+    let q = ObservationQuery {
+        measures: vec!["SGB2_BG".into()],
+        regions: vec!["14522".into()],
+        history: true,
+        ..Default::default()
+    };
+    let rows = db.store.query(&q).expect("query");
+    let texts: Vec<(String, i64, Option<i64>)> = rows
+        .iter()
+        .map(|r| (r.value.render(), r.import_id, r.superseded_by))
+        .collect();
+    assert_eq!(
+        texts,
+        vec![
+            ("1234,5".to_string(), first.id, Some(second.id)),
+            ("1240,0p".to_string(), second.id, None)
+        ]
+    );
+    // The secret value stays a symbol, never 0.
+    let q = ObservationQuery {
+        measures: vec!["SGB2_BG".into()],
+        regions: vec!["14522180".into()],
+        ..Default::default()
+    };
+    let r = &db.store.query(&q).expect("query")[0];
+    assert_eq!((r.value.number, r.value.render().as_str()), (None, "."));
+}
+
+#[test]
+fn a_bad_file_changes_nothing() {
+    let mut db = new_db();
+    imported(import(
+        &mut db.store,
+        &demo("genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz"),
+        ImportOptions::default(),
+    ));
+    let before = dump(&db.store);
+    for name in [
+        "truncated.csv",
+        "wrong_delimiter.csv",
+        "unknown_key.csv",
+        "conflicting_duplicates.csv",
+        "binary.bin",
+        "empty.csv",
+        "utf16.csv",
+        "bad_value.csv",
+        "bad_date.csv",
+    ] {
+        match import(&mut db.store, &bad(name), ImportOptions::default()) {
+            ImportOutcome::Rejected(d) => assert!(!d.is_empty(), "{name}"),
+            other => panic!("{name}: expected rejection, got {other:?}"),
+        }
+        assert_eq!(before, dump(&db.store), "{name} changed the database");
+    }
+    // Reopening the file shows the same.
+    drop(db.store);
+    let again = SqliteStore::open(&db.path).expect("reopen");
+    assert_eq!(before, dump(&again));
+}
+
+#[test]
+fn skip_bad_rows_imports_the_good_ones_and_lists_the_bad() {
+    let mut db = new_db();
+    let b = imported(import(
+        &mut db.store,
+        &bad("conflicting_duplicates.csv"),
+        ImportOptions {
+            skip_bad_rows: true,
+        },
+    ));
+    assert_eq!(b.rows_read, 4);
+    assert_eq!(b.rows_stored, 3);
+    assert_eq!(b.rows_skipped, 1);
+    assert!(
+        b.diagnostics
+            .iter()
+            .any(|d| d.line == 5 && d.message.contains("conflicting duplicate"))
+    );
+    let history = db.store.imports().expect("imports");
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        history[0].diagnostics.len(),
+        b.diagnostics.len(),
+        "diagnostics are kept with the batch"
+    );
+}
+
+fn register_facts(store: &SqliteStore) {
+    let gem = |date: &str| {
+        store
+            .children("14522", Some(Period::parse(date).expect("date")))
+            .expect("children")
+            .into_iter()
+            .filter(|r| r.level == RegionLevel::Gemeinde)
+            .count()
+    };
+    assert_eq!(gem("30.11.2023"), 52, "Mittelsachsen on 30.11.2023");
+    assert_eq!(gem("30.11.2021"), 53, "Mittelsachsen on 30.11.2021");
+    let ostrau = store.region("14522450").expect("q").expect("Ostrau");
+    assert_eq!(ostrau.valid_to.as_deref(), Some("2021-11-30"));
+    let ch = store.changes("14522275").expect("changes");
+    let from: Vec<&str> = ch.iter().map(|c| c.from_key.as_str()).collect();
+    assert_eq!(
+        from,
+        vec!["14522450", "14522620"],
+        "Jahnatal was formed from Ostrau and Zschaitz-Ottewig"
+    );
+    assert!(ch.iter().all(|c| c.confirmed && c.to_key == "14522275"));
+    // A 12-digit ARS addresses the municipality too.
+    assert_eq!(
+        store.region("145220275275").expect("q").map(|r| r.name),
+        Some("Jahnatal".into())
+    );
+}
+
+#[test]
+fn register_snapshots_give_validity_and_successors_in_any_order() {
+    let mut db = new_db();
+    imported(import(
+        &mut db.store,
+        &demo("registers/GV100AD_301121.ASC.gz"),
+        ImportOptions::default(),
+    ));
+    imported(import(
+        &mut db.store,
+        &demo("registers/GV100AD_301123.txt.gz"),
+        ImportOptions::default(),
+    ));
+    register_facts(&db.store);
+    let mut db2 = new_db();
+    imported(import(
+        &mut db2.store,
+        &demo("registers/GV100AD_301123.txt.gz"),
+        ImportOptions::default(),
+    ));
+    imported(import(
+        &mut db2.store,
+        &demo("registers/GV100AD_301121.ASC.gz"),
+        ImportOptions::default(),
+    ));
+    register_facts(&db2.store);
+}
+
+#[test]
+fn boundaries_report_what_matches_no_region() {
+    let mut db = new_db();
+    let b = imported(import(
+        &mut db.store,
+        &demo("boundaries/vg250_gem_simplified_sachsen_sachsen-anhalt_wgs84.geojson.gz"),
+        ImportOptions::default(),
+    ));
+    assert!(
+        b.diagnostics
+            .iter()
+            .any(|d| d.message.starts_with("637 boundaries match no region")),
+        "{:?}",
+        b.diagnostics
+    );
+    imported(import(
+        &mut db.store,
+        &demo("registers/GV100AD_301123.txt.gz"),
+        ImportOptions::default(),
+    ));
+    assert_eq!(db.store.boundaries().expect("b").len(), 637);
+}
