@@ -158,6 +158,47 @@ impl Dataset {
         i
     }
 
+    /// Appends another dataset of the same file (e.g. its second half, parsed on another
+    /// thread), re-mapping its measure, region, breakdown and quality indices.
+    pub fn absorb(&mut self, other: Dataset) {
+        let m: Vec<u32> = other
+            .measures
+            .into_iter()
+            .map(|x| self.intern_measure(x))
+            .collect();
+        let r: Vec<u32> = other
+            .region_keys
+            .into_iter()
+            .zip(other.region_names)
+            .map(|(k, n)| self.intern_region(k, n.as_deref()))
+            .collect();
+        let b: Vec<u32> = other
+            .breakdowns
+            .into_iter()
+            .map(|x| self.intern_breakdown(x))
+            .collect();
+        let q: Vec<u16> = other
+            .qualities
+            .iter()
+            .map(|x| self.intern_quality(x))
+            .collect();
+        self.observations.reserve(other.observations.len());
+        self.observations
+            .extend(other.observations.into_iter().map(|mut o| {
+                o.measure = m[o.measure as usize];
+                o.region = r[o.region as usize];
+                o.breakdown = b[o.breakdown as usize];
+                o.quality = q[o.quality as usize];
+                o
+            }));
+        self.regions.extend(other.regions);
+        self.changes.extend(other.changes);
+        self.boundaries.extend(other.boundaries);
+        self.catalog.extend(other.catalog);
+        self.rows_read += other.rows_read;
+        self.diagnostics.extend(other.diagnostics);
+    }
+
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics

@@ -91,14 +91,77 @@ pub fn read(file: &str, text: &str) -> Dataset {
         );
         return ds;
     };
+    let header_end = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
+    let body = &text[header_end..];
+    // Which variable carries the region is fixed per file; find it in the first row.
+    let region_var = crate::text::lines(body).next().and_then(|(_, l)| {
+        let f: Vec<&str> = l.split(';').collect();
+        cols.vars
+            .iter()
+            .position(|v| f.get(v[0]).is_some_and(|c| is_region_variable(c)))
+    });
+    // Large files are parsed in two halves on two threads and merged; the halves are split at a
+    // line break so every row is whole, and line numbers continue across the split.
+    let parts = if body.len() > 8 << 20 {
+        split_at_line(body)
+    } else {
+        vec![body]
+    };
+    let mut offset = 1;
+    let mut jobs = Vec::new();
+    for p in &parts {
+        jobs.push((*p, offset));
+        offset += memchr::memchr_iter(b'\n', p.as_bytes()).count();
+    }
+    let cols = &cols;
+    let mut results: Vec<Dataset> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|&(chunk, off)| {
+                s.spawn(move || parse_rows(file, chunk, off, cols, sep, region_var))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Dataset::new("ffcsv")))
+            .collect()
+    });
+    let mut ds = results.remove(0);
+    for other in results {
+        ds.absorb(other);
+    }
+    ds.finish(file);
+    ds
+}
+
+/// Splits text in two at the line break nearest the middle.
+fn split_at_line(body: &str) -> Vec<&str> {
+    let mid = body.len() / 2;
+    match memchr::memchr(b'\n', &body.as_bytes()[mid..]) {
+        Some(i) => vec![&body[..mid + i + 1], &body[mid + i + 1..]],
+        None => vec![body],
+    }
+}
+
+/// Parses data rows; `offset` is the number of lines before `chunk` in the file.
+fn parse_rows(
+    file: &str,
+    chunk: &str,
+    offset: usize,
+    cols: &Columns,
+    sep: DecimalSeparator,
+    region_var: Option<usize>,
+) -> Dataset {
+    let mut ds = Dataset::new("ffcsv");
+    let mut sp = LineSplitter::default();
     let mut measure_cache: HashMap<String, u32> = HashMap::default();
     let mut region_cache: HashMap<String, u32> = HashMap::default();
     let mut bd_cache: HashMap<String, u32> = HashMap::default();
     let mut bd_key = String::new();
-    let mut region_var: Option<Option<usize>> = None;
     let mut quality_cache: HashMap<String, u16> = HashMap::default();
     let mut no_region_warned = false;
-    for (line_no, line) in lines {
+    for (line_no, line) in crate::text::lines(chunk) {
+        let line_no = line_no + offset;
         ds.rows_read += 1;
         let f = sp.split(line);
         if f.len() != cols.width {
@@ -113,9 +176,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
             );
             continue;
         }
-        // Which variable carries the region is fixed per file; find it in the first row.
-        let rv = *region_var
-            .get_or_insert_with(|| cols.vars.iter().position(|v| is_region_variable(&f[v[0]])));
+        let rv = region_var;
         let (key_ix, region_label) = match rv {
             Some(i) => {
                 let code = &f[cols.vars[i][2]];
@@ -263,7 +324,5 @@ pub fn read(file: &str, text: &str) -> Dataset {
             line: line_no as u32,
         });
     }
-    let _ = DecimalSeparator::Comma;
-    ds.finish(file);
     ds
 }

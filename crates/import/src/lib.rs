@@ -13,6 +13,7 @@ pub mod gv100ad;
 pub mod inkar;
 pub mod longcsv;
 pub mod oldflat;
+pub mod ortsteile;
 pub mod sheet;
 pub mod table;
 pub mod text;
@@ -41,6 +42,8 @@ pub enum Format {
     InkarCodebook,
     /// Long CSV for hand-made data.
     LongCsv,
+    /// The Saxon municipal register of the Landesdirektion Sachsen with its Ortsteile.
+    Ortsteile,
     /// ESRI Shapefile boundaries.
     Shapefile,
     /// GeoJSON boundaries.
@@ -60,6 +63,7 @@ impl Format {
         (Format::InkarLong, "inkar"),
         (Format::InkarCodebook, "inkar-codebook"),
         (Format::LongCsv, "long-csv"),
+        (Format::Ortsteile, "ortsteile"),
         (Format::Shapefile, "shapefile"),
         (Format::GeoJson, "geojson"),
         (Format::Spreadsheet, "spreadsheet"),
@@ -201,6 +205,9 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     {
         return Some(Format::Gv100ad);
     }
+    if ortsteile::is_header(first) {
+        return Some(Format::Ortsteile);
+    }
     if longcsv::is_header(first) {
         return Some(Format::LongCsv);
     }
@@ -261,6 +268,7 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
         Format::InkarLong => inkar::read_values(file, &text),
         Format::InkarCodebook => inkar::read_codebook(file, &text),
         Format::LongCsv => longcsv::read(file, &text),
+        Format::Ortsteile => ortsteile::read(file, &text),
         Format::Shapefile | Format::GeoJson | Format::Spreadsheet => unreachable!("handled above"),
     }
 }

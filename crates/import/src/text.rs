@@ -42,7 +42,8 @@ pub fn decode<'a>(
         )
         .with_hint("is this a zipped or spreadsheet file? unpack it, or give the right --format"));
     }
-    match std::str::from_utf8(body) {
+    // simdutf8 validates many times faster than the standard library on large files.
+    match simdutf8::basic::from_utf8(body) {
         Ok(s) => Ok((std::borrow::Cow::Borrowed(s), Encoding::Utf8)),
         Err(_) => {
             let (s, _, _) = encoding_rs::WINDOWS_1252.decode(body);
@@ -119,11 +120,14 @@ pub fn split<'a>(line: &'a str, out: &mut Vec<std::borrow::Cow<'a, str>>) {
     out.clear();
     let bytes = line.as_bytes();
     if memchr::memchr(b'"', bytes).is_none() {
+        // Fields are short, so a plain scan beats a vectorised search per field.
         let mut start = 0;
-        for i in memchr::memchr_iter(b';', bytes) {
-            // `;` is ASCII, so these are char boundaries.
-            out.push(std::borrow::Cow::Borrowed(&line[start..i]));
-            start = i + 1;
+        for (i, &c) in bytes.iter().enumerate() {
+            if c == b';' {
+                // `;` is ASCII, so these are char boundaries.
+                out.push(std::borrow::Cow::Borrowed(&line[start..i]));
+                start = i + 1;
+            }
         }
         out.push(std::borrow::Cow::Borrowed(&line[start..]));
         return;

@@ -369,7 +369,9 @@ fn store_register(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i6
         ])? as i64;
     }
     drop(st);
-    rebuild_regions(tx)?;
+    if !data.regions.is_empty() {
+        rebuild_regions(tx)?;
+    }
     Ok(n)
 }
 
@@ -426,10 +428,24 @@ fn rebuild_regions(tx: &Transaction<'_>) -> Result<()> {
            area_km2 = excluded.area_km2, population = excluded.population, postcode = excluded.postcode,
            kind = excluded.kind, in_register = 1",
     )?;
+    // A region is dissolved when a later snapshot of its level no longer lists it: registers of
+    // Ortsteile and official registers are dated independently.
+    let mut latest_of_level: std::collections::HashMap<&str, &str> =
+        std::collections::HashMap::new();
+    for r in by_key.values().flatten() {
+        let e = latest_of_level.entry(r.3.as_str()).or_insert(r.1.as_str());
+        if r.1.as_str() > *e {
+            *e = r.1.as_str();
+        }
+    }
     for rows in by_key.values() {
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             continue;
         };
+        let latest = latest_of_level
+            .get(last.3.as_str())
+            .copied()
+            .unwrap_or(latest.as_str());
         let valid_to = (last.1 != latest).then(|| last.1.clone());
         up.execute(params![
             last.0, last.2, last.3, last.4, last.5, first.1, valid_to, last.6, last.7, last.8,

@@ -288,3 +288,29 @@ fn boundaries_are_matched_and_reprojected() {
         "water and land parts of a Land become one multipolygon"
     );
 }
+
+#[test]
+fn saxon_register_gives_ortsteile_as_sub_municipal_areas() {
+    let ds = read_demo("registers/gemeindeverzeichnis-sachsen-ortsteile.csv.gz");
+    assert_eq!(ds.format, "ortsteile");
+    assert!(
+        ds.regions
+            .iter()
+            .all(|r| r.level == RegionLevel::SubMunicipal)
+    );
+    let freiberg: Vec<_> = ds
+        .regions
+        .iter()
+        .filter(|r| r.key.as_str().starts_with("14522180:"))
+        .collect();
+    assert_eq!(freiberg.len(), 8);
+    let alt = freiberg
+        .iter()
+        .find(|r| r.key.as_str() == "14522180:altstadt")
+        .expect("Altstadt");
+    assert_eq!(
+        alt.name,
+        "Altstadt (Domviertel, Petriviertel, Nikolaiviertel, Jakobiviertel)"
+    );
+    assert_eq!(alt.parent.as_ref().map(|p| p.as_str()), Some("14522180"));
+}
