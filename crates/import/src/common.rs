@@ -65,3 +65,62 @@ impl<'a> LineSplitter<'a> {
         &self.buf
     }
 }
+
+/// Counts the rows of one kind of harmless finding so it is reported once, with its first line,
+/// instead of once per row.
+#[derive(Default)]
+pub struct Tally {
+    count: usize,
+    first: usize,
+}
+
+impl Tally {
+    /// Notes one occurrence.
+    pub fn note(&mut self, line: usize) {
+        if self.count == 0 {
+            self.first = line;
+        }
+        self.count += 1;
+    }
+
+    /// Adds one warning if anything was noted; `what` gets the count and the first line.
+    pub fn report(
+        &self,
+        ds: &mut sozialmonitor_core::Dataset,
+        file: &str,
+        column: usize,
+        what: impl FnOnce(usize, usize) -> String,
+    ) {
+        if self.count > 0 {
+            ds.diagnostics.push(sozialmonitor_core::Diagnostic::warning(
+                file,
+                self.first,
+                column,
+                what(self.count, self.first),
+            ));
+        }
+    }
+}
+
+/// Parses a value cell; a bad one becomes an error diagnostic at its position and `None`.
+pub fn value_at(
+    ds: &mut sozialmonitor_core::Dataset,
+    file: &str,
+    line: usize,
+    column: usize,
+    cell: &str,
+    sep: DecimalSeparator,
+) -> Option<sozialmonitor_core::Value> {
+    match sozialmonitor_core::Value::parse(cell, sep) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            ds.diagnostics.push(sozialmonitor_core::Diagnostic::error(
+                file,
+                line,
+                column,
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}

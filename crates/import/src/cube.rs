@@ -3,10 +3,10 @@
 
 use sozialmonitor_core::{
     Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
-    RegionKey, Value,
+    RegionKey,
 };
 
-use crate::common::{is_region_variable, region_key_from_code};
+use crate::common::{is_region_variable, region_key_from_code, value_at};
 
 /// Reads a cube file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
@@ -136,17 +136,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         if cell.is_empty() {
                             continue;
                         }
-                        let value = match Value::parse(cell, DecimalSeparator::Comma) {
-                            Ok(v) => v,
-                            Err(e) => {
-                                ds.diagnostics.push(Diagnostic::error(
-                                    file,
-                                    line_no,
-                                    c + 1,
-                                    e.to_string(),
-                                ));
-                                continue;
-                            }
+                        let Some(value) =
+                            value_at(&mut ds, file, line_no, c + 1, cell, DecimalSeparator::Comma)
+                        else {
+                            continue;
                         };
                         let quality =
                             ds.intern_quality(f.get(c + 1).map(|s| s.trim()).unwrap_or(""));

@@ -235,19 +235,30 @@ pub fn read_shapefile(path: &Path) -> Dataset {
             ));
             continue;
         }
-        // Several features of one region (land and water parts) become one multipolygon.
-        if let Some(&ix) = by_key.get(&key) {
-            ds.boundaries[ix].polygons.extend(polys);
-        } else {
-            by_key.insert(key.clone(), ds.boundaries.len());
-            ds.boundaries.push(Boundary {
-                key,
-                name,
-                polygons: polys,
-            });
-        }
+        add_boundary(&mut ds, &mut by_key, key, name, polys);
     }
     ds
+}
+
+/// Adds a feature's polygons; several features of one region (land and water parts) become one
+/// multipolygon.
+fn add_boundary(
+    ds: &mut Dataset,
+    by_key: &mut std::collections::BTreeMap<RegionKey, usize>,
+    key: RegionKey,
+    name: Option<String>,
+    polygons: Vec<Vec<Vec<[f64; 2]>>>,
+) {
+    if let Some(&ix) = by_key.get(&key) {
+        ds.boundaries[ix].polygons.extend(polygons);
+    } else {
+        by_key.insert(key.clone(), ds.boundaries.len());
+        ds.boundaries.push(Boundary {
+            key,
+            name,
+            polygons,
+        });
+    }
 }
 
 fn round6(x: f64) -> f64 {
@@ -334,16 +345,7 @@ pub fn read_geojson(file: &str, bytes: &[u8]) -> Dataset {
             ));
             continue;
         };
-        if let Some(&ix) = by_key.get(&key) {
-            ds.boundaries[ix].polygons.extend(polys);
-        } else {
-            by_key.insert(key.clone(), ds.boundaries.len());
-            ds.boundaries.push(Boundary {
-                key,
-                name,
-                polygons: polys,
-            });
-        }
+        add_boundary(&mut ds, &mut by_key, key, name, polys);
     }
     ds
 }

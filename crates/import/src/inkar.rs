@@ -8,23 +8,9 @@ use sozialmonitor_core::{
 };
 
 fn split_comma(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    out.push(field);
-    out
+    let mut v = Vec::new();
+    crate::text::split_sep(line, b',', &mut v);
+    v.into_iter().map(|c| c.into_owned()).collect()
 }
 
 /// Maps INKAR's `raumbezug` and `kennziffer` to a region key.

@@ -7,7 +7,9 @@ use sozialmonitor_core::{
     Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period, Value,
 };
 
-use crate::common::{LineSplitter, decimal_separator, is_region_variable, region_key_from_code};
+use crate::common::{
+    LineSplitter, Tally, decimal_separator, is_region_variable, region_key_from_code,
+};
 
 /// Reads an old-format flat file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
@@ -87,8 +89,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
             return ds;
         }
     };
-    let mut blank_rows = (0usize, 0usize);
-    let mut empty_cells = (0usize, 0usize);
+    let mut blank_rows = Tally::default();
+    let mut empty_cells = Tally::default();
     for (line_no, line) in lines {
         ds.rows_read += 1;
         let f = sp.split(line);
@@ -107,10 +109,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
         }
         // Some exports list regions without any data and without statistic and time: nothing to lose.
         if f[first_measure..].iter().all(|c| c.trim().is_empty()) {
-            if blank_rows.0 == 0 {
-                blank_rows.1 = line_no;
-            }
-            blank_rows.0 += 1;
+            blank_rows.note(line_no);
             continue;
         }
         let period = match Period::parse(&f[4]) {
@@ -164,10 +163,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
         for (col, code, label, unit) in &measures {
             let cell = f[*col].trim();
             if cell.is_empty() {
-                if empty_cells.0 == 0 {
-                    empty_cells.1 = line_no;
-                }
-                empty_cells.0 += 1;
+                empty_cells.note(line_no);
                 continue;
             }
             let value = match Value::parse(cell, sep) {
@@ -195,25 +191,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             });
         }
     }
-    if blank_rows.0 > 0 {
-        ds.diagnostics.push(Diagnostic::warning(
-            file,
-            blank_rows.1,
-            0,
-            format!("{} rows carry no time and no values (first in line {}); they hold nothing to import", blank_rows.0, blank_rows.1),
-        ));
-    }
-    if empty_cells.0 > 0 {
-        ds.diagnostics.push(Diagnostic::warning(
-            file,
-            empty_cells.1,
-            0,
-            format!(
-                "{} empty value cells (first in line {}) hold no value",
-                empty_cells.0, empty_cells.1
-            ),
-        ));
-    }
+    blank_rows.report(&mut ds, file, 0, |n, first| format!("{n} rows carry no time and no values (first in line {first}); they hold nothing to import"));
+    empty_cells.report(&mut ds, file, 0, |n, first| {
+        format!("{n} empty value cells (first in line {first}) hold no value")
+    });
     ds.finish(file);
     ds
 }

@@ -4,9 +4,11 @@
 //! code and its label (`12411-05-01-4:Durchschnittliche Jahresbevölkerung`).
 
 use sozialmonitor_core::measure::is_total_label;
+
+use crate::common::{Tally, value_at};
 use sozialmonitor_core::{
     Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
-    RegionKey, Value,
+    RegionKey,
 };
 
 const UNITS: &[&str] = &[
@@ -267,8 +269,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
         })
         .collect();
     let mut current_period: Option<Period> = None;
-    let mut empty = (0usize, 0usize);
-    let mut verbands = (0usize, 0usize);
+    let mut empty = Tally::default();
+    let mut verbands = Tally::default();
     let mut no_period_reported = false;
     for (line, f) in data {
         // A line holding only a period opens a block of rows for that period.
@@ -310,10 +312,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let key = match table_key(code, name.as_deref().unwrap_or("")) {
             Ok(TableKey::Official(key)) => key,
             Ok(TableKey::Verband) => {
-                if verbands.0 == 0 {
-                    verbands.1 = line;
-                }
-                verbands.0 += 1;
+                verbands.note(line);
                 continue;
             }
             Err(e) => {
@@ -341,10 +340,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
         for c in 0..ncols {
             let cell = &f[nkeys + c];
             if cell.is_empty() {
-                if empty.0 == 0 {
-                    empty.1 = line;
-                }
-                empty.0 += 1;
+                empty.note(line);
                 continue;
             }
             let Some(period) = col_periods[c]
@@ -358,17 +354,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 }
                 continue;
             };
-            let value = match Value::parse(cell, DecimalSeparator::Comma) {
-                Ok(v) => v,
-                Err(e) => {
-                    ds.diagnostics.push(Diagnostic::error(
-                        file,
-                        line,
-                        nkeys + c + 1,
-                        e.to_string(),
-                    ));
-                    continue;
-                }
+            let Some(value) = value_at(
+                &mut ds,
+                file,
+                line,
+                nkeys + c + 1,
+                cell,
+                DecimalSeparator::Comma,
+            ) else {
+                continue;
             };
             let mut items = col_items[c].clone();
             items.extend(row_items.iter().cloned());
@@ -385,28 +379,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         }
     }
     resolve_verband_moves(file, &mut ds);
-    if verbands.0 > 0 {
-        ds.diagnostics.push(Diagnostic::warning(
-            file,
-            verbands.1,
-            1,
-            format!(
-                "{} rows (first in line {}) are Gemeindeverbände in regionalstatistik's own numbering, which has no official key; they were not imported (their member municipalities were)",
-                verbands.0, verbands.1
-            ),
-        ));
-    }
-    if empty.0 > 0 {
-        ds.diagnostics.push(Diagnostic::warning(
-            file,
-            empty.1,
-            0,
-            format!(
-                "{} empty value cells (first in line {}) hold no value",
-                empty.0, empty.1
-            ),
-        ));
-    }
+    verbands.report(&mut ds, file, 1, |n, first| {
+        format!("{n} rows (first in line {first}) are Gemeindeverbände in regionalstatistik's own numbering, which has no official key; they were not imported (their member municipalities were)")
+    });
+    empty.report(&mut ds, file, 0, |n, first| {
+        format!("{n} empty value cells (first in line {first}) hold no value")
+    });
     ds.finish(file);
     ds
 }

@@ -117,14 +117,19 @@ pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Diagnostic> {
 
 /// Splits a `;`-separated line into fields; double quotes protect separators, `""` is a quote.
 pub fn split<'a>(line: &'a str, out: &mut Vec<std::borrow::Cow<'a, str>>) {
+    split_sep(line, b';', out)
+}
+
+/// Splits a line at an ASCII separator; double quotes protect separators, `""` is a quote.
+pub fn split_sep<'a>(line: &'a str, sep: u8, out: &mut Vec<std::borrow::Cow<'a, str>>) {
     out.clear();
     let bytes = line.as_bytes();
     if memchr::memchr(b'"', bytes).is_none() {
         // Fields are short, so a plain scan beats a vectorised search per field.
         let mut start = 0;
         for (i, &c) in bytes.iter().enumerate() {
-            if c == b';' {
-                // `;` is ASCII, so these are char boundaries.
+            if c == sep {
+                // The separator is ASCII, so these are char boundaries.
                 out.push(std::borrow::Cow::Borrowed(&line[start..i]));
                 start = i + 1;
             }
@@ -132,6 +137,7 @@ pub fn split<'a>(line: &'a str, out: &mut Vec<std::borrow::Cow<'a, str>>) {
         out.push(std::borrow::Cow::Borrowed(&line[start..]));
         return;
     }
+    let sep = sep as char;
     let mut field = String::new();
     let mut quoted = false;
     let mut chars = line.chars().peekable();
@@ -142,7 +148,9 @@ pub fn split<'a>(line: &'a str, out: &mut Vec<std::borrow::Cow<'a, str>>) {
                 chars.next();
             }
             '"' => quoted = !quoted,
-            ';' if !quoted => out.push(std::borrow::Cow::Owned(std::mem::take(&mut field))),
+            c if c == sep && !quoted => {
+                out.push(std::borrow::Cow::Owned(std::mem::take(&mut field)))
+            }
             c => field.push(c),
         }
     }

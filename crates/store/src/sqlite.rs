@@ -263,6 +263,10 @@ fn breakdown_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
 }
 
 /// Rows per INSERT statement: many rows per statement save SQLite's per-statement work.
+///
+/// A cell is revised when its value or its quality mark changed. An export without the quality
+/// column (GENESIS "quality=off") carries no mark, which is no news: the stored mark is kept. The
+/// decimal separator (flag 16 << 8 = 4096) is locale, not content: `27,42` and `27.42` are the same.
 const CHUNK: usize = 64;
 
 fn upsert_sql(rows: usize) -> String {
@@ -278,10 +282,10 @@ fn upsert_sql(rows: usize) -> String {
     sql.push_str(
         " ON CONFLICT(measure_id, region_id, period, breakdown_id) DO UPDATE SET
            num = excluded.num, sym = excluded.sym, fmt = excluded.fmt, raw = excluded.raw,
-           quality = excluded.quality, import_id = excluded.import_id
+           quality = coalesce(excluded.quality, observation.quality), import_id = excluded.import_id
          WHERE observation.num IS NOT excluded.num OR observation.sym IS NOT excluded.sym
-            OR observation.fmt IS NOT excluded.fmt OR observation.raw IS NOT excluded.raw
-            OR observation.quality IS NOT excluded.quality",
+            OR (observation.fmt & ~4096) IS NOT (excluded.fmt & ~4096) OR observation.raw IS NOT excluded.raw
+            OR (excluded.quality IS NOT NULL AND observation.quality IS NOT excluded.quality)",
     );
     sql
 }

@@ -204,6 +204,18 @@ fn a_different_value_is_a_revision_with_history() {
             ("1240,0p".to_string(), second.id, None)
         ]
     );
+    // The same number in an English export (decimal point) or without quality marks is no revision.
+    let c = dir.path().join("c.csv");
+    std::fs::write(
+        &c,
+        "region;measure;period;value;unit;quality\n14522;SGB2_BG;31.12.2023;1240.0p;Anzahl;\n",
+    )
+    .expect("w");
+    let third = imported(import(&mut db.store, &c, ImportOptions::default()));
+    assert_eq!(
+        (third.rows_stored, third.rows_revised, third.rows_unchanged),
+        (0, 0, 1)
+    );
     // The secret value stays a symbol, never 0.
     let q = ObservationQuery {
         measures: vec!["SGB2_BG".into()],
