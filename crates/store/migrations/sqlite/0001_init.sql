@@ -110,8 +110,12 @@ CREATE TABLE observation_history (
 );
 CREATE INDEX observation_history_cell ON observation_history(measure_id, region_id, period, breakdown_id);
 
--- A different value for an existing cell is a revision: the old one moves to the history.
+-- A different value for an existing cell is a revision: the old one moves to the history. A
+-- quality mark added where there was none (an export with the quality column after one without)
+-- only completes the cell. 4096 is the decimal-point flag, which is locale, not content.
 CREATE TRIGGER observation_revision BEFORE UPDATE ON observation
+WHEN OLD.num IS NOT NEW.num OR OLD.sym IS NOT NEW.sym OR (OLD.fmt & ~4096) IS NOT (NEW.fmt & ~4096)
+  OR OLD.raw IS NOT NEW.raw OR (OLD.quality IS NOT NULL AND OLD.quality IS NOT NEW.quality)
 BEGIN
     INSERT INTO observation_history
     VALUES (OLD.measure_id, OLD.region_id, OLD.period, OLD.breakdown_id, OLD.num, OLD.sym, OLD.fmt,
