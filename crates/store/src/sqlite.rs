@@ -267,7 +267,7 @@ fn breakdown_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
 /// A cell is revised when its value or its quality mark changed. An export without the quality
 /// column (GENESIS "quality=off") carries no mark, which is no news: the stored mark is kept. The
 /// decimal separator (flag 16 << 8 = 4096) is locale, not content: `27,42` and `27.42` are the same.
-const CHUNK: usize = 64;
+const CHUNK: usize = 200;
 
 fn upsert_sql(rows: usize) -> String {
     let mut sql = String::from(
