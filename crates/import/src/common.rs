@@ -124,3 +124,25 @@ pub fn value_at(
         }
     }
 }
+
+/// The header line and the numbered data lines of a text file; a file without any line gets an
+/// error diagnostic and `None`.
+pub fn header_and_rows<'a>(
+    file: &str,
+    text: &'a str,
+    ds: &mut sozialmonitor_core::Dataset,
+) -> Option<(&'a str, impl Iterator<Item = (usize, &'a str)> + 'a)> {
+    let mut lines = crate::text::lines(text);
+    match lines.next() {
+        Some((_, h)) => Some((h, lines)),
+        None => {
+            ds.diagnostics.push(sozialmonitor_core::Diagnostic::error(
+                file,
+                1,
+                0,
+                "the file has no header line",
+            ));
+            None
+        }
+    }
+}

@@ -9,7 +9,9 @@ use sozialmonitor_core::{
     RegionKey, Value,
 };
 
-use crate::common::{LineSplitter, decimal_separator, is_region_variable, region_key_from_code};
+use crate::common::{
+    LineSplitter, decimal_separator, header_and_rows, is_region_variable, region_key_from_code,
+};
 
 struct Columns {
     statistic: usize,
@@ -59,11 +61,8 @@ fn columns(file: &str, header: &[std::borrow::Cow<'_, str>]) -> Result<Columns, 
 /// Reads an ffcsv file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("ffcsv");
-    let mut lines = crate::text::lines(text);
     let mut sp = LineSplitter::default();
-    let Some((_, header_line)) = lines.next() else {
-        ds.diagnostics
-            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+    let Some((header_line, _rows)) = header_and_rows(file, text, &mut ds) else {
         return ds;
     };
     let header: Vec<std::borrow::Cow<'_, str>> = sp.split(header_line).to_vec();

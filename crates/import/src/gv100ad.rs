@@ -37,8 +37,6 @@ fn kind(satzart: &str, tk: &str) -> Option<&'static str> {
 /// Reads a GV100AD file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("gv100ad");
-    let mut bev_m = None;
-    let mut area_m = None;
     let mut skipped_30 = 0usize;
     for (line_no, line) in crate::text::lines(text) {
         ds.rows_read += 1;
@@ -132,40 +130,28 @@ pub fn read(file: &str, text: &str) -> Dataset {
             // Population and area refer to 31.12. of the year before the Gebietsstand.
             let ref_date = Period::Date(date.year() - 1, 12, 31);
             let rix = ds.intern_region(key.clone(), Some(&name));
-            if let Some(p) = pop {
-                let m = *bev_m.get_or_insert_with(|| {
-                    ds.intern_measure(Measure {
-                        code: "GV100_BEV".into(),
-                        label: "Bevölkerung (Gemeindeverzeichnis)".into(),
-                        unit: "Anzahl".into(),
-                        statistic: "GV100AD".into(),
-                    })
+            for (n, code, label, unit) in [
+                (
+                    pop,
+                    "GV100_BEV",
+                    "Bevölkerung (Gemeindeverzeichnis)",
+                    "Anzahl",
+                ),
+                (area_ha, "GV100_FL", "Fläche (Gemeindeverzeichnis)", "ha"),
+            ] {
+                let Some(n) = n else { continue };
+                let measure = ds.intern_measure(Measure {
+                    code: code.into(),
+                    label: label.into(),
+                    unit: unit.into(),
+                    statistic: "GV100AD".into(),
                 });
                 ds.observations.push(Observation {
-                    measure: m,
+                    measure,
                     region: rix,
                     period: ref_date,
                     breakdown: 0,
-                    value: Value::number(p as f64, 0),
-                    quality: 0,
-                    line: line_no as u32,
-                });
-            }
-            if let Some(a) = area_ha {
-                let m = *area_m.get_or_insert_with(|| {
-                    ds.intern_measure(Measure {
-                        code: "GV100_FL".into(),
-                        label: "Fläche (Gemeindeverzeichnis)".into(),
-                        unit: "ha".into(),
-                        statistic: "GV100AD".into(),
-                    })
-                });
-                ds.observations.push(Observation {
-                    measure: m,
-                    region: rix,
-                    period: ref_date,
-                    breakdown: 0,
-                    value: Value::number(a as f64, 0),
+                    value: Value::number(n as f64, 0),
                     quality: 0,
                     line: line_no as u32,
                 });

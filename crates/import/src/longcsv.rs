@@ -7,7 +7,7 @@ use sozialmonitor_core::{
     Breakdown, Dataset, Diagnostic, Measure, Observation, Period, RegionKey, Value,
 };
 
-use crate::common::{LineSplitter, decimal_separator};
+use crate::common::{LineSplitter, decimal_separator, header_and_rows};
 
 /// Column names this format accepts (English first, German aliases after).
 const ALIASES: &[(&str, &[&str])] = &[
@@ -45,11 +45,8 @@ pub fn is_header(line: &str) -> bool {
 /// Reads a long CSV file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("long-csv");
-    let mut lines = crate::text::lines(text);
     let mut sp = LineSplitter::default();
-    let Some((_, header)) = lines.next() else {
-        ds.diagnostics
-            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+    let Some((header, lines)) = header_and_rows(file, text, &mut ds) else {
         return ds;
     };
     let h: Vec<String> = sp

@@ -8,17 +8,15 @@ use sozialmonitor_core::{
 };
 
 use crate::common::{
-    LineSplitter, Tally, decimal_separator, is_region_variable, region_key_from_code,
+    LineSplitter, Tally, decimal_separator, header_and_rows, is_region_variable,
+    region_key_from_code,
 };
 
 /// Reads an old-format flat file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("genesis-flat-old");
-    let mut lines = crate::text::lines(text);
     let mut sp = LineSplitter::default();
-    let Some((_, header_line)) = lines.next() else {
-        ds.diagnostics
-            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+    let Some((header_line, lines)) = header_and_rows(file, text, &mut ds) else {
         return ds;
     };
     let header: Vec<String> = sp

@@ -4,7 +4,7 @@
 
 use sozialmonitor_core::{Dataset, Diagnostic, Period, Region, RegionKey};
 
-use crate::common::LineSplitter;
+use crate::common::{LineSplitter, header_and_rows};
 
 /// A stable local code for an Ortsteil name: lowercase ASCII letters and digits, `-` between words.
 pub fn slug(name: &str) -> String {
@@ -40,11 +40,8 @@ pub fn is_header(line: &str) -> bool {
 /// Reads the register already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("ortsteile");
-    let mut lines = crate::text::lines(text);
     let mut sp = LineSplitter::default();
-    let Some((_, header)) = lines.next() else {
-        ds.diagnostics
-            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+    let Some((header, lines)) = header_and_rows(file, text, &mut ds) else {
         return ds;
     };
     let h: Vec<String> = sp
