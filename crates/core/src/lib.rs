@@ -7,7 +7,9 @@
 pub mod catalog;
 pub mod dataset;
 pub mod diag;
+pub mod engine;
 pub mod format;
+pub mod formula;
 pub mod key;
 pub mod measure;
 pub mod period;

@@ -1,0 +1,439 @@
+//! The indicator formula language: arithmetic over measures with breakdown selectors and time
+//! functions, parsed into an [`Expr`] with errors that point at the position of the mistake.
+//!
+//! ```text
+//! 100 * BEVSTD[ALT=ALT065B070|ALT070B075|ALT075UM] / BEVSTD     share of 65+ in %
+//! 1000 * GEBURTEN / BEVSTD                                      per 1,000 inhabitants
+//! change(BEVSTD, 5)   pct_change(BEVSTD, 5)   index(BEVSTD, 2015)   mavg(GEBURTEN, 3)
+//! `12411-05-01-4:Durchschnittliche Jahresbevölkerung`[Spalte1=männlich]
+//! ```
+//!
+//! A reference names a measure code (letters, digits, `_`, `-`, or any text in backticks). A
+//! selector `[VAR=A|B, VAR2=C]` sums the listed attribute values; without a selector for a
+//! variable the total of that variable is meant.
+
+use std::fmt;
+
+/// A parsed formula.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A constant.
+    Num(f64),
+    /// A measure, optionally restricted to breakdown values (summed).
+    Ref(MeasureRef),
+    /// Negation.
+    Neg(Box<Expr>),
+    /// `a op b`.
+    Bin(Op, Box<Expr>, Box<Expr>),
+    /// A time function.
+    Call(Func, Box<Expr>, i32),
+}
+
+/// A measure reference with its breakdown selection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureRef {
+    /// Measure code.
+    pub measure: String,
+    /// Variable → attribute values to sum; variables not named are taken at their total.
+    pub select: Vec<(String, Vec<String>)>,
+}
+
+/// Arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// Time functions: the argument is evaluated at other periods of the same region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `change(x, n)`: x now minus x n years earlier.
+    Change,
+    /// `pct_change(x, n)`: relative change over n years in %.
+    PctChange,
+    /// `index(x, year)`: x relative to the base year, base = 100.
+    Index,
+    /// `mavg(x, n)`: mean over the last n years (this one included).
+    Mavg,
+    /// `lag(x, n)`: x n years earlier.
+    Lag,
+}
+
+impl Func {
+    fn name(self) -> &'static str {
+        match self {
+            Func::Change => "change",
+            Func::PctChange => "pct_change",
+            Func::Index => "index",
+            Func::Mavg => "mavg",
+            Func::Lag => "lag",
+        }
+    }
+}
+
+/// A formula error with the 0-based character position where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("formula error at position {pos}: {message}")]
+pub struct FormulaError {
+    /// Character position (0-based).
+    pub pos: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FormulaError {
+    /// The formula with a caret under the position, for terminals and logs.
+    pub fn show(&self, formula: &str) -> String {
+        format!("{formula}\n{}^ {}", " ".repeat(self.pos), self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Num(f64),
+    Ident(String),
+    Sym(char),
+}
+
+fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FormulaError> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            // A digit run followed by letters is a code such as `1000A`, not a number.
+            if i < chars.len()
+                && (chars[i].is_ascii_alphabetic() || chars[i] == '_' || chars[i] == '-')
+            {
+                while i < chars.len() && is_code_char(chars[i]) {
+                    i += 1;
+                }
+                out.push((start, Tok::Ident(chars[start..i].iter().collect())));
+                continue;
+            }
+            let text: String = chars[start..i].iter().collect();
+            let n = text.parse().map_err(|_| FormulaError {
+                pos: start,
+                message: format!("`{text}` is not a number"),
+            })?;
+            out.push((start, Tok::Num(n)));
+        } else if c == '`' {
+            let start = i;
+            i += 1;
+            let s = i;
+            while i < chars.len() && chars[i] != '`' {
+                i += 1;
+            }
+            if i == chars.len() {
+                return Err(FormulaError {
+                    pos: start,
+                    message: "unclosed ` quote".into(),
+                });
+            }
+            out.push((start, Tok::Ident(chars[s..i].iter().collect())));
+            i += 1;
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && is_code_char(chars[i]) {
+                i += 1;
+            }
+            out.push((start, Tok::Ident(chars[start..i].iter().collect())));
+        } else if "+-*/()[],=|".contains(c) {
+            out.push((i, Tok::Sym(c)));
+            i += 1;
+        } else {
+            return Err(FormulaError {
+                pos: i,
+                message: format!("unexpected character `{c}`"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn is_code_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-' || c == '.'
+}
+
+struct Parser {
+    toks: Vec<(usize, Tok)>,
+    i: usize,
+    end: usize,
+}
+
+impl Parser {
+    fn pos(&self) -> usize {
+        self.toks.get(self.i).map(|t| t.0).unwrap_or(self.end)
+    }
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i).map(|t| &t.1)
+    }
+    fn err<T>(&self, message: impl Into<String>) -> Result<T, FormulaError> {
+        Err(FormulaError {
+            pos: self.pos(),
+            message: message.into(),
+        })
+    }
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(&Tok::Sym(c)) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect(&mut self, c: char) -> Result<(), FormulaError> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            self.err(format!("expected `{c}`"))
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, FormulaError> {
+        let mut l = self.term()?;
+        loop {
+            let op = if self.eat('+') {
+                Op::Add
+            } else if self.eat('-') {
+                Op::Sub
+            } else {
+                return Ok(l);
+            };
+            let r = self.term()?;
+            l = Expr::Bin(op, Box::new(l), Box::new(r));
+        }
+    }
+
+    fn term(&mut self) -> Result<Expr, FormulaError> {
+        let mut l = self.factor()?;
+        loop {
+            let op = if self.eat('*') {
+                Op::Mul
+            } else if self.eat('/') {
+                Op::Div
+            } else {
+                return Ok(l);
+            };
+            let r = self.factor()?;
+            l = Expr::Bin(op, Box::new(l), Box::new(r));
+        }
+    }
+
+    fn factor(&mut self) -> Result<Expr, FormulaError> {
+        if self.eat('-') {
+            return Ok(Expr::Neg(Box::new(self.factor()?)));
+        }
+        if self.eat('(') {
+            let e = self.expr()?;
+            self.expect(')')?;
+            return Ok(e);
+        }
+        match self.peek().cloned() {
+            Some(Tok::Num(n)) => {
+                self.i += 1;
+                Ok(Expr::Num(n))
+            }
+            Some(Tok::Ident(name)) => {
+                let func = match name.as_str() {
+                    "change" => Some(Func::Change),
+                    "pct_change" => Some(Func::PctChange),
+                    "index" => Some(Func::Index),
+                    "mavg" => Some(Func::Mavg),
+                    "lag" => Some(Func::Lag),
+                    _ => None,
+                };
+                self.i += 1;
+                if let Some(f) = func.filter(|_| self.peek() == Some(&Tok::Sym('('))) {
+                    self.expect('(')?;
+                    let arg = self.expr()?;
+                    self.expect(',')?;
+                    let npos = self.pos();
+                    let n = match self.peek().cloned() {
+                        Some(Tok::Num(n)) if n.fract() == 0.0 && n.abs() < 10_000.0 => n as i32,
+                        _ => {
+                            return self.err(format!(
+                                "{}(…, n) needs a whole number as its second argument",
+                                f.name()
+                            ));
+                        }
+                    };
+                    self.i += 1;
+                    if matches!(f, Func::Mavg) && n < 1 {
+                        return Err(FormulaError {
+                            pos: npos,
+                            message: "mavg needs at least 1 year".into(),
+                        });
+                    }
+                    self.expect(')')?;
+                    return Ok(Expr::Call(f, Box::new(arg), n));
+                }
+                let mut select = Vec::new();
+                if self.eat('[') {
+                    loop {
+                        let Some(Tok::Ident(var)) = self.peek().cloned() else {
+                            return self.err("expected a variable code, e.g. GES");
+                        };
+                        self.i += 1;
+                        self.expect('=')?;
+                        let mut vals = Vec::new();
+                        loop {
+                            let Some(Tok::Ident(v)) = self.peek().cloned() else {
+                                return self.err(format!("expected a value of {var}, e.g. GESW"));
+                            };
+                            self.i += 1;
+                            vals.push(v);
+                            if !self.eat('|') {
+                                break;
+                            }
+                        }
+                        select.push((var, vals));
+                        if !self.eat(',') {
+                            break;
+                        }
+                    }
+                    self.expect(']')?;
+                }
+                Ok(Expr::Ref(MeasureRef {
+                    measure: name,
+                    select,
+                }))
+            }
+            Some(Tok::Sym(c)) => self.err(format!("unexpected `{c}`")),
+            None => self.err("unexpected end of formula"),
+        }
+    }
+}
+
+/// Parses a formula.
+pub fn parse(src: &str) -> Result<Expr, FormulaError> {
+    let toks = lex(src)?;
+    let mut p = Parser {
+        toks,
+        i: 0,
+        end: src.chars().count(),
+    };
+    if p.peek().is_none() {
+        return p.err("empty formula");
+    }
+    let e = p.expr()?;
+    if p.peek().is_some() {
+        return p.err("unexpected text after the end of the formula");
+    }
+    Ok(e)
+}
+
+impl Expr {
+    /// The measure references in the formula, in order of appearance.
+    pub fn refs(&self) -> Vec<&MeasureRef> {
+        let mut out = Vec::new();
+        fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a MeasureRef>) {
+            match e {
+                Expr::Num(_) => {}
+                Expr::Ref(r) => out.push(r),
+                Expr::Neg(a) | Expr::Call(_, a, _) => walk(a, out),
+                Expr::Bin(_, a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+            }
+        }
+        walk(self, &mut out);
+        out
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Num(n) => write!(f, "{n}"),
+            Expr::Ref(r) => {
+                let simple = r.measure.chars().all(is_code_char)
+                    && r.measure
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_');
+                if simple {
+                    write!(f, "{}", r.measure)?
+                } else {
+                    write!(f, "`{}`", r.measure)?
+                }
+                if !r.select.is_empty() {
+                    let s: Vec<String> = r
+                        .select
+                        .iter()
+                        .map(|(v, vals)| format!("{v}={}", vals.join("|")))
+                        .collect();
+                    write!(f, "[{}]", s.join(", "))?;
+                }
+                Ok(())
+            }
+            Expr::Neg(a) => write!(f, "-({a})"),
+            Expr::Bin(op, a, b) => {
+                let o = match op {
+                    Op::Add => "+",
+                    Op::Sub => "-",
+                    Op::Mul => "*",
+                    Op::Div => "/",
+                };
+                write!(f, "({a} {o} {b})")
+            }
+            Expr::Call(func, a, n) => write!(f, "{}({a}, {n})", func.name()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_shares_rates_and_time_functions() {
+        let e = parse("100 * BEVSTD[ALT=ALT065B070|ALT070B075, GES=GESW] / BEVSTD").expect("valid");
+        assert_eq!(
+            e.to_string(),
+            "((100 * BEVSTD[ALT=ALT065B070|ALT070B075, GES=GESW]) / BEVSTD)"
+        );
+        assert_eq!(e.refs().len(), 2);
+        let e = parse("pct_change(`12411-05-01-4:Durchschnittliche Jahresbevölkerung`, 5)")
+            .expect("valid");
+        assert_eq!(
+            e.to_string(),
+            "pct_change(`12411-05-01-4:Durchschnittliche Jahresbevölkerung`, 5)"
+        );
+        assert!(parse("index(INKAR_a_GSa, 2015) - mavg(GV100_BEV, 3) + -lag(X, 1)").is_ok());
+    }
+
+    #[test]
+    fn errors_point_at_the_mistake() {
+        let err = |s: &str| parse(s).expect_err("invalid");
+        assert_eq!(err("100 * ").pos, 6);
+        assert_eq!(err("BEVSTD[GES=]").pos, 11);
+        assert_eq!(err("BEVSTD[GES GESW]").pos, 11);
+        assert_eq!(err("(A + B").pos, 6);
+        assert_eq!(err("A $ B").pos, 2);
+        assert_eq!(err("change(A, x)").pos, 10);
+        assert_eq!(err("A B").pos, 2);
+        assert!(err("").message.contains("empty"));
+        assert_eq!(
+            err("100 * ").show("100 * "),
+            "100 * \n      ^ unexpected end of formula"
+        );
+    }
+}
