@@ -76,6 +76,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = export::ExportFormat::Csv)]
         format: export::ExportFormat,
     },
+    /// Compute a formula for regions and periods (inputs are summed up the hierarchy where a
+    /// region has no value of its own; rates are recomputed, never averaged).
+    Compute {
+        /// The formula, e.g. "100 * BEVSTD[GES=GESW] / BEVSTD".
+        #[arg(short, long)]
+        formula: String,
+        /// Region key(s).
+        #[arg(short, long, num_args = 1.., required = true)]
+        region: Vec<String>,
+        /// Also the regions directly below (the municipalities of a Kreis).
+        #[arg(long)]
+        children: bool,
+        /// Period(s): 2015 or 31.12.2015.
+        #[arg(short, long, num_args = 1.., required = true)]
+        period: Vec<String>,
+        /// Decimal places to show.
+        #[arg(long, default_value_t = 1)]
+        decimals: usize,
+    },
     /// The import history, or one import with all its diagnostics.
     Imports {
         /// Show this batch in full.
@@ -405,6 +424,75 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ]);
             }
             print!("{}", t.render_right(&[0, 3, 4, 5, 6, 7, 8]));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compute {
+            formula,
+            region,
+            children,
+            period,
+            decimals,
+        } => {
+            let store = open_existing(&cli.db)?;
+            let expr = sozialmonitor_core::formula::parse(&formula)
+                .map_err(|e| anyhow::anyhow!("{e}\n{}", e.show(&formula)))?;
+            let periods = period
+                .iter()
+                .map(|p| Period::parse(p).with_context(|| format!("bad --period `{p}`")))
+                .collect::<Result<Vec<_>>>()?;
+            let mut keys = Vec::new();
+            for r in &region {
+                let key = sozialmonitor_core::RegionKey::parse(r)
+                    .with_context(|| format!("bad --region `{r}`"))?;
+                if children {
+                    for p in &periods {
+                        for c in sozialmonitor_core::engine::Inputs::parts(&store, &key, *p) {
+                            if !keys.contains(&c) {
+                                keys.push(c);
+                            }
+                        }
+                    }
+                }
+                keys.insert(
+                    keys.len().min(
+                        keys.iter()
+                            .position(|k| k.as_str().starts_with(key.as_str()))
+                            .unwrap_or(keys.len()),
+                    ),
+                    key,
+                );
+            }
+            let engine = sozialmonitor_core::engine::Engine::new(&store);
+            let mut t = table::Table::new(&["Region", "Name", "Zeit", "Wert", "Hinweis"]);
+            for k in &keys {
+                let name = store
+                    .region(k.as_str())?
+                    .map(|r| r.name)
+                    .unwrap_or_default();
+                for p in &periods {
+                    let o = engine.eval(&expr, k, *p);
+                    let v = match o.cell {
+                        sozialmonitor_core::engine::Cell::Num(n) => {
+                            sozialmonitor_core::format::german_number(n, decimals)
+                        }
+                        sozialmonitor_core::engine::Cell::Sym(s) => s.as_str().to_string(),
+                        sozialmonitor_core::engine::Cell::Missing => "–".to_string(),
+                    };
+                    let note = if o.incomplete {
+                        "unvollständig: nicht alle Teilgebiete haben Werte"
+                    } else {
+                        ""
+                    };
+                    t.row(vec![
+                        k.to_string(),
+                        name.clone(),
+                        p.german(),
+                        v,
+                        note.to_string(),
+                    ]);
+                }
+            }
+            print!("{}", t.render_right(&[3]));
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { no_serve, data } => demo::run(&cli.db, data.as_deref(), no_serve),

@@ -52,9 +52,9 @@ pub trait Inputs {
         period: Period,
         breakdown: &str,
     ) -> Option<Cell>;
-    /// The regions that partition `region` one level down (the municipalities of a Kreis, the
-    /// Kreise of a Land); empty for a region that is not divided.
-    fn parts(&self, region: &RegionKey) -> Vec<RegionKey>;
+    /// The regions that partition `region` one level down at `period` (the municipalities of a
+    /// Kreis as they were then, the Kreise of a Land); empty for a region that is not divided.
+    fn parts(&self, region: &RegionKey, period: Period) -> Vec<RegionKey>;
 }
 
 /// Which symbol wins when several meet: secrecy first, so nothing secret leaks into a result.
@@ -161,7 +161,7 @@ impl<'a, I: Inputs> Engine<'a, I> {
         if let Some(c) = self.inputs.get(measure, region, period, breakdown) {
             return Outcome::new(c);
         }
-        let parts = self.inputs.parts(region);
+        let parts = self.inputs.parts(region, period);
         if parts.is_empty() {
             return Outcome::new(Cell::Missing);
         }
@@ -284,7 +284,7 @@ mod tests {
                 .get(&(m.to_string(), r.to_string(), p, b.to_string()))
                 .copied()
         }
-        fn parts(&self, r: &RegionKey) -> Vec<RegionKey> {
+        fn parts(&self, r: &RegionKey, _: Period) -> Vec<RegionKey> {
             self.parts
                 .get(r.as_str())
                 .map(|v| v.iter().filter_map(|k| RegionKey::parse(k).ok()).collect())

@@ -167,14 +167,19 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 .join(" ")
         })
         .collect();
-    let title_measure = title_text.last().and_then(|t| {
-        let t = t.trim();
-        let open = t.rfind(" (")?;
-        let unit = t[open + 2..].strip_suffix(')')?;
-        UNITS
-            .contains(&unit)
-            .then(|| (t[..open].to_string(), unit.to_string()))
-    });
+    // The last title line that is not a period (a period line may close the title block).
+    let title_measure = title_text
+        .iter()
+        .rev()
+        .find(|t| Period::parse(t.strip_prefix("Jahr: ").unwrap_or(t).trim()).is_err())
+        .and_then(|t| {
+            let t = t.trim();
+            let open = t.rfind(" (")?;
+            let unit = t[open + 2..].strip_suffix(')')?;
+            UNITS
+                .contains(&unit)
+                .then(|| (t[..open].to_string(), unit.to_string()))
+        });
     let title_period = title_text
         .iter()
         .find_map(|t| Period::parse(t.strip_prefix("Jahr: ").unwrap_or(t).trim()).ok());

@@ -837,3 +837,109 @@ impl Store for SqliteStore {
         })
     }
 }
+
+/// The last day a period covers: the reference date itself, or 31 December of a year.
+fn period_end(p: Period) -> String {
+    match p {
+        Period::Year(y) => format!("{y:04}-12-31"),
+        Period::Date(..) => p.iso(),
+    }
+}
+
+impl sozialmonitor_core::engine::Inputs for SqliteStore {
+    fn get(
+        &self,
+        measure: &str,
+        region: &RegionKey,
+        period: Period,
+        breakdown: &str,
+    ) -> Option<sozialmonitor_core::engine::Cell> {
+        use sozialmonitor_core::engine::Cell;
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT o.num, o.sym FROM observation o
+                 JOIN measure m ON m.id = o.measure_id JOIN region r ON r.id = o.region_id JOIN breakdown b ON b.id = o.breakdown_id
+                 WHERE m.code = ?1 AND r.key = ?2 AND o.period = ?3 AND b.key = ?4",
+            )
+            .ok()?;
+        let row: Option<(Option<f64>, Option<i64>)> = st
+            .query_row(
+                params![measure, region.as_str(), period_code(period), breakdown],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .ok()?;
+        row.map(
+            |(num, sym)| match (num, sym.and_then(|s| Symbol::from_code(s as u8))) {
+                (_, Some(s)) => Cell::Sym(s),
+                (Some(n), None) => Cell::Num(n),
+                (None, None) => Cell::Missing,
+            },
+        )
+    }
+
+    /// The parts of a region at a period. A municipality dissolved in a merger counts up to the
+    /// last register that listed it, its successor from then on, so a sum neither misses nor
+    /// double-counts merged municipalities; municipalities known only from statistics (dissolved
+    /// before the first register) count only before that register.
+    fn parts(&self, region: &RegionKey, period: Period) -> Vec<RegionKey> {
+        let level = match region.level() {
+            RegionLevel::Germany => "land",
+            RegionLevel::Land => {
+                let has_rb: bool = self
+                    .conn
+                    .query_row("SELECT EXISTS(SELECT 1 FROM region WHERE parent = ?1 AND level = 'regbez')", [region.as_str()], |r| r.get(0))
+                    .unwrap_or(false);
+                if has_rb { "regbez" } else { "kreis" }
+            }
+            RegionLevel::Regierungsbezirk => "kreis",
+            RegionLevel::Kreis => "gemeinde",
+            _ => return Vec::new(),
+        };
+        let end = period_end(period);
+        let first_snapshot: Option<String> = self
+            .conn
+            .query_row("SELECT min(snapshot) FROM region_snapshot", [], |r| {
+                r.get(0)
+            })
+            .unwrap_or(None);
+        // For a region known only from statistics, its last published number (not `-`) bounds its life.
+        let sql = "SELECT r.key, r.in_register,
+                          (SELECT min(c.last_seen) FROM region_change c WHERE c.from_key = r.key) AS gone_after,
+                          (SELECT max(c.last_seen) FROM region_change c WHERE c.to_key = r.key AND r.valid_from > c.last_seen) AS new_after,
+                          CASE WHEN r.in_register = 0 THEN
+                            (SELECT max(CASE WHEN o.period < 10000 THEN o.period * 10000 + 1231 ELSE o.period END)
+                             FROM observation o WHERE o.region_id = r.id AND (o.sym IS NULL OR o.sym <> 1)) END AS last_data
+                   FROM region r WHERE r.parent = ?1 AND r.level = ?2 ORDER BY r.key";
+        let Ok(mut st) = self.conn.prepare_cached(sql) else {
+            return Vec::new();
+        };
+        let end_code: i64 = end.replace('-', "").parse().unwrap_or(0);
+        let rows = st.query_map(params![region.as_str(), level], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+            ))
+        });
+        let Ok(rows) = rows else { return Vec::new() };
+        rows.filter_map(|r| r.ok())
+            .filter(|(_, in_register, gone_after, new_after, last_data)| {
+                let existed = gone_after
+                    .as_ref()
+                    .is_none_or(|g| end.as_str() <= g.as_str());
+                let formed = new_after.as_ref().is_none_or(|n| end.as_str() > n.as_str());
+                let known = *in_register
+                    || (first_snapshot
+                        .as_ref()
+                        .is_none_or(|f| end.as_str() <= f.as_str())
+                        && last_data.is_some_and(|d| end_code <= d));
+                existed && formed && known
+            })
+            .filter_map(|(k, ..)| RegionKey::parse(&k).ok())
+            .collect()
+    }
+}

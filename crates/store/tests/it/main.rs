@@ -363,3 +363,54 @@ fn boundaries_report_what_matches_no_region() {
     ));
     assert_eq!(db.store.boundaries().expect("b").len(), 637);
 }
+
+#[test]
+fn the_engine_sums_municipalities_to_the_published_kreis_value() {
+    use sozialmonitor_core::engine::{Cell, Engine, Inputs};
+    use sozialmonitor_core::formula::parse;
+    let mut db = new_db();
+    for f in [
+        "registers/GV100AD_301121.ASC.gz",
+        "registers/GV100AD_301123.txt.gz",
+        "genesis/older-flat/2216b3c10bf1__12411-01-01-4.txt.gz",
+    ] {
+        imported(import(&mut db.store, &demo(f), ImportOptions::default()));
+    }
+    let engine = Engine::new(&db.store);
+    let gv = parse("GV100_BEV").expect("formula");
+    let d2022 = Period::parse("31.12.2022").expect("date");
+    let d2020 = Period::parse("31.12.2020").expect("date");
+    for kreis in ["14522", "15082"] {
+        let key = sozialmonitor_core::RegionKey::parse(kreis).expect("key");
+        // GV100AD has municipalities only; the Kreis value is their sum ...
+        let sum = engine.eval(&gv, &key, d2022);
+        // ... and equals what the statistical office publishes for the Kreis.
+        let published = engine.eval(&parse("BEVSTD").expect("formula"), &key, d2022);
+        assert!(!sum.incomplete, "{kreis}");
+        assert_eq!(
+            sum.cell, published.cell,
+            "{kreis}: sum of municipalities vs published Kreis value"
+        );
+        assert!(
+            matches!(engine.eval(&gv, &key, d2020), o if !o.incomplete && matches!(o.cell, Cell::Num(_)))
+        );
+    }
+    let ms = sozialmonitor_core::RegionKey::parse("14522").expect("key");
+    let parts = |p| {
+        db.store
+            .parts(&ms, p)
+            .into_iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+    };
+    let (old, new) = (parts(d2020), parts(d2022));
+    assert_eq!((old.len(), new.len()), (53, 52));
+    assert!(
+        old.contains(&"14522450".to_string()) && !old.contains(&"14522275".to_string()),
+        "Ostrau before the merger"
+    );
+    assert!(
+        new.contains(&"14522275".to_string()) && !new.contains(&"14522450".to_string()),
+        "Jahnatal after it"
+    );
+}
