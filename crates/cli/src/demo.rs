@@ -71,7 +71,12 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Builds (or completes) the demo database and prints what it holds.
 pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
     let dir = data_dir(data)?;
-    let files = demo_files(&dir)?;
+    let mut files = demo_files(&dir)?;
+    // The catalogue of the repository comes last, so `catalog check` finds its measures.
+    let catalog = dir.join("../../catalog/indikatoren.toml");
+    if catalog.is_file() {
+        files.push(catalog);
+    }
     println!(
         "building the demo database {} from {} files in {}",
         db.display(),

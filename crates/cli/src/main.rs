@@ -2,6 +2,7 @@
 //! crates. All real work happens in `sozialmonitor-import` and `sozialmonitor-store`.
 
 mod bench;
+mod catalog;
 mod demo;
 mod export;
 mod table;
@@ -80,8 +81,11 @@ enum Command {
     /// region has no value of its own; rates are recomputed, never averaged).
     Compute {
         /// The formula, e.g. "100 * BEVSTD[GES=GESW] / BEVSTD".
-        #[arg(short, long)]
-        formula: String,
+        #[arg(short, long, required_unless_present = "indicator")]
+        formula: Option<String>,
+        /// Or the key of a catalogue indicator, e.g. anteil_65_plus.
+        #[arg(short, long, conflicts_with = "formula")]
+        indicator: Option<String>,
         /// Region key(s).
         #[arg(short, long, num_args = 1.., required = true)]
         region: Vec<String>,
@@ -94,6 +98,11 @@ enum Command {
         /// Decimal places to show.
         #[arg(long, default_value_t = 1)]
         decimals: usize,
+    },
+    /// The indicator catalogue (Datenkatalog): list, show KEY, check, gaps.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
     },
     /// The import history, or one import with all its diagnostics.
     Imports {
@@ -124,6 +133,24 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum CatalogAction {
+    /// All indicators, optionally of one action field.
+    List {
+        /// Only this action field (Handlungsfeld), or part of its name.
+        field: Option<String>,
+    },
+    /// One indicator in full.
+    Show {
+        /// Indicator key.
+        key: String,
+    },
+    /// Every formula parses, every input measure exists, units fit.
+    Check,
+    /// Available, planned and missing indicators per action field and target group.
+    Gaps,
 }
 
 #[derive(clap::Args, Clone)]
@@ -428,12 +455,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Compute {
             formula,
+            indicator,
             region,
             children,
             period,
             decimals,
         } => {
             let store = open_existing(&cli.db)?;
+            let formula = match (formula, indicator) {
+                (Some(f), _) => f,
+                (None, Some(key)) => {
+                    let e = store
+                        .indicators()?
+                        .into_iter()
+                        .find(|e| e.key == key)
+                        .with_context(|| format!("no indicator `{key}` in the catalogue"))?;
+                    anyhow::ensure!(
+                        !e.formula.is_empty(),
+                        "indicator `{key}` has no formula (status: {:?}); see `sozialmonitor catalog show {key}`",
+                        e.status
+                    );
+                    e.formula
+                }
+                (None, None) => anyhow::bail!("give --formula or --indicator"),
+            };
             let expr = sozialmonitor_core::formula::parse(&formula)
                 .map_err(|e| anyhow::anyhow!("{e}\n{}", e.show(&formula)))?;
             let periods = period
@@ -494,6 +539,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             print!("{}", t.render_right(&[3]));
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalog { action } => {
+            let store = open_existing(&cli.db)?;
+            match action {
+                CatalogAction::List { field } => catalog::list(&store, field.as_deref()),
+                CatalogAction::Show { key } => catalog::show(&store, &key),
+                CatalogAction::Check => catalog::check(&store),
+                CatalogAction::Gaps => catalog::gaps(&store),
+            }
         }
         Command::Demo { no_serve, data } => demo::run(&cli.db, data.as_deref(), no_serve),
         Command::Bench {

@@ -29,6 +29,7 @@ pub enum IndicatorStatus {
 
 /// One indicator of the catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IndicatorEntry {
     /// Stable key (`anteil_65plus`).
     pub key: String,

@@ -52,6 +52,9 @@ pub trait Inputs {
         period: Period,
         breakdown: &str,
     ) -> Option<Cell>;
+    /// Whether a measure may be summed over regions (counts, amounts); published rates, averages
+    /// and indices may not, and are only ever read where they were published.
+    fn additive(&self, measure: &str) -> bool;
     /// The regions that partition `region` one level down at `period` (the municipalities of a
     /// Kreis as they were then, the Kreise of a Land); empty for a region that is not divided.
     fn parts(&self, region: &RegionKey, period: Period) -> Vec<RegionKey>;
@@ -158,8 +161,22 @@ impl<'a, I: Inputs> Engine<'a, I> {
         period: Period,
         breakdown: &str,
     ) -> Outcome {
-        if let Some(c) = self.inputs.get(measure, region, period, breakdown) {
+        // A year and the reference date 31 December of that year stand for each other, so a rate
+        // can put the births of a year over the population at its end.
+        let alt = match period {
+            Period::Year(y) => Some(Period::Date(y, 12, 31)),
+            Period::Date(y, 12, 31) => Some(Period::Year(y)),
+            Period::Date(..) => None,
+        };
+        if let Some(c) = self
+            .inputs
+            .get(measure, region, period, breakdown)
+            .or_else(|| alt.and_then(|p| self.inputs.get(measure, region, p, breakdown)))
+        {
             return Outcome::new(c);
+        }
+        if !self.inputs.additive(measure) {
+            return Outcome::new(Cell::Missing);
         }
         let parts = self.inputs.parts(region, period);
         if parts.is_empty() {
@@ -196,6 +213,20 @@ impl<'a, I: Inputs> Engine<'a, I> {
                     });
                 }
                 acc.unwrap_or(Outcome::new(Cell::Missing))
+            }
+            Expr::Coalesce(args) => {
+                // The first complete value; an incomplete sum only if nothing complete exists.
+                let mut fallback = Outcome::new(Cell::Missing);
+                for a in args {
+                    let o = self.eval(a, region, period);
+                    if o.cell != Cell::Missing && !o.incomplete {
+                        return o;
+                    }
+                    if fallback.cell == Cell::Missing {
+                        fallback = o;
+                    }
+                }
+                fallback
             }
             Expr::Neg(a) => combine(
                 Outcome::new(Cell::Num(0.0)),
@@ -284,6 +315,9 @@ mod tests {
                 .get(&(m.to_string(), r.to_string(), p, b.to_string()))
                 .copied()
         }
+        fn additive(&self, m: &str) -> bool {
+            m != "QUOTE"
+        }
         fn parts(&self, r: &RegionKey, _: Period) -> Vec<RegionKey> {
             self.parts
                 .get(r.as_str())
@@ -321,6 +355,33 @@ mod tests {
             panic!("number")
         };
         assert!((k - 3100.0 / 110.0).abs() < 1e-9, "{k}");
+    }
+
+    #[test]
+    fn published_rates_are_never_summed_and_years_meet_year_ends() {
+        let mut m = kreis();
+        m.put("QUOTE", "14522010", Y, "", Cell::Num(10.0));
+        m.put("QUOTE", "14522020", Y, "", Cell::Num(30.0));
+        let eng = Engine::new(&m);
+        assert_eq!(
+            eng.eval(&parse("QUOTE").expect("v"), &key("14522"), Y).cell,
+            Cell::Missing
+        );
+        m.put(
+            "EW",
+            "14522",
+            Period::Date(2023, 12, 31),
+            "",
+            Cell::Num(200.0),
+        );
+        m.put("GEB", "14522", Y, "", Cell::Num(2.0));
+        let eng = Engine::new(&m);
+        let o = eng.eval(
+            &parse("1000 * GEB / coalesce(EWX, EW)").expect("v"),
+            &key("14522"),
+            Period::Date(2023, 12, 31),
+        );
+        assert_eq!(o.cell, Cell::Num(10.0));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum Expr {
     Bin(Op, Box<Expr>, Box<Expr>),
     /// A time function.
     Call(Func, Box<Expr>, i32),
+    /// `coalesce(a, b, ...)`: the first that has a value (sources that cover different levels
+    /// or years, e.g. a municipal table and a Kreis table).
+    Coalesce(Vec<Expr>),
 }
 
 /// A measure reference with its breakdown selection.
@@ -260,6 +263,14 @@ impl Parser {
                     _ => None,
                 };
                 self.i += 1;
+                if name == "coalesce" && self.eat('(') {
+                    let mut args = vec![self.expr()?];
+                    while self.eat(',') {
+                        args.push(self.expr()?);
+                    }
+                    self.expect(')')?;
+                    return Ok(Expr::Coalesce(args));
+                }
                 if let Some(f) = func.filter(|_| self.peek() == Some(&Tok::Sym('('))) {
                     self.expect('(')?;
                     let arg = self.expr()?;
@@ -352,6 +363,7 @@ impl Expr {
                     walk(a, out);
                     walk(b, out);
                 }
+                Expr::Coalesce(args) => args.iter().for_each(|a| walk(a, out)),
             }
         }
         walk(self, &mut out);
@@ -395,6 +407,14 @@ impl fmt::Display for Expr {
                 write!(f, "({a} {o} {b})")
             }
             Expr::Call(func, a, n) => write!(f, "{}({a}, {n})", func.name()),
+            Expr::Coalesce(args) => write!(
+                f,
+                "coalesce({})",
+                args.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }
@@ -418,6 +438,10 @@ mod tests {
             "pct_change(`12411-05-01-4:Durchschnittliche Jahresbevölkerung`, 5)"
         );
         assert!(parse("index(INKAR_a_GSa, 2015) - mavg(GV100_BEV, 3) + -lag(X, 1)").is_ok());
+        assert_eq!(
+            parse("coalesce(A, B * 2)").expect("valid").to_string(),
+            "coalesce(A, (B * 2))"
+        );
     }
 
     #[test]

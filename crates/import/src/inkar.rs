@@ -196,14 +196,25 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             key: format!("inkar_{}", get(ck)),
             short_name: get(cs),
             definition: format!("{name}. Berechnung (INKAR): {}", get(ca)),
-            formula: String::new(),
+            // The published INKAR values are the measure `INKAR_<code>`; the engine reads them as they are.
+            formula: format!("`INKAR_{}`", get(ck)),
             unit: unit_of(&name),
             reference_population: String::new(),
             action_field: get(cb),
             target_groups: Vec::new(),
             polarity: Polarity::Neutral,
             source: format!("INKAR 2024, BBSR Bonn; {}", get(cg)),
-            spatial_levels: Vec::new(),
+            spatial_levels: get(col("cov"))
+                .split_whitespace()
+                .filter_map(|t| match t.split(':').next() {
+                    Some("BUND") => Some("deutschland".to_string()),
+                    Some("LAND") => Some("land".to_string()),
+                    Some("KRS") => Some("kreis".to_string()),
+                    Some("GVB") => Some("gemeindeverband".to_string()),
+                    Some("GEM") => Some("gemeinde".to_string()),
+                    _ => None,
+                })
+                .collect(),
             update_rhythm: "jährlich".into(),
             owner: "BBSR".into(),
             status: IndicatorStatus::Available,

@@ -5,6 +5,7 @@
 //! Every importer turns one file into a [`Dataset`] plus diagnostics (file, line, column, reason,
 //! hint). Importers never write anything; the store decides what to keep.
 
+pub mod catalog;
 mod common;
 pub mod cube;
 pub mod ffcsv;
@@ -44,6 +45,8 @@ pub enum Format {
     LongCsv,
     /// The Saxon municipal register of the Landesdirektion Sachsen with its Ortsteile.
     Ortsteile,
+    /// The indicator catalogue (TOML).
+    Catalog,
     /// ESRI Shapefile boundaries.
     Shapefile,
     /// GeoJSON boundaries.
@@ -64,6 +67,7 @@ impl Format {
         (Format::InkarCodebook, "inkar-codebook"),
         (Format::LongCsv, "long-csv"),
         (Format::Ortsteile, "ortsteile"),
+        (Format::Catalog, "catalog"),
         (Format::Shapefile, "shapefile"),
         (Format::GeoJson, "geojson"),
         (Format::Spreadsheet, "spreadsheet"),
@@ -159,6 +163,9 @@ pub fn load(path: &Path, format: Option<Format>) -> std::io::Result<(Source, Dat
 pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     let lower = name.to_lowercase();
     let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if lower.ends_with(".toml") {
+        return Some(Format::Catalog);
+    }
     if lower.ends_with(".shp") {
         return Some(Format::Shapefile);
     }
@@ -269,6 +276,7 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
         Format::InkarCodebook => inkar::read_codebook(file, &text),
         Format::LongCsv => longcsv::read(file, &text),
         Format::Ortsteile => ortsteile::read(file, &text),
+        Format::Catalog => catalog::read(file, &text),
         Format::Shapefile | Format::GeoJson | Format::Spreadsheet => unreachable!("handled above"),
     }
 }

@@ -252,6 +252,8 @@ pub trait Store {
     fn query(&self, q: &ObservationQuery) -> Result<Vec<ObservationRow>>;
     /// Counts.
     fn summary(&self) -> Result<Summary>;
+    /// The indicator catalogue, by key.
+    fn indicators(&self) -> Result<Vec<sozialmonitor_core::IndicatorEntry>>;
 }
 
 /// Encodes a period as stored: `yyyy` for a year, `yyyymmdd` for a date.

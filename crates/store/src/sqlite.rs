@@ -817,6 +817,22 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn indicators(&self) -> Result<Vec<sozialmonitor_core::IndicatorEntry>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT entry FROM indicator ORDER BY key")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let json = r?;
+            out.push(
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("catalogue entry: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
+
     fn summary(&self) -> Result<Summary> {
         let c = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
         let mut st = self
@@ -876,6 +892,34 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
                 (Some(n), None) => Cell::Num(n),
                 (None, None) => Cell::Missing,
             },
+        )
+    }
+
+    /// Counts and amounts add up; percentages, averages (`EUR` per person, `Jahre`) and indices
+    /// do not. INKAR values (no unit) are indicators, not counts.
+    fn additive(&self, measure: &str) -> bool {
+        let unit: Option<String> = self
+            .conn
+            .query_row("SELECT unit FROM measure WHERE code = ?1", [measure], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ok()
+            .flatten();
+        matches!(
+            unit.as_deref().map(str::trim),
+            Some(
+                "Anzahl"
+                    | "1000"
+                    | "Tsd."
+                    | "Tsd. EUR"
+                    | "1000 EUR"
+                    | "ha"
+                    | "qkm"
+                    | "km²"
+                    | "Personen"
+                    | "Fälle"
+            )
         )
     }
 

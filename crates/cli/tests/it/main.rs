@@ -250,3 +250,55 @@ fn commands_on_a_missing_database_say_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn catalogue_imports_checks_and_computes_an_indicator() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("t.sqlite");
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
+    for f in [demo("genesis/table-csv/12411-02-03-5_00.csv.gz"), catalog] {
+        assert!(
+            run(&db, &["import", f.to_str().expect("p")])
+                .status
+                .success()
+        );
+    }
+    let (out, _) = text(&run(&db, &["catalog", "show", "anteil_65_plus"]));
+    assert!(
+        out.contains("Anteil der Einwohner:innen ab 65 Jahren")
+            && out.contains("Handlungsfeld: Senior:innen"),
+        "{out}"
+    );
+    // Only the population table is loaded: indicators needing other tables are reported, not passed.
+    let o = run(&db, &["catalog", "check"]);
+    let (out, _) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        out.contains("measure `12613-01-01-4:Gestorbene` is not in the store"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("anteil_65_plus:"),
+        "anteil_65_plus has all it needs\n{out}"
+    );
+    let (out, _) = text(&run(&db, &["catalog", "gaps"]));
+    assert!(
+        out.contains("Teilhabe und Inklusion")
+            && out.contains("Schwerbehinderte Menschen je 1.000"),
+        "{out}"
+    );
+    // Share of 65+ in Mittelsachsen on 31.12.2015: 26,5 % (Kreis row of the municipal table).
+    let (out, _) = text(&run(
+        &db,
+        &[
+            "compute",
+            "-i",
+            "anteil_65_plus",
+            "-r",
+            "14522",
+            "-p",
+            "31.12.2015",
+        ],
+    ));
+    assert!(out.contains("26,5"), "{out}");
+}

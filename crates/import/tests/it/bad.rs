@@ -112,3 +112,17 @@ fn huge_line() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn catalogue_errors_name_the_indicator_and_line() {
+    let errs = errors(&bad("bad_catalog.toml"));
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].line, 11);
+    assert!(
+        errs[0].message.contains("indicator `broken`") && errs[0].message.contains("position 12"),
+        "{}",
+        errs[0].message
+    );
+    // A misspelt field is an error, not silently ignored.
+    expect("unknown_field_catalog.toml", 4, 1, "unknown field `formel`");
+}

@@ -1,0 +1,209 @@
+//! `sozialmonitor catalog`: the indicator catalogue (Datenkatalog) — list, show, check, gaps.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use sozialmonitor_core::{IndicatorEntry, IndicatorStatus};
+use sozialmonitor_store::{SqliteStore, Store};
+
+use crate::table::Table;
+
+fn status_de(s: IndicatorStatus) -> &'static str {
+    match s {
+        IndicatorStatus::Available => "verfügbar",
+        IndicatorStatus::Planned => "geplant",
+        IndicatorStatus::Missing => "fehlt",
+    }
+}
+
+/// Lists the catalogue, optionally only one action field.
+pub fn list(store: &SqliteStore, field: Option<&str>) -> Result<ExitCode> {
+    let mut t = Table::new(&[
+        "Schlüssel",
+        "Name",
+        "Einheit",
+        "Handlungsfeld",
+        "Status",
+        "Ebenen",
+    ]);
+    for e in store
+        .indicators()?
+        .into_iter()
+        .filter(|e| field.is_none_or(|f| e.action_field.to_lowercase().contains(&f.to_lowercase())))
+    {
+        t.row(vec![
+            e.key,
+            e.name,
+            e.unit,
+            e.action_field,
+            status_de(e.status).into(),
+            e.spatial_levels.join(", "),
+        ]);
+    }
+    print!("{}", t.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Shows one entry in full.
+pub fn show(store: &SqliteStore, key: &str) -> Result<ExitCode> {
+    let e = store
+        .indicators()?
+        .into_iter()
+        .find(|e| e.key == key)
+        .with_context(|| format!("no indicator `{key}` in the catalogue"))?;
+    println!("{} ({})", e.name, e.key);
+    let rows: [(&str, String); 14] = [
+        ("Kurzname", e.short_name.clone()),
+        ("Definition", e.definition.clone()),
+        ("Formel", e.formula.clone()),
+        ("Einheit", e.unit.clone()),
+        ("Bezugsgröße", e.reference_population.clone()),
+        ("Handlungsfeld", e.action_field.clone()),
+        ("Zielgruppen", e.target_groups.join(", ")),
+        ("Polarität", format!("{:?}", e.polarity)),
+        ("Quelle", e.source.clone()),
+        ("Raumebenen", e.spatial_levels.join(", ")),
+        ("Aktualisierung", e.update_rhythm.clone()),
+        ("Zuständig", e.owner.clone()),
+        ("Status", status_de(e.status).to_string()),
+        ("Erhebung", e.how_to_collect.clone()),
+    ];
+    for (k, v) in rows.iter().filter(|(_, v)| !v.is_empty()) {
+        println!("  {k}: {v}");
+    }
+    println!(
+        "  veröffentlichen: {}{}",
+        if e.public { "ja" } else { "nein (intern)" },
+        if e.confidentiality.is_empty() {
+            String::new()
+        } else {
+            format!(", Geheimhaltung: {}", e.confidentiality)
+        }
+    );
+    if let Some(c) = &e.inkar_code {
+        println!("  INKAR: {c}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Problems of one entry against the store: formula, measures, units.
+pub fn problems(e: &IndicatorEntry, measures: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    if e.status != IndicatorStatus::Available {
+        return out;
+    }
+    let expr = match sozialmonitor_core::formula::parse(&e.formula) {
+        Ok(x) => x,
+        Err(err) => return vec![format!("formula: {}", err.show(&e.formula))],
+    };
+    for r in expr.refs() {
+        match measures.get(&r.measure) {
+            None => out.push(format!("measure `{}` is not in the store", r.measure)),
+            Some(unit) => {
+                // A rate or share is computed from counts; a published rate may only stand alone.
+                let count = matches!(unit.as_str(), "Anzahl" | "1000" | "Tsd. EUR" | "Personen");
+                let alone = expr.refs().len() == 1;
+                if !count && !alone {
+                    out.push(format!("measure `{}` has unit `{unit}`, not a count; rates are computed from counts", r.measure));
+                }
+            }
+        }
+    }
+    if e.unit.trim().is_empty() {
+        out.push("no unit".into());
+    }
+    out
+}
+
+/// Checks every available entry; fails if any has a problem.
+pub fn check(store: &SqliteStore) -> Result<ExitCode> {
+    let measures: BTreeMap<String, String> = store
+        .measures()?
+        .into_iter()
+        .map(|m| (m.code, m.unit))
+        .collect();
+    let entries = store.indicators()?;
+    anyhow::ensure!(
+        !entries.is_empty(),
+        "the catalogue is empty; import it with `sozialmonitor import catalog/indikatoren.toml`"
+    );
+    let mut bad = 0;
+    for e in &entries {
+        let p = problems(e, &measures);
+        if !p.is_empty() {
+            bad += 1;
+            println!("{}:", e.key);
+            for x in p {
+                println!("  {x}");
+            }
+        }
+    }
+    let available = entries
+        .iter()
+        .filter(|e| e.status == IndicatorStatus::Available)
+        .count();
+    println!(
+        "{} indicators, {available} available: {} ok, {bad} with problems",
+        entries.len(),
+        available - bad.min(available)
+    );
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Data gaps per action field and per target group.
+pub fn gaps(store: &SqliteStore) -> Result<ExitCode> {
+    let entries = store.indicators()?;
+    for (title, by_group) in [("Handlungsfeld", false), ("Zielgruppe", true)] {
+        let mut groups: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+        for e in &entries {
+            let keys = if by_group {
+                e.target_groups.clone()
+            } else {
+                vec![e.action_field.clone()]
+            };
+            for k in keys {
+                let c = groups.entry(k).or_default();
+                c[match e.status {
+                    IndicatorStatus::Available => 0,
+                    IndicatorStatus::Planned => 1,
+                    IndicatorStatus::Missing => 2,
+                }] += 1;
+            }
+        }
+        let mut t = Table::new(&[title, "verfügbar", "geplant", "fehlt", "Bewertung"]);
+        for (k, c) in groups {
+            let verdict = match (c[0] > 0, c[1] + c[2] > 0) {
+                (true, false) => "verfügbar",
+                (true, true) => "teilweise verfügbar",
+                _ => "fehlt",
+            };
+            t.row(vec![
+                k,
+                c[0].to_string(),
+                c[1].to_string(),
+                c[2].to_string(),
+                verdict.into(),
+            ]);
+        }
+        println!("{}", t.render_right(&[1, 2, 3]));
+    }
+    println!("Datenlücken:");
+    for e in entries
+        .iter()
+        .filter(|e| e.status != IndicatorStatus::Available)
+    {
+        println!(
+            "  {} ({}, {}): {}",
+            e.name,
+            status_de(e.status),
+            e.owner,
+            e.how_to_collect
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
