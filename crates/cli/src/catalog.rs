@@ -207,3 +207,122 @@ pub fn gaps(store: &SqliteStore) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// One comparison of an indicator with INKAR.
+pub struct Comparison {
+    /// Indicator key.
+    pub key: String,
+    /// INKAR code.
+    pub inkar: String,
+    /// Kreis-years where both have a number.
+    pub compared: usize,
+    /// Of those, how many agree within INKAR's rounding (its values have two decimals).
+    pub within_rounding: usize,
+    /// Largest absolute difference.
+    pub max_diff: f64,
+    /// Mean absolute difference.
+    pub mean_diff: f64,
+    /// The Kreis-year with the largest difference: (key, year, ours, INKAR).
+    pub worst: Option<(String, u16, f64, f64)>,
+}
+
+/// Computes every catalogue indicator that has an INKAR equivalent for every Kreis of Saxony and
+/// Saxony-Anhalt and every year both have, and compares.
+pub fn compare_with_inkar(store: &SqliteStore) -> Result<Vec<Comparison>> {
+    use sozialmonitor_core::engine::{Cell, Engine};
+    use sozialmonitor_core::{Period, RegionKey};
+    let engine = Engine::new(store);
+    let kreise: Vec<RegionKey> = ["14", "15"]
+        .iter()
+        .flat_map(|land| store.search_regions(land, 10_000).unwrap_or_default())
+        .filter(|r| r.level == sozialmonitor_core::RegionLevel::Kreis && r.valid_to.is_none())
+        .filter_map(|r| RegionKey::parse(&r.key).ok())
+        .collect();
+    let mut out = Vec::new();
+    for e in store.indicators()? {
+        let (Some(code), IndicatorStatus::Available) = (e.inkar_code.clone(), e.status) else {
+            continue;
+        };
+        if e.key.starts_with("inkar_") {
+            continue;
+        }
+        let expr = sozialmonitor_core::formula::parse(&e.formula)
+            .map_err(|err| anyhow::anyhow!("{}: {err}", e.key))?;
+        let measure = format!("INKAR_{code}");
+        let mut c = Comparison {
+            key: e.key.clone(),
+            inkar: code.clone(),
+            compared: 0,
+            within_rounding: 0,
+            max_diff: 0.0,
+            mean_diff: 0.0,
+            worst: None,
+        };
+        let mut sum = 0.0;
+        for k in &kreise {
+            for y in 1995..=2022u16 {
+                let p = Period::Year(y);
+                let Cell::Num(theirs) = engine.cell(&measure, k, p, "").cell else {
+                    continue;
+                };
+                let Cell::Num(ours) = engine.eval(&expr, k, p).cell else {
+                    continue;
+                };
+                let d = (ours - theirs).abs();
+                c.compared += 1;
+                sum += d;
+                if d <= 0.005 + 1e-9 {
+                    c.within_rounding += 1;
+                }
+                if d > c.max_diff {
+                    c.max_diff = d;
+                    c.worst = Some((k.to_string(), y, ours, theirs));
+                }
+            }
+        }
+        c.mean_diff = if c.compared > 0 {
+            sum / c.compared as f64
+        } else {
+            0.0
+        };
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Prints the comparison with INKAR.
+pub fn verify(store: &SqliteStore) -> Result<ExitCode> {
+    let rows = compare_with_inkar(store)?;
+    let mut t = Table::new(&[
+        "Indikator",
+        "INKAR",
+        "Kreis-Jahre",
+        "gleich (±0,005)",
+        "mittl. Abw.",
+        "max. Abw.",
+        "größte Abweichung",
+    ]);
+    for c in rows {
+        let worst = c
+            .worst
+            .map(|(k, y, o, i)| {
+                format!(
+                    "{k} {y}: {} statt {}",
+                    sozialmonitor_core::format::german_number(o, 3),
+                    sozialmonitor_core::format::german_number(i, 3)
+                )
+            })
+            .unwrap_or_default();
+        t.row(vec![
+            c.key,
+            c.inkar,
+            c.compared.to_string(),
+            c.within_rounding.to_string(),
+            sozialmonitor_core::format::german_number(c.mean_diff, 3),
+            sozialmonitor_core::format::german_number(c.max_diff, 3),
+            worst,
+        ]);
+    }
+    print!("{}", t.render_right(&[2, 3, 4, 5]));
+    Ok(ExitCode::SUCCESS)
+}

@@ -151,6 +151,9 @@ enum CatalogAction {
     Check,
     /// Available, planned and missing indicators per action field and target group.
     Gaps,
+    /// Compare the indicators that have an INKAR equivalent with INKAR, for every Kreis of Saxony
+    /// and Saxony-Anhalt and every year both have.
+    Verify,
 }
 
 #[derive(clap::Args, Clone)]
@@ -547,6 +550,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 CatalogAction::Show { key } => catalog::show(&store, &key),
                 CatalogAction::Check => catalog::check(&store),
                 CatalogAction::Gaps => catalog::gaps(&store),
+                CatalogAction::Verify => catalog::verify(&store),
             }
         }
         Command::Demo { no_serve, data } => demo::run(&cli.db, data.as_deref(), no_serve),

@@ -13,7 +13,10 @@ use sozialmonitor_core::{
 use crate::*;
 
 /// Migrations in order; the index + 1 is the schema version (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_region_last_data.sql"),
+];
 
 /// A store in one SQLite file.
 pub struct SqliteStore {
@@ -339,6 +342,27 @@ fn store_observations(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Resul
             p += 10;
         }
         stored += stmt.raw_execute()? as i64;
+    }
+    // Keep each region's last period with a number up to date (see migration 0002).
+    let mut last: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for o in &data.observations {
+        if o.value.symbol == Some(Symbol::Nil)
+            || (o.value.number.is_none() && o.value.symbol.is_none())
+        {
+            continue;
+        }
+        let end = match o.period {
+            Period::Year(y) => y as i64 * 10_000 + 1231,
+            p => p.code() as i64,
+        };
+        let e = last.entry(rids[o.region as usize]).or_insert(end);
+        *e = (*e).max(end);
+    }
+    let mut up = tx.prepare_cached(
+        "UPDATE region SET last_data = max(coalesce(last_data, 0), ?2) WHERE id = ?1",
+    )?;
+    for (id, end) in last {
+        up.execute(params![id, end])?;
     }
     Ok((stored, data.observations.len() as i64 - stored))
 }
@@ -952,9 +976,7 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
         let sql = "SELECT r.key, r.in_register,
                           (SELECT min(c.last_seen) FROM region_change c WHERE c.from_key = r.key) AS gone_after,
                           (SELECT max(c.last_seen) FROM region_change c WHERE c.to_key = r.key AND r.valid_from > c.last_seen) AS new_after,
-                          CASE WHEN r.in_register = 0 THEN
-                            (SELECT max(CASE WHEN o.period < 10000 THEN o.period * 10000 + 1231 ELSE o.period END)
-                             FROM observation o WHERE o.region_id = r.id AND (o.sym IS NULL OR o.sym <> 1)) END AS last_data
+                          r.last_data
                    FROM region r WHERE r.parent = ?1 AND r.level = ?2 ORDER BY r.key";
         let Ok(mut st) = self.conn.prepare_cached(sql) else {
             return Vec::new();
