@@ -128,9 +128,11 @@ pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
             );
         }
     }
-    println!(
-        "\nTry: sozialmonitor regions --show 14522   ·   sozialmonitor measures BEVSTD   ·   sozialmonitor query -m BEVSTD -r 14522 15082"
-    );
+    println!("\nTry (the binary is target/release/sozialmonitor):");
+    println!("  sozialmonitor regions --show 14522 --at 30.11.2023");
+    println!("  sozialmonitor query -m BEVSTD -r 14522 15082 -b total");
+    println!("  sozialmonitor compute -i anteil_65_plus -r 14522 --children -p 2015");
+    println!("  sozialmonitor catalog gaps");
     if !no_serve {
         println!(
             "(the public dashboard is not built yet; `demo` only builds the database for now)"
