@@ -492,23 +492,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for r in &region {
                 let key = sozialmonitor_core::RegionKey::parse(r)
                     .with_context(|| format!("bad --region `{r}`"))?;
+                // The region first, then its parts at each period.
+                let mut group = vec![key.clone()];
                 if children {
                     for p in &periods {
-                        for c in sozialmonitor_core::engine::Inputs::parts(&store, &key, *p) {
-                            if !keys.contains(&c) {
-                                keys.push(c);
-                            }
-                        }
+                        group.extend(sozialmonitor_core::engine::Inputs::parts(&store, &key, *p));
                     }
                 }
-                keys.insert(
-                    keys.len().min(
-                        keys.iter()
-                            .position(|k| k.as_str().starts_with(key.as_str()))
-                            .unwrap_or(keys.len()),
-                    ),
-                    key,
-                );
+                for k in group {
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
             }
             let engine = sozialmonitor_core::engine::Engine::new(&store);
             let mut t = table::Table::new(&["Region", "Name", "Zeit", "Wert", "Hinweis"]);

@@ -97,6 +97,14 @@ impl Period {
         }
     }
 
+    /// The last day the period covers: the reference date itself, or 31 December of a year.
+    pub fn end(&self) -> Period {
+        match *self {
+            Period::Year(y) => Period::Date(y, 12, 31),
+            d @ Period::Date(..) => d,
+        }
+    }
+
     /// ISO form used in storage and the API: `2023` or `2023-12-31`.
     pub fn iso(&self) -> String {
         match *self {

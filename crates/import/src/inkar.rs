@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
+use crate::common::value_at;
 use sozialmonitor_core::{
     Dataset, DecimalSeparator, Diagnostic, IndicatorEntry, IndicatorStatus, Measure, Observation,
-    Period, Polarity, RegionKey, Value,
+    Period, Polarity, RegionKey,
 };
 
 fn split_comma(line: &str) -> Vec<String> {
@@ -110,13 +111,9 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
             ));
             continue;
         }
-        let value = match Value::parse(w, DecimalSeparator::Point) {
-            Ok(v) => v,
-            Err(e) => {
-                ds.diagnostics
-                    .push(Diagnostic::error(file, line_no, cw + 1, e.to_string()));
-                continue;
-            }
+        let Some(value) = value_at(&mut ds, file, line_no, cw + 1, w, DecimalSeparator::Point)
+        else {
+            continue;
         };
         let code = f[ck].trim();
         let measure = match mcache.get(code) {

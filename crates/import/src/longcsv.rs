@@ -3,11 +3,9 @@
 //! `unit`, `label` (measure label), `quality`. German column names are accepted too. See
 //! `docs/long-csv.md`.
 
-use sozialmonitor_core::{
-    Breakdown, Dataset, Diagnostic, Measure, Observation, Period, RegionKey, Value,
-};
+use sozialmonitor_core::{Breakdown, Dataset, Diagnostic, Measure, Observation, Period, RegionKey};
 
-use crate::common::{LineSplitter, decimal_separator, header_and_rows};
+use crate::common::{LineSplitter, decimal_separator, header_and_rows, value_at};
 
 /// Column names this format accepts (English first, German aliases after).
 const ALIASES: &[(&str, &[&str])] = &[
@@ -130,13 +128,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 continue;
             }
         };
-        let value = match Value::parse(&f[cv], sep) {
-            Ok(v) => v,
-            Err(e) => {
-                ds.diagnostics
-                    .push(Diagnostic::error(file, line_no, cv + 1, e.to_string()));
-                continue;
-            }
+        let Some(value) = value_at(&mut ds, file, line_no, cv + 1, &f[cv], sep) else {
+            continue;
         };
         let code = f[cm].trim();
         if code.is_empty() {

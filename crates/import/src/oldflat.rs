@@ -4,12 +4,12 @@
 
 use sozialmonitor_core::measure::is_total_label;
 use sozialmonitor_core::{
-    Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period, Value,
+    Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period,
 };
 
 use crate::common::{
     LineSplitter, Tally, decimal_separator, header_and_rows, is_region_variable,
-    region_key_from_code,
+    region_key_from_code, value_at,
 };
 
 /// Reads an old-format flat file already decoded to text.
@@ -164,13 +164,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 empty_cells.note(line_no);
                 continue;
             }
-            let value = match Value::parse(cell, sep) {
-                Ok(v) => v,
-                Err(e) => {
-                    ds.diagnostics
-                        .push(Diagnostic::error(file, line_no, col + 1, e.to_string()));
-                    continue;
-                }
+            let Some(value) = value_at(&mut ds, file, line_no, col + 1, cell, sep) else {
+                continue;
             };
             let m = ds.intern_measure(Measure {
                 code: code.clone(),

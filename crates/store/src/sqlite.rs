@@ -90,6 +90,13 @@ impl SqliteStore {
     }
 }
 
+/// A key as stored: an ARS becomes the AGS; text that is no key is looked up as it is.
+fn normalize_key(key: &str) -> String {
+    RegionKey::parse(key)
+        .map(|k| k.to_string())
+        .unwrap_or_else(|_| key.to_string())
+}
+
 fn now_iso() -> String {
     // The import time is provenance, not data: computed numbers never depend on it.
     let secs = std::time::SystemTime::now()
@@ -351,10 +358,7 @@ fn store_observations(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Resul
         {
             continue;
         }
-        let end = match o.period {
-            Period::Year(y) => y as i64 * 10_000 + 1231,
-            p => p.code() as i64,
-        };
+        let end = o.period.end().code() as i64;
         let e = last.entry(rids[o.region as usize]).or_insert(end);
         *e = (*e).max(end);
     }
@@ -641,9 +645,7 @@ impl Store for SqliteStore {
     }
 
     fn region(&self, key: &str) -> Result<Option<RegionInfo>> {
-        let key = RegionKey::parse(key)
-            .map(|k| k.to_string())
-            .unwrap_or_else(|_| key.to_string());
+        let key = normalize_key(key);
         Ok(self
             .conn
             .query_row(
@@ -656,9 +658,7 @@ impl Store for SqliteStore {
 
     fn search_regions(&self, text: &str, limit: usize) -> Result<Vec<RegionInfo>> {
         let t = text.trim();
-        let key = RegionKey::parse(t)
-            .map(|k| k.to_string())
-            .unwrap_or_else(|_| t.to_string());
+        let key = normalize_key(t);
         let mut st = self.conn.prepare(&format!(
             "SELECT {REGION_COLS} FROM region
              WHERE key = ?1 OR key LIKE ?2 OR name LIKE ?3 OR postcode = ?4
@@ -674,9 +674,7 @@ impl Store for SqliteStore {
     }
 
     fn children(&self, key: &str, at: Option<Period>) -> Result<Vec<RegionInfo>> {
-        let key = RegionKey::parse(key)
-            .map(|k| k.to_string())
-            .unwrap_or_else(|_| key.to_string());
+        let key = normalize_key(key);
         let at = at.map(|p| p.iso());
         let mut st = self.conn.prepare(&format!(
             "SELECT {REGION_COLS} FROM region WHERE parent = ?1
@@ -690,9 +688,7 @@ impl Store for SqliteStore {
     }
 
     fn changes(&self, key: &str) -> Result<Vec<ChangeInfo>> {
-        let key = RegionKey::parse(key)
-            .map(|k| k.to_string())
-            .unwrap_or_else(|_| key.to_string());
+        let key = normalize_key(key);
         let mut st = self.conn.prepare("SELECT from_key, to_key, last_seen, first_gone, confirmed FROM region_change WHERE from_key = ?1 OR to_key = ?1 ORDER BY first_gone, from_key")?;
         let v = st
             .query_map([key], |r| {
@@ -763,16 +759,8 @@ impl Store for SqliteStore {
             conds.push(format!("m.code IN ({p})"));
         }
         if !q.regions.is_empty() {
-            let keys: Vec<rusqlite::types::Value> = q
-                .regions
-                .iter()
-                .map(|k| {
-                    RegionKey::parse(k)
-                        .map(|k| k.to_string())
-                        .unwrap_or_else(|_| k.clone())
-                        .into()
-                })
-                .collect();
+            let keys: Vec<rusqlite::types::Value> =
+                q.regions.iter().map(|k| normalize_key(k).into()).collect();
             let p = placeholders(&mut args, keys);
             if q.include_children {
                 conds.push(format!("(r.key IN ({p}) OR r.parent IN ({p}))"));
@@ -878,14 +866,6 @@ impl Store for SqliteStore {
     }
 }
 
-/// The last day a period covers: the reference date itself, or 31 December of a year.
-fn period_end(p: Period) -> String {
-    match p {
-        Period::Year(y) => format!("{y:04}-12-31"),
-        Period::Date(..) => p.iso(),
-    }
-}
-
 impl sozialmonitor_core::engine::Inputs for SqliteStore {
     fn get(
         &self,
@@ -965,7 +945,7 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
             RegionLevel::Kreis => "gemeinde",
             _ => return Vec::new(),
         };
-        let end = period_end(period);
+        let end = period.end().iso();
         let first_snapshot: Option<String> = self
             .conn
             .query_row("SELECT min(snapshot) FROM region_snapshot", [], |r| {
@@ -981,7 +961,7 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
         let Ok(mut st) = self.conn.prepare_cached(sql) else {
             return Vec::new();
         };
-        let end_code: i64 = end.replace('-', "").parse().unwrap_or(0);
+        let end_code = period.end().code() as i64;
         let rows = st.query_map(params![region.as_str(), level], |r| {
             Ok((
                 r.get::<_, String>(0)?,
