@@ -5,6 +5,7 @@ mod bench;
 mod catalog;
 mod demo;
 mod export;
+mod indicator;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use clap::{Parser, Subcommand};
 use sozialmonitor_core::{Period, Severity};
 use sozialmonitor_import::Format;
 use sozialmonitor_store::{
-    ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store,
+    ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store, Territory,
 };
 
 /// Sozialmonitor: integrated social planning for German districts.
@@ -80,24 +81,63 @@ enum Command {
     /// Compute a formula for regions and periods (inputs are summed up the hierarchy where a
     /// region has no value of its own; rates are recomputed, never averaged).
     Compute {
+        /// Compute every catalogue indicator for every region and year and cache the results
+        /// (with the public, confidentiality-protected view).
+        #[arg(long, conflicts_with_all = ["formula", "indicator", "region", "period"])]
+        all: bool,
+        /// With --all: today's territory (merged municipalities summed into their successor) or
+        /// the territory as published.
+        #[arg(long, default_value = "today", value_parser = parse_territory)]
+        territory: Territory,
         /// The formula, e.g. "100 * BEVSTD[GES=GESW] / BEVSTD".
-        #[arg(short, long, required_unless_present = "indicator")]
+        #[arg(short, long, required_unless_present_any = ["indicator", "all"])]
         formula: Option<String>,
         /// Or the key of a catalogue indicator, e.g. anteil_65_plus.
         #[arg(short, long, conflicts_with = "formula")]
         indicator: Option<String>,
         /// Region key(s).
-        #[arg(short, long, num_args = 1.., required = true)]
+        #[arg(short, long, num_args = 1.., required_unless_present = "all")]
         region: Vec<String>,
         /// Also the regions directly below (the municipalities of a Kreis).
         #[arg(long)]
         children: bool,
         /// Period(s): 2015 or 31.12.2015.
-        #[arg(short, long, num_args = 1.., required = true)]
+        #[arg(short, long, num_args = 1.., required_unless_present = "all")]
         period: Vec<String>,
         /// Decimal places to show.
         #[arg(long, default_value_t = 1)]
         decimals: usize,
+    },
+    /// One catalogue indicator for regions in a year, with the parent's and the Land's value,
+    /// rank among siblings, change over n years and map classes (from the results cache,
+    /// recomputed first when the data changed).
+    Indicator {
+        /// Indicator key, e.g. anteil_65_plus.
+        key: String,
+        /// Region key(s); default: the Länder.
+        #[arg(short, long, num_args = 1..)]
+        region: Vec<String>,
+        /// Also the regions directly below (the municipalities of a Kreis).
+        #[arg(long)]
+        children: bool,
+        /// Year (default: the latest with values).
+        #[arg(short, long)]
+        year: Option<u16>,
+        /// today (default) or published.
+        #[arg(long, default_value = "today", value_parser = parse_territory)]
+        territory: Territory,
+        /// Public view: values under statistical confidentiality show as `.`.
+        #[arg(long)]
+        public: bool,
+        /// Number of map classes.
+        #[arg(long, default_value_t = 5)]
+        classes: usize,
+        /// Class method: quantile, equal, jenks or manual:B1;B2;...
+        #[arg(long, default_value = "quantile", value_parser = sozialmonitor_core::classify::Method::parse)]
+        method: sozialmonitor_core::classify::Method,
+        /// Years back for the change column.
+        #[arg(long, default_value_t = 5)]
+        change: usize,
     },
     /// The indicator catalogue (Datenkatalog): list, show KEY, check, gaps.
     Catalog {
@@ -457,12 +497,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Compute {
+            all: true,
+            territory,
+            ..
+        } => {
+            let mut store = open_existing(&cli.db)?;
+            indicator::all(&mut store, territory)
+        }
+        Command::Indicator {
+            key,
+            region,
+            children,
+            year,
+            territory,
+            public,
+            classes,
+            method,
+            change,
+        } => {
+            let mut store = open_existing(&cli.db)?;
+            indicator::show(
+                &mut store,
+                &indicator::Show {
+                    key,
+                    regions: region,
+                    children,
+                    year,
+                    territory,
+                    public,
+                    classes,
+                    method,
+                    change,
+                },
+            )
+        }
+        Command::Compute {
             formula,
             indicator,
             region,
             children,
             period,
             decimals,
+            ..
         } => {
             let store = open_existing(&cli.db)?;
             let formula = match (formula, indicator) {
@@ -779,4 +855,8 @@ fn iso_de(s: &str) -> String {
 /// German integer with thousands separators.
 pub(crate) fn de_int(n: i64) -> String {
     sozialmonitor_core::format::german_number(n as f64, 0)
+}
+
+fn parse_territory(s: &str) -> std::result::Result<Territory, String> {
+    Territory::parse(s).ok_or_else(|| format!("unknown territory {s:?}; use today or published"))
 }

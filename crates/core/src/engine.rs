@@ -34,7 +34,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(cell: Cell) -> Self {
+    /// An outcome that rests on a complete sum.
+    pub fn new(cell: Cell) -> Self {
         Outcome {
             cell,
             incomplete: false,
@@ -71,7 +72,8 @@ fn rank(s: Symbol) -> u8 {
     }
 }
 
-fn combine(a: Outcome, b: Outcome, f: impl Fn(f64, f64) -> Cell) -> Outcome {
+/// Applies `f` to two numbers; symbols win by rank, `-` counts as 0, missing stays missing.
+pub(crate) fn combine(a: Outcome, b: Outcome, f: impl Fn(f64, f64) -> Cell) -> Outcome {
     let incomplete = a.incomplete || b.incomplete;
     let num = |c: Cell| match c {
         Cell::Num(n) => Some(n),

@@ -5,11 +5,15 @@
 //! validated on construction, so the rest of the system can rely on the guarantees the types carry.
 
 pub mod catalog;
+pub mod classify;
+pub mod confidential;
 pub mod dataset;
 pub mod diag;
 pub mod engine;
 pub mod format;
 pub mod formula;
+pub mod frame;
+pub mod indicators;
 pub mod key;
 pub mod measure;
 pub mod period;

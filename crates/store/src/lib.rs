@@ -2,6 +2,7 @@
 //! implementation. All SQL lives in this crate; a PostgreSQL implementation can follow behind the
 //! same trait without touching callers.
 
+mod bulk;
 mod sqlite;
 
 use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
@@ -254,6 +255,88 @@ pub trait Store {
     fn summary(&self) -> Result<Summary>;
     /// The indicator catalogue, by key.
     fn indicators(&self) -> Result<Vec<sozialmonitor_core::IndicatorEntry>>;
+    /// The series of these measures (all breakdowns) for every region and year of the range, on
+    /// the territory chosen, ready for bulk evaluation (not yet aggregated).
+    fn frame(
+        &self,
+        measures: &[String],
+        years: (u16, u16),
+        territory: Territory,
+    ) -> Result<sozialmonitor_core::frame::Frame>;
+    /// Replaces the cached indicator values with these.
+    fn save_results(&mut self, results: &Results) -> Result<usize>;
+    /// Cached values of one indicator (all regions and years); `None` if nothing is cached.
+    fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>>;
+    /// The state of the cache: `(data version it was computed from, current data version)`.
+    fn cache_state(&self) -> Result<Option<(i64, i64, Territory)>>;
+}
+
+/// Whose territory a series describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Territory {
+    /// Merged municipalities' predecessors summed into their successor for the years before the
+    /// merger, so a series is comparable over time (the default).
+    #[default]
+    Today,
+    /// Every value on the territory of its time, as published.
+    AsPublished,
+}
+
+impl Territory {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Territory::Today => "today",
+            Territory::AsPublished => "published",
+        }
+    }
+
+    /// Parses a code (`today`, `published`; German `heute`, `veroeffentlicht` too).
+    pub fn parse(s: &str) -> Option<Territory> {
+        match s {
+            "today" | "heute" => Some(Territory::Today),
+            "published" | "as-published" | "veroeffentlicht" | "veröffentlicht" => {
+                Some(Territory::AsPublished)
+            }
+            _ => None,
+        }
+    }
+
+    /// German label.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            Territory::Today => "Gebietsstand heute",
+            Territory::AsPublished => "Gebietsstand der jeweiligen Zeit",
+        }
+    }
+}
+
+/// Computed indicator values to cache.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    /// Territory they were computed on.
+    pub territory: Territory,
+    /// Year range.
+    pub years: (u16, u16),
+    /// `(indicator, region key, year, cell, incomplete, suppressed)`.
+    pub rows: Vec<ResultRow>,
+}
+
+/// One cached value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// Indicator key.
+    pub indicator: String,
+    /// Region key.
+    pub region: String,
+    /// Year.
+    pub year: u16,
+    /// The value.
+    pub cell: sozialmonitor_core::engine::Cell,
+    /// Rests on an incomplete sum.
+    pub incomplete: bool,
+    /// Suppressed for the public by our rules.
+    pub suppressed: bool,
 }
 
 /// Encodes a period as stored: `yyyy` for a year, `yyyymmdd` for a date.

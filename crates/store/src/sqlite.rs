@@ -16,6 +16,7 @@ use crate::*;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_region_last_data.sql"),
+    include_str!("../migrations/sqlite/0003_indicator_value.sql"),
 ];
 
 /// A store in one SQLite file.
@@ -845,6 +846,27 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn frame(
+        &self,
+        measures: &[String],
+        years: (u16, u16),
+        territory: Territory,
+    ) -> Result<sozialmonitor_core::frame::Frame> {
+        crate::bulk::frame(&self.conn, measures, years, territory)
+    }
+
+    fn save_results(&mut self, results: &Results) -> Result<usize> {
+        crate::bulk::save_results(&mut self.conn, results)
+    }
+
+    fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>> {
+        crate::bulk::results(&self.conn, indicator)
+    }
+
+    fn cache_state(&self) -> Result<Option<(i64, i64, Territory)>> {
+        crate::bulk::cache_state(&self.conn)
+    }
+
     fn summary(&self) -> Result<Summary> {
         let c = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
         let mut st = self
@@ -910,21 +932,7 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
             .optional()
             .ok()
             .flatten();
-        matches!(
-            unit.as_deref().map(str::trim),
-            Some(
-                "Anzahl"
-                    | "1000"
-                    | "Tsd."
-                    | "Tsd. EUR"
-                    | "1000 EUR"
-                    | "ha"
-                    | "qkm"
-                    | "km²"
-                    | "Personen"
-                    | "Fälle"
-            )
-        )
+        unit.as_deref().is_some_and(crate::bulk::additive_unit)
     }
 
     /// The parts of a region at a period. A municipality dissolved in a merger counts up to the

@@ -1,0 +1,327 @@
+//! `compute --all` (every catalogue indicator for every region and year into the cache) and
+//! `indicator KEY` (one indicator with comparisons and map classes, from the cache).
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use sozialmonitor_core::classify::{Method, classify, compare};
+use sozialmonitor_core::engine::Cell;
+use sozialmonitor_core::format::german_number;
+use sozialmonitor_core::frame::{Frame, Grid, Series};
+use sozialmonitor_core::indicators::{Computed, computable, compute_all, input_measures};
+use sozialmonitor_store::{ResultRow, Results, SqliteStore, Store, Territory};
+
+use crate::table::Table;
+
+/// The years the cache covers.
+pub const YEARS: (u16, u16) = (1995, 2025);
+
+/// What one full computation produced.
+pub struct Run {
+    /// The frame after aggregation (internal values).
+    pub frame: Frame,
+    /// Results per indicator.
+    pub computed: Vec<Computed>,
+    /// Seconds spent loading, computing, saving.
+    pub seconds: (f64, f64, f64),
+    /// Cells suppressed (primary, secondary).
+    pub suppressed: (usize, usize),
+    /// Values stored.
+    pub stored: usize,
+}
+
+/// Computes every available catalogue indicator for every region and year and replaces the cache.
+pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Result<Run> {
+    let entries = store.indicators()?;
+    let formulas = computable(&entries);
+    let measures = input_measures(&formulas);
+    let t0 = Instant::now();
+    let mut frame = store.frame(&measures, YEARS, territory)?;
+    let t1 = Instant::now();
+    let (computed, protection) =
+        compute_all(&mut frame, &formulas).map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
+    let t2 = Instant::now();
+    let grid = frame.grid();
+    let mut rows = Vec::new();
+    for c in &computed {
+        for i in c.internal.present() {
+            let o = c.internal.get(i);
+            if o.cell == Cell::Missing {
+                continue;
+            }
+            let (r, col) = (i / grid.years(), i % grid.years());
+            rows.push(ResultRow {
+                indicator: c.key.clone(),
+                region: grid.key(r).to_string(),
+                year: grid.year(col),
+                cell: o.cell,
+                incomplete: o.incomplete,
+                suppressed: c.public.suppressed(i),
+            });
+        }
+    }
+    let stored = store.save_results(&Results {
+        territory,
+        years: YEARS,
+        rows,
+    })?;
+    let t3 = Instant::now();
+    Ok(Run {
+        frame,
+        computed,
+        seconds: (
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            (t3 - t2).as_secs_f64(),
+        ),
+        suppressed: (protection.primary, protection.secondary),
+        stored,
+    })
+}
+
+/// Makes sure the cache is computed from the current data on the chosen territory.
+pub fn ensure_cache(store: &mut SqliteStore, territory: Territory) -> Result<()> {
+    match store.cache_state()? {
+        Some((v, now, t)) if v == now && t == territory => Ok(()),
+        _ => compute_and_cache(store, territory).map(|_| ()),
+    }
+}
+
+/// `compute --all`.
+pub fn all(store: &mut SqliteStore, territory: Territory) -> Result<ExitCode> {
+    let run = compute_and_cache(store, territory)?;
+    let g = run.frame.grid();
+    println!(
+        "{} Indikatoren × {} Gebiete × {} Jahre ({}–{}), {}",
+        run.computed.len(),
+        german_number(g.len() as f64, 0),
+        g.years(),
+        g.year(0),
+        g.year(g.years() - 1),
+        territory.label_de()
+    );
+    println!(
+        "{} Werte gespeichert; Geheimhaltung: {} primär, {} sekundär gesperrte Eingangswerte",
+        german_number(run.stored as f64, 0),
+        german_number(run.suppressed.0 as f64, 0),
+        german_number(run.suppressed.1 as f64, 0)
+    );
+    println!(
+        "Laden {:.2} s, Berechnen {:.2} s, Speichern {:.2} s",
+        run.seconds.0, run.seconds.1, run.seconds.2
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Options of `indicator`.
+pub struct Show {
+    /// Indicator key.
+    pub key: String,
+    /// Regions (empty: the Länder).
+    pub regions: Vec<String>,
+    /// Also their children.
+    pub children: bool,
+    /// Year (default: the latest with values).
+    pub year: Option<u16>,
+    /// Territory.
+    pub territory: Territory,
+    /// Public view: suppressed values show as `.`.
+    pub public: bool,
+    /// Class count.
+    pub classes: usize,
+    /// Class method.
+    pub method: Method,
+    /// Years for the change column.
+    pub change: usize,
+}
+
+fn series_from_rows(grid: &Grid, rows: &[ResultRow], public: bool) -> Series {
+    let mut s = Series::missing(grid.len(), grid.years());
+    for r in rows {
+        let (Some(reg), Some(col)) = (
+            sozialmonitor_core::RegionKey::parse(&r.region)
+                .ok()
+                .and_then(|k| grid.region(&k)),
+            grid.col(r.year),
+        ) else {
+            continue;
+        };
+        let i = grid.at(reg, col);
+        s.set(
+            i,
+            sozialmonitor_core::engine::Outcome {
+                cell: r.cell,
+                incomplete: r.incomplete,
+            },
+        );
+        if public && r.suppressed {
+            s.suppress(i);
+        }
+    }
+    s
+}
+
+fn show_cell(c: Cell, decimals: usize) -> String {
+    match c {
+        Cell::Num(n) => german_number(n, decimals),
+        Cell::Sym(s) => s.as_str().to_string(),
+        Cell::Missing => "–".into(),
+    }
+}
+
+/// `indicator KEY`.
+pub fn show(store: &mut SqliteStore, o: &Show) -> Result<ExitCode> {
+    let entry = store
+        .indicators()?
+        .into_iter()
+        .find(|e| e.key == o.key)
+        .with_context(|| format!("no indicator `{}` in the catalogue", o.key))?;
+    ensure_cache(store, o.territory)?;
+    let rows = store
+        .results(&o.key)?
+        .filter(|r| !r.is_empty())
+        .with_context(|| {
+            format!(
+                "indicator `{}` has no computed values (status {:?}); see `sozialmonitor catalog show {}`",
+                o.key, entry.status, o.key
+            )
+        })?;
+    if o.public && !entry.public {
+        anyhow::bail!("indicator `{}` is for internal use only", o.key);
+    }
+    let grid = grid_of(store, o.territory)?;
+    let s = series_from_rows(&grid, &rows, o.public);
+    let year = o
+        .year
+        .or_else(|| rows.iter().map(|r| r.year).max())
+        .context("no year")?;
+    let col = grid
+        .col(year)
+        .with_context(|| format!("year {year} is outside {}–{}", YEARS.0, YEARS.1))?;
+    let mut regions: Vec<usize> = Vec::new();
+    let wanted: Vec<String> = if o.regions.is_empty() {
+        (1..=16).map(|l| format!("{l:02}")).collect()
+    } else {
+        o.regions.clone()
+    };
+    for r in &wanted {
+        let key = sozialmonitor_core::RegionKey::parse(r)
+            .with_context(|| format!("bad --region `{r}`"))?;
+        let i = grid
+            .region(&key)
+            .with_context(|| format!("region {r} is not in the hierarchy"))?;
+        regions.push(i);
+        if o.children {
+            regions.extend(grid.parts(i, col));
+        }
+    }
+    let decimals = if entry.unit.contains('%') || entry.unit.contains("je") {
+        1
+    } else {
+        0
+    };
+    // Classes over the regions shown below their parents (the map of a Kreis's Gemeinden).
+    let mapped: Vec<usize> = if o.children && regions.len() > 1 {
+        regions[1..].to_vec()
+    } else {
+        regions.clone()
+    };
+    let values: Vec<f64> = mapped
+        .iter()
+        .filter_map(|&r| s.number(grid.at(r, col)))
+        .collect();
+    let classes = classify(&values, &o.method, o.classes);
+    println!(
+        "{} ({}), {}, {}{}",
+        entry.name,
+        entry.unit,
+        year,
+        o.territory.label_de(),
+        if o.public {
+            ", öffentliche Sicht"
+        } else {
+            ", interne Sicht (enthält vertrauliche Werte)"
+        }
+    );
+    let mut t = Table::new(&[
+        "Region",
+        "Name",
+        "Wert",
+        "Übergeordnet",
+        "Land",
+        "Rang",
+        &format!("Veränd. {} J.", o.change),
+        "Klasse",
+        "Hinweis",
+    ]);
+    for &r in &regions {
+        let c = compare(&grid, &s, r, col, o.change);
+        let name = store
+            .region(grid.key(r).as_str())?
+            .map(|x| x.name)
+            .unwrap_or_default();
+        let i = grid.at(r, col);
+        let mut note = Vec::new();
+        if s.get(i).incomplete {
+            note.push("unvollständig");
+        }
+        if s.suppressed(i) {
+            note.push("gesperrt (Geheimhaltung)");
+        } else if !o.public && rows_suppressed(&rows, grid.key(r).as_str(), year) {
+            note.push("vertraulich");
+        }
+        t.row(vec![
+            grid.key(r).to_string(),
+            name,
+            show_cell(c.value, decimals),
+            c.parent
+                .map(|p| show_cell(p.1, decimals))
+                .unwrap_or_default(),
+            c.land.map(|p| show_cell(p.1, decimals)).unwrap_or_default(),
+            c.rank.map(|(a, b)| format!("{a}/{b}")).unwrap_or_default(),
+            c.change
+                .map(|d| {
+                    format!(
+                        "{}{}",
+                        if d > 0.0 { "+" } else { "" },
+                        german_number(d, decimals)
+                    )
+                })
+                .unwrap_or_default(),
+            match c.value {
+                Cell::Num(v) if !classes.is_empty() && mapped.contains(&r) => {
+                    format!("{}", classes.class_of(v) + 1)
+                }
+                _ => String::new(),
+            },
+            note.join(", "),
+        ]);
+    }
+    print!("{}", t.render_right(&[2, 3, 4, 5, 6, 7]));
+    if !classes.is_empty() {
+        let b = &classes.bounds;
+        let labels: Vec<String> = (0..classes.len())
+            .map(|k| {
+                format!(
+                    "{}: {} bis {}",
+                    k + 1,
+                    german_number(b[k], decimals + 1),
+                    german_number(b[k + 1], decimals + 1)
+                )
+            })
+            .collect();
+        println!("Klassen ({}): {}", o.method.label_de(), labels.join("; "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rows_suppressed(rows: &[ResultRow], region: &str, year: u16) -> bool {
+    rows.iter()
+        .any(|r| r.region == region && r.year == year && r.suppressed)
+}
+
+/// The grid of the store (regions and their hierarchy on a territory), without any series.
+pub fn grid_of(store: &SqliteStore, territory: Territory) -> Result<Grid> {
+    Ok(store.frame(&[], YEARS, territory)?.grid().clone())
+}

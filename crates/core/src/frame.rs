@@ -1,0 +1,915 @@
+//! Bulk evaluation: every indicator for every region and year at once, over dense arrays.
+//!
+//! The per-cell [`crate::engine::Engine`] answers one question at a time; the frame answers all of
+//! them. It holds each input series (a measure at one breakdown) as a dense `regions × years`
+//! array, fills the hierarchy bottom-up by the same rule as the engine (a region's own value wins,
+//! otherwise the sum over its parts alive that year, incomplete where a part is missing), and
+//! evaluates a formula column-wise. Periods are years: a reference date counts for its year
+//! (the latest date of a year wins, a year counts as 31 December).
+//!
+//! Territory: data is read *as published*; [`Frame::to_today`] converts the additive inputs of
+//! merged municipalities onto today's territory (predecessors summed into their successor), so
+//! that every rate computed afterwards is recomputed on the new territory, never averaged.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::confidential::{Reason, Relation, Rule, suppress};
+use crate::engine::{Cell, Outcome, combine, selected_keys};
+use crate::formula::{Expr, Func, Op};
+use crate::key::RegionKey;
+use crate::measure::{Breakdown, BreakdownItem};
+use crate::value::Symbol;
+
+const NONE: u32 = u32::MAX;
+const TAG_NUM: u8 = 0;
+const TAG_MISSING: u8 = 0x0F;
+const TAG_MASK: u8 = 0x0F;
+/// The cell rests on a sum with a missing part.
+const FLAG_INCOMPLETE: u8 = 0x80;
+/// The cell was suppressed by our own confidentiality rules (not by the source).
+const FLAG_SUPPRESSED: u8 = 0x40;
+
+/// A region of the grid, as the caller knows it.
+#[derive(Debug, Clone)]
+pub struct GridRegion {
+    /// Its key.
+    pub key: RegionKey,
+    /// The region its values add up into (Gemeinde → Kreis → Land → Germany), if any.
+    pub parent: Option<RegionKey>,
+    /// First and last year in which it counts as a part of its parent.
+    pub alive: (u16, u16),
+}
+
+/// The regions and years of a frame, with the hierarchy used for sums.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    keys: Vec<RegionKey>,
+    parent: Vec<u32>,
+    alive: Vec<(u16, u16)>,
+    children: Vec<Vec<u32>>,
+    /// Regions ordered so that every child comes before its parent.
+    bottom_up: Vec<u32>,
+    index: FxHashMap<RegionKey, u32>,
+    first_year: u16,
+    years: usize,
+}
+
+impl Grid {
+    /// A grid of these regions over `first_year..=last_year`. Parents not among the regions are
+    /// ignored (the region is then a root).
+    pub fn new(regions: Vec<GridRegion>, first_year: u16, last_year: u16) -> Grid {
+        let index: FxHashMap<RegionKey, u32> = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key.clone(), i as u32))
+            .collect();
+        let parent: Vec<u32> = regions
+            .iter()
+            .map(|r| {
+                r.parent
+                    .as_ref()
+                    .and_then(|p| index.get(p).copied())
+                    .unwrap_or(NONE)
+            })
+            .collect();
+        let mut children = vec![Vec::new(); regions.len()];
+        for (i, &p) in parent.iter().enumerate() {
+            if p != NONE {
+                children[p as usize].push(i as u32);
+            }
+        }
+        // Depth by walking up; a cycle (impossible with keys, guarded anyway) stops at the length.
+        let depth: Vec<usize> = (0..regions.len())
+            .map(|i| {
+                let (mut d, mut at) = (0, parent[i]);
+                while at != NONE && d < regions.len() {
+                    d += 1;
+                    at = parent[at as usize];
+                }
+                d
+            })
+            .collect();
+        let mut bottom_up: Vec<u32> = (0..regions.len() as u32).collect();
+        bottom_up.sort_by_key(|&i| std::cmp::Reverse(depth[i as usize]));
+        Grid {
+            alive: regions.iter().map(|r| r.alive).collect(),
+            keys: regions.into_iter().map(|r| r.key).collect(),
+            parent,
+            children,
+            bottom_up,
+            index,
+            first_year,
+            years: usize::from(last_year.saturating_sub(first_year)) + 1,
+        }
+    }
+
+    /// Number of regions.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no regions.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Number of years.
+    pub fn years(&self) -> usize {
+        self.years
+    }
+
+    /// The first year.
+    pub fn first_year(&self) -> u16 {
+        self.first_year
+    }
+
+    /// The year at a column.
+    pub fn year(&self, col: usize) -> u16 {
+        self.first_year + col as u16
+    }
+
+    /// The column of a year, if in range.
+    pub fn col(&self, year: u16) -> Option<usize> {
+        let c = usize::from(year.checked_sub(self.first_year)?);
+        (c < self.years).then_some(c)
+    }
+
+    /// The index of a region.
+    pub fn region(&self, key: &RegionKey) -> Option<usize> {
+        self.index.get(key).map(|&i| i as usize)
+    }
+
+    /// The key of a region.
+    pub fn key(&self, region: usize) -> &RegionKey {
+        &self.keys[region]
+    }
+
+    /// The parent of a region.
+    pub fn parent(&self, region: usize) -> Option<usize> {
+        let p = self.parent[region];
+        (p != NONE).then_some(p as usize)
+    }
+
+    /// The children of a region (whatever their lifetime).
+    pub fn children(&self, region: usize) -> impl Iterator<Item = usize> + '_ {
+        self.children[region].iter().map(|&c| c as usize)
+    }
+
+    /// The children that count as parts of `region` in a year.
+    pub fn parts(&self, region: usize, col: usize) -> impl Iterator<Item = usize> + '_ {
+        let y = self.year(col);
+        self.children(region).filter(move |&c| {
+            let (a, b) = self.alive[c];
+            a <= y && y <= b
+        })
+    }
+
+    /// Whether a region counts as a part of its parent in a year.
+    pub fn alive(&self, region: usize, col: usize) -> bool {
+        let (a, b) = self.alive[region];
+        let y = self.year(col);
+        a <= y && y <= b
+    }
+
+    /// The flat index of a cell.
+    pub fn at(&self, region: usize, col: usize) -> usize {
+        region * self.years + col
+    }
+
+    /// Number of cells of a series.
+    pub fn cells(&self) -> usize {
+        self.keys.len() * self.years
+    }
+}
+
+/// One value per region and year, stored by region rows: a region without any value costs
+/// nothing, so thousands of breakdown series with values in a few regions stay small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    years: usize,
+    rows: Vec<u32>,
+    num: Vec<f64>,
+    tag: Vec<u8>,
+}
+
+impl Series {
+    /// A series with every cell missing.
+    pub fn missing(regions: usize, years: usize) -> Series {
+        Series {
+            years: years.max(1),
+            rows: vec![NONE; regions],
+            num: Vec::new(),
+            tag: Vec::new(),
+        }
+    }
+
+    fn like(&self) -> Series {
+        Series::missing(self.rows.len(), self.years)
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.rows.len() * self.years
+    }
+
+    /// Whether it has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Whether a region has any cell that is not missing (or had one).
+    pub fn has_row(&self, region: usize) -> bool {
+        self.rows[region] != NONE
+    }
+
+    fn slot(&self, i: usize) -> Option<usize> {
+        let r = self.rows[i / self.years];
+        (r != NONE).then(|| r as usize * self.years + i % self.years)
+    }
+
+    fn raw(&self, i: usize) -> (f64, u8) {
+        self.slot(i)
+            .map_or((0.0, TAG_MISSING), |s| (self.num[s], self.tag[s]))
+    }
+
+    fn set_raw(&mut self, i: usize, n: f64, t: u8) {
+        let slot = match self.slot(i) {
+            Some(s) => s,
+            None if t & TAG_MASK == TAG_MISSING && t & FLAG_INCOMPLETE == 0 => return,
+            None => {
+                let row = self.num.len() / self.years;
+                self.rows[i / self.years] = row as u32;
+                self.num.resize(self.num.len() + self.years, 0.0);
+                self.tag.resize(self.tag.len() + self.years, TAG_MISSING);
+                row * self.years + i % self.years
+            }
+        };
+        self.num[slot] = n;
+        self.tag[slot] = t;
+    }
+
+    /// A cell.
+    pub fn get(&self, i: usize) -> Outcome {
+        let (n, t) = self.raw(i);
+        let cell = match t & TAG_MASK {
+            TAG_NUM => Cell::Num(n),
+            TAG_MISSING => Cell::Missing,
+            c => Symbol::from_code(c).map_or(Cell::Missing, Cell::Sym),
+        };
+        Outcome {
+            cell,
+            incomplete: t & FLAG_INCOMPLETE != 0,
+        }
+    }
+
+    /// The number of a cell, if it is one (`-` counts as 0).
+    pub fn number(&self, i: usize) -> Option<f64> {
+        let (n, t) = self.raw(i);
+        match t & TAG_MASK {
+            TAG_NUM => Some(n),
+            1 => Some(0.0),
+            _ => None,
+        }
+    }
+
+    /// Sets a cell.
+    pub fn set(&mut self, i: usize, o: Outcome) {
+        let (n, t) = match o.cell {
+            Cell::Num(n) => (n, TAG_NUM),
+            Cell::Sym(s) => (0.0, s.code()),
+            Cell::Missing => (0.0, TAG_MISSING),
+        };
+        self.set_raw(i, n, t | if o.incomplete { FLAG_INCOMPLETE } else { 0 });
+    }
+
+    /// Whether a cell was suppressed by our confidentiality rules (it then reads as `.`).
+    pub fn suppressed(&self, i: usize) -> bool {
+        self.raw(i).1 & FLAG_SUPPRESSED != 0
+    }
+
+    /// Suppresses a cell: it becomes secret (`.`), marked as suppressed by us.
+    pub fn suppress(&mut self, i: usize) {
+        let t = self.raw(i).1;
+        self.set_raw(
+            i,
+            0.0,
+            Symbol::Secret.code() | FLAG_SUPPRESSED | (t & FLAG_INCOMPLETE),
+        );
+    }
+
+    /// The cells of the regions that have a row, as flat indices.
+    pub fn present(&self) -> impl Iterator<Item = usize> + '_ {
+        let y = self.years;
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r != NONE)
+            .flat_map(move |(r, _)| r * y..(r + 1) * y)
+    }
+
+    /// Applies `f` cell by cell. A missing operand makes a missing result, so only regions with
+    /// rows in both are visited.
+    fn map2(&self, other: &Series, f: impl Fn(Outcome, Outcome) -> Outcome) -> Series {
+        let mut out = self.like();
+        for r in 0..self.rows.len() {
+            if !(self.has_row(r) && other.has_row(r)) {
+                continue;
+            }
+            for i in r * self.years..(r + 1) * self.years {
+                out.put_combined(i, f(self.get(i), other.get(i)), self, other);
+            }
+        }
+        out
+    }
+
+    /// Applies `f` with a constant on the left or right.
+    fn map_scalar(&self, c: f64, left: bool, f: impl Fn(Outcome, Outcome) -> Outcome) -> Series {
+        let k = Outcome::new(Cell::Num(c));
+        let mut out = self.like();
+        for i in self.present().collect::<Vec<_>>() {
+            let o = if left {
+                f(k, self.get(i))
+            } else {
+                f(self.get(i), k)
+            };
+            out.put_combined(i, o, self, self);
+        }
+        out
+    }
+
+    fn put_combined(&mut self, i: usize, o: Outcome, a: &Series, b: &Series) {
+        self.set(i, o);
+        // Suppression by us is carried so that a derived value says why it is secret.
+        if o.cell == Cell::Sym(Symbol::Secret) && (a.suppressed(i) || b.suppressed(i)) {
+            let (n, t) = self.raw(i);
+            self.set_raw(i, n, t | FLAG_SUPPRESSED);
+        }
+    }
+
+    fn copy_cell(&mut self, i: usize, from: &Series, j: usize) {
+        let (n, t) = from.raw(j);
+        self.set_raw(i, n, t);
+    }
+}
+
+fn div(x: f64, y: f64) -> Cell {
+    if y == 0.0 {
+        Cell::Sym(Symbol::NotMeaningful)
+    } else {
+        Cell::Num(x / y)
+    }
+}
+
+/// What [`Frame::protect`] suppressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Protection {
+    /// Cells suppressed as small counts.
+    pub primary: usize,
+    /// Cells suppressed so that no primary cell can be recomputed.
+    pub secondary: usize,
+    /// Breakdown variables found to add up to their total (and so protected along).
+    pub breakdown_relations: usize,
+}
+
+/// Input series on a grid, and formulas evaluated over them.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    grid: Grid,
+    series: FxHashMap<(String, String), Series>,
+    additive: FxHashSet<String>,
+}
+
+impl Frame {
+    /// An empty frame on a grid.
+    pub fn new(grid: Grid) -> Frame {
+        Frame {
+            grid,
+            series: FxHashMap::default(),
+            additive: FxHashSet::default(),
+        }
+    }
+
+    /// The grid.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    /// Declares a measure additive (counts and amounts; summed up the hierarchy and converted to
+    /// today's territory). Rates and averages are not.
+    pub fn set_additive(&mut self, measure: &str) {
+        self.additive.insert(measure.to_string());
+    }
+
+    /// Whether a measure is additive.
+    pub fn is_additive(&self, measure: &str) -> bool {
+        self.additive.contains(measure)
+    }
+
+    /// Stores a value. Values of the same cell must come in chronological order (a year counting
+    /// as 31 December): the last one put wins, so the latest reference date of a year counts.
+    pub fn put(&mut self, measure: &str, breakdown: &str, region: usize, col: usize, cell: Cell) {
+        let (regions, years) = (self.grid.len(), self.grid.years);
+        let i = self.grid.at(region, col);
+        let k = (measure.to_string(), breakdown.to_string());
+        self.series
+            .entry(k)
+            .or_insert_with(|| Series::missing(regions, years))
+            .set(i, Outcome::new(cell));
+    }
+
+    /// A stored (or aggregated) input series.
+    pub fn series(&self, measure: &str, breakdown: &str) -> Option<&Series> {
+        self.series
+            .get(&(measure.to_string(), breakdown.to_string()))
+    }
+
+    /// The input series keys.
+    pub fn series_keys(&self) -> impl Iterator<Item = &(String, String)> {
+        self.series.keys()
+    }
+
+    /// Applies statistical confidentiality to the series of the measures that have a rule:
+    /// primary suppression of small counts, then secondary suppression along the region
+    /// hierarchy (a total and its parts alive that year) and along breakdowns (a total and its
+    /// categories, where the data shows the categories add up to it). Suppressed cells become `.`
+    /// marked as ours, so every value computed from them afterwards is `.` too. Call after
+    /// [`Frame::aggregate`], on a copy kept for public output.
+    pub fn protect(&mut self, rules: &FxHashMap<String, Rule>) -> Protection {
+        let mut keys: Vec<(String, String)> = self
+            .series
+            .keys()
+            .filter(|(m, _)| rules.contains_key(m))
+            .cloned()
+            .collect();
+        keys.sort();
+        // Cells: every present cell of every protected series; missing cells are unknown to
+        // everyone and need no index.
+        let mut ids: Vec<FxHashMap<usize, usize>> = Vec::with_capacity(keys.len());
+        let mut values = Vec::new();
+        let mut primary = Vec::new();
+        let mut owner = Vec::new();
+        for (n, k) in keys.iter().enumerate() {
+            let s = &self.series[k];
+            let rule = rules[&k.0];
+            let mut map = FxHashMap::default();
+            for i in s.present() {
+                let o = s.get(i);
+                if o.cell == Cell::Missing {
+                    continue;
+                }
+                map.insert(i, values.len());
+                values.push(s.number(i));
+                primary.push(matches!(o.cell, Cell::Num(v) if rule.primary(v)));
+                owner.push((n, i));
+            }
+            ids.push(map);
+        }
+        let id = |n: usize, i: usize| ids[n].get(&i).copied();
+        let mut relations = Vec::new();
+        // Along the hierarchy. A missing part is unknown, so the relation protects by itself.
+        for (n, k) in keys.iter().enumerate() {
+            let s = &self.series[k];
+            for r in 0..self.grid.len() {
+                if self.grid.children[r].is_empty() || !s.has_row(r) {
+                    continue;
+                }
+                for col in 0..self.grid.years {
+                    let Some(total) = id(n, self.grid.at(r, col)) else {
+                        continue;
+                    };
+                    let parts: Option<Vec<usize>> = self
+                        .grid
+                        .parts(r, col)
+                        .map(|c| id(n, self.grid.at(c, col)))
+                        .collect();
+                    if let Some(parts) = parts.filter(|p| !p.is_empty()) {
+                        relations.push(Relation { total, parts });
+                    }
+                }
+            }
+        }
+        // Along breakdowns: (measure, variable, the other items) → categories.
+        let position: FxHashMap<&(String, String), usize> =
+            keys.iter().enumerate().map(|(n, k)| (k, n)).collect();
+        let mut groups: FxHashMap<(String, String, String), Vec<usize>> = FxHashMap::default();
+        for (n, k) in keys.iter().enumerate() {
+            let Some(bd) = Breakdown::parse_key(&k.1) else {
+                continue;
+            };
+            for (pos, item) in bd.items().iter().enumerate() {
+                let rest: Vec<BreakdownItem> = bd
+                    .items()
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != pos)
+                    .map(|(_, x)| x.clone())
+                    .collect();
+                groups
+                    .entry((
+                        k.0.clone(),
+                        item.variable.clone(),
+                        Breakdown::new(rest).key(),
+                    ))
+                    .or_default()
+                    .push(n);
+            }
+        }
+        let mut group_keys: Vec<_> = groups.keys().cloned().collect();
+        group_keys.sort();
+        let mut breakdown_relations = 0;
+        for g in group_keys {
+            let Some(&tn) = position.get(&(g.0.clone(), g.2.clone())) else {
+                continue;
+            };
+            let parts = &groups[&g];
+            let mut rels = Vec::new();
+            // Only a real partition protects or leaks: check that the categories add up.
+            let (mut fits, mut misfits) = (0usize, 0usize);
+            for (&i, &total) in &ids[tn] {
+                let cells: Option<Vec<usize>> = parts.iter().map(|&p| id(p, i)).collect();
+                let Some(cells) = cells else { continue };
+                if let (Some(t), Some(sum)) = (
+                    values[total],
+                    cells.iter().map(|&c| values[c]).sum::<Option<f64>>(),
+                ) {
+                    if (sum - t).abs() < 0.5 {
+                        fits += 1;
+                    } else {
+                        misfits += 1;
+                    }
+                }
+                rels.push(Relation {
+                    total,
+                    parts: cells,
+                });
+            }
+            if fits == 0 || misfits > fits {
+                continue;
+            }
+            breakdown_relations += 1;
+            relations.extend(rels);
+        }
+        relations.sort_by_key(|r| r.total);
+        let reason = suppress(&values, &primary, &relations);
+        let mut out = Protection {
+            breakdown_relations,
+            ..Protection::default()
+        };
+        for (c, &(n, i)) in owner.iter().enumerate() {
+            match reason[c] {
+                Reason::None => continue,
+                Reason::Primary => out.primary += 1,
+                Reason::Secondary => out.secondary += 1,
+            }
+            if let Some(s) = self.series.get_mut(&keys[n]) {
+                s.suppress(i);
+            }
+        }
+        out
+    }
+
+    /// Fills regions without a value of their own with the sum over their parts, bottom-up, for
+    /// every additive series. A sum with a missing part is incomplete; all parts missing stays
+    /// missing.
+    pub fn aggregate(&mut self) {
+        let grid = &self.grid;
+        for ((m, _), s) in self.series.iter_mut() {
+            if !self.additive.contains(m) {
+                continue;
+            }
+            for &r in &grid.bottom_up {
+                let r = r as usize;
+                if grid.children[r].is_empty()
+                    || !grid.children[r].iter().any(|&c| s.has_row(c as usize))
+                {
+                    continue;
+                }
+                for col in 0..grid.years {
+                    let i = grid.at(r, col);
+                    if s.get(i).cell != Cell::Missing {
+                        continue;
+                    }
+                    let (mut acc, mut missing, mut n) = (Outcome::new(Cell::Num(0.0)), 0, 0);
+                    for c in grid.parts(r, col) {
+                        n += 1;
+                        let o = s.get(grid.at(c, col));
+                        if o.cell == Cell::Missing {
+                            missing += 1;
+                        } else {
+                            acc = combine(acc, o, |a, b| Cell::Num(a + b));
+                        }
+                    }
+                    if n > 0 && missing < n {
+                        acc.incomplete |= missing > 0;
+                        s.set(i, acc);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Converts to today's territory. `changes` are `(predecessor, successor, last year the
+    /// predecessor existed)`; they are applied oldest first, so chains of mergers add up. For
+    /// every year up to the merger, an additive series of the successor becomes its own value
+    /// (where it existed) plus the predecessor's; a rate or average of the successor for those
+    /// years described another territory and becomes missing. Call before [`Frame::aggregate`].
+    pub fn to_today(&mut self, changes: &[(usize, usize, u16)]) {
+        let mut changes = changes.to_vec();
+        changes.sort_by_key(|c| c.2);
+        let grid = &self.grid;
+        for ((m, _), s) in self.series.iter_mut() {
+            let additive = self.additive.contains(m);
+            for &(from, to, last) in &changes {
+                if !s.has_row(from) && !s.has_row(to) {
+                    continue;
+                }
+                for col in 0..grid.years {
+                    if grid.year(col) > last {
+                        break;
+                    }
+                    let (fi, ti) = (grid.at(from, col), grid.at(to, col));
+                    if !additive {
+                        s.set(ti, Outcome::new(Cell::Missing));
+                        continue;
+                    }
+                    let (p, q) = (s.get(fi), s.get(ti));
+                    let successor_existed = grid.alive(to, col);
+                    let o = match (p.cell, q.cell) {
+                        (Cell::Missing, Cell::Missing) => continue,
+                        (Cell::Missing, _) => Outcome {
+                            incomplete: true,
+                            ..q
+                        },
+                        (_, Cell::Missing) => Outcome {
+                            incomplete: p.incomplete || successor_existed,
+                            ..p
+                        },
+                        _ => combine(p, q, |a, b| Cell::Num(a + b)),
+                    };
+                    s.set(ti, o);
+                }
+            }
+        }
+        // The predecessors no longer count as parts, their successors count for every year.
+        for &(from, to, _) in &changes {
+            self.grid.alive[from] = (1, 0);
+            self.grid.alive[to].0 = 0;
+        }
+    }
+
+    /// Evaluates a formula for every region and year.
+    pub fn eval(&self, e: &Expr) -> Series {
+        let (regions, years) = (self.grid.len(), self.grid.years);
+        let add = |x, y| combine(x, y, |p, q| Cell::Num(p + q));
+        match e {
+            Expr::Num(n) => {
+                let mut s = Series::missing(regions, years);
+                for i in 0..self.grid.cells() {
+                    s.set(i, Outcome::new(Cell::Num(*n)));
+                }
+                s
+            }
+            Expr::Ref(r) => {
+                let mut acc: Option<Series> = None;
+                for key in selected_keys(r) {
+                    let part = self.series.get(&(r.measure.clone(), key));
+                    acc = Some(match (acc, part) {
+                        (None, Some(p)) => p.clone(),
+                        (Some(a), Some(p)) => a.map2(p, add),
+                        _ => return Series::missing(regions, years),
+                    });
+                }
+                acc.unwrap_or_else(|| Series::missing(regions, years))
+            }
+            Expr::Coalesce(args) => {
+                let parts: Vec<Series> = args.iter().map(|a| self.eval(a)).collect();
+                let mut out = Series::missing(regions, years);
+                for r in 0..regions {
+                    if !parts.iter().any(|p| p.has_row(r)) {
+                        continue;
+                    }
+                    for i in r * years..(r + 1) * years {
+                        let mut pick: Option<&Series> = None;
+                        for p in &parts {
+                            let o = p.get(i);
+                            if o.cell == Cell::Missing {
+                                continue;
+                            }
+                            if !o.incomplete {
+                                pick = Some(p);
+                                break;
+                            }
+                            pick = pick.or(Some(p));
+                        }
+                        if let Some(p) = pick {
+                            out.copy_cell(i, p, i);
+                        }
+                    }
+                }
+                out
+            }
+            Expr::Neg(a) => self
+                .eval(a)
+                .map_scalar(0.0, true, |x, y| combine(x, y, |p, q| Cell::Num(p - q))),
+            Expr::Bin(op, a, b) => {
+                let f = move |x: Outcome, y: Outcome| match op {
+                    Op::Add => combine(x, y, |p, q| Cell::Num(p + q)),
+                    Op::Sub => combine(x, y, |p, q| Cell::Num(p - q)),
+                    Op::Mul => combine(x, y, |p, q| Cell::Num(p * q)),
+                    Op::Div => combine(x, y, div),
+                };
+                // A constant operand is applied as a scalar, without a dense series.
+                match (&**a, &**b) {
+                    (Expr::Num(c), _) => self.eval(b).map_scalar(*c, true, f),
+                    (_, Expr::Num(c)) => self.eval(a).map_scalar(*c, false, f),
+                    _ => self.eval(a).map2(&self.eval(b), f),
+                }
+            }
+            Expr::Call(f, a, n) => {
+                let now = self.eval(a);
+                let shifted = |k: i32| self.shift(&now, k);
+                match f {
+                    Func::Lag => shifted(*n),
+                    Func::Change => {
+                        now.map2(&shifted(*n), |x, y| combine(x, y, |p, q| Cell::Num(p - q)))
+                    }
+                    Func::PctChange => now.map2(&shifted(*n), |x, y| {
+                        combine(x, y, |p, q| div((p - q) * 100.0, q))
+                    }),
+                    Func::Index => {
+                        let mut base = Series::missing(regions, years);
+                        if let Some(bc) = u16::try_from(*n).ok().and_then(|y| self.grid.col(y)) {
+                            for r in (0..regions).filter(|&r| now.has_row(r)) {
+                                let src = self.grid.at(r, bc);
+                                for col in 0..years {
+                                    base.copy_cell(self.grid.at(r, col), &now, src);
+                                }
+                            }
+                        }
+                        now.map2(&base, |x, y| combine(x, y, |p, q| div(p * 100.0, q)))
+                    }
+                    Func::Mavg => {
+                        let mut acc = now.clone();
+                        for k in 1..*n {
+                            acc = acc.map2(&shifted(k), add);
+                        }
+                        acc.map_scalar(f64::from(*n), false, |x, y| combine(x, y, div))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The series as it was `k` years earlier (missing before the first year).
+    fn shift(&self, s: &Series, k: i32) -> Series {
+        let mut out = Series::missing(self.grid.len(), self.grid.years);
+        let years = self.grid.years as i64;
+        for r in (0..self.grid.len()).filter(|&r| s.has_row(r)) {
+            for col in 0..years {
+                let from = col - i64::from(k);
+                if (0..years).contains(&from) {
+                    out.copy_cell(
+                        self.grid.at(r, col as usize),
+                        s,
+                        self.grid.at(r, from as usize),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formula::parse;
+
+    fn key(s: &str) -> RegionKey {
+        RegionKey::parse(s).expect("valid key")
+    }
+
+    fn region(k: &str, parent: Option<&str>, alive: (u16, u16)) -> GridRegion {
+        GridRegion {
+            key: key(k),
+            parent: parent.map(key),
+            alive,
+        }
+    }
+
+    /// Kreis 14522 with Gemeinden A and B; B merged into A after 2020 (A absorbed it).
+    fn frame() -> Frame {
+        let grid = Grid::new(
+            vec![
+                region("14", None, (1, 9999)),
+                region("14522", Some("14"), (1, 9999)),
+                region("14522010", Some("14522"), (1, 9999)),
+                region("14522020", Some("14522"), (1, 2020)),
+            ],
+            2019,
+            2022,
+        );
+        let mut f = Frame::new(grid);
+        f.set_additive("EW");
+        f.set_additive("SGB2");
+        let put = |f: &mut Frame, m: &str, r: usize, y: u16, v: f64| {
+            let col = f.grid().col(y).expect("in range");
+            f.put(m, "", r, col, Cell::Num(v));
+        };
+        for y in 2019..=2020 {
+            put(&mut f, "EW", 2, y, 100.0);
+            put(&mut f, "SGB2", 2, y, 10.0);
+            put(&mut f, "EW", 3, y, 50.0);
+            put(&mut f, "SGB2", 3, y, 20.0);
+        }
+        for y in 2021..=2022 {
+            put(&mut f, "EW", 2, y, 150.0);
+            put(&mut f, "SGB2", 2, y, 30.0);
+        }
+        f
+    }
+
+    fn num(s: &Series, g: &Grid, r: usize, y: u16) -> Cell {
+        s.get(g.at(r, g.col(y).expect("year"))).cell
+    }
+
+    #[test]
+    fn sums_follow_the_parts_alive_each_year_and_rates_are_recomputed() {
+        let mut f = frame();
+        f.aggregate();
+        let rate = f.eval(&parse("100 * SGB2 / EW").expect("formula"));
+        let g = f.grid();
+        assert_eq!(num(&rate, g, 1, 2019), Cell::Num(20.0)); // 30 / 150, not mean(10, 40)
+        assert_eq!(num(&rate, g, 1, 2022), Cell::Num(20.0));
+        assert_eq!(num(&rate, g, 0, 2020), Cell::Num(20.0));
+        // As published, A before the merger is A's old territory.
+        assert_eq!(num(&rate, g, 2, 2019), Cell::Num(10.0));
+    }
+
+    #[test]
+    fn today_territory_sums_predecessors_into_the_successor() {
+        let mut f = frame();
+        f.to_today(&[(3, 2, 2020)]);
+        f.aggregate();
+        let rate = f.eval(&parse("100 * SGB2 / EW").expect("formula"));
+        let ew = f.eval(&parse("EW").expect("formula"));
+        let g = f.grid();
+        assert_eq!(num(&ew, g, 2, 2019), Cell::Num(150.0));
+        assert_eq!(num(&rate, g, 2, 2019), Cell::Num(20.0));
+        // The Kreis is the same either way, and counts B only once.
+        assert_eq!(num(&ew, g, 1, 2020), Cell::Num(150.0));
+    }
+
+    #[test]
+    fn missing_parts_make_a_sum_incomplete_and_the_latest_date_of_a_year_wins() {
+        let mut f = frame();
+        let col = f.grid().col(2019).expect("year");
+        f.put("EW", "", 3, col, Cell::Num(1.0));
+        f.put("EW", "", 3, col, Cell::Missing); // a later date of the same year wins
+        f.aggregate();
+        let o = f.series("EW", "").expect("series").get(f.grid().at(1, col));
+        assert_eq!(
+            o,
+            Outcome {
+                cell: Cell::Num(100.0),
+                incomplete: true
+            }
+        );
+    }
+
+    #[test]
+    fn time_functions_shift_along_the_years() {
+        let mut f = frame();
+        f.aggregate();
+        let g = f.grid().clone();
+        let ch = f.eval(&parse("change(EW, 2)").expect("formula"));
+        assert_eq!(num(&ch, &g, 2, 2021), Cell::Num(50.0));
+        assert_eq!(num(&ch, &g, 2, 2020), Cell::Missing);
+        let ix = f.eval(&parse("index(EW, 2019)").expect("formula"));
+        assert_eq!(num(&ix, &g, 2, 2022), Cell::Num(150.0));
+        let ma = f.eval(&parse("mavg(SGB2, 2)").expect("formula"));
+        assert_eq!(num(&ma, &g, 2, 2021), Cell::Num(20.0));
+    }
+
+    #[test]
+    fn protection_suppresses_small_counts_their_partners_and_every_rate_from_them() {
+        let mut f = frame();
+        let col = f.grid().col(2021).expect("year");
+        // A third Gemeinde with 2 recipients in 2021 (alive throughout).
+        f.put("SGB2", "", 3, col, Cell::Num(2.0));
+        f.grid.alive[3] = (1, 9999);
+        f.aggregate();
+        let rules: FxHashMap<String, Rule> = [("SGB2".to_string(), Rule::default())]
+            .into_iter()
+            .collect();
+        let p = f.protect(&rules);
+        assert_eq!((p.primary, p.secondary), (1, 1));
+        let s = f.series("SGB2", "").expect("series");
+        let g = f.grid();
+        assert!(s.suppressed(g.at(3, col)) && s.suppressed(g.at(2, col)));
+        assert_eq!(s.get(g.at(1, col)).cell, Cell::Num(32.0)); // the Kreis stays
+        let rate = f.eval(&parse("100 * SGB2 / EW").expect("formula"));
+        assert_eq!(rate.get(g.at(2, col)).cell, Cell::Sym(Symbol::Secret));
+        assert!(rate.suppressed(g.at(2, col)));
+    }
+}

@@ -1,0 +1,110 @@
+//! Every catalogue indicator for every region and year at once, for internal and public use.
+//!
+//! This is the one place where confidentiality meets the numbers: the public results are computed
+//! from a copy of the inputs after [`Frame::protect`], so a suppressed count turns every rate and
+//! share computed from it into `.` by symbol propagation, and nothing public can bypass it.
+
+use rustc_hash::FxHashMap;
+
+use crate::catalog::{IndicatorEntry, IndicatorStatus};
+use crate::confidential::Rule;
+use crate::formula::{Expr, parse};
+use crate::frame::{Frame, Protection, Series};
+
+/// One indicator's results.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    /// Catalogue key.
+    pub key: String,
+    /// Real values (internal use).
+    pub internal: Series,
+    /// What the public may see (suppressed cells are `.`); for an internal-only indicator every
+    /// cell is suppressed.
+    pub public: Series,
+}
+
+/// The indicators of a catalogue that can be computed (available, with a formula that parses),
+/// with their parsed formulas.
+pub fn computable(entries: &[IndicatorEntry]) -> Vec<(&IndicatorEntry, Expr)> {
+    entries
+        .iter()
+        .filter(|e| e.status == IndicatorStatus::Available && !e.formula.trim().is_empty())
+        .filter_map(|e| parse(&e.formula).ok().map(|x| (e, x)))
+        .collect()
+}
+
+/// The measures the formulas read, sorted and without repeats.
+pub fn input_measures(formulas: &[(&IndicatorEntry, Expr)]) -> Vec<String> {
+    let mut m: Vec<String> = formulas
+        .iter()
+        .flat_map(|(_, e)| e.refs().into_iter().map(|r| r.measure.clone()))
+        .collect();
+    m.sort();
+    m.dedup();
+    m
+}
+
+/// The confidentiality rule of every additive input measure: the strictest rule of the
+/// indicators that read it. A measure read only by indicators with rule `none` is not protected.
+pub fn measure_rules(
+    formulas: &[(&IndicatorEntry, Expr)],
+    frame: &Frame,
+) -> Result<FxHashMap<String, Rule>, String> {
+    let mut rules: FxHashMap<String, Rule> = FxHashMap::default();
+    for (e, x) in formulas {
+        let Some(rule) = Rule::parse(&e.confidentiality).map_err(|m| format!("{}: {m}", e.key))?
+        else {
+            continue;
+        };
+        for r in x.refs() {
+            if !frame.is_additive(&r.measure) {
+                continue;
+            }
+            let slot = rules.entry(r.measure.clone()).or_insert(rule);
+            if rule.min_count > slot.min_count {
+                *slot = rule;
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// Aggregates the frame, then computes every formula on the real inputs and on the protected
+/// inputs, on both cores.
+pub fn compute_all(
+    frame: &mut Frame,
+    formulas: &[(&IndicatorEntry, Expr)],
+) -> Result<(Vec<Computed>, Protection), String> {
+    frame.aggregate();
+    let rules = measure_rules(formulas, frame)?;
+    let mut public = frame.clone();
+    let protection = public.protect(&rules);
+    let half = formulas.len().div_ceil(2);
+    let work = |part: &[(&IndicatorEntry, Expr)]| -> Vec<Computed> {
+        part.iter()
+            .map(|(e, x)| {
+                let internal = frame.eval(x);
+                let mut public = public.eval(x);
+                if !e.public {
+                    for i in 0..public.len() {
+                        public.suppress(i);
+                    }
+                }
+                Computed {
+                    key: e.key.clone(),
+                    internal,
+                    public,
+                }
+            })
+            .collect()
+    };
+    let (a, b) = formulas.split_at(half);
+    let (mut left, right) = std::thread::scope(|s| {
+        let h = s.spawn(|| work(b));
+        let left = work(a);
+        let right = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (left, right)
+    });
+    left.extend(right);
+    Ok((left, protection))
+}
