@@ -102,10 +102,10 @@ pub fn problems(e: &IndicatorEntry, measures: &BTreeMap<String, String>) -> Vec<
             None => out.push(format!("measure `{}` is not in the store", r.measure)),
             Some(unit) => {
                 // A rate or share is computed from counts; a published rate may only stand alone.
-                let count = matches!(unit.as_str(), "Anzahl" | "1000" | "Tsd. EUR" | "Personen");
+                let count = sozialmonitor_store::additive_unit(unit);
                 let alone = expr.refs().len() == 1;
                 if !count && !alone {
-                    out.push(format!("measure `{}` has unit `{unit}`, not a count; rates are computed from counts", r.measure));
+                    out.push(format!("measure `{}` has unit `{unit}`, not a count or amount; rates are computed from counts", r.measure));
                 }
             }
         }

@@ -19,7 +19,7 @@ pub enum ExportFormat {
     Xlsx,
 }
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "region_key",
     "region_name",
     "measure",
@@ -33,6 +33,7 @@ const HEADER: [&str; 13] = [
     "flags",
     "quality",
     "published",
+    "confidentiality",
 ];
 
 fn number_text(v: &Value, comma: bool) -> String {
@@ -60,7 +61,7 @@ fn flag_text(v: &Value) -> String {
     s
 }
 
-fn cells(r: &ObservationRow, de: bool) -> [String; 13] {
+fn cells(r: &ObservationRow, de: bool, mark: &str) -> [String; 14] {
     [
         r.region_key.clone(),
         r.region_name.clone(),
@@ -82,6 +83,7 @@ fn cells(r: &ObservationRow, de: bool) -> [String; 13] {
         flag_text(&r.value),
         r.quality.clone().unwrap_or_default(),
         r.value.render(),
+        mark.to_string(),
     ]
 }
 
@@ -94,7 +96,13 @@ fn quote(s: &str, sep: char) -> String {
 }
 
 /// Writes the rows to a file.
-pub fn write(path: &Path, format: ExportFormat, rows: &[ObservationRow]) -> Result<()> {
+pub fn write(
+    path: &Path,
+    format: ExportFormat,
+    rows: &[ObservationRow],
+    marks: &[&str],
+) -> Result<()> {
+    let mark = |i: usize| marks.get(i).copied().unwrap_or("");
     match format {
         ExportFormat::Csv | ExportFormat::CsvDe => {
             let de = matches!(format, ExportFormat::CsvDe);
@@ -111,8 +119,8 @@ pub fn write(path: &Path, format: ExportFormat, rows: &[ObservationRow]) -> Resu
                     .join(&sep.to_string())
             };
             writeln!(w, "{}", line(&HEADER.map(String::from)))?;
-            for r in rows {
-                writeln!(w, "{}", line(&cells(r, de)))?;
+            for (i, r) in rows.iter().enumerate() {
+                writeln!(w, "{}", line(&cells(r, de, mark(i))))?;
             }
             w.flush()?;
         }
@@ -126,7 +134,7 @@ pub fn write(path: &Path, format: ExportFormat, rows: &[ObservationRow]) -> Resu
             }
             for (i, r) in rows.iter().enumerate() {
                 let row = (i + 1) as u32;
-                let c = cells(r, true);
+                let c = cells(r, true, mark(i));
                 for (col, text) in c.iter().enumerate() {
                     if col == 8 {
                         if let (Some(n), None) = (r.value.number, r.value.symbol) {
@@ -149,4 +157,72 @@ pub fn write(path: &Path, format: ExportFormat, rows: &[ObservationRow]) -> Resu
         }
     }
     Ok(())
+}
+
+/// Applies the confidentiality rules to exported values, through the same frame protection as
+/// every public output: every additive count measure among the rows gets the catalogue's rule
+/// for it (the strictest of the indicators reading it) or the default (1 and 2 suppressed), the
+/// hierarchy and breakdowns get secondary suppression. With `public`, suppressed values become
+/// `.`; otherwise they stay and are marked. Returns one mark per row and the number marked.
+pub fn protect(
+    store: &sozialmonitor_store::SqliteStore,
+    rows: &mut [ObservationRow],
+    public: bool,
+) -> Result<(Vec<&'static str>, usize)> {
+    use sozialmonitor_core::confidential::Rule;
+    use sozialmonitor_core::indicators::{computable, measure_rules};
+    use sozialmonitor_store::{Store, Territory};
+    let mut measures: Vec<String> = rows.iter().map(|r| r.measure.clone()).collect();
+    measures.sort();
+    measures.dedup();
+    let years = crate::indicator::YEARS;
+    let mut frame = store.frame(&measures, years, Territory::AsPublished)?;
+    frame.aggregate();
+    let entries = store.indicators()?;
+    let formulas = computable(&entries);
+    let mut rules = measure_rules(&formulas, &frame).map_err(|e| anyhow::anyhow!(e))?;
+    // A measure no indicator reads is protected by the default rule when it counts people.
+    let read: std::collections::BTreeSet<String> = formulas
+        .iter()
+        .flat_map(|(_, x)| x.refs().into_iter().map(|r| r.measure.clone()))
+        .collect();
+    for m in &measures {
+        if frame.is_additive(m)
+            && !read.contains(m)
+            && rows
+                .iter()
+                .any(|r| &r.measure == m && matches!(r.unit.trim(), "Anzahl" | "Personen"))
+        {
+            rules.insert(m.clone(), Rule::default());
+        }
+    }
+    frame.protect(&rules);
+    let mut marks = Vec::with_capacity(rows.len());
+    let mut n = 0;
+    for r in rows.iter_mut() {
+        let cell = sozialmonitor_core::RegionKey::parse(&r.region_key)
+            .ok()
+            .and_then(|k| frame.grid().region(&k))
+            .zip(frame.grid().col(r.period.year()));
+        let rule = rules.get(&r.measure);
+        let hidden = cell.is_some_and(|(reg, col)| {
+            frame
+                .series(&r.measure, &r.breakdown)
+                .is_some_and(|s| s.suppressed(frame.grid().at(reg, col)))
+        }) || (rule.is_some_and(|rule| {
+            r.value.symbol.is_none() && r.value.number.is_some_and(|v| rule.primary(v))
+        }));
+        if hidden {
+            n += 1;
+            if public {
+                r.value = sozialmonitor_core::Value::symbol(sozialmonitor_core::Symbol::Secret);
+                marks.push("gesperrt");
+            } else {
+                marks.push("vertraulich");
+            }
+        } else {
+            marks.push("");
+        }
+    }
+    Ok((marks, n))
 }

@@ -77,6 +77,11 @@ enum Command {
         /// csv (decimal point, comma-separated), csv-de (`;`, decimal comma, for Excel), xlsx.
         #[arg(long, value_enum, default_value_t = export::ExportFormat::Csv)]
         format: export::ExportFormat,
+        /// For publication: values under statistical confidentiality (small counts and the
+        /// cells that would give them away) are written as `.`. Without it the export is
+        /// internal and marks those values `vertraulich`.
+        #[arg(long)]
+        public: bool,
     },
     /// Compute a formula for regions and periods (inputs are summed up the hierarchy where a
     /// region has no value of its own; rates are recomputed, never averaged).
@@ -427,16 +432,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", t.render_right(&[5]));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Export { q, output, format } => {
+        Command::Export {
+            q,
+            output,
+            format,
+            public,
+        } => {
             let store = open_existing(&cli.db)?;
-            let rows = store.query(&q.to_query()?)?;
-            export::write(&output, format, &rows)
+            let mut rows = store.query(&q.to_query()?)?;
+            let (marks, hidden) = export::protect(&store, &mut rows, public)?;
+            export::write(&output, format, &rows, &marks)
                 .with_context(|| format!("writing {}", output.display()))?;
             println!(
                 "wrote {} values to {}",
                 de_int(rows.len() as i64),
                 output.display()
             );
+            if public {
+                println!(
+                    "öffentlicher Export: {} Werte wegen Geheimhaltung gesperrt (.)",
+                    de_int(hidden as i64)
+                );
+            } else if hidden > 0 {
+                eprintln!(
+                    "Achtung: interner Export mit {} vertraulichen Werten (Spalte confidentiality); nicht veröffentlichen, für die Veröffentlichung --public verwenden",
+                    de_int(hidden as i64)
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Imports { id } => {

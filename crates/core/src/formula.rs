@@ -10,7 +10,9 @@
 //!
 //! A reference names a measure code (letters, digits, `_`, `-`, or any text in backticks). A
 //! selector `[VAR=A|B, VAR2=C]` sums the listed attribute values; without a selector for a
-//! variable the total of that variable is meant.
+//! variable the total of that variable is meant. A selector value `*` (`` M[NAT=`*`] ``) sums every value
+//! of the variable present in the data, for tables without totals; only the bulk engine
+//! ([`crate::frame`]) expands it.
 
 use std::fmt;
 

@@ -322,6 +322,26 @@ impl Series {
         out
     }
 
+    /// Like [`Series::map2`], but a cell missing on one side takes the other side's cell.
+    fn merge(&self, other: &Series, f: impl Fn(Outcome, Outcome) -> Outcome) -> Series {
+        let mut out = self.like();
+        for r in 0..self.rows.len() {
+            if !(self.has_row(r) || other.has_row(r)) {
+                continue;
+            }
+            for i in r * self.years..(r + 1) * self.years {
+                let (a, b) = (self.get(i), other.get(i));
+                let o = match (a.cell, b.cell) {
+                    (Cell::Missing, _) => b,
+                    (_, Cell::Missing) => a,
+                    _ => f(a, b),
+                };
+                out.put_combined(i, o, self, other);
+            }
+        }
+        out
+    }
+
     /// Applies `f` with a constant on the left or right.
     fn map_scalar(&self, c: f64, left: bool, f: impl Fn(Outcome, Outcome) -> Outcome) -> Series {
         let k = Outcome::new(Cell::Num(c));
@@ -671,10 +691,13 @@ impl Frame {
             }
             Expr::Ref(r) => {
                 let mut acc: Option<Series> = None;
-                for key in selected_keys(r) {
+                let wildcard = Self::has_wildcard(r);
+                for key in self.keys_of(r) {
                     let part = self.series.get(&(r.measure.clone(), key));
                     acc = Some(match (acc, part) {
                         (None, Some(p)) => p.clone(),
+                        // Tables without totals leave out empty combinations: sum what is there.
+                        (Some(a), Some(p)) if wildcard => a.merge(p, add),
                         (Some(a), Some(p)) => a.map2(p, add),
                         _ => return Series::missing(regions, years),
                     });
@@ -758,6 +781,38 @@ impl Frame {
                 }
             }
         }
+    }
+
+    /// The breakdown keys a reference sums over. A selector value `*` stands for every value of
+    /// its variable present in the data (for tables that publish no total, such as the
+    /// protection seekers by citizenship and protection status).
+    fn has_wildcard(r: &crate::formula::MeasureRef) -> bool {
+        r.select.iter().any(|(_, v)| v.iter().any(|x| x == "*"))
+    }
+
+    fn keys_of(&self, r: &crate::formula::MeasureRef) -> Vec<String> {
+        if !Self::has_wildcard(r) {
+            return selected_keys(r);
+        }
+        let mut keys: Vec<String> = self
+            .series
+            .keys()
+            .filter(|(m, _)| *m == r.measure)
+            .filter(|(_, k)| {
+                let Some(b) = Breakdown::parse_key(k) else {
+                    return false;
+                };
+                b.items().len() == r.select.len()
+                    && r.select.iter().all(|(var, vals)| {
+                        b.items().iter().any(|it| {
+                            it.variable == *var && vals.iter().any(|v| v == "*" || *v == it.value)
+                        })
+                    })
+            })
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        keys
     }
 
     /// The series as it was `k` years earlier (missing before the first year).
@@ -911,5 +966,19 @@ mod tests {
         let rate = f.eval(&parse("100 * SGB2 / EW").expect("formula"));
         assert_eq!(rate.get(g.at(2, col)).cell, Cell::Sym(Symbol::Secret));
         assert!(rate.suppressed(g.at(2, col)));
+    }
+
+    #[test]
+    fn a_wildcard_sums_every_value_present() {
+        let mut f = frame();
+        let col = f.grid().col(2020).expect("year");
+        f.put("SCHUTZ", "NAT=A|ST=X", 2, col, Cell::Num(3.0));
+        f.put("SCHUTZ", "NAT=B|ST=X", 2, col, Cell::Num(4.0));
+        f.put("SCHUTZ", "NAT=B|ST=Y", 3, col, Cell::Num(5.0));
+        let s = f.eval(&parse("SCHUTZ[NAT=`*`, ST=`*`]").expect("formula"));
+        assert_eq!(s.get(f.grid().at(2, col)).cell, Cell::Num(7.0));
+        assert_eq!(s.get(f.grid().at(3, col)).cell, Cell::Num(5.0));
+        let only_x = f.eval(&parse("SCHUTZ[NAT=`*`, ST=X]").expect("formula"));
+        assert_eq!(only_x.get(f.grid().at(3, col)).cell, Cell::Missing);
     }
 }

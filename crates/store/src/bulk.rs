@@ -11,7 +11,7 @@ use crate::{ResultRow, Results, StoreError, Territory};
 
 /// Counts and amounts add up; percentages, averages (`EUR` per person, `Jahre`) and indices do
 /// not. INKAR values (no unit) are indicators, not counts.
-pub(crate) fn additive_unit(unit: &str) -> bool {
+pub fn additive_unit(unit: &str) -> bool {
     matches!(
         unit.trim(),
         "Anzahl"

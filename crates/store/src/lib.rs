@@ -7,6 +7,7 @@ mod sqlite;
 
 use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
 
+pub use bulk::additive_unit;
 pub use sqlite::SqliteStore;
 
 /// Errors of the storage layer.
