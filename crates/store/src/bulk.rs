@@ -30,6 +30,19 @@ pub fn additive_unit(unit: &str) -> bool {
 /// `(predecessor, successor, last year of the predecessor)` as grid indices.
 type Merger = (usize, usize, u16);
 
+/// A stored value (`num`, `sym` columns) as the engine sees it: a symbol wins over a number.
+pub(crate) fn stored_cell(num: Option<f64>, sym: Option<i64>) -> Cell {
+    match (
+        num,
+        sym.and_then(|s| u8::try_from(s).ok())
+            .and_then(Symbol::from_code),
+    ) {
+        (_, Some(s)) => Cell::Sym(s),
+        (Some(n), None) => Cell::Num(n),
+        (None, None) => Cell::Missing,
+    }
+}
+
 fn year_of(iso: &str) -> Option<u16> {
     iso.get(..4)?.parse().ok()
 }
@@ -222,13 +235,7 @@ pub(crate) fn frame(
             let Some(bkey) = breakdowns.get(&r.get::<_, i64>(2)?) else {
                 continue;
             };
-            let num: Option<f64> = r.get(3)?;
-            let sym: Option<i64> = r.get(4)?;
-            let cell = match (num, sym.and_then(|s| Symbol::from_code(s as u8))) {
-                (_, Some(s)) => Cell::Sym(s),
-                (Some(n), None) => Cell::Num(n),
-                (None, None) => Cell::Missing,
-            };
+            let cell = stored_cell(r.get(3)?, r.get(4)?);
             // Rows come in chronological order (a year as 31 December): the latest date wins.
             frame.put(measure, bkey, region, col, cell);
         }
@@ -309,14 +316,8 @@ pub(crate) fn results(
          JOIN region r ON r.id = v.region_id WHERE v.indicator = ?1 ORDER BY r.key, v.year",
     )?;
     let rows = st.query_map([indicator], |r| {
-        let num: Option<f64> = r.get(2)?;
-        let sym: Option<i64> = r.get(3)?;
         let flags: i64 = r.get(4)?;
-        let cell = match (num, sym.and_then(|s| Symbol::from_code(s as u8))) {
-            (_, Some(s)) => Cell::Sym(s),
-            (Some(x), None) => Cell::Num(x),
-            (None, None) => Cell::Missing,
-        };
+        let cell = stored_cell(r.get(2)?, r.get(3)?);
         Ok(ResultRow {
             indicator: indicator.to_string(),
             region: r.get(0)?,

@@ -896,7 +896,6 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
         period: Period,
         breakdown: &str,
     ) -> Option<sozialmonitor_core::engine::Cell> {
-        use sozialmonitor_core::engine::Cell;
         let mut st = self
             .conn
             .prepare_cached(
@@ -912,13 +911,7 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
             )
             .optional()
             .ok()?;
-        row.map(
-            |(num, sym)| match (num, sym.and_then(|s| Symbol::from_code(s as u8))) {
-                (_, Some(s)) => Cell::Sym(s),
-                (Some(n), None) => Cell::Num(n),
-                (None, None) => Cell::Missing,
-            },
-        )
+        row.map(|(num, sym)| crate::bulk::stored_cell(num, sym))
     }
 
     /// Counts and amounts add up; percentages, averages (`EUR` per person, `Jahre`) and indices
