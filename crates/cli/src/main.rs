@@ -2,6 +2,7 @@
 //! crates. All real work happens in `sozialmonitor-import` and `sozialmonitor-store`.
 
 mod bench;
+mod bench_indicators;
 mod catalog;
 mod demo;
 mod export;
@@ -163,8 +164,19 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
-    /// Benchmark the import against pandas and DuckDB.
+    /// Benchmarks: `import` (a GENESIS flat file into SQLite, against pandas and DuckDB) or
+    /// `indicators` (every indicator for ~11,000 municipalities × 25 years, against pandas and
+    /// Polars).
     Bench {
+        /// What to measure.
+        #[arg(value_enum, default_value_t = BenchKind::Import)]
+        what: BenchKind,
+        /// For `indicators`: the demo database to scale up (built first if missing).
+        #[arg(long, default_value = "bench/out/demo.sqlite")]
+        demo_db: PathBuf,
+        /// For `indicators`: copies of Saxony (26 ≈ Germany's number of municipalities).
+        #[arg(long, default_value_t = 26)]
+        copies: usize,
         /// Rows to generate by replicating the real ffcsv files.
         #[arg(long, default_value_t = 10_000_000)]
         rows: usize,
@@ -648,12 +660,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo { no_serve, data } => demo::run(&cli.db, data.as_deref(), no_serve),
         Command::Bench {
+            what: BenchKind::Import,
             rows,
             dir,
             no_peers,
             data,
+            ..
         } => bench::run(rows, &dir, !no_peers, data.as_deref()),
+        Command::Bench {
+            what: BenchKind::Indicators,
+            dir,
+            no_peers,
+            data,
+            demo_db,
+            copies,
+            ..
+        } => bench_indicators::run(&demo_db, &dir, copies, !no_peers, data.as_deref()),
     }
+}
+
+/// The benchmarks of `sozialmonitor bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BenchKind {
+    /// Import speed.
+    Import,
+    /// Indicator computation speed.
+    Indicators,
 }
 
 /// Imports files one by one; each file is one transaction. Returns false if any file failed.

@@ -11,6 +11,8 @@
 //! merged municipalities onto today's territory (predecessors summed into their successor), so
 //! that every rate computed afterwards is recomputed on the new territory, never averaged.
 
+use std::borrow::Cow;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::confidential::{Reason, Relation, Rule, suppress};
@@ -47,7 +49,7 @@ pub struct Grid {
     parent: Vec<u32>,
     alive: Vec<(u16, u16)>,
     children: Vec<Vec<u32>>,
-    /// Regions ordered so that every child comes before its parent.
+    /// The regions that have parts, ordered so that every child comes before its parent.
     bottom_up: Vec<u32>,
     index: FxHashMap<RegionKey, u32>,
     first_year: u16,
@@ -89,7 +91,9 @@ impl Grid {
                 d
             })
             .collect();
-        let mut bottom_up: Vec<u32> = (0..regions.len() as u32).collect();
+        let mut bottom_up: Vec<u32> = (0..regions.len() as u32)
+            .filter(|&i| !children[i as usize].is_empty())
+            .collect();
         bottom_up.sort_by_key(|&i| std::cmp::Reverse(depth[i as usize]));
         Grid {
             alive: regions.iter().map(|r| r.alive).collect(),
@@ -162,6 +166,11 @@ impl Grid {
             let (a, b) = self.alive[c];
             a <= y && y <= b
         })
+    }
+
+    /// First and last year in which a region counts as a part of its parent.
+    pub fn lifetime(&self, region: usize) -> (u16, u16) {
+        self.alive[region]
     }
 
     /// Whether a region counts as a part of its parent in a year.
@@ -307,52 +316,206 @@ impl Series {
             .flat_map(move |(r, _)| r * y..(r + 1) * y)
     }
 
-    /// Applies `f` cell by cell. A missing operand makes a missing result, so only regions with
-    /// rows in both are visited.
-    fn map2(&self, other: &Series, f: impl Fn(Outcome, Outcome) -> Outcome) -> Series {
-        let mut out = self.like();
-        for r in 0..self.rows.len() {
-            if !(self.has_row(r) && other.has_row(r)) {
-                continue;
-            }
-            for i in r * self.years..(r + 1) * self.years {
-                out.put_combined(i, f(self.get(i), other.get(i)), self, other);
-            }
-        }
-        out
+    /// The offset of a region's row in `num`/`tag`, if it has one.
+    fn base(&self, r: usize) -> Option<usize> {
+        let row = self.rows[r];
+        (row != NONE).then(|| row as usize * self.years)
     }
 
-    /// Like [`Series::map2`], but a cell missing on one side takes the other side's cell.
-    fn merge(&self, other: &Series, f: impl Fn(Outcome, Outcome) -> Outcome) -> Series {
-        let mut out = self.like();
-        for r in 0..self.rows.len() {
-            if !(self.has_row(r) || other.has_row(r)) {
-                continue;
-            }
-            for i in r * self.years..(r + 1) * self.years {
-                let (a, b) = (self.get(i), other.get(i));
-                let o = match (a.cell, b.cell) {
-                    (Cell::Missing, _) => b,
-                    (_, Cell::Missing) => a,
-                    _ => f(a, b),
-                };
-                out.put_combined(i, o, self, other);
-            }
+    /// The offset of a region's row, allocating it (all missing) if needed.
+    fn alloc_row(&mut self, r: usize) -> usize {
+        if let Some(b) = self.base(r) {
+            return b;
         }
-        out
+        let row = self.num.len() / self.years;
+        self.rows[r] = row as u32;
+        self.num.resize(self.num.len() + self.years, 0.0);
+        self.tag.resize(self.tag.len() + self.years, TAG_MISSING);
+        row * self.years
     }
 
-    /// Applies `f` with a constant on the left or right.
-    fn map_scalar(&self, c: f64, left: bool, f: impl Fn(Outcome, Outcome) -> Outcome) -> Series {
-        let k = Outcome::new(Cell::Num(c));
+    /// Writes `g(a, b)` at slot `o` of cell `i`: plain numbers directly, anything else (symbols,
+    /// incompleteness, our suppression marks) by the general rule of [`combine`].
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn write_op(
+        &mut self,
+        i: usize,
+        o: usize,
+        (na, ta): (f64, u8),
+        (nb, tb): (f64, u8),
+        a: &Series,
+        b: &Series,
+        g: &impl Fn(f64, f64) -> Cell,
+    ) {
+        if ta | tb == TAG_NUM
+            && let Cell::Num(x) = g(na, nb)
+        {
+            self.num[o] = x;
+            self.tag[o] = TAG_NUM;
+            return;
+        }
+        let out = combine(Self::decode(na, ta), Self::decode(nb, tb), g);
+        self.put_combined(i, out, a, b);
+    }
+
+    fn decode(n: f64, t: u8) -> Outcome {
+        let cell = match t & TAG_MASK {
+            TAG_NUM => Cell::Num(n),
+            TAG_MISSING => Cell::Missing,
+            c => Symbol::from_code(c).map_or(Cell::Missing, Cell::Sym),
+        };
+        Outcome {
+            cell,
+            incomplete: t & FLAG_INCOMPLETE != 0,
+        }
+    }
+
+    /// `g` cell by cell, with symbols and incompleteness by [`combine`]. A missing operand makes
+    /// a missing result, so only regions with rows in both are visited.
+    fn map2(&self, other: &Series, g: impl Fn(f64, f64) -> Cell) -> Series {
         let mut out = self.like();
-        for i in self.present().collect::<Vec<_>>() {
-            let o = if left {
-                f(k, self.get(i))
-            } else {
-                f(self.get(i), k)
+        let y = self.years;
+        for r in 0..self.rows.len() {
+            let (Some(a), Some(b)) = (self.base(r), other.base(r)) else {
+                continue;
             };
-            out.put_combined(i, o, self, self);
+            let o = out.alloc_row(r);
+            for k in 0..y {
+                out.write_op(
+                    r * y + k,
+                    o + k,
+                    (self.num[a + k], self.tag[a + k]),
+                    (other.num[b + k], other.tag[b + k]),
+                    self,
+                    other,
+                    &g,
+                );
+            }
+        }
+        out
+    }
+
+    /// Adds `other` into this series in place, where both have a cell (a missing cell on either
+    /// side makes the sum missing), or, with `keep`, taking the side that has one (sums over
+    /// tables without totals).
+    fn add_assign(&mut self, other: &Series, keep: bool) {
+        let y = self.years;
+        let plus = |p: f64, q: f64| Cell::Num(p + q);
+        for r in 0..self.rows.len() {
+            match (self.base(r), other.base(r)) {
+                (None, None) => {}
+                (Some(a), None) => {
+                    if !keep {
+                        self.tag[a..a + y].fill(TAG_MISSING);
+                    }
+                }
+                (None, Some(b)) => {
+                    if keep {
+                        let a = self.alloc_row(r);
+                        self.num[a..a + y].copy_from_slice(&other.num[b..b + y]);
+                        self.tag[a..a + y].copy_from_slice(&other.tag[b..b + y]);
+                    }
+                }
+                (Some(a), Some(b)) => {
+                    for k in 0..y {
+                        let (na, ta) = (self.num[a + k], self.tag[a + k]);
+                        let (nb, tb) = (other.num[b + k], other.tag[b + k]);
+                        if ta | tb == TAG_NUM {
+                            self.num[a + k] = na + nb;
+                            continue;
+                        }
+                        let (x, z) = (Self::decode(na, ta), Self::decode(nb, tb));
+                        let o = match (x.cell, z.cell) {
+                            (Cell::Missing, _) if keep => z,
+                            (_, Cell::Missing) if keep => x,
+                            _ => combine(x, z, plus),
+                        };
+                        let secret_ours =
+                            o.cell == Cell::Sym(Symbol::Secret) && (ta | tb) & FLAG_SUPPRESSED != 0;
+                        let (n, t) = match o.cell {
+                            Cell::Num(n) => (n, TAG_NUM),
+                            Cell::Sym(s) => (0.0, s.code()),
+                            Cell::Missing => (0.0, TAG_MISSING),
+                        };
+                        self.num[a + k] = n;
+                        self.tag[a + k] = t
+                            | if o.incomplete { FLAG_INCOMPLETE } else { 0 }
+                            | if secret_ours { FLAG_SUPPRESSED } else { 0 };
+                    }
+                }
+            }
+        }
+    }
+
+    /// `g` with a constant on the left or right.
+    fn map_scalar(&self, c: f64, left: bool, g: impl Fn(f64, f64) -> Cell) -> Series {
+        let mut out = self.like();
+        let y = self.years;
+        for r in 0..self.rows.len() {
+            let Some(a) = self.base(r) else { continue };
+            let o = out.alloc_row(r);
+            for k in 0..y {
+                let x = (self.num[a + k], self.tag[a + k]);
+                let (p, q) = if left {
+                    ((c, TAG_NUM), x)
+                } else {
+                    (x, (c, TAG_NUM))
+                };
+                out.write_op(r * y + k, o + k, p, q, self, self, &g);
+            }
+        }
+        out
+    }
+
+    /// Per cell the first part that has a value, preferring a complete one (a value resting on
+    /// an incomplete sum is taken only if no later part has a complete value).
+    fn coalesce(parts: &[&Series], regions: usize, years: usize) -> Series {
+        let mut out = Series::missing(regions, years);
+        let mut bases: Vec<(&Series, usize)> = Vec::with_capacity(parts.len());
+        for r in 0..regions {
+            bases.clear();
+            bases.extend(parts.iter().filter_map(|p| p.base(r).map(|b| (*p, b))));
+            if bases.is_empty() {
+                continue;
+            }
+            let o = out.alloc_row(r);
+            for k in 0..years {
+                let mut pick: Option<(&Series, usize)> = None;
+                for &(p, b) in &bases {
+                    let t = p.tag[b + k];
+                    if t & TAG_MASK == TAG_MISSING {
+                        continue;
+                    }
+                    if t & FLAG_INCOMPLETE == 0 {
+                        pick = Some((p, b + k));
+                        break;
+                    }
+                    pick = pick.or(Some((p, b + k)));
+                }
+                if let Some((p, j)) = pick {
+                    out.num[o + k] = p.num[j];
+                    out.tag[o + k] = p.tag[j];
+                }
+            }
+        }
+        out
+    }
+
+    /// The series as it was `k` years earlier (missing before the first year).
+    fn shifted(&self, k: i32) -> Series {
+        let mut out = self.like();
+        let y = self.years as i64;
+        for r in 0..self.rows.len() {
+            let Some(a) = self.base(r) else { continue };
+            let o = out.alloc_row(r);
+            for col in 0..y {
+                let from = col - i64::from(k);
+                if (0..y).contains(&from) {
+                    out.num[o + col as usize] = self.num[a + from as usize];
+                    out.tag[o + col as usize] = self.tag[a + from as usize];
+                }
+            }
         }
         out
     }
@@ -435,6 +598,14 @@ impl Frame {
             .entry(k)
             .or_insert_with(|| Series::missing(regions, years))
             .set(i, Outcome::new(cell));
+    }
+
+    /// Stores a whole input series (replacing one of the same key). Loaders that read many
+    /// cells build each series apart and insert it once, instead of one keyed lookup per cell.
+    pub fn insert_series(&mut self, measure: &str, breakdown: &str, series: Series) {
+        debug_assert_eq!(series.len(), self.grid.cells());
+        self.series
+            .insert((measure.to_string(), breakdown.to_string()), series);
     }
 
     /// A stored (or aggregated) input series.
@@ -593,20 +764,50 @@ impl Frame {
     /// missing.
     pub fn aggregate(&mut self) {
         let grid = &self.grid;
-        for ((m, _), s) in self.series.iter_mut() {
-            if !self.additive.contains(m) {
-                continue;
-            }
+        let additive = &self.additive;
+        let mut work: Vec<&mut Series> = self
+            .series
+            .iter_mut()
+            .filter(|((m, _), _)| additive.contains(m))
+            .map(|(_, s)| s)
+            .collect();
+        // Series are independent: half on each core.
+        let half = work.len() / 2;
+        let (a, b) = work.split_at_mut(half);
+        std::thread::scope(|scope| {
+            scope.spawn(|| b.iter_mut().for_each(|s| Self::aggregate_series(grid, s)));
+            a.iter_mut().for_each(|s| Self::aggregate_series(grid, s));
+        });
+    }
+
+    fn aggregate_series(grid: &Grid, s: &mut Series) {
+        {
             for &r in &grid.bottom_up {
                 let r = r as usize;
-                if grid.children[r].is_empty()
-                    || !grid.children[r].iter().any(|&c| s.has_row(c as usize))
-                {
+                if !grid.children[r].iter().any(|&c| s.has_row(c as usize)) {
                     continue;
                 }
                 for col in 0..grid.years {
                     let i = grid.at(r, col);
                     if s.get(i).cell != Cell::Missing {
+                        continue;
+                    }
+                    // Fast path: every part alive that year is a plain number.
+                    let (mut sum, mut n, mut plain) = (0.0, 0, true);
+                    for c in grid.parts(r, col) {
+                        n += 1;
+                        match s.base(c) {
+                            Some(b) if s.tag[b + col] == TAG_NUM => sum += s.num[b + col],
+                            _ => {
+                                plain = false;
+                                break;
+                            }
+                        }
+                    }
+                    if plain {
+                        if n > 0 {
+                            s.set(i, Outcome::new(Cell::Num(sum)));
+                        }
                         continue;
                     }
                     let (mut acc, mut missing, mut n) = (Outcome::new(Cell::Num(0.0)), 0, 0);
@@ -679,9 +880,13 @@ impl Frame {
 
     /// Evaluates a formula for every region and year.
     pub fn eval(&self, e: &Expr) -> Series {
+        self.eval_cow(e).into_owned()
+    }
+
+    /// [`Frame::eval`] without copying: a reference to one stored series is borrowed.
+    fn eval_cow(&self, e: &Expr) -> Cow<'_, Series> {
         let (regions, years) = (self.grid.len(), self.grid.years);
-        let add = |x, y| combine(x, y, |p, q| Cell::Num(p + q));
-        match e {
+        Cow::Owned(match e {
             Expr::Num(n) => {
                 let mut s = Series::missing(regions, years);
                 for i in 0..self.grid.cells() {
@@ -690,75 +895,55 @@ impl Frame {
                 s
             }
             Expr::Ref(r) => {
+                let keys = self.keys_of(r);
+                if let [key] = keys.as_slice() {
+                    return match self.series.get(&(r.measure.clone(), key.clone())) {
+                        Some(s) => Cow::Borrowed(s),
+                        None => Cow::Owned(Series::missing(regions, years)),
+                    };
+                }
                 let mut acc: Option<Series> = None;
                 let wildcard = Self::has_wildcard(r);
-                for key in self.keys_of(r) {
+                for key in keys {
                     let part = self.series.get(&(r.measure.clone(), key));
-                    acc = Some(match (acc, part) {
-                        (None, Some(p)) => p.clone(),
+                    match (&mut acc, part) {
+                        (None, Some(p)) => acc = Some(p.clone()),
                         // Tables without totals leave out empty combinations: sum what is there.
-                        (Some(a), Some(p)) if wildcard => a.merge(p, add),
-                        (Some(a), Some(p)) => a.map2(p, add),
-                        _ => return Series::missing(regions, years),
-                    });
+                        (Some(a), Some(p)) => a.add_assign(p, wildcard),
+                        _ => return Cow::Owned(Series::missing(regions, years)),
+                    }
                 }
                 acc.unwrap_or_else(|| Series::missing(regions, years))
             }
             Expr::Coalesce(args) => {
-                let parts: Vec<Series> = args.iter().map(|a| self.eval(a)).collect();
-                let mut out = Series::missing(regions, years);
-                for r in 0..regions {
-                    if !parts.iter().any(|p| p.has_row(r)) {
-                        continue;
-                    }
-                    for i in r * years..(r + 1) * years {
-                        let mut pick: Option<&Series> = None;
-                        for p in &parts {
-                            let o = p.get(i);
-                            if o.cell == Cell::Missing {
-                                continue;
-                            }
-                            if !o.incomplete {
-                                pick = Some(p);
-                                break;
-                            }
-                            pick = pick.or(Some(p));
-                        }
-                        if let Some(p) = pick {
-                            out.copy_cell(i, p, i);
-                        }
-                    }
-                }
-                out
+                let parts: Vec<Cow<'_, Series>> = args.iter().map(|a| self.eval_cow(a)).collect();
+                let parts: Vec<&Series> = parts.iter().map(|p| p.as_ref()).collect();
+                Series::coalesce(&parts, regions, years)
             }
             Expr::Neg(a) => self
-                .eval(a)
-                .map_scalar(0.0, true, |x, y| combine(x, y, |p, q| Cell::Num(p - q))),
+                .eval_cow(a)
+                .map_scalar(0.0, true, |p, q| Cell::Num(p - q)),
             Expr::Bin(op, a, b) => {
-                let f = move |x: Outcome, y: Outcome| match op {
-                    Op::Add => combine(x, y, |p, q| Cell::Num(p + q)),
-                    Op::Sub => combine(x, y, |p, q| Cell::Num(p - q)),
-                    Op::Mul => combine(x, y, |p, q| Cell::Num(p * q)),
-                    Op::Div => combine(x, y, div),
+                let f = move |p: f64, q: f64| match op {
+                    Op::Add => Cell::Num(p + q),
+                    Op::Sub => Cell::Num(p - q),
+                    Op::Mul => Cell::Num(p * q),
+                    Op::Div => div(p, q),
                 };
                 // A constant operand is applied as a scalar, without a dense series.
                 match (&**a, &**b) {
-                    (Expr::Num(c), _) => self.eval(b).map_scalar(*c, true, f),
-                    (_, Expr::Num(c)) => self.eval(a).map_scalar(*c, false, f),
-                    _ => self.eval(a).map2(&self.eval(b), f),
+                    (Expr::Num(c), _) => self.eval_cow(b).map_scalar(*c, true, f),
+                    (_, Expr::Num(c)) => self.eval_cow(a).map_scalar(*c, false, f),
+                    _ => self.eval_cow(a).map2(&self.eval_cow(b), f),
                 }
             }
             Expr::Call(f, a, n) => {
-                let now = self.eval(a);
-                let shifted = |k: i32| self.shift(&now, k);
+                let now = self.eval_cow(a);
+                let shifted = |k: i32| now.shifted(k);
                 match f {
                     Func::Lag => shifted(*n),
-                    Func::Change => {
-                        now.map2(&shifted(*n), |x, y| combine(x, y, |p, q| Cell::Num(p - q)))
-                    }
-                    Func::PctChange => now.map2(&shifted(*n), |x, y| {
-                        combine(x, y, |p, q| div((p - q) * 100.0, q))
-                    }),
+                    Func::Change => now.map2(&shifted(*n), |p, q| Cell::Num(p - q)),
+                    Func::PctChange => now.map2(&shifted(*n), |p, q| div((p - q) * 100.0, q)),
                     Func::Index => {
                         let mut base = Series::missing(regions, years);
                         if let Some(bc) = u16::try_from(*n).ok().and_then(|y| self.grid.col(y)) {
@@ -769,28 +954,30 @@ impl Frame {
                                 }
                             }
                         }
-                        now.map2(&base, |x, y| combine(x, y, |p, q| div(p * 100.0, q)))
+                        now.map2(&base, |p, q| div(p * 100.0, q))
                     }
                     Func::Mavg => {
-                        let mut acc = now.clone();
+                        let mut acc = now.as_ref().clone();
                         for k in 1..*n {
-                            acc = acc.map2(&shifted(k), add);
+                            acc.add_assign(&shifted(k), false);
                         }
-                        acc.map_scalar(f64::from(*n), false, |x, y| combine(x, y, div))
+                        acc.map_scalar(f64::from(*n), false, div)
                     }
                 }
             }
-        }
+        })
     }
 
     /// The breakdown keys a reference sums over. A selector value `*` stands for every value of
     /// its variable present in the data (for tables that publish no total, such as the
     /// protection seekers by citizenship and protection status).
-    fn has_wildcard(r: &crate::formula::MeasureRef) -> bool {
+    pub fn has_wildcard(r: &crate::formula::MeasureRef) -> bool {
         r.select.iter().any(|(_, v)| v.iter().any(|x| x == "*"))
     }
 
-    fn keys_of(&self, r: &crate::formula::MeasureRef) -> Vec<String> {
+    /// The breakdown keys of the series a reference sums over, with `*` expanded to the keys
+    /// present in this frame.
+    pub fn keys_of(&self, r: &crate::formula::MeasureRef) -> Vec<String> {
         if !Self::has_wildcard(r) {
             return selected_keys(r);
         }
@@ -813,25 +1000,6 @@ impl Frame {
             .collect();
         keys.sort();
         keys
-    }
-
-    /// The series as it was `k` years earlier (missing before the first year).
-    fn shift(&self, s: &Series, k: i32) -> Series {
-        let mut out = Series::missing(self.grid.len(), self.grid.years);
-        let years = self.grid.years as i64;
-        for r in (0..self.grid.len()).filter(|&r| s.has_row(r)) {
-            for col in 0..years {
-                let from = col - i64::from(k);
-                if (0..years).contains(&from) {
-                    out.copy_cell(
-                        self.grid.at(r, col as usize),
-                        s,
-                        self.grid.at(r, from as usize),
-                    );
-                }
-            }
-        }
-        out
     }
 }
 

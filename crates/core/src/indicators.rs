@@ -69,6 +69,22 @@ pub fn measure_rules(
     Ok(rules)
 }
 
+/// Evaluates every formula on the frame as it is (no aggregation, no protection), split over
+/// both cores; the results are in the order of `formulas`.
+pub fn eval_all(frame: &Frame, formulas: &[(&IndicatorEntry, Expr)]) -> Vec<Series> {
+    let half = formulas.len().div_ceil(2);
+    let (a, b) = formulas.split_at(half);
+    let work = |part: &[(&IndicatorEntry, Expr)]| -> Vec<Series> {
+        part.iter().map(|(_, x)| frame.eval(x)).collect()
+    };
+    std::thread::scope(|s| {
+        let h = s.spawn(|| work(b));
+        let mut left = work(a);
+        left.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        left
+    })
+}
+
 /// Aggregates the frame, then computes every formula on the real inputs and on the protected
 /// inputs, on both cores.
 pub fn compute_all(

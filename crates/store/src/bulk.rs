@@ -3,8 +3,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
-use sozialmonitor_core::engine::Cell;
-use sozialmonitor_core::frame::{Frame, Grid, GridRegion};
+use sozialmonitor_core::engine::{Cell, Outcome};
+use sozialmonitor_core::frame::{Frame, Grid, GridRegion, Series};
 use sozialmonitor_core::{RegionKey, Symbol};
 
 use crate::{ResultRow, Results, StoreError, Territory};
@@ -222,7 +222,10 @@ pub(crate) fn frame(
         "SELECT region_id, period, breakdown_id, num, sym FROM observation WHERE measure_id = ?1
          ORDER BY CASE WHEN period < 10000 THEN period * 10000 + 1231 ELSE period END",
     )?;
+    let (regions, years_n) = (frame.grid().len(), frame.grid().years());
     for (id, measure) in &ids {
+        // One series per breakdown, built apart and inserted once.
+        let mut series: FxHashMap<i64, Series> = FxHashMap::default();
         let mut rows = st.query([id])?;
         while let Some(r) = rows.next()? {
             let Some(&region) = region_index.get(&r.get::<_, i64>(0)?) else {
@@ -232,12 +235,18 @@ pub(crate) fn frame(
             let Some(col) = frame.grid().col(year_of_code(period)) else {
                 continue;
             };
-            let Some(bkey) = breakdowns.get(&r.get::<_, i64>(2)?) else {
-                continue;
-            };
+            let bid: i64 = r.get(2)?;
             let cell = stored_cell(r.get(3)?, r.get(4)?);
             // Rows come in chronological order (a year as 31 December): the latest date wins.
-            frame.put(measure, bkey, region, col, cell);
+            series
+                .entry(bid)
+                .or_insert_with(|| Series::missing(regions, years_n))
+                .set(frame.grid().at(region, col), Outcome::new(cell));
+        }
+        for (bid, s) in series {
+            if let Some(bkey) = breakdowns.get(&bid) {
+                frame.insert_series(measure, bkey, s);
+            }
         }
     }
     if territory == Territory::Today {

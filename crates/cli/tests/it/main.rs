@@ -311,6 +311,9 @@ fn catalogue_indicators_agree_with_inkar() {
     for f in [
         demo("registers/GV100AD_301123.txt.gz"),
         demo("genesis/table-csv/21111-02-06-4_utf8.csv.gz"),
+        demo("genesis/table-csv/12411-01-01-5_00.csv.gz"),
+        demo("genesis/table-csv/22811-01-01-4_00.csv.gz"),
+        demo("genesis/table-csv/22411-02-02-4_00.csv.gz"),
         demo("inkar/inkar2024/derived_inkar2024_SN_ST_long.csv.gz"),
         catalog,
     ] {
@@ -332,6 +335,27 @@ fn catalogue_indicators_agree_with_inkar() {
     // rounding for most Kreis-years (the rest: INKAR converts to today's territory).
     assert!(compared >= 400, "{line}");
     assert!(equal * 100 >= compared * 85, "{line}");
+    // Computed from raw counts, these agree with INKAR in every Kreis-year both have.
+    for (key, at_least) in [
+        ("asylbewerberleistungen_je_1000", 150),
+        ("anteil_pflegegeld", 100),
+        ("anteil_pflege_vollstationaer", 100),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} missing:\n{out}{err}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (compared, equal): (usize, usize) =
+            (cols[2].parse().expect("n"), cols[3].parse().expect("n"));
+        assert!(compared >= at_least && equal == compared, "{line}");
+    }
+    // Every remaining difference is explained.
+    assert!(!out.contains("ohne bekannte Erklärung"), "{out}");
+    assert!(
+        out.contains("schulabgaenger_ohne_abschluss: Gebietsstand"),
+        "{out}"
+    );
 }
 
 /// Every indicator at once, then one with comparisons and classes, then a public export that
