@@ -128,16 +128,23 @@ pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
             );
         }
     }
-    let run =
-        crate::indicator::compute_and_cache(&mut store, sozialmonitor_store::Territory::Today)?;
-    println!(
-        "  {} indicators computed for every region and year: {} values cached in {:.1} s (confidentiality: {} + {} input cells suppressed for the public)",
-        run.computed.len(),
-        crate::de_int(run.stored as i64),
-        run.seconds.0 + run.seconds.1 + run.seconds.2,
-        crate::de_int(run.suppressed.0 as i64),
-        crate::de_int(run.suppressed.1 as i64)
-    );
+    let fresh = matches!(store.cache_state()?, Some((v, now, t)) if v == now && t == sozialmonitor_store::Territory::Today);
+    if fresh {
+        println!("  indicator results cache: up to date");
+    } else {
+        let run = crate::indicator::compute_and_cache(
+            &mut store,
+            sozialmonitor_store::Territory::Today,
+        )?;
+        println!(
+            "  {} indicators computed for every region and year: {} values cached in {:.1} s (confidentiality: {} + {} input cells suppressed for the public)",
+            run.computed.len(),
+            crate::de_int(run.stored as i64),
+            run.seconds.0 + run.seconds.1 + run.seconds.2,
+            crate::de_int(run.suppressed.0 as i64),
+            crate::de_int(run.suppressed.1 as i64)
+        );
+    }
     println!("\nTry (the binary is target/release/sozialmonitor):");
     println!("  sozialmonitor regions --show 14522 --at 30.11.2023");
     println!("  sozialmonitor query -m BEVSTD -r 14522 15082 -b total");
@@ -146,10 +153,6 @@ pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
         "  sozialmonitor export -m \"13211-01-03-5:Arbeitslose\" -r 14522 --children --public -o arbeitslose.csv"
     );
     println!("  sozialmonitor catalog gaps");
-    if !no_serve {
-        println!(
-            "(the public dashboard is not built yet; `demo` only builds the database for now)"
-        );
-    }
+    let _ = no_serve;
     Ok(ExitCode::SUCCESS)
 }

@@ -155,7 +155,7 @@ enum Command {
         /// Show this batch in full.
         id: Option<i64>,
     },
-    /// Build the demo database from the real data in data/demo (and, once the dashboard exists, serve it).
+    /// Build the demo database from the real data in data/demo (if needed) and serve the dashboard.
     Demo {
         /// Only build the database.
         #[arg(long)]
@@ -163,6 +163,18 @@ enum Command {
         /// Folder with the demo data.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Address to serve at.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Serve the public dashboard and the JSON API of a database.
+    Serve {
+        /// Address to listen at.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// The district the start page shows.
+        #[arg(long, default_value = "14522")]
+        kreis: String,
     },
     /// Benchmarks: `import` (a GENESIS flat file into SQLite, against pandas and DuckDB) or
     /// `indicators` (every indicator for ~11,000 municipalities × 25 years, against pandas and
@@ -291,6 +303,28 @@ fn open_existing(db: &Path) -> Result<SqliteStore> {
     SqliteStore::open_existing(db)
         .with_context(|| format!("opening {}", db.display()))?
         .with_context(|| format!("no database at {}; create one with `sozialmonitor import FILE` or `sozialmonitor demo`", db.display()))
+}
+
+/// Loads the public side of the database (computing the results cache if it is stale) and serves
+/// the dashboard until Ctrl-C.
+fn serve(db: &Path, addr: &str, kreis: &str) -> Result<ExitCode> {
+    let mut store = open_existing(db)?;
+    indicator::ensure_cache(&mut store, sozialmonitor_store::Territory::Today)?;
+    let t = std::time::Instant::now();
+    let site = sozialmonitor_web::Site::load(&store, kreis)?;
+    drop(store);
+    println!(
+        "dashboard loaded in {:.1} s: {} indicators, {} regions",
+        t.elapsed().as_secs_f64(),
+        site.indicators.len(),
+        site.regions.len()
+    );
+    println!("serving the dashboard at http://{addr}/ (Ctrl-C stops)");
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(sozialmonitor_web::serve(site, addr))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -658,7 +692,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 CatalogAction::Verify => catalog::verify(&store),
             }
         }
-        Command::Demo { no_serve, data } => demo::run(&cli.db, data.as_deref(), no_serve),
+        Command::Demo {
+            no_serve,
+            data,
+            addr,
+        } => {
+            let code = demo::run(&cli.db, data.as_deref(), no_serve)?;
+            if no_serve || code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+            serve(&cli.db, &addr, "14522")
+        }
+        Command::Serve { addr, kreis } => serve(&cli.db, &addr, &kreis),
         Command::Bench {
             what: BenchKind::Import,
             rows,

@@ -1,0 +1,312 @@
+//! Bar charts (rankings, age groups) and line charts (time series) as SVG.
+
+use std::fmt::Write;
+
+use sozialmonitor_core::format::german_number;
+
+use crate::esc;
+
+/// One bar.
+#[derive(Debug, Clone)]
+pub struct Bar {
+    /// Label left of the bar.
+    pub label: String,
+    /// Its value; `None` is drawn as "keine Angabe" or the symbol in `text`.
+    pub value: Option<f64>,
+    /// The value as shown (German format, or a symbol such as `.`).
+    pub text: String,
+    /// Drawn dark and bold (the selected region).
+    pub highlight: bool,
+}
+
+/// Horizontal bars, one row each, in the given order.
+pub fn bars(items: &[Bar], title: &str, desc: &str, width: f64) -> String {
+    let row = 20.0;
+    let label_w = 210.0;
+    let text_w = 70.0;
+    let top = 8.0;
+    let height = top + row * items.len() as f64 + 8.0;
+    let max = items
+        .iter()
+        .filter_map(|b| b.value)
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    let span = (width - label_w - text_w - 10.0).max(10.0);
+    let mut o = String::new();
+    let id = slug(title);
+    let _ = write!(
+        o,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" font-family="sans-serif" font-size="13"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"##,
+        esc(title),
+        esc(desc)
+    );
+    for (i, b) in items.iter().enumerate() {
+        let y = top + row * i as f64;
+        let weight = if b.highlight { "bold" } else { "normal" };
+        let fill = if b.highlight { "#0c2c84" } else { "#41b6c4" };
+        let _ = write!(
+            o,
+            r##"<text x="{:.0}" y="{:.1}" text-anchor="end" font-weight="{weight}" fill="#000">{}</text>"##,
+            label_w - 6.0,
+            y + 14.0,
+            esc(&truncate(&b.label, 30))
+        );
+        let w = b.value.map_or(0.0, |v| if max > 0.0 { v.abs() / max * span } else { 0.0 });
+        let _ = write!(
+            o,
+            r##"<rect x="{label_w:.0}" y="{:.1}" width="{w:.1}" height="{:.0}" fill="{fill}"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}" font-weight="{weight}" fill="#000">{}</text>"##,
+            y + 3.0,
+            row - 6.0,
+            esc(&b.label),
+            esc(&b.text),
+            label_w + w + 4.0,
+            y + 14.0,
+            esc(&b.text)
+        );
+    }
+    o.push_str("</svg>");
+    o
+}
+
+/// One line of a line chart.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// Name in the legend.
+    pub name: String,
+    /// (year, value) points; `None` leaves a gap.
+    pub points: Vec<(u16, Option<f64>)>,
+}
+
+/// Lines told apart by colour, dash pattern and marker shape (never by colour alone).
+const STYLES: [(&str, &str, &str); 5] = [
+    ("#0c2c84", "", "circle"),
+    ("#b35806", "6 3", "square"),
+    ("#4d4d4d", "2 3", "diamond"),
+    ("#1b7837", "10 3 2 3", "triangle"),
+    ("#762a83", "1 2", "circle"),
+];
+
+/// A time series chart with a y axis in German number format and a legend.
+pub fn lines(series: &[Line], title: &str, desc: &str, decimals: usize, width: f64) -> String {
+    let height = 240.0 + 20.0 * series.len() as f64;
+    let (left, right, top, plot_h) = (64.0, 16.0, 12.0, 180.0);
+    let years: Vec<u16> = series
+        .iter()
+        .flat_map(|l| l.points.iter().filter(|p| p.1.is_some()).map(|p| p.0))
+        .collect();
+    let (y_min, y_max) = (
+        years.iter().copied().min().unwrap_or(2000),
+        years.iter().copied().max().unwrap_or(2001),
+    );
+    let vals: Vec<f64> = series
+        .iter()
+        .flat_map(|l| l.points.iter().filter_map(|p| p.1))
+        .collect();
+    let (mut lo, mut hi) = vals
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    if lo > hi {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if lo > 0.0 && lo < hi * 0.5 {
+        lo = 0.0;
+    }
+    let (lo, hi, step) = nice_range(lo, hi);
+    let plot_w = width - left - right;
+    let xs = |y: u16| {
+        left + if y_max > y_min {
+            f64::from(y - y_min) / f64::from(y_max - y_min) * plot_w
+        } else {
+            plot_w / 2.0
+        }
+    };
+    let ys = |v: f64| top + plot_h - (v - lo) / (hi - lo) * plot_h;
+    let id = slug(title);
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" font-family="sans-serif" font-size="13"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"##,
+        esc(title),
+        esc(desc)
+    );
+    let mut v = lo;
+    while v <= hi + step * 0.01 {
+        let y = ys(v);
+        let _ = write!(
+            o,
+            r##"<line x1="{left:.0}" x2="{:.0}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d0d0"/><text x="{:.0}" y="{:.1}" text-anchor="end" fill="#000">{}</text>"##,
+            left + plot_w,
+            left - 6.0,
+            y + 4.0,
+            german_number(v, decimals.min(if step < 1.0 { 1 } else { 0 }))
+        );
+        v += step;
+    }
+    let span = y_max.saturating_sub(y_min).max(1);
+    let every = if span > 20 { 5 } else if span > 8 { 2 } else { 1 };
+    for y in y_min..=y_max {
+        if (y - y_min) % every == 0 || y == y_max {
+            let _ = write!(
+                o,
+                r##"<text x="{:.1}" y="{:.0}" text-anchor="middle" fill="#000">{y}</text>"##,
+                xs(y),
+                top + plot_h + 18.0
+            );
+        }
+    }
+    let _ = write!(
+        o,
+        r##"<line x1="{left:.0}" x2="{left:.0}" y1="{top:.0}" y2="{:.0}" stroke="#000"/><line x1="{left:.0}" x2="{:.0}" y1="{:.0}" y2="{:.0}" stroke="#000"/>"##,
+        top + plot_h,
+        left + plot_w,
+        top + plot_h,
+        top + plot_h
+    );
+    for (n, l) in series.iter().enumerate() {
+        let (color, dash, marker) = STYLES[n % STYLES.len()];
+        let mut d = String::new();
+        let mut pen = false;
+        for &(y, v) in &l.points {
+            match v {
+                Some(v) => {
+                    let _ = write!(d, "{}{:.1} {:.1}", if pen { "L" } else { "M" }, xs(y), ys(v));
+                    pen = true;
+                }
+                None => pen = false,
+            }
+        }
+        let _ = write!(
+            o,
+            r#"<path d="{d}" fill="none" stroke="{color}" stroke-width="2.5" stroke-dasharray="{dash}"/>"#
+        );
+        for &(y, v) in &l.points {
+            if let Some(v) = v {
+                o.push_str(&mark(
+                    marker,
+                    xs(y),
+                    ys(v),
+                    color,
+                    &format!("{}, {y}: {}", l.name, german_number(v, decimals)),
+                ));
+            }
+        }
+        let ly = top + plot_h + 40.0 + 20.0 * n as f64;
+        let _ = write!(
+            o,
+            r#"<line x1="{left:.0}" x2="{:.0}" y1="{ly:.0}" y2="{ly:.0}" stroke="{color}" stroke-width="2.5" stroke-dasharray="{dash}"/>"#,
+            left + 30.0
+        );
+        o.push_str(&mark(marker, left + 15.0, ly, color, &l.name));
+        let _ = write!(
+            o,
+            r##"<text x="{:.0}" y="{:.0}" fill="#000">{}</text>"##,
+            left + 38.0,
+            ly + 4.0,
+            esc(&l.name)
+        );
+    }
+    o.push_str("</svg>");
+    o
+}
+
+fn mark(kind: &str, x: f64, y: f64, color: &str, title: &str) -> String {
+    let t = format!("<title>{}</title>", esc(title));
+    match kind {
+        "square" => format!(
+            r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{color}">{t}</rect>"#,
+            x - 3.5,
+            y - 3.5
+        ),
+        "diamond" => format!(
+            r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z" fill="{color}">{t}</path>"#,
+            y - 5.0,
+            x + 5.0,
+            y + 5.0,
+            x - 5.0
+        ),
+        "triangle" => format!(
+            r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{color}">{t}</path>"#,
+            y - 5.0,
+            x + 5.0,
+            y + 4.0,
+            x - 5.0,
+            y + 4.0
+        ),
+        _ => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{color}">{t}</circle>"#),
+    }
+}
+
+/// Axis bounds on round numbers with about five steps.
+fn nice_range(lo: f64, hi: f64) -> (f64, f64, f64) {
+    let span = (hi - lo).max(hi.abs() * 0.01).max(1e-9);
+    let raw = span / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    ((lo / step).floor() * step, (hi / step).ceil() * step, step)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+/// An id fragment from a title (figures on one page need distinct ids).
+fn slug(s: &str) -> String {
+    let mut h: u32 = 2166136261;
+    for b in s.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(16777619);
+    }
+    format!("f{h:08x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_bounds_are_round() {
+        assert_eq!(nice_range(3.2, 27.9), (0.0, 30.0, 5.0));
+        let (lo, hi, _) = nice_range(21.3, 26.7);
+        assert!(lo <= 21.3 && hi >= 26.7);
+    }
+
+    #[test]
+    fn line_chart_has_labelled_points_in_german_format() {
+        let svg = lines(
+            &[Line {
+                name: "Mittelsachsen".into(),
+                points: vec![(2015, Some(26.5)), (2016, None), (2017, Some(27.25))],
+            }],
+            "Anteil 65+",
+            "Zeitreihe",
+            1,
+            600.0,
+        );
+        assert!(svg.contains("Mittelsachsen, 2015: 26,5"));
+        assert!(svg.contains("role=\"img\""));
+        // A gap: the line is broken at the missing year.
+        assert_eq!(svg.matches('M').count() >= 2, true);
+    }
+
+    #[test]
+    fn bars_show_the_symbol_for_suppressed_values() {
+        let svg = bars(
+            &[Bar {
+                label: "Kriebstein".into(),
+                value: None,
+                text: ".".into(),
+                highlight: false,
+            }],
+            "Rangfolge",
+            "d",
+            500.0,
+        );
+        assert!(svg.contains("Kriebstein: ."));
+    }
+}

@@ -1,0 +1,356 @@
+//! What the dashboard shows, loaded once from the store: regions, the public side of the results
+//! cache, the catalogue and the boundaries. Requests never touch the database, so pages are
+//! fast and a suppressed value cannot be read from anywhere but the public results.
+
+use anyhow::{Context, Result};
+use rustc_hash::FxHashMap;
+use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus};
+use sozialmonitor_core::engine::Cell;
+use sozialmonitor_core::format::german_number;
+use sozialmonitor_core::{RegionLevel, Symbol};
+use sozialmonitor_store::{SqliteStore, Store};
+use sozialmonitor_viz::map::{Shape, parse_geometry};
+
+/// A region.
+#[derive(Debug, Clone)]
+pub struct Region {
+    /// Key (AGS, Kreis, Land, `DG`).
+    pub key: String,
+    /// Official name.
+    pub name: String,
+    /// Level.
+    pub level: RegionLevel,
+    /// The region above it.
+    pub parent: Option<usize>,
+    /// Still exists (not merged away).
+    pub current: bool,
+    /// Postcode of the administration.
+    pub postcode: Option<String>,
+}
+
+/// A public value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pub {
+    /// A number.
+    Num(f64),
+    /// A symbol published by the statistical office.
+    Sym(Symbol),
+    /// Suppressed by our confidentiality rules.
+    Secret,
+}
+
+/// An indicator with its public values.
+#[derive(Debug)]
+pub struct Indicator {
+    /// Catalogue entry.
+    pub entry: IndicatorEntry,
+    /// (region index, year) → public value.
+    pub values: FxHashMap<(u32, u16), Pub>,
+    /// Years with at least one number.
+    pub years: Vec<u16>,
+    /// Decimal places to show.
+    pub decimals: usize,
+}
+
+impl Indicator {
+    /// The public value of a region in a year.
+    pub fn get(&self, region: usize, year: u16) -> Option<Pub> {
+        self.values.get(&(region as u32, year)).copied()
+    }
+
+    /// The number, if the value is one.
+    pub fn num(&self, region: usize, year: u16) -> Option<f64> {
+        match self.get(region, year)? {
+            Pub::Num(n) => Some(n),
+            Pub::Sym(Symbol::Nil) => Some(0.0),
+            _ => None,
+        }
+    }
+
+    /// The value as shown: German number format, the symbol, or `–` for nothing.
+    pub fn text(&self, region: usize, year: u16) -> String {
+        match self.get(region, year) {
+            Some(Pub::Num(n)) => german_number(n, self.decimals),
+            Some(Pub::Sym(s)) => s.as_str().to_string(),
+            Some(Pub::Secret) => ".".to_string(),
+            None => "–".to_string(),
+        }
+    }
+
+    /// The latest year with a number.
+    pub fn last_year(&self) -> Option<u16> {
+        self.years.last().copied()
+    }
+}
+
+/// Everything the dashboard serves.
+pub struct Site {
+    /// The district the start page shows.
+    pub home: usize,
+    /// All regions.
+    pub regions: Vec<Region>,
+    by_key: FxHashMap<String, usize>,
+    children: Vec<Vec<usize>>,
+    /// Indicators with public values, in catalogue order.
+    pub indicators: Vec<Indicator>,
+    ind_by_key: FxHashMap<String, usize>,
+    /// Catalogue entries that are planned or missing (the data gaps).
+    pub gaps: Vec<IndicatorEntry>,
+    /// Boundaries by region index.
+    pub shapes: FxHashMap<usize, Shape>,
+    /// Successor of a merged municipality.
+    pub successor: FxHashMap<usize, usize>,
+    /// The latest imports: (file name, date).
+    pub imports: Vec<(String, String)>,
+    /// Date of the data (latest import), for headers and footers.
+    pub data_date: String,
+}
+
+fn decimals(unit: &str) -> usize {
+    match unit {
+        "Personen" | "Anzahl" | "Einwohner:innen je km²" | "EUR je Einwohner:in" => 0,
+        u if u.starts_with("EUR") => 0,
+        _ => 1,
+    }
+}
+
+impl Site {
+    /// Loads the site from a store whose results cache is up to date.
+    pub fn load(store: &SqliteStore, home: &str) -> Result<Site> {
+        let infos = store.search_regions("", 10_000_000)?;
+        let mut regions: Vec<Region> = Vec::with_capacity(infos.len());
+        let mut by_key = FxHashMap::default();
+        for r in &infos {
+            by_key.insert(r.key.clone(), regions.len());
+            regions.push(Region {
+                key: r.key.clone(),
+                name: r.name.clone(),
+                level: r.level,
+                parent: None,
+                // A municipality known only from statistics (never in a register) is history.
+                current: r.valid_to.is_none()
+                    && (r.valid_from.is_some()
+                        || !matches!(
+                            r.level,
+                            RegionLevel::Gemeinde | RegionLevel::Gemeindeverband
+                        )),
+                postcode: r.postcode.clone(),
+            });
+        }
+        let mut children = vec![Vec::new(); regions.len()];
+        for (i, r) in infos.iter().enumerate() {
+            let p = r.parent.as_ref().and_then(|p| by_key.get(p)).copied();
+            regions[i].parent = p;
+            if let Some(p) = p
+                && regions[i].current
+            {
+                children[p].push(i);
+            }
+        }
+        for c in &mut children {
+            c.sort_by(|a, b| regions[*a].name.cmp(&regions[*b].name));
+        }
+        let mut successor = FxHashMap::default();
+        for (i, r) in regions.iter().enumerate() {
+            if r.current || r.level != RegionLevel::Gemeinde {
+                continue;
+            }
+            if let Some(c) = store
+                .changes(&r.key)?
+                .into_iter()
+                .find(|c| c.from_key == r.key)
+                && let Some(&to) = by_key.get(&c.to_key)
+            {
+                successor.insert(i, to);
+            }
+        }
+
+        let mut indicators = Vec::new();
+        let mut gaps = Vec::new();
+        for e in store.indicators()? {
+            if e.status != IndicatorStatus::Available {
+                gaps.push(e);
+                continue;
+            }
+            let Some(rows) = store.results(&e.key)? else {
+                continue;
+            };
+            let mut values = FxHashMap::default();
+            let mut years = Vec::new();
+            for row in rows {
+                let Some(&r) = by_key.get(&row.region) else {
+                    continue;
+                };
+                let v = if row.suppressed {
+                    Pub::Secret
+                } else {
+                    match row.cell {
+                        Cell::Num(n) => {
+                            years.push(row.year);
+                            Pub::Num(n)
+                        }
+                        Cell::Sym(s) => Pub::Sym(s),
+                        Cell::Missing => continue,
+                    }
+                };
+                values.insert((r as u32, row.year), v);
+            }
+            if values.is_empty() {
+                continue;
+            }
+            years.sort_unstable();
+            years.dedup();
+            let decimals = decimals(&e.unit);
+            indicators.push(Indicator {
+                entry: e,
+                values,
+                years,
+                decimals,
+            });
+        }
+        let ind_by_key = indicators
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.entry.key.clone(), i))
+            .collect();
+        let mut shapes = FxHashMap::default();
+        for (key, _, geojson) in store.boundaries()? {
+            if let (Some(&r), Some(rings)) = (by_key.get(&key), parse_geometry(&geojson)) {
+                shapes.insert(r, Shape { key, rings });
+            }
+        }
+        let batches = store.imports()?;
+        let data_date = batches
+            .iter()
+            .map(|b| b.imported_at.get(..10).unwrap_or("").to_string())
+            .max()
+            .unwrap_or_default();
+        let mut imports: Vec<(String, String)> = Vec::new();
+        for b in batches.iter().rev() {
+            let name = std::path::Path::new(&b.file_name)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| b.file_name.clone());
+            if imports.len() < 8 && !imports.iter().any(|(n, _)| *n == name) {
+                imports.push((name, b.imported_at.get(..10).unwrap_or("").to_string()));
+            }
+        }
+        let home = *by_key
+            .get(home)
+            .with_context(|| format!("region {home} is not in the database"))?;
+        Ok(Site {
+            home,
+            regions,
+            by_key,
+            children,
+            indicators,
+            ind_by_key,
+            gaps,
+            shapes,
+            successor,
+            imports,
+            data_date,
+        })
+    }
+
+    /// A region by key.
+    pub fn region(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).copied()
+    }
+
+    /// An indicator by key.
+    pub fn indicator(&self, key: &str) -> Option<&Indicator> {
+        self.ind_by_key.get(key).map(|&i| &self.indicators[i])
+    }
+
+    /// The current regions directly below.
+    pub fn children(&self, r: usize) -> &[usize] {
+        &self.children[r]
+    }
+
+    /// The region of a level above (or the region itself).
+    pub fn up(&self, r: usize, level: RegionLevel) -> Option<usize> {
+        let mut at = Some(r);
+        while let Some(i) = at {
+            if self.regions[i].level == level {
+                return Some(i);
+            }
+            at = self.regions[i].parent;
+        }
+        None
+    }
+
+    /// The municipalities of a Kreis (current), through Gemeindeverbände where the register
+    /// puts them in between.
+    pub fn municipalities(&self, kreis: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for &c in self.children(kreis) {
+            match self.regions[c].level {
+                RegionLevel::Gemeinde => out.push(c),
+                RegionLevel::Gemeindeverband => out.extend(
+                    self.children(c)
+                        .iter()
+                        .filter(|&&g| self.regions[g].level == RegionLevel::Gemeinde),
+                ),
+                _ => {}
+            }
+        }
+        out.sort_by(|a, b| self.regions[*a].name.cmp(&self.regions[*b].name));
+        out.dedup();
+        out
+    }
+
+    /// The Kreise of a Land (current), through Regierungsbezirke.
+    pub fn kreise(&self, land: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![land];
+        while let Some(r) = stack.pop() {
+            for &c in self.children(r) {
+                match self.regions[c].level {
+                    RegionLevel::Kreis => out.push(c),
+                    RegionLevel::Regierungsbezirk => stack.push(c),
+                    _ => {}
+                }
+            }
+        }
+        out.sort_by(|a, b| self.regions[*a].name.cmp(&self.regions[*b].name));
+        out
+    }
+
+    /// Region search by name, key or postcode: current regions first, at most `limit`.
+    pub fn search(&self, q: &str, limit: usize) -> Vec<usize> {
+        let q = q.trim().to_lowercase();
+        if q.is_empty() {
+            return Vec::new();
+        }
+        let mut hits: Vec<(u8, usize)> = self
+            .regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.level != RegionLevel::SubMunicipal)
+            .filter_map(|(i, r)| {
+                let name = r.name.to_lowercase();
+                let rank = if r.key == q {
+                    0
+                } else if r.postcode.as_deref() == Some(q.as_str()) {
+                    1
+                } else if name == q || name.starts_with(&format!("{q},")) {
+                    2
+                } else if name.starts_with(&q) {
+                    3
+                } else if name.contains(&q) || r.key.starts_with(&q) {
+                    4
+                } else {
+                    return None;
+                };
+                Some((rank + if r.current { 0 } else { 5 }, i))
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(self.regions[a.1].key.len().cmp(&self.regions[b.1].key.len()))
+                .then(self.regions[a.1].name.cmp(&self.regions[b.1].name))
+        });
+        hits.into_iter().take(limit).map(|(_, i)| i).collect()
+    }
+}
