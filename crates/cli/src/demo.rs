@@ -132,10 +132,8 @@ pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
     if fresh {
         println!("  indicator results cache: up to date");
     } else {
-        let run = crate::indicator::compute_and_cache(
-            &mut store,
-            sozialmonitor_store::Territory::Today,
-        )?;
+        let run =
+            crate::indicator::compute_and_cache(&mut store, sozialmonitor_store::Territory::Today)?;
         println!(
             "  {} indicators computed for every region and year: {} values cached in {:.1} s (confidentiality: {} + {} input cells suppressed for the public)",
             run.computed.len(),

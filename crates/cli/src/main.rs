@@ -319,7 +319,6 @@ fn serve(db: &Path, addr: &str, kreis: &str) -> Result<ExitCode> {
         site.indicators.len(),
         site.regions.len()
     );
-    println!("serving the dashboard at http://{addr}/ (Ctrl-C stops)");
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -31,19 +31,15 @@ pub fn palette(classes: usize) -> Vec<&'static str> {
         &["#a1dab4", "#41b6c4", "#225ea8"],
         &["#c7e9b4", "#7fcdbb", "#2c7fb8", "#253494"],
         &["#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"],
-        &["#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"],
-        &["#d9f0a3", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"],
+        &[
+            "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84",
+        ],
+        &[
+            "#d9f0a3", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84",
+        ],
     ];
     let k = classes.clamp(2, 7);
     P[k - 2].to_vec()
-}
-
-/// Text colour that stays readable on a palette colour.
-pub fn ink_on(fill: &str) -> &'static str {
-    match fill {
-        "#a1dab4" | "#c7e9b4" | "#7fcdbb" | "#d9f0a3" | "#41b6c4" => "#000000",
-        _ => "#ffffff",
-    }
 }
 
 /// Colour for regions without a value (hatched in the map, so not told apart by colour alone).

@@ -85,10 +85,16 @@ pub fn choropleth(
     let map_h = ((y1 - y0) * s).max(1.0) + 2.0 * pad;
     let legend_h = 22.0 * legend.len() as f64 + 30.0;
     let height = map_h + legend_h;
+    // A map whose regions are links is a group of links, not a single image.
+    let role = if areas.iter().any(|a| a.href.is_some()) {
+        "group"
+    } else {
+        "img"
+    };
     let mut o = String::new();
     let _ = write!(
         o,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="map-t map-d" class="map"><title id="map-t">{}</title><desc id="map-d">{}</desc><defs><pattern id="nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="{NO_DATA}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#767676" stroke-width="1.5"/></pattern></defs>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="{role}" aria-labelledby="map-t map-d" class="map"><title id="map-t">{}</title><desc id="map-d">{}</desc><defs><pattern id="nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="{NO_DATA}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#767676" stroke-width="1.5"/></pattern></defs>"##,
         esc(title),
         esc(desc)
     );
@@ -132,7 +138,11 @@ pub fn choropleth(
         r##"<g class="legend" font-family="sans-serif" font-size="14" fill="#000">"##
     );
     for (fill, text) in legend {
-        let f = if fill.is_empty() { "url(#nodata)" } else { fill };
+        let f = if fill.is_empty() {
+            "url(#nodata)"
+        } else {
+            fill
+        };
         let _ = write!(
             o,
             r##"<rect x="8" y="{y:.0}" width="28" height="16" fill="{f}" stroke="#555"/><text x="44" y="{:.0}">{}</text>"##,
@@ -151,8 +161,10 @@ mod tests {
 
     #[test]
     fn reads_polygons_and_multipolygons() {
-        let p = parse_geometry(r#"{"type":"Polygon","coordinates":[[[12,50],[13,50],[13,51],[12,50]]]}"#)
-            .expect("polygon");
+        let p = parse_geometry(
+            r#"{"type":"Polygon","coordinates":[[[12,50],[13,50],[13,51],[12,50]]]}"#,
+        )
+        .expect("polygon");
         assert_eq!(p.len(), 1);
         assert_eq!(p[0][1], (13.0, 50.0));
         let m = parse_geometry(
@@ -182,7 +194,10 @@ mod tests {
             &[(String::new(), "keine Angabe".into())],
             400.0,
         );
-        assert!(svg.contains(r#"role="img""#));
+        assert!(
+            svg.contains(r#"role="group""#),
+            "links inside: a group, not an image"
+        );
         assert!(svg.contains("<title id=\"map-t\">Karte</title>"));
         assert!(svg.contains(r#"href="/gemeinde/14522010""#));
         assert!(svg.contains("url(#nodata)"));

@@ -64,11 +64,21 @@ async fn regions(State(site): State<Shared>, Query(q): Query<HashMap<String, Str
     let parent = q.get("parent");
     let list: Vec<Value> = if let Some(p) = parent {
         let Some(p) = site.region(p) else {
-            return error(StatusCode::NOT_FOUND, "unknown_region", "no such parent region");
+            return error(
+                StatusCode::NOT_FOUND,
+                "unknown_region",
+                "no such parent region",
+            );
         };
-        site.children(p).iter().map(|&r| region_json(&site, r)).collect()
+        site.children(p)
+            .iter()
+            .map(|&r| region_json(&site, r))
+            .collect()
     } else if !text.is_empty() {
-        site.search(text, 100).into_iter().map(|r| region_json(&site, r)).collect()
+        site.search(text, 100)
+            .into_iter()
+            .map(|r| region_json(&site, r))
+            .collect()
     } else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -138,7 +148,11 @@ async fn indicator(State(site): State<Shared>, Path(key): Path<String>) -> Respo
             v["years"] = json!(i.years);
             json_response(&v)
         }
-        None => error(StatusCode::NOT_FOUND, "unknown_indicator", "no such indicator"),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown_indicator",
+            "no such indicator",
+        ),
     }
 }
 
@@ -156,10 +170,18 @@ async fn catalog(State(site): State<Shared>) -> Response {
 /// value has `value: null, symbol: "."` and `suppressed: true`.
 async fn values(State(site): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let Some(key) = q.get("indicator") else {
-        return error(StatusCode::BAD_REQUEST, "missing_parameter", "indicator is required");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "missing_parameter",
+            "indicator is required",
+        );
     };
     let Some(ind) = site.indicator(key) else {
-        return error(StatusCode::NOT_FOUND, "unknown_indicator", "no such indicator");
+        return error(
+            StatusCode::NOT_FOUND,
+            "unknown_indicator",
+            "no such indicator",
+        );
     };
     let year = match q.get("year").map(|y| y.parse::<u16>()) {
         Some(Ok(y)) => Some(y),
@@ -217,12 +239,8 @@ async fn values(State(site): State<Shared>, Query(q): Query<HashMap<String, Stri
 /// The OpenAPI 3.1 document of this API.
 pub fn openapi_document() -> Value {
     let err = json!({"$ref": "#/components/responses/Error"});
-    let q = |name: &str, desc: &str, required: bool, ty: &str| {
-        json!({"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": ty}})
-    };
-    let p = |name: &str, desc: &str| {
-        json!({"name": name, "in": "path", "required": true, "description": desc, "schema": {"type": "string"}})
-    };
+    let q = |name: &str, desc: &str, required: bool, ty: &str| json!({"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": ty}});
+    let p = |name: &str, desc: &str| json!({"name": name, "in": "path", "required": true, "description": desc, "schema": {"type": "string"}});
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -17,8 +17,12 @@ header.site{background:var(--accent);color:#fff;padding:.5rem 1rem;display:flex;
 header.site a{color:#fff}
 header.site .brand{font-weight:700;font-size:1.25rem;text-decoration:none}
 nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:1rem}
-form.search{display:flex;gap:.25rem}
+form.search{display:flex;gap:.25rem;flex:0 1 22rem;max-width:100%}
+form.search input{min-width:0;flex:1}
 input,select,button{font:inherit;padding:.3rem .5rem;border:1px solid #555;border-radius:3px;background:#fff;color:var(--ink)}
+select{max-width:100%}
+code{overflow-wrap:anywhere}
+dl.meta dd{min-width:0}
 button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}
 main{max-width:72rem;margin:0 auto;padding:1rem}
 h1{font-size:1.8rem;margin:.5rem 0 1rem;line-height:1.2}
@@ -31,6 +35,7 @@ h3{font-size:1.1rem;margin:1rem 0 .5rem}
 .card .unit{font-size:1rem;font-weight:400}
 .card .cmp{color:var(--muted);font-size:.95rem}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1.5rem;align-items:start}
+.grid2>*{min-width:0}
 figure{margin:0}
 figcaption{font-weight:600;margin-bottom:.25rem}
 svg{max-width:100%;height:auto}
@@ -41,12 +46,14 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .table-wrap{overflow-x:auto}
 .note{background:#fff8e1;border-left:4px solid #b35806;padding:.5rem 1rem;margin:1rem 0}
 .muted{color:var(--muted)}
-dl.meta{display:grid;grid-template-columns:minmax(10rem,14rem) 1fr;gap:.25rem 1rem}
+dl.meta{display:grid;grid-template-columns:minmax(8rem,14rem) minmax(0,1fr);gap:.25rem 1rem}
 dl.meta dt{font-weight:600}
 dl.meta dd{margin:0}
 form.controls{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-end;background:var(--soft);padding:.75rem;border-radius:6px}
-form.controls label{display:flex;flex-direction:column;font-weight:600;font-size:.95rem}
+form.controls label{display:flex;flex-direction:column;font-weight:600;font-size:.95rem;max-width:100%;min-width:0}
 ul.plain{padding-left:1.2rem}
+ul.plain li{overflow-wrap:anywhere}
+main{overflow-wrap:break-word}
 footer.site{border-top:1px solid var(--line);margin-top:3rem;padding:1rem;color:var(--muted);font-size:.95rem}
 footer.site div{max-width:72rem;margin:0 auto}
 .sym{font-weight:700}

@@ -37,8 +37,14 @@ pub fn router(site: Site) -> Router {
         .route("/suche", get(search))
         .route("/vergleich", get(compare))
         .route("/impressum", get(imprint))
-        .route("/static/style.css", get(|| async { asset("text/css; charset=utf-8", html::CSS) }))
-        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", html::JS) }))
+        .route(
+            "/static/style.css",
+            get(|| async { asset("text/css; charset=utf-8", html::CSS) }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", html::JS) }),
+        )
         .nest("/api/v1", api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(site.clone(), caching))
@@ -69,7 +75,11 @@ fn html(status: StatusCode, body: String) -> Response {
 async fn not_found(State(site): State<Shared>) -> Response {
     html(
         StatusCode::NOT_FOUND,
-        pages::error(&site, "Seite nicht gefunden", "Diese Adresse gibt es nicht."),
+        pages::error(
+            &site,
+            "Seite nicht gefunden",
+            "Diese Adresse gibt es nicht.",
+        ),
     )
 }
 
@@ -88,7 +98,9 @@ async fn profile(State(site): State<Shared>, Path(key): Path<String>) -> Respons
             pages::error(
                 &site,
                 "Gebiet nicht gefunden",
-                &format!("Zum Schlüssel {key} gibt es kein Gebiet. Suchen Sie nach Name oder Postleitzahl."),
+                &format!(
+                    "Zum Schlüssel {key} gibt es kein Gebiet. Suchen Sie nach Name oder Postleitzahl."
+                ),
             ),
         );
     };
@@ -130,7 +142,11 @@ async fn indicator_file(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(ind) = site.indicator(&key) else {
-        return api::error(StatusCode::NOT_FOUND, "unknown_indicator", "no such indicator");
+        return api::error(
+            StatusCode::NOT_FOUND,
+            "unknown_indicator",
+            "no such indicator",
+        );
     };
     let v = match pages::View::parse(&site, ind, &q) {
         Ok(v) => v,
@@ -181,7 +197,8 @@ async fn indicator_file(
             Err(e) => api::error(StatusCode::INTERNAL_SERVER_ERROR, "xlsx", &e.to_string()),
         },
         "karte.svg" => {
-            let (svg, _) = pages::map_and_table(&site, ind, v.region, v.year, &v.method, v.classes, None);
+            let (svg, _) =
+                pages::map_and_table(&site, ind, v.region, v.year, &v.method, v.classes, None);
             svg_response(svg, attach("svg"))
         }
         "zeitreihe.svg" => {
@@ -221,10 +238,17 @@ fn xlsx(
     let ws = wb.add_worksheet();
     ws.set_name("Daten")?;
     let bold = Format::new().set_bold();
-    for (c, h) in ["Schlüssel", "Gebiet", "Jahr", "Wert", "Einheit"].iter().enumerate() {
+    for (c, h) in ["Schlüssel", "Gebiet", "Jahr", "Wert", "Einheit"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    let fmt = Format::new().set_num_format(if ind.decimals == 0 { "#,##0" } else { "#,##0.0" });
+    let fmt = Format::new().set_num_format(if ind.decimals == 0 {
+        "#,##0"
+    } else {
+        "#,##0.0"
+    });
     for (i, &r) in set.iter().enumerate() {
         let row = i as u32 + 1;
         ws.write_string(row, 0, &site.regions[r].key)?;
@@ -249,7 +273,10 @@ fn xlsx(
     wb.save_to_buffer()
 }
 
-async fn catalogue(State(site): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn catalogue(
+    State(site): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let g = |k: &str| q.get(k).cloned().unwrap_or_default();
     html(
         StatusCode::OK,
@@ -318,15 +345,13 @@ fn decode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(x) => {
-                        out.push(x);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(x) => {
+                    out.push(x);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -394,9 +419,13 @@ pub fn http_date(iso: &str) -> String {
     format!("{wd}, {d:02} {mon} {y} 00:00:00 GMT")
 }
 
-/// Serves the site until Ctrl-C.
+/// Serves the site until Ctrl-C, printing the address it listens at (port 0 picks a free one).
 pub async fn serve(site: Site, addr: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!(
+        "serving the dashboard at http://{}/ (Ctrl-C stops)",
+        listener.local_addr()?
+    );
     axum::serve(listener, router(site))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

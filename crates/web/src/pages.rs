@@ -390,9 +390,13 @@ impl View {
 /// The time series lines of a region, its Kreis and its Land.
 pub fn series_lines(site: &Site, ind: &Indicator, r: usize) -> Vec<Line> {
     let (k, l) = kreis_and_land(site, r);
+    // Counts of a municipality and of its Land do not share a scale: only rates are compared.
+    let count = matches!(ind.entry.unit.as_str(), "Personen" | "Anzahl");
+    let (k, l) = if count { (None, None) } else { (k, l) };
     let mut out = Vec::new();
     for x in [Some(r), k, l].into_iter().flatten() {
-        let points: Vec<(u16, Option<f64>)> = ind.years.iter().map(|&y| (y, ind.num(x, y))).collect();
+        let points: Vec<(u16, Option<f64>)> =
+            ind.years.iter().map(|&y| (y, ind.num(x, y))).collect();
         if points.iter().any(|p| p.1.is_some()) {
             out.push(Line {
                 name: site.regions[x].name.clone(),
@@ -437,7 +441,10 @@ pub fn indicator(site: &Site, ind: &Indicator, v: &View) -> String {
         }
     }
     if !regions.iter().any(|(key, _)| *key == site.regions[r].key) {
-        regions.insert(0, (site.regions[r].key.clone(), site.regions[r].name.clone()));
+        regions.insert(
+            0,
+            (site.regions[r].key.clone(), site.regions[r].name.clone()),
+        );
     }
     let methods = [
         ("quantile", "Quantile (gleich viele Gebiete je Klasse)"),
@@ -588,7 +595,8 @@ fn metadata(site: &Site, ind: &Indicator) -> String {
     };
     let conf = match e.confidentiality.trim() {
         "none" => "keine Sperrung (keine Personenzahlen)".to_string(),
-        "" => "Werte 1 und 2 werden gesperrt, dazu Werte, aus denen sie sich errechnen ließen".to_string(),
+        "" => "Werte 1 und 2 werden gesperrt, dazu Werte, aus denen sie sich errechnen ließen"
+            .to_string(),
         c => format!(
             "Fallzahlen unter {} werden gesperrt, dazu Werte, aus denen sie sich errechnen ließen",
             c.trim_start_matches("min_count=")
@@ -660,13 +668,29 @@ pub fn developments(site: &Site, r: usize) -> Vec<String> {
             let mine = now - then;
             let theirs = cn - ct;
             let rel = if theirs.signum() != mine.signum() {
-                format!(", anders als {cmp_word} ({} → {})", with_unit(ind, ct), with_unit(ind, cn))
+                format!(
+                    ", anders als {cmp_word} ({} → {})",
+                    with_unit(ind, ct),
+                    with_unit(ind, cn)
+                )
             } else if mine.abs() > theirs.abs() * 1.1 {
-                format!(", stärker als {cmp_word} ({} → {})", with_unit(ind, ct), with_unit(ind, cn))
+                format!(
+                    ", stärker als {cmp_word} ({} → {})",
+                    with_unit(ind, ct),
+                    with_unit(ind, cn)
+                )
             } else if mine.abs() < theirs.abs() * 0.9 {
-                format!(", schwächer als {cmp_word} ({} → {})", with_unit(ind, ct), with_unit(ind, cn))
+                format!(
+                    ", schwächer als {cmp_word} ({} → {})",
+                    with_unit(ind, ct),
+                    with_unit(ind, cn)
+                )
             } else {
-                format!(", ähnlich wie {cmp_word} ({} → {})", with_unit(ind, ct), with_unit(ind, cn))
+                format!(
+                    ", ähnlich wie {cmp_word} ({} → {})",
+                    with_unit(ind, ct),
+                    with_unit(ind, cn)
+                )
             };
             s.push_str(&rel);
         }
@@ -725,7 +749,11 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         r#"<h2>Kennzahlen im Vergleich</h2><div class="table-wrap"><table><caption>Kennzahlen, jeweils letztes verfügbares Jahr</caption><thead><tr><th scope="col">Indikator</th><th scope="col">Jahr</th>"#,
     );
     for &c in &cols {
-        let _ = write!(t, r#"<th scope="col" class="num">{}</th>"#, esc(&site.regions[c].name));
+        let _ = write!(
+            t,
+            r#"<th scope="col" class="num">{}</th>"#,
+            esc(&site.regions[c].name)
+        );
     }
     let _ = write!(
         t,
@@ -767,7 +795,12 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
     b.push_str(&t);
     // Small multiples of the main trends.
     b.push_str("<h2>Entwicklung</h2><div class=\"grid2\">");
-    for key in ["bevoelkerung", "anteil_65_plus", "arbeitslose_je_1000", "wanderungssaldo_je_1000"] {
+    for key in [
+        "bevoelkerung",
+        "anteil_65_plus",
+        "arbeitslose_je_1000",
+        "wanderungssaldo_je_1000",
+    ] {
         let Some(ind) = site.indicator(key) else {
             continue;
         };
@@ -778,7 +811,10 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         let svg = lines(
             &ls,
             &ind.entry.short_name,
-            &format!("Zeitreihe {} für {} mit Kreis und Land.", ind.entry.short_name, reg.name),
+            &format!(
+                "Zeitreihe {} für {} mit Kreis und Land.",
+                ind.entry.short_name, reg.name
+            ),
             ind.decimals,
             460.0,
         );
@@ -794,7 +830,11 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
     b.push_str("</div>");
     b.push_str(&age_groups(site, r));
     // Place on the district map.
-    let map_kreis = if reg.level == RegionLevel::Gemeinde { k } else { Some(r) };
+    let map_kreis = if reg.level == RegionLevel::Gemeinde {
+        k
+    } else {
+        Some(r)
+    };
     if let Some(mk) = map_kreis {
         let set = site.municipalities(mk);
         let areas: Vec<Area<'_>> = set
@@ -838,7 +878,9 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
     }
     b.push_str("<h2>Alle Indikatoren für dieses Gebiet</h2><ul class=\"plain\">");
     for ind in &site.indicators {
-        if ind.years.iter().any(|&y| ind.get(r, y).is_some()) && !ind.entry.key.starts_with("inkar_") {
+        if ind.years.iter().any(|&y| ind.get(r, y).is_some())
+            && !ind.entry.key.starts_with("inkar_")
+        {
             let _ = write!(
                 b,
                 r#"<li><a href="/indikator/{}?gebiet={}">{}</a></li>"#,
@@ -937,7 +979,9 @@ pub fn catalogue(site: &Site, feld: &str, gruppe: &str, text: &str) -> String {
     fo.extend(fields.iter().map(|f| (f.clone(), f.clone())));
     let mut go = vec![(String::new(), "alle".to_string())];
     go.extend(groups.iter().map(|g| (g.clone(), g.clone())));
-    let mut b = String::from("<h1>Indikatoren</h1><p class=\"lead\">Alle Kennzahlen mit Definition, Quelle und Zuständigkeit – und die Daten, die noch fehlen.</p>");
+    let mut b = String::from(
+        "<h1>Indikatoren</h1><p class=\"lead\">Alle Kennzahlen mit Definition, Quelle und Zuständigkeit – und die Daten, die noch fehlen.</p>",
+    );
     let _ = write!(
         b,
         r#"<form class="controls" method="get" action="/katalog" aria-label="Katalog filtern">
@@ -1067,9 +1111,14 @@ pub fn compare(site: &Site, regions: &[usize], inds: &[&Indicator]) -> String {
                 .map(|i| (i.entry.key.clone(), i.entry.name.clone())),
         )
         .collect();
-    b.push_str(r#"<form class="controls" method="get" action="/vergleich" aria-label="Vergleich wählen">"#);
+    b.push_str(
+        r#"<form class="controls" method="get" action="/vergleich" aria-label="Vergleich wählen">"#,
+    );
     for n in 0..5 {
-        let v = regions.get(n).map(|&r| site.regions[r].key.clone()).unwrap_or_default();
+        let v = regions
+            .get(n)
+            .map(|&r| site.regions[r].key.clone())
+            .unwrap_or_default();
         let _ = write!(
             b,
             r#"<label>Gebiet {} (Schlüssel)<input name="r" value="{}" inputmode="numeric" size="9"></label>"#,
@@ -1090,7 +1139,11 @@ pub fn compare(site: &Site, regions: &[usize], inds: &[&Indicator]) -> String {
     if !regions.is_empty() && !inds.is_empty() {
         b.push_str(r#"<div class="table-wrap"><table><caption>Vergleich</caption><thead><tr><th scope="col">Indikator</th><th scope="col">Jahr</th>"#);
         for &r in regions {
-            let _ = write!(b, r#"<th scope="col" class="num">{}</th>"#, region_link(site, r));
+            let _ = write!(
+                b,
+                r#"<th scope="col" class="num">{}</th>"#,
+                region_link(site, r)
+            );
         }
         b.push_str("</tr></thead><tbody>");
         for ind in inds {

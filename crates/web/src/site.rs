@@ -127,12 +127,15 @@ impl Site {
                 name: r.name.clone(),
                 level: r.level,
                 parent: None,
-                // A municipality known only from statistics (never in a register) is history.
+                // A municipality or Kreis known only from statistics (never in a register) is
+                // history: the Kreise before the reforms of 2007/2008, merged municipalities.
                 current: r.valid_to.is_none()
                     && (r.valid_from.is_some()
                         || !matches!(
                             r.level,
-                            RegionLevel::Gemeinde | RegionLevel::Gemeindeverband
+                            RegionLevel::Gemeinde
+                                | RegionLevel::Gemeindeverband
+                                | RegionLevel::Kreis
                         )),
                 postcode: r.postcode.clone(),
             });
@@ -348,7 +351,12 @@ impl Site {
             .collect();
         hits.sort_by(|a, b| {
             a.0.cmp(&b.0)
-                .then(self.regions[a.1].key.len().cmp(&self.regions[b.1].key.len()))
+                .then(
+                    self.regions[a.1]
+                        .key
+                        .len()
+                        .cmp(&self.regions[b.1].key.len()),
+                )
                 .then(self.regions[a.1].name.cmp(&self.regions[b.1].name))
         });
         hits.into_iter().take(limit).map(|(_, i)| i).collect()

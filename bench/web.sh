@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Dashboard speed: wrk against the municipal profile page and an indicator page of the demo,
+# side by side in the same run with nginx serving the same bytes as static files.
+# Usage: bash bench/web.sh [DB]   (needs wrk and nginx: apt-get install wrk nginx-light)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+db=${1:-sozialmonitor.sqlite}
+out=bench/out/web
+mkdir -p "$out/static/gemeinde" "$out/static/indikator"
+bin=./target/release/sozialmonitor
+[ -x "$bin" ] || cargo build --release --locked -p sozialmonitor
+[ -f "$db" ] || "$bin" --db "$db" demo --no-serve >/dev/null
+
+port=8181
+"$bin" --db "$db" serve --addr 127.0.0.1:$port >"$out/serve.log" 2>&1 &
+server=$!
+cleanup() { kill $server 2>/dev/null || true; [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 120); do curl -sf -o /dev/null http://127.0.0.1:$port/ && break; sleep 0.5; done
+
+profile=/gemeinde/14522010
+indicator=/indikator/anteil_65_plus
+curl -sf "http://127.0.0.1:$port$profile" -o "$out/static/gemeinde/14522010.html"
+curl -sf "http://127.0.0.1:$port$indicator" -o "$out/static/indikator/anteil_65_plus.html"
+
+cat >"$out/nginx.conf" <<NGINX
+worker_processes 2;
+pid $PWD/$out/nginx.pid;
+error_log $PWD/$out/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    types { text/html html; }
+    server {
+        listen 127.0.0.1:8182;
+        root $PWD/$out/static;
+        location = $profile { try_files /gemeinde/14522010.html =404; }
+        location = $indicator { try_files /indikator/anteil_65_plus.html =404; }
+    }
+}
+NGINX
+nginx -c "$PWD/$out/nginx.conf"
+sleep 0.5
+
+echo "machine: $(nproc) cores; wrk -t2 -c32 -d10s, each page after a 3 s warm-up"
+printf '%-45s %12s %10s %10s\n' "target" "requests/s" "p50" "p99"
+for page in "$profile" "$indicator"; do
+    for target in "sozialmonitor:$port" "nginx (same bytes, static):8182"; do
+        name=${target%%:*}; p=${target##*:}
+        wrk -t2 -c32 -d3s "http://127.0.0.1:$p$page" >/dev/null
+        res=$(wrk -t2 -c32 -d10s --latency "http://127.0.0.1:$p$page")
+        rps=$(awk '/Requests\/sec/ {print $2}' <<<"$res")
+        p50=$(awk '$1=="50%" {print $2}' <<<"$res")
+        p99=$(awk '$1=="99%" {print $2}' <<<"$res")
+        printf '%-45s %12s %10s %10s\n' "$name $page" "$rps" "$p50" "$p99"
+    done
+done
+echo "sozialmonitor resident memory after the runs: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$server/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$server/status))"

@@ -1,0 +1,253 @@
+//! The dashboard end to end: a real server process on a free port, real HTTP requests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::{demo, run, text};
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start server");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("server printed its address")
+            .expect("line");
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            break rest
+                .split('/')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("port");
+        }
+    };
+    Server { child, port }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn get(s: &Server, path: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    c.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked")
+    {
+        let mut out = Vec::new();
+        let mut at = 0;
+        loop {
+            let nl = body[at..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("chunk")
+                + at;
+            let n = usize::from_str_radix(String::from_utf8_lossy(&body[at..nl]).trim(), 16)
+                .expect("chunk size");
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&body[nl + 2..nl + 2 + n]);
+            at = nl + 2 + n + 2;
+        }
+        body = out;
+    }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    }
+}
+
+fn demo_db(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("d.sqlite");
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
+    for f in [
+        demo("registers/GV100AD_301123.txt.gz"),
+        demo("genesis/table-csv/12411-01-01-5_00.csv.gz"),
+        demo("genesis/table-csv/12411-02-03-5_00.csv.gz"),
+        demo("genesis/table-csv/13211-01-03-5_00.csv.gz"),
+        demo("boundaries/vg250_gem_simplified_sachsen_sachsen-anhalt_wgs84.geojson.gz"),
+        catalog,
+    ] {
+        let o = run(&db, &["import", f.to_str().expect("p")]);
+        assert!(o.status.success(), "{:?}", text(&o));
+    }
+    let o = run(&db, &["compute", "--all"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    db
+}
+
+/// Every page type answers in German with the landmarks, the numbers in German format and the
+/// public values only; the API and the downloads agree with the pages.
+#[test]
+fn dashboard_pages_api_and_downloads() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = demo_db(dir.path());
+    let s = start(&db);
+
+    let r = get(&s, "/", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains(r#"<html lang="de">"#));
+    assert!(r.body.contains("Mittelsachsen auf einen Blick"));
+    for landmark in ["<main", "<nav", "<header", "<footer", r##"href="#inhalt""##] {
+        assert!(r.body.contains(landmark), "{landmark}");
+    }
+
+    // The Kreis row of the municipal age table: 26,5 % aged 65+ on 31.12.2015, Sachsen 25,1.
+    let r = get(&s, "/indikator/anteil_65_plus?gebiet=14522&jahr=2015", &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("26,5"), "Kreis value");
+    assert!(r.body.contains("25,1"), "Land value");
+    assert!(r.body.contains(r#"role="img""#), "labelled map");
+    assert!(r.body.contains("<caption>"), "data table");
+    assert!(
+        r.body.contains("Rochlitz, Stadt"),
+        "municipalities on the map"
+    );
+
+    let r = get(&s, "/gemeinde/14522010", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<h1>Altmittweida</h1>"));
+    assert!(r.body.contains("Kennzahlen im Vergleich"));
+    assert!(r.body.contains("Altersstruktur"));
+    // A Kreis has a profile too.
+    let r = get(&s, "/gemeinde/14522", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<h1>Mittelsachsen</h1>"));
+    assert!(r.body.contains("Gemeinden</h2>"));
+
+    let r = get(&s, "/suche?q=09648", &[]);
+    assert!(r.body.contains("Altmittweida"), "postcode search");
+    let r = get(&s, "/katalog?feld=Arbeit%20und%20Besch%C3%A4ftigung", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Datenlücken"));
+    let r = get(&s, "/vergleich?r=14522&r=14&i=anteil_65_plus", &[]);
+    assert!(r.body.contains("26,5") && r.body.contains("25,1"));
+    assert_eq!(get(&s, "/gemeinde/99999999", &[]).status, 404);
+    let r = get(&s, "/indikator/anteil_65_plus?jahr=zwei", &[]);
+    assert_eq!(r.status, 400);
+
+    // Confidentiality: the public values of the unemployed by group have suppressed cells, and
+    // every one of them is a symbol without a number, in the API and in the CSV download.
+    let r = get(
+        &s,
+        "/api/v1/values?indicator=anteil_arbeitslose_schwerbehindert&region=14522&children=true",
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let values = v["values"].as_array().expect("values");
+    let suppressed: Vec<&serde_json::Value> = values
+        .iter()
+        .filter(|x| x["suppressed"] == serde_json::json!(true))
+        .collect();
+    assert!(!suppressed.is_empty(), "some small counts are suppressed");
+    for x in &suppressed {
+        assert!(x["value"].is_null(), "{x}");
+        assert_eq!(x["symbol"], ".");
+    }
+    let x = suppressed[0];
+    let csv = get(
+        &s,
+        &format!(
+            "/indikator/anteil_arbeitslose_schwerbehindert/daten.csv?gebiet={}&jahr={}",
+            x["region"].as_str().expect("r"),
+            x["year"]
+        ),
+        &[],
+    );
+    assert_eq!(csv.status, 200);
+    let line = csv
+        .body
+        .lines()
+        .find(|l| l.starts_with(x["region"].as_str().expect("r")))
+        .expect("row of the suppressed region");
+    assert_eq!(line.split(';').nth(3), Some("."), "{line}");
+
+    // Errors are JSON with a stable code; caching and compression headers are there.
+    let r = get(&s, "/api/v1/values?indicator=gibt_es_nicht", &[]);
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains(r#""code":"unknown_indicator""#));
+    let r = get(&s, "/api/v1/openapi.json", &[]);
+    let etag = r.header("etag").expect("etag").to_string();
+    assert!(r.header("last-modified").is_some());
+    let again = get(&s, "/api/v1/openapi.json", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    let gz = get(&s, "/katalog", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let x = get(
+        &s,
+        "/indikator/anteil_65_plus/daten.xlsx?gebiet=14522&jahr=2015",
+        &[],
+    );
+    assert_eq!(x.status, 200);
+    assert!(
+        x.header("content-type")
+            .unwrap_or("")
+            .contains("spreadsheetml")
+    );
+    let svg = get(
+        &s,
+        "/indikator/anteil_65_plus/karte.svg?gebiet=14522&jahr=2015",
+        &[],
+    );
+    assert!(svg.body.starts_with("<svg"));
+}
