@@ -43,6 +43,13 @@ NGINX
 nginx -c "$PWD/$out/nginx.conf"
 sleep 0.5
 
+# First renders (not yet in the response cache): distinct views of the indicator and profiles.
+first=""
+for u in "/indikator/arbeitslose_je_1000?gebiet=14" "/indikator/anteil_65_plus?gebiet=14522&methode=jenks&klassen=4" \
+         "/gemeinde/14522020" "/gemeinde/14522" "/katalog?feld=Demografie%20und%20Sozialstruktur"; do
+    first="$first $(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port$u")"
+done
+echo "first render of five uncached pages (s):$first"
 echo "machine: $(nproc) cores; wrk -t2 -c32 -d10s, each page after a 3 s warm-up"
 printf '%-45s %12s %10s %10s\n' "target" "requests/s" "p50" "p99"
 for page in "$profile" "$indicator"; do

@@ -10,7 +10,8 @@ pub mod pages;
 pub mod site;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::body::Body;
@@ -19,14 +20,19 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use rustc_hash::FxHashMap;
 use sozialmonitor_viz::chart::lines;
 
 pub use site::Site;
 
 type Shared = Arc<Site>;
 
+/// Memory for rendered pages (the demo's site itself takes about 100 MB).
+const CACHE_BUDGET: usize = 32 << 20;
+
 /// The router of the dashboard and the API.
 pub fn router(site: Site) -> Router {
+    let cache = Arc::new(ResponseCache::new(&site.data_date, CACHE_BUDGET));
     let site: Shared = Arc::new(site);
     Router::new()
         .route("/", get(start))
@@ -47,7 +53,7 @@ pub fn router(site: Site) -> Router {
         )
         .nest("/api/v1", api::routes())
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(site.clone(), caching))
+        .layer(middleware::from_fn_with_state(cache, caching))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(site)
 }
@@ -359,10 +365,54 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Rendered responses by URI. The site never changes while the server runs, so a page is rendered
+/// once and then served from memory; the cache is emptied when it would exceed its budget.
+pub struct ResponseCache {
+    entries: RwLock<FxHashMap<String, Arc<Cached>>>,
+    bytes: AtomicUsize,
+    budget: usize,
+    last_modified: String,
+}
+
+struct Cached {
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+}
+
+impl ResponseCache {
+    fn new(data_date: &str, budget: usize) -> ResponseCache {
+        ResponseCache {
+            entries: RwLock::new(FxHashMap::default()),
+            bytes: AtomicUsize::new(0),
+            budget,
+            last_modified: http_date(data_date),
+        }
+    }
+}
+
+fn cached_response(c: &Cached, inm: Option<&HeaderValue>) -> Response {
+    let etag = c.headers.get(header::ETAG);
+    if inm.is_some() && inm == etag {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        copy_cache_headers(&c.headers, r.headers_mut());
+        return r;
+    }
+    let mut r = Response::new(Body::from(c.body.clone()));
+    *r.headers_mut() = c.headers.clone();
+    r
+}
+
 /// ETag (a hash of the body) and Last-Modified (the data date) on every successful response;
-/// a matching If-None-Match gets 304 without a body.
-async fn caching(State(site): State<Shared>, req: Request, next: Next) -> Response {
+/// a matching If-None-Match gets 304 without a body. Successful GET responses are cached.
+async fn caching(State(cache): State<Arc<ResponseCache>>, req: Request, next: Next) -> Response {
     let inm = req.headers().get(header::IF_NONE_MATCH).cloned();
+    let key = (req.method() == axum::http::Method::GET).then(|| req.uri().to_string());
+    if let Some(k) = &key
+        && let Some(hit) = cache.entries.read().ok().and_then(|m| m.get(k).cloned())
+    {
+        return cached_response(&hit, inm.as_ref());
+    }
     let res = next.run(req).await;
     if res.status() != StatusCode::OK {
         return res;
@@ -375,20 +425,28 @@ async fn caching(State(site): State<Shared>, req: Request, next: Next) -> Respon
     for b in bytes.iter() {
         h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
     }
-    let etag = format!("\"{h:016x}\"");
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{h:016x}\"")) {
         parts.headers.insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&http_date(&site.data_date)) {
+    if let Ok(v) = HeaderValue::from_str(&cache.last_modified) {
         parts.headers.insert(header::LAST_MODIFIED, v);
     }
-    if inm.as_ref().and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        let mut r = Response::new(Body::empty());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        copy_cache_headers(&parts.headers, r.headers_mut());
-        return r;
+    let entry = Arc::new(Cached {
+        headers: parts.headers,
+        body: bytes,
+    });
+    if let Some(k) = key
+        && let Ok(mut m) = cache.entries.write()
+    {
+        let size = entry.body.len() + k.len();
+        if cache.bytes.load(Ordering::Relaxed) + size > cache.budget {
+            m.clear();
+            cache.bytes.store(0, Ordering::Relaxed);
+        }
+        cache.bytes.fetch_add(size, Ordering::Relaxed);
+        m.insert(k, entry.clone());
     }
-    Response::from_parts(parts, Body::from(bytes))
+    cached_response(&entry, inm.as_ref())
 }
 
 fn copy_cache_headers(from: &HeaderMap, to: &mut HeaderMap) {
