@@ -83,7 +83,7 @@ pub fn choropleth(
     let pad = 4.0;
     let s = (width - 2.0 * pad) / ((x1 - x0) * k).max(1e-9);
     let map_h = ((y1 - y0) * s).max(1.0) + 2.0 * pad;
-    let legend_h = 22.0 * legend.len() as f64 + 30.0;
+    let legend_h = 26.0 * legend.len() as f64 + 30.0;
     let height = map_h + legend_h;
     // A map whose regions are links is a group of links, not a single image.
     let role = if areas.iter().any(|a| a.href.is_some()) {
@@ -135,7 +135,7 @@ pub fn choropleth(
     let mut y = map_h + 12.0;
     let _ = write!(
         o,
-        r##"<g class="legend" font-family="sans-serif" font-size="14" fill="#000">"##
+        r##"<g class="legend" font-family="sans-serif" font-size="18" fill="#000">"##
     );
     for (fill, text) in legend {
         let f = if fill.is_empty() {
@@ -145,11 +145,11 @@ pub fn choropleth(
         };
         let _ = write!(
             o,
-            r##"<rect x="8" y="{y:.0}" width="28" height="16" fill="{f}" stroke="#555"/><text x="44" y="{:.0}">{}</text>"##,
-            y + 13.0,
+            r##"<rect x="8" y="{y:.0}" width="32" height="20" fill="{f}" stroke="#555"/><text x="48" y="{:.0}">{}</text>"##,
+            y + 16.0,
             esc(text)
         );
-        y += 22.0;
+        y += 26.0;
     }
     o.push_str("</g></svg>");
     o

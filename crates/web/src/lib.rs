@@ -304,11 +304,15 @@ async fn compare(State(site): State<Shared>, RawQuery(raw): RawQuery) -> Respons
     for (k, v) in form_pairs(raw.as_deref().unwrap_or("")) {
         match k.as_str() {
             "r" => {
-                if let Some(r) = site.region(v.trim())
+                // A key, or else the best match of a name or postcode.
+                let found = site
+                    .region(v.trim())
+                    .or_else(|| site.search(&v, 1).first().copied());
+                if let Some(r) = found.map(|r| site.successor.get(&r).copied().unwrap_or(r))
                     && regions.len() < 5
                     && !regions.contains(&r)
                 {
-                    regions.push(site.successor.get(&r).copied().unwrap_or(r));
+                    regions.push(r);
                 }
             }
             "i" => {

@@ -1121,7 +1121,7 @@ pub fn compare(site: &Site, regions: &[usize], inds: &[&Indicator]) -> String {
             .unwrap_or_default();
         let _ = write!(
             b,
-            r#"<label>Gebiet {} (Schlüssel)<input name="r" value="{}" inputmode="numeric" size="9"></label>"#,
+            r#"<label>Gebiet {} (Name, PLZ oder Schlüssel)<input name="r" value="{}" size="16"></label>"#,
             n + 1,
             esc(&v)
         );

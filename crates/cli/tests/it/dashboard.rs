@@ -181,6 +181,17 @@ fn dashboard_pages_api_and_downloads() {
     assert!(r.body.contains("Datenlücken"));
     let r = get(&s, "/vergleich?r=14522&r=14&i=anteil_65_plus", &[]);
     assert!(r.body.contains("26,5") && r.body.contains("25,1"));
+    // Regions may be named instead of keyed.
+    let r = get(
+        &s,
+        "/vergleich?r=Mittelsachsen&r=Altmittweida&i=anteil_65_plus",
+        &[],
+    );
+    assert!(
+        r.body.contains("26,5") && r.body.contains("23,2"),
+        "{}",
+        r.body
+    );
     assert_eq!(get(&s, "/gemeinde/99999999", &[]).status, 404);
     let r = get(&s, "/indikator/anteil_65_plus?jahr=zwei", &[]);
     assert_eq!(r.status, 400);
