@@ -67,17 +67,13 @@ fn generate(seed: &Path, out: &Path, rows: usize) -> Result<usize> {
     Ok(r)
 }
 
-fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(csv)
-        .arg(db)
-        .output();
-    let out = match out {
+/// Runs a peer's Python script and returns what it printed, or says on stdout why it could not.
+pub(crate) fn python(script: &Path, args: &[&Path]) -> Option<String> {
+    let out = match Command::new("python3").arg(script).args(args).output() {
         Ok(o) => o,
         Err(e) => {
             println!("  {}: cannot run python3 ({e})", script.display());
-            return Ok(None);
+            return None;
         }
     };
     if !out.status.success() {
@@ -89,14 +85,20 @@ fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
                 .last()
                 .unwrap_or("")
         );
-        return Ok(None);
+        return None;
     }
-    let s = String::from_utf8_lossy(&out.stdout);
-    let secs = s
-        .lines()
-        .find_map(|l| l.strip_prefix("seconds="))
-        .and_then(|x| x.trim().parse().ok());
-    Ok(secs)
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A `name=number` line of a peer's output.
+pub(crate) fn field(out: &str, name: &str) -> Option<f64> {
+    out.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|x| x.trim().parse().ok())
+}
+
+fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
+    Ok(python(script, &[csv, db]).and_then(|s| field(&s, "seconds=")))
 }
 
 /// Runs the benchmark.

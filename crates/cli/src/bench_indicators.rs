@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -352,30 +352,8 @@ struct PeerRun {
 }
 
 fn peer(script: &Path, dir: &Path) -> Option<PeerRun> {
-    let out = match Command::new("python3").arg(script).arg(dir).output() {
-        Ok(o) => o,
-        Err(e) => {
-            println!("  {}: cannot run python3 ({e})", script.display());
-            return None;
-        }
-    };
-    if !out.status.success() {
-        println!(
-            "  {}: failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        );
-        return None;
-    }
-    let s = String::from_utf8_lossy(&out.stdout);
-    let field = |name: &str| -> Option<f64> {
-        s.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|x| x.trim().parse().ok())
-    };
+    let s = crate::bench::python(script, &[dir])?;
+    let field = |name: &str| crate::bench::field(&s, name);
     Some(PeerRun {
         seconds: field("seconds=")?,
         prepare: field("prepare_seconds=").unwrap_or(f64::NAN),

@@ -260,15 +260,7 @@ impl Series {
     /// A cell.
     pub fn get(&self, i: usize) -> Outcome {
         let (n, t) = self.raw(i);
-        let cell = match t & TAG_MASK {
-            TAG_NUM => Cell::Num(n),
-            TAG_MISSING => Cell::Missing,
-            c => Symbol::from_code(c).map_or(Cell::Missing, Cell::Sym),
-        };
-        Outcome {
-            cell,
-            incomplete: t & FLAG_INCOMPLETE != 0,
-        }
+        Self::decode(n, t)
     }
 
     /// The number of a cell, if it is one (`-` counts as 0).
