@@ -700,7 +700,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if no_serve || code != ExitCode::SUCCESS {
                 return Ok(code);
             }
-            serve(&cli.db, &addr, "14522")
+            // Serve from a fresh process: building the database and computing the cache peak at
+            // well over a gigabyte, which the allocator keeps; the server itself needs ~100 MB.
+            let status = std::process::Command::new(std::env::current_exe()?)
+                .arg("--db")
+                .arg(&cli.db)
+                .args(["serve", "--addr", &addr, "--kreis", "14522"])
+                .status()
+                .context("starting the dashboard server")?;
+            Ok(if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Serve { addr, kreis } => serve(&cli.db, &addr, &kreis),
         Command::Bench {
