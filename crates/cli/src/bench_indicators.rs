@@ -385,7 +385,7 @@ pub fn run(
 ) -> Result<ExitCode> {
     std::fs::create_dir_all(dir)?;
     if !db.exists() {
-        crate::demo::run(db, data, true)?;
+        crate::demo::run(db, data)?;
     }
     let store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
     let entries = store.indicators()?;

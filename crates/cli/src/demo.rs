@@ -69,7 +69,7 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Builds (or completes) the demo database and prints what it holds.
-pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
+pub fn run(db: &Path, data: Option<&Path>) -> Result<ExitCode> {
     let dir = data_dir(data)?;
     let mut files = demo_files(&dir)?;
     // The catalogue of the repository comes last, so `catalog check` finds its measures.
@@ -151,6 +151,5 @@ pub fn run(db: &Path, data: Option<&Path>, no_serve: bool) -> Result<ExitCode> {
         "  sozialmonitor export -m \"13211-01-03-5:Arbeitslose\" -r 14522 --children --public -o arbeitslose.csv"
     );
     println!("  sozialmonitor catalog gaps");
-    let _ = no_serve;
     Ok(ExitCode::SUCCESS)
 }

@@ -696,7 +696,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             data,
             addr,
         } => {
-            let code = demo::run(&cli.db, data.as_deref(), no_serve)?;
+            let code = demo::run(&cli.db, data.as_deref())?;
             if no_serve || code != ExitCode::SUCCESS {
                 return Ok(code);
             }

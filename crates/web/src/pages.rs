@@ -518,7 +518,7 @@ pub fn indicator(site: &Site, ind: &Indicator, v: &View) -> String {
         esc(&e.short_name),
         esc(&site.regions[r].name)
     );
-    b.push_str(&series_table(site, ind, &lines_v));
+    b.push_str(&series_table(ind, &lines_v));
     let _ = write!(b, "<h2>Tabelle</h2>{table}");
     let _ = write!(
         b,
@@ -560,8 +560,7 @@ pub fn ranking(site: &Site, ind: &Indicator, set: &[usize], r: usize, year: u16)
     )
 }
 
-fn series_table(site: &Site, ind: &Indicator, lines_v: &[Line]) -> String {
-    let _ = site;
+fn series_table(ind: &Indicator, lines_v: &[Line]) -> String {
     let mut t = String::from(
         r#"<details><summary>Tabelle zur Zeitreihe</summary><div class="table-wrap"><table><caption>Zeitreihe</caption><thead><tr><th scope="col">Jahr</th>"#,
     );
@@ -824,7 +823,7 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
             esc(key),
             esc(&reg.key),
             esc(&ind.entry.short_name),
-            series_table(site, ind, &ls)
+            series_table(ind, &ls)
         );
     }
     b.push_str("</div>");
