@@ -128,8 +128,7 @@ pub fn run(db: &Path, data: Option<&Path>) -> Result<ExitCode> {
             );
         }
     }
-    let fresh = matches!(store.cache_state()?, Some((v, now, t)) if v == now && t == sozialmonitor_store::Territory::Today);
-    if fresh {
+    if crate::indicator::cache_is_fresh(&store, sozialmonitor_store::Territory::Today)? {
         println!("  indicator results cache: up to date");
     } else {
         let run =

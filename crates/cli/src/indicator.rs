@@ -82,10 +82,15 @@ pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Resul
 
 /// Makes sure the cache is computed from the current data on the chosen territory.
 pub fn ensure_cache(store: &mut SqliteStore, territory: Territory) -> Result<()> {
-    match store.cache_state()? {
-        Some((v, now, t)) if v == now && t == territory => Ok(()),
-        _ => compute_and_cache(store, territory).map(|_| ()),
+    if !cache_is_fresh(store, territory)? {
+        compute_and_cache(store, territory)?;
     }
+    Ok(())
+}
+
+/// Whether the cache was computed from the newest import on this territory.
+pub fn cache_is_fresh(store: &SqliteStore, territory: Territory) -> Result<bool> {
+    Ok(matches!(store.cache_state()?, Some((v, now, t)) if v == now && t == territory))
 }
 
 /// `compute --all`.

@@ -773,49 +773,47 @@ impl Frame {
     }
 
     fn aggregate_series(grid: &Grid, s: &mut Series) {
-        {
-            for &r in &grid.bottom_up {
-                let r = r as usize;
-                if !grid.children[r].iter().any(|&c| s.has_row(c as usize)) {
+        for &r in &grid.bottom_up {
+            let r = r as usize;
+            if !grid.children[r].iter().any(|&c| s.has_row(c as usize)) {
+                continue;
+            }
+            for col in 0..grid.years {
+                let i = grid.at(r, col);
+                if s.get(i).cell != Cell::Missing {
                     continue;
                 }
-                for col in 0..grid.years {
-                    let i = grid.at(r, col);
-                    if s.get(i).cell != Cell::Missing {
-                        continue;
-                    }
-                    // Fast path: every part alive that year is a plain number.
-                    let (mut sum, mut n, mut plain) = (0.0, 0, true);
-                    for c in grid.parts(r, col) {
-                        n += 1;
-                        match s.base(c) {
-                            Some(b) if s.tag[b + col] == TAG_NUM => sum += s.num[b + col],
-                            _ => {
-                                plain = false;
-                                break;
-                            }
+                // Fast path: every part alive that year is a plain number.
+                let (mut sum, mut n, mut plain) = (0.0, 0, true);
+                for c in grid.parts(r, col) {
+                    n += 1;
+                    match s.base(c) {
+                        Some(b) if s.tag[b + col] == TAG_NUM => sum += s.num[b + col],
+                        _ => {
+                            plain = false;
+                            break;
                         }
                     }
-                    if plain {
-                        if n > 0 {
-                            s.set(i, Outcome::new(Cell::Num(sum)));
-                        }
-                        continue;
+                }
+                if plain {
+                    if n > 0 {
+                        s.set(i, Outcome::new(Cell::Num(sum)));
                     }
-                    let (mut acc, mut missing, mut n) = (Outcome::new(Cell::Num(0.0)), 0, 0);
-                    for c in grid.parts(r, col) {
-                        n += 1;
-                        let o = s.get(grid.at(c, col));
-                        if o.cell == Cell::Missing {
-                            missing += 1;
-                        } else {
-                            acc = combine(acc, o, |a, b| Cell::Num(a + b));
-                        }
+                    continue;
+                }
+                let (mut acc, mut missing, mut n) = (Outcome::new(Cell::Num(0.0)), 0, 0);
+                for c in grid.parts(r, col) {
+                    n += 1;
+                    let o = s.get(grid.at(c, col));
+                    if o.cell == Cell::Missing {
+                        missing += 1;
+                    } else {
+                        acc = combine(acc, o, |a, b| Cell::Num(a + b));
                     }
-                    if n > 0 && missing < n {
-                        acc.incomplete |= missing > 0;
-                        s.set(i, acc);
-                    }
+                }
+                if n > 0 && missing < n {
+                    acc.incomplete |= missing > 0;
+                    s.set(i, acc);
                 }
             }
         }

@@ -203,8 +203,9 @@ async fn indicator_file(
             Err(e) => api::error(StatusCode::INTERNAL_SERVER_ERROR, "xlsx", &e.to_string()),
         },
         "karte.svg" => {
-            let (svg, _) =
-                pages::map_and_table(&site, ind, v.region, v.year, &v.method, v.classes, None);
+            let (svg, _) = pages::map_and_table(
+                &site, ind, &set, v.region, v.year, &v.method, v.classes, None,
+            );
             svg_response(svg, attach("svg"))
         }
         "zeitreihe.svg" => {

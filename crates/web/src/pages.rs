@@ -137,7 +137,8 @@ pub fn start(site: &Site) -> String {
         && let Some(y) = default_year(ind, home)
     {
         b.push_str("<h2>Karte: Anteil der Einwohner:innen ab 65 Jahren</h2>");
-        let (svg, table) = map_and_table(site, ind, home, y, &Method::Quantiles, 5, None);
+        let set = map_regions(site, ind, home, y);
+        let (svg, table) = map_and_table(site, ind, &set, home, y, &Method::Quantiles, 5, None);
         let _ = write!(
             b,
             r#"<div class="grid2"><figure>{svg}</figure><div><p>Je dunkler, desto höher der Anteil; schraffiert: kein Wert. Alle Werte stehen in der Tabelle; <a href="/indikator/anteil_65_plus?gebiet={}">zur Indikatorseite</a>.</p><details><summary>Tabelle zur Karte</summary>{table}</details></div></div>"#,
@@ -220,22 +221,24 @@ pub fn map_regions(site: &Site, ind: &Indicator, r: usize, year: u16) -> Vec<usi
     land.map(|l| site.kreise(l)).unwrap_or_default()
 }
 
-/// The choropleth of an indicator and the table with the same numbers.
+/// The choropleth of an indicator over `set` (from [`map_regions`]) and the table with the same
+/// numbers.
+#[allow(clippy::too_many_arguments)]
 pub fn map_and_table(
     site: &Site,
     ind: &Indicator,
+    set: &[usize],
     selected: usize,
     year: u16,
     method: &Method,
     k: usize,
     base_query: Option<&str>,
 ) -> (String, String) {
-    let set = map_regions(site, ind, selected, year);
     let nums: Vec<f64> = set.iter().filter_map(|&r| ind.num(r, year)).collect();
     let classes = classify(&nums, method, k);
     let pal = palette(classes.len().max(2));
     let mut areas = Vec::new();
-    for &r in &set {
+    for &r in set {
         let Some(shape) = site.shapes.get(&r) else {
             continue;
         };
@@ -482,6 +485,7 @@ pub fn indicator(site: &Site, ind: &Indicator, v: &View) -> String {
     let (svg, table) = map_and_table(
         site,
         ind,
+        &set,
         r,
         v.year,
         &v.method,
