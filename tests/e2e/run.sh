@@ -20,3 +20,12 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 (cd tests/e2e && node dashboard.mjs http://127.0.0.1:8099 ../../tests-output/screenshots)
+
+# The PDF reports of the demo, rendered to PNG pages for looking at (tests-output/reports/).
+mkdir -p tests-output/reports
+./target/release/sozialmonitor --db "$db" report profile 14522010 -o tests-output/reports/gemeindeprofil-14522010.pdf
+./target/release/sozialmonitor --db "$db" report sozialbericht --kreis 14522 -o tests-output/reports/sozialbericht-14522.pdf
+if command -v pdftoppm >/dev/null 2>&1; then
+    pdftoppm -r 70 -png tests-output/reports/gemeindeprofil-14522010.pdf tests-output/reports/gemeindeprofil
+    pdftoppm -r 50 -png -l 12 tests-output/reports/sozialbericht-14522.pdf tests-output/reports/sozialbericht
+fi

@@ -3,10 +3,12 @@
 
 mod bench;
 mod bench_indicators;
+mod bench_reports;
 mod catalog;
 mod demo;
 mod export;
 mod indicator;
+mod report;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -167,6 +169,11 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
     },
+    /// PDF reports: municipal profiles and the social report of a district.
+    Report {
+        #[command(subcommand)]
+        action: ReportAction,
+    },
     /// Serve the public dashboard and the JSON API of a database.
     Serve {
         /// Address to listen at.
@@ -176,14 +183,15 @@ enum Command {
         #[arg(long, default_value = "14522")]
         kreis: String,
     },
-    /// Benchmarks: `import` (a GENESIS flat file into SQLite, against pandas and DuckDB) or
+    /// Benchmarks: `import` (a GENESIS flat file into SQLite, against pandas and DuckDB),
     /// `indicators` (every indicator for ~11,000 municipalities × 25 years, against pandas and
-    /// Polars).
+    /// Polars) or `reports` (the PDF profiles of Saxony's municipalities, against headless
+    /// Chromium printing the dashboard's HTML profile).
     Bench {
         /// What to measure.
         #[arg(value_enum, default_value_t = BenchKind::Import)]
         what: BenchKind,
-        /// For `indicators`: the demo database to scale up (built first if missing).
+        /// For `indicators` and `reports`: the demo database (built first if missing).
         #[arg(long, default_value = "bench/out/demo.sqlite")]
         demo_db: PathBuf,
         /// For `indicators`: copies of Saxony (26 ≈ Germany's number of municipalities).
@@ -201,6 +209,43 @@ enum Command {
         /// Folder with the demo data to replicate.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// For `reports`: print at most this many profiles with Chromium (0: all of Saxony).
+        #[arg(long, default_value_t = 0)]
+        chromium_limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportAction {
+    /// The profile of one municipality (Gemeindeprofil), 2–4 pages.
+    Profile {
+        /// Municipality key (AGS), e.g. 14522010; a Kreis or Land key works too.
+        key: String,
+        /// The PDF file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// The profiles of every municipality of a Kreis (or a Land), on all cores.
+    Profiles {
+        /// Kreis key, e.g. 14522.
+        #[arg(long)]
+        kreis: String,
+        /// Folder for the PDF files (`AGS-name.pdf`).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// The social report (Sozialbericht) of a district.
+    Sozialbericht {
+        /// Kreis key, e.g. 14522.
+        #[arg(long)]
+        kreis: String,
+        /// The PDF file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Folder with the planners' commentary, one file per chapter (`wohnen.md`,
+        /// `zusammenfassung.typ`, …); the command lists the file names it takes.
+        #[arg(long, default_value_os_t = report::default_commentary_dir())]
+        kommentare: PathBuf,
     },
 }
 
@@ -715,6 +760,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Serve { addr, kreis } => serve(&cli.db, &addr, &kreis),
+        Command::Report { action } => match action {
+            ReportAction::Profile { key, output } => report::profile(&cli.db, &key, &output),
+            ReportAction::Profiles { kreis, output } => report::profiles(&cli.db, &kreis, &output),
+            ReportAction::Sozialbericht {
+                kreis,
+                output,
+                kommentare,
+            } => report::social(&cli.db, &kreis, &output, &kommentare),
+        },
         Command::Bench {
             what: BenchKind::Import,
             rows,
@@ -732,6 +786,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             copies,
             ..
         } => bench_indicators::run(&demo_db, &dir, copies, !no_peers, data.as_deref()),
+        Command::Bench {
+            what: BenchKind::Reports,
+            dir,
+            data,
+            demo_db,
+            chromium_limit,
+            ..
+        } => bench_reports::run(&demo_db, &dir, chromium_limit, data.as_deref()),
     }
 }
 
@@ -742,6 +804,8 @@ enum BenchKind {
     Import,
     /// Indicator computation speed.
     Indicators,
+    /// Municipal profiles as PDF per second, against headless Chromium printing the HTML page.
+    Reports,
 }
 
 /// Imports files one by one; each file is one transaction. Returns false if any file failed.

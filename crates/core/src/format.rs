@@ -23,6 +23,16 @@ pub fn german_number(n: f64, decimals: usize) -> String {
     out
 }
 
+/// `2026-11-23` → `23.11.2026`.
+pub fn german_date(iso: &str) -> String {
+    let p: Vec<&str> = iso.split('-').collect();
+    if p.len() == 3 {
+        format!("{}.{}.{}", p[2], p[1], p[0])
+    } else {
+        iso.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::german_number;

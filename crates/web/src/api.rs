@@ -12,7 +12,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus, Polarity};
 
-use crate::site::{Pub, Site};
+use sozialmonitor_site::{Pub, Site};
 
 type Shared = Arc<Site>;
 

@@ -1,5 +1,6 @@
 //! The page frame (landmarks, skip link, navigation, footer) and small HTML helpers.
 
+pub use sozialmonitor_core::format::german_date;
 use sozialmonitor_viz::esc;
 
 /// The stylesheet: system fonts, high contrast, visible focus, fluid layout down to 320 px.
@@ -106,16 +107,6 @@ pub fn page(title: &str, body: &str, data_date: &str) -> String {
         t = esc(title),
         d = esc(&german_date(data_date)),
     )
-}
-
-/// `2026-11-23` → `23.11.2026`.
-pub fn german_date(iso: &str) -> String {
-    let p: Vec<&str> = iso.split('-').collect();
-    if p.len() == 3 {
-        format!("{}.{}.{}", p[2], p[1], p[0])
-    } else {
-        iso.to_string()
-    }
 }
 
 /// Percent-encodes a query value.

@@ -7,7 +7,6 @@
 pub mod api;
 pub mod html;
 pub mod pages;
-pub mod site;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,7 +22,7 @@ use axum::routing::get;
 use rustc_hash::FxHashMap;
 use sozialmonitor_viz::chart::lines;
 
-pub use site::Site;
+pub use sozialmonitor_site::{self as site, Site};
 
 type Shared = Arc<Site>;
 
@@ -37,6 +36,7 @@ pub fn router(site: Site) -> Router {
     Router::new()
         .route("/", get(start))
         .route("/gemeinde/{key}", get(profile))
+        .route("/gemeinde/{key}/profil.pdf", get(profile_pdf))
         .route("/indikator/{key}", get(indicator))
         .route("/indikator/{key}/{file}", get(indicator_file))
         .route("/katalog", get(catalogue))
@@ -116,6 +116,55 @@ async fn profile(State(site): State<Shared>, Path(key): Path<String>) -> Respons
     }
 }
 
+/// The profile as PDF, typeset on demand off the async workers (about 50 ms), then served from
+/// the response cache like every page.
+async fn profile_pdf(State(site): State<Shared>, Path(key): Path<String>) -> Response {
+    let Some(r) = site.region(key.trim()) else {
+        return html(
+            StatusCode::NOT_FOUND,
+            pages::error(
+                &site,
+                "Gebiet nicht gefunden",
+                &format!("Zum Schlüssel {key} gibt es kein Gebiet."),
+            ),
+        );
+    };
+    let r = site.successor.get(&r).copied().unwrap_or(r);
+    let s = site.clone();
+    match tokio::task::spawn_blocking(move || sozialmonitor_report::profile(&s, r)).await {
+        Ok(Ok(pdf)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "inline; filename=\"gemeindeprofil-{}.pdf\"",
+                        site.regions[r].key
+                    ),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Ok(Err(e)) => html(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            pages::error(
+                &site,
+                "PDF nicht verfügbar",
+                &format!("Das Profil konnte nicht gesetzt werden: {e}"),
+            ),
+        ),
+        Err(_) => html(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            pages::error(
+                &site,
+                "PDF nicht verfügbar",
+                "Das Profil konnte nicht gesetzt werden.",
+            ),
+        ),
+    }
+}
+
 async fn indicator(
     State(site): State<Shared>,
     Path(key): Path<String>,
@@ -158,7 +207,7 @@ async fn indicator_file(
         Ok(v) => v,
         Err(m) => return api::error(StatusCode::BAD_REQUEST, "bad_request", &m),
     };
-    let set = pages::map_regions(&site, ind, v.region, v.year);
+    let set = site::facts::map_regions(&site, ind, v.region, v.year);
     let name = format!("{}_{}", key, v.year);
     let attach = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
     match file.as_str() {
@@ -209,7 +258,7 @@ async fn indicator_file(
             svg_response(svg, attach("svg"))
         }
         "zeitreihe.svg" => {
-            let ls = pages::series_lines(&site, ind, v.region);
+            let ls = site::facts::series_lines(&site, ind, v.region);
             let svg = lines(
                 &ls,
                 &format!("{}: Zeitreihe", ind.entry.short_name),

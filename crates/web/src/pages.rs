@@ -4,33 +4,17 @@ use std::fmt::Write;
 
 use sozialmonitor_core::RegionLevel;
 use sozialmonitor_core::catalog::Polarity;
-use sozialmonitor_core::classify::{Method, classify};
+use sozialmonitor_core::classify::Method;
 use sozialmonitor_core::format::german_number;
+use sozialmonitor_site::facts::{
+    KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, direction,
+    indicator_map, kreis_and_land, location_map, map_regions, series_lines, unit_suffix, with_unit,
+};
+use sozialmonitor_site::{Indicator, Pub, Site};
 use sozialmonitor_viz::chart::{Bar, Line, bars, lines};
-use sozialmonitor_viz::map::{Area, choropleth};
-use sozialmonitor_viz::{esc, palette};
+use sozialmonitor_viz::esc;
 
 use crate::html::{german_date, options, page, qv};
-use crate::site::{Indicator, Pub, Site};
-
-/// The indicators a profile and the start page lead with, where the catalogue has them.
-pub const KEY_FIGURES: &[&str] = &[
-    "bevoelkerung",
-    "bevoelkerungsentwicklung_5j",
-    "anteil_unter_18",
-    "anteil_65_plus",
-    "anteil_75_plus",
-    "geburten_je_1000",
-    "wanderungssaldo_je_1000",
-    "arbeitslose_je_1000",
-    "sv_beschaeftigte_arbeitsort_je_1000",
-    "personen_bg_sgb2_je_1000",
-    "betreuungsquote_unter_3",
-    "schulabgaenger_ohne_abschluss",
-];
-
-/// Years back for "direction of change".
-const TREND_YEARS: u16 = 5;
 
 /// A value cell: the number, or the symbol with its meaning for screen readers and a tooltip.
 fn value_html(ind: &Indicator, r: usize, y: u16) -> String {
@@ -47,19 +31,6 @@ fn value_html(ind: &Indicator, r: usize, y: u16) -> String {
     }
 }
 
-fn unit_suffix(ind: &Indicator) -> String {
-    match ind.entry.unit.as_str() {
-        "%" => " %".into(),
-        "Personen" | "Anzahl" => String::new(),
-        u => format!(" {u}"),
-    }
-}
-
-/// Value with unit for running text.
-fn with_unit(ind: &Indicator, v: f64) -> String {
-    format!("{}{}", german_number(v, ind.decimals), unit_suffix(ind))
-}
-
 fn region_name(site: &Site, r: usize) -> String {
     site.regions[r].name.clone()
 }
@@ -70,34 +41,6 @@ fn region_link(site: &Site, r: usize) -> String {
         esc(&site.regions[r].key),
         esc(&site.regions[r].name)
     )
-}
-
-/// Direction of change in words and an arrow that is not the only carrier.
-fn direction(now: f64, then: f64) -> (&'static str, &'static str) {
-    let d = now - then;
-    if d.abs() < 1e-9 || (then != 0.0 && (d / then).abs() < 0.005) {
-        ("→", "etwa gleich")
-    } else if d > 0.0 {
-        ("↑", "gestiegen")
-    } else {
-        ("↓", "gesunken")
-    }
-}
-
-/// The latest year in which the region has a number, else the indicator's latest year.
-fn default_year(ind: &Indicator, r: usize) -> Option<u16> {
-    ind.years
-        .iter()
-        .rev()
-        .copied()
-        .find(|&y| ind.num(r, y).is_some())
-        .or(ind.last_year())
-}
-
-fn kreis_and_land(site: &Site, r: usize) -> (Option<usize>, Option<usize>) {
-    let k = site.up(r, RegionLevel::Kreis).filter(|&k| k != r);
-    let l = site.up(r, RegionLevel::Land).filter(|&l| l != r);
-    (k, l)
 }
 
 /// Start page: the district at a glance.
@@ -202,25 +145,6 @@ fn key_cards(site: &Site, r: usize) -> String {
     b
 }
 
-/// The regions an indicator map shows for a selected region: the municipalities of its Kreis
-/// where the indicator has municipal numbers that year, else the Kreise of its Land.
-pub fn map_regions(site: &Site, ind: &Indicator, r: usize, year: u16) -> Vec<usize> {
-    let level = site.regions[r].level;
-    let kreis = site.up(r, RegionLevel::Kreis);
-    if matches!(level, RegionLevel::Gemeinde | RegionLevel::Kreis)
-        && let Some(k) = kreis
-    {
-        let m = site.municipalities(k);
-        if m.iter().any(|&g| ind.get(g, year).is_some()) {
-            return m;
-        }
-    }
-    let land = site
-        .up(r, RegionLevel::Land)
-        .or_else(|| site.up(site.home, RegionLevel::Land));
-    land.map(|l| site.kreise(l)).unwrap_or_default()
-}
-
 /// The choropleth of an indicator over `set` (from [`map_regions`]) and the table with the same
 /// numbers.
 #[allow(clippy::too_many_arguments)]
@@ -234,64 +158,16 @@ pub fn map_and_table(
     k: usize,
     base_query: Option<&str>,
 ) -> (String, String) {
-    let nums: Vec<f64> = set.iter().filter_map(|&r| ind.num(r, year)).collect();
-    let classes = classify(&nums, method, k);
-    let pal = palette(classes.len().max(2));
-    let mut areas = Vec::new();
-    for &r in set {
-        let Some(shape) = site.shapes.get(&r) else {
-            continue;
-        };
-        let fill = ind
-            .num(r, year)
-            .filter(|_| !classes.is_empty())
-            .map(|v| pal[classes.class_of(v).min(pal.len() - 1)]);
-        let href = match base_query {
+    let href = |r: usize| {
+        Some(match base_query {
             Some(q) => format!(
                 "/indikator/{}?{q}&gebiet={}",
                 ind.entry.key, site.regions[r].key
             ),
             None => format!("/gemeinde/{}", site.regions[r].key),
-        };
-        areas.push(Area {
-            shape,
-            fill,
-            label: format!(
-                "{}: {}{}",
-                site.regions[r].name,
-                ind.text(r, year),
-                if ind.num(r, year).is_some() {
-                    unit_suffix(ind)
-                } else {
-                    String::new()
-                }
-            ),
-            href: Some(href),
-            highlight: r == selected,
-        });
-    }
-    let mut legend = Vec::new();
-    for c in 0..classes.len() {
-        let (lo, hi) = (classes.bounds[c], classes.bounds[c + 1]);
-        legend.push((
-            pal[c.min(pal.len() - 1)].to_string(),
-            format!(
-                "{} bis {}{}",
-                german_number(lo, ind.decimals),
-                german_number(hi, ind.decimals),
-                unit_suffix(ind)
-            ),
-        ));
-    }
-    legend.push((String::new(), "kein Wert oder gesperrt".to_string()));
-    let title = format!("{} {year}", ind.entry.name);
-    let desc = format!(
-        "Karte der {} Gebiete, eingefärbt in {} Klassen ({}); die Werte stehen in der Tabelle.",
-        set.len(),
-        classes.len(),
-        method.label_de()
-    );
-    let svg = choropleth(&areas, &title, &desc, &legend, 640.0);
+        })
+    };
+    let (svg, classes) = indicator_map(site, ind, set, selected, year, method, k, &href, 640.0);
     let mut rows: Vec<(usize, Option<f64>)> = set.iter().map(|&r| (r, ind.num(r, year))).collect();
     rows.sort_by(|a, b| {
         b.1.unwrap_or(f64::MIN)
@@ -388,26 +264,6 @@ impl View {
             self.classes
         )
     }
-}
-
-/// The time series lines of a region, its Kreis and its Land.
-pub fn series_lines(site: &Site, ind: &Indicator, r: usize) -> Vec<Line> {
-    let (k, l) = kreis_and_land(site, r);
-    // Counts of a municipality and of its Land do not share a scale: only rates are compared.
-    let count = matches!(ind.entry.unit.as_str(), "Personen" | "Anzahl");
-    let (k, l) = if count { (None, None) } else { (k, l) };
-    let mut out = Vec::new();
-    for x in [Some(r), k, l].into_iter().flatten() {
-        let points: Vec<(u16, Option<f64>)> =
-            ind.years.iter().map(|&y| (y, ind.num(x, y))).collect();
-        if points.iter().any(|p| p.1.is_some()) {
-            out.push(Line {
-                name: site.regions[x].name.clone(),
-                points,
-            });
-        }
-    }
-    out
 }
 
 /// The indicator page.
@@ -635,74 +491,6 @@ fn metadata(site: &Site, ind: &Indicator) -> String {
     )
 }
 
-/// Sentences on notable developments since `TREND_YEARS` years ago, compared with the Kreis (or
-/// the Land for a Kreis).
-pub fn developments(site: &Site, r: usize) -> Vec<String> {
-    let (k, l) = kreis_and_land(site, r);
-    let (cmp, cmp_word) = match k {
-        Some(k) => (Some(k), "im Kreis"),
-        None => (l, "im Land"),
-    };
-    let mut out = Vec::new();
-    for key in KEY_FIGURES {
-        let Some(ind) = site.indicator(key) else {
-            continue;
-        };
-        let Some(y) = default_year(ind, r) else {
-            continue;
-        };
-        let y0 = y.saturating_sub(TREND_YEARS);
-        let (Some(now), Some(then)) = (ind.num(r, y), ind.num(r, y0)) else {
-            continue;
-        };
-        let (_, word) = direction(now, then);
-        if word == "etwa gleich" {
-            continue;
-        }
-        let mut s = format!(
-            "{} ist seit {y0} von {} auf {} {word}",
-            ind.entry.name,
-            with_unit(ind, then),
-            with_unit(ind, now)
-        );
-        if let Some(c) = cmp
-            && let (Some(cn), Some(ct)) = (ind.num(c, y), ind.num(c, y0))
-        {
-            let mine = now - then;
-            let theirs = cn - ct;
-            let rel = if theirs.signum() != mine.signum() {
-                format!(
-                    ", anders als {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            } else if mine.abs() > theirs.abs() * 1.1 {
-                format!(
-                    ", stärker als {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            } else if mine.abs() < theirs.abs() * 0.9 {
-                format!(
-                    ", schwächer als {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            } else {
-                format!(
-                    ", ähnlich wie {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            };
-            s.push_str(&rel);
-        }
-        s.push('.');
-        out.push(s);
-    }
-    out
-}
-
 /// The municipal profile (also for a Kreis or a Land).
 pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
     let reg = &site.regions[r];
@@ -725,6 +513,17 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         } else {
             format!(" · liegt in {within}")
         }
+    );
+    let _ = write!(
+        b,
+        r#"<p class="downloads"><a href="/gemeinde/{}/profil.pdf" download>{} als PDF herunterladen</a> (getaggtes PDF nach PDF/UA-1, 2–4 Seiten, Datenstand {})</p>"#,
+        esc(&reg.key),
+        if reg.level == RegionLevel::Gemeinde {
+            "Gemeindeprofil"
+        } else {
+            "Gebietsprofil"
+        },
+        esc(&german_date(&site.data_date))
     );
     if let Some(old) = merged_from {
         let _ = write!(
@@ -831,43 +630,11 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         );
     }
     b.push_str("</div>");
-    b.push_str(&age_groups(site, r));
+    b.push_str(&age_section(site, r));
     // Place on the district map.
-    let map_kreis = if reg.level == RegionLevel::Gemeinde {
-        k
-    } else {
-        Some(r)
-    };
-    if let Some(mk) = map_kreis {
-        let set = site.municipalities(mk);
-        let areas: Vec<Area<'_>> = set
-            .iter()
-            .filter_map(|&g| {
-                site.shapes.get(&g).map(|shape| Area {
-                    shape,
-                    fill: Some(if g == r { "#0c2c84" } else { "#c7e9b4" }),
-                    label: site.regions[g].name.clone(),
-                    href: Some(format!("/gemeinde/{}", site.regions[g].key)),
-                    highlight: g == r,
-                })
-            })
-            .collect();
-        if !areas.is_empty() {
-            let svg = choropleth(
-                &areas,
-                &format!("Lage von {} im Kreis", reg.name),
-                &format!(
-                    "Karte der Gemeinden von {}; {} ist dunkel und dick umrandet hervorgehoben.",
-                    site.regions[mk].name, reg.name
-                ),
-                &[
-                    ("#0c2c84".into(), reg.name.clone()),
-                    ("#c7e9b4".into(), "übrige Gemeinden".into()),
-                ],
-                480.0,
-            );
-            let _ = write!(b, "<h2>Lage</h2><figure>{svg}</figure>");
-        }
+    let href = |g: usize| Some(format!("/gemeinde/{}", site.regions[g].key));
+    if let Some(svg) = location_map(site, r, &href, 480.0) {
+        let _ = write!(b, "<h2>Lage</h2><figure>{svg}</figure>");
     }
     if reg.level != RegionLevel::Gemeinde {
         let m = site.municipalities(r);
@@ -897,55 +664,12 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
     page(&reg.name, &b, &site.data_date)
 }
 
-/// Age structure from the published shares (under 6, 6–17, 18–64, 65–74, 75+).
-fn age_groups(site: &Site, r: usize) -> String {
-    let get = |k: &str| site.indicator(k);
-    let (Some(u6), Some(u18), Some(a1864), Some(a65), Some(a75)) = (
-        get("anteil_unter_6"),
-        get("anteil_unter_18"),
-        get("anteil_18_bis_64"),
-        get("anteil_65_plus"),
-        get("anteil_75_plus"),
-    ) else {
+/// Age structure as a chart and a table.
+fn age_section(site: &Site, r: usize) -> String {
+    let Some((y, groups)) = age_groups(site, r) else {
         return String::new();
     };
-    let Some(y) = default_year(a65, r) else {
-        return String::new();
-    };
-    let (Some(u6v), Some(u18v), Some(mid), Some(o65), Some(o75)) = (
-        u6.num(r, y),
-        u18.num(r, y),
-        a1864.num(r, y),
-        a65.num(r, y),
-        a75.num(r, y),
-    ) else {
-        return String::new();
-    };
-    let groups = [
-        ("unter 6 Jahre", u6v),
-        ("6 bis 17 Jahre", u18v - u6v),
-        ("18 bis 64 Jahre", mid),
-        ("65 bis 74 Jahre", o65 - o75),
-        ("75 Jahre und älter", o75),
-    ];
-    let items: Vec<Bar> = groups
-        .iter()
-        .map(|(l, v)| Bar {
-            label: (*l).to_string(),
-            value: Some(*v),
-            text: format!("{} %", german_number(*v, 1)),
-            highlight: false,
-        })
-        .collect();
-    let svg = bars(
-        &items,
-        &format!("Altersgruppen {y}"),
-        &format!(
-            "Anteil der Altersgruppen an der Bevölkerung von {} am 31.12.{y} in Prozent.",
-            site.regions[r].name
-        ),
-        520.0,
-    );
+    let svg = age_chart(site, r, y, &groups, 520.0);
     let mut t = format!(
         r#"<div class="table-wrap"><table><caption>Altersgruppen {y} (Anteil in %)</caption><tbody>"#
     );

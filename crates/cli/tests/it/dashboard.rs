@@ -116,7 +116,7 @@ fn get(s: &Server, path: &str, extra: &[(&str, &str)]) -> Reply {
     }
 }
 
-fn demo_db(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn demo_db(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("d.sqlite");
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
     for f in [
@@ -261,4 +261,20 @@ fn dashboard_pages_api_and_downloads() {
         &[],
     );
     assert!(svg.body.starts_with("<svg"));
+
+    // The profile page offers its PDF, and the PDF is served.
+    let page = get(&s, "/gemeinde/14522010", &[]);
+    assert!(
+        page.body
+            .contains(r#"href="/gemeinde/14522010/profil.pdf""#)
+    );
+    let pdf = get(&s, "/gemeinde/14522010/profil.pdf", &[]);
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    assert!(
+        pdf.body.starts_with("%PDF-"),
+        "{}",
+        &pdf.body[..40.min(pdf.body.len())]
+    );
+    assert_eq!(get(&s, "/gemeinde/99999999/profil.pdf", &[]).status, 404);
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `sozialmonitor` binary: what a user types and sees.
 
 mod dashboard;
+mod reports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

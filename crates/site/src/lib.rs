@@ -11,6 +11,8 @@ use sozialmonitor_core::{RegionLevel, Symbol};
 use sozialmonitor_store::{SqliteStore, Store};
 use sozialmonitor_viz::map::{Shape, parse_geometry};
 
+pub mod facts;
+
 /// A region.
 #[derive(Debug, Clone)]
 pub struct Region {

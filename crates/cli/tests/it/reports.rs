@@ -1,0 +1,207 @@
+//! PDF reports end to end: the commands a planner types, the files they get, read back with
+//! poppler's `pdftotext` and `pdfinfo` (Debian's poppler-utils, installed by `.ci/run`).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::dashboard::demo_db;
+use crate::{run, text};
+
+fn poppler(tool: &str, pdf: &Path, extra: &[&str]) -> String {
+    let o = Command::new(tool)
+        .args(extra)
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (poppler-utils) is needed to read the PDFs: {e}"));
+    assert!(
+        o.status.success(),
+        "{tool} {}: {:?}",
+        pdf.display(),
+        text(&o)
+    );
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    poppler("pdftotext", pdf, &["-layout"])
+}
+
+fn pdfinfo(pdf: &Path) -> String {
+    let o = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn pages(info: &str) -> usize {
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count in {info}"))
+}
+
+fn ok(db: &Path, args: &[&str]) -> (String, String) {
+    let o = run(db, args);
+    let t = text(&o);
+    assert!(o.status.success(), "{args:?}: {t:?}");
+    t
+}
+
+#[test]
+fn profiles_and_the_social_report_as_pdf() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = demo_db(dir.path());
+    let p = |name: &str| dir.path().join(name);
+    let s = |path: &Path| path.to_str().expect("utf-8 path").to_string();
+
+    // A municipal profile: name, key figures in German format beside Kreis and Land, the
+    // metadata a screen reader needs, and the same bytes every time.
+    ok(
+        &db,
+        &["report", "profile", "14522010", "-o", &s(&p("a.pdf"))],
+    );
+    ok(
+        &db,
+        &["report", "profile", "14522010", "-o", &s(&p("b.pdf"))],
+    );
+    let a = std::fs::read(p("a.pdf")).expect("a.pdf");
+    assert!(a.starts_with(b"%PDF-"));
+    assert_eq!(
+        a,
+        std::fs::read(p("b.pdf")).expect("b.pdf"),
+        "same data, same bytes"
+    );
+    let t = pdftotext(&p("a.pdf"));
+    assert!(t.contains("Gemeindeprofil"), "{t}");
+    assert!(t.contains("Altmittweida"), "{t}");
+    // Share of 65+ on 31.12.2015: Altmittweida 23,2, Mittelsachsen 26,5, Sachsen 25,1.
+    let row = t
+        .lines()
+        .find(|l| l.contains("Anteil 65+"))
+        .unwrap_or_else(|| panic!("no 65+ row in\n{t}"));
+    for v in ["23,2", "26,5", "25,1"] {
+        assert!(row.contains(v), "{v} missing in {row:?}");
+    }
+    assert!(t.contains("dl-de/by-2-0"), "licence attribution");
+    assert!(t.contains("Lage im Kreis"), "location map");
+    let info = pdfinfo(&p("a.pdf"));
+    assert!((2..=4).contains(&pages(&info)), "{info}");
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    assert!(
+        info.contains("Title:           Gemeindeprofil Altmittweida"),
+        "{info}"
+    );
+    assert!(
+        a.windows(b"/Lang".len()).any(|w| w == b"/Lang"),
+        "document language"
+    );
+
+    // A suppressed value stays suppressed: Rathen's share of under-18s in 2015 is hidden
+    // (internally 14,08 %), so the profile shows "." and never the number.
+    ok(
+        &db,
+        &["report", "profile", "14628310", "-o", &s(&p("rathen.pdf"))],
+    );
+    let t = pdftotext(&p("rathen.pdf"));
+    assert!(t.contains("Rathen"), "{t}");
+    let row = t
+        .lines()
+        .find(|l| l.contains("Anteil unter 18"))
+        .unwrap_or_else(|| panic!("no under-18 row in\n{t}"));
+    assert!(row.contains(" . "), "suppressed cell shown as '.': {row:?}");
+    assert!(!t.contains("14,1"), "the suppressed value leaks:\n{t}");
+
+    // All municipalities of the district, on both cores, byte-identical to the single run.
+    let (out, _) = ok(
+        &db,
+        &[
+            "report",
+            "profiles",
+            "--kreis",
+            "14522",
+            "-o",
+            &s(&p("profile")),
+        ],
+    );
+    let files: Vec<_> = std::fs::read_dir(p("profile"))
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(files.len() >= 50, "{out}: {files:?}");
+    assert!(
+        out.contains(&format!("{} profiles of Mittelsachsen", files.len())),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(p("profile").join("14522010-altmittweida.pdf")).expect("profile"),
+        a
+    );
+
+    // The social report with a planner's Markdown commentary; a misnamed file is reported, not
+    // silently dropped.
+    let notes = p("kommentare");
+    std::fs::create_dir_all(&notes).expect("dir");
+    std::fs::write(
+        notes.join("demografie-und-sozialstruktur.md"),
+        "## Einordnung\n\nDie **Alterung** setzt sich fort; Kosten von 5 $ je #Fall bleiben Text.\n",
+    )
+    .expect("write");
+    std::fs::write(notes.join("demografie.md"), "Kein Kapitel heißt so.\n").expect("write");
+    let (out, err) = ok(
+        &db,
+        &[
+            "report",
+            "sozialbericht",
+            "--kreis",
+            "14522",
+            "-o",
+            &s(&p("bericht.pdf")),
+            "--kommentare",
+            &s(&notes),
+        ],
+    );
+    assert!(out.contains("demografie-und-sozialstruktur"), "{out}");
+    assert!(err.contains("demografie.md matches no chapter"), "{err}");
+    let t = pdftotext(&p("bericht.pdf"));
+    for part in [
+        "Sozialbericht",
+        "Inhalt",
+        "Zusammenfassung",
+        "Demografie und Sozialstruktur",
+        "Datenlücken",
+        "Anhang: Definitionen und Quellen",
+        "Die Alterung setzt sich fort; Kosten von 5 $ je #Fall bleiben Text.",
+        "Einordnung durch die Sozialplanung",
+    ] {
+        assert!(t.contains(part), "{part} missing");
+    }
+    let info = pdfinfo(&p("bericht.pdf"));
+    assert!(pages(&info) >= 8, "{info}");
+    assert!(info.contains("Tagged:          yes"), "{info}");
+
+    // A Typst error in a commentary names the file and line; no PDF is written.
+    std::fs::write(
+        notes.join("zusammenfassung.typ"),
+        "Gut.\n\n#nicht_definiert\n",
+    )
+    .expect("w");
+    let o = run(
+        &db,
+        &[
+            "report",
+            "sozialbericht",
+            "--kreis",
+            "14522",
+            "-o",
+            &s(&p("kaputt.pdf")),
+            "--kommentare",
+            &s(&notes),
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("zusammenfassung.typ:3:"), "{err}");
+    assert!(!p("kaputt.pdf").exists());
+}
