@@ -78,14 +78,17 @@ pub(crate) fn profile_file_name(site: &Site, r: usize) -> String {
     )
 }
 
-/// Typesets the profiles of `regions` on all cores; returns (region, PDF or error) in order.
+/// A region and its profile, or why it failed.
+pub(crate) type Typeset = (usize, Result<Vec<u8>, String>);
+
+/// Typesets the profiles of `regions` on all cores; returns them in the order of `regions`.
 pub(crate) fn typeset_profiles(
     site: &Site,
     regions: &[usize],
     progress: Option<&indicatif::ProgressBar>,
-) -> Vec<(usize, Result<Vec<u8>, String>)> {
+) -> Vec<Typeset> {
     let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<(usize, Result<Vec<u8>, String>)>> = Mutex::new(Vec::new());
+    let out: Mutex<Vec<Typeset>> = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
