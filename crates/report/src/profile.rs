@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use sozialmonitor_core::RegionLevel;
 use sozialmonitor_site::facts::{
-    KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, direction,
-    kreis_and_land, location_map, series_lines, unit_suffix,
+    KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, kreis_and_land,
+    location_map, series_lines, trend_text, unit_in_brackets,
 };
 use sozialmonitor_site::{Indicator, Site};
 use sozialmonitor_viz::chart::lines;
@@ -19,16 +19,6 @@ const TREND_CHARTS: &[&str] = &[
     "arbeitslose_je_1000",
     "wanderungssaldo_je_1000",
 ];
-
-/// Unit in brackets after a name, nothing for counts.
-pub(crate) fn unit_in_brackets(ind: &Indicator) -> String {
-    let u = unit_suffix(ind);
-    if u.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", u.trim())
-    }
-}
 
 /// The profile of region `r` (a municipality; a Kreis or Land works too) as PDF bytes.
 pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
@@ -78,15 +68,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
             y.to_string(),
         ];
         row.extend(cols.iter().map(|&c| ind.text(c, y)));
-        row.push(
-            match (ind.num(r, y), ind.num(r, y.saturating_sub(TREND_YEARS))) {
-                (Some(a), Some(b)) => {
-                    let (arrow, word) = direction(a, b);
-                    format!("{arrow} {word}")
-                }
-                _ => "–".into(),
-            },
-        );
+        row.push(trend_text(ind, r, y));
         rows.push(row);
     }
     let mut align = vec!["l", "r"];

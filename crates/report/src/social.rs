@@ -11,12 +11,12 @@ use sozialmonitor_core::classify::Method;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, developments, direction, indicator_map, latest_number_year,
-    map_regions, series_lines, with_unit,
+    map_regions, series_lines, trend_text, unit_in_brackets, with_unit,
 };
 use sozialmonitor_site::{Indicator, Site};
 use sozialmonitor_viz::chart::lines;
 
-use crate::profile::{end_sentence, merge, series_summary, unit_in_brackets};
+use crate::profile::{end_sentence, merge, series_summary};
 use crate::{Figures, ReportError, attribution, base_data, markdown, typeset};
 
 /// How far (in standard deviations of the municipal values) a municipality must lie from their
@@ -388,16 +388,7 @@ pub fn social_report(
         let Some(y) = latest_number_year(ind, kreis) else {
             continue;
         };
-        let trend = match (
-            ind.num(kreis, y),
-            ind.num(kreis, y.saturating_sub(TREND_YEARS)),
-        ) {
-            (Some(a), Some(b)) => {
-                let (arrow, word) = direction(a, b);
-                format!("{arrow} {word}")
-            }
-            _ => "–".into(),
-        };
+        let trend = trend_text(ind, kreis, y);
         let judgement = match (ind.num(kreis, y), land.and_then(|l| ind.num(l, y))) {
             (Some(a), Some(b)) => assessment(ind, a, b).to_string(),
             _ => "–".into(),

@@ -78,6 +78,31 @@ pub fn latest_number_year(ind: &Indicator, r: usize) -> Option<u16> {
         .find(|&y| ind.num(r, y).is_some())
 }
 
+/// The direction of change over [`TREND_YEARS`] up to `year` as shown in tables ("↑ gestiegen"),
+/// or `–` where either number is missing.
+pub fn trend_text(ind: &Indicator, r: usize, year: u16) -> String {
+    match (
+        ind.num(r, year),
+        ind.num(r, year.saturating_sub(TREND_YEARS)),
+    ) {
+        (Some(now), Some(then)) => {
+            let (arrow, word) = direction(now, then);
+            format!("{arrow} {word}")
+        }
+        _ => "–".into(),
+    }
+}
+
+/// The unit in brackets after a name (`" (%)"`), nothing for counts.
+pub fn unit_in_brackets(ind: &Indicator) -> String {
+    let u = unit_suffix(ind);
+    if u.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", u.trim())
+    }
+}
+
 /// The Kreis and the Land above a region (not the region itself).
 pub fn kreis_and_land(site: &Site, r: usize) -> (Option<usize>, Option<usize>) {
     let k = site.up(r, RegionLevel::Kreis).filter(|&k| k != r);

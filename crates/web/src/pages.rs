@@ -8,7 +8,8 @@ use sozialmonitor_core::classify::Method;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, direction,
-    indicator_map, kreis_and_land, location_map, map_regions, series_lines, unit_suffix, with_unit,
+    indicator_map, kreis_and_land, location_map, map_regions, series_lines, trend_text,
+    unit_in_brackets, unit_suffix, with_unit,
 };
 use sozialmonitor_site::{Indicator, Pub, Site};
 use sozialmonitor_viz::chart::{Bar, Line, bars, lines};
@@ -575,23 +576,12 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
             esc(key),
             esc(&reg.key),
             esc(&ind.entry.short_name),
-            esc(&if unit_suffix(ind).is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", unit_suffix(ind).trim())
-            })
+            esc(&unit_in_brackets(ind))
         );
         for &c in &cols {
             let _ = write!(t, r#"<td class="num">{}</td>"#, value_html(ind, c, y));
         }
-        let trend = match (ind.num(r, y), ind.num(r, y.saturating_sub(TREND_YEARS))) {
-            (Some(a), Some(b0)) => {
-                let (arrow, word) = direction(a, b0);
-                format!("{arrow} {word}")
-            }
-            _ => "–".into(),
-        };
-        let _ = write!(t, "<td>{}</td></tr>", esc(&trend));
+        let _ = write!(t, "<td>{}</td></tr>", esc(&trend_text(ind, r, y)));
     }
     t.push_str("</tbody></table></div>");
     b.push_str(&t);
