@@ -88,7 +88,10 @@ pub fn show(store: &SqliteStore, key: &str) -> Result<ExitCode> {
 }
 
 /// Problems of one entry against the store: formula, measures, units.
-pub fn problems(e: &IndicatorEntry, measures: &BTreeMap<String, String>) -> Vec<String> {
+pub fn problems(
+    e: &IndicatorEntry,
+    measures: &BTreeMap<String, (String, sozialmonitor_core::MeasureKind)>,
+) -> Vec<String> {
     let mut out = Vec::new();
     if e.status != IndicatorStatus::Available {
         return out;
@@ -100,9 +103,9 @@ pub fn problems(e: &IndicatorEntry, measures: &BTreeMap<String, String>) -> Vec<
     for r in expr.refs() {
         match measures.get(&r.measure) {
             None => out.push(format!("measure `{}` is not in the store", r.measure)),
-            Some(unit) => {
+            Some((unit, kind)) => {
                 // A rate or share is computed from counts; a published rate may only stand alone.
-                let count = sozialmonitor_store::additive_unit(unit);
+                let count = kind.additive();
                 let alone = expr.refs().len() == 1;
                 if !count && !alone {
                     out.push(format!("measure `{}` has unit `{unit}`, not a count or amount; rates are computed from counts", r.measure));
@@ -118,10 +121,10 @@ pub fn problems(e: &IndicatorEntry, measures: &BTreeMap<String, String>) -> Vec<
 
 /// Checks every available entry; fails if any has a problem.
 pub fn check(store: &SqliteStore) -> Result<ExitCode> {
-    let measures: BTreeMap<String, String> = store
+    let measures: BTreeMap<String, (String, sozialmonitor_core::MeasureKind)> = store
         .measures()?
         .into_iter()
-        .map(|m| (m.code, m.unit))
+        .map(|m| (m.code, (m.unit, m.kind)))
         .collect();
     let entries = store.indicators()?;
     anyhow::ensure!(

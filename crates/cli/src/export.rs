@@ -162,15 +162,16 @@ pub fn write(
 /// Applies the confidentiality rules to exported values, through the same frame protection as
 /// every public output: every additive count measure among the rows gets the catalogue's rule
 /// for it (the strictest of the indicators reading it) or the default (1 and 2 suppressed), the
-/// hierarchy and breakdowns get secondary suppression. With `public`, suppressed values become
+/// hierarchy and breakdowns get secondary suppression; a number of a protected measure outside
+/// the protected grid (Gemeindeverband, Ortsteil, an earlier reference date, another year) is
+/// withheld. With `public`, suppressed values become
 /// `.`; otherwise they stay and are marked. Returns one mark per row and the number marked.
 pub fn protect(
     store: &sozialmonitor_store::SqliteStore,
     rows: &mut [ObservationRow],
     public: bool,
 ) -> Result<(Vec<&'static str>, usize)> {
-    use sozialmonitor_core::confidential::Rule;
-    use sozialmonitor_core::indicators::{computable, measure_rules};
+    use sozialmonitor_core::indicators::{computable, frame_rules};
     use sozialmonitor_store::{Store, Territory};
     let mut measures: Vec<String> = rows.iter().map(|r| r.measure.clone()).collect();
     measures.sort();
@@ -180,22 +181,8 @@ pub fn protect(
     frame.aggregate();
     let entries = store.indicators()?;
     let formulas = computable(&entries);
-    let mut rules = measure_rules(&formulas, &frame).map_err(|e| anyhow::anyhow!(e))?;
-    // A measure no indicator reads is protected by the default rule when it counts people.
-    let read: std::collections::BTreeSet<String> = formulas
-        .iter()
-        .flat_map(|(_, x)| x.refs().into_iter().map(|r| r.measure.clone()))
-        .collect();
-    for m in &measures {
-        if frame.is_additive(m)
-            && !read.contains(m)
-            && rows
-                .iter()
-                .any(|r| &r.measure == m && matches!(r.unit.trim(), "Anzahl" | "Personen"))
-        {
-            rules.insert(m.clone(), Rule::default());
-        }
-    }
+    let rules = frame_rules(&formulas, &frame).map_err(|e| anyhow::anyhow!(e))?;
+    let internal = frame.clone();
     frame.protect(&rules);
     let mut marks = Vec::with_capacity(rows.len());
     let mut n = 0;
@@ -203,20 +190,36 @@ pub fn protect(
         let cell = sozialmonitor_core::RegionKey::parse(&r.region_key)
             .ok()
             .and_then(|k| frame.grid().region(&k))
-            .zip(frame.grid().col(r.period.year()));
-        let rule = rules.get(&r.measure);
-        let hidden = cell.is_some_and(|(reg, col)| {
-            frame
-                .series(&r.measure, &r.breakdown)
-                .is_some_and(|s| s.suppressed(frame.grid().at(reg, col)))
-        }) || (rule.is_some_and(|rule| {
-            r.value.symbol.is_none() && r.value.number.is_some_and(|v| rule.primary(v))
-        }));
+            .zip(frame.grid().col(r.period.year()))
+            .map(|(reg, col)| frame.grid().at(reg, col));
+        // (withheld, outside the protected grid)
+        let (hidden, outside) = match (rules.contains_key(&r.measure), cell) {
+            (false, _) => (false, false),
+            // A cell the protected frame holds with the same number: shown as the frame shows it.
+            (true, Some(i))
+                if internal
+                    .series(&r.measure, &r.breakdown)
+                    .and_then(|s| s.number(i))
+                    .zip(r.value.number)
+                    .is_some_and(|(a, b)| (a - b).abs() < 1e-9) =>
+            {
+                let s = frame.series(&r.measure, &r.breakdown);
+                (s.is_none_or(|s| s.suppressed(i)), false)
+            }
+            // Anything else of a protected measure lies outside what secondary suppression
+            // covers (a Gemeindeverband or Ortsteil, an earlier reference date of the year, a
+            // year outside the computed range): publishing it could give a withheld cell away,
+            // so a public export withholds every number of it.
+            (true, _) => (r.value.symbol.is_none() && r.value.number.is_some(), true),
+        };
         if hidden {
             n += 1;
             if public {
                 r.value = sozialmonitor_core::Value::symbol(sozialmonitor_core::Symbol::Secret);
                 marks.push("gesperrt");
+            } else if outside {
+                // Not covered by secondary suppression: internal use only.
+                marks.push("nur intern");
             } else {
                 marks.push("vertraulich");
             }

@@ -37,7 +37,7 @@ pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Resul
     let formulas = computable(&entries);
     let measures = input_measures(&formulas);
     let t0 = Instant::now();
-    let mut frame = store.frame(&measures, YEARS, territory)?;
+    let (mut frame, data_version) = store.frame_at(&measures, YEARS, territory)?;
     let t1 = Instant::now();
     let (computed, protection) =
         compute_all(&mut frame, &formulas).map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
@@ -64,6 +64,7 @@ pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Resul
     let stored = store.save_results(&Results {
         territory,
         years: YEARS,
+        data_version,
         rows,
     })?;
     let t3 = Instant::now();
@@ -82,6 +83,10 @@ pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Resul
 
 /// Makes sure the cache is computed from the current data on the chosen territory.
 pub fn ensure_cache(store: &mut SqliteStore, territory: Territory) -> Result<()> {
+    // A publication holds no observations to compute from; it is served as published.
+    if store.is_publication()? {
+        return Ok(());
+    }
     if !cache_is_fresh(store, territory)? {
         compute_and_cache(store, territory)?;
     }

@@ -1,6 +1,7 @@
 //! `sozialmonitor`, the command line: the definition of the interface plus glue over the library
 //! crates. All real work happens in `sozialmonitor-import` and `sozialmonitor-store`.
 
+mod audit;
 mod bench;
 mod bench_indicators;
 mod bench_reports;
@@ -146,6 +147,21 @@ enum Command {
         /// Years back for the change column.
         #[arg(long, default_value_t = 5)]
         change: usize,
+    },
+    /// Checks confidentiality: suppresses every count as the public view does, then proves that
+    /// no withheld cell can be worked out from the published cells (exit code 1 if one can).
+    Audit {
+        /// today (default) or published.
+        #[arg(long, default_value = "today", value_parser = parse_territory)]
+        territory: Territory,
+    },
+    /// Writes a public-only database for the internet-facing host: regions, boundaries, the
+    /// catalogue and the public side of the indicator results, without any observation or
+    /// withheld number (`serve --db` runs from it). Refuses when the audit finds a disclosure.
+    Publish {
+        /// The new database file.
+        #[arg(long)]
+        to: PathBuf,
     },
     /// The indicator catalogue (Datenkatalog): list, show KEY, check, gaps.
     Catalog {
@@ -352,6 +368,40 @@ fn open_existing(db: &Path) -> Result<SqliteStore> {
 
 /// Loads the public side of the database (computing the results cache if it is stale) and serves
 /// the dashboard until Ctrl-C.
+/// `publish`: audit, then write the public-only database via a `.part` file.
+fn publish(store: &mut SqliteStore, to: &Path) -> Result<ExitCode> {
+    anyhow::ensure!(
+        !store.is_publication()?,
+        "this database is a publication already; publish from the planners' database"
+    );
+    anyhow::ensure!(
+        !to.exists(),
+        "{} exists; choose a new file (a publication is written whole, never merged)",
+        to.display()
+    );
+    indicator::ensure_cache(store, sozialmonitor_store::Territory::Today)?;
+    let outcome = audit::run(store, sozialmonitor_store::Territory::Today)?;
+    if !outcome.report.is_clean() {
+        audit::print(&outcome);
+        anyhow::bail!("the audit found a disclosure; nothing was published");
+    }
+    let part = to.with_extension("part");
+    let _ = std::fs::remove_file(&part);
+    let p = store
+        .publish(&part)
+        .with_context(|| format!("writing {}", part.display()))?;
+    std::fs::rename(&part, to).with_context(|| format!("renaming to {}", to.display()))?;
+    println!(
+        "{} geschrieben: {} Indikatorwerte ({} gesperrt, ohne Zahl), {} Gebiete; keine Einzeldaten, keine gesperrten Werte",
+        to.display(),
+        de_int(p.values as i64),
+        de_int(p.withheld as i64),
+        de_int(p.regions as i64)
+    );
+    println!("Geheimhaltungsprüfung vor dem Schreiben: keine gesperrte Zelle ist berechenbar.");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(db: &Path, addr: &str, kreis: &str) -> Result<ExitCode> {
     let mut store = open_existing(db)?;
     indicator::ensure_cache(&mut store, sozialmonitor_store::Territory::Today)?;
@@ -726,6 +776,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", t.render_right(&[3]));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit { territory } => {
+            let store = open_existing(&cli.db)?;
+            Ok(audit::print(&audit::run(&store, territory)?))
+        }
+        Command::Publish { to } => {
+            let mut store = open_existing(&cli.db)?;
+            publish(&mut store, &to)
+        }
         Command::Catalog { action } => {
             let store = open_existing(&cli.db)?;
             match action {
@@ -916,7 +974,17 @@ pub(crate) fn import_files(
                 if diags.len() > 50 {
                     eprintln!("  … and {} more", diags.len() - 50);
                 }
-                eprintln!("  hint: fix the file, or import its good rows with --skip-bad-rows");
+                // --skip-bad-rows cannot help when an error concerns the whole file (line 0).
+                if !diags
+                    .iter()
+                    .any(|d| d.severity == Severity::Error && d.line == 0)
+                {
+                    eprintln!("  hint: fix the file, or import its good rows with --skip-bad-rows");
+                } else {
+                    eprintln!(
+                        "  hint: fix the file; an error about the whole file cannot be skipped"
+                    );
+                }
             }
         }
         if let Some(b) = &bar {

@@ -12,6 +12,13 @@
 
 use std::collections::VecDeque;
 
+use crate::audit::{Findings, audit};
+
+/// The version of the suppression rules. A results cache records it; a cache computed with
+/// other rules is stale. 2: the audit over all relations together, the singleton rule and the
+/// relations over the parts published in a year.
+pub const RULES_VERSION: u32 = 2;
+
 /// The rule for one measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rule {
@@ -77,6 +84,14 @@ pub enum Reason {
 
 /// Suppresses cells. `values[i]` is the number the public would see (`None` if the cell is
 /// already unknown), `primary[i]` marks small counts. Returns the reason per cell.
+///
+/// Two steps alternate until the [`audit`](crate::audit) finds nothing: the fast relation rule
+/// (no relation may have exactly one unknown cell of ours, and no relation may have a withheld
+/// 1 beside exactly one other withheld primary part, which its contributor would work out), then
+/// the audit over all relations together, which catches what only a combination of relations
+/// reveals (a Kreis against all its Gemeinden across Verband levels, tables with two
+/// breakdowns); each cell it finds determined gets one more cell of one of its relations
+/// suppressed.
 pub fn suppress(values: &[Option<f64>], primary: &[bool], relations: &[Relation]) -> Vec<Reason> {
     let n = values.len();
     let mut reason: Vec<Reason> = (0..n)
@@ -95,16 +110,58 @@ pub fn suppress(values: &[Option<f64>], primary: &[bool], relations: &[Relation]
             member[p].push(k as u32);
         }
     }
-    let unknown = |reason: &[Reason], i: usize| values[i].is_none() || reason[i] != Reason::None;
+    let mut seeds: Vec<usize> = (0..n).filter(|&i| reason[i] == Reason::Primary).collect();
+    while !seeds.is_empty() {
+        propagate(values, &mut reason, relations, &member, &seeds);
+        let findings = findings(values, &reason, relations);
+        if findings.is_clean() {
+            break;
+        }
+        seeds = findings
+            .determined
+            .iter()
+            .chain(&findings.singleton)
+            .filter_map(|&h| {
+                let near = nearest_open(values, &reason, relations, &member, h);
+                widen(values, &mut reason, relations, &near)
+            })
+            .collect();
+    }
+    reason
+}
+
+/// What the audit finds in a suppression.
+pub fn findings(values: &[Option<f64>], reason: &[Reason], relations: &[Relation]) -> Findings {
+    let withheld: Vec<bool> = reason.iter().map(|r| *r != Reason::None).collect();
+    let unknown: Vec<bool> = (0..values.len())
+        .map(|i| values[i].is_none() || withheld[i])
+        .collect();
+    let primary: Vec<bool> = reason.iter().map(|r| *r == Reason::Primary).collect();
+    let singleton: Vec<bool> = (0..values.len())
+        .map(|i| primary[i] && values[i] == Some(1.0))
+        .collect();
+    audit(&withheld, &unknown, &primary, &singleton, relations)
+}
+
+fn unknown(values: &[Option<f64>], reason: &[Reason], i: usize) -> bool {
+    values[i].is_none() || reason[i] != Reason::None
+}
+
+/// The relation rule, from the relations of the `seeds` cells until nothing changes.
+fn propagate(
+    values: &[Option<f64>],
+    reason: &mut [Reason],
+    relations: &[Relation],
+    member: &[Vec<u32>],
+    seeds: &[usize],
+) {
     let mut queue: VecDeque<u32> = VecDeque::new();
     let mut queued = vec![false; relations.len()];
-    for i in 0..n {
-        if reason[i] == Reason::Primary {
-            for &k in &member[i] {
-                if !queued[k as usize] {
-                    queued[k as usize] = true;
-                    queue.push_back(k);
-                }
+    for &i in seeds {
+        for &k in &member[i] {
+            if !queued[k as usize] {
+                queued[k as usize] = true;
+                queue.push_back(k);
             }
         }
     }
@@ -112,30 +169,27 @@ pub fn suppress(values: &[Option<f64>], primary: &[bool], relations: &[Relation]
         queued[k as usize] = false;
         let r = &relations[k as usize];
         let cells = std::iter::once(r.total).chain(r.parts.iter().copied());
-        let hidden = cells.clone().filter(|&c| unknown(&reason, c)).count();
+        let hidden: Vec<usize> = cells
+            .clone()
+            .filter(|&c| unknown(values, reason, c))
+            .collect();
         // Only cells we suppressed need protecting; a relation whose single unknown is a
         // source symbol gives nothing of ours away.
-        let ours = cells.clone().filter(|&c| reason[c] != Reason::None).count();
-        if hidden != 1 || ours != 1 {
+        let ours = hidden
+            .iter()
+            .filter(|&&c| reason[c] != Reason::None)
+            .count();
+        let lone = hidden.len() == 1 && ours == 1;
+        let singleton = |a: usize, b: usize| {
+            reason[a] == Reason::Primary && values[a] == Some(1.0) && reason[b] == Reason::Primary
+        };
+        let pair = hidden.len() == 2
+            && !hidden.contains(&r.total)
+            && (singleton(hidden[0], hidden[1]) || singleton(hidden[1], hidden[0]));
+        if !lone && !pair {
             continue;
         }
-        // Least information lost: the smallest non-zero part, then a zero part, then the total.
-        let pick = r
-            .parts
-            .iter()
-            .copied()
-            .filter(|&c| !unknown(&reason, c))
-            .min_by(|&a, &b| {
-                let key = |c: usize| {
-                    let v = values[c].unwrap_or(0.0).abs();
-                    (v == 0.0, v, c)
-                };
-                let (ka, kb) = (key(a), key(b));
-                ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
-            })
-            .or_else(|| (!unknown(&reason, r.total)).then_some(r.total));
-        if let Some(c) = pick {
-            reason[c] = Reason::Secondary;
+        if let Some(c) = widen(values, reason, relations, &[k]) {
             for &k2 in &member[c] {
                 if !queued[k2 as usize] {
                     queued[k2 as usize] = true;
@@ -144,7 +198,81 @@ pub fn suppress(values: &[Option<f64>], primary: &[bool], relations: &[Relation]
             }
         }
     }
-    reason
+}
+
+/// The relations nearest to cell `h` that still have a published cell: its own, or, when all of
+/// those are wholly unknown, the relations reached through their unknown cells, breadth first.
+/// A cell can be determined through relations that hold no published cell at all (`T = a + b`
+/// with all three withheld says as much as any other), so the cell to withhold next may lie
+/// further away.
+fn nearest_open(
+    values: &[Option<f64>],
+    reason: &[Reason],
+    relations: &[Relation],
+    member: &[Vec<u32>],
+    h: usize,
+) -> Vec<u32> {
+    let mut seen_cell = rustc_hash::FxHashSet::default();
+    let mut seen_rel = rustc_hash::FxHashSet::default();
+    let mut frontier = vec![h];
+    seen_cell.insert(h);
+    while !frontier.is_empty() {
+        let rels: Vec<u32> = frontier
+            .iter()
+            .flat_map(|&c| member[c].iter().copied())
+            .filter(|&k| seen_rel.insert(k))
+            .collect();
+        let cells = |k: u32| {
+            let r = &relations[k as usize];
+            std::iter::once(r.total).chain(r.parts.iter().copied())
+        };
+        let open: Vec<u32> = rels
+            .iter()
+            .copied()
+            .filter(|&k| cells(k).any(|c| !unknown(values, reason, c)))
+            .collect();
+        if !open.is_empty() {
+            return open;
+        }
+        frontier = rels
+            .iter()
+            .flat_map(|&k| cells(k))
+            .filter(|&c| seen_cell.insert(c))
+            .collect();
+    }
+    Vec::new()
+}
+
+/// Suppresses one more published cell of the given relations, the one that loses least
+/// information: the smallest non-zero part, then a zero part, then a total (as the offices'
+/// cell-suppression priorities do). Returns the cell, or `None` if every cell is unknown.
+fn widen(
+    values: &[Option<f64>],
+    reason: &mut [Reason],
+    relations: &[Relation],
+    among: &[u32],
+) -> Option<usize> {
+    let key = |c: usize| {
+        let v = values[c].unwrap_or(0.0).abs();
+        (v == 0.0, v, c)
+    };
+    let best = |cells: &mut dyn Iterator<Item = usize>| {
+        cells
+            .filter(|&c| !unknown(values, reason, c))
+            .min_by(|&a, &b| {
+                key(a)
+                    .partial_cmp(&key(b))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+    };
+    let parts = best(
+        &mut among
+            .iter()
+            .flat_map(|&k| relations[k as usize].parts.iter().copied()),
+    );
+    let pick = parts.or_else(|| best(&mut among.iter().map(|&k| relations[k as usize].total)))?;
+    reason[pick] = Reason::Secondary;
+    Some(pick)
 }
 
 /// Checks the guarantee: no relation has exactly one unknown cell of which we suppressed it.
@@ -251,60 +379,210 @@ mod tests {
         assert_eq!(r[3], Reason::None);
     }
 
-    /// A random hierarchy: root → k children → m grandchildren, counts with many small values,
-    /// plus a second "breakdown" partition of every node into two categories.
+    /// Cell types of one region in a table by sex (2) × age (3): the total, the two sex
+    /// margins, the three age margins and the six inner cells.
+    const TYPES: usize = 12;
+
+    /// The breakdown relations within one region's cells `c`.
+    fn table_relations(c: &[usize; TYPES], rel: &mut Vec<Relation>) {
+        let inner = |s: usize, a: usize| c[6 + s * 3 + a];
+        rel.push(Relation {
+            total: c[0],
+            parts: vec![c[1], c[2]],
+        });
+        rel.push(Relation {
+            total: c[0],
+            parts: vec![c[3], c[4], c[5]],
+        });
+        for s in 0..2 {
+            rel.push(Relation {
+                total: c[1 + s],
+                parts: (0..3).map(|a| inner(s, a)).collect(),
+            });
+        }
+        for a in 0..3 {
+            rel.push(Relation {
+                total: c[3 + a],
+                parts: (0..2).map(|s| inner(s, a)).collect(),
+            });
+        }
+    }
+
+    /// A random hierarchy: Land → k Kreise → v Verbände → m Gemeinden, each region with a
+    /// table by sex × age (all margins), counts with many small values and some unknown at the
+    /// source, every cell type summed up the hierarchy: a three-way table whose relations combine
+    /// in ways no single relation shows.
     fn hierarchy() -> impl Strategy<Value = (Vec<Option<f64>>, Vec<Relation>)> {
         (
-            1usize..5,
-            1usize..6,
-            proptest::collection::vec(0u32..12, 200),
+            1usize..4,
+            1usize..3,
+            1usize..4,
+            proptest::collection::vec(0u32..14, 300),
         )
-            .prop_map(|(k, m, draws)| {
+            .prop_map(|(k, v, m, draws)| {
                 let mut values: Vec<Option<f64>> = Vec::new();
                 let mut rel = Vec::new();
                 let mut d = draws.into_iter().cycle();
-                let next = |d: &mut dyn Iterator<Item = u32>| {
-                    let v = d.next().unwrap_or(0);
-                    if v == 11 {
+                let mut next = move || {
+                    let x = d.next().unwrap_or(0);
+                    if x == 13 {
                         None
                     } else {
-                        Some(f64::from(v % 8))
+                        Some(f64::from(x % 6))
                     }
                 };
-                let root = values.len();
-                values.push(None);
-                let mut root_parts = Vec::new();
-                for _ in 0..k {
-                    let kid = values.len();
-                    values.push(None);
-                    root_parts.push(kid);
-                    let mut parts = Vec::new();
-                    for _ in 0..m {
-                        let leaf = values.len();
-                        let v = next(&mut d);
-                        values.push(v);
-                        parts.push(leaf);
-                        // Breakdown: leaf = a + b.
-                        let a = next(&mut d).unwrap_or(0.0).min(v.unwrap_or(0.0));
-                        let (ia, ib) = (values.len(), values.len() + 1);
-                        values.push(v.map(|_| a));
-                        values.push(v.map(|x| x - a));
+                let mut gemeinde = |values: &mut Vec<Option<f64>>, rel: &mut Vec<Relation>| {
+                    let inner: Vec<Option<f64>> = (0..6).map(|_| next()).collect();
+                    let sum = |ix: &[usize]| ix.iter().map(|&i| inner[i]).sum::<Option<f64>>();
+                    let mut cells = [0; TYPES];
+                    let vals = [
+                        sum(&[0, 1, 2, 3, 4, 5]),
+                        sum(&[0, 1, 2]),
+                        sum(&[3, 4, 5]),
+                        sum(&[0, 3]),
+                        sum(&[1, 4]),
+                        sum(&[2, 5]),
+                    ];
+                    for (t, slot) in cells.iter_mut().enumerate() {
+                        *slot = values.len();
+                        values.push(if t < 6 { vals[t] } else { inner[t - 6] });
+                    }
+                    table_relations(&cells, rel);
+                    cells
+                };
+                fn node(
+                    values: &mut Vec<Option<f64>>,
+                    rel: &mut Vec<Relation>,
+                    kids: &[[usize; TYPES]],
+                ) -> [usize; TYPES] {
+                    let mut out = [0; TYPES];
+                    for (t, slot) in out.iter_mut().enumerate() {
+                        *slot = values.len();
+                        let sum: Option<f64> = kids.iter().map(|c| values[c[t]]).sum();
+                        values.push(sum);
                         rel.push(Relation {
-                            total: leaf,
-                            parts: vec![ia, ib],
+                            total: *slot,
+                            parts: kids.iter().map(|c| c[t]).collect(),
                         });
                     }
-                    let sum: Option<f64> = parts.iter().map(|&p| values[p]).sum();
-                    values[kid] = sum;
-                    rel.push(Relation { total: kid, parts });
+                    table_relations(&out, rel);
+                    out
                 }
-                values[root] = root_parts.iter().map(|&p| values[p]).sum();
-                rel.push(Relation {
-                    total: root,
-                    parts: root_parts,
-                });
+                let mut kreise = Vec::new();
+                for _ in 0..k {
+                    let mut verbaende = Vec::new();
+                    for _ in 0..v {
+                        let gemeinden: Vec<[usize; TYPES]> =
+                            (0..m).map(|_| gemeinde(&mut values, &mut rel)).collect();
+                        verbaende.push(node(&mut values, &mut rel, &gemeinden));
+                    }
+                    kreise.push(node(&mut values, &mut rel, &verbaende));
+                }
+                node(&mut values, &mut rel, &kreise);
                 (values, rel)
             })
+    }
+
+    /// Withheld cells whose value follows from the published ones, by the null space: `x_h`
+    /// is determined iff every solution of the homogeneous relations (restricted to the unknown
+    /// cells) has `x_h = 0`. Dense Gauss–Jordan with partial pivoting: the independent oracle
+    /// for the sparse audit.
+    fn determined_by_rank(
+        values: &[Option<f64>],
+        reason: &[Reason],
+        rel: &[Relation],
+    ) -> Vec<usize> {
+        let unknown: Vec<usize> = (0..values.len())
+            .filter(|&i| values[i].is_none() || reason[i] != Reason::None)
+            .collect();
+        let mut m: Vec<Vec<f64>> = rel
+            .iter()
+            .map(|r| {
+                unknown
+                    .iter()
+                    .map(|&c| {
+                        if c == r.total {
+                            1.0
+                        } else if r.parts.contains(&c) {
+                            -1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect::<Vec<f64>>()
+            })
+            .filter(|row| row.iter().any(|&x| x != 0.0))
+            .collect();
+        let cols = unknown.len();
+        let mut pivot_row = vec![None; cols];
+        let mut r = 0;
+        for c in 0..cols {
+            let Some(p) = (r..m.len()).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs()))
+            else {
+                break;
+            };
+            if m[p][c].abs() < 1e-9 {
+                continue;
+            }
+            m.swap(r, p);
+            let d = m[r][c];
+            for x in m[r].iter_mut() {
+                *x /= d;
+            }
+            let pivot = m[r].clone();
+            for (i, row) in m.iter_mut().enumerate() {
+                if i != r && row[c].abs() > 1e-12 {
+                    let f = row[c];
+                    for (x, y) in row.iter_mut().zip(&pivot) {
+                        *x -= f * y;
+                    }
+                }
+            }
+            pivot_row[c] = Some(r);
+            r += 1;
+        }
+        // Null space basis: one vector per free column f, with x_f = 1 and x_c = -m[row_c][f].
+        let free: Vec<usize> = (0..cols).filter(|&c| pivot_row[c].is_none()).collect();
+        (0..cols)
+            .filter(|&c| pivot_row[c].is_some_and(|p| free.iter().all(|&f| m[p][f].abs() < 1e-9)))
+            .map(|c| unknown[c])
+            .filter(|&h| reason[h] != Reason::None)
+            .collect()
+    }
+
+    #[test]
+    fn a_kreis_against_all_its_gemeinden_across_verband_levels_is_protected() {
+        // Kreis 0 = Verband 1 + Verband 2; Verband 1 = 3 + 4 + 5; Verband 2 = 6 + 7.
+        // 3 is small; the relation rule alone suppresses 4 with it, and keeps both Verbände.
+        let values: Vec<Option<f64>> = [60.0, 30.0, 30.0, 2.0, 8.0, 20.0, 10.0, 20.0]
+            .map(Some)
+            .to_vec();
+        let primary: Vec<bool> = values
+            .iter()
+            .map(|v| v.is_some_and(|x| Rule::default().primary(x)))
+            .collect();
+        let rel = [
+            Relation {
+                total: 0,
+                parts: vec![1, 2],
+            },
+            Relation {
+                total: 1,
+                parts: vec![3, 4, 5],
+            },
+            Relation {
+                total: 2,
+                parts: vec![6, 7],
+            },
+            // The flattened partition a reader forms: Kreis = Σ all Gemeinden.
+            Relation {
+                total: 0,
+                parts: vec![3, 4, 5, 6, 7],
+            },
+        ];
+        let r = suppress(&values, &primary, &rel);
+        assert!(findings(&values, &r, &rel).is_clean());
+        assert!(determined_by_rank(&values, &r, &rel).is_empty());
     }
 
     proptest! {
@@ -314,6 +592,12 @@ mod tests {
             let primary: Vec<bool> = values.iter().map(|v| v.is_some_and(|x| rule.primary(x))).collect();
             let r = suppress(&values, &primary, &rel);
             prop_assert_eq!(leak(&values, &r, &rel), None);
+            // Nothing withheld follows from any combination of relations (rank oracle), and no
+            // contributor of a withheld 1 can work out a small neighbour.
+            let found = findings(&values, &r, &rel);
+            prop_assert_eq!(&found.determined, &determined_by_rank(&values, &r, &rel));
+            prop_assert_eq!(found.determined, Vec::<usize>::new());
+            prop_assert!(findings(&values, &r, &rel).singleton.is_empty());
             // Every primary cell stays suppressed, and nothing published is small.
             for i in 0..values.len() {
                 if primary[i] { prop_assert_eq!(r[i], Reason::Primary); }

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::catalog::IndicatorEntry;
 use crate::diag::Diagnostic;
 use crate::key::RegionKey;
-use crate::measure::{Breakdown, Measure};
+use crate::measure::{Breakdown, Measure, MeasureKind};
 use crate::period::Period;
 use crate::region::Region;
 use crate::value::Value;
@@ -87,6 +87,8 @@ pub struct Dataset {
     pub rows_read: usize,
     /// Findings; any error means the file must not be imported as it is.
     pub diagnostics: Vec<Diagnostic>,
+    /// Measure kinds the file declares (by measure code); see [`Dataset::kind`].
+    pub kinds: HashMap<String, MeasureKind>,
     measure_ix: HashMap<String, u32>,
     breakdown_ix: HashMap<Breakdown, u32>,
     region_ix: HashMap<RegionKey, u32>,
@@ -125,6 +127,16 @@ impl Dataset {
         self.measure_ix.insert(m.code.clone(), i);
         self.measures.push(m);
         i
+    }
+
+    /// The kind of a measure: as the file declares it, else as the offices' unit vocabulary
+    /// declares it; `None` when neither does (the store then protects it as a count, and the
+    /// importer warns).
+    pub fn kind(&self, m: &Measure) -> Option<MeasureKind> {
+        self.kinds
+            .get(&m.code)
+            .copied()
+            .or_else(|| MeasureKind::of_unit(&m.unit))
     }
 
     /// Index of a measure by code, if seen.

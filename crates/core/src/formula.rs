@@ -176,11 +176,23 @@ fn is_code_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-' || c == '.'
 }
 
+/// The deepest a formula may nest: parentheses, negations, function arguments and chains of
+/// operators all count, as each is one level of the tree that parsing, evaluation and printing
+/// recurse over. Real formulas stay below ten; without a limit a formula of a few thousand `(`
+/// overflows the stack, which aborts the program.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     toks: Vec<(usize, Tok)>,
     i: usize,
     end: usize,
+    /// How deep the parser is in nested factors now.
+    nesting: usize,
 }
+
+/// An expression with the height of its tree, so that a long chain `a + b + c + …` (a deep tree
+/// without any parenthesis) is limited like nesting.
+type Tree = (Expr, usize);
 
 impl Parser {
     fn pos(&self) -> usize {
@@ -211,39 +223,68 @@ impl Parser {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, FormulaError> {
-        let mut l = self.term()?;
+    /// The height of a new node over children of height `h`, or a positioned error at `pos`
+    /// when that is more than [`MAX_DEPTH`].
+    fn deeper(&self, h: usize, pos: usize) -> Result<usize, FormulaError> {
+        if h >= MAX_DEPTH {
+            return Err(FormulaError {
+                pos,
+                message: format!(
+                    "the formula is nested more than {MAX_DEPTH} levels deep (parentheses, functions or operators in a row)"
+                ),
+            });
+        }
+        Ok(h + 1)
+    }
+
+    fn expr(&mut self) -> Result<Tree, FormulaError> {
+        let (mut l, mut hl) = self.term()?;
         loop {
+            let pos = self.pos();
             let op = if self.eat('+') {
                 Op::Add
             } else if self.eat('-') {
                 Op::Sub
             } else {
-                return Ok(l);
+                return Ok((l, hl));
             };
-            let r = self.term()?;
+            let (r, hr) = self.term()?;
+            hl = self.deeper(hl.max(hr), pos)?;
             l = Expr::Bin(op, Box::new(l), Box::new(r));
         }
     }
 
-    fn term(&mut self) -> Result<Expr, FormulaError> {
-        let mut l = self.factor()?;
+    fn term(&mut self) -> Result<Tree, FormulaError> {
+        let (mut l, mut hl) = self.factor()?;
         loop {
+            let pos = self.pos();
             let op = if self.eat('*') {
                 Op::Mul
             } else if self.eat('/') {
                 Op::Div
             } else {
-                return Ok(l);
+                return Ok((l, hl));
             };
-            let r = self.factor()?;
+            let (r, hr) = self.factor()?;
+            hl = self.deeper(hl.max(hr), pos)?;
             l = Expr::Bin(op, Box::new(l), Box::new(r));
         }
     }
 
-    fn factor(&mut self) -> Result<Expr, FormulaError> {
+    /// A factor, with the parser's own recursion limited: `((((…` builds no tree but would
+    /// recurse once per parenthesis.
+    fn factor(&mut self) -> Result<Tree, FormulaError> {
+        let pos = self.pos();
+        self.nesting = self.deeper(self.nesting, pos)?;
+        let r = self.factor_inner(pos);
+        self.nesting -= 1;
+        r
+    }
+
+    fn factor_inner(&mut self, pos: usize) -> Result<Tree, FormulaError> {
         if self.eat('-') {
-            return Ok(Expr::Neg(Box::new(self.factor()?)));
+            let (e, h) = self.factor()?;
+            return Ok((Expr::Neg(Box::new(e)), self.deeper(h, pos)?));
         }
         if self.eat('(') {
             let e = self.expr()?;
@@ -253,7 +294,7 @@ impl Parser {
         match self.peek().cloned() {
             Some(Tok::Num(n)) => {
                 self.i += 1;
-                Ok(Expr::Num(n))
+                Ok((Expr::Num(n), 1))
             }
             Some(Tok::Ident(name)) => {
                 let func = match name.as_str() {
@@ -266,16 +307,19 @@ impl Parser {
                 };
                 self.i += 1;
                 if name == "coalesce" && self.eat('(') {
-                    let mut args = vec![self.expr()?];
+                    let (first, mut h) = self.expr()?;
+                    let mut args = vec![first];
                     while self.eat(',') {
-                        args.push(self.expr()?);
+                        let (a, ha) = self.expr()?;
+                        h = h.max(ha);
+                        args.push(a);
                     }
                     self.expect(')')?;
-                    return Ok(Expr::Coalesce(args));
+                    return Ok((Expr::Coalesce(args), self.deeper(h, pos)?));
                 }
                 if let Some(f) = func.filter(|_| self.peek() == Some(&Tok::Sym('('))) {
                     self.expect('(')?;
-                    let arg = self.expr()?;
+                    let (arg, h) = self.expr()?;
                     self.expect(',')?;
                     let npos = self.pos();
                     let n = match self.peek().cloned() {
@@ -295,7 +339,7 @@ impl Parser {
                         });
                     }
                     self.expect(')')?;
-                    return Ok(Expr::Call(f, Box::new(arg), n));
+                    return Ok((Expr::Call(f, Box::new(arg), n), self.deeper(h, pos)?));
                 }
                 let mut select = Vec::new();
                 if self.eat('[') {
@@ -323,10 +367,13 @@ impl Parser {
                     }
                     self.expect(']')?;
                 }
-                Ok(Expr::Ref(MeasureRef {
-                    measure: name,
-                    select,
-                }))
+                Ok((
+                    Expr::Ref(MeasureRef {
+                        measure: name,
+                        select,
+                    }),
+                    1,
+                ))
             }
             Some(Tok::Sym(c)) => self.err(format!("unexpected `{c}`")),
             None => self.err("unexpected end of formula"),
@@ -341,11 +388,12 @@ pub fn parse(src: &str) -> Result<Expr, FormulaError> {
         toks,
         i: 0,
         end: src.chars().count(),
+        nesting: 0,
     };
     if p.peek().is_none() {
         return p.err("empty formula");
     }
-    let e = p.expr()?;
+    let (e, _) = p.expr()?;
     if p.peek().is_some() {
         return p.err("unexpected text after the end of the formula");
     }
@@ -461,5 +509,42 @@ mod tests {
             err("100 * ").show("100 * "),
             "100 * \n      ^ unexpected end of formula"
         );
+    }
+
+    #[test]
+    fn nesting_is_limited_with_a_position() {
+        let err = |s: &str| parse(s).expect_err("too deep");
+        // Just within the limit: 63 parentheses around a negation, 63 functions, 64 terms.
+        let ok = format!("{}-A{}", "(".repeat(62), ")".repeat(62));
+        assert!(parse(&ok).is_ok(), "{ok}");
+        let ok = format!("{}A{}", "lag(".repeat(63), ", 1)".repeat(63));
+        assert!(parse(&ok).is_ok());
+        let ok = vec!["A"; 64].join(" + ");
+        assert!(parse(&ok).is_ok());
+        // Beyond it, each kind of nesting is an error at the token that goes one level too deep.
+        let e = err(&format!("{}A{}", "(".repeat(100_000), ")".repeat(100_000)));
+        assert_eq!(e.pos, MAX_DEPTH);
+        assert!(
+            e.message.contains("nested more than 64 levels"),
+            "{}",
+            e.message
+        );
+        assert_eq!(err(&"-".repeat(100_000)).pos, MAX_DEPTH);
+        let e = err(&vec!["A"; 100_000].join(" + "));
+        // The 64th `+` (after 64 terms of `A + `, 4 characters each) is one level too many.
+        assert_eq!(e.pos, 64 * 4 - 2);
+        let e = err(&format!("{}A{}", "mavg(".repeat(65), ", 2)".repeat(65)));
+        assert!(e.message.contains("nested"), "{}", e.message);
+        let e = err(&format!("{}A{}", "coalesce(B, ".repeat(65), ")".repeat(65)));
+        assert!(e.message.contains("nested"), "{}", e.message);
+    }
+
+    #[test]
+    fn nesting_error_is_positioned_in_characters() {
+        // Umlauts before the nesting do not shift the position, which counts characters.
+        let f = format!("`Bevölkerung` * {}A{}", "(".repeat(70), ")".repeat(70));
+        let e = parse(&f).expect_err("too deep");
+        assert!(e.message.contains("nested"));
+        assert_eq!(f.chars().nth(e.pos), Some('('));
     }
 }

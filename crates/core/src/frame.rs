@@ -15,11 +15,11 @@ use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::confidential::{Reason, Relation, Rule, suppress};
+use crate::confidential::{Reason, Relation, Rule, findings, suppress};
 use crate::engine::{Cell, Outcome, combine, selected_keys};
 use crate::formula::{Expr, Func, Op};
 use crate::key::RegionKey;
-use crate::measure::{Breakdown, BreakdownItem};
+use crate::measure::{Breakdown, BreakdownItem, MeasureKind};
 use crate::value::Symbol;
 
 const NONE: u32 = u32::MAX;
@@ -546,12 +546,68 @@ pub struct Protection {
     pub breakdown_relations: usize,
 }
 
+/// The cells under a confidentiality rule, as the solver and the audit see them.
+struct ConfidentialityCells {
+    /// Series keys, sorted.
+    keys: Vec<(String, String)>,
+    /// Per cell: (index into `keys`, cell index in the series).
+    owner: Vec<(usize, usize)>,
+    /// Per cell: the number the public would see without suppression (`None` for a symbol).
+    values: Vec<Option<f64>>,
+    /// Per cell: a small count.
+    primary: Vec<bool>,
+    /// `total = Σ parts` along the hierarchy and along breakdowns that add up.
+    relations: Vec<Relation>,
+    /// Breakdown variables found to add up.
+    breakdown_relations: usize,
+}
+
+/// A withheld cell that a reader can work out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    /// Measure code.
+    pub measure: String,
+    /// Breakdown key.
+    pub breakdown: String,
+    /// Region.
+    pub region: RegionKey,
+    /// Year.
+    pub year: u16,
+}
+
+/// What [`Frame::audit`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditReport {
+    /// Cells under a rule.
+    pub cells: usize,
+    /// Additive relations among them.
+    pub relations: usize,
+    /// Withheld small counts.
+    pub primary: usize,
+    /// Withheld to protect them.
+    pub secondary: usize,
+    /// Small counts that are published (must be 0).
+    pub unprotected_primary: usize,
+    /// Withheld cells determined by the published cells (must be empty).
+    pub determined: Vec<Disclosure>,
+    /// Small counts that a contributor of a withheld 1 can work out (must be empty).
+    pub singleton: Vec<Disclosure>,
+}
+
+impl AuditReport {
+    /// Whether nothing is disclosed.
+    pub fn is_clean(&self) -> bool {
+        self.unprotected_primary == 0 && self.determined.is_empty() && self.singleton.is_empty()
+    }
+}
+
 /// Input series on a grid, and formulas evaluated over them.
 #[derive(Debug, Clone)]
 pub struct Frame {
     grid: Grid,
     series: FxHashMap<(String, String), Series>,
     additive: FxHashSet<String>,
+    counts: FxHashSet<String>,
 }
 
 impl Frame {
@@ -561,6 +617,7 @@ impl Frame {
             grid,
             series: FxHashMap::default(),
             additive: FxHashSet::default(),
+            counts: FxHashSet::default(),
         }
     }
 
@@ -573,6 +630,22 @@ impl Frame {
     /// today's territory). Rates and averages are not.
     pub fn set_additive(&mut self, measure: &str) {
         self.additive.insert(measure.to_string());
+    }
+
+    /// Declares a measure's kind: counts and amounts are additive, counts also confidential
+    /// by default.
+    pub fn set_kind(&mut self, measure: &str, kind: MeasureKind) {
+        if kind.additive() {
+            self.set_additive(measure);
+        }
+        if kind == MeasureKind::Count {
+            self.counts.insert(measure.to_string());
+        }
+    }
+
+    /// Whether a measure counts people or cases (protected by default).
+    pub fn is_count(&self, measure: &str) -> bool {
+        self.counts.contains(measure)
     }
 
     /// Whether a measure is additive.
@@ -618,6 +691,76 @@ impl Frame {
     /// marked as ours, so every value computed from them afterwards is `.` too. Call after
     /// [`Frame::aggregate`], on a copy kept for public output.
     pub fn protect(&mut self, rules: &FxHashMap<String, Rule>) -> Protection {
+        let cells = self.confidentiality_cells(rules);
+        let reason = suppress(&cells.values, &cells.primary, &cells.relations);
+        let mut out = Protection {
+            breakdown_relations: cells.breakdown_relations,
+            ..Protection::default()
+        };
+        for (c, &(n, i)) in cells.owner.iter().enumerate() {
+            match reason[c] {
+                Reason::None => continue,
+                Reason::Primary => out.primary += 1,
+                Reason::Secondary => out.secondary += 1,
+            }
+            if let Some(s) = self.series.get_mut(&cells.keys[n]) {
+                s.suppress(i);
+            }
+        }
+        out
+    }
+
+    /// Audits a protected copy of this frame (`public`, after [`Frame::protect`] with the same
+    /// rules): which withheld cells a reader can still work out from what `public` shows, over
+    /// all relations together (see [`crate::audit`]).
+    pub fn audit(&self, public: &Frame, rules: &FxHashMap<String, Rule>) -> AuditReport {
+        let cells = self.confidentiality_cells(rules);
+        let reason: Vec<Reason> = cells
+            .owner
+            .iter()
+            .enumerate()
+            .map(|(c, &(n, i))| {
+                let withheld = public
+                    .series
+                    .get(&cells.keys[n])
+                    .is_none_or(|s| s.suppressed(i));
+                match (withheld, cells.primary[c]) {
+                    (false, _) => Reason::None,
+                    (true, true) => Reason::Primary,
+                    (true, false) => Reason::Secondary,
+                }
+            })
+            .collect();
+        let unprotected_primary = cells
+            .primary
+            .iter()
+            .zip(&reason)
+            .filter(|&(&p, r)| p && *r == Reason::None)
+            .count();
+        let findings = findings(&cells.values, &reason, &cells.relations);
+        let name = |c: usize| {
+            let (n, i) = cells.owner[c];
+            let (r, col) = (i / self.grid.years, i % self.grid.years);
+            Disclosure {
+                measure: cells.keys[n].0.clone(),
+                breakdown: cells.keys[n].1.clone(),
+                region: self.grid.key(r).clone(),
+                year: self.grid.year(col),
+            }
+        };
+        AuditReport {
+            cells: cells.values.len(),
+            relations: cells.relations.len(),
+            primary: reason.iter().filter(|r| **r == Reason::Primary).count(),
+            secondary: reason.iter().filter(|r| **r == Reason::Secondary).count(),
+            unprotected_primary,
+            determined: findings.determined.iter().map(|&c| name(c)).collect(),
+            singleton: findings.singleton.iter().map(|&c| name(c)).collect(),
+        }
+    }
+
+    /// The cells of every protected series and their additive relations.
+    fn confidentiality_cells(&self, rules: &FxHashMap<String, Rule>) -> ConfidentialityCells {
         let mut keys: Vec<(String, String)> = self
             .series
             .keys()
@@ -649,7 +792,8 @@ impl Frame {
         }
         let id = |n: usize, i: usize| ids[n].get(&i).copied();
         let mut relations = Vec::new();
-        // Along the hierarchy. A missing part is unknown, so the relation protects by itself.
+        // Along the hierarchy. A missing part is unknown, so the relation over the parts alive
+        // that year protects by itself.
         for (n, k) in keys.iter().enumerate() {
             let s = &self.series[k];
             for r in 0..self.grid.len() {
@@ -665,7 +809,26 @@ impl Frame {
                         .parts(r, col)
                         .map(|c| id(n, self.grid.at(c, col)))
                         .collect();
-                    if let Some(parts) = parts.filter(|p| !p.is_empty()) {
+                    let alive = parts.filter(|p| !p.is_empty());
+                    // The relation a reader forms from what was published that year: the total
+                    // against every part with a value, whether or not the register has it
+                    // alive, when those add up to the total (a part formed later, or dissolved
+                    // earlier, has no cell and leaves the sum exact).
+                    let published: Vec<usize> = self
+                        .grid
+                        .children(r)
+                        .filter_map(|c| id(n, self.grid.at(c, col)))
+                        .collect();
+                    let adds_up = values[total]
+                        .zip(published.iter().map(|&c| values[c]).sum::<Option<f64>>())
+                        .is_some_and(|(t, sum)| (t - sum).abs() < 0.5);
+                    if adds_up && !published.is_empty() && alive.as_ref() != Some(&published) {
+                        relations.push(Relation {
+                            total,
+                            parts: published,
+                        });
+                    }
+                    if let Some(parts) = alive {
                         relations.push(Relation { total, parts });
                     }
                 }
@@ -733,22 +896,14 @@ impl Frame {
             relations.extend(rels);
         }
         relations.sort_by_key(|r| r.total);
-        let reason = suppress(&values, &primary, &relations);
-        let mut out = Protection {
+        ConfidentialityCells {
+            keys,
+            owner,
+            values,
+            primary,
+            relations,
             breakdown_relations,
-            ..Protection::default()
-        };
-        for (c, &(n, i)) in owner.iter().enumerate() {
-            match reason[c] {
-                Reason::None => continue,
-                Reason::Primary => out.primary += 1,
-                Reason::Secondary => out.secondary += 1,
-            }
-            if let Some(s) = self.series.get_mut(&keys[n]) {
-                s.suppress(i);
-            }
         }
-        out
     }
 
     /// Fills regions without a value of their own with the sum over their parts, bottom-up, for

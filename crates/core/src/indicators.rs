@@ -69,6 +69,26 @@ pub fn measure_rules(
     Ok(rules)
 }
 
+/// The rules of every protected measure of a frame: [`measure_rules`] for the measures the
+/// indicators read, and the default rule for every other count in the frame (a count that no
+/// indicator declares a rule for is protected, never published raw).
+pub fn frame_rules(
+    formulas: &[(&IndicatorEntry, Expr)],
+    frame: &Frame,
+) -> Result<FxHashMap<String, Rule>, String> {
+    let mut rules = measure_rules(formulas, frame)?;
+    let read: rustc_hash::FxHashSet<String> = formulas
+        .iter()
+        .flat_map(|(_, x)| x.refs().into_iter().map(|r| r.measure.clone()))
+        .collect();
+    for (m, _) in frame.series_keys() {
+        if frame.is_count(m) && !read.contains(m) {
+            rules.entry(m.clone()).or_insert_with(Rule::default);
+        }
+    }
+    Ok(rules)
+}
+
 /// Evaluates every formula on the frame as it is (no aggregation, no protection), split over
 /// both cores; the results are in the order of `formulas`.
 pub fn eval_all(frame: &Frame, formulas: &[(&IndicatorEntry, Expr)]) -> Vec<Series> {

@@ -4,6 +4,7 @@
 //! This crate does no I/O, no async, no SQL and no HTTP; every type here can be built from text and
 //! validated on construction, so the rest of the system can rely on the guarantees the types carry.
 
+pub mod audit;
 pub mod catalog;
 pub mod classify;
 pub mod confidential;
@@ -25,7 +26,7 @@ pub use catalog::{IndicatorEntry, IndicatorStatus, Polarity};
 pub use dataset::{Boundary, Dataset, Observation, RegionChange};
 pub use diag::{Diagnostic, Severity};
 pub use key::{Ags, Ars, KeyError, RegionKey};
-pub use measure::{Breakdown, BreakdownItem, Measure};
+pub use measure::{Breakdown, BreakdownItem, Measure, MeasureKind};
 pub use period::{Period, PeriodError};
 pub use region::{Region, RegionLevel};
 pub use value::{DecimalSeparator, Symbol, Value, ValueError};

@@ -106,3 +106,99 @@ pub fn is_total_label(label: &str) -> bool {
         "insgesamt" | "total" | "zusammen" | "gesamt"
     )
 }
+
+/// How a measure's numbers behave, declared per measure: whether they add up the region
+/// hierarchy and whether small values fall under statistical confidentiality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MeasureKind {
+    /// Counts of people, cases or households: additive, and small counts are withheld.
+    Count,
+    /// Amounts (money, areas): additive, not confidential as such.
+    Amount,
+    /// Rates, shares, averages and indices: neither summed nor protected as counts (they are
+    /// protected through the counts they are computed from).
+    NotAdditive,
+}
+
+impl MeasureKind {
+    /// A declaration as written in a file or the catalogue: `anzahl`/`count`,
+    /// `summe`/`amount`, `quote`/`anteil`/`rate`/`durchschnitt`/`index`.
+    pub fn parse(text: &str) -> Option<MeasureKind> {
+        match text.trim().to_lowercase().as_str() {
+            "anzahl" | "count" | "fallzahl" => Some(MeasureKind::Count),
+            "summe" | "amount" | "betrag" | "flaeche" | "fläche" => Some(MeasureKind::Amount),
+            "quote" | "anteil" | "rate" | "not_additive" | "durchschnitt" | "mittelwert"
+            | "index" | "dichte" => Some(MeasureKind::NotAdditive),
+            _ => None,
+        }
+    }
+
+    /// The kind that a unit of the statistical offices' fixed vocabulary declares (GENESIS and
+    /// regionalstatistik.de units), or `None` for a unit outside it, which the caller must treat
+    /// as a count and report.
+    pub fn of_unit(unit: &str) -> Option<MeasureKind> {
+        let u = unit.trim();
+        match u {
+            "Anzahl" | "Personen" | "Fälle" | "Haushalte" | "Einwohner" | "1000" | "Tsd." => {
+                Some(MeasureKind::Count)
+            }
+            "EUR" | "Tsd. EUR" | "1000 EUR" | "Mill. EUR" | "ha" | "qkm" | "km²" | "m²" | "qm"
+            | "1000 qm" | "1000 m²" => Some(MeasureKind::Amount),
+            "Prozent" | "%" | "‰" | "Promille" | "Jahre" | "Index" | "Indexwert" => {
+                Some(MeasureKind::NotAdditive)
+            }
+            _ if u.starts_with("je ")
+                || u.starts_with("EUR je")
+                || u.starts_with("Anteil")
+                || u.starts_with("%")
+                || u.contains(" je ")
+                || u.contains(" pro ") =>
+            {
+                Some(MeasureKind::NotAdditive)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether values add up the region hierarchy.
+    pub fn additive(self) -> bool {
+        matches!(self, MeasureKind::Count | MeasureKind::Amount)
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeasureKind::Count => "count",
+            MeasureKind::Amount => "amount",
+            MeasureKind::NotAdditive => "not_additive",
+        }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::MeasureKind;
+
+    #[test]
+    fn units_and_declarations_give_kinds() {
+        assert_eq!(MeasureKind::of_unit("Anzahl"), Some(MeasureKind::Count));
+        assert_eq!(MeasureKind::of_unit("Tsd. EUR"), Some(MeasureKind::Amount));
+        assert_eq!(
+            MeasureKind::of_unit("je 1000 Einwohner"),
+            Some(MeasureKind::NotAdditive)
+        );
+        // Outside the vocabulary: the caller protects it as a count and says so.
+        assert_eq!(MeasureKind::of_unit("Kinder"), None);
+        assert_eq!(MeasureKind::of_unit(""), None);
+        assert_eq!(MeasureKind::parse(" Anzahl "), Some(MeasureKind::Count));
+        assert_eq!(MeasureKind::parse("Quote"), Some(MeasureKind::NotAdditive));
+        for k in [
+            MeasureKind::Count,
+            MeasureKind::Amount,
+            MeasureKind::NotAdditive,
+        ] {
+            assert_eq!(MeasureKind::parse(k.as_str()), Some(k));
+        }
+        assert!(MeasureKind::Count.additive() && !MeasureKind::NotAdditive.additive());
+    }
+}

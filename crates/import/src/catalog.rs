@@ -13,7 +13,13 @@ struct File {
 
 /// Line (1-based) and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // The parser's offsets should lie on character boundaries; if one does not, count up to the
+    // start of the character it points into rather than slice through it.
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = text.get(..end).unwrap_or("");
     let line = before.matches('\n').count() + 1;
     let col = before
         .rsplit('\n')

@@ -30,15 +30,15 @@ pub fn decimal_separator<'a>(
     let (mut comma, mut point) = (false, false);
     for v in values.take(200_000) {
         let v = v.trim();
-        let Some(i) = v.find([',', '.']) else {
+        let Some((a, b)) = v.split_once([',', '.']) else {
             continue;
         };
-        let (a, b) = (&v[..i], &v[i + 1..]);
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
         if digits(a.trim_start_matches(['-', '+', '(']))
             && digits(b.trim_end_matches(['p', 'r', 's', ')']))
         {
-            if v.as_bytes()[i] == b',' {
+            // The separator follows `a` directly.
+            if v.as_bytes().get(a.len()) == Some(&b',') {
                 comma = true;
             } else {
                 point = true;
@@ -49,6 +49,15 @@ pub fn decimal_separator<'a>(
         (true, true) => Err(()),
         (false, true) => Ok(DecimalSeparator::Point),
         _ => Ok(DecimalSeparator::Comma),
+    }
+}
+
+/// The first `n` characters of `s` (all of it if it is shorter). Keys in fixed positions are
+/// counted in characters: a byte index could fall inside a multi-byte character and panic.
+pub fn prefix_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((end, _)) => s.get(..end).unwrap_or(s),
+        None => s,
     }
 }
 

@@ -24,7 +24,9 @@ pub fn read(file: &str, text: &str) -> Dataset {
             continue; // export banner
         }
         let f: Vec<&str> = line.split(';').collect();
-        match f[0] {
+        // `get` on the fields keeps a short record an error instead of a panic.
+        let cell = |c: usize| f.get(c).copied().unwrap_or("");
+        match cell(0) {
             "K" => {
                 section = f.get(1).copied().unwrap_or("").to_string();
                 if section == "QEI" {
@@ -87,20 +89,22 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         ));
                         continue;
                     }
-                    let keys = &f[1..1 + vars.len()];
+                    let keys = f.get(1..1 + vars.len()).unwrap_or(&[]);
                     let region = match region_var {
-                        Some(i) => match region_key_from_code(keys[i], "") {
-                            Ok(k) => ds.intern_region(k, None),
-                            Err(e) => {
-                                ds.diagnostics.push(Diagnostic::error(
-                                    file,
-                                    line_no,
-                                    i + 2,
-                                    format!("unknown region key: {e}"),
-                                ));
-                                continue;
+                        Some(i) => {
+                            match region_key_from_code(keys.get(i).copied().unwrap_or(""), "") {
+                                Ok(k) => ds.intern_region(k, None),
+                                Err(e) => {
+                                    ds.diagnostics.push(Diagnostic::error(
+                                        file,
+                                        line_no,
+                                        i + 2,
+                                        format!("unknown region key: {e}"),
+                                    ));
+                                    continue;
+                                }
                             }
-                        },
+                        }
                         None => ds.intern_region(
                             RegionKey::parse("DG").expect("valid"),
                             Some("Deutschland"),
@@ -111,14 +115,14 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         .enumerate()
                         .filter(|(i, k)| Some(*i) != region_var && !k.is_empty())
                         .map(|(i, k)| BreakdownItem {
-                            variable: vars[i].clone(),
+                            variable: vars.get(i).cloned().unwrap_or_default(),
                             value: k.to_string(),
                             label: k.to_string(),
                         })
                         .collect();
                     let breakdown = ds.intern_breakdown(Breakdown::new(items));
                     let tcol = 1 + vars.len();
-                    let period = match Period::parse(f[tcol]) {
+                    let period = match Period::parse(cell(tcol)) {
                         Ok(p) => p,
                         Err(e) => {
                             ds.diagnostics.push(Diagnostic::error(
@@ -132,17 +136,16 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     };
                     for (m, &mix) in measure_ix.iter().enumerate() {
                         let c = tcol + 1 + m * group;
-                        let cell = f[c].trim();
-                        if cell.is_empty() {
+                        let text = cell(c).trim();
+                        if text.is_empty() {
                             continue;
                         }
                         let Some(value) =
-                            value_at(&mut ds, file, line_no, c + 1, cell, DecimalSeparator::Comma)
+                            value_at(&mut ds, file, line_no, c + 1, text, DecimalSeparator::Comma)
                         else {
                             continue;
                         };
-                        let quality =
-                            ds.intern_quality(f.get(c + 1).map(|s| s.trim()).unwrap_or(""));
+                        let quality = ds.intern_quality(cell(c + 1).trim());
                         ds.observations.push(Observation {
                             measure: mix,
                             region,
@@ -162,7 +165,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         file,
                         line_no,
                         1,
-                        format!("record type `{}` is neither K nor D", f[0]),
+                        format!("record type `{}` is neither K nor D", cell(0)),
                     )
                     .with_hint("is this a GENESIS cube (Datenquader) file?"),
                 );

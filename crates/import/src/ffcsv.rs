@@ -9,14 +9,20 @@ use sozialmonitor_core::{
     RegionKey, Value,
 };
 
-use crate::common::{
-    LineSplitter, decimal_separator, header_and_rows, is_region_variable, region_key_from_code,
-};
+use crate::common::{LineSplitter, decimal_separator, is_region_variable, region_key_from_code};
+
+/// The columns of one `N_variable_*` group. The attribute code is what identifies a breakdown
+/// value, so it is required; the label only decorates it.
+struct Variable {
+    code: usize,
+    attribute_code: usize,
+    attribute_label: Option<usize>,
+}
 
 struct Columns {
     statistic: usize,
     time: usize,
-    vars: Vec<[usize; 4]>,
+    vars: Vec<Variable>,
     value: usize,
     unit: usize,
     vcode: usize,
@@ -35,15 +41,23 @@ fn columns(file: &str, header: &[std::borrow::Cow<'_, str>]) -> Result<Columns, 
     };
     let mut vars = Vec::new();
     for n in 1.. {
-        let code = find(&format!("{n}_variable_code"));
-        let Some(code) = code else { break };
-        let get = |s: &str| find(&format!("{n}_variable_{s}")).unwrap_or(usize::MAX);
-        vars.push([
+        let Some(code) = find(&format!("{n}_variable_code")) else {
+            break;
+        };
+        let Some(attribute_code) = find(&format!("{n}_variable_attribute_code")) else {
+            return Err(Diagnostic::error(
+                file,
+                1,
+                code + 1,
+                format!("header has `{n}_variable_code` but no `{n}_variable_attribute_code` column"),
+            )
+            .with_hint("every variable of a GENESIS flat file comes with its attribute code; export the table again"));
+        };
+        vars.push(Variable {
             code,
-            get("label"),
-            get("attribute_code"),
-            get("attribute_label"),
-        ]);
+            attribute_code,
+            attribute_label: find(&format!("{n}_variable_attribute_label")),
+        });
     }
     Ok(Columns {
         statistic: need("statistics_code")?,
@@ -62,9 +76,10 @@ fn columns(file: &str, header: &[std::borrow::Cow<'_, str>]) -> Result<Columns, 
 pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("ffcsv");
     let mut sp = LineSplitter::default();
-    let Some((header_line, _rows)) = header_and_rows(file, text, &mut ds) else {
-        return ds;
-    };
+    // The header is the first line and the body everything after it, so that line numbers in
+    // the body count from 2 whatever the rows contain.
+    let (first, body) = text.split_once('\n').unwrap_or((text, ""));
+    let header_line = first.strip_suffix('\r').unwrap_or(first);
     let header: Vec<std::borrow::Cow<'_, str>> = sp.split(header_line).to_vec();
     let cols = match columns(file, &header) {
         Ok(c) => c,
@@ -90,14 +105,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         );
         return ds;
     };
-    let header_end = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
-    let body = &text[header_end..];
     // Which variable carries the region is fixed per file; find it in the first row.
     let region_var = crate::text::lines(body).next().and_then(|(_, l)| {
         let f: Vec<&str> = l.split(';').collect();
         cols.vars
             .iter()
-            .position(|v| f.get(v[0]).is_some_and(|c| is_region_variable(c)))
+            .position(|v| f.get(v.code).is_some_and(|c| is_region_variable(c)))
     });
     // Large files are parsed in two halves on two threads and merged; the halves are split at a
     // line break so every row is whole, and line numbers continue across the split.
@@ -113,31 +126,69 @@ pub fn read(file: &str, text: &str) -> Dataset {
         offset += memchr::memchr_iter(b'\n', p.as_bytes()).count();
     }
     let cols = &cols;
-    let mut results: Vec<Dataset> = std::thread::scope(|s| {
+    let results: Vec<std::thread::Result<Dataset>> = std::thread::scope(|s| {
         let handles: Vec<_> = jobs
             .iter()
             .map(|&(chunk, off)| {
                 s.spawn(move || parse_rows(file, chunk, off, cols, sep, region_var))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Dataset::new("ffcsv")))
-            .collect()
+        handles.into_iter().map(|h| h.join()).collect()
     });
-    let mut ds = results.remove(0);
-    for other in results {
-        ds.absorb(other);
-    }
+    let first_lines = jobs.iter().map(|&(_, first)| first);
+    let mut ds = merge(file, results.into_iter().zip(first_lines).collect());
     ds.finish(file);
     ds
 }
 
-/// Splits text in two at the line break nearest the middle.
+/// Merges the workers' datasets in order; `first_line` is the number of lines before a worker's
+/// part. A worker that panicked read only some of its rows, and keeping the other part would
+/// store half a file, so then the whole file fails: an error about the whole file (line 0) and
+/// nothing else.
+fn merge(file: &str, results: Vec<(std::thread::Result<Dataset>, usize)>) -> Dataset {
+    let mut parsed = Vec::with_capacity(results.len());
+    for (r, first_line) in results {
+        match r {
+            Ok(d) => parsed.push(d),
+            Err(payload) => {
+                let mut failed = Dataset::new("ffcsv");
+                failed.diagnostics.push(
+                    Diagnostic::error(
+                        file,
+                        0,
+                        0,
+                        format!(
+                            "internal error while reading the rows from line {}: {}; nothing was imported from this file",
+                            first_line + 1,
+                            crate::panic_message(payload.as_ref())
+                        ),
+                    )
+                    .with_hint("this is a bug in sozialmonitor; please report it with the file"),
+                );
+                return failed;
+            }
+        }
+    }
+    let mut parsed = parsed.into_iter();
+    let mut ds = parsed.next().unwrap_or_else(|| Dataset::new("ffcsv"));
+    for other in parsed {
+        ds.absorb(other);
+    }
+    ds
+}
+
+/// Splits text in two at the line break nearest after the middle.
 fn split_at_line(body: &str) -> Vec<&str> {
     let mid = body.len() / 2;
-    match memchr::memchr(b'\n', &body.as_bytes()[mid..]) {
-        Some(i) => vec![&body[..mid + i + 1], &body[mid + i + 1..]],
+    let at = body
+        .as_bytes()
+        .get(mid..)
+        .and_then(|tail| memchr::memchr(b'\n', tail))
+        .map(|i| mid + i + 1);
+    // The split lies just after an ASCII `\n`, so it is a char boundary; `split_at_checked`
+    // keeps that an assumption that cannot panic.
+    match at.and_then(|at| body.split_at_checked(at)) {
+        Some((a, b)) => vec![a, b],
         None => vec![body],
     }
 }
@@ -175,12 +226,19 @@ fn parse_rows(
             );
             continue;
         }
-        let rv = region_var;
+        // Every column index is below `cols.width`, the row's field count just checked; `get`
+        // keeps a mistake there an empty cell instead of a panic.
+        let cell = |c: usize| f.get(c).map_or("", |s| &**s);
+        let rv = region_var.and_then(|i| cols.vars.get(i).map(|v| (i, v)));
         let (key_ix, region_label) = match rv {
-            Some(i) => {
-                let code = &f[cols.vars[i][2]];
-                let label = f.get(cols.vars[i][3]).map(|s| s.trim()).unwrap_or("");
-                if let Some(&ix) = region_cache.get(code.as_ref()) {
+            Some((_, var)) => {
+                let code = cell(var.attribute_code);
+                let label = var
+                    .attribute_label
+                    .and_then(|c| f.get(c))
+                    .map(|s| s.trim())
+                    .unwrap_or("");
+                if let Some(&ix) = region_cache.get(code) {
                     (ix, label)
                 } else {
                     match region_key_from_code(code, label) {
@@ -194,7 +252,7 @@ fn parse_rows(
                                 Diagnostic::error(
                                     file,
                                     line_no,
-                                    cols.vars[i][2] + 1,
+                                    var.attribute_code + 1,
                                     format!("unknown region key: {e}"),
                                 )
                                 .with_hint("region keys are AGS/ARS digits or DG for Germany"),
@@ -219,7 +277,7 @@ fn parse_rows(
             }
         };
         let _ = region_label;
-        let period = match Period::parse(&f[cols.time]) {
+        let period = match Period::parse(cell(cols.time)) {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics.push(Diagnostic::error(
@@ -231,7 +289,7 @@ fn parse_rows(
                 continue;
             }
         };
-        let value = match Value::parse(&f[cols.value], sep) {
+        let value = match Value::parse(cell(cols.value), sep) {
             Ok(v) => v,
             Err(e) => {
                 ds.diagnostics.push(Diagnostic::error(file, line_no, cols.value + 1, e.to_string()).with_hint(
@@ -240,7 +298,7 @@ fn parse_rows(
                 continue;
             }
         };
-        let mcode = f[cols.vcode].trim();
+        let mcode = cell(cols.vcode).trim();
         if mcode.is_empty() {
             ds.diagnostics.push(Diagnostic::error(
                 file,
@@ -255,22 +313,23 @@ fn parse_rows(
             None => {
                 let m = ds.intern_measure(Measure {
                     code: mcode.to_string(),
-                    label: f[cols.vlabel].trim().to_string(),
-                    unit: f[cols.unit].trim().to_string(),
-                    statistic: f[cols.statistic].trim().to_string(),
+                    label: cell(cols.vlabel).trim().to_string(),
+                    unit: cell(cols.unit).trim().to_string(),
+                    statistic: cell(cols.statistic).trim().to_string(),
                 });
                 measure_cache.insert(mcode.to_string(), m);
                 m
             }
         };
         bd_key.clear();
+        let region_ix = rv.map(|(i, _)| i);
         for (i, v) in cols.vars.iter().enumerate() {
-            if Some(i) == rv || f[v[0]].is_empty() {
+            if Some(i) == region_ix || cell(v.code).is_empty() {
                 continue;
             }
-            bd_key.push_str(&f[v[0]]);
+            bd_key.push_str(cell(v.code));
             bd_key.push('=');
-            bd_key.push_str(&f[v[2]]);
+            bd_key.push_str(cell(v.attribute_code));
             bd_key.push('|');
         }
         let breakdown = match bd_cache.get(bd_key.as_str()) {
@@ -278,18 +337,22 @@ fn parse_rows(
             None => {
                 let mut items = Vec::new();
                 for (i, v) in cols.vars.iter().enumerate() {
-                    if Some(i) == rv || f[v[0]].is_empty() {
+                    if Some(i) == region_ix || cell(v.code).is_empty() {
                         continue;
                     }
-                    let attr = f[v[2]].trim();
-                    let label = f.get(v[3]).map(|s| s.trim()).unwrap_or("");
+                    let attr = cell(v.attribute_code).trim();
+                    let label = v
+                        .attribute_label
+                        .and_then(|c| f.get(c))
+                        .map(|s| s.trim())
+                        .unwrap_or("");
                     // An empty attribute code, or an attribute labelled "Insgesamt" (LB-INS), is the
                     // total of that variable, not a breakdown value.
                     if attr.is_empty() || is_total_label(label) {
                         continue;
                     }
                     items.push(BreakdownItem {
-                        variable: f[v[0]].trim().to_string(),
+                        variable: cell(v.code).trim().to_string(),
                         value: attr.to_string(),
                         label: label.to_string(),
                     });
@@ -301,7 +364,7 @@ fn parse_rows(
         };
         let quality = match cols.quality {
             Some(q) => {
-                let t = f[q].trim();
+                let t = cell(q).trim();
                 match quality_cache.get(t) {
                     Some(&x) => x,
                     None => {
@@ -324,4 +387,38 @@ fn parse_rows(
         });
     }
     ds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: a worker's panic was swallowed and its half of the file stored as nothing.
+    #[test]
+    fn a_worker_panic_fails_the_whole_file() {
+        let mut good = Dataset::new("ffcsv");
+        good.rows_read = 10;
+        let boom: std::thread::Result<Dataset> = Err(Box::new("index out of bounds"));
+        let ds = merge("f.csv", vec![(Ok(good), 1), (boom, 5_000_001)]);
+        assert!(ds.observations.is_empty() && ds.rows_read == 0);
+        assert_eq!(ds.diagnostics.len(), 1);
+        let d = ds.diagnostics.first().expect("one diagnostic");
+        assert_eq!(
+            (d.line, d.severity),
+            (0, sozialmonitor_core::Severity::Error)
+        );
+        assert!(
+            d.message.contains("from line 5000002") && d.message.contains("index out of bounds")
+        );
+    }
+
+    #[test]
+    fn the_split_is_at_a_line_break_after_multibyte_text() {
+        let body = "ä\n".repeat(10) + "ö";
+        let parts = split_at_line(&body);
+        assert_eq!(parts.len(), 2);
+        assert!(parts.first().is_some_and(|p| p.ends_with('\n')));
+        assert_eq!(parts.concat(), body);
+        assert_eq!(split_at_line("äöü"), vec!["äöü"]);
+    }
 }

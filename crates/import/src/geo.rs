@@ -34,8 +34,7 @@ fn proj_string(epsg: u32) -> Option<&'static str> {
 
 /// Finds the EPSG code a `.prj` (ESRI WKT) names, by its AUTHORITY or by its well-known name.
 pub fn epsg_of_prj(wkt: &str) -> Option<u32> {
-    if let Some(i) = wkt.rfind("AUTHORITY[\"EPSG\",") {
-        let rest = &wkt[i + 17..];
+    if let Some((_, rest)) = wkt.rsplit_once("AUTHORITY[\"EPSG\",") {
         let num: String = rest
             .chars()
             .filter(|c| c.is_ascii_digit() || *c == '"')
@@ -89,17 +88,14 @@ fn key_from_attrs(
             _ => None,
         });
     let any = ars.clone().or(ags.clone());
-    let prefix = |n: usize| {
-        any.as_ref()
-            .filter(|k| k.len() >= n)
-            .map(|k| k[..n].to_string())
-    };
+    // The keys are ASCII digits (checked above), so `get` by byte position is by digit.
+    let prefix = |n: usize| any.as_ref().and_then(|k| k.get(..n)).map(str::to_string);
     let key = match level {
         Some(1) => Some(RegionKey::GERMANY.to_string()),
         Some(2) => prefix(2),
         Some(3) => prefix(3),
         Some(4) => prefix(5),
-        Some(5) => ars.filter(|k| k.len() >= 9).map(|k| k[..9].to_string()),
+        Some(5) => ars.as_deref().and_then(|k| k.get(..9)).map(str::to_string),
         _ => ags.or(ars),
     }?;
     RegionKey::parse(&key).ok().map(|k| (k, name))
@@ -249,8 +245,8 @@ fn add_boundary(
     name: Option<String>,
     polygons: Vec<Vec<Vec<[f64; 2]>>>,
 ) {
-    if let Some(&ix) = by_key.get(&key) {
-        ds.boundaries[ix].polygons.extend(polygons);
+    if let Some(b) = by_key.get(&key).and_then(|&ix| ds.boundaries.get_mut(ix)) {
+        b.polygons.extend(polygons);
     } else {
         by_key.insert(key.clone(), ds.boundaries.len());
         ds.boundaries.push(Boundary {
@@ -334,9 +330,11 @@ pub fn read_geojson(file: &str, bytes: &[u8]) -> Dataset {
             _ => None,
         };
         let Some(polys) = polys else {
+            // The feature number stands in for the line, as for Shapefile records: the error
+            // concerns this feature, not the whole file, so `--skip-bad-rows` can skip it.
             ds.diagnostics.push(Diagnostic::error(
                 file,
-                0,
+                i + 1,
                 0,
                 format!(
                     "feature {} ({key}) has no valid Polygon or MultiPolygon geometry",

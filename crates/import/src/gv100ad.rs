@@ -6,6 +6,8 @@ use sozialmonitor_core::{
     Dataset, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value,
 };
 
+use crate::common::prefix_chars;
+
 fn kind(satzart: &str, tk: &str) -> Option<&'static str> {
     Some(match (satzart, tk) {
         ("40", "41") => "Kreisfreie Stadt",
@@ -62,14 +64,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
             continue;
         }
         let satzart = get(0, 2);
-        let date = match Period::parse(&{
-            let d = get(2, 10);
-            if d.len() == 8 {
-                format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
-            } else {
-                d
-            }
-        }) {
+        // The Gebietsstand is `yyyymmdd`; positions count characters like every field here.
+        let date = match Period::parse(&format!("{}-{}-{}", get(2, 6), get(6, 8), get(8, 10))) {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics.push(Diagnostic::error(
@@ -104,6 +100,23 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 continue;
             }
         };
+        // Keys in this fixed-width format are zero-padded digits; a blank (or a non-breaking
+        // space from an editor) would otherwise be trimmed away and shorten the key to another
+        // level's.
+        if !key_text.chars().all(|c| c.is_ascii_digit()) {
+            ds.diagnostics.push(
+                Diagnostic::error(
+                    file,
+                    line_no,
+                    11,
+                    format!("Regionalschlüssel `{key_text}` contains other characters than digits"),
+                )
+                .with_hint(
+                    "GV100AD keys are zero-padded digits in fixed positions; was the file edited?",
+                ),
+            );
+            continue;
+        }
         let key = match RegionKey::parse(&key_text) {
             Ok(k) => k,
             Err(e) => {
@@ -119,7 +132,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
         r.kind = kind(&satzart, &tk).map(str::to_string);
         if satzart == "60" {
             let gv = get(18, 22);
-            r.verband = RegionKey::parse(&format!("{}{}", &key_text[..5], gv)).ok();
+            // The Verband key is the Kreis part of the validated key and the Verband number; the
+            // raw key text may hold surrounding blanks (even non-breaking spaces, which are more
+            // than one byte), so it is not cut by position.
+            r.verband = RegionKey::parse(&format!("{}{}", prefix_chars(key.as_str(), 5), gv)).ok();
             let num = |a, b| -> Option<i64> { get(a, b).trim().parse().ok() };
             let area_ha = num(128, 139);
             let pop = num(139, 150);

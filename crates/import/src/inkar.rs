@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::common::value_at;
+use crate::common::{prefix_chars, value_at};
 use sozialmonitor_core::{
-    Dataset, DecimalSeparator, Diagnostic, IndicatorEntry, IndicatorStatus, Measure, Observation,
-    Period, Polarity, RegionKey,
+    Dataset, DecimalSeparator, Diagnostic, IndicatorEntry, IndicatorStatus, Measure, MeasureKind,
+    Observation, Period, Polarity, RegionKey,
 };
 
 fn split_comma(line: &str) -> Vec<String> {
@@ -21,7 +21,7 @@ fn inkar_key(level: &str, id: &str) -> Result<RegionKey, String> {
         "BUND" => "DG".to_string(),
         "LAND" => format!("{:0>2}", id),
         // INKAR writes Kreise as 8 digits (14522000) and Gemeindeverbände as 9.
-        "KRS" => format!("{:0>8}", id)[..5].to_string(),
+        "KRS" => prefix_chars(&format!("{:0>8}", id), 5).to_string(),
         "GVB" => format!("{:0>9}", id),
         "GEM" => format!("{:0>8}", id),
         other => return Err(format!("unknown raumbezug `{other}`")),
@@ -33,8 +33,8 @@ fn inkar_key(level: &str, id: &str) -> Result<RegionKey, String> {
 fn unit_of(name: &str) -> String {
     if name.contains("in %") || name.contains("Anteil") || name.contains("Quote") {
         "%".into()
-    } else if let Some(i) = name.find(" je ") {
-        name[i + 1..].to_string()
+    } else if let Some((_, per)) = name.split_once(" je ") {
+        format!("je {per}")
     } else if name.contains("in Euro") || name.contains("in €") {
         "EUR".into()
     } else {
@@ -83,7 +83,10 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
             ));
             continue;
         }
-        let key = match inkar_key(f[cr].trim(), &f[cid]) {
+        // The row has as many fields as the header (checked above), so every column is there;
+        // `get` keeps a mistake an empty cell instead of a panic.
+        let cell = |c: usize| f.get(c).map_or("", String::as_str);
+        let key = match inkar_key(cell(cr).trim(), cell(cid)) {
             Ok(k) => k,
             Err(e) => {
                 ds.diagnostics
@@ -91,8 +94,8 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
                 continue;
             }
         };
-        let region = ds.intern_region(key, Some(f[cn].trim()));
-        let period = match Period::parse(&f[ct]) {
+        let region = ds.intern_region(key, Some(cell(cn).trim()));
+        let period = match Period::parse(cell(ct)) {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics
@@ -100,7 +103,7 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
                 continue;
             }
         };
-        let w = f[cw].trim();
+        let w = cell(cw).trim();
         if w.is_empty() || w == "NA" {
             // INKAR leaves cells empty where it has no value; that is not a published value.
             ds.diagnostics.push(Diagnostic::warning(
@@ -115,7 +118,7 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
         else {
             continue;
         };
-        let code = f[ck].trim();
+        let code = cell(ck).trim();
         let measure = match mcache.get(code) {
             Some(&m) => m,
             None => {
@@ -123,8 +126,11 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
                     code: format!("INKAR_{code}"),
                     label: code.to_string(),
                     unit: String::new(),
-                    statistic: format!("INKAR:{}", ctab.map(|c| f[c].trim()).unwrap_or("")),
+                    statistic: format!("INKAR:{}", ctab.map(|c| cell(c).trim()).unwrap_or("")),
                 });
+                // INKAR publishes indicators (rates, shares, averages), never counts.
+                ds.kinds
+                    .insert(format!("INKAR_{code}"), MeasureKind::NotAdditive);
                 mcache.insert(code.to_string(), m);
                 m
             }
@@ -154,16 +160,15 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
         return ds;
     };
     let h = split_comma(&header);
-    let col = |n: &str| h.iter().position(|x| x.trim() == n).unwrap_or(usize::MAX);
-    let (ck, cb, cs, cn, ca, cg) = (
-        col("kuerzel"),
+    let col = |n: &str| h.iter().position(|x| x.trim() == n);
+    let (cb, cs, ca, cg, cc) = (
         col("bereich"),
         col("kurzname"),
-        col("name"),
         col("algorithmus"),
         col("statistische_grundlagen"),
+        col("cov"),
     );
-    if ck == usize::MAX || cn == usize::MAX {
+    let (Some(ck), Some(cn)) = (col("kuerzel"), col("name")) else {
         ds.diagnostics.push(Diagnostic::error(
             file,
             1,
@@ -171,7 +176,7 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             "codebook header lacks kuerzel or name",
         ));
         return ds;
-    }
+    };
     for (line_no, rec) in it {
         if rec.trim().is_empty() {
             continue;
@@ -187,7 +192,13 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             ));
             continue;
         }
-        let get = |i: usize| f.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+        // Optional columns are `None` when the header lacks them, and then read as empty.
+        let get = |i: Option<usize>| {
+            i.and_then(|i| f.get(i))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        let (ck, cn) = (Some(ck), Some(cn));
         let name = get(cn);
         ds.catalog.push(IndicatorEntry {
             key: format!("inkar_{}", get(ck)),
@@ -201,7 +212,7 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             target_groups: Vec::new(),
             polarity: Polarity::Neutral,
             source: format!("INKAR 2024, BBSR Bonn; {}", get(cg)),
-            spatial_levels: get(col("cov"))
+            spatial_levels: get(cc)
                 .split_whitespace()
                 .filter_map(|t| match t.split(':').next() {
                     Some("BUND") => Some("deutschland".to_string()),

@@ -4,6 +4,13 @@
 //!
 //! Every importer turns one file into a [`Dataset`] plus diagnostics (file, line, column, reason,
 //! hint). Importers never write anything; the store decides what to keep.
+//!
+//! Importers must not panic on any input: a panic inside [`load`] or [`read`] is caught and turned
+//! into an error about the whole file, so nothing of that file is kept. Text from files is never
+//! sliced by byte index (the lint below keeps it so), and sizes are capped before anything is
+//! allocated for them ([`MAX_GUNZIPPED_BYTES`], [`sheet::MAX_SHEET_CELLS`]).
+
+#![warn(clippy::string_slice, clippy::indexing_slicing)]
 
 pub mod catalog;
 mod common;
@@ -16,6 +23,7 @@ pub mod longcsv;
 pub mod oldflat;
 pub mod ortsteile;
 pub mod sheet;
+mod sheet_check;
 pub mod table;
 pub mod text;
 
@@ -120,15 +128,40 @@ impl Source {
     }
 }
 
+/// The most a gzip-compressed file may unpack to: 4 GiB. The import benchmark reads a 2.9 GB
+/// file, the largest real input we know; a file that unpacks to more is refused before it can fill
+/// the memory (a few megabytes of gzip can expand to many gigabytes).
+pub const MAX_GUNZIPPED_BYTES: u64 = 4 << 30;
+
 fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     let bytes = std::fs::read(path)?;
+    // Like the other I/O errors here, this one leaves naming the file to the caller (the CLI adds
+    // "reading FILE").
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)?;
-        Ok(out)
+        gunzip(&bytes, MAX_GUNZIPPED_BYTES)
     } else {
         Ok(bytes)
     }
+}
+
+/// Decompresses gzip, refusing content larger than `limit` bytes.
+fn gunzip(bytes: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    // One byte more than the limit tells a file of exactly `limit` bytes from a larger one.
+    flate2::read::GzDecoder::new(bytes)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the compressed file unpacks to more than {:.1} GiB; unpack it and check that it is the statistics file you meant",
+                limit as f64 / f64::from(1u32 << 30)
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 /// Lowercase hex SHA-256.
@@ -140,15 +173,24 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Reads a file and parses it, hashing it on a second thread meanwhile (the hash is only needed
-/// to recognise a file imported before, so it need not delay the parse).
+/// to recognise a file imported before, so it need not delay the parse). A panic while parsing
+/// becomes an error diagnostic about the whole file (see [`read`]).
 pub fn load(path: &Path, format: Option<Format>) -> std::io::Result<(Source, Dataset)> {
     let bytes = read_bytes(path)?;
     let name = path.display().to_string();
     let (sha256, ds) = std::thread::scope(|s| {
         let h = s.spawn(|| sha256_hex(&bytes));
-        let ds = read_named(&name, &bytes, format);
-        (h.join().unwrap_or_default(), ds)
+        let ds = read_guarded(&name, &bytes, format);
+        (h.join(), ds)
     });
+    // Without its hash the batch could not be recognised again; an empty string as a stand-in
+    // would make every later file "identical" to this one.
+    let sha256 = sha256.map_err(|p| {
+        std::io::Error::other(format!(
+            "computing the SHA-256 failed: {}",
+            panic_message(p.as_ref())
+        ))
+    })?;
     Ok((
         Source {
             name,
@@ -157,6 +199,92 @@ pub fn load(path: &Path, format: Option<Format>) -> std::io::Result<(Source, Dat
         },
         ds,
     ))
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Parses with every panic caught: an importer bug must cost the user this file, not the
+/// program, and must not leave a partial dataset that the store could keep. The dataset returned
+/// for a panic has no content and one error about the whole file (line 0), which the store never
+/// imports, not even with `--skip-bad-rows`.
+fn read_guarded(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
+    let mut ds = guarded(file, bytes, format, || read_named(file, bytes, format));
+    warn_undeclared(file, &mut ds);
+    ds
+}
+
+/// A measure whose kind neither the file nor the offices' unit vocabulary declares is stored as
+/// a count, so that it is summed and protected, never published raw; the user is told which.
+fn warn_undeclared(file: &str, ds: &mut Dataset) {
+    let undeclared: Vec<String> = ds
+        .measures
+        .iter()
+        .filter(|m| ds.kind(m).is_none())
+        .map(|m| {
+            if m.unit.is_empty() {
+                format!("`{}` (no unit)", m.code)
+            } else {
+                format!("`{}` (unit `{}`)", m.code, m.unit)
+            }
+        })
+        .collect();
+    if undeclared.is_empty() {
+        return;
+    }
+    ds.diagnostics.push(
+        Diagnostic::warning(
+            file,
+            0,
+            0,
+            format!(
+                "{} measure(s) treated as counts and protected by the confidentiality rules, since no kind is declared: {}",
+                undeclared.len(),
+                undeclared.join(", ")
+            ),
+        )
+        .with_hint("declare the kind in a column `kind` (art): anzahl, summe or quote; see docs/long-csv.md"),
+    );
+}
+
+fn guarded(
+    file: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    parse: impl FnOnce() -> Dataset,
+) -> Dataset {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(ds) => ds,
+        Err(payload) => {
+            let name = format
+                .or_else(|| {
+                    std::panic::catch_unwind(|| detect(file, bytes))
+                        .ok()
+                        .flatten()
+                })
+                .map_or("unknown", Format::name);
+            let mut ds = Dataset::new(name);
+            ds.diagnostics.push(
+                Diagnostic::error(
+                    file,
+                    0,
+                    0,
+                    format!(
+                        "internal error while reading this file: {}; nothing was imported from it",
+                        panic_message(payload.as_ref())
+                    ),
+                )
+                .with_hint("this is a bug in sozialmonitor; please report it with the file"),
+            );
+            ds
+        }
+    }
 }
 
 /// Detects the format from the file name and the first bytes.
@@ -178,7 +306,7 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
         return Some(Format::Spreadsheet);
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    let head = &body[..body.len().min(4096)];
+    let head = body.get(..4096).unwrap_or(body);
     let head = String::from_utf8_lossy(head);
     let first = head.lines().next().unwrap_or("").trim_end_matches('\r');
     if first.starts_with("statistics_code;") {
@@ -208,7 +336,10 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     }
     if first.len() >= 22
         && first.starts_with("10")
-        && first.as_bytes()[2..10].iter().all(u8::is_ascii_digit)
+        && first
+            .as_bytes()
+            .get(2..10)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
     {
         return Some(Format::Gv100ad);
     }
@@ -221,9 +352,17 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<Format> {
     None
 }
 
-/// Reads a file in the given format, or the detected one.
+/// Reads a file in the given format, or the detected one. A panic while parsing becomes an
+/// error diagnostic about the whole file and an otherwise empty dataset.
 pub fn read(source: &Source, format: Option<Format>) -> Dataset {
-    read_named(&source.name, &source.bytes, format)
+    read_guarded(&source.name, &source.bytes, format)
+}
+
+/// Reads a file like [`read`] but lets a panic through. For tests and fuzzing only, so that a
+/// panic fails them instead of becoming a diagnostic.
+#[doc(hidden)]
+pub fn read_unguarded(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
+    read_named(file, bytes, format)
 }
 
 fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
@@ -278,5 +417,37 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
         Format::Ortsteile => ortsteile::read(file, &text),
         Format::Catalog => catalog::read(file, &text),
         Format::Shapefile | Format::GeoJson | Format::Spreadsheet => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_parsing_is_an_error_about_the_whole_file() {
+        let ds = guarded("x.csv", b"statistics_code;", None, || {
+            let mut half = Dataset::new("ffcsv");
+            half.rows_read = 3;
+            panic!("byte index 5 is not a char boundary")
+        });
+        assert_eq!(ds.format, "ffcsv", "the format comes from detection");
+        assert!(ds.observations.is_empty() && ds.regions.is_empty() && ds.rows_read == 0);
+        assert!(ds.has_errors());
+        let d = ds.diagnostics.first().expect("one diagnostic");
+        assert_eq!((d.file.as_str(), d.line), ("x.csv", 0));
+        assert!(d.message.contains("not a char boundary"), "{}", d.message);
+    }
+
+    #[test]
+    fn gzip_content_beyond_the_limit_is_refused() {
+        use std::io::Write as _;
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&vec![b'x'; 1 << 20]).expect("compress");
+        let gz = z.finish().expect("compress");
+        assert_eq!(gunzip(&gz, 1 << 20).expect("at the limit").len(), 1 << 20);
+        let err = gunzip(&gz, (1 << 20) - 1).expect_err("over the limit");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("unpacks to more than"), "{err}");
     }
 }

@@ -3,7 +3,9 @@
 //! `unit`, `label` (measure label), `quality`. German column names are accepted too. See
 //! `docs/long-csv.md`.
 
-use sozialmonitor_core::{Breakdown, Dataset, Diagnostic, Measure, Observation, Period, RegionKey};
+use sozialmonitor_core::{
+    Breakdown, Dataset, Diagnostic, Measure, MeasureKind, Observation, Period, RegionKey,
+};
 
 use crate::common::{LineSplitter, decimal_separator, header_and_rows, value_at};
 
@@ -25,6 +27,7 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("value", &["value", "wert"]),
     ("breakdown", &["breakdown", "auspraegung", "ausprägung"]),
     ("unit", &["unit", "einheit"]),
+    ("kind", &["kind", "art"]),
     ("label", &["label", "bezeichnung"]),
     ("quality", &["quality", "qualitaet", "qualität"]),
 ];
@@ -77,6 +80,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
         return ds;
     };
     let (cb, cu, cl, cq) = (col("breakdown"), col("unit"), col("label"), col("quality"));
+    let ck = col("kind");
     let sep = match decimal_separator(
         text.lines()
             .skip(1)
@@ -108,7 +112,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             );
             continue;
         }
-        let key = match RegionKey::parse(&f[cr]) {
+        // The row has as many fields as the header (checked above), so every column is there;
+        // `get` keeps a mistake an empty cell instead of a panic.
+        let cell = |c: usize| f.get(c).map_or("", |s| &**s);
+        let key = match RegionKey::parse(cell(cr)) {
             Ok(k) => k,
             Err(e) => {
                 ds.diagnostics.push(Diagnostic::error(
@@ -120,7 +127,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 continue;
             }
         };
-        let period = match Period::parse(&f[cp]) {
+        let period = match Period::parse(cell(cp)) {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics
@@ -128,16 +135,16 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 continue;
             }
         };
-        let Some(value) = value_at(&mut ds, file, line_no, cv + 1, &f[cv], sep) else {
+        let Some(value) = value_at(&mut ds, file, line_no, cv + 1, cell(cv), sep) else {
             continue;
         };
-        let code = f[cm].trim();
+        let code = cell(cm).trim();
         if code.is_empty() {
             ds.diagnostics
                 .push(Diagnostic::error(file, line_no, cm + 1, "empty measure"));
             continue;
         }
-        let breakdown = match cb.map(|c| f[c].trim()).map(Breakdown::parse_key) {
+        let breakdown = match cb.map(|c| cell(c).trim()).map(Breakdown::parse_key) {
             None => Breakdown::total(),
             Some(Some(b)) => b,
             Some(None) => {
@@ -150,7 +157,28 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 continue;
             }
         };
-        let get = |c: Option<usize>| c.map(|c| f[c].trim().to_string()).unwrap_or_default();
+        let get = |c: Option<usize>| c.map(|c| cell(c).trim().to_string()).unwrap_or_default();
+        // The kind declares whether the numbers add up and are confidential counts.
+        let declared = get(ck);
+        let kind = if declared.is_empty() {
+            None
+        } else if let Some(k) = MeasureKind::parse(&declared) {
+            Some(k)
+        } else {
+            ds.diagnostics.push(
+                Diagnostic::error(
+                    file,
+                    line_no,
+                    ck.unwrap_or(0) + 1,
+                    format!("unknown kind `{declared}`"),
+                )
+                .with_hint("kind (art) is `anzahl` (a count), `summe` (an amount) or `quote` (a rate, share or average)"),
+            );
+            continue;
+        };
+        if let Some(k) = kind {
+            ds.kinds.insert(code.to_string(), k);
+        }
         let label = get(cl);
         let m = ds.intern_measure(Measure {
             code: code.to_string(),

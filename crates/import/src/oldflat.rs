@@ -105,12 +105,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
             ));
             continue;
         }
+        // The row has as many fields as the header (checked above), so every column is there;
+        // `get` keeps a mistake an empty cell instead of a panic.
+        let cell = |c: usize| f.get(c).map_or("", |s| &**s);
         // Some exports list regions without any data and without statistic and time: nothing to lose.
-        if f[first_measure..].iter().all(|c| c.trim().is_empty()) {
+        if f.iter().skip(first_measure).all(|c| c.trim().is_empty()) {
             blank_rows.note(line_no);
             continue;
         }
-        let period = match Period::parse(&f[4]) {
+        let period = match Period::parse(cell(4)) {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics
@@ -123,9 +126,9 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let mut bad = false;
         for v in 0..nvars {
             let base = 5 + 4 * v;
-            let var = f[base].trim();
-            let code = f[base + 2].trim();
-            let label = f[base + 3].trim();
+            let var = cell(base).trim();
+            let code = cell(base + 2).trim();
+            let label = cell(base + 3).trim();
             if region.is_none() && is_region_variable(var) {
                 match region_key_from_code(code, label) {
                     Ok(k) => region = Some(ds.intern_region(k, Some(label))),
@@ -159,19 +162,19 @@ pub fn read(file: &str, text: &str) -> Dataset {
         };
         let breakdown = ds.intern_breakdown(Breakdown::new(items));
         for (col, code, label, unit) in &measures {
-            let cell = f[*col].trim();
-            if cell.is_empty() {
+            let text = cell(*col).trim();
+            if text.is_empty() {
                 empty_cells.note(line_no);
                 continue;
             }
-            let Some(value) = value_at(&mut ds, file, line_no, col + 1, cell, sep) else {
+            let Some(value) = value_at(&mut ds, file, line_no, col + 1, text, sep) else {
                 continue;
             };
             let m = ds.intern_measure(Measure {
                 code: code.clone(),
                 label: label.clone(),
                 unit: unit.clone(),
-                statistic: f[0].trim().to_string(),
+                statistic: cell(0).trim().to_string(),
             });
             ds.observations.push(Observation {
                 measure: m,

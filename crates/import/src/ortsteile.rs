@@ -4,7 +4,7 @@
 
 use sozialmonitor_core::{Dataset, Diagnostic, Period, Region, RegionKey};
 
-use crate::common::{LineSplitter, header_and_rows};
+use crate::common::{LineSplitter, header_and_rows, prefix_chars};
 
 /// A stable local code for an Ortsteil name: lowercase ASCII letters and digits, `-` between words.
 pub fn slug(name: &str) -> String {
@@ -65,6 +65,16 @@ pub fn read(file: &str, text: &str) -> Dataset {
     for (line_no, line) in lines {
         ds.rows_read += 1;
         let f = sp.split(line);
+        // A row may lack the last (empty) field, but not one of the three read here.
+        let (Some(key_cell), Some(list), Some(stand)) = (f.get(ck), f.get(co), f.get(cs)) else {
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line_no,
+                0,
+                format!("row has {} fields, the header has {}", f.len(), h.len()),
+            ));
+            continue;
+        };
         if f.len() < h.len().saturating_sub(1) {
             ds.diagnostics.push(Diagnostic::error(
                 file,
@@ -74,7 +84,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
             ));
             continue;
         }
-        let key = match RegionKey::parse(&f[ck]) {
+        let key = match RegionKey::parse(key_cell) {
             Ok(k) => k,
             Err(e) => {
                 ds.diagnostics
@@ -83,10 +93,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             }
         };
         // The date of the last edit ("30.05.2023 16:07:09") dates the list.
-        if let Ok(p) = Period::parse(f[cs].get(..10).unwrap_or("")) {
+        if let Ok(p) = Period::parse(prefix_chars(stand, 10)) {
             latest = latest.max(Some(p));
         }
-        rows.push((line_no, key, f[co].to_string()));
+        rows.push((line_no, key, list.to_string()));
     }
     let Some(snapshot) = latest else {
         ds.diagnostics.push(Diagnostic::error(
@@ -144,13 +154,14 @@ fn split_names(list: &str) -> Vec<&str> {
             '(' => depth += 1,
             ')' => depth -= 1,
             ',' if depth <= 0 => {
-                out.push(list[start..i].trim());
+                // `i` comes from `char_indices` and `,` is one byte, so both are boundaries.
+                out.push(list.get(start..i).unwrap_or("").trim());
                 start = i + 1;
             }
             _ => {}
         }
     }
-    out.push(list[start..].trim());
+    out.push(list.get(start..).unwrap_or("").trim());
     out
 }
 

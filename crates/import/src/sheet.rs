@@ -3,10 +3,26 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
+use calamine::{Cell, Data, DataRef, Range, Reader, Xls, Xlsx};
 use sozialmonitor_core::{
-    Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value,
+    Dataset, DecimalSeparator, Diagnostic, Measure, MeasureKind, Observation, Period, Region,
+    RegionKey, Value,
 };
+
+use crate::common::prefix_chars;
+use crate::sheet_check;
+
+/// The most cells a sheet may span, counted over the rectangle from its first to its last used
+/// cell, as the reader allocates it (32 bytes a cell: 1.6 GB at the cap). Real sheets have well
+/// under a million; a sheet with cells in A1 and XFD1048576 would span 17 billion.
+pub const MAX_SHEET_CELLS: u64 = 50_000_000;
+/// The rows of an Excel sheet (XLSX); a cell beyond is not from Excel.
+pub const MAX_SHEET_ROWS: u32 = 1_048_576;
+/// The columns of an Excel sheet (XLSX, up to XFD).
+pub const MAX_SHEET_COLUMNS: u32 = 16_384;
+/// The most an XLSX file's parts may unpack to together: 2 GiB, far above any statistics
+/// workbook, and a bound on a zip bomb.
+pub const MAX_UNPACKED_BYTES: u64 = 2 << 30;
 
 fn cell_text(c: &Data) -> String {
     match c {
@@ -25,27 +41,117 @@ fn cell_text(c: &Data) -> String {
     }
 }
 
+fn row_text(row: &[Data]) -> Vec<String> {
+    row.iter().map(cell_text).collect()
+}
+
+/// Runs spreadsheet-library code with its panics caught: calamine indexes into the file's bytes
+/// without checking them, and a damaged file is the user's problem to fix, not a crash.
+fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        Err(format!(
+            "the file is damaged (the spreadsheet reader failed: {})",
+            crate::panic_message(p.as_ref())
+        ))
+    })
+}
+
+/// An open workbook of one of the two formats we read.
+enum Book<'a> {
+    Xls(Box<Xls<Cursor<&'a [u8]>>>),
+    Xlsx(Box<Xlsx<Cursor<&'a [u8]>>>),
+}
+
+impl Book<'_> {
+    fn sheet_names(&self) -> Vec<String> {
+        match self {
+            Book::Xls(b) => b.sheet_names(),
+            Book::Xlsx(b) => b.sheet_names(),
+        }
+    }
+
+    /// A sheet's cells. An XLS file's sheets were read (and checked) when it was opened; an XLSX
+    /// sheet is read cell by cell here, so that the caps apply before anything is allocated.
+    fn range(&mut self, name: &str) -> Result<Range<Data>, String> {
+        match self {
+            Book::Xls(b) => guarded(|| b.worksheet_range(name).map_err(|e| e.to_string())),
+            Book::Xlsx(b) => guarded(|| xlsx_range(b, name)),
+        }
+    }
+}
+
+/// Reads an XLSX sheet within [`MAX_SHEET_ROWS`], [`MAX_SHEET_COLUMNS`] and [`MAX_SHEET_CELLS`],
+/// as calamine's `worksheet_range` would (its non-empty cells, over their bounding rectangle).
+fn xlsx_range(b: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Range<Data>, String> {
+    let mut reader = b.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+    let mut cells: Vec<Cell<Data>> = Vec::new();
+    let mut bounds: Option<(u32, u32, u32, u32)> = None;
+    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        if r >= MAX_SHEET_ROWS || c >= MAX_SHEET_COLUMNS {
+            return Err(format!(
+                "sheet {name} has a cell in row {}, column {}, outside an Excel sheet ({MAX_SHEET_ROWS} rows, {MAX_SHEET_COLUMNS} columns)",
+                u64::from(r) + 1,
+                u64::from(c) + 1
+            ));
+        }
+        let (r0, r1, c0, c1) = bounds.unwrap_or((r, r, c, c));
+        let b = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
+        bounds = Some(b);
+        let span = (u64::from(b.1 - b.0) + 1) * (u64::from(b.3 - b.2) + 1);
+        if span > MAX_SHEET_CELLS {
+            return Err(format!(
+                "the cells of sheet {name} span {} rows and {} columns, more than the {MAX_SHEET_CELLS} cells a sheet may have",
+                b.1 - b.0 + 1,
+                b.3 - b.2 + 1
+            ));
+        }
+        cells.push(Cell::new((r, c), Data::from(cell.get_value().clone())));
+    }
+    Ok(Range::from_sparse(cells))
+}
+
 /// Reads a spreadsheet, recognising its layout by its sheets.
 pub fn read(file: &str, bytes: &[u8]) -> Dataset {
     let mut ds = Dataset::new("spreadsheet");
-    let mut wb: Sheets<_> = match open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())) {
-        Ok(w) => w,
-        Err(e) => {
-            ds.diagnostics.push(
-                Diagnostic::error(file, 0, 0, format!("cannot open spreadsheet: {e}"))
-                    .with_hint("is the file an intact XLSX or XLS file?"),
-            );
-            return ds;
-        }
+    if let Err(e) = read_book(file, bytes, &mut ds) {
+        ds.diagnostics.push(
+            Diagnostic::error(file, 0, 0, format!("cannot open spreadsheet: {e}"))
+                .with_hint("is the file an intact XLSX or XLS file?"),
+        );
+    }
+    ds.finish(file);
+    ds
+}
+
+fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), String> {
+    // Declared before the workbook, which borrows it.
+    let checked;
+    let mut wb = if bytes.starts_with(&sheet_check::OLE_SIGNATURE) {
+        checked = sheet_check::xls(bytes, MAX_SHEET_CELLS)?;
+        let data: &[u8] = &checked;
+        Book::Xls(Box::new(guarded(|| {
+            Xls::new(Cursor::new(data)).map_err(|e| e.to_string())
+        })?))
+    } else if bytes.starts_with(b"PK") {
+        sheet_check::xlsx(bytes, MAX_UNPACKED_BYTES, MAX_SHEET_CELLS)?;
+        Book::Xlsx(Box::new(guarded(|| {
+            Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())
+        })?))
+    } else {
+        return Err("the file is neither XLSX nor XLS".into());
     };
-    let names = wb.sheet_names().to_vec();
+    let names = wb.sheet_names();
     if let Some(n) = names
         .iter()
         .find(|n| n.starts_with("Onlineprodukt_Gemeinden"))
     {
         ds.format = "gv-auszug".into();
-        match wb.worksheet_range(n) {
-            Ok(r) => read_register(file, n, &r, &mut ds),
+        match wb.range(n) {
+            Ok(r) => read_register(file, n, &r, ds),
             Err(e) => ds.diagnostics.push(Diagnostic::error(
                 file,
                 0,
@@ -55,9 +161,9 @@ pub fn read(file: &str, bytes: &[u8]) -> Dataset {
         }
     } else if names.iter().any(|n| n == "Daten") {
         ds.format = "inkar-xls".into();
-        let meta = wb.worksheet_range("Metadaten").ok();
-        match wb.worksheet_range("Daten") {
-            Ok(r) => read_inkar(file, &r, meta.as_ref(), &mut ds),
+        let meta = wb.range("Metadaten").ok();
+        match wb.range("Daten") {
+            Ok(r) => read_inkar(file, &r, meta.as_ref(), ds),
             Err(e) => ds.diagnostics.push(Diagnostic::error(
                 file,
                 0,
@@ -71,19 +177,14 @@ pub fn read(file: &str, bytes: &[u8]) -> Dataset {
                 .with_hint("supported: the Destatis register extract (sheet Onlineprodukt_Gemeinden…) and INKAR exports (sheet Daten); other tables: save as long CSV"),
         );
     }
-    ds.finish(file);
-    ds
+    Ok(())
 }
 
-fn read_register(file: &str, sheet: &str, r: &calamine::Range<Data>, ds: &mut Dataset) {
-    let rows: Vec<Vec<String>> = r
-        .rows()
-        .map(|row| row.iter().map(cell_text).collect())
-        .collect();
+fn read_register(file: &str, sheet: &str, r: &Range<Data>, ds: &mut Dataset) {
     // The Gebietsstand is written in the header ("Gebietsstand am 30.06.2024 (2. Quartal)").
-    let date = rows.iter().take(10).flat_map(|r| r.iter()).find_map(|c| {
+    let date = r.rows().take(10).flat_map(row_text).find_map(|c| {
         c.strip_prefix("Gebietsstand am ")
-            .and_then(|s| Period::parse(s.get(..10).unwrap_or("")).ok())
+            .and_then(|s| Period::parse(prefix_chars(s, 10)).ok())
     });
     let Some(date) = date else {
         ds.diagnostics.push(Diagnostic::error(
@@ -94,7 +195,8 @@ fn read_register(file: &str, sheet: &str, r: &calamine::Range<Data>, ds: &mut Da
         ));
         return;
     };
-    for (i, row) in rows.iter().enumerate() {
+    // Rows are turned into text one at a time, so a large sheet is not held twice.
+    for (i, row) in r.rows().map(row_text).enumerate() {
         let get = |c: usize| row.get(c).map(String::as_str).unwrap_or("");
         let satzart = get(0);
         if !matches!(satzart, "10" | "20" | "30" | "40" | "50" | "60") {
@@ -153,17 +255,16 @@ fn slug(s: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
-fn read_inkar(
-    file: &str,
-    r: &calamine::Range<Data>,
-    meta: Option<&calamine::Range<Data>>,
-    ds: &mut Dataset,
-) {
-    let rows: Vec<Vec<String>> = r
-        .rows()
-        .map(|row| row.iter().map(cell_text).collect())
-        .collect();
-    if rows.len() < 2 || rows[0].first().map(String::as_str) != Some("Kennziffer") {
+fn read_inkar(file: &str, r: &Range<Data>, meta: Option<&Range<Data>>, ds: &mut Dataset) {
+    let mut rows = r.rows().map(row_text);
+    let (Some(names), Some(years)) = (rows.next(), rows.next()) else {
+        ds.diagnostics.push(
+            Diagnostic::error(file, 1, 1, "sheet Daten does not start with `Kennziffer`")
+                .with_hint("is this an INKAR export?"),
+        );
+        return;
+    };
+    if names.first().map(String::as_str) != Some("Kennziffer") {
         ds.diagnostics.push(
             Diagnostic::error(file, 1, 1, "sheet Daten does not start with `Kennziffer`")
                 .with_hint("is this an INKAR export?"),
@@ -184,9 +285,9 @@ fn read_inkar(
         })
         .unwrap_or_default();
     let mut cols = Vec::new();
-    for c in 3..rows[0].len() {
-        let name = rows[0][c].trim().to_string();
-        let year = rows[1].get(c).cloned().unwrap_or_default();
+    for (c, name) in names.iter().enumerate().skip(3) {
+        let name = name.trim().to_string();
+        let year = years.get(c).cloned().unwrap_or_default();
         let period = match Period::parse(&year) {
             Ok(p) => p,
             Err(e) => {
@@ -200,23 +301,27 @@ fn read_inkar(
             .find(|(k, _)| k.trim() == name)
             .map(|(_, l)| l.clone())
             .unwrap_or_else(|| name.clone());
+        let code = format!("INKAR_{}", slug(&name));
+        // INKAR publishes indicators (rates, shares, averages), never counts.
+        ds.kinds.insert(code.clone(), MeasureKind::NotAdditive);
         let m = ds.intern_measure(Measure {
-            code: format!("INKAR_{}", slug(&name)),
+            code,
             label,
             unit: String::new(),
             statistic: "INKAR 2018".into(),
         });
         cols.push((c, m, period));
     }
-    for (i, row) in rows.iter().enumerate().skip(2) {
+    for (i, row) in rows.enumerate().map(|(i, r)| (i + 2, r)) {
         if row.iter().all(|c| c.is_empty()) {
             continue;
         }
         ds.rows_read += 1;
-        let id = row[0].trim();
+        let id = row.first().map(|s| s.trim()).unwrap_or("");
         let agg = row.get(2).map(String::as_str).unwrap_or("");
-        let key = if agg.contains("Kreis") && id.len() == 8 {
-            &id[..5]
+        // Kreise are written with three trailing zeros (14522000); the key is the first five.
+        let key = if agg.contains("Kreis") && id.chars().count() == 8 {
+            prefix_chars(id, 5)
         } else {
             id
         };
@@ -256,5 +361,36 @@ fn read_inkar(
                 )),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: an INKAR id of eight bytes was cut at byte five, inside an umlaut.
+    #[test]
+    fn an_inkar_id_with_an_umlaut_is_an_error_not_a_panic() {
+        let mut r: Range<Data> = Range::new((0, 0), (2, 3));
+        for (c, h) in ["Kennziffer", "Raumeinheit", "Aggregat", "xy"]
+            .iter()
+            .enumerate()
+        {
+            r.set_value((0, c as u32), Data::String(h.to_string()));
+        }
+        r.set_value((1, 3), Data::Int(2016));
+        r.set_value((2, 0), Data::String("abcdä12".into()));
+        r.set_value((2, 2), Data::String("Kreise".into()));
+        r.set_value((2, 3), Data::Float(1.5));
+        let mut ds = Dataset::new("inkar-xls");
+        read_inkar("f.xls", &r, None, &mut ds);
+        assert!(ds.observations.is_empty());
+        assert!(
+            ds.diagnostics
+                .iter()
+                .any(|d| d.line == 3 && d.message.contains("sheet Daten")),
+            "{:?}",
+            ds.diagnostics
+        );
     }
 }

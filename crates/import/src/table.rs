@@ -24,6 +24,11 @@ const FILLERS: &[&str] = &[
     "dar.:",
 ];
 
+/// The most columns a table may have. Real exports have fewer than a hundred; the header analysis
+/// compares every column with every other, so a line of a million empty fields would otherwise
+/// take hours.
+const MAX_COLUMNS: usize = 10_000;
+
 fn is_period(s: &str) -> bool {
     Period::parse(s).is_ok()
 }
@@ -58,7 +63,12 @@ fn table_key(code: &str, name: &str) -> Result<TableKey, sozialmonitor_core::Key
         7 => Ok(TableKey::Verband),
         8 if verband_name => Ok(TableKey::Verband),
         10 | 11 if c.bytes().all(|b| b.is_ascii_digit()) => {
-            RegionKey::parse(&format!("{}{}", &c[..5], &c[c.len() - 3..])).map(TableKey::Official)
+            // All ASCII digits, so byte positions are character positions.
+            let (kreis, gemeinde) = (c.get(..5), c.get(c.len() - 3..));
+            match kreis.zip(gemeinde) {
+                Some((k, g)) => RegionKey::parse(&format!("{k}{g}")).map(TableKey::Official),
+                None => RegionKey::parse(c).map(TableKey::Official),
+            }
         }
         _ => RegionKey::parse(c).map(TableKey::Official),
     }
@@ -129,10 +139,22 @@ pub fn read(file: &str, text: &str) -> Dataset {
         .map(|(_, h)| h.iter().take_while(|c| c.is_empty()).count())
         .min()
         .unwrap_or(0);
+    if width > MAX_COLUMNS {
+        ds.diagnostics.push(
+            Diagnostic::error(
+                file,
+                headers.first().map_or(0, |h| h.0),
+                0,
+                format!("the header has {width} columns; a table may have at most {MAX_COLUMNS}"),
+            )
+            .with_hint("is this a GENESIS table export? split the table when exporting it"),
+        );
+        return ds;
+    }
     if nkeys == 0 || nkeys >= width {
         ds.diagnostics.push(Diagnostic::error(
             file,
-            headers[0].0,
+            headers.first().map_or(0, |h| h.0),
             1,
             "cannot tell key columns from value columns in the header",
         ));
@@ -173,12 +195,11 @@ pub fn read(file: &str, text: &str) -> Dataset {
         .rev()
         .find(|t| Period::parse(t.strip_prefix("Jahr: ").unwrap_or(t).trim()).is_err())
         .and_then(|t| {
-            let t = t.trim();
-            let open = t.rfind(" (")?;
-            let unit = t[open + 2..].strip_suffix(')')?;
+            let (label, unit) = t.trim().rsplit_once(" (")?;
+            let unit = unit.strip_suffix(')')?;
             UNITS
                 .contains(&unit)
-                .then(|| (t[..open].to_string(), unit.to_string()))
+                .then(|| (label.to_string(), unit.to_string()))
         });
     let title_period = title_text
         .iter()
@@ -188,7 +209,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
         l.iter().filter(|c| !c.is_empty()).all(|c| is_period(c)) && l.iter().any(|c| !c.is_empty())
     });
     let col_periods: Vec<Option<Period>> = match period_level {
-        Some(p) => levels[p].iter().map(|c| Period::parse(c).ok()).collect(),
+        Some(p) => levels
+            .get(p)
+            .map(|l| l.iter().map(|c| Period::parse(c).ok()).collect())
+            .unwrap_or_default(),
         None => vec![None; width - nkeys],
     };
     if let Some(p) = period_level {
@@ -204,7 +228,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let mut path: Vec<(usize, String)> = levels
             .iter()
             .enumerate()
-            .map(|(li, l)| (li, l[c].clone()))
+            .map(|(li, l)| (li, l.get(c).cloned().unwrap_or_default()))
             .filter(|(_, s)| !s.is_empty())
             .collect();
         path.retain(|(_, s)| !FILLERS.contains(&s.to_lowercase().as_str()));
@@ -217,11 +241,11 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     .clone()
                     .map(|t| t.0)
                     .unwrap_or_else(|| table.clone()),
-                units[c].clone(),
+                units.get(c).cloned().unwrap_or_default(),
             )
         } else {
             let (_, l) = path.remove(0);
-            (l, units[c].clone())
+            (l, units.get(c).cloned().unwrap_or_default())
         };
         // The columns of one measure share its label; a level constant across them with deeper
         // levels below names the variable of the next level (e.g. "Geschlecht").
@@ -230,7 +254,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 measure_from_title
                     || levels
                         .first()
-                        .map(|l0| l0[o] == levels[0][c])
+                        .map(|l0| l0.get(o) == l0.get(c))
                         .unwrap_or(true)
             })
             .collect();
@@ -239,12 +263,13 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let depth = path.len();
         for (i, (li, label)) in path.iter().enumerate() {
             // Columns that leave this level empty (e.g. the total column) do not count.
+            let level = levels.get(*li).map(Vec::as_slice).unwrap_or(&[]);
             let filled: Vec<usize> = group
                 .iter()
                 .copied()
-                .filter(|&o| !levels[*li][o].is_empty())
+                .filter(|&o| level.get(o).is_some_and(|s| !s.is_empty()))
                 .collect();
-            let constant = filled.iter().all(|&o| levels[*li][o] == *label);
+            let constant = filled.iter().all(|&o| level.get(o) == Some(label));
             if constant && i + 1 < depth && filled.len() > 1 {
                 var = Some(label.clone());
                 continue;
@@ -279,8 +304,11 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let mut no_period_reported = false;
     for (line, f) in data {
         // A line holding only a period opens a block of rows for that period.
-        if !f.is_empty() && is_period(&f[0]) && f.iter().skip(1).all(String::is_empty) {
-            current_period = Period::parse(&f[0]).ok();
+        if let Some(first) = f.first()
+            && is_period(first)
+            && f.iter().skip(1).all(String::is_empty)
+        {
+            current_period = Period::parse(first).ok();
             continue;
         }
         ds.rows_read += 1;
@@ -297,11 +325,14 @@ pub fn read(file: &str, text: &str) -> Dataset {
             continue;
         }
         // Key columns: an optional period, the region key, its name, then row breakdown labels.
-        let keys = &f[..nkeys];
+        let keys = f.get(..nkeys).unwrap_or(&[]);
         let mut k = 0;
         let mut row_period = None;
-        if is_period(&keys[0]) && !is_region_code(&keys[0]) {
-            row_period = Period::parse(&keys[0]).ok();
+        if let Some(first) = keys.first()
+            && is_period(first)
+            && !is_region_code(first)
+        {
+            row_period = Period::parse(first).ok();
             k = 1;
         }
         let Some(code) = keys.get(k) else {
@@ -343,12 +374,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
             })
             .collect();
         for c in 0..ncols {
-            let cell = &f[nkeys + c];
+            let cell = f.get(nkeys + c).map_or("", String::as_str);
             if cell.is_empty() {
                 empty.note(line);
                 continue;
             }
-            let Some(period) = col_periods[c]
+            let Some(period) = col_periods
+                .get(c)
+                .copied()
+                .flatten()
                 .or(row_period)
                 .or(current_period)
                 .or(title_period)
@@ -369,11 +403,14 @@ pub fn read(file: &str, text: &str) -> Dataset {
             ) else {
                 continue;
             };
-            let mut items = col_items[c].clone();
+            let (Some(&measure), Some(col_items)) = (measures.get(c), col_items.get(c)) else {
+                continue;
+            };
+            let mut items = col_items.clone();
             items.extend(row_items.iter().cloned());
             let breakdown = ds.intern_breakdown(Breakdown::new(items));
             ds.observations.push(Observation {
-                measure: measures[c],
+                measure,
                 region,
                 period,
                 breakdown,

@@ -33,7 +33,7 @@ pub fn decode<'a>(
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     if let Some(pos) = memchr::memchr(0, body) {
-        let line = 1 + memchr::memchr_iter(b'\n', &body[..pos]).count();
+        let line = 1 + memchr::memchr_iter(b'\n', body.get(..pos).unwrap_or(body)).count();
         return Err(Diagnostic::error(
             file,
             line,
@@ -80,8 +80,9 @@ pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
                 return None;
             }
             n += 1;
-            // `\n` is ASCII, so these are char boundaries.
-            let l = &text[start..end];
+            // `\n` is ASCII, so both ends are char boundaries and `get` never fails here; it
+            // only keeps a byte offset from ever slicing through a character.
+            let l = text.get(start..end).unwrap_or("");
             start = end + 1;
             let l = l.strip_suffix('\r').unwrap_or(l);
             if !l.is_empty() {
@@ -129,12 +130,12 @@ pub fn split_sep<'a>(line: &'a str, sep: u8, out: &mut Vec<std::borrow::Cow<'a, 
         let mut start = 0;
         for (i, &c) in bytes.iter().enumerate() {
             if c == sep {
-                // The separator is ASCII, so these are char boundaries.
-                out.push(std::borrow::Cow::Borrowed(&line[start..i]));
+                // The separator is ASCII, so these are char boundaries and `get` cannot fail.
+                out.push(std::borrow::Cow::Borrowed(line.get(start..i).unwrap_or("")));
                 start = i + 1;
             }
         }
-        out.push(std::borrow::Cow::Borrowed(&line[start..]));
+        out.push(std::borrow::Cow::Borrowed(line.get(start..).unwrap_or("")));
         return;
     }
     let sep = sep as char;

@@ -3,28 +3,20 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
+use sozialmonitor_core::confidential::RULES_VERSION;
 use sozialmonitor_core::engine::{Cell, Outcome};
 use sozialmonitor_core::frame::{Frame, Grid, GridRegion, Series};
-use sozialmonitor_core::{RegionKey, Symbol};
+use sozialmonitor_core::{MeasureKind, RegionKey, Symbol};
 
 use crate::{ResultRow, Results, StoreError, Territory};
 
-/// Counts and amounts add up; percentages, averages (`EUR` per person, `Jahre`) and indices do
-/// not. INKAR values (no unit) are indicators, not counts.
-pub fn additive_unit(unit: &str) -> bool {
-    matches!(
-        unit.trim(),
-        "Anzahl"
-            | "1000"
-            | "Tsd."
-            | "Tsd. EUR"
-            | "1000 EUR"
-            | "ha"
-            | "qkm"
-            | "km²"
-            | "Personen"
-            | "Fälle"
-    )
+/// The kind of a stored measure: as declared at import (`kind` column), else as the offices' unit
+/// vocabulary declares it, else a count: an undeclared measure is summed and protected, never
+/// published raw (the importer warned about it).
+pub fn stored_kind(kind: Option<&str>, unit: &str) -> MeasureKind {
+    kind.and_then(MeasureKind::parse)
+        .or_else(|| MeasureKind::of_unit(unit))
+        .unwrap_or(MeasureKind::Count)
 }
 
 /// `(predecessor, successor, last year of the predecessor)` as grid indices.
@@ -185,15 +177,19 @@ pub(crate) fn frame(
     let mut frame = Frame::new(grid);
     let mut ids = Vec::new();
     {
-        let mut st = conn.prepare_cached("SELECT id, unit FROM measure WHERE code = ?1")?;
+        let mut st = conn.prepare_cached("SELECT id, unit, kind FROM measure WHERE code = ?1")?;
         for m in measures {
-            if let Some((id, unit)) = st
-                .query_row([m], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            if let Some((id, unit, kind)) = st
+                .query_row([m], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })
                 .optional()?
             {
-                if additive_unit(&unit) {
-                    frame.set_additive(m);
-                }
+                frame.set_kind(m, stored_kind(kind.as_deref(), &unit));
                 ids.push((id, m.clone()));
             }
         }
@@ -264,9 +260,25 @@ pub(crate) fn data_version(conn: &Connection) -> Result<i64, StoreError> {
     )
 }
 
-/// Replaces the cache with `results`, in one transaction.
+/// Loads a frame and the data version it reflects in one read transaction, so that an import
+/// committed meanwhile can neither be half-read nor make the result look newer than it is.
+pub(crate) fn frame_at(
+    conn: &Connection,
+    measures: &[String],
+    years: (u16, u16),
+    territory: Territory,
+) -> Result<(Frame, i64), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let version = data_version(&tx)?;
+    let frame = frame(&tx, measures, years, territory)?;
+    tx.commit()?;
+    Ok((frame, version))
+}
+
+/// Replaces the cache with `results`, in one transaction, labelled with the data version the
+/// inputs were read at (`results.data_version`) and the current confidentiality rules.
 pub(crate) fn save_results(conn: &mut Connection, results: &Results) -> Result<usize, StoreError> {
-    let version = data_version(conn)?;
+    let version = results.data_version;
     let tx = conn.transaction()?;
     tx.execute("DELETE FROM indicator_value", [])?;
     tx.execute("DELETE FROM indicator_cache", [])?;
@@ -296,13 +308,14 @@ pub(crate) fn save_results(conn: &mut Connection, results: &Results) -> Result<u
         }
     }
     tx.execute(
-        "INSERT INTO indicator_cache (id, data_version, territory, first_year, last_year)
-         VALUES (1, ?1, ?2, ?3, ?4)",
+        "INSERT INTO indicator_cache (id, data_version, territory, first_year, last_year, rules)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
         params![
             version,
             results.territory.code(),
             results.years.0,
-            results.years.1
+            results.years.1,
+            RULES_VERSION
         ],
     )?;
     tx.commit()?;
@@ -339,15 +352,96 @@ pub(crate) fn results(
     Ok(Some(rows.collect::<rusqlite::Result<_>>()?))
 }
 
-/// `(version computed from, current version, territory)` of the cache, if any.
+/// `(version computed from, current version, territory)` of the cache, if any. A cache computed
+/// with other confidentiality rules than the current ones reports version -1: it is stale
+/// whatever the data.
 pub(crate) fn cache_state(conn: &Connection) -> Result<Option<(i64, i64, Territory)>, StoreError> {
-    let row: Option<(i64, String)> = conn
+    let row: Option<(i64, String, u32)> = conn
         .query_row(
-            "SELECT data_version, territory FROM indicator_cache WHERE id = 1",
+            "SELECT data_version, territory, rules FROM indicator_cache WHERE id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     let now = data_version(conn)?;
-    Ok(row.map(|(v, t)| (v, now, Territory::parse(&t).unwrap_or_default())))
+    Ok(row.map(|(v, t, rules)| {
+        let v = if rules == RULES_VERSION { v } else { -1 };
+        (v, now, Territory::parse(&t).unwrap_or_default())
+    }))
+}
+
+/// Whether this database is a publication written by [`publish`].
+pub(crate) fn is_publication(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM publication)", [], |r| r.get(0))?)
+}
+
+/// What [`publish`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// Indicator values (withheld ones as `.` without their number).
+    pub values: usize,
+    /// Of which withheld.
+    pub withheld: usize,
+    /// Regions.
+    pub regions: usize,
+}
+
+/// Writes a public-only database to `to` (a new file): regions, territorial changes,
+/// boundaries, the catalogue, the import history without its diagnostics (which quote file
+/// lines) and the public side of the results cache. A withheld value is written as `.` without
+/// its number; observations, their history and measures are not copied, so the host that serves
+/// it holds no confidential value. The cache must be fresh (the caller checks).
+pub(crate) fn publish(
+    conn: &mut Connection,
+    to: &std::path::Path,
+) -> Result<Published, StoreError> {
+    let secret = i64::from(Symbol::Secret.code());
+    let to_text = to.to_string_lossy().to_string();
+    conn.execute("ATTACH DATABASE ?1 AS pub", [&to_text])?;
+    let result = (|| -> Result<Published, StoreError> {
+        let tx = conn.transaction()?;
+        for table in ["region", "region_change", "boundary", "indicator"] {
+            tx.execute(
+                &format!("INSERT INTO pub.{table} SELECT * FROM main.{table}"),
+                [],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO pub.import_batch SELECT * FROM main.import_batch",
+            [],
+        )?;
+        tx.execute("UPDATE pub.import_batch SET diagnostics = '[]'", [])?;
+        tx.execute(
+            "INSERT INTO pub.indicator_cache SELECT * FROM main.indicator_cache",
+            [],
+        )?;
+        let values = tx.execute(
+            "INSERT INTO pub.indicator_value (indicator, region_id, year, num, sym, flags)
+             SELECT indicator, region_id, year,
+                    CASE WHEN flags & 2 = 0 THEN num END,
+                    CASE WHEN flags & 2 = 0 THEN sym ELSE ?1 END,
+                    flags
+             FROM main.indicator_value",
+            [secret],
+        )?;
+        let withheld: i64 = tx.query_row(
+            "SELECT count(*) FROM pub.indicator_value WHERE flags & 2 <> 0",
+            [],
+            |r| r.get(0),
+        )?;
+        let regions: i64 = tx.query_row("SELECT count(*) FROM pub.region", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO pub.publication (id, data_version, rules, source_sha256)
+             SELECT 1, data_version, rules, '' FROM main.indicator_cache WHERE id = 1",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(Published {
+            values,
+            withheld: withheld as usize,
+            regions: regions as usize,
+        })
+    })();
+    conn.execute("DETACH DATABASE pub", [])?;
+    result
 }

@@ -7,7 +7,7 @@ mod sqlite;
 
 use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
 
-pub use bulk::additive_unit;
+pub use bulk::{Published, stored_kind};
 pub use sqlite::SqliteStore;
 
 /// Errors of the storage layer.
@@ -145,6 +145,8 @@ pub struct MeasureInfo {
     pub statistic: String,
     /// Number of values.
     pub values: i64,
+    /// How its numbers behave (declared, or a count).
+    pub kind: sozialmonitor_core::MeasureKind,
     /// Number of distinct regions.
     pub regions: i64,
     /// First period.
@@ -264,6 +266,13 @@ pub trait Store {
         years: (u16, u16),
         territory: Territory,
     ) -> Result<sozialmonitor_core::frame::Frame>;
+    /// [`Store::frame`] and the data version it reflects, read in one transaction.
+    fn frame_at(
+        &self,
+        measures: &[String],
+        years: (u16, u16),
+        territory: Territory,
+    ) -> Result<(sozialmonitor_core::frame::Frame, i64)>;
     /// Replaces the cached indicator values with these.
     fn save_results(&mut self, results: &Results) -> Result<usize>;
     /// Cached values of one indicator (all regions and years); `None` if nothing is cached.
@@ -319,6 +328,8 @@ pub struct Results {
     pub territory: Territory,
     /// Year range.
     pub years: (u16, u16),
+    /// The data version (newest import) the inputs were read at, from [`Store::frame_at`].
+    pub data_version: i64,
     /// `(indicator, region key, year, cell, incomplete, suppressed)`.
     pub rows: Vec<ResultRow>,
 }

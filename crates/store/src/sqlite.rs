@@ -17,6 +17,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_region_last_data.sql"),
     include_str!("../migrations/sqlite/0003_indicator_value.sql"),
+    include_str!("../migrations/sqlite/0004_measure_kind.sql"),
+    include_str!("../migrations/sqlite/0005_publication.sql"),
 ];
 
 /// A store in one SQLite file.
@@ -29,6 +31,18 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
         Self::setup(conn)
+    }
+
+    /// Whether this database is a publication (written by [`SqliteStore::publish`]): it is
+    /// served as it is and never recomputed.
+    pub fn is_publication(&self) -> Result<bool> {
+        crate::bulk::is_publication(&self.conn)
+    }
+
+    /// Writes a public-only database to the new file `to` (see [`crate::bulk::publish`]).
+    pub fn publish(&mut self, to: &Path) -> Result<crate::Published> {
+        drop(Self::open(to)?);
+        crate::bulk::publish(&mut self.conn, to)
     }
 
     /// Opens an existing file without creating it; `Ok(None)` when it does not exist.
@@ -240,11 +254,16 @@ fn region_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
 }
 
 fn measure_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
-    let mut ins = tx.prepare_cached("INSERT INTO measure(code, label, unit, statistic) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(code) DO NOTHING")?;
+    // A later file may declare the kind of a measure an earlier one left undeclared.
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO measure(code, label, unit, statistic, kind) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(code) DO UPDATE SET kind = coalesce(excluded.kind, measure.kind)",
+    )?;
     let mut get = tx.prepare_cached("SELECT id FROM measure WHERE code = ?1")?;
     let mut ids = Vec::new();
     for m in &data.measures {
-        ins.execute(params![m.code, m.label, m.unit, m.statistic])?;
+        let kind = data.kind(m).map(|k| k.as_str());
+        ins.execute(params![m.code, m.label, m.unit, m.statistic, kind])?;
         ids.push(get.query_row([&m.code], |r| r.get(0))?);
     }
     Ok(ids)
@@ -582,7 +601,14 @@ impl Store for SqliteStore {
         opts: ImportOptions,
     ) -> Result<ImportOutcome> {
         let started = Instant::now();
-        if data.has_errors() && !opts.skip_bad_rows {
+        // An error about the whole file (line 0: unreadable, a failed importer, a file-wide
+        // inconsistency) leaves no good rows to keep, so even `skip_bad_rows` must not record the
+        // file as imported: its hash would make the same file count as done after a fix.
+        let whole_file_error = data
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error && d.line == 0);
+        if data.has_errors() && (!opts.skip_bad_rows || whole_file_error) {
             return Ok(ImportOutcome::Rejected(data.diagnostics.clone()));
         }
         let existing = self
@@ -718,7 +744,7 @@ impl Store for SqliteStore {
     fn measures(&self) -> Result<Vec<MeasureInfo>> {
         let mut st = self.conn.prepare(
             "SELECT m.code, m.label, m.unit, m.statistic, count(o.measure_id), count(DISTINCT o.region_id), min(o.period), max(o.period),
-                    count(DISTINCT o.period), count(DISTINCT o.breakdown_id)
+                    count(DISTINCT o.period), count(DISTINCT o.breakdown_id), m.kind
              FROM measure m LEFT JOIN observation o ON o.measure_id = m.id GROUP BY m.id ORDER BY m.statistic, m.code",
         )?;
         let v = st
@@ -734,6 +760,10 @@ impl Store for SqliteStore {
                     last: r.get::<_, Option<i64>>(7)?.and_then(period_from_code),
                     periods: r.get(8)?,
                     breakdowns: r.get(9)?,
+                    kind: crate::bulk::stored_kind(
+                        r.get::<_, Option<String>>(10)?.as_deref(),
+                        &r.get::<_, String>(2)?,
+                    ),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -855,6 +885,15 @@ impl Store for SqliteStore {
         crate::bulk::frame(&self.conn, measures, years, territory)
     }
 
+    fn frame_at(
+        &self,
+        measures: &[String],
+        years: (u16, u16),
+        territory: Territory,
+    ) -> Result<(sozialmonitor_core::frame::Frame, i64)> {
+        crate::bulk::frame_at(&self.conn, measures, years, territory)
+    }
+
     fn save_results(&mut self, results: &Results) -> Result<usize> {
         crate::bulk::save_results(&mut self.conn, results)
     }
@@ -914,18 +953,20 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
         row.map(|(num, sym)| crate::bulk::stored_cell(num, sym))
     }
 
-    /// Counts and amounts add up; percentages, averages (`EUR` per person, `Jahre`) and indices
-    /// do not. INKAR values (no unit) are indicators, not counts.
+    /// Counts and amounts add up; rates, shares, averages and indices do not (the declared
+    /// kind, see [`crate::bulk::stored_kind`]).
     fn additive(&self, measure: &str) -> bool {
-        let unit: Option<String> = self
+        let row: Option<(Option<String>, String)> = self
             .conn
-            .query_row("SELECT unit FROM measure WHERE code = ?1", [measure], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT kind, unit FROM measure WHERE code = ?1",
+                [measure],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .ok()
             .flatten();
-        unit.as_deref().is_some_and(crate::bulk::additive_unit)
+        row.is_some_and(|(kind, unit)| crate::bulk::stored_kind(kind.as_deref(), &unit).additive())
     }
 
     /// The parts of a region at a period. A municipality dissolved in a merger counts up to the

@@ -1,11 +1,10 @@
 //! The JSON API under `/api/v1`: regions, indicators with metadata, public values, the catalogue,
 //! and its OpenAPI document. Errors are JSON with a stable code.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,6 +12,8 @@ use serde_json::{Value, json};
 use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus, Polarity};
 
 use sozialmonitor_site::{Pub, Site};
+
+use crate::query::{MAX_PAIRS, MAX_QUERY_BYTES, Params};
 
 type Shared = Arc<Site>;
 
@@ -59,8 +60,8 @@ fn region_json(site: &Site, r: usize) -> Value {
     })
 }
 
-async fn regions(State(site): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let text = q.get("q").map(String::as_str).unwrap_or("");
+async fn regions(State(site): State<Shared>, q: Params) -> Response {
+    let text = q.get("q").unwrap_or("");
     let parent = q.get("parent");
     let list: Vec<Value> = if let Some(p) = parent {
         let Some(p) = site.region(p) else {
@@ -168,7 +169,7 @@ async fn catalog(State(site): State<Shared>) -> Response {
 
 /// `/values?indicator=K[&region=R][&children=true][&year=Y]`: public values only; a suppressed
 /// value has `value: null, symbol: "."` and `suppressed: true`.
-async fn values(State(site): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn values(State(site): State<Shared>, q: Params) -> Response {
     let Some(key) = q.get("indicator") else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -197,7 +198,7 @@ async fn values(State(site): State<Shared>, Query(q): Query<HashMap<String, Stri
             .chain(site.municipalities(site.home))
             .collect(),
     };
-    if q.get("children").map(String::as_str) == Some("true") {
+    if q.get("children") == Some("true") {
         let extra: Vec<usize> = regions
             .iter()
             .flat_map(|&r| {
@@ -246,7 +247,7 @@ pub fn openapi_document() -> Value {
         "info": {
             "title": "Sozialmonitor API",
             "version": "1.0.0",
-            "description": "Public indicators of social planning: regions, indicators with metadata and their public values (small numbers suppressed). Data licence dl-de/by-2-0.",
+            "description": format!("Public indicators of social planning: regions, indicators with metadata and their public values (small numbers suppressed). Data licence dl-de/by-2-0. Limits: a query string of at most {MAX_QUERY_BYTES} bytes and {MAX_PAIRS} parameters, each parameter at most once; beyond that 400 (bad_request). A response that takes longer than the server's time limit is 503 (timeout) with Retry-After."),
             "license": {"name": "EUPL-1.2"}
         },
         "paths": {
@@ -306,7 +307,7 @@ pub fn openapi_document() -> Value {
                         "symbol": {"type": ["string", "null"], "description": "statistical symbol where there is no number: . (secret or suppressed), - (nil), ... (later), / (unreliable), x (not meaningful)"},
                         "suppressed": {"type": "boolean", "description": "suppressed by the confidentiality rules (small numbers)"}}}}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string", "enum": ["not_found", "unknown_region", "unknown_indicator", "missing_parameter", "bad_year", "bad_request", "xlsx"]},
+                    "code": {"type": "string", "enum": ["not_found", "unknown_region", "unknown_indicator", "missing_parameter", "bad_year", "bad_request", "timeout", "internal", "csv", "xlsx"]},
                     "message": {"type": "string"}}}}}
             },
             "responses": {"Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}

@@ -16,6 +16,7 @@ use sozialmonitor_viz::chart::{Bar, Line, bars, lines};
 use sozialmonitor_viz::esc;
 
 use crate::html::{german_date, options, page, qv};
+use crate::query::{MAX_BREAKS, MAX_CLASSES, Params, too_many_breaks};
 
 /// A value cell: the number, or the symbol with its meaning for screen readers and a tooltip.
 fn value_html(ind: &Indicator, r: usize, y: u16) -> String {
@@ -217,35 +218,38 @@ pub struct View {
 
 impl View {
     /// Reads `gebiet`, `jahr`, `methode`, `klassen`; defaults: the home district, the latest
-    /// year with a number, quantiles, 5 classes.
-    pub fn parse(
-        site: &Site,
-        ind: &Indicator,
-        q: &std::collections::HashMap<String, String>,
-    ) -> Result<View, String> {
-        let region = match q.get("gebiet").filter(|s| !s.is_empty()) {
+    /// year with a number, quantiles, 5 classes. At most [`MAX_CLASSES`] classes and
+    /// [`MAX_BREAKS`] manual breaks: the page grows with each, and no map needs more.
+    pub fn parse(site: &Site, ind: &Indicator, q: &Params) -> Result<View, String> {
+        let region = match q.get("gebiet") {
             Some(k) => site
                 .region(k)
                 .ok_or_else(|| format!("Gebiet {k} ist unbekannt"))?,
             None => site.home,
         };
         let region = site.successor.get(&region).copied().unwrap_or(region);
-        let year = match q.get("jahr").filter(|s| !s.is_empty()) {
+        let year = match q.get("jahr") {
             Some(y) => y
                 .parse::<u16>()
                 .map_err(|_| format!("Jahr {y} ist keine Jahreszahl"))?,
             None => default_year(ind, region).ok_or("Für diesen Indikator gibt es keine Werte")?,
         };
-        let method_code = q
-            .get("methode")
-            .cloned()
-            .unwrap_or_else(|| "quantile".into());
+        let method_code = q.get("methode").unwrap_or("quantile").to_string();
+        if too_many_breaks(&method_code) {
+            return Err(format!(
+                "Klassenbildung: höchstens {MAX_BREAKS} Klassengrenzen"
+            ));
+        }
         let method = Method::parse(&method_code).map_err(|e| format!("Klassenbildung: {e}"))?;
-        let classes = q
-            .get("klassen")
-            .and_then(|k| k.parse::<usize>().ok())
-            .unwrap_or(5)
-            .clamp(2, 7);
+        let classes = match q.get("klassen") {
+            Some(k) => k
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|k| (2..=MAX_CLASSES).contains(k))
+                .ok_or_else(|| format!("Klassen: eine Zahl von 2 bis {MAX_CLASSES}"))?,
+            None => 5,
+        };
         Ok(View {
             region,
             year,

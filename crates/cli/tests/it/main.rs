@@ -1,6 +1,9 @@
 //! End-to-end tests of the `sozialmonitor` binary: what a user types and sees.
 
+mod confidentiality;
+mod crash;
 mod dashboard;
+mod hostile;
 mod reports;
 
 use std::path::{Path, PathBuf};

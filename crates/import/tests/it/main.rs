@@ -1,9 +1,12 @@
 //! Integration tests of the importers on the real files shipped in `data/demo`: a golden summary
 //! per file (refresh with `UPDATE_GOLDEN=1 cargo test -p sozialmonitor-import`), spot values
-//! including statistical symbols, and the bad-input corpus in `tests/bad`.
+//! including statistical symbols, the bad-input corpus in `tests/bad`, fuzzing of every parser
+//! (`fuzz`) and the panics it and the reviews found (`regressions`).
 
 mod bad;
+mod fuzz;
 mod golden;
+mod regressions;
 mod spot;
 
 use std::path::{Path, PathBuf};
