@@ -126,6 +126,27 @@ pub fn suppress(values: &[Option<f64>], primary: &[bool], relations: &[Relation]
                 widen(values, &mut reason, relations, &near)
             })
             .collect();
+        if seeds.is_empty() {
+            // Nothing near a determined cell is left to withhold one by one: withhold every
+            // published cell of every relation it is in, and check again (a last resort that
+            // loses information but never publishes a determined cell).
+            seeds = findings
+                .determined
+                .iter()
+                .chain(&findings.singleton)
+                .flat_map(|&h| member[h].iter())
+                .flat_map(|&k| {
+                    let r = &relations[k as usize];
+                    std::iter::once(r.total).chain(r.parts.iter().copied())
+                })
+                .filter(|&c| !unknown(values, &reason, c))
+                .collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            for &c in &seeds {
+                reason[c] = Reason::Secondary;
+            }
+        }
     }
     reason
 }
