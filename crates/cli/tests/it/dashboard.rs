@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use crate::{demo, run, text};
 
 pub(crate) struct Server {
-    child: Child,
-    port: u16,
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -20,10 +20,17 @@ impl Drop for Server {
 }
 
 pub(crate) fn start(db: &Path) -> Server {
+    start_with(db, &[])
+}
+
+/// Starts `serve` on a free port with these environment variables (limits, log level) and
+/// waits until it prints its address.
+pub(crate) fn start_with(db: &Path, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
         .arg("--db")
         .arg(db)
         .args(["serve", "--addr", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -43,6 +50,8 @@ pub(crate) fn start(db: &Path) -> Server {
                 .expect("port");
         }
     };
+    // Keep reading stdout, so that a later line cannot fail on a closed pipe.
+    std::thread::spawn(move || for _ in lines {});
     Server { child, port }
 }
 

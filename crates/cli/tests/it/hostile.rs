@@ -2,62 +2,30 @@
 //! oversized header, thousands of distinct URLs, a burst of PDFs, a client that stalls, and a
 //! graceful stop on SIGTERM. Every loop is bounded in count and time.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::dashboard::demo_db;
+use crate::dashboard::{Server, demo_db, start_with};
 
 /// Header timeout of the server under test, in seconds (the default is 10).
 const HEADER_TIMEOUT: f64 = 1.0;
 
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The server with tight limits: a small cache, a short header timeout, a short PDF queue.
 fn start(db: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("SOZIALMONITOR_HEADER_TIMEOUT", HEADER_TIMEOUT.to_string())
-        .env("SOZIALMONITOR_CACHE_MB", "4")
-        .env("SOZIALMONITOR_PDF_QUEUE", "2")
-        // One line per request would bury the test output; warnings and errors stay.
-        .env("SOZIALMONITOR_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start server");
-    let out = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(out).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("server printed its address")
-            .expect("line");
-        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-            break rest
-                .split('/')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("port");
-        }
-    };
-    // Keep reading stdout, so that a later line cannot fail on a closed pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, port }
+    let timeout = HEADER_TIMEOUT.to_string();
+    start_with(
+        db,
+        &[
+            ("SOZIALMONITOR_HEADER_TIMEOUT", timeout.as_str()),
+            ("SOZIALMONITOR_CACHE_MB", "4"),
+            ("SOZIALMONITOR_PDF_QUEUE", "2"),
+            // One line per request would bury the test output; warnings and errors stay.
+            ("SOZIALMONITOR_LOG", "warn"),
+        ],
+    )
 }
 
 struct Reply {
