@@ -52,6 +52,9 @@ impl Figures {
     }
 }
 
+/// The symbols legend under the tables (`*` is ours, after a number, the rest as published).
+pub(crate) const SYMBOLS: &str = ". gesperrt (kleine Fallzahl oder rückrechenbar) oder geheim, - genau null, ... Angabe fällt später an, / nicht sicher genug, x nicht sinnvoll, – kein Wert vorhanden, * Summe unvollständig (nicht alle Teilgebiete haben Werte).";
+
 /// The fields every template's `report` style reads: document metadata, header and footer.
 pub(crate) fn base_data(
     site: &Site,
@@ -76,7 +79,7 @@ pub(crate) fn base_data(
         "date_de": german_date(&date),
         "header_left": header_left,
         "header_right": header_right,
-        "symbols": ". gesperrt (kleine Fallzahl oder rückrechenbar) oder geheim, - genau null, ... Angabe fällt später an, / nicht sicher genug, x nicht sinnvoll, – kein Wert vorhanden.",
+        "symbols": SYMBOLS,
     })
 }
 

@@ -67,7 +67,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
             format!("{}{}", ind.entry.short_name, unit_in_brackets(ind)),
             y.to_string(),
         ];
-        row.extend(cols.iter().map(|&c| ind.text(c, y)));
+        row.extend(cols.iter().map(|&c| ind.text_marked(c, y)));
         row.push(trend_text(ind, r, y));
         rows.push(row);
     }
@@ -110,14 +110,21 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
         let svg = age_chart(site, r, y, &groups, 440.0);
         let summary = groups
             .iter()
-            .map(|(l, v)| format!("{l}: {} %", sozialmonitor_core::format::german_number(*v, 1)))
+            .map(|g| {
+                format!(
+                    "{}: {} %{}",
+                    g.label,
+                    sozialmonitor_core::format::german_number(g.share, 1),
+                    incomplete_words(g.incomplete)
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ");
         json!({
             "figure": figs.add(svg, &format!("Altersgruppen {y} in {}, Anteile an der Bevölkerung: {summary}.", reg.name)),
             "table": {
                 "header": [format!("Altersgruppe {y}"), "Anteil (%)"],
-                "rows": groups.iter().map(|(l, v)| vec![l.to_string(), sozialmonitor_core::format::german_number(*v, 1)]).collect::<Vec<_>>(),
+                "rows": groups.iter().map(|g| vec![g.label.to_string(), g.text()]).collect::<Vec<_>>(),
             },
         })
     });
@@ -184,7 +191,8 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
     )
 }
 
-/// First and last value of each line, for the alternative text of a chart.
+/// First and last value of each line, for the alternative text of a chart; an incomplete sum
+/// is said in words, as in the chart's point titles (a screen reader would read `*` as "Stern").
 pub(crate) fn series_summary(ind: &Indicator, ls: &[sozialmonitor_viz::chart::Line]) -> String {
     ls.iter()
         .filter_map(|l| {
@@ -194,17 +202,22 @@ pub(crate) fn series_summary(ind: &Indicator, ls: &[sozialmonitor_viz::chart::Li
                 .iter()
                 .rev()
                 .find_map(|(y, v)| v.map(|v| (*y, v)))?;
-            Some(format!(
-                "{} {} {} bis {} {}",
-                l.name,
-                first.0,
-                sozialmonitor_core::format::german_number(first.1, ind.decimals),
-                last.0,
-                sozialmonitor_core::format::german_number(last.1, ind.decimals)
-            ))
+            let said = |(y, v): (u16, f64)| {
+                format!(
+                    "{y} {}{}",
+                    sozialmonitor_core::format::german_number(v, ind.decimals),
+                    incomplete_words(l.incomplete.contains(&y))
+                )
+            };
+            Some(format!("{} {} bis {}", l.name, said(first), said(last)))
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// " (unvollständig)" for a value that is an incomplete sum, in alternative texts.
+fn incomplete_words(incomplete: bool) -> &'static str {
+    if incomplete { " (unvollständig)" } else { "" }
 }
 
 /// A definition as a sentence that ends with a full stop.

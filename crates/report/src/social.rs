@@ -11,9 +11,9 @@ use sozialmonitor_core::classify::Method;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, developments, direction, indicator_map, latest_number_year,
-    map_regions, series_lines, trend_text, unit_in_brackets, with_unit,
+    map_regions, series_lines, stated, trend_text, unit_in_brackets, with_unit,
 };
-use sozialmonitor_site::{Indicator, Site};
+use sozialmonitor_site::{INCOMPLETE_MARK, Indicator, Site};
 use sozialmonitor_viz::chart::lines;
 
 use crate::profile::{end_sentence, merge, series_summary};
@@ -175,10 +175,10 @@ fn indicator_text(site: &Site, ind: &Indicator, kreis: usize, land: Option<usize
         .and_then(|l| ind.num(l, y).map(|v| (l, v)));
     let mut s = format!(
         "Im Jahr {y} betrug der Wert in {kname} {}",
-        with_unit(ind, now)
+        stated(ind, kreis, y, now)
     );
     if let Some((l, lv)) = land_now {
-        let _ = write!(s, "; in {} {}", site.regions[l].name, with_unit(ind, lv));
+        let _ = write!(s, "; in {} {}", site.regions[l].name, stated(ind, l, y, lv));
     }
     s.push('.');
     out.push(s);
@@ -189,14 +189,14 @@ fn indicator_text(site: &Site, ind: &Indicator, kreis: usize, land: Option<usize
         let mut s = if word == "etwa gleich" {
             format!(
                 "Seit {y0} ist er etwa gleich geblieben ({} → {})",
-                with_unit(ind, then),
-                with_unit(ind, now)
+                stated(ind, kreis, y0, then),
+                stated(ind, kreis, y, now)
             )
         } else {
             format!(
                 "Seit {y0} ist er von {} auf {} {word}",
-                with_unit(ind, then),
-                with_unit(ind, now)
+                stated(ind, kreis, y0, then),
+                stated(ind, kreis, y, now)
             )
         };
         if then != 0.0 && is_count(ind) {
@@ -213,8 +213,8 @@ fn indicator_text(site: &Site, ind: &Indicator, kreis: usize, land: Option<usize
             let _ = write!(
                 s,
                 "; im Land {} → {}",
-                with_unit(ind, lt),
-                with_unit(ind, ln)
+                stated(ind, l, y0, lt),
+                stated(ind, l, y, ln)
             );
         }
         s.push('.');
@@ -269,7 +269,7 @@ fn indicator_text(site: &Site, ind: &Indicator, kreis: usize, land: Option<usize
             let mut parts: Vec<String> = v
                 .iter()
                 .take(4)
-                .map(|(g, x)| format!("{} ({})", site.regions[*g].name, with_unit(ind, *x)))
+                .map(|(g, x)| format!("{} ({})", site.regions[*g].name, stated(ind, *g, y, *x)))
                 .collect();
             if v.len() > 4 {
                 parts.push(format!("{} weitere", v.len() - 4));
@@ -321,7 +321,7 @@ fn indicator_table(site: &Site, ind: &Indicator, kreis: usize, land: Option<usiz
         .flatten()
     {
         let mut row = vec![site.regions[r].name.clone()];
-        row.extend(years.iter().map(|&y| ind.text(r, y)));
+        row.extend(years.iter().map(|&y| ind.text_marked(r, y)));
         rows.push(row);
     }
     let munis = site.municipalities(kreis);
@@ -333,13 +333,25 @@ fn indicator_table(site: &Site, ind: &Indicator, kreis: usize, land: Option<usiz
         let mut lo = vec!["Gemeinden: niedrigster Wert".to_string()];
         let mut hi = vec!["Gemeinden: höchster Wert".to_string()];
         for &y in &years {
-            let v: Vec<f64> = munis.iter().filter_map(|&g| ind.num(g, y)).collect();
-            let fmt = |x: Option<f64>| {
-                x.map(|x| german_number(x, ind.decimals))
-                    .unwrap_or_else(|| "–".into())
+            let v: Vec<(usize, f64)> = munis
+                .iter()
+                .filter_map(|&g| ind.num(g, y).map(|x| (g, x)))
+                .collect();
+            // The municipality's number, marked where it is an incomplete sum.
+            let fmt = |x: Option<&(usize, f64)>| match x {
+                Some(&(g, x)) => format!(
+                    "{}{}",
+                    german_number(x, ind.decimals),
+                    if ind.incomplete(g, y) {
+                        INCOMPLETE_MARK
+                    } else {
+                        ""
+                    }
+                ),
+                None => "–".into(),
             };
-            lo.push(fmt(v.iter().copied().reduce(f64::min)));
-            hi.push(fmt(v.iter().copied().reduce(f64::max)));
+            lo.push(fmt(v.iter().min_by(|a, b| a.1.total_cmp(&b.1))));
+            hi.push(fmt(v.iter().max_by(|a, b| a.1.total_cmp(&b.1))));
         }
         rows.push(lo);
         rows.push(hi);
@@ -396,8 +408,9 @@ pub fn social_report(
         key_rows.push(vec![
             format!("{}{}", ind.entry.short_name, unit_in_brackets(ind)),
             y.to_string(),
-            ind.text(kreis, y),
-            land.map(|l| ind.text(l, y)).unwrap_or_else(|| "–".into()),
+            ind.text_marked(kreis, y),
+            land.map(|l| ind.text_marked(l, y))
+                .unwrap_or_else(|| "–".into()),
             trend,
             judgement,
         ]);
@@ -408,22 +421,22 @@ pub fn social_report(
             let Some(y) = latest_number_year(ind, kreis) else {
                 continue;
             };
-            if let (Some(a), Some(b)) = (ind.num(kreis, y), land.and_then(|l| ind.num(l, y))) {
-                match assessment(ind, a, b) {
-                    "günstiger als im Land" => better.push(format!(
-                        "{} ({y}: {} gegenüber {})",
-                        ind.entry.name,
-                        with_unit(ind, a),
-                        with_unit(ind, b)
-                    )),
-                    "ungünstiger als im Land" => worse.push(format!(
-                        "{} ({y}: {} gegenüber {})",
-                        ind.entry.name,
-                        with_unit(ind, a),
-                        with_unit(ind, b)
-                    )),
-                    _ => {}
-                }
+            let Some(l) = land else { continue };
+            let (Some(a), Some(b)) = (ind.num(kreis, y), ind.num(l, y)) else {
+                continue;
+            };
+            let item = || {
+                format!(
+                    "{} ({y}: {} gegenüber {})",
+                    ind.entry.name,
+                    stated(ind, kreis, y, a),
+                    stated(ind, l, y, b)
+                )
+            };
+            match assessment(ind, a, b) {
+                "günstiger als im Land" => better.push(item()),
+                "ungünstiger als im Land" => worse.push(item()),
+                _ => {}
             }
         }
     }

@@ -6,10 +6,10 @@ use sozialmonitor_core::RegionLevel;
 use sozialmonitor_core::classify::{Classes, Method, classify};
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_viz::chart::{Bar, Line, bars};
-use sozialmonitor_viz::map::{Area, choropleth};
+use sozialmonitor_viz::map::{Area, TEXT_ONLY, choropleth};
 use sozialmonitor_viz::palette;
 
-use crate::{Indicator, Site};
+use crate::{INCOMPLETE_MARK, Indicator, Site};
 
 /// The indicators a profile and the start page lead with, where the catalogue has them.
 pub const KEY_FIGURES: &[&str] = &[
@@ -42,6 +42,22 @@ pub fn unit_suffix(ind: &Indicator) -> String {
 /// Value with unit for running text.
 pub fn with_unit(ind: &Indicator, v: f64) -> String {
     format!("{}{}", german_number(v, ind.decimals), unit_suffix(ind))
+}
+
+/// What running text says after a value that is an incomplete sum.
+pub const INCOMPLETE_WORDS: &str = "(Summe unvollständig)";
+
+/// `v`, the number of region `r` in `year`, with unit for running text, followed by
+/// „(Summe unvollständig)“ where it is a sum with missing parts. A sentence keeps such a value
+/// rather than dropping it: the tables show it (marked `*`), and a sentence that silently left
+/// it out would disagree with them; the words let the reader weigh the comparison.
+pub fn stated(ind: &Indicator, r: usize, year: u16, v: f64) -> String {
+    let s = with_unit(ind, v);
+    if ind.incomplete(r, year) {
+        format!("{s} {INCOMPLETE_WORDS}")
+    } else {
+        s
+    }
 }
 
 /// Direction of change in words and an arrow that is not the only carrier.
@@ -79,15 +95,27 @@ pub fn latest_number_year(ind: &Indicator, r: usize) -> Option<u16> {
 }
 
 /// The direction of change over [`TREND_YEARS`] up to `year` as shown in tables ("↑ gestiegen"),
-/// or `–` where either number is missing.
+/// or `–` where either number is missing. Where either number is an incomplete sum the words
+/// name its year ("↓ gesunken (Summe 2015 unvollständig)"): the change may come from the
+/// missing parts, and the earlier number is not in the table to carry a `*`.
 pub fn trend_text(ind: &Indicator, r: usize, year: u16) -> String {
-    match (
-        ind.num(r, year),
-        ind.num(r, year.saturating_sub(TREND_YEARS)),
-    ) {
+    let then_year = year.saturating_sub(TREND_YEARS);
+    match (ind.num(r, year), ind.num(r, then_year)) {
         (Some(now), Some(then)) => {
             let (arrow, word) = direction(now, then);
-            format!("{arrow} {word}")
+            let years: Vec<String> = [then_year, year]
+                .into_iter()
+                .filter(|&y| ind.incomplete(r, y))
+                .map(|y| y.to_string())
+                .collect();
+            match years.as_slice() {
+                [] => format!("{arrow} {word}"),
+                [y] => format!("{arrow} {word} (Summe {y} unvollständig)"),
+                _ => format!(
+                    "{arrow} {word} (Summen {} unvollständig)",
+                    years.join(" und ")
+                ),
+            }
         }
         _ => "–".into(),
     }
@@ -129,28 +157,42 @@ pub fn map_regions(site: &Site, ind: &Indicator, r: usize, year: u16) -> Vec<usi
     land.map(|l| site.kreise(l)).unwrap_or_default()
 }
 
-/// The time series lines of a region, its Kreis and its Land.
-pub fn series_lines(site: &Site, ind: &Indicator, r: usize) -> Vec<Line> {
+/// The regions whose time series a chart of region `r` draws: the region, its Kreis and its
+/// Land, each only with a number in some year. Tables beside the chart read their values (with
+/// symbols and marks) from these regions, not from the lines.
+pub fn series_regions(site: &Site, ind: &Indicator, r: usize) -> Vec<usize> {
     let (k, l) = kreis_and_land(site, r);
     // Counts of a municipality and of its Land do not share a scale: only rates are compared.
     let count = matches!(ind.entry.unit.as_str(), "Personen" | "Anzahl");
     let (k, l) = if count { (None, None) } else { (k, l) };
-    let mut out = Vec::new();
-    for x in [Some(r), k, l].into_iter().flatten() {
-        let points: Vec<(u16, Option<f64>)> =
-            ind.years.iter().map(|&y| (y, ind.num(x, y))).collect();
-        if points.iter().any(|p| p.1.is_some()) {
-            out.push(Line {
-                name: site.regions[x].name.clone(),
-                points,
-            });
-        }
-    }
-    out
+    [Some(r), k, l]
+        .into_iter()
+        .flatten()
+        .filter(|&x| ind.years.iter().any(|&y| ind.num(x, y).is_some()))
+        .collect()
+}
+
+/// The time series lines of a region, its Kreis and its Land (see [`series_regions`]); one
+/// point per year of the indicator, a gap where there is no number.
+pub fn series_lines(site: &Site, ind: &Indicator, r: usize) -> Vec<Line> {
+    series_regions(site, ind, r)
+        .into_iter()
+        .map(|x| Line {
+            name: site.regions[x].name.clone(),
+            points: ind.years.iter().map(|&y| (y, ind.num(x, y))).collect(),
+            incomplete: ind
+                .years
+                .iter()
+                .copied()
+                .filter(|&y| ind.incomplete(x, y))
+                .collect(),
+        })
+        .collect()
 }
 
 /// Sentences on notable developments since `TREND_YEARS` years ago, compared with the Kreis (or
-/// the Land for a Kreis).
+/// the Land for a Kreis). A value that is an incomplete sum is followed by „(Summe
+/// unvollständig)“ (see [`stated`]).
 pub fn developments(site: &Site, r: usize) -> Vec<String> {
     let (k, l) = kreis_and_land(site, r);
     let (cmp, cmp_word) = match k {
@@ -176,45 +218,39 @@ pub fn developments(site: &Site, r: usize) -> Vec<String> {
         let mut s = format!(
             "{} ist seit {y0} von {} auf {} {word}",
             ind.entry.name,
-            with_unit(ind, then),
-            with_unit(ind, now)
+            stated(ind, r, y0, then),
+            stated(ind, r, y, now)
         );
-        if let Some(c) = cmp
-            && let (Some(cn), Some(ct)) = (ind.num(c, y), ind.num(c, y0))
-        {
-            let mine = now - then;
-            let theirs = cn - ct;
-            let rel = if theirs.signum() != mine.signum() {
-                format!(
-                    ", anders als {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            } else if mine.abs() > theirs.abs() * 1.1 {
-                format!(
-                    ", stärker als {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            } else if mine.abs() < theirs.abs() * 0.9 {
-                format!(
-                    ", schwächer als {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            } else {
-                format!(
-                    ", ähnlich wie {cmp_word} ({} → {})",
-                    with_unit(ind, ct),
-                    with_unit(ind, cn)
-                )
-            };
-            s.push_str(&rel);
+        if let Some(c) = cmp {
+            s.push_str(&comparison(ind, c, cmp_word, (y0, y), now - then));
         }
         s.push('.');
         out.push(s);
     }
     out
+}
+
+/// How the change `mine` between the years `(y0, y)` compares with that of region `c`
+/// (", stärker als im Kreis (… → …)"), or nothing where `c` lacks a number.
+fn comparison(ind: &Indicator, c: usize, cmp_word: &str, (y0, y): (u16, u16), mine: f64) -> String {
+    let (Some(cn), Some(ct)) = (ind.num(c, y), ind.num(c, y0)) else {
+        return String::new();
+    };
+    let theirs = cn - ct;
+    let how = if theirs.signum() != mine.signum() {
+        "anders als"
+    } else if mine.abs() > theirs.abs() * 1.1 {
+        "stärker als"
+    } else if mine.abs() < theirs.abs() * 0.9 {
+        "schwächer als"
+    } else {
+        "ähnlich wie"
+    };
+    format!(
+        ", {how} {cmp_word} ({} → {})",
+        stated(ind, c, y0, ct),
+        stated(ind, c, y, cn)
+    )
 }
 
 /// A choropleth of an indicator over `set` (from [`map_regions`]) with its classes; `href`
@@ -246,16 +282,7 @@ pub fn indicator_map(
         areas.push(Area {
             shape,
             fill,
-            label: format!(
-                "{}: {}{}",
-                site.regions[r].name,
-                ind.text(r, year),
-                if ind.num(r, year).is_some() {
-                    unit_suffix(ind)
-                } else {
-                    String::new()
-                }
-            ),
+            label: map_label(site, ind, r, year),
             href: href(r),
             highlight: r == selected,
         });
@@ -282,6 +309,13 @@ pub fn indicator_map(
         ));
     }
     legend.push((String::new(), "kein Wert oder gesperrt".to_string()));
+    // Explained only where a marked value is on the map, as a line without a swatch.
+    if set.iter().any(|&r| ind.incomplete(r, year)) {
+        legend.push((
+            TEXT_ONLY.to_string(),
+            format!("{INCOMPLETE_MARK} Summe unvollständig"),
+        ));
+    }
     let title = format!("{} {year} ({})", ind.entry.name, ind.entry.unit);
     let desc = format!(
         "Karte der {} Gebiete, eingefärbt in {} Klassen ({}); die Werte stehen in der Tabelle.",
@@ -290,6 +324,26 @@ pub fn indicator_map(
         method.label_de()
     );
     (choropleth(&areas, &title, &desc, &legend, width), classes)
+}
+
+/// An area's tooltip: "Freiberg: 26,5 %", the unit only after a number, and the mark of an
+/// incomplete sum after the unit ("Freiberg: 26,5 %*"), as the legend explains it.
+fn map_label(site: &Site, ind: &Indicator, r: usize, year: u16) -> String {
+    let unit = if ind.num(r, year).is_some() {
+        unit_suffix(ind)
+    } else {
+        String::new()
+    };
+    let mark = if ind.incomplete(r, year) {
+        INCOMPLETE_MARK
+    } else {
+        ""
+    };
+    format!(
+        "{}: {}{unit}{mark}",
+        site.regions[r].name,
+        ind.text(r, year)
+    )
 }
 
 /// The map of a Kreis's municipalities with `r` highlighted (for a Kreis: all of them), or
@@ -337,9 +391,28 @@ pub fn location_map(
     ))
 }
 
-/// The age groups of a region: year and (label, share in %), from the published shares (under
-/// 6, under 18, 18–64, 65+, 75+).
-pub fn age_groups(site: &Site, r: usize) -> Option<(u16, [(&'static str, f64); 5])> {
+/// One age group of [`age_groups`].
+#[derive(Debug, Clone, Copy)]
+pub struct AgeGroup {
+    /// "unter 6 Jahre".
+    pub label: &'static str,
+    /// Share of the population in %.
+    pub share: f64,
+    /// A share it is computed from is an incomplete sum.
+    pub incomplete: bool,
+}
+
+impl AgeGroup {
+    /// The share as shown, with [`INCOMPLETE_MARK`] where it rests on an incomplete sum.
+    pub fn text(&self) -> String {
+        let mark = if self.incomplete { INCOMPLETE_MARK } else { "" };
+        format!("{}{mark}", german_number(self.share, 1))
+    }
+}
+
+/// The age groups of a region: year and groups, from the published shares (under 6, under 18,
+/// 18–64, 65+, 75+).
+pub fn age_groups(site: &Site, r: usize) -> Option<(u16, [AgeGroup; 5])> {
     let get = |k: &str| site.indicator(k);
     let (u6, u18, a1864, a65, a75) = (
         get("anteil_unter_6")?,
@@ -356,26 +429,36 @@ pub fn age_groups(site: &Site, r: usize) -> Option<(u16, [(&'static str, f64); 5
         a65.num(r, y)?,
         a75.num(r, y)?,
     );
+    let group = |label, share, from: &[&Indicator]| AgeGroup {
+        label,
+        share,
+        incomplete: from.iter().any(|i| i.incomplete(r, y)),
+    };
     Some((
         y,
         [
-            ("unter 6 Jahre", u6v),
-            ("6 bis 17 Jahre", u18v - u6v),
-            ("18 bis 64 Jahre", mid),
-            ("65 bis 74 Jahre", o65 - o75),
-            ("75 Jahre und älter", o75),
+            group("unter 6 Jahre", u6v, &[u6]),
+            group("6 bis 17 Jahre", u18v - u6v, &[u18, u6]),
+            group("18 bis 64 Jahre", mid, &[a1864]),
+            group("65 bis 74 Jahre", o65 - o75, &[a65, a75]),
+            group("75 Jahre und älter", o75, &[a75]),
         ],
     ))
 }
 
 /// The bar chart of [`age_groups`].
-pub fn age_chart(site: &Site, r: usize, year: u16, groups: &[(&str, f64)], width: f64) -> String {
+pub fn age_chart(site: &Site, r: usize, year: u16, groups: &[AgeGroup], width: f64) -> String {
     let items: Vec<Bar> = groups
         .iter()
-        .map(|(l, v)| Bar {
-            label: (*l).to_string(),
-            value: Some(*v),
-            text: format!("{} %", german_number(*v, 1)),
+        .map(|g| Bar {
+            label: g.label.to_string(),
+            value: Some(g.share),
+            // The mark after the unit, as on the map ("26,5 %*").
+            text: format!(
+                "{} %{}",
+                german_number(g.share, 1),
+                if g.incomplete { INCOMPLETE_MARK } else { "" }
+            ),
             highlight: false,
         })
         .collect();

@@ -8,7 +8,7 @@ use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus};
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_core::{RegionLevel, Symbol};
-use sozialmonitor_store::{SqliteStore, Store};
+use sozialmonitor_store::{ResultRow, SqliteStore, Store};
 use sozialmonitor_viz::map::{Shape, parse_geometry};
 
 pub mod facts;
@@ -52,9 +52,77 @@ pub struct Indicator {
     pub years: Vec<u16>,
     /// Decimal places to show.
     pub decimals: usize,
+    /// (region index, year) of the numbers that are sums with missing parts, sorted. Few cells
+    /// are, so a sorted list is smaller than a flag beside every value.
+    pub incomplete_cells: Vec<(u32, u16)>,
+}
+
+/// The mark after a number that is a sum over parts of which some had no value; like `.` for a
+/// suppressed value, a reader finds it explained in every legend and footer.
+pub const INCOMPLETE_MARK: &str = "*";
+
+/// What [`INCOMPLETE_MARK`] means, for tooltips and screen readers.
+pub const INCOMPLETE_MEANING: &str = "unvollständig: nicht alle Teilgebiete haben Werte";
+
+/// The public value of a cache row and whether it is an incomplete sum, `None` for no value.
+/// Only a shown number (or `-`, exactly zero) keeps the flag: a symbol or a suppressed cell has
+/// no number the mark could qualify, and a mark on a suppressed cell would tell about the parts
+/// behind a secret.
+fn public_value(row: &ResultRow) -> Option<(Pub, bool)> {
+    if row.suppressed {
+        return Some((Pub::Secret, false));
+    }
+    match row.cell {
+        Cell::Num(n) => Some((Pub::Num(n), row.incomplete)),
+        Cell::Sym(Symbol::Nil) => Some((Pub::Sym(Symbol::Nil), row.incomplete)),
+        Cell::Sym(s) => Some((Pub::Sym(s), false)),
+        Cell::Missing => None,
+    }
 }
 
 impl Indicator {
+    /// The indicator from its rows of the results cache (rows of unknown regions are skipped);
+    /// `None` if no row has a public value.
+    pub fn from_rows(
+        entry: IndicatorEntry,
+        rows: Vec<ResultRow>,
+        by_key: &FxHashMap<String, usize>,
+    ) -> Option<Indicator> {
+        let mut values = FxHashMap::default();
+        let mut years = Vec::new();
+        let mut incomplete_cells = Vec::new();
+        for row in rows {
+            let Some(&r) = by_key.get(&row.region) else {
+                continue;
+            };
+            let Some((v, flag)) = public_value(&row) else {
+                continue;
+            };
+            if matches!(v, Pub::Num(_)) {
+                years.push(row.year);
+            }
+            if flag {
+                incomplete_cells.push((r as u32, row.year));
+            }
+            values.insert((r as u32, row.year), v);
+        }
+        if values.is_empty() {
+            return None;
+        }
+        years.sort_unstable();
+        years.dedup();
+        incomplete_cells.sort_unstable();
+        incomplete_cells.dedup();
+        let decimals = decimals(&entry.unit);
+        Some(Indicator {
+            entry,
+            values,
+            years,
+            decimals,
+            incomplete_cells,
+        })
+    }
+
     /// The public value of a region in a year.
     pub fn get(&self, region: usize, year: u16) -> Option<Pub> {
         self.values.get(&(region as u32, year)).copied()
@@ -77,6 +145,25 @@ impl Indicator {
             Some(Pub::Secret) => ".".to_string(),
             None => "–".to_string(),
         }
+    }
+
+    /// Whether the value is a sum over parts of which some had no value (always `false` for a
+    /// suppressed value or a symbol other than `-`).
+    pub fn incomplete(&self, region: usize, year: u16) -> bool {
+        self.incomplete_cells
+            .binary_search(&(region as u32, year))
+            .is_ok()
+    }
+
+    /// [`Indicator::text`] followed by [`INCOMPLETE_MARK`] where the sum is incomplete: for
+    /// plain-text places (chart bars, map tooltips, PDF tables); CSV and the API carry the flag
+    /// in a field of its own instead.
+    pub fn text_marked(&self, region: usize, year: u16) -> String {
+        let mut s = self.text(region, year);
+        if self.incomplete(region, year) {
+            s.push_str(INCOMPLETE_MARK);
+        }
+        s
     }
 
     /// The latest year with a number.
@@ -180,38 +267,9 @@ impl Site {
             let Some(rows) = store.results(&e.key)? else {
                 continue;
             };
-            let mut values = FxHashMap::default();
-            let mut years = Vec::new();
-            for row in rows {
-                let Some(&r) = by_key.get(&row.region) else {
-                    continue;
-                };
-                let v = if row.suppressed {
-                    Pub::Secret
-                } else {
-                    match row.cell {
-                        Cell::Num(n) => {
-                            years.push(row.year);
-                            Pub::Num(n)
-                        }
-                        Cell::Sym(s) => Pub::Sym(s),
-                        Cell::Missing => continue,
-                    }
-                };
-                values.insert((r as u32, row.year), v);
+            if let Some(ind) = Indicator::from_rows(e, rows, &by_key) {
+                indicators.push(ind);
             }
-            if values.is_empty() {
-                continue;
-            }
-            years.sort_unstable();
-            years.dedup();
-            let decimals = decimals(&e.unit);
-            indicators.push(Indicator {
-                entry: e,
-                values,
-                years,
-                decimals,
-            });
         }
         let ind_by_key = indicators
             .iter()
@@ -362,5 +420,79 @@ impl Site {
                 .then(self.regions[a.1].name.cmp(&self.regions[b.1].name))
         });
         hits.into_iter().take(limit).map(|(_, i)| i).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sozialmonitor_core::catalog::Polarity;
+
+    fn entry(unit: &str) -> IndicatorEntry {
+        IndicatorEntry {
+            key: "bevoelkerung".into(),
+            name: "Bevölkerung".into(),
+            short_name: "Bevölkerung".into(),
+            definition: String::new(),
+            formula: String::new(),
+            unit: unit.into(),
+            reference_population: String::new(),
+            action_field: String::new(),
+            target_groups: Vec::new(),
+            polarity: Polarity::Neutral,
+            source: String::new(),
+            spatial_levels: Vec::new(),
+            update_rhythm: String::new(),
+            owner: String::new(),
+            status: IndicatorStatus::Available,
+            how_to_collect: String::new(),
+            public: true,
+            confidentiality: String::new(),
+            inkar_code: None,
+        }
+    }
+
+    fn row(region: &str, year: u16, cell: Cell, incomplete: bool, suppressed: bool) -> ResultRow {
+        ResultRow {
+            indicator: "bevoelkerung".into(),
+            region: region.into(),
+            year,
+            cell,
+            incomplete,
+            suppressed,
+        }
+    }
+
+    #[test]
+    fn incomplete_sums_keep_their_flag_and_only_shown_numbers_carry_it() {
+        let by_key: FxHashMap<String, usize> = ["14522", "14522010", "14522020"]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), i))
+            .collect();
+        let rows = vec![
+            row("14522", 2020, Cell::Num(1234.0), true, false),
+            row("14522", 2019, Cell::Num(1200.0), false, false),
+            row("14522010", 2020, Cell::Num(7.0), true, true),
+            row("14522020", 2020, Cell::Sym(Symbol::Nil), true, false),
+            row("14522020", 2019, Cell::Sym(Symbol::Unreliable), true, false),
+            row("99999999", 2020, Cell::Num(1.0), true, false),
+        ];
+        let ind = Indicator::from_rows(entry("Personen"), rows, &by_key).expect("values");
+        assert!(ind.incomplete(0, 2020));
+        assert!(!ind.incomplete(0, 2019), "a complete sum");
+        assert!(!ind.incomplete(0, 2018), "no value at all");
+        assert!(!ind.incomplete(1, 2020), "suppressed: nothing to mark");
+        assert!(ind.incomplete(2, 2020), "exactly zero is a number");
+        assert!(!ind.incomplete(2, 2019), "a symbol has no sum to qualify");
+        assert_eq!(
+            ind.incomplete_cells.len(),
+            2,
+            "the unknown region is skipped"
+        );
+        assert_eq!(ind.text(0, 2020), "1.234", "text stays the plain number");
+        assert_eq!(ind.text_marked(0, 2020), "1.234*");
+        assert_eq!(ind.text_marked(0, 2019), "1.200");
+        assert_eq!(ind.text_marked(1, 2020), ".");
     }
 }

@@ -76,6 +76,9 @@ pub struct Line {
     pub name: String,
     /// (year, value) points; `None` leaves a gap.
     pub points: Vec<(u16, Option<f64>)>,
+    /// Years whose value is a sum over parts of which some had no value: the point's title says
+    /// "(unvollständig)", like the `*` in the tables.
+    pub incomplete: Vec<u16>,
 }
 
 /// Lines told apart by colour, dash pattern and marker shape (never by colour alone).
@@ -194,12 +197,17 @@ pub fn lines(series: &[Line], title: &str, desc: &str, decimals: usize, width: f
         );
         for &(y, v) in &l.points {
             if let Some(v) = v {
+                let note = if l.incomplete.contains(&y) {
+                    " (unvollständig)"
+                } else {
+                    ""
+                };
                 o.push_str(&mark(
                     marker,
                     xs(y),
                     ys(v),
                     color,
-                    &format!("{}, {y}: {}", l.name, german_number(v, decimals)),
+                    &format!("{}, {y}: {}{note}", l.name, german_number(v, decimals)),
                 ));
             }
         }
@@ -296,13 +304,19 @@ mod tests {
             &[Line {
                 name: "Mittelsachsen".into(),
                 points: vec![(2015, Some(26.5)), (2016, None), (2017, Some(27.25))],
+                incomplete: vec![2015],
             }],
             "Anteil 65+",
             "Zeitreihe",
             1,
             600.0,
         );
-        assert!(svg.contains("Mittelsachsen, 2015: 26,5"));
+        assert!(svg.contains("<title>Mittelsachsen, 2015: 26,5 (unvollständig)</title>"));
+        assert_eq!(
+            svg.matches("(unvollständig)").count(),
+            1,
+            "only the marked year"
+        );
         assert!(svg.contains("role=\"img\""));
         // A gap: the line is broken at the missing year (two moves, no line between them).
         let d = svg

@@ -54,8 +54,12 @@ pub struct Area<'a> {
     pub highlight: bool,
 }
 
-/// A legend entry: colour and text.
+/// A legend entry: colour and text. An empty colour is the hatching of "no value";
+/// [`TEXT_ONLY`] is a line of text without a swatch (a note such as "* Summe unvollständig").
 pub type LegendItem = (String, String);
+
+/// The colour of a legend entry that is text only.
+pub const TEXT_ONLY: &str = "none";
 
 /// Renders a choropleth map `width` pixels wide with its legend below.
 pub fn choropleth(
@@ -143,9 +147,15 @@ pub fn choropleth(
         } else {
             fill
         };
+        if f != TEXT_ONLY {
+            let _ = write!(
+                o,
+                r##"<rect x="8" y="{y:.0}" width="32" height="20" fill="{f}" stroke="#555"/>"##
+            );
+        }
         let _ = write!(
             o,
-            r##"<rect x="8" y="{y:.0}" width="32" height="20" fill="{f}" stroke="#555"/><text x="48" y="{:.0}">{}</text>"##,
+            r##"<text x="48" y="{:.0}">{}</text>"##,
             y + 16.0,
             esc(text)
         );
@@ -191,7 +201,10 @@ mod tests {
             }],
             "Karte",
             "Beschreibung",
-            &[(String::new(), "keine Angabe".into())],
+            &[
+                (String::new(), "keine Angabe".into()),
+                (TEXT_ONLY.into(), "* Summe unvollständig".into()),
+            ],
             400.0,
         );
         assert!(
@@ -201,5 +214,8 @@ mod tests {
         assert!(svg.contains("<title id=\"map-t\">Karte</title>"));
         assert!(svg.contains(r#"href="/gemeinde/14522010""#));
         assert!(svg.contains("url(#nodata)"));
+        // A note in the legend is text without a swatch.
+        assert!(svg.contains(">* Summe unvollständig</text>"), "{svg}");
+        assert_eq!(svg.matches("<rect x=\"8\"").count(), 1, "{svg}");
     }
 }

@@ -168,7 +168,8 @@ async fn catalog(State(site): State<Shared>) -> Response {
 }
 
 /// `/values?indicator=K[&region=R][&children=true][&year=Y]`: public values only; a suppressed
-/// value has `value: null, symbol: "."` and `suppressed: true`.
+/// value has `value: null, symbol: "."` and `suppressed: true`; a number that is a sum with
+/// missing parts has `incomplete: true` (the pages mark it `*`).
 async fn values(State(site): State<Shared>, q: Params) -> Response {
     let Some(key) = q.get("indicator") else {
         return error(
@@ -227,6 +228,7 @@ async fn values(State(site): State<Shared>, q: Params) -> Response {
                 "value": value,
                 "symbol": symbol,
                 "suppressed": suppressed,
+                "incomplete": ind.incomplete(r, y),
             }));
         }
     }
@@ -301,11 +303,12 @@ pub fn openapi_document() -> Value {
                     "years": {"type": "array", "items": {"type": "integer"}}}},
                 "Values": {"type": "object", "required": ["indicator", "values"], "properties": {
                     "indicator": {"type": "string"}, "unit": {"type": "string"},
-                    "values": {"type": "array", "items": {"type": "object", "required": ["region", "year", "suppressed"], "properties": {
+                    "values": {"type": "array", "items": {"type": "object", "required": ["region", "year", "suppressed", "incomplete"], "properties": {
                         "region": {"type": "string"}, "year": {"type": "integer"},
                         "value": {"type": ["number", "null"]},
                         "symbol": {"type": ["string", "null"], "description": "statistical symbol where there is no number: . (secret or suppressed), - (nil), ... (later), / (unreliable), x (not meaningful)"},
-                        "suppressed": {"type": "boolean", "description": "suppressed by the confidentiality rules (small numbers)"}}}}}},
+                        "suppressed": {"type": "boolean", "description": "suppressed by the confidentiality rules (small numbers)"},
+                        "incomplete": {"type": "boolean", "description": "the value is a sum over parts of which some had no value (shown with * on the pages); always false for a suppressed value or a symbol other than - (nil)"}}}}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "enum": ["not_found", "unknown_region", "unknown_indicator", "missing_parameter", "bad_year", "bad_request", "timeout", "internal", "csv", "xlsx"]},
                     "message": {"type": "string"}}}}}

@@ -11,6 +11,27 @@ use sozialmonitor_viz::chart::lines;
 use crate::query::Params;
 use crate::{Shared, api, pages, site};
 
+/// The columns of the table downloads. `Wert` stays a number a spreadsheet can compute with, so
+/// an incomplete sum is said in `Hinweis` rather than marked `*` beside the number.
+const COLUMNS: [&str; 6] = ["Schlüssel", "Gebiet", "Jahr", "Wert", "Einheit", "Hinweis"];
+
+/// The note in `Hinweis`: „unvollständig“ for a sum with missing parts, else nothing.
+fn note(ind: &site::Indicator, r: usize, year: u16) -> &'static str {
+    if ind.incomplete(r, year) {
+        "unvollständig"
+    } else {
+        ""
+    }
+}
+
+/// The source line below the table, with the symbols and the note it may hold.
+fn source_line(ind: &site::Indicator, licence: &str) -> String {
+    format!(
+        "Quelle: {}; {licence}; \".\" = gesperrt (Geheimhaltung); Hinweis \"unvollständig\" = Summe, für die nicht alle Teilgebiete Werte haben",
+        ind.entry.source
+    )
+}
+
 /// `/indikator/KEY/FILE?gebiet=&jahr=&methode=&klassen=`.
 pub(crate) async fn indicator_file(
     State(site): State<Shared>,
@@ -115,7 +136,7 @@ pub fn csv_table(
         b
     };
     let mut w = builder.from_writer("\u{feff}".as_bytes().to_vec());
-    w.write_record(["Schlüssel", "Gebiet", "Jahr", "Wert", "Einheit"])?;
+    w.write_record(COLUMNS)?;
     let y = year.to_string();
     for &r in set {
         let value = ind.text(r, year);
@@ -125,6 +146,7 @@ pub fn csv_table(
             Cow::Borrowed(y.as_str()),
             neutralise(&value),
             neutralise(&ind.entry.unit),
+            Cow::Borrowed(note(ind, r, year)),
         ];
         w.write_record(cells.iter().map(|c| c.as_bytes()))?;
     }
@@ -132,10 +154,7 @@ pub fn csv_table(
     let mut out = w.into_inner().map_err(|e| e.into_error())?;
     out.extend_from_slice(b"\r\n");
     let mut w = builder.from_writer(out);
-    let source = format!(
-        "Quelle: {}; Datenlizenz Deutschland – Namensnennung – Version 2.0; \".\" = gesperrt (Geheimhaltung)",
-        ind.entry.source
-    );
+    let source = source_line(ind, "Datenlizenz Deutschland – Namensnennung – Version 2.0");
     w.write_record([source.as_bytes()])?;
     Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
@@ -181,10 +200,7 @@ fn xlsx(
     let ws = wb.add_worksheet();
     ws.set_name("Daten")?;
     let bold = Format::new().set_bold();
-    for (c, h) in ["Schlüssel", "Gebiet", "Jahr", "Wert", "Einheit"]
-        .iter()
-        .enumerate()
-    {
+    for (c, h) in COLUMNS.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     let fmt = Format::new().set_num_format(if ind.decimals == 0 {
@@ -204,16 +220,13 @@ fn xlsx(
             None => ws.write_string(row, 3, ind.text(r, year))?,
         };
         ws.write_string(row, 4, &ind.entry.unit)?;
+        let n = note(ind, r, year);
+        if !n.is_empty() {
+            ws.write_string(row, 5, n)?;
+        }
     }
     let n = set.len() as u32 + 2;
-    ws.write_string(
-        n,
-        0,
-        format!(
-            "Quelle: {}; dl-de/by-2-0; \".\" = gesperrt (Geheimhaltung)",
-            ind.entry.source
-        ),
-    )?;
+    ws.write_string(n, 0, source_line(ind, "dl-de/by-2-0"))?;
     ws.set_column_width(1, 32)?;
     wb.save_to_buffer()
 }

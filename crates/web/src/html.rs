@@ -97,7 +97,7 @@ pub fn page(title: &str, body: &str, data_date: &str) -> String {
 {body}
 </main>
 <footer class="site"><div>
-<p>Datenstand: {d}. Quellen: Statistische Ämter des Bundes und der Länder, Bundesagentur für Arbeit, BBSR (INKAR); Datenlizenz Deutschland – Namensnennung – Version 2.0 (<a href="https://www.govdata.de/dl-de/by-2-0">dl-de/by-2-0</a>). Kleine Fallzahlen sind aus Gründen der Geheimhaltung gesperrt (Zeichen „.“).</p>
+<p>Datenstand: {d}. Quellen: Statistische Ämter des Bundes und der Länder, Bundesagentur für Arbeit, BBSR (INKAR); Datenlizenz Deutschland – Namensnennung – Version 2.0 (<a href="https://www.govdata.de/dl-de/by-2-0">dl-de/by-2-0</a>). Kleine Fallzahlen sind aus Gründen der Geheimhaltung gesperrt (Zeichen „.“). Ein „*“ hinter einer Zahl: Summe unvollständig, nicht alle Teilgebiete haben Werte.</p>
 <p><a href="/impressum">Daten und Impressum</a> · <a href="/api/v1/openapi.json">Programmierschnittstelle (API)</a></p>
 </div></footer>
 <script src="/static/app.js" defer></script>

@@ -8,28 +8,49 @@ use sozialmonitor_core::classify::Method;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, direction,
-    indicator_map, kreis_and_land, location_map, map_regions, series_lines, trend_text,
-    unit_in_brackets, unit_suffix, with_unit,
+    indicator_map, kreis_and_land, location_map, map_regions, series_lines, series_regions,
+    trend_text, unit_in_brackets, unit_suffix, with_unit,
 };
-use sozialmonitor_site::{Indicator, Pub, Site};
-use sozialmonitor_viz::chart::{Bar, Line, bars, lines};
+use sozialmonitor_site::{INCOMPLETE_MARK, INCOMPLETE_MEANING, Indicator, Pub, Site};
+use sozialmonitor_viz::chart::{Bar, bars, lines};
 use sozialmonitor_viz::esc;
 
 use crate::html::{german_date, options, page, qv};
 use crate::query::{MAX_BREAKS, MAX_CLASSES, Params, too_many_breaks};
 
-/// A value cell: the number, or the symbol with its meaning for screen readers and a tooltip.
+/// The `*` after a number that is an incomplete sum, with its meaning as a tooltip and for screen
+/// readers, marked up like the symbols.
+fn incomplete_html() -> String {
+    format!(
+        r#"<span class="sym" title="{}">{INCOMPLETE_MARK}<span class="skip"> (unvollständig)</span></span>"#,
+        esc(INCOMPLETE_MEANING)
+    )
+}
+
+/// [`incomplete_html`] where the value of `r` in `y` is an incomplete sum, else nothing.
+fn mark_html(ind: &Indicator, r: usize, y: u16) -> String {
+    if ind.incomplete(r, y) {
+        incomplete_html()
+    } else {
+        String::new()
+    }
+}
+
+/// A value cell: the number (with [`mark_html`]), or the symbol with its meaning for screen
+/// readers and a tooltip.
 fn value_html(ind: &Indicator, r: usize, y: u16) -> String {
     match ind.get(r, y) {
         Some(Pub::Secret) => {
             r#"<span class="sym" title="gesperrt: kleine Fallzahl (Geheimhaltung)">.<span class="skip"> (gesperrt)</span></span>"#.to_string()
         }
+        // `-` (exactly zero) may be an incomplete sum too, so it can carry the mark.
         Some(Pub::Sym(s)) => format!(
-            r#"<span class="sym" title="{m}">{}<span class="skip"> ({m})</span></span>"#,
+            r#"<span class="sym" title="{m}">{}<span class="skip"> ({m})</span></span>{}"#,
             esc(s.as_str()),
+            mark_html(ind, r, y),
             m = esc(s.meaning_de())
         ),
-        _ => esc(&ind.text(r, y)),
+        _ => esc(&ind.text(r, y)) + &mark_html(ind, r, y),
     }
 }
 
@@ -118,9 +139,10 @@ fn key_cards(site: &Site, r: usize) -> String {
             let (arrow, word) = direction(now, then);
             let _ = write!(
                 cmp,
-                "<br>{arrow} seit {}: {word} (von {})",
+                "<br>{arrow} seit {}: {word} (von {}{})",
                 y - TREND_YEARS,
-                esc(&with_unit(ind, then))
+                esc(&with_unit(ind, then)),
+                mark_html(ind, r, y - TREND_YEARS)
             );
         }
         if let Some(l) = land
@@ -360,6 +382,7 @@ pub fn indicator(site: &Site, ind: &Indicator, v: &View) -> String {
     );
     let bars_svg = ranking(site, ind, &set, r, v.year);
     let lines_v = series_lines(site, ind, r);
+    let series_at = series_regions(site, ind, r);
     let ts = lines(
         &lines_v,
         &format!("{}: Zeitreihe", e.short_name),
@@ -383,7 +406,7 @@ pub fn indicator(site: &Site, ind: &Indicator, v: &View) -> String {
         esc(&e.short_name),
         esc(&site.regions[r].name)
     );
-    b.push_str(&series_table(ind, &lines_v));
+    b.push_str(&series_table(site, ind, &series_at));
     let _ = write!(b, "<h2>Tabelle</h2>{table}");
     let _ = write!(
         b,
@@ -408,10 +431,15 @@ pub fn ranking(site: &Site, ind: &Indicator, set: &[usize], r: usize, year: u16)
         .map(|&x| Bar {
             label: site.regions[x].name.clone(),
             value: ind.num(x, year),
-            text: ind.text(x, year),
+            text: ind.text_marked(x, year),
             highlight: x == r,
         })
         .collect();
+    let note = if set.iter().any(|&x| ind.incomplete(x, year)) {
+        format!("; {INCOMPLETE_MARK}: Summe unvollständig")
+    } else {
+        String::new()
+    };
     items.sort_by(|a, b| {
         b.value
             .unwrap_or(f64::MIN)
@@ -420,29 +448,31 @@ pub fn ranking(site: &Site, ind: &Indicator, set: &[usize], r: usize, year: u16)
     bars(
         &items,
         &format!("{}: Rangfolge {year}", ind.entry.short_name),
-        "Balken je Gebiet, nach Wert geordnet; gesperrte oder fehlende Werte ohne Balken.",
+        &format!(
+            "Balken je Gebiet, nach Wert geordnet; gesperrte oder fehlende Werte ohne Balken{note}."
+        ),
         560.0,
     )
 }
 
-fn series_table(ind: &Indicator, lines_v: &[Line]) -> String {
+/// The table beside a time series chart: one column per region of [`series_regions`], with the
+/// same symbols and marks as every other table (a suppressed value is `.`, not a gap).
+fn series_table(site: &Site, ind: &Indicator, regions: &[usize]) -> String {
     let mut t = String::from(
         r#"<details><summary>Tabelle zur Zeitreihe</summary><div class="table-wrap"><table><caption>Zeitreihe</caption><thead><tr><th scope="col">Jahr</th>"#,
     );
-    for l in lines_v {
-        let _ = write!(t, r#"<th scope="col" class="num">{}</th>"#, esc(&l.name));
+    for &x in regions {
+        let _ = write!(
+            t,
+            r#"<th scope="col" class="num">{}</th>"#,
+            esc(&site.regions[x].name)
+        );
     }
     t.push_str("</tr></thead><tbody>");
-    for (i, &y) in ind.years.iter().enumerate().rev() {
+    for &y in ind.years.iter().rev() {
         let _ = write!(t, r#"<tr><th scope="row">{y}</th>"#);
-        for l in lines_v {
-            let v = l.points.get(i).and_then(|p| p.1);
-            let _ = write!(
-                t,
-                r#"<td class="num">{}</td>"#,
-                v.map(|v| german_number(v, ind.decimals))
-                    .unwrap_or_else(|| "–".into())
-            );
+        for &x in regions {
+            let _ = write!(t, r#"<td class="num">{}</td>"#, value_html(ind, x, y));
         }
         t.push_str("</tr>");
     }
@@ -481,6 +511,7 @@ fn metadata(site: &Site, ind: &Indicator) -> String {
 <dt>Raumebenen</dt><dd>{}</dd>
 <dt>Zuständig</dt><dd>{}</dd>
 <dt>Geheimhaltung</dt><dd>{conf}. Ein gesperrter Wert erscheint als „.“.</dd>
+<dt>Unvollständige Summen</dt><dd>Ein Wert mit „*“ ist eine Summe über Teilgebiete, von denen nicht alle Werte haben; er beruht nur auf den übrigen.</dd>
 <dt>Datenstand</dt><dd>{}</dd>
 </dl>"#,
         esc(&e.definition),
@@ -604,6 +635,7 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         if ls.is_empty() {
             continue;
         }
+        let series_at = series_regions(site, ind, r);
         let svg = lines(
             &ls,
             &ind.entry.short_name,
@@ -620,7 +652,7 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
             esc(key),
             esc(&reg.key),
             esc(&ind.entry.short_name),
-            series_table(ind, &ls)
+            series_table(site, ind, &series_at)
         );
     }
     b.push_str("</div>");
@@ -667,11 +699,17 @@ fn age_section(site: &Site, r: usize) -> String {
     let mut t = format!(
         r#"<div class="table-wrap"><table><caption>Altersgruppen {y} (Anteil in %)</caption><tbody>"#
     );
-    for (l, v) in groups {
+    for g in groups {
+        let mark = if g.incomplete {
+            incomplete_html()
+        } else {
+            String::new()
+        };
         let _ = write!(
             t,
-            r#"<tr><th scope="row">{l}</th><td class="num">{}</td></tr>"#,
-            german_number(v, 1)
+            r#"<tr><th scope="row">{}</th><td class="num">{}{mark}</td></tr>"#,
+            g.label,
+            german_number(g.share, 1)
         );
     }
     t.push_str("</tbody></table></div>");
@@ -909,6 +947,7 @@ pub fn imprint(site: &Site) -> String {
 <dt>/</dt><dd>keine Angabe, da Zahlenwert nicht sicher genug.</dd>
 <dt>x</dt><dd>Tabellenfach gesperrt, weil Aussage nicht sinnvoll.</dd>
 <dt>–</dt><dd>kein Wert vorhanden.</dd>
+<dt>*</dt><dd>Summe unvollständig: nicht alle Teilgebiete haben Werte; die Zahl beruht nur auf den übrigen.</dd>
 </dl>
 <h2>Barrierefreiheit</h2>
 <p>Das Angebot soll der BITV 2.0 (WCAG 2.1, Stufe AA) entsprechen: Jede Karte und jedes Diagramm hat eine Textbeschreibung und dieselben Zahlen als Tabelle; alle Funktionen sind mit der Tastatur und ohne JavaScript nutzbar.</p>

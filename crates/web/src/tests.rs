@@ -48,8 +48,16 @@ fn entry(key: &str, name: &str, unit: &str) -> IndicatorEntry {
 }
 
 /// Sachsen, Mittelsachsen and three municipalities, one of them named like a spreadsheet
-/// formula; two indicators, one with negative values and one suppressed cell.
+/// formula; two indicators, one with negative values and one suppressed cell. The 2020 shares
+/// of 65+ of Mittelsachsen and Altmittweida are incomplete sums; so is Rochlitz's, which is
+/// suppressed and so shows no mark.
 fn site() -> Site {
+    site_with(false)
+}
+
+/// [`site`], with square boundaries for the municipalities if `boundaries` (maps then have
+/// areas, and every page is larger).
+fn site_with(boundaries: bool) -> Site {
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = SqliteStore::open(&dir.path().join("t.sqlite")).expect("store");
     let mut d = Dataset::new("test");
@@ -66,6 +74,22 @@ fn site() -> Site {
         r.parent = parent.map(|p| RegionKey::parse(p).expect("parent"));
         r.valid_from = Some(date);
         d.regions.push(r);
+    }
+    if boundaries {
+        for (i, key) in ["14522010", "14522020", "14522030"].into_iter().enumerate() {
+            let x = 12.0 + i as f64 * 0.1;
+            d.boundaries.push(sozialmonitor_core::Boundary {
+                key: RegionKey::parse(key).expect("key"),
+                name: None,
+                polygons: vec![vec![vec![
+                    [x, 50.0],
+                    [x + 0.1, 50.0],
+                    [x + 0.1, 50.1],
+                    [x, 50.1],
+                    [x, 50.0],
+                ]]],
+            });
+        }
     }
     d.catalog.push(entry(
         "anteil_65_plus",
@@ -108,6 +132,13 @@ fn site() -> Site {
         row("anteil_65_plus", r, 2015, v, false);
         row("anteil_65_plus", r, 2020, v + 1.0, i == 4);
         row("wanderungssaldo_je_1000", r, 2020, -3.5 + i as f64, false);
+    }
+    for r in rows.iter_mut().filter(|r| {
+        r.indicator == "anteil_65_plus"
+            && r.year == 2020
+            && ["14522", "14522010", "14522030"].contains(&r.region.as_str())
+    }) {
+        r.incomplete = true;
     }
     store
         .save_results(&Results {
@@ -516,7 +547,7 @@ async fn csv_download_quotes_every_field_and_defuses_formulas() {
     let mut lines = text.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some(r#""Schlüssel";"Gebiet";"Jahr";"Wert";"Einheit""#)
+        Some(r#""Schlüssel";"Gebiet";"Jahr";"Wert";"Einheit";"Hinweis""#)
     );
     assert!(
         text.contains(r#""14522010";"Altmittweida";"2020";"-1,5";"je 1.000 Einwohner:innen""#),
@@ -539,6 +570,167 @@ async fn csv_download_quotes_every_field_and_defuses_formulas() {
     assert!(
         r.text()
             .contains(r#""14522030";"Rochlitz, Stadt";"2020";".";"%""#)
+    );
+}
+
+/// The `*` of an incomplete sum as every page shows it.
+const MARK: &str = r#"<span class="sym" title="unvollständig: nicht alle Teilgebiete haben Werte">*<span class="skip"> (unvollständig)</span></span>"#;
+
+/// The part of a page from `start` to the end of the element it opens (`end`).
+fn section<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = page
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in the page"));
+    let rest = &page[from..];
+    &rest[..rest.find(end).map_or(rest.len(), |i| i + end.len())]
+}
+
+#[tokio::test]
+async fn incomplete_sums_are_marked_on_the_pages() {
+    let (app, _) = new_app();
+    let page = get(&app, "/gemeinde/14522010").await.text();
+    // Key figures: Altmittweida and Mittelsachsen marked, Sachsen (complete) not.
+    let row = section(
+        &page,
+        "<tr><th scope=\"row\"><a href=\"/indikator/anteil_65_plus",
+        "</tr>",
+    );
+    assert!(
+        row.contains(&format!(r#"<td class="num">24,2{MARK}</td>"#)),
+        "{row}"
+    );
+    assert!(
+        row.contains(&format!(r#"<td class="num">27,5{MARK}</td>"#)),
+        "{row}"
+    );
+    assert!(row.contains(r#"<td class="num">26,1</td>"#), "{row}");
+    assert!(
+        row.contains("↑ gestiegen (Summe 2020 unvollständig)"),
+        "{row}"
+    );
+    assert!(
+        page.contains("von 23,2 % auf 24,2 % (Summe unvollständig) gestiegen"),
+        "the sentence says it"
+    );
+    // The mark is explained where `.` is: the footer and the symbols of the imprint.
+    assert!(page.contains("Ein „*“ hinter einer Zahl: Summe unvollständig"));
+    let imprint = get(&app, "/impressum").await.text();
+    assert!(
+        imprint.contains("<dt>*</dt><dd>Summe unvollständig"),
+        "{imprint}"
+    );
+
+    let page = get(&app, "/indikator/anteil_65_plus?gebiet=14522&jahr=2020")
+        .await
+        .text();
+    let (with_areas, _) = crate::app(site_with(true), &config());
+    let map = get(
+        &with_areas,
+        "/indikator/anteil_65_plus/karte.svg?gebiet=14522&jahr=2020",
+    )
+    .await
+    .text();
+    assert!(
+        map.contains("<title>Altmittweida: 24,2 %*</title>"),
+        "{map}"
+    );
+    assert!(map.contains("<title>Rochlitz, Stadt: .</title>"), "{map}");
+    assert!(
+        page.contains(&format!(
+            "<strong>Mittelsachsen, 2020:</strong> 27,5{MARK} %"
+        )),
+        "the headline"
+    );
+    let table = section(&page, "<h2>Tabelle</h2>", "</table>");
+    assert!(table.contains(&format!("24,2{MARK}")), "{table}");
+    assert!(
+        table.contains(r#"<td class="num">25,0</td>"#),
+        "a complete value has no mark: {table}"
+    );
+    let map = section(&page, "<svg", "</svg>");
+    assert!(
+        map.contains(">* Summe unvollständig</text>"),
+        "the legend: {map}"
+    );
+    assert!(
+        page.contains("Altmittweida: 24,2*</title>"),
+        "the ranking bar"
+    );
+    assert!(
+        page.contains("<dt>Unvollständige Summen</dt>"),
+        "the metadata"
+    );
+    let series = section(&page, "<summary>Tabelle zur Zeitreihe", "</table>");
+    assert!(series.contains(&format!("27,5{MARK}")), "{series}");
+    assert!(
+        page.contains("Mittelsachsen, 2020: 27,5 (unvollständig)</title>"),
+        "the line chart point"
+    );
+}
+
+/// Regression: the time series table showed a suppressed value as `–` (no value).
+#[tokio::test]
+async fn the_time_series_table_shows_a_suppressed_value_as_a_dot() {
+    let (app, _) = new_app();
+    let page = get(&app, "/indikator/anteil_65_plus?gebiet=14522030")
+        .await
+        .text();
+    let series = section(&page, "<summary>Tabelle zur Zeitreihe", "</table>");
+    let row = section(series, "<tr><th scope=\"row\">2020</th>", "</tr>");
+    assert!(
+        row.starts_with(
+            r#"<tr><th scope="row">2020</th><td class="num"><span class="sym" title="gesperrt"#
+        ),
+        "{row}"
+    );
+    assert!(!row.contains('–'), "{row}");
+    let rochlitz = section(row, "<td", "</td>");
+    assert!(
+        !rochlitz.contains("unvollständig"),
+        "a suppressed value carries no mark: {rochlitz}"
+    );
+}
+
+#[tokio::test]
+async fn the_api_and_the_csv_carry_the_incomplete_flag() {
+    let (app, _) = new_app();
+    let r = get(
+        &app,
+        "/api/v1/values?indicator=anteil_65_plus&region=14522&children=true&year=2020",
+    )
+    .await;
+    assert!(r.text().contains(r#""incomplete":true"#), "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    let flag = |key: &str| {
+        v["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .find(|x| x["region"] == key)
+            .map(|x| x["incomplete"].clone())
+    };
+    assert_eq!(flag("14522"), Some(json!(true)));
+    assert_eq!(flag("14522010"), Some(json!(true)));
+    assert_eq!(flag("14522020"), Some(json!(false)));
+    assert_eq!(flag("14522030"), Some(json!(false)), "suppressed: no flag");
+
+    let text = get(
+        &app,
+        "/indikator/anteil_65_plus/daten.csv?gebiet=14522&jahr=2020",
+    )
+    .await
+    .text();
+    assert!(
+        text.contains(r#""14522010";"Altmittweida";"2020";"24,2";"%";"unvollständig""#),
+        "the number stays a number, the note has its column: {text}"
+    );
+    assert!(
+        text.contains(r#""14522030";"Rochlitz, Stadt";"2020";".";"%";"""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"Hinweis ""unvollständig"" = Summe"#),
+        "{text}"
     );
 }
 

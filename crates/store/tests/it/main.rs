@@ -285,6 +285,46 @@ fn skip_bad_rows_imports_the_good_ones_and_lists_the_bad() {
     );
 }
 
+#[test]
+fn an_error_about_the_whole_file_rejects_it_even_when_bad_rows_are_skipped() {
+    // A real file with good rows, plus an error on line 0 (a failed importer, an unreadable
+    // file, a file-wide inconsistency): there are no "good rows" of such a file to keep, so even
+    // `skip_bad_rows` rejects it and the database stays exactly as it was. Without the line-0
+    // rule the good rows would land and the file's hash would count it as done.
+    let mut db = new_db();
+    let path = demo("genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz");
+    let src = Source::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut ds = sozialmonitor_import::read(&src, None);
+    assert!(!ds.observations.is_empty() && !ds.has_errors());
+    ds.diagnostics
+        .push(sozialmonitor_core::diag::Diagnostic::error(
+            &src.name,
+            0,
+            0,
+            "the importer failed: internal error",
+        ));
+    let before = dump(&db.store);
+    let outcome = db
+        .store
+        .import(
+            &ImportSource {
+                file_name: src.name.clone(),
+                sha256: src.sha256.clone(),
+            },
+            &ds,
+            ImportOptions {
+                skip_bad_rows: true,
+            },
+        )
+        .expect("store");
+    match outcome {
+        ImportOutcome::Rejected(d) => assert!(d.iter().any(|d| d.line == 0)),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(before, dump(&db.store), "nothing may change");
+    assert!(db.store.imports().expect("imports").is_empty());
+}
+
 fn register_facts(store: &SqliteStore) {
     let gem = |date: &str| {
         store
