@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sozialmonitor_core::RegionLevel;
 use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, kreis_and_land,
-    location_map, series_lines, trend_text, unit_in_brackets,
+    location_map, series_lines, series_regions, trend_text, unit_in_brackets,
 };
 use sozialmonitor_site::{Indicator, Site};
 use sozialmonitor_viz::chart::lines;
@@ -81,7 +81,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
         let Some(ind) = site.indicator(key) else {
             continue;
         };
-        let ls = series_lines(site, ind, r);
+        let ls = series_lines(site, ind, &series_regions(site, ind, r));
         if ls.is_empty() {
             continue;
         }

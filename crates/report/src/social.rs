@@ -11,7 +11,7 @@ use sozialmonitor_core::classify::Method;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, developments, direction, indicator_map, latest_number_year,
-    map_regions, series_lines, stated, trend_text, unit_in_brackets, with_unit,
+    map_regions, series_lines, series_regions, stated, trend_text, unit_in_brackets, with_unit,
 };
 use sozialmonitor_site::{INCOMPLETE_MARK, Indicator, Site};
 use sozialmonitor_viz::chart::lines;
@@ -486,7 +486,7 @@ pub fn social_report(
                 classes.len()
             );
             let map = figs.add(svg, &map_alt);
-            let ls = series_lines(site, ind, kreis);
+            let ls = series_lines(site, ind, &series_regions(site, ind, kreis));
             let chart = (!ls.is_empty()).then(|| {
                 let title = format!("{}{}", ind.entry.short_name, unit_in_brackets(ind));
                 let desc = format!("Zeitreihe: {}.", series_summary(ind, &ls));

@@ -172,12 +172,12 @@ pub fn series_regions(site: &Site, ind: &Indicator, r: usize) -> Vec<usize> {
         .collect()
 }
 
-/// The time series lines of a region, its Kreis and its Land (see [`series_regions`]); one
-/// point per year of the indicator, a gap where there is no number.
-pub fn series_lines(site: &Site, ind: &Indicator, r: usize) -> Vec<Line> {
-    series_regions(site, ind, r)
-        .into_iter()
-        .map(|x| Line {
+/// The time series lines of these regions (usually [`series_regions`], which a table beside the
+/// chart reads too); one point per year of the indicator, a gap where there is no number.
+pub fn series_lines(site: &Site, ind: &Indicator, regions: &[usize]) -> Vec<Line> {
+    regions
+        .iter()
+        .map(|&x| Line {
             name: site.regions[x].name.clone(),
             points: ind.years.iter().map(|&y| (y, ind.num(x, y))).collect(),
             incomplete: ind

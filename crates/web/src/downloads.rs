@@ -94,7 +94,11 @@ pub(crate) async fn indicator_file(
             svg_response(svg, attach("svg"))
         }
         "zeitreihe.svg" => {
-            let ls = site::facts::series_lines(&site, ind, v.region);
+            let ls = site::facts::series_lines(
+                &site,
+                ind,
+                &site::facts::series_regions(&site, ind, v.region),
+            );
             let svg = lines(
                 &ls,
                 &format!("{}: Zeitreihe", ind.entry.short_name),

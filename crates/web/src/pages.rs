@@ -27,13 +27,18 @@ fn incomplete_html() -> String {
     )
 }
 
-/// [`incomplete_html`] where the value of `r` in `y` is an incomplete sum, else nothing.
-fn mark_html(ind: &Indicator, r: usize, y: u16) -> String {
-    if ind.incomplete(r, y) {
+/// [`incomplete_html`] for an incomplete value, else nothing.
+fn mark_if(incomplete: bool) -> String {
+    if incomplete {
         incomplete_html()
     } else {
         String::new()
     }
+}
+
+/// [`mark_if`] for the value of `r` in `y`.
+fn mark_html(ind: &Indicator, r: usize, y: u16) -> String {
+    mark_if(ind.incomplete(r, y))
 }
 
 /// A value cell: the number (with [`mark_html`]), or the symbol with its meaning for screen
@@ -381,8 +386,8 @@ pub fn indicator(site: &Site, ind: &Indicator, v: &View) -> String {
         )),
     );
     let bars_svg = ranking(site, ind, &set, r, v.year);
-    let lines_v = series_lines(site, ind, r);
     let series_at = series_regions(site, ind, r);
+    let lines_v = series_lines(site, ind, &series_at);
     let ts = lines(
         &lines_v,
         &format!("{}: Zeitreihe", e.short_name),
@@ -631,11 +636,11 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         let Some(ind) = site.indicator(key) else {
             continue;
         };
-        let ls = series_lines(site, ind, r);
+        let series_at = series_regions(site, ind, r);
+        let ls = series_lines(site, ind, &series_at);
         if ls.is_empty() {
             continue;
         }
-        let series_at = series_regions(site, ind, r);
         let svg = lines(
             &ls,
             &ind.entry.short_name,
@@ -700,16 +705,12 @@ fn age_section(site: &Site, r: usize) -> String {
         r#"<div class="table-wrap"><table><caption>Altersgruppen {y} (Anteil in %)</caption><tbody>"#
     );
     for g in groups {
-        let mark = if g.incomplete {
-            incomplete_html()
-        } else {
-            String::new()
-        };
         let _ = write!(
             t,
-            r#"<tr><th scope="row">{}</th><td class="num">{}{mark}</td></tr>"#,
+            r#"<tr><th scope="row">{}</th><td class="num">{}{}</td></tr>"#,
             g.label,
-            german_number(g.share, 1)
+            german_number(g.share, 1),
+            mark_if(g.incomplete)
         );
     }
     t.push_str("</tbody></table></div>");
