@@ -1,17 +1,21 @@
 //! `audit`: checks the public view for disclosures, independently of how it was suppressed.
 //!
-//! It loads the inputs the indicators read (and every other count in the store), protects them
-//! as `compute --all` and `export --public` do, and then asks [`Frame::audit`] whether any
-//! withheld cell follows from the published cells over all relations together (Gaussian
-//! elimination), or from a contributor's own withheld 1. Exit code 1 when anything is disclosed.
+//! It loads the inputs the indicators read (and every other count in the store) as published,
+//! derives today's territory from the same read, protects both together as `compute --all` and
+//! `export --public` do, and then asks [`Views::audit`] whether any withheld cell follows from
+//! the published cells of both territories over all relations together (Gaussian elimination),
+//! from a contributor's own withheld 1, or lies in too narrow a feasible interval (in each
+//! relation alone; with `--intervals` over all relations together, by linear programmes). Exit
+//! code 1 when anything is disclosed.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
+use sozialmonitor_core::audit::Depth;
 use sozialmonitor_core::format::german_number;
-use sozialmonitor_core::frame::AuditReport;
-use sozialmonitor_core::indicators::{computable, frame_rules, input_measures};
+use sozialmonitor_core::frame::{AuditReport, Disclosure};
+use sozialmonitor_core::indicators::{Views, computable, frame_rules, input_measures};
 use sozialmonitor_store::{SqliteStore, Store, Territory};
 
 use crate::indicator::YEARS;
@@ -24,8 +28,9 @@ pub struct Outcome {
     pub seconds: (f64, f64, f64),
 }
 
-/// Suppresses and audits every protected measure of the store.
-pub fn run(store: &SqliteStore, territory: Territory) -> Result<Outcome> {
+/// Suppresses and audits every protected measure of the store, on both territories together;
+/// with `intervals`, also every small count's feasible interval over all relations together.
+pub fn run(store: &SqliteStore, intervals: bool) -> Result<Outcome> {
     let entries = store.indicators()?;
     let formulas = computable(&entries);
     let mut measures = input_measures(&formulas);
@@ -39,14 +44,16 @@ pub fn run(store: &SqliteStore, territory: Territory) -> Result<Outcome> {
     measures.sort();
     measures.dedup();
     let t0 = Instant::now();
-    let mut frame = store.frame(&measures, YEARS, territory)?;
-    frame.aggregate();
-    let rules = frame_rules(&formulas, &frame).map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
+    let raw = store.frame(&measures, YEARS, Territory::AsPublished)?;
     let t1 = Instant::now();
-    let mut public = frame.clone();
-    public.protect(&rules);
+    let views = Views::protect(raw, |f| frame_rules(&formulas, f))
+        .map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
     let t2 = Instant::now();
-    let report = frame.audit(&public, &rules);
+    let report = views.audit(if intervals {
+        Depth::Intervals
+    } else {
+        Depth::Linear
+    });
     let t3 = Instant::now();
     Ok(Outcome {
         report,
@@ -56,6 +63,35 @@ pub fn run(store: &SqliteStore, territory: Territory) -> Result<Outcome> {
             (t3 - t2).as_secs_f64(),
         ),
     })
+}
+
+/// Audits the views a run of `compute` protected (what the cache then holds).
+pub fn of_views(views: &Views, seconds: f64) -> Outcome {
+    let t = Instant::now();
+    let report = views.audit(Depth::Linear);
+    Outcome {
+        report,
+        seconds: (0.0, seconds, t.elapsed().as_secs_f64()),
+    }
+}
+
+fn line(d: &Disclosure) -> String {
+    format!(
+        "  {} {} {} {} ({})",
+        d.measure,
+        if d.breakdown.is_empty() {
+            "insgesamt"
+        } else {
+            &d.breakdown
+        },
+        d.region,
+        d.year,
+        if d.view == 0 {
+            "Gebietsstand der jeweiligen Zeit"
+        } else {
+            "Gebietsstand heute"
+        }
+    )
 }
 
 /// Prints the audit; exit code 1 if anything is disclosed.
@@ -73,24 +109,26 @@ pub fn print(o: &Outcome) -> ExitCode {
         n(r.secondary)
     );
     println!(
-        "aufgedeckt: {} kleine Fallzahlen veröffentlicht, {} gesperrte Zellen aus veröffentlichten berechenbar, {} für Beitragende einer gesperrten 1 berechenbar",
+        "aufgedeckt: {} kleine Fallzahlen veröffentlicht, {} gesperrte Zellen aus veröffentlichten berechenbar, {} für Beitragende einer gesperrten 1 berechenbar, {} kleine Fallzahlen in zu engen Grenzen eingrenzbar, {} Komponenten nicht prüfbar",
         n(r.unprotected_primary),
         n(r.determined.len()),
-        n(r.singleton.len())
+        n(r.singleton.len()),
+        n(r.narrow.len()),
+        n(r.unchecked)
     );
-    for d in r.determined.iter().chain(&r.singleton).take(20) {
-        println!(
-            "  {} {} {} {}",
-            d.measure,
-            if d.breakdown.is_empty() {
-                "insgesamt"
-            } else {
-                &d.breakdown
-            },
-            d.region,
-            d.year
-        );
+    for d in r
+        .determined
+        .iter()
+        .chain(&r.singleton)
+        .chain(&r.narrow)
+        .take(20)
+    {
+        println!("{}", line(d));
     }
+    println!(
+        "{} lineare Programme für die Spannweiten kleiner Fallzahlen",
+        n(r.programmes)
+    );
     println!(
         "Laden {:.2} s, Sperren {:.2} s, Prüfen {:.2} s",
         o.seconds.0, o.seconds.1, o.seconds.2

@@ -137,9 +137,9 @@ pub fn run(db: &Path, data: Option<&Path>) -> Result<ExitCode> {
             "  {} indicators computed for every region and year: {} values cached in {:.1} s (confidentiality: {} + {} input cells suppressed for the public)",
             run.computed.len(),
             crate::de_int(run.stored as i64),
-            run.seconds.0 + run.seconds.1 + run.seconds.2,
-            crate::de_int(run.suppressed.0 as i64),
-            crate::de_int(run.suppressed.1 as i64)
+            run.seconds.0 + run.seconds.1 + run.seconds.2 + run.seconds.3,
+            crate::de_int(run.views.protection.primary as i64),
+            crate::de_int(run.views.protection.secondary as i64)
         );
     }
     println!("\nTry (the binary is target/release/sozialmonitor):");

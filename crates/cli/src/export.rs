@@ -160,7 +160,8 @@ pub fn write(
 }
 
 /// Applies the confidentiality rules to exported values, through the same frame protection as
-/// every public output: every additive count measure among the rows gets the catalogue's rule
+/// every public output (as published and on today's territory, together): every additive count
+/// measure among the rows gets the catalogue's rule
 /// for it (the strictest of the indicators reading it) or the default (1 and 2 suppressed), the
 /// hierarchy and breakdowns get secondary suppression; a number of a protected measure outside
 /// the protected grid (Gemeindeverband, Ortsteil, an earlier reference date, another year) is
@@ -171,19 +172,21 @@ pub fn protect(
     rows: &mut [ObservationRow],
     public: bool,
 ) -> Result<(Vec<&'static str>, usize)> {
-    use sozialmonitor_core::indicators::{computable, frame_rules};
+    use sozialmonitor_core::indicators::{Views, computable, frame_rules};
     use sozialmonitor_store::{Store, Territory};
     let mut measures: Vec<String> = rows.iter().map(|r| r.measure.clone()).collect();
     measures.sort();
     measures.dedup();
     let years = crate::indicator::YEARS;
-    let mut frame = store.frame(&measures, years, Territory::AsPublished)?;
-    frame.aggregate();
+    let raw = store.frame(&measures, years, Territory::AsPublished)?;
     let entries = store.indicators()?;
     let formulas = computable(&entries);
-    let rules = frame_rules(&formulas, &frame).map_err(|e| anyhow::anyhow!(e))?;
-    let internal = frame.clone();
-    frame.protect(&rules);
+    // Protected together with today's territory, which the dashboard shows: a reader who has
+    // both cannot combine them either.
+    let views =
+        Views::protect(raw, |f| frame_rules(&formulas, f)).map_err(|e| anyhow::anyhow!(e))?;
+    let (internal, frame) = views.territory(false);
+    let rules = &views.rules;
     let mut marks = Vec::with_capacity(rows.len());
     let mut n = 0;
     for r in rows.iter_mut() {

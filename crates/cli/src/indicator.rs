@@ -9,7 +9,9 @@ use sozialmonitor_core::classify::{Method, classify, compare};
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_core::frame::{Frame, Grid, Series};
-use sozialmonitor_core::indicators::{Computed, computable, compute_all, input_measures};
+use sozialmonitor_core::indicators::{
+    Computed, Views, computable, compute_all, input_measures, measure_rules,
+};
 use sozialmonitor_store::{ResultRow, Results, SqliteStore, Store, Territory};
 
 use crate::table::Table;
@@ -19,32 +21,69 @@ pub const YEARS: (u16, u16) = (1995, 2025);
 
 /// What one full computation produced.
 pub struct Run {
-    /// The frame after aggregation (internal values).
-    pub frame: Frame,
+    /// Both territories, internal and protected (the public results come from these).
+    pub views: Views,
+    /// The territory computed.
+    pub territory: Territory,
     /// Results per indicator.
     pub computed: Vec<Computed>,
-    /// Seconds spent loading, computing, saving.
-    pub seconds: (f64, f64, f64),
-    /// Cells suppressed (primary, secondary).
-    pub suppressed: (usize, usize),
-    /// Values stored.
+    /// Seconds spent loading, protecting, computing, saving.
+    pub seconds: (f64, f64, f64, f64),
+    /// Values stored (0 when not saved).
     pub stored: usize,
+    /// The data version the inputs were read at.
+    pub data_version: i64,
+}
+
+impl Run {
+    /// The internal frame of the territory computed.
+    pub fn frame(&self) -> &Frame {
+        self.views.territory(self.territory == Territory::Today).0
+    }
 }
 
 /// Computes every available catalogue indicator for every region and year and replaces the cache.
 pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Result<Run> {
+    let mut run = compute(store, territory)?;
+    save(store, &mut run)?;
+    Ok(run)
+}
+
+/// Computes every available catalogue indicator for every region and year from one read of the
+/// data as published: both territories are protected together, whichever is computed.
+pub fn compute(store: &SqliteStore, territory: Territory) -> Result<Run> {
     let entries = store.indicators()?;
     let formulas = computable(&entries);
     let measures = input_measures(&formulas);
     let t0 = Instant::now();
-    let (mut frame, data_version) = store.frame_at(&measures, YEARS, territory)?;
+    let (raw, data_version) = store.frame_at(&measures, YEARS, Territory::AsPublished)?;
     let t1 = Instant::now();
-    let (computed, protection) =
-        compute_all(&mut frame, &formulas).map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
+    let views = Views::protect(raw, |f| measure_rules(&formulas, f))
+        .map_err(|e| anyhow::anyhow!("catalogue: {e}"))?;
     let t2 = Instant::now();
-    let grid = frame.grid();
+    let (internal, public) = views.territory(territory == Territory::Today);
+    let computed = compute_all(internal, public, &formulas);
+    let t3 = Instant::now();
+    Ok(Run {
+        views,
+        data_version,
+        territory,
+        computed,
+        seconds: (
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            (t3 - t2).as_secs_f64(),
+            0.0,
+        ),
+        stored: 0,
+    })
+}
+/// Replaces the cache with the results of a run, labelled with the data version it read.
+pub fn save(store: &mut SqliteStore, run: &mut Run) -> Result<()> {
+    let t = Instant::now();
+    let grid = run.frame().grid();
     let mut rows = Vec::new();
-    for c in &computed {
+    for c in &run.computed {
         for i in c.internal.present() {
             let o = c.internal.get(i);
             if o.cell == Cell::Missing {
@@ -61,24 +100,14 @@ pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Resul
             });
         }
     }
-    let stored = store.save_results(&Results {
-        territory,
+    run.stored = store.save_results(&Results {
+        territory: run.territory,
         years: YEARS,
-        data_version,
+        data_version: run.data_version,
         rows,
     })?;
-    let t3 = Instant::now();
-    Ok(Run {
-        frame,
-        computed,
-        seconds: (
-            (t1 - t0).as_secs_f64(),
-            (t2 - t1).as_secs_f64(),
-            (t3 - t2).as_secs_f64(),
-        ),
-        suppressed: (protection.primary, protection.secondary),
-        stored,
-    })
+    run.seconds.3 = t.elapsed().as_secs_f64();
+    Ok(())
 }
 
 /// Makes sure the cache is computed from the current data on the chosen territory.
@@ -101,7 +130,7 @@ pub fn cache_is_fresh(store: &SqliteStore, territory: Territory) -> Result<bool>
 /// `compute --all`.
 pub fn all(store: &mut SqliteStore, territory: Territory) -> Result<ExitCode> {
     let run = compute_and_cache(store, territory)?;
-    let g = run.frame.grid();
+    let g = run.frame().grid();
     println!(
         "{} Indikatoren × {} Gebiete × {} Jahre ({}–{}), {}",
         run.computed.len(),
@@ -112,14 +141,14 @@ pub fn all(store: &mut SqliteStore, territory: Territory) -> Result<ExitCode> {
         territory.label_de()
     );
     println!(
-        "{} Werte gespeichert; Geheimhaltung: {} primär, {} sekundär gesperrte Eingangswerte",
+        "{} Werte gespeichert; Geheimhaltung (beide Gebietsstände gemeinsam): {} primär, {} sekundär gesperrte Eingangswerte",
         german_number(run.stored as f64, 0),
-        german_number(run.suppressed.0 as f64, 0),
-        german_number(run.suppressed.1 as f64, 0)
+        german_number(run.views.protection.primary as f64, 0),
+        german_number(run.views.protection.secondary as f64, 0)
     );
     println!(
-        "Laden {:.2} s, Berechnen {:.2} s, Speichern {:.2} s",
-        run.seconds.0, run.seconds.1, run.seconds.2
+        "Laden {:.2} s, Geheimhaltung {:.2} s, Berechnen {:.2} s, Speichern {:.2} s",
+        run.seconds.0, run.seconds.1, run.seconds.2, run.seconds.3
     );
     Ok(ExitCode::SUCCESS)
 }

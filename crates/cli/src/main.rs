@@ -148,12 +148,14 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         change: usize,
     },
-    /// Checks confidentiality: suppresses every count as the public view does, then proves that
-    /// no withheld cell can be worked out from the published cells (exit code 1 if one can).
+    /// Checks confidentiality: suppresses every count as the public views do (as published and
+    /// on today's territory, together), then proves that no withheld cell can be worked out from
+    /// the published cells of both (exit code 1 if one can).
     Audit {
-        /// today (default) or published.
-        #[arg(long, default_value = "today", value_parser = parse_territory)]
-        territory: Territory,
+        /// Also check every small count's feasible interval over all relations together (linear
+        /// programmes; minutes on a large database).
+        #[arg(long)]
+        intervals: bool,
     },
     /// Writes a public-only database for the internet-facing host: regions, boundaries, the
     /// catalogue and the public side of the indicator results, without any observation or
@@ -379,12 +381,17 @@ fn publish(store: &mut SqliteStore, to: &Path) -> Result<ExitCode> {
         "{} exists; choose a new file (a publication is written whole, never merged)",
         to.display()
     );
-    indicator::ensure_cache(store, sozialmonitor_store::Territory::Today)?;
-    let outcome = audit::run(store, sozialmonitor_store::Territory::Today)?;
+    // A fresh run, audited as it is, and only then cached and written: the publication holds
+    // exactly the protection the audit checked.
+    let mut run = indicator::compute(store, sozialmonitor_store::Territory::Today)?;
+    let outcome = audit::of_views(&run.views, run.seconds.1);
     if !outcome.report.is_clean() {
         audit::print(&outcome);
-        anyhow::bail!("the audit found a disclosure; nothing was published");
+        anyhow::bail!(
+            "the audit found a disclosure; nothing was published, the cache is unchanged"
+        );
     }
+    indicator::save(store, &mut run)?;
     let part = to.with_extension("part");
     let _ = std::fs::remove_file(&part);
     let p = store
@@ -776,9 +783,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", t.render_right(&[3]));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { territory } => {
+        Command::Audit { intervals } => {
             let store = open_existing(&cli.db)?;
-            Ok(audit::print(&audit::run(&store, territory)?))
+            Ok(audit::print(&audit::run(&store, intervals)?))
         }
         Command::Publish { to } => {
             let mut store = open_existing(&cli.db)?;

@@ -15,14 +15,17 @@
 //! Only the withheld cells are variables, and only relations with a withheld cell are rows, so
 //! the elimination runs on a small sparse system even for the whole demo database.
 
-use crate::confidential::Relation;
+use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
+use rustc_hash::FxHashMap;
+
+use crate::confidential::{Reason, Relation};
 
 /// Coefficients smaller than this are zero (the relations have coefficients ±1, so the
 /// eliminated rows hold small rationals).
 const EPS: f64 = 1e-9;
 
 /// A sparse row: `(column, coefficient)` sorted by column.
-type Row = Vec<(u32, f64)>;
+pub type Row = Vec<(u32, f64)>;
 
 /// The result of [`determined`]: for each variable, whether the system fixes its value.
 ///
@@ -30,14 +33,185 @@ type Row = Vec<(u32, f64)>;
 /// `(variable, coefficient)`; relations are equations `Σ coef · x = const`, the constants do not
 /// matter for determinacy.
 pub fn determined(columns: usize, rows: Vec<Vec<(u32, f64)>>) -> Vec<bool> {
-    let mut rows: Vec<Row> = rows
-        .into_iter()
+    signatures(columns, rows)
+        .iter()
+        .map(|s| s.as_ref().is_some_and(|s| s.is_empty()))
+        .collect()
+}
+
+/// Each variable's dependence on the free variables of the system, from its reduced row echelon
+/// form: for a pivot variable the other entries of its row (negated), for a free variable
+/// itself. Every solution is a particular one plus a combination of the free variables, so a
+/// variable is determined iff its signature is empty, and one variable follows from another
+/// iff their signatures are parallel. `None` for a variable in no row (free, unconstrained).
+pub fn signatures(columns: usize, rows: Vec<Vec<(u32, f64)>>) -> Vec<Option<Row>> {
+    let rows = prepare(rows);
+    // Columns in fewer rows first: they create less fill-in.
+    let mut count = vec![0usize; columns];
+    for r in &rows {
+        for &(c, _) in r {
+            count[c as usize] += 1;
+        }
+    }
+    let mut order: Vec<u32> = (0..columns as u32).collect();
+    order.sort_by_key(|&c| (count[c as usize], c));
+    let (rows, pivot_row) = reduce(columns, rows, &order);
+    let mut in_row = vec![false; columns];
+    for r in &rows {
+        for &(c, _) in r {
+            in_row[c as usize] = true;
+        }
+    }
+    (0..columns)
+        .map(|c| match pivot_row[c] {
+            Some(p) => Some(
+                rows[p as usize]
+                    .iter()
+                    .filter(|e| e.0 as usize != c)
+                    .map(|&(f, v)| (f, -v))
+                    .collect(),
+            ),
+            None if in_row[c] => Some(vec![(c as u32, 1.0)]),
+            None => None,
+        })
+        .collect()
+}
+
+/// How a reader works out each determined `target` cell: the published cells of its formula
+/// (`target = constant − Σ coefficient · cell`). An empty formula means the target follows from
+/// the relations alone (or is not determined). `member[c]` lists the relations holding cell `c`.
+pub fn formulas(
+    unknown: &[bool],
+    relations: &[Relation],
+    member: &[Vec<u32>],
+    targets: &[usize],
+) -> Vec<Formula> {
+    // The withheld cells connected to the targets through relations, and those relations.
+    let mut col: FxHashMap<usize, u32> = FxHashMap::default();
+    let mut cells: Vec<usize> = Vec::new();
+    let mut queue: Vec<usize> = targets.to_vec();
+    let mut rels: Vec<u32> = Vec::new();
+    let mut seen_rel = rustc_hash::FxHashSet::default();
+    for &t in targets {
+        col.entry(t).or_insert_with(|| {
+            cells.push(t);
+            (cells.len() - 1) as u32
+        });
+    }
+    while let Some(c) = queue.pop() {
+        for &k in &member[c] {
+            if !seen_rel.insert(k) {
+                continue;
+            }
+            rels.push(k);
+            let r = &relations[k as usize];
+            for x in std::iter::once(r.total).chain(r.parts.iter().copied()) {
+                if unknown[x] && !col.contains_key(&x) {
+                    col.insert(x, cells.len() as u32);
+                    cells.push(x);
+                    queue.push(x);
+                }
+            }
+        }
+    }
+    // Withheld cells are pivoted first, so published cells stay in the rows as the constants
+    // the reader uses; the published ones follow.
+    let hidden = cells.len();
+    let mut rows: Vec<Vec<(u32, f64)>> = Vec::with_capacity(rels.len());
+    for &k in &rels {
+        let r = &relations[k as usize];
+        let mut row = Vec::with_capacity(r.parts.len() + 1);
+        for (x, coef) in std::iter::once((r.total, 1.0)).chain(r.parts.iter().map(|&p| (p, -1.0))) {
+            let next = cells.len() as u32;
+            let v = *col.entry(x).or_insert_with(|| {
+                cells.push(x);
+                next
+            });
+            row.push((v, coef));
+        }
+        rows.push(row);
+    }
+    let rows = prepare(rows);
+    let mut count = vec![0usize; cells.len()];
+    for r in &rows {
+        for &(c, _) in r {
+            count[c as usize] += 1;
+        }
+    }
+    let mut order: Vec<u32> = (0..cells.len() as u32).collect();
+    order.sort_by_key(|&c| (c as usize >= hidden, count[c as usize], c));
+    let (rows, pivot_row) = reduce(cells.len(), rows, &order);
+    // The published cells that the published cells alone tie together (rows left without a
+    // withheld cell): a reader works each of them out again from the others, so withholding
+    // one of them alone breaks no formula.
+    let mut tied = vec![false; cells.len()];
+    for p in pivot_row[hidden..].iter().flatten() {
+        for &(c, _) in &rows[*p as usize] {
+            tied[c as usize] = true;
+        }
+    }
+    targets
+        .iter()
+        .map(|t| {
+            let Some(p) = pivot_row[col[t] as usize] else {
+                return Formula::default();
+            };
+            let row = &rows[p as usize];
+            if row
+                .iter()
+                .any(|&(c, _)| (c as usize) < hidden && cells[c as usize] != *t)
+            {
+                return Formula::default();
+            }
+            let published = || row.iter().filter(|&&(c, _)| c as usize >= hidden);
+            // A cell in a relation whose other cells are all published is tied too.
+            let recomputed = |c: usize| {
+                member[c].iter().any(|&k| {
+                    let r = &relations[k as usize];
+                    std::iter::once(r.total)
+                        .chain(r.parts.iter().copied())
+                        .all(|x| x == c || !unknown[x])
+                })
+            };
+            let alone: Vec<usize> = published()
+                .filter(|&&(c, _)| !tied[c as usize])
+                .map(|&(c, _)| cells[c as usize])
+                .filter(|&c| !recomputed(c))
+                .collect();
+            Formula {
+                breaking: alone,
+                cells: published().map(|&(c, _)| cells[c as usize]).collect(),
+            }
+        })
+        .collect()
+}
+
+/// How a reader works out a withheld cell (see [`formulas`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Formula {
+    /// The published cells of the formula, after the relations of published cells alone have
+    /// been used up.
+    pub cells: Vec<usize>,
+    /// Those of them that no relation of published cells alone ties to others: withholding
+    /// any one of them leaves the cell undetermined. Empty when every one needs a second
+    /// withheld cell beside it.
+    pub breaking: Vec<usize>,
+}
+
+/// Rows sorted by column, repeated columns merged, empty rows dropped.
+fn prepare(rows: Vec<Vec<(u32, f64)>>) -> Vec<Row> {
+    rows.into_iter()
         .map(|mut r| {
             r.sort_by_key(|&(c, _)| c);
             merge_duplicates(r)
         })
         .filter(|r| !r.is_empty())
-        .collect();
+        .collect()
+}
+
+/// Gauss-Jordan elimination taking pivots in the column `order`: the reduced rows and each
+/// column's pivot row (`None` for a free column).
+fn reduce(columns: usize, mut rows: Vec<Row>, order: &[u32]) -> (Vec<Row>, Vec<Option<u32>>) {
     // Which rows hold a column; entries may be stale after elimination and are checked on use.
     let mut holders: Vec<Vec<u32>> = vec![Vec::new(); columns];
     for (k, r) in rows.iter().enumerate() {
@@ -45,12 +219,9 @@ pub fn determined(columns: usize, rows: Vec<Vec<(u32, f64)>>) -> Vec<bool> {
             holders[c as usize].push(k as u32);
         }
     }
-    // Columns in fewer rows first: they create less fill-in.
-    let mut order: Vec<u32> = (0..columns as u32).collect();
-    order.sort_by_key(|&c| (holders[c as usize].len(), c));
     let mut pivot_of_row = vec![false; rows.len()];
     let mut pivot_row: Vec<Option<u32>> = vec![None; columns];
-    for &c in &order {
+    for &c in order {
         let live: Vec<u32> = {
             let mut h: Vec<u32> = holders[c as usize]
                 .iter()
@@ -91,13 +262,7 @@ pub fn determined(columns: usize, rows: Vec<Vec<(u32, f64)>>) -> Vec<bool> {
             }
         }
     }
-    let mut out = vec![false; columns];
-    for (c, p) in pivot_row.iter().enumerate() {
-        if let Some(p) = p {
-            out[c] = rows[*p as usize].len() == 1;
-        }
-    }
-    out
+    (rows, pivot_row)
 }
 
 fn coefficient(row: &Row, c: u32) -> Option<f64> {
@@ -153,77 +318,504 @@ fn axpy(row: &Row, f: f64, pivot: &Row) -> (Row, Vec<u32>) {
 pub struct Findings {
     /// Withheld cells (indices into the cells) whose value follows from the published cells.
     pub determined: Vec<usize>,
-    /// Primary cells that a contributor of a withheld 1 in the same relation can work out.
+    /// Small counts that the contributor of a withheld 1 can work out, with their own number
+    /// and every relation together.
     pub singleton: Vec<usize>,
+    /// The withheld 1s whose contributors can do so.
+    pub sources: Vec<usize>,
+    /// Small counts that stay withheld but whose feasible interval under non-negativity is
+    /// narrower than the rule demands (a reader learns the count is small).
+    pub narrow: Vec<usize>,
+    /// Components whose interval could not be computed (the linear programme failed): reported,
+    /// never passed silently.
+    pub unchecked: usize,
+    /// Linear programmes solved (work done, not a finding).
+    pub programmes: usize,
 }
 
 impl Findings {
     /// Whether nothing withheld can be worked out.
     pub fn is_clean(&self) -> bool {
-        self.determined.is_empty() && self.singleton.is_empty()
+        self.determined.is_empty()
+            && self.singleton.is_empty()
+            && self.narrow.is_empty()
+            && self.unchecked == 0
+    }
+
+    /// The findings without the work counters (for comparisons).
+    pub fn cells_found(&self) -> (&[usize], &[usize], &[usize], usize) {
+        (
+            &self.determined,
+            &self.singleton,
+            &self.narrow,
+            self.unchecked,
+        )
+    }
+
+    /// Every cell found, sorted.
+    pub fn cells(&self) -> Vec<usize> {
+        let mut all: Vec<usize> = self
+            .determined
+            .iter()
+            .chain(&self.singleton)
+            .chain(&self.narrow)
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 }
 
-/// Audits a publication. `withheld[i]` says cell `i` is not published by us (the cells that
-/// matter), `unknown[i]` that the public does not know it (withheld, or unknown at the source),
-/// `singleton[i]` that it is a withheld primary cell of value 1, `primary[i]` that it is a
-/// primary cell.
+/// How far [`audit`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Gaussian elimination over all relations together; singletons and the feasible interval
+    /// of every withheld small count in each relation alone (closed form: a published total
+    /// less its published parts bounds every withheld part).
+    Linear,
+    /// Also singletons over all relations together (signatures) and feasible intervals over all
+    /// relations together (linear programmes per component); slow on large tables.
+    Intervals,
+}
+
+/// The system a reader sets up: the unknown cells as variables, one row per relation with an
+/// unknown cell, `Σ coef · x = rhs` with `rhs` from the published numbers.
+struct Reader {
+    /// Variable → cell.
+    cells: Vec<usize>,
+    /// Rows over variables.
+    rows: Vec<Vec<(u32, f64)>>,
+    /// Right-hand side per row.
+    rhs: Vec<f64>,
+}
+
+impl Reader {
+    fn new(values: &[Option<f64>], unknown: &[bool], relations: &[Relation]) -> Reader {
+        let mut var: Vec<Option<u32>> = vec![None; unknown.len()];
+        let mut reader = Reader {
+            cells: Vec::new(),
+            rows: Vec::new(),
+            rhs: Vec::new(),
+        };
+        for r in relations {
+            let mut row = Vec::new();
+            let mut rhs = 0.0;
+            for (c, coef) in
+                std::iter::once((r.total, 1.0)).chain(r.parts.iter().map(|&p| (p, -1.0)))
+            {
+                if !unknown[c] {
+                    rhs -= coef * values[c].unwrap_or(0.0);
+                    continue;
+                }
+                let cells = &mut reader.cells;
+                let v = *var[c].get_or_insert_with(|| {
+                    cells.push(c);
+                    (cells.len() - 1) as u32
+                });
+                row.push((v, coef));
+            }
+            if !row.is_empty() {
+                reader.rows.push(row);
+                reader.rhs.push(rhs);
+            }
+        }
+        reader
+    }
+
+    /// The rows of each connected component of the variables (components without a row do not
+    /// occur: every variable comes from a row).
+    fn components(&self) -> Vec<(Vec<u32>, Vec<usize>)> {
+        let n = self.cells.len();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(parent: &mut [u32], mut x: u32) -> u32 {
+            while parent[x as usize] != x {
+                parent[x as usize] = parent[parent[x as usize] as usize];
+                x = parent[x as usize];
+            }
+            x
+        }
+        for row in &self.rows {
+            let a = find(&mut parent, row[0].0);
+            for &(v, _) in &row[1..] {
+                let b = find(&mut parent, v);
+                if a != b {
+                    parent[b as usize] = a;
+                }
+            }
+        }
+        let mut slot: Vec<Option<usize>> = vec![None; n];
+        let mut out: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
+        for v in 0..n as u32 {
+            let root = find(&mut parent, v) as usize;
+            let k = *slot[root].get_or_insert_with(|| {
+                out.push((Vec::new(), Vec::new()));
+                out.len() - 1
+            });
+            out[k].0.push(v);
+        }
+        for (k, row) in self.rows.iter().enumerate() {
+            let root = find(&mut parent, row[0].0) as usize;
+            if let Some(c) = slot[root] {
+                out[c].1.push(k);
+            }
+        }
+        out
+    }
+}
+
+/// Audits a publication: which withheld cells (`reason` not `None`) a reader can work out from
+/// the published `values` and the `relations`, by elimination over all relations together; which
+/// withheld small counts the contributor of a withheld 1 can work out (knowing their own cell,
+/// over all relations together); and, with [`Depth::Intervals`], which withheld small counts
+/// have a feasible interval under non-negativity narrower than `min_count` (a linear
+/// programme per component of the withheld cells).
 pub fn audit(
-    withheld: &[bool],
-    unknown: &[bool],
-    primary: &[bool],
-    singleton: &[bool],
+    values: &[Option<f64>],
+    reason: &[Reason],
     relations: &[Relation],
+    min_count: f64,
+    depth: Depth,
 ) -> Findings {
-    let n = unknown.len();
-    // Variables: the unknown cells that are in some relation.
-    let mut var: Vec<Option<u32>> = vec![None; n];
-    let mut cells: Vec<usize> = Vec::new();
-    let mut rows: Vec<Vec<(u32, f64)>> = Vec::new();
-    let mut singleton_hits: Vec<usize> = Vec::new();
+    let withheld = |c: usize| reason[c] != Reason::None;
+    let primary = |c: usize| reason[c] == Reason::Primary;
+    let unknown: Vec<bool> = (0..values.len())
+        .map(|i| values[i].is_none() || withheld(i))
+        .collect();
+    let reader = Reader::new(values, &unknown, relations);
+    let signature = signatures(reader.cells.len(), reader.rows.clone());
+    let fixed: Vec<bool> = signature
+        .iter()
+        .map(|s| s.as_ref().is_some_and(|s| s.is_empty()))
+        .collect();
+    let mut out = Findings {
+        determined: reader
+            .cells
+            .iter()
+            .zip(&fixed)
+            .filter(|&(&c, &f)| f && withheld(c))
+            .map(|(&c, _)| c)
+            .collect(),
+        ..Findings::default()
+    };
+    (out.singleton, out.sources) = match depth {
+        Depth::Linear => pairs(values, reason, relations),
+        Depth::Intervals => singletons(&reader, values, &signature, primary),
+    };
+    out.narrow = narrow_alone(&reader, &fixed, primary, min_count);
+    let components = match depth {
+        Depth::Linear => Vec::new(),
+        Depth::Intervals => reader.components(),
+    };
+    for (vars, rows) in components {
+        let small: Vec<u32> = vars
+            .iter()
+            .copied()
+            .filter(|&v| primary(reader.cells[v as usize]) && !fixed[v as usize])
+            .collect();
+        if small.is_empty() {
+            continue;
+        }
+        let component = Component {
+            vars: &vars,
+            rows: &rows,
+            signature: &signature,
+        };
+        let mut programmes = 0;
+        match narrow(
+            &reader,
+            values,
+            &component,
+            &small,
+            min_count,
+            &mut programmes,
+        ) {
+            Some(found) => out.narrow.extend(found),
+            None => out.unchecked += 1,
+        }
+        out.programmes += programmes;
+    }
+    for list in [
+        &mut out.determined,
+        &mut out.singleton,
+        &mut out.sources,
+        &mut out.narrow,
+    ] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    out
+}
+
+/// The withheld small counts that the contributor of a withheld 1 works out from one relation:
+/// two withheld parts of a relation, one a 1, the other small (a withheld total beside a
+/// withheld part tells the part's contributor nothing beyond the published cells). The first
+/// list holds the small counts, the second the 1s.
+fn pairs(
+    values: &[Option<f64>],
+    reason: &[Reason],
+    relations: &[Relation],
+) -> (Vec<usize>, Vec<usize>) {
+    let unknown = |c: usize| values[c].is_none() || reason[c] != Reason::None;
+    let one = |c: usize| reason[c] == Reason::Primary && values[c] == Some(1.0);
+    let (mut found, mut sources) = (Vec::new(), Vec::new());
     for r in relations {
-        let mut row = Vec::new();
-        let mut hidden = Vec::new();
-        for (c, coef) in std::iter::once((r.total, 1.0)).chain(r.parts.iter().map(|&p| (p, -1.0))) {
-            if !unknown[c] {
+        if unknown(r.total) {
+            continue;
+        }
+        let mut hidden = r.parts.iter().copied().filter(|&c| unknown(c));
+        let (Some(a), Some(b), None) = (hidden.next(), hidden.next(), hidden.next()) else {
+            continue;
+        };
+        for (s, x) in [(a, b), (b, a)] {
+            if one(s) && reason[x] == Reason::Primary {
+                found.push(x);
+                sources.push(s);
+            }
+        }
+    }
+    (found, sources)
+}
+
+/// The withheld small counts that the contributor of a withheld 1 works out over all relations
+/// together (with [`Depth::Intervals`]): knowing `s`, a
+/// variable `b` is determined iff its signature is a multiple `λ` of `s`'s. With `λ = 1`, `b − s`
+/// is determined without `s`: `b` counts the same people again plus published numbers (a Kreis
+/// with a single municipality), and the contributor learns nothing the public does not know.
+fn singletons(
+    reader: &Reader,
+    values: &[Option<f64>],
+    signature: &[Option<Row>],
+    primary: impl Fn(usize) -> bool,
+) -> (Vec<usize>, Vec<usize>) {
+    // Signatures scaled to a leading 1, rounded, as keys; the scale kept to compare λ.
+    let mut groups: FxHashMap<Vec<(u32, i64)>, Row> = FxHashMap::default();
+    for (v, sig) in signature.iter().enumerate() {
+        let Some(sig) = sig.as_ref().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if !primary(reader.cells[v]) {
+            continue;
+        }
+        let lead = sig[0].1;
+        let key = sig
+            .iter()
+            .map(|&(f, x)| (f, (x / lead * 1e6).round() as i64))
+            .collect();
+        groups.entry(key).or_default().push((v as u32, lead));
+    }
+    let (mut found, mut sources) = (Vec::new(), Vec::new());
+    for members in groups.values().filter(|m| m.len() > 1) {
+        for &(s, ls) in members {
+            if values[reader.cells[s as usize]] != Some(1.0) {
                 continue;
             }
-            hidden.push(c);
-            let v = *var[c].get_or_insert_with(|| {
-                cells.push(c);
-                (cells.len() - 1) as u32
-            });
-            row.push((v, coef));
-        }
-        // Only two withheld *parts* have different contributors: a withheld total beside a
-        // withheld part tells the part's contributor nothing beyond the published cells.
-        if hidden.len() == 2 && hidden.iter().all(|&c| c != r.total) {
-            let (a, b) = (hidden[0], hidden[1]);
-            if singleton[a] && primary[b] && withheld[b] {
-                singleton_hits.push(b);
+            // λ = 1 within the rounding of the elimination: the same people.
+            let others: Vec<usize> = members
+                .iter()
+                .filter(|&&(b, lb)| b != s && (lb / ls - 1.0).abs() > 1e-6)
+                .map(|&(b, _)| reader.cells[b as usize])
+                .collect();
+            if !others.is_empty() {
+                sources.push(reader.cells[s as usize]);
+                found.extend(others);
             }
-            if singleton[b] && primary[a] && withheld[a] {
-                singleton_hits.push(a);
-            }
-        }
-        if !row.is_empty() {
-            rows.push(row);
         }
     }
-    let fixed = determined(cells.len(), rows);
-    let mut determined_cells: Vec<usize> = cells
+    (found, sources)
+}
+
+/// For each free variable of a component, how far it can move from the true point (as a step
+/// `δ` added to it, every other variable following its signature) with every cell staying
+/// non-negative.
+fn segments(
+    vars: &[u32],
+    signature: &[Option<Row>],
+    value: impl Fn(u32) -> f64,
+) -> FxHashMap<u32, (f64, f64)> {
+    let mut reach: FxHashMap<u32, (f64, f64)> = FxHashMap::default();
+    for &v in vars {
+        for &(f, a) in signature[v as usize].iter().flatten() {
+            let e = reach.entry(f).or_insert((f64::NEG_INFINITY, f64::INFINITY));
+            if a > 0.0 {
+                e.0 = e.0.max(-value(v) / a);
+            } else if a < 0.0 {
+                e.1 = e.1.min(value(v) / -a);
+            }
+        }
+    }
+    reach
+}
+
+/// Slack for comparisons of solver output with counts.
+const TOL: f64 = 1e-6;
+
+/// The withheld small counts (`small`, variables of one component) whose feasible interval
+/// under non-negativity is narrower than `min_count`. `None` if a linear programme fails.
+///
+/// The withheld small counts whose interval in one relation alone is narrower than `min_count`:
+/// a relation whose unknown cells all have the same sign (parts of a published total) bounds
+/// each of them by what the total leaves, `S`; the interval is `[0, S]` at most. Every other
+/// relation only narrows it further, so each one found is narrow over all relations too.
+fn narrow_alone(
+    reader: &Reader,
+    fixed: &[bool],
+    primary: impl Fn(usize) -> bool,
+    min_count: f64,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (row, &rhs) in reader.rows.iter().zip(&reader.rhs) {
+        if row.len() < 2 || row.iter().any(|e| e.1 * row[0].1 < 0.0) {
+            continue;
+        }
+        let room = rhs / row[0].1;
+        if room + TOL >= min_count {
+            continue;
+        }
+        out.extend(
+            row.iter()
+                .map(|e| e.0 as usize)
+                .filter(|&v| !fixed[v] && primary(reader.cells[v]))
+                .map(|v| reader.cells[v]),
+        );
+    }
+    out
+}
+
+/// One connected component of a reader's system.
+struct Component<'a> {
+    /// Its variables.
+    vars: &'a [u32],
+    /// Its rows.
+    rows: &'a [usize],
+    /// Every variable's signature (see [`signatures`]).
+    signature: &'a [Option<Row>],
+}
+
+/// The true numbers are one feasible point, so a count with a feasible point at least
+/// `min_count` above (or below) its value has a wide enough interval. Three steps, cheapest
+/// first: one relation in closed form; moving one free variable of the echelon form from the
+/// true point as far as every cell stays non-negative (a segment of feasible points, often wide
+/// enough); linear programmes for the rest, where a maximisation usually settles several
+/// counts at once and only the rest need their minimum too. A component with a negative number
+/// (a balance, not a count) has no sign constraint to narrow anything.
+fn narrow(
+    reader: &Reader,
+    values: &[Option<f64>],
+    component: &Component,
+    small: &[u32],
+    min_count: f64,
+    programmes: &mut usize,
+) -> Option<Vec<usize>> {
+    let Component {
+        vars,
+        rows,
+        signature,
+    } = *component;
+    let value = |v: u32| values[reader.cells[v as usize]].unwrap_or(0.0);
+    if vars.iter().any(|&v| value(v) < 0.0) {
+        return Some(Vec::new());
+    }
+    let mut open: Vec<u32> = small.to_vec();
+    let mut found = Vec::new();
+    if let [k] = rows {
+        // One relation: the interval in closed form.
+        let row = &reader.rows[*k];
+        for &x in &open {
+            let a = row.iter().find(|e| e.0 == x).map_or(1.0, |e| e.1);
+            let opposite = row.iter().any(|e| e.0 != x && e.1 * a < 0.0);
+            let width = if opposite {
+                f64::INFINITY
+            } else {
+                reader.rhs[*k] / a
+            };
+            if width + TOL < min_count {
+                found.push(reader.cells[x as usize]);
+            }
+        }
+        return Some(found);
+    }
+    let local: FxHashMap<u32, usize> = vars.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+    // A linear programme over the component: optimise the sum of `objective`, each of them
+    // capped `min_count` above `cap_from` (a point that high settles it, and the cap keeps the
+    // programme bounded). `Ok(None)`: unbounded.
+    let solve = |objective: &[u32],
+                 direction: OptimizationDirection,
+                 cap_from: Option<&[f64]>|
+     -> Result<Option<Vec<f64>>, ()> {
+        let mut lp = Problem::new(direction);
+        let xs: Vec<Variable> = vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let on = objective.contains(v);
+                let high = match cap_from {
+                    Some(from) if on => from[i] + min_count,
+                    _ => f64::INFINITY,
+                };
+                lp.add_var(if on { 1.0 } else { 0.0 }, (0.0, high))
+            })
+            .collect();
+        for &k in rows {
+            let expr: Vec<(Variable, f64)> = reader.rows[k]
+                .iter()
+                .map(|&(v, c)| (xs[local[&v]], c))
+                .collect();
+            lp.add_constraint(expr.as_slice(), ComparisonOp::Eq, reader.rhs[k]);
+        }
+        match lp.solve() {
+            Ok(outcome) => match outcome.into_solution() {
+                Ok(sol) => Ok(Some(xs.iter().map(|&v| sol.var_value(v)).collect())),
+                Err(_) => Err(()),
+            },
+            Err(microlp::Error::Unbounded) => Ok(None),
+            Err(_) => Err(()),
+        }
+    };
+    // The point to move from: the true numbers, or, where a cell is unknown to us too (a symbol
+    // from the source), any feasible point.
+    let base: Vec<f64> = if vars
         .iter()
-        .zip(&fixed)
-        .filter(|&(&c, &f)| f && withheld[c])
-        .map(|(&c, _)| c)
-        .collect();
-    determined_cells.sort_unstable();
-    singleton_hits.sort_unstable();
-    singleton_hits.dedup();
-    Findings {
-        determined: determined_cells,
-        singleton: singleton_hits,
+        .all(|&v| values[reader.cells[v as usize]].is_some())
+    {
+        vars.iter().map(|&v| value(v)).collect()
+    } else {
+        *programmes += 1;
+        solve(&[], OptimizationDirection::Minimize, None).ok()??
+    };
+    let from = |v: u32| base[local[&v]];
+    let reach = segments(vars, signature, from);
+    open.retain(|&h| {
+        !signature[h as usize].iter().flatten().any(|&(f, a)| {
+            reach
+                .get(&f)
+                .is_some_and(|&(lo, hi)| a.abs() * (hi - lo) + TOL >= min_count)
+        })
+    });
+    // Raise all open counts at once, as long as that settles some.
+    let settled = |point: &[f64], v: u32| point[local[&v]] - from(v) + TOL >= min_count;
+    while open.len() > 1 {
+        *programmes += 1;
+        let high = solve(&open, OptimizationDirection::Maximize, Some(&base)).ok()??;
+        let before = open.len();
+        open.retain(|&v| !settled(&high, v));
+        if open.len() == before {
+            break;
+        }
     }
+    // One by one: the highest and lowest value each can take.
+    for x in open {
+        *programmes += 2;
+        let high = solve(&[x], OptimizationDirection::Maximize, Some(&base)).ok()??;
+        if settled(&high, x) {
+            continue;
+        }
+        let low = solve(&[x], OptimizationDirection::Minimize, None).ok()??;
+        if high[local[&x]] - low[local[&x]] + TOL < min_count {
+            found.push(reader.cells[x as usize]);
+        }
+    }
+    Some(found)
 }
 
 #[cfg(test)]
@@ -237,6 +829,19 @@ mod tests {
         }
     }
 
+    /// Cells of value 10 each, those in `withheld` withheld as secondary.
+    fn withhold(n: usize, withheld: &[usize]) -> (Vec<Option<f64>>, Vec<Reason>) {
+        let mut reason = vec![Reason::None; n];
+        for &c in withheld {
+            reason[c] = Reason::Secondary;
+        }
+        (vec![Some(10.0); n], reason)
+    }
+
+    fn linear(values: &[Option<f64>], reason: &[Reason], relations: &[Relation]) -> Findings {
+        audit(values, reason, relations, 3.0, Depth::Linear)
+    }
+
     #[test]
     fn one_unknown_in_a_relation_is_determined() {
         // 0 = 1 + 2; 2 unknown.
@@ -246,21 +851,56 @@ mod tests {
         assert_eq!(d, vec![false, false]);
     }
 
+    fn members(n: usize, relations: &[Relation]) -> Vec<Vec<u32>> {
+        let mut member = vec![Vec::new(); n];
+        for (k, r) in relations.iter().enumerate() {
+            for c in std::iter::once(r.total).chain(r.parts.iter().copied()) {
+                member[c].push(k as u32);
+            }
+        }
+        member
+    }
+
+    #[test]
+    fn a_formula_names_the_published_cells_a_reader_uses() {
+        // 0 = 1 + 2 with 1 withheld: 1 = cell 0 − cell 2. And 2 = 3 + 4, all published: withheld
+        // alone, 2 would be worked out again, so only 0 breaks the formula by itself.
+        let relations = [rel(0, &[1, 2]), rel(2, &[3, 4])];
+        let unknown = [false, true, false, false, false];
+        let f = formulas(&unknown, &relations, &members(5, &relations), &[1]);
+        let mut cells = f[0].cells.clone();
+        cells.sort_unstable();
+        assert_eq!(cells, vec![0, 2]);
+        assert_eq!(f[0].breaking, vec![0]);
+        // Withholding the breaking cell leaves 1 undetermined; withholding 2 alone does not.
+        let (values, mut reason) = withhold(5, &[1, 0]);
+        assert!(linear(&values, &reason, &relations).determined.is_empty());
+        reason[0] = Reason::None;
+        reason[2] = Reason::Secondary;
+        assert!(!linear(&values, &reason, &relations).determined.is_empty());
+    }
+
+    #[test]
+    fn a_cell_the_relations_alone_fix_has_an_empty_formula() {
+        // 0 = 1 + 2 and 0 = 1 + 2 + 3, all withheld: 3 = 0 whatever is published.
+        let relations = [rel(0, &[1, 2]), rel(0, &[1, 2, 3])];
+        let f = formulas(&[true; 4], &relations, &members(4, &relations), &[3]);
+        assert!(f[0].cells.is_empty() && f[0].breaking.is_empty());
+        let (values, reason) = withhold(4, &[0, 1, 2, 3]);
+        assert_eq!(linear(&values, &reason, &relations).determined, vec![3]);
+    }
+
     #[test]
     fn combined_relations_reveal_what_each_alone_does_not() {
         // Kreis 0 = Verband 1 + Verband 2; Verband 1 = 3 + 4; Verband 2 = 5 + 6.
-        // Withheld: 4 (in Verband 1) and 6 (in Verband 2) and Verband 1 and Verband 2.
-        // Each relation has two unknowns, but Kreis = 3 + 4 + 5 + 6 has 4 and 6 … still two.
-        // Withhold 4, 5, 1 instead: Verband 1 = 3 + 4 has two unknowns (1, 4), Kreis has one
-        // unknown (1) → 1 determined → then 4 determined.
+        // Withheld 1, 4, 5: 5 is alone in Verband 2's relation; then Verband 2 is known, so 1 is
+        // alone in the Kreis relation; then 4.
         let relations = [rel(0, &[1, 2]), rel(1, &[3, 4]), rel(2, &[5, 6])];
-        let mut unknown = vec![false; 7];
-        for c in [1, 4, 5] {
-            unknown[c] = true;
-        }
-        let f = audit(&unknown, &unknown, &[false; 7], &[false; 7], &relations);
-        // 5 is alone in Verband 2's relation; 1 alone in the Kreis relation; then 4.
-        assert_eq!(f.determined, vec![1, 4, 5]);
+        let (values, reason) = withhold(7, &[1, 4, 5]);
+        assert_eq!(
+            linear(&values, &reason, &relations).determined,
+            vec![1, 4, 5]
+        );
     }
 
     #[test]
@@ -269,12 +909,8 @@ mod tests {
         // Withheld 3 and 4 (Verband 1 alone protects them) and Verband 2 and 5: Verband 2's
         // relation has 2 unknowns, Kreis relation has 1 (Verband 2) → 2 determined → 5.
         let relations = [rel(0, &[1, 2]), rel(1, &[3, 4]), rel(2, &[5, 6])];
-        let mut unknown = vec![false; 7];
-        for c in [2, 3, 4, 5] {
-            unknown[c] = true;
-        }
-        let f = audit(&unknown, &unknown, &[false; 7], &[false; 7], &relations);
-        assert_eq!(f.determined, vec![2, 5]);
+        let (values, reason) = withhold(7, &[2, 3, 4, 5]);
+        assert_eq!(linear(&values, &reason, &relations).determined, vec![2, 5]);
     }
 
     #[test]
@@ -288,26 +924,89 @@ mod tests {
             rel(k1, &[a, c]),
             rel(k2, &[b, d]),
         ];
-        let mut unknown = vec![false; 8];
-        for x in [a, b, c, d] {
-            unknown[x] = true;
-        }
-        let f = audit(&unknown, &unknown, &[false; 8], &[false; 8], &relations);
-        assert!(f.is_clean());
+        let (values, reason) = withhold(8, &[a, b, c, d]);
+        assert!(linear(&values, &reason, &relations).is_clean());
         // Three of the four are not enough: the fourth relation closes the loop.
-        unknown[d] = false;
-        let f = audit(&unknown, &unknown, &[false; 8], &[false; 8], &relations);
-        assert_eq!(f.determined, vec![a, b, c]);
+        let (values, reason) = withhold(8, &[a, b, c]);
+        assert_eq!(
+            linear(&values, &reason, &relations).determined,
+            vec![a, b, c]
+        );
     }
 
     #[test]
     fn two_withheld_ones_reveal_each_other_to_their_contributors() {
+        // 0 = 1 + 2 + 3, the two ones withheld.
         let relations = [rel(0, &[1, 2, 3])];
-        let unknown = [false, true, true, false];
-        let primary = [false, true, true, false];
-        let singleton = [false, true, true, false];
-        let f = audit(&unknown, &unknown, &primary, &singleton, &relations);
+        let values = [Some(12.0), Some(1.0), Some(1.0), Some(10.0)];
+        let reason = [Reason::None, Reason::Primary, Reason::Primary, Reason::None];
+        let f = linear(&values, &reason, &relations);
         assert!(f.determined.is_empty());
         assert_eq!(f.singleton, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_contributor_combines_relations_too() {
+        // Kreis 0 = Verband 1 + Verband 2; Verband 1 = 3 + 4; Verband 2 = 5 + 6. Withheld: the
+        // ones 3 and 5 (primary), Verband 1 and 2 (secondary). No relation holds a withheld 1
+        // beside just one other withheld part, but the contributor of 3 knows it, hence Verband
+        // 1 (= 3 + 4), hence Verband 2 (from the Kreis), hence 5.
+        let relations = [rel(0, &[1, 2]), rel(1, &[3, 4]), rel(2, &[5, 6])];
+        let values = [20.0, 11.0, 9.0, 1.0, 10.0, 1.0, 8.0].map(Some);
+        let mut reason = [Reason::None; 7];
+        reason[3] = Reason::Primary;
+        reason[5] = Reason::Primary;
+        reason[1] = Reason::Secondary;
+        reason[2] = Reason::Secondary;
+        // Over all relations together: the intervals depth (the linear depth checks each relation).
+        let f = audit(&values, &reason, &relations, 3.0, Depth::Intervals);
+        assert!(f.determined.is_empty());
+        assert_eq!(f.singleton, vec![3, 5]);
+    }
+
+    #[test]
+    fn the_same_people_counted_again_are_no_disclosure() {
+        // Kreis 0 = Gemeinde 1 (its only one); Gemeinde 1 = men 2 + women 3; Kreis 0 = men 4 +
+        // women 5; men 4 = men 2. The Kreis' men (4) follow from the Gemeinde's (2, a 1), but they
+        // are the same person: the contributor learns nothing about anyone else.
+        let relations = [rel(0, &[1]), rel(1, &[2, 3]), rel(0, &[4, 5]), rel(4, &[2])];
+        let values = [5.0, 5.0, 1.0, 4.0, 1.0, 4.0].map(Some);
+        let mut reason = [Reason::Secondary; 6];
+        reason[2] = Reason::Primary;
+        reason[4] = Reason::Primary;
+        let f = linear(&values, &reason, &relations);
+        assert!(f.is_clean(), "{f:?}");
+    }
+
+    #[test]
+    fn a_narrow_interval_is_found_and_a_wide_one_passes() {
+        // 10 = 1 + 1 + 8 with 1 and 1 withheld: each could be 0, 1 or 2, never 3 — a reader
+        // knows both are small. The relation alone (closed form) and two relations (the linear
+        // programme) both find it.
+        let values = [10.0, 1.0, 1.0, 8.0].map(Some);
+        let reason = [Reason::None, Reason::Primary, Reason::Primary, Reason::None];
+        let one = [rel(0, &[1, 2, 3])];
+        let f = audit(&values, &reason, &one, 3.0, Depth::Intervals);
+        assert_eq!(f.narrow, vec![1, 2]);
+        // With 8 withheld as well, each small cell could be anything from 0 to 10.
+        let mut wide = reason;
+        wide[3] = Reason::Secondary;
+        assert!(audit(&values, &wide, &one, 3.0, Depth::Intervals).is_clean());
+        // Two relations: rows 0 = 1 + 2 and columns 3 = 1 + 4 with 2 and 4 withheld 2 and 5.
+        // 1 (a 2) lies in [0, min(2 + 2, 2 + 5)] = [0, 4]: wide enough for 3, narrow for 5.
+        let values = [4.0, 2.0, 2.0, 7.0, 5.0].map(Some);
+        let reason = [
+            Reason::None,
+            Reason::Primary,
+            Reason::Secondary,
+            Reason::None,
+            Reason::Secondary,
+        ];
+        let two = [rel(0, &[1, 2]), rel(3, &[1, 4])];
+        assert!(audit(&values, &reason, &two, 3.0, Depth::Intervals).is_clean());
+        assert_eq!(
+            audit(&values, &reason, &two, 5.0, Depth::Intervals).narrow,
+            vec![1]
+        );
     }
 }

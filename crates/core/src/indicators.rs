@@ -6,10 +6,11 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::audit::Depth;
 use crate::catalog::{IndicatorEntry, IndicatorStatus};
 use crate::confidential::Rule;
 use crate::formula::{Expr, parse};
-use crate::frame::{Frame, Protection, Series};
+use crate::frame::{AuditReport, Frame, Protection, Series, audit_views, protect_views};
 
 /// One indicator's results.
 #[derive(Debug, Clone)]
@@ -105,21 +106,83 @@ pub fn eval_all(frame: &Frame, formulas: &[(&IndicatorEntry, Expr)]) -> Vec<Seri
     })
 }
 
-/// Aggregates the frame, then computes every formula on the real inputs and on the protected
-/// inputs, on both cores.
+/// One as-published frame on both territories, aggregated, with copies protected together: a
+/// reader who downloads the values as published and reads the dashboard on today's territory
+/// combines both, so both are one confidentiality system (see [`protect_views`]).
+#[derive(Debug, Clone)]
+pub struct Views {
+    /// Internal values, as published.
+    pub published: Frame,
+    /// Internal values, on today's territory.
+    pub today: Frame,
+    /// What the public may see, as published.
+    pub public_published: Frame,
+    /// What the public may see, on today's territory.
+    pub public_today: Frame,
+    /// The rules applied.
+    pub rules: FxHashMap<String, Rule>,
+    /// What was suppressed.
+    pub protection: Protection,
+}
+
+impl Views {
+    /// Builds both territories from an as-published frame (its territorial changes recorded,
+    /// not applied), aggregates them, and protects them together under the rules `rules`
+    /// chooses for the aggregated as-published frame.
+    pub fn protect(
+        raw: Frame,
+        rules: impl FnOnce(&Frame) -> Result<FxHashMap<String, Rule>, String>,
+    ) -> Result<Views, String> {
+        let mut today = raw.today();
+        today.aggregate();
+        let mut published = raw;
+        published.aggregate();
+        let rules = rules(&published)?;
+        let mut public_published = published.clone();
+        let mut public_today = today.clone();
+        let protection = protect_views(&mut [&mut public_published, &mut public_today], &rules);
+        Ok(Views {
+            published,
+            today,
+            public_published,
+            public_today,
+            rules,
+            protection,
+        })
+    }
+
+    /// The internal and the public frame of one territory.
+    pub fn territory(&self, today: bool) -> (&Frame, &Frame) {
+        if today {
+            (&self.today, &self.public_today)
+        } else {
+            (&self.published, &self.public_published)
+        }
+    }
+
+    /// Audits both territories together, to the given depth (see [`audit_views`]).
+    pub fn audit(&self, depth: Depth) -> AuditReport {
+        audit_views(
+            &[&self.published, &self.today],
+            &[&self.public_published, &self.public_today],
+            &self.rules,
+            depth,
+        )
+    }
+}
+
+/// Computes every formula on the real inputs and on the protected inputs of one territory, on
+/// both cores.
 pub fn compute_all(
-    frame: &mut Frame,
+    internal: &Frame,
+    public: &Frame,
     formulas: &[(&IndicatorEntry, Expr)],
-) -> Result<(Vec<Computed>, Protection), String> {
-    frame.aggregate();
-    let rules = measure_rules(formulas, frame)?;
-    let mut public = frame.clone();
-    let protection = public.protect(&rules);
+) -> Vec<Computed> {
     let half = formulas.len().div_ceil(2);
     let work = |part: &[(&IndicatorEntry, Expr)]| -> Vec<Computed> {
         part.iter()
             .map(|(e, x)| {
-                let internal = frame.eval(x);
+                let internal = internal.eval(x);
                 let mut public = public.eval(x);
                 if !e.public {
                     for i in 0..public.len() {
@@ -135,12 +198,10 @@ pub fn compute_all(
             .collect()
     };
     let (a, b) = formulas.split_at(half);
-    let (mut left, right) = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let h = s.spawn(|| work(b));
-        let left = work(a);
-        let right = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (left, right)
-    });
-    left.extend(right);
-    Ok((left, protection))
+        let mut left = work(a);
+        left.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        left
+    })
 }

@@ -245,8 +245,10 @@ pub(crate) fn frame(
             }
         }
     }
-    if territory == Territory::Today {
-        frame.to_today(&mergers);
+    match territory {
+        Territory::Today => frame.to_today(&mergers),
+        // Recorded, so that the caller can derive today's territory from the same read.
+        Territory::AsPublished => frame.set_changes(mergers),
     }
     Ok(frame)
 }

@@ -57,12 +57,14 @@ fn no_withheld_cell_can_be_worked_out_from_the_public_view() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = demo_db(dir.path());
 
-    // The audit: Gaussian elimination over all relations together finds nothing.
+    // The audit of both territories together: Gaussian elimination over all relations, the
+    // singletons and each relation's interval find nothing.
     let o = run(&db, &["audit"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert!(
         out.contains("0 kleine Fallzahlen veröffentlicht, 0 gesperrte Zellen aus veröffentlichten berechenbar, 0 für Beitragende")
+            && out.contains("0 kleine Fallzahlen in zu engen Grenzen eingrenzbar, 0 Komponenten nicht prüfbar")
             && out.contains("keine gesperrte Zelle ist berechenbar"),
         "{out}"
     );
