@@ -341,30 +341,6 @@ impl Findings {
             && self.narrow.is_empty()
             && self.unchecked == 0
     }
-
-    /// The findings without the work counters (for comparisons).
-    pub fn cells_found(&self) -> (&[usize], &[usize], &[usize], usize) {
-        (
-            &self.determined,
-            &self.singleton,
-            &self.narrow,
-            self.unchecked,
-        )
-    }
-
-    /// Every cell found, sorted.
-    pub fn cells(&self) -> Vec<usize> {
-        let mut all: Vec<usize> = self
-            .determined
-            .iter()
-            .chain(&self.singleton)
-            .chain(&self.narrow)
-            .copied()
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        all
-    }
 }
 
 /// How far [`audit`] looks.
