@@ -9,14 +9,14 @@
 //! solver produced it.
 //!
 //! Beyond linear algebra, a contributor knows their own number: a withheld 1 is known to the one
-//! person counted in it, so a relation whose only other withheld part is a primary cell gives that
-//! cell away to them (the *singleton* problem).
+//! person counted in it, so any small count that follows from it over all relations together
+//! (its signature parallel to the 1's) is given away to them (the *singleton* problem).
 //!
 //! Only the withheld cells are variables, and only relations with a withheld cell are rows, so
 //! the elimination runs on a small sparse system even for the whole demo database.
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::confidential::{Reason, Relation};
 
@@ -91,7 +91,7 @@ pub fn formulas(
     let mut cells: Vec<usize> = Vec::new();
     let mut queue: Vec<usize> = targets.to_vec();
     let mut rels: Vec<u32> = Vec::new();
-    let mut seen_rel = rustc_hash::FxHashSet::default();
+    let mut seen_rel = FxHashSet::default();
     for &t in targets {
         col.entry(t).or_insert_with(|| {
             cells.push(t);
@@ -346,12 +346,12 @@ impl Findings {
 /// How far [`audit`] looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Depth {
-    /// Gaussian elimination over all relations together; singletons and the feasible interval
-    /// of every withheld small count in each relation alone (closed form: a published total
-    /// less its published parts bounds every withheld part).
+    /// Gaussian elimination over all relations together: determined cells and singletons
+    /// (signatures); the feasible interval of every withheld small count in each relation alone
+    /// (closed form: a published total less its published parts bounds every withheld part).
     Linear,
-    /// Also singletons over all relations together (signatures) and feasible intervals over all
-    /// relations together (linear programmes per component); slow on large tables.
+    /// Also feasible intervals over all relations together (linear programmes per component);
+    /// slow on large tables.
     Intervals,
 }
 
@@ -367,10 +367,24 @@ struct Reader {
 }
 
 impl Reader {
+    /// Variables are numbered in cell order and rows kept in the order of `relations`. A subset
+    /// of the relations holding whole components, in the same relative order (as the
+    /// suppression's incremental rounds pass them), is then eliminated exactly as the full
+    /// system is: the same pivots and the same signatures.
     fn new(values: &[Option<f64>], unknown: &[bool], relations: &[Relation]) -> Reader {
-        let mut var: Vec<Option<u32>> = vec![None; unknown.len()];
+        let mut cells: Vec<usize> = relations
+            .iter()
+            .flat_map(|r| std::iter::once(r.total).chain(r.parts.iter().copied()))
+            .filter(|&c| unknown[c])
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        let mut var = vec![u32::MAX; unknown.len()];
+        for (v, &c) in cells.iter().enumerate() {
+            var[c] = v as u32;
+        }
         let mut reader = Reader {
-            cells: Vec::new(),
+            cells,
             rows: Vec::new(),
             rhs: Vec::new(),
         };
@@ -384,12 +398,7 @@ impl Reader {
                     rhs -= coef * values[c].unwrap_or(0.0);
                     continue;
                 }
-                let cells = &mut reader.cells;
-                let v = *var[c].get_or_insert_with(|| {
-                    cells.push(c);
-                    (cells.len() - 1) as u32
-                });
-                row.push((v, coef));
+                row.push((var[c], coef));
             }
             if !row.is_empty() {
                 reader.rows.push(row);
@@ -474,10 +483,7 @@ pub fn audit(
             .collect(),
         ..Findings::default()
     };
-    (out.singleton, out.sources) = match depth {
-        Depth::Linear => pairs(values, reason, relations),
-        Depth::Intervals => singletons(&reader, values, &signature, primary),
-    };
+    (out.singleton, out.sources) = singletons(&reader, values, &signature, primary);
     out.narrow = narrow_alone(&reader, &fixed, primary, min_count);
     let components = match depth {
         Depth::Linear => Vec::new(),
@@ -523,39 +529,9 @@ pub fn audit(
     out
 }
 
-/// The withheld small counts that the contributor of a withheld 1 works out from one relation:
-/// two withheld parts of a relation, one a 1, the other small (a withheld total beside a
-/// withheld part tells the part's contributor nothing beyond the published cells). The first
-/// list holds the small counts, the second the 1s.
-fn pairs(
-    values: &[Option<f64>],
-    reason: &[Reason],
-    relations: &[Relation],
-) -> (Vec<usize>, Vec<usize>) {
-    let unknown = |c: usize| values[c].is_none() || reason[c] != Reason::None;
-    let one = |c: usize| reason[c] == Reason::Primary && values[c] == Some(1.0);
-    let (mut found, mut sources) = (Vec::new(), Vec::new());
-    for r in relations {
-        if unknown(r.total) {
-            continue;
-        }
-        let mut hidden = r.parts.iter().copied().filter(|&c| unknown(c));
-        let (Some(a), Some(b), None) = (hidden.next(), hidden.next(), hidden.next()) else {
-            continue;
-        };
-        for (s, x) in [(a, b), (b, a)] {
-            if one(s) && reason[x] == Reason::Primary {
-                found.push(x);
-                sources.push(s);
-            }
-        }
-    }
-    (found, sources)
-}
-
 /// The withheld small counts that the contributor of a withheld 1 works out over all relations
-/// together (with [`Depth::Intervals`]): knowing `s`, a
-/// variable `b` is determined iff its signature is a multiple `λ` of `s`'s. With `λ = 1`, `b − s`
+/// together: knowing `s`, a variable `b` is determined iff its signature is a multiple `λ` of
+/// `s`'s. With `λ = 1`, `b − s`
 /// is determined without `s`: `b` counts the same people again plus published numbers (a Kreis
 /// with a single municipality), and the contributor learns nothing the public does not know.
 fn singletons(
@@ -720,6 +696,7 @@ fn narrow(
                  cap_from: Option<&[f64]>|
      -> Result<Option<Vec<f64>>, ()> {
         let mut lp = Problem::new(direction);
+        let objective: FxHashSet<u32> = objective.iter().copied().collect();
         let xs: Vec<Variable> = vars
             .iter()
             .enumerate()
@@ -750,9 +727,16 @@ fn narrow(
     };
     // The point to move from: the true numbers, or, where a cell is unknown to us too (a symbol
     // from the source), any feasible point.
+    // The true numbers are a feasible point only where every relation holds exactly (a relation
+    // is taken when it adds up to within rounding, see `frame::system`).
+    let exact = |k: &usize| {
+        let lhs: f64 = reader.rows[*k].iter().map(|&(v, c)| c * value(v)).sum();
+        (lhs - reader.rhs[*k]).abs() <= TOL
+    };
     let base: Vec<f64> = if vars
         .iter()
         .all(|&v| values[reader.cells[v as usize]].is_some())
+        && rows.iter().all(exact)
     {
         vars.iter().map(|&v| value(v)).collect()
     } else {
@@ -779,14 +763,20 @@ fn narrow(
             break;
         }
     }
-    // One by one: the highest and lowest value each can take.
-    for x in open {
-        *programmes += 2;
+    // One by one: the highest and lowest value each can take. Every point found is feasible,
+    // like the true one, so it also settles each other open count it lies far enough from.
+    let far = |point: &[f64], v: u32| (point[local[&v]] - from(v)).abs() + TOL >= min_count;
+    let mut open: std::collections::VecDeque<u32> = open.into();
+    while let Some(x) = open.pop_front() {
+        *programmes += 1;
         let high = solve(&[x], OptimizationDirection::Maximize, Some(&base)).ok()??;
+        open.retain(|&v| !far(&high, v));
         if settled(&high, x) {
             continue;
         }
+        *programmes += 1;
         let low = solve(&[x], OptimizationDirection::Minimize, None).ok()??;
+        open.retain(|&v| !far(&low, v));
         if high[local[&x]] - low[local[&x]] + TOL < min_count {
             found.push(reader.cells[x as usize]);
         }
@@ -934,10 +924,12 @@ mod tests {
         reason[5] = Reason::Primary;
         reason[1] = Reason::Secondary;
         reason[2] = Reason::Secondary;
-        // Over all relations together: the intervals depth (the linear depth checks each relation).
-        let f = audit(&values, &reason, &relations, 3.0, Depth::Intervals);
-        assert!(f.determined.is_empty());
-        assert_eq!(f.singleton, vec![3, 5]);
+        // Over all relations together, at either depth.
+        for depth in [Depth::Linear, Depth::Intervals] {
+            let f = audit(&values, &reason, &relations, 3.0, depth);
+            assert!(f.determined.is_empty());
+            assert_eq!(f.singleton, vec![3, 5]);
+        }
     }
 
     #[test]

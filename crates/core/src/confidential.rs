@@ -17,8 +17,9 @@ use crate::audit::{self, Depth, Findings};
 /// The version of the suppression rules. A results cache records it; a cache computed with
 /// other rules is stale. 2: the audit over all relations together, the singleton rule and the
 /// relations over the parts published in a year. 3: singletons over all relations together,
-/// feasible intervals of small counts, both territories protected together.
-pub const RULES_VERSION: u32 = 3;
+/// feasible intervals of small counts, both territories protected together. 4: the suppression
+/// checks singletons over all relations together.
+pub const RULES_VERSION: u32 = 4;
 
 /// The rule for one measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,8 +92,11 @@ pub enum Reason {
 /// 1 beside exactly one other withheld primary part, which its contributor would work out), then
 /// the audit over all relations together, which catches what only a combination of relations
 /// reveals (a Kreis against all its Gemeinden across Verband levels, tables with two
-/// breakdowns); each cell it finds determined gets one more cell of one of its relations
-/// suppressed.
+/// breakdowns): a determined cell gets one cell of the reader's formula for it withheld; a
+/// small count that a contributor of a withheld 1 works out over all relations together, or
+/// whose interval one relation alone makes too narrow, gets a cell of its nearest relation
+/// with a published cell withheld. The result passes [`Depth::Linear`] of the audit with
+/// nothing found.
 pub fn suppress(
     values: &[Option<f64>],
     primary: &[bool],
@@ -132,9 +136,10 @@ pub fn suppress(
             &seeds,
             rule,
         );
-        // The linear checks and each relation's interval; the intervals over all relations
-        // together (linear programmes) are for the audit, too slow for every round here. After
-        // the first round only the withheld cells connected to a change can have changed.
+        // The linear checks, singletons over all relations and each relation's interval; the
+        // intervals over all relations together (linear programmes) are for the audit, too slow
+        // for every round here. After the first round only the withheld cells connected to a
+        // change can have changed.
         let found = match &audited {
             None => findings(values, &reason, relations, rule, Depth::Linear),
             Some(before) => {
@@ -234,10 +239,16 @@ fn around(
                     queue.push(x);
                 }
             }
-            out.push(r.clone());
+            out.push(k);
         }
     }
-    out
+    // In the index order of `relations`: the audit then eliminates these components exactly as
+    // it does over all relations (the same pivots and signatures), so what a round finds clean
+    // the final audit finds clean too.
+    out.sort_unstable();
+    out.into_iter()
+        .map(|k| relations[k as usize].clone())
+        .collect()
 }
 
 /// The published cell among `cells` whose withholding loses least information: the smallest
@@ -453,6 +464,42 @@ mod tests {
         assert!(Rule::parse("dominance").is_err());
         let r = Rule::default();
         assert!(!r.primary(0.0) && r.primary(1.0) && r.primary(2.0) && !r.primary(3.0));
+    }
+
+    #[test]
+    fn a_singleton_across_two_relations_is_protected_by_the_suppression_itself() {
+        // P 10 = s 1 + y 9, and y 9 = b 2 + w 7 (y is a total one level down). With y withheld
+        // beside s, no relation holds a withheld 1 beside one other withheld small part, yet
+        // together s + b = P − w: the contributor of s works out b = 2. The per-relation pair
+        // rule misses it; the suppression's own audit over all relations catches it and widens
+        // at both ends of the chain: w beside b, and P beside the 1.
+        let values = [Some(10.0), Some(1.0), Some(9.0), Some(2.0), Some(7.0)];
+        let primary = [false, true, false, true, false];
+        let rel = [
+            Relation {
+                total: 0,
+                parts: vec![1, 2],
+            },
+            Relation {
+                total: 2,
+                parts: vec![3, 4],
+            },
+        ];
+        let r = suppress(&values, &primary, &rel, Rule::default());
+        use Reason::{None as Shown, Primary, Secondary};
+        assert_eq!(r, vec![Secondary, Primary, Secondary, Primary, Secondary]);
+        let found = findings(&values, &r, &rel, Rule::default(), Depth::Intervals);
+        assert!(found.is_clean(), "{found:?}");
+        // What the relation rule alone leaves: the audit over all relations finds the singleton.
+        let relation_rule = [Shown, Primary, Secondary, Primary, Shown];
+        let found = findings(
+            &values,
+            &relation_rule,
+            &rel,
+            Rule::default(),
+            Depth::Linear,
+        );
+        assert_eq!((found.singleton, found.sources), (vec![3], vec![1]));
     }
 
     #[test]
