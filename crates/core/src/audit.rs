@@ -787,13 +787,7 @@ fn narrow(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rel(total: usize, parts: &[usize]) -> Relation {
-        Relation {
-            total,
-            parts: parts.to_vec(),
-        }
-    }
+    use crate::confidential::rel;
 
     /// Cells of value 10 each, those in `withheld` withheld as secondary.
     fn withhold(n: usize, withheld: &[usize]) -> (Vec<Option<f64>>, Vec<Reason>) {

@@ -73,6 +73,15 @@ pub struct Relation {
     pub parts: Vec<usize>,
 }
 
+/// `total = Σ parts`, for tests.
+#[cfg(test)]
+pub(crate) fn rel(total: usize, parts: &[usize]) -> Relation {
+    Relation {
+        total,
+        parts: parts.to_vec(),
+    }
+}
+
 /// Why a cell is not published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
@@ -475,16 +484,7 @@ mod tests {
         // at both ends of the chain: w beside b, and P beside the 1.
         let values = [Some(10.0), Some(1.0), Some(9.0), Some(2.0), Some(7.0)];
         let primary = [false, true, false, true, false];
-        let rel = [
-            Relation {
-                total: 0,
-                parts: vec![1, 2],
-            },
-            Relation {
-                total: 2,
-                parts: vec![3, 4],
-            },
-        ];
+        let rel = [rel(0, &[1, 2]), rel(2, &[3, 4])];
         let r = suppress(&values, &primary, &rel, Rule::default());
         use Reason::{None as Shown, Primary, Secondary};
         assert_eq!(r, vec![Secondary, Primary, Secondary, Primary, Secondary]);
@@ -507,10 +507,7 @@ mod tests {
         // Kreis 100 = 2 + 40 + 8 + 50
         let values = [Some(100.0), Some(2.0), Some(40.0), Some(8.0), Some(50.0)];
         let primary = [false, true, false, false, false];
-        let rel = [Relation {
-            total: 0,
-            parts: vec![1, 2, 3, 4],
-        }];
+        let rel = [rel(0, &[1, 2, 3, 4])];
         let r = suppress(&values, &primary, &rel, Rule::default());
         assert_eq!(
             r,
@@ -537,20 +534,7 @@ mod tests {
             Some(8.0),
         ];
         let primary = [false, false, false, true, false, false];
-        let rel = [
-            Relation {
-                total: 0,
-                parts: vec![1, 2],
-            },
-            Relation {
-                total: 1,
-                parts: vec![3, 4],
-            },
-            Relation {
-                total: 2,
-                parts: vec![5],
-            },
-        ];
+        let rel = [rel(0, &[1, 2]), rel(1, &[3, 4]), rel(2, &[5])];
         let r = suppress(&values, &primary, &rel, Rule::default());
         assert_eq!(r[3], Reason::Primary);
         assert_eq!(r[4], Reason::Secondary);
@@ -563,10 +547,7 @@ mod tests {
     fn an_unknown_source_cell_already_protects() {
         let values = [Some(100.0), Some(2.0), None, Some(50.0)];
         let primary = [false, true, false, false];
-        let rel = [Relation {
-            total: 0,
-            parts: vec![1, 2, 3],
-        }];
+        let rel = [rel(0, &[1, 2, 3])];
         let r = suppress(&values, &primary, &rel, Rule::default());
         assert_eq!(r[3], Reason::None);
     }
@@ -754,23 +735,11 @@ mod tests {
             .map(|v| v.is_some_and(|x| Rule::default().primary(x)))
             .collect();
         let rel = [
-            Relation {
-                total: 0,
-                parts: vec![1, 2],
-            },
-            Relation {
-                total: 1,
-                parts: vec![3, 4, 5],
-            },
-            Relation {
-                total: 2,
-                parts: vec![6, 7],
-            },
+            rel(0, &[1, 2]),
+            rel(1, &[3, 4, 5]),
+            rel(2, &[6, 7]),
             // The flattened partition a reader forms: Kreis = Σ all Gemeinden.
-            Relation {
-                total: 0,
-                parts: vec![3, 4, 5, 6, 7],
-            },
+            rel(0, &[3, 4, 5, 6, 7]),
         ];
         let r = suppress(&values, &primary, &rel, Rule::default());
         assert!(findings(&values, &r, &rel, Rule::default(), Depth::Intervals).is_clean());
