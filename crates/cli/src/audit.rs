@@ -129,6 +129,12 @@ pub fn print(o: &Outcome) -> ExitCode {
         "{} lineare Programme für die Spannweiten kleiner Fallzahlen",
         n(r.programmes)
     );
+    if r.relaxed > 0 {
+        println!(
+            "{} Komponenten ohne ihre widersprüchlichen Beziehungen über Zellen geprüft, die auch die Quelle nicht nennt (mindestens eine davon ist falsch)",
+            n(r.relaxed)
+        );
+    }
     println!(
         "Laden {:.2} s, Sperren {:.2} s, Prüfen {:.2} s",
         o.seconds.0, o.seconds.1, o.seconds.2

@@ -329,6 +329,9 @@ pub struct Findings {
     /// Components whose interval could not be computed (the linear programme failed): reported,
     /// never passed silently.
     pub unchecked: usize,
+    /// Components checked without their relations over cells unknown to the publisher too,
+    /// which contradict each other (no feasible point): at least one of them is false.
+    pub relaxed: usize,
     /// Linear programmes solved (work done, not a finding).
     pub programmes: usize,
 }
@@ -504,14 +507,40 @@ pub fn audit(
             signature: &signature,
         };
         let mut programmes = 0;
-        match narrow(
+        let mut found = narrow(
             &reader,
             values,
             &component,
             &small,
             min_count,
             &mut programmes,
-        ) {
+        );
+        if found.is_none() {
+            // No feasible point: relations that cannot be checked (a cell unknown to the
+            // publisher too, a symbol from the source) contradict each other, so at least one
+            // of them is false and a reader cannot rely on them either. Checked without them.
+            let (vars, rows) = without_unknown(&reader, values, &rows);
+            let component = Component {
+                vars: &vars,
+                rows: &rows,
+                signature: &signature,
+            };
+            let small: Vec<u32> = small
+                .iter()
+                .copied()
+                .filter(|v| vars.binary_search(v).is_ok())
+                .collect();
+            found = narrow(
+                &reader,
+                values,
+                &component,
+                &small,
+                min_count,
+                &mut programmes,
+            );
+            out.relaxed += usize::from(found.is_some());
+        }
+        match found {
             Some(found) => out.narrow.extend(found),
             None => out.unchecked += 1,
         }
@@ -527,6 +556,28 @@ pub fn audit(
         list.dedup();
     }
     out
+}
+
+/// The rows of a component without those over a cell unknown to the publisher too, and the
+/// variables left in them, both sorted.
+fn without_unknown(
+    reader: &Reader,
+    values: &[Option<f64>],
+    rows: &[usize],
+) -> (Vec<u32>, Vec<usize>) {
+    let known = |v: u32| values[reader.cells[v as usize]].is_some();
+    let rows: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&k| reader.rows[k].iter().all(|&(v, _)| known(v)))
+        .collect();
+    let mut vars: Vec<u32> = rows
+        .iter()
+        .flat_map(|&k| reader.rows[k].iter().map(|e| e.0))
+        .collect();
+    vars.sort_unstable();
+    vars.dedup();
+    (vars, rows)
 }
 
 /// The withheld small counts that the contributor of a withheld 1 works out over all relations
@@ -970,5 +1021,33 @@ mod tests {
             audit(&values, &reason, &two, 5.0, Depth::Intervals).narrow,
             vec![1]
         );
+    }
+
+    #[test]
+    fn contradicting_relations_over_a_source_symbol_are_left_out_and_said() {
+        // A symbol from the source (2) is both 9 and 7 by two published relations: no point is
+        // feasible. Without the relations over it, 2 = 1 + 1 (cells 3 and 6) still shows both
+        // withheld 1s to be small.
+        let values = [
+            Some(9.0),
+            Some(7.0),
+            None,
+            Some(1.0),
+            Some(8.0),
+            Some(2.0),
+            Some(1.0),
+        ];
+        let mut reason = [Reason::None; 7];
+        for (c, r) in [
+            (3, Reason::Primary),
+            (4, Reason::Secondary),
+            (6, Reason::Primary),
+        ] {
+            reason[c] = r;
+        }
+        let relations = [rel(0, &[2]), rel(1, &[2]), rel(2, &[3, 4]), rel(5, &[3, 6])];
+        let f = audit(&values, &reason, &relations, 3.0, Depth::Intervals);
+        assert_eq!((f.relaxed, f.unchecked), (1, 0));
+        assert_eq!(f.narrow, vec![3, 6]);
     }
 }

@@ -590,6 +590,9 @@ pub struct AuditReport {
     pub narrow: Vec<Disclosure>,
     /// Components whose feasible intervals could not be computed (must be 0).
     pub unchecked: usize,
+    /// Components checked without their relations over cells unknown to the publisher too,
+    /// which contradict each other (at least one is false, so a reader cannot rely on them).
+    pub relaxed: usize,
     /// Linear programmes solved for the intervals.
     pub programmes: usize,
 }

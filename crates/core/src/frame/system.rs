@@ -441,6 +441,7 @@ pub fn audit_views(
         out.secondary += r.secondary;
         out.unprotected_primary += r.unprotected_primary;
         out.unchecked += r.unchecked;
+        out.relaxed += r.relaxed;
         out.programmes += r.programmes;
         out.determined.extend(r.determined);
         out.singleton.extend(r.singleton);
@@ -504,6 +505,7 @@ fn audit_measure(
         singleton: names(&found.singleton),
         narrow: names(&found.narrow),
         unchecked: found.unchecked,
+        relaxed: found.relaxed,
         programmes: found.programmes,
     }
 }
