@@ -97,6 +97,7 @@ pub fn save(store: &mut SqliteStore, run: &mut Run) -> Result<()> {
                 cell: o.cell,
                 incomplete: o.incomplete,
                 suppressed: c.public.suppressed(i),
+                equivalent: c.equivalent.binary_search(&i).is_ok(),
             });
         }
     }

@@ -86,6 +86,22 @@ pub struct IndicatorEntry {
     pub inkar_code: Option<String>,
 }
 
+impl IndicatorEntry {
+    /// The measure of the published equivalent (INKAR's value of the same concept, `INKAR_<code>`)
+    /// that fills the regions and years our own computation has no value for; `None` for an
+    /// entry of the INKAR codebook itself (`inkar_…`), which is that measure.
+    pub fn equivalent_measure(&self) -> Option<String> {
+        if self.key.starts_with(INKAR_PREFIX) {
+            return None;
+        }
+        let code = self.inkar_code.as_deref()?.trim();
+        (!code.is_empty()).then(|| format!("INKAR_{code}"))
+    }
+}
+
+/// The key prefix of the entries the INKAR codebook adds (one per INKAR measure).
+pub const INKAR_PREFIX: &str = "inkar_";
+
 fn default_true() -> bool {
     true
 }

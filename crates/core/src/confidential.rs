@@ -18,8 +18,9 @@ use crate::audit::{self, Depth, Findings};
 /// other rules is stale. 2: the audit over all relations together, the singleton rule and the
 /// relations over the parts published in a year. 3: singletons over all relations together,
 /// feasible intervals of small counts, both territories protected together. 4: the suppression
-/// checks singletons over all relations together.
-pub const RULES_VERSION: u32 = 4;
+/// checks singletons over all relations together. 5: values from an indicator's published
+/// equivalent fill the cells without an own value (the cache records which).
+pub const RULES_VERSION: u32 = 5;
 
 /// The rule for one measure.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use crate::audit::Depth;
 use crate::catalog::{IndicatorEntry, IndicatorStatus};
 use crate::confidential::Rule;
+use crate::engine::Cell;
 use crate::formula::{Expr, parse};
 use crate::frame::{AuditReport, Frame, Protection, Series, audit_views, protect_views};
 
@@ -22,6 +23,9 @@ pub struct Computed {
     /// What the public may see (suppressed cells are `.`); for an internal-only indicator every
     /// cell is suppressed.
     pub public: Series,
+    /// The cells taken from the published equivalent (see
+    /// [`IndicatorEntry::equivalent_measure`]), ascending: our own computation has no value there.
+    pub equivalent: Vec<usize>,
 }
 
 /// The indicators of a catalogue that can be computed (available, with a formula that parses),
@@ -34,11 +38,17 @@ pub fn computable(entries: &[IndicatorEntry]) -> Vec<(&IndicatorEntry, Expr)> {
         .collect()
 }
 
-/// The measures the formulas read, sorted and without repeats.
+/// The measures the indicators read: their formulas' inputs and their published equivalents,
+/// sorted and without repeats.
 pub fn input_measures(formulas: &[(&IndicatorEntry, Expr)]) -> Vec<String> {
     let mut m: Vec<String> = formulas
         .iter()
-        .flat_map(|(_, e)| e.refs().into_iter().map(|r| r.measure.clone()))
+        .flat_map(|(e, x)| {
+            x.refs()
+                .into_iter()
+                .map(|r| r.measure.clone())
+                .chain(e.equivalent_measure())
+        })
         .collect();
     m.sort();
     m.dedup();
@@ -182,18 +192,21 @@ pub fn compute_all(
     let work = |part: &[(&IndicatorEntry, Expr)]| -> Vec<Computed> {
         part.iter()
             .map(|(e, x)| {
-                let internal = internal.eval(x);
-                let mut public = public.eval(x);
+                let mut out = Computed {
+                    key: e.key.clone(),
+                    internal: internal.eval(x),
+                    public: public.eval(x),
+                    equivalent: Vec::new(),
+                };
+                if let Some(m) = e.equivalent_measure() {
+                    fill_from(&mut out, internal.series(&m, ""), public.series(&m, ""));
+                }
                 if !e.public {
-                    for i in 0..public.len() {
-                        public.suppress(i);
+                    for i in 0..out.public.len() {
+                        out.public.suppress(i);
                     }
                 }
-                Computed {
-                    key: e.key.clone(),
-                    internal,
-                    public,
-                }
+                out
             })
             .collect()
     };
@@ -204,4 +217,94 @@ pub fn compute_all(
         left.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         left
     })
+}
+
+/// Fills the cells our own computation has no value for from the published equivalent (internal
+/// and public copy; the equivalent is published already and not under our rules), and records
+/// them. A cell we computed, withheld or not, keeps our value: a withheld one stays withheld.
+fn fill_from(out: &mut Computed, internal: Option<&Series>, public: Option<&Series>) {
+    let (Some(internal), Some(public)) = (internal, public) else {
+        return;
+    };
+    for i in internal.present() {
+        let theirs = internal.get(i);
+        if out.internal.get(i).cell != Cell::Missing || !matches!(theirs.cell, Cell::Num(_)) {
+            continue;
+        }
+        out.internal.set(i, theirs);
+        out.public.set(i, public.get(i));
+        out.equivalent.push(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Polarity;
+    use crate::frame::{Grid, GridRegion};
+    use crate::key::RegionKey;
+
+    fn entry(key: &str, formula: &str, inkar_code: Option<&str>) -> IndicatorEntry {
+        IndicatorEntry {
+            key: key.into(),
+            name: key.into(),
+            short_name: key.into(),
+            definition: String::new(),
+            formula: formula.into(),
+            unit: "%".into(),
+            reference_population: String::new(),
+            action_field: String::new(),
+            target_groups: Vec::new(),
+            polarity: Polarity::Neutral,
+            source: String::new(),
+            spatial_levels: Vec::new(),
+            update_rhythm: String::new(),
+            owner: String::new(),
+            status: IndicatorStatus::Available,
+            how_to_collect: String::new(),
+            public: true,
+            confidentiality: String::new(),
+            inkar_code: inkar_code.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn the_published_equivalent_fills_only_the_years_without_our_own_value() {
+        let grid = Grid::new(
+            vec![GridRegion {
+                key: RegionKey::parse("14522").expect("key"),
+                parent: None,
+                alive: (1, 9999),
+            }],
+            2019,
+            2022,
+        );
+        let mut f = Frame::new(grid);
+        for (y, v) in [(2019, 4.0), (2020, 5.0)] {
+            f.put("QUOTE", "", 0, f.grid().col(y).expect("year"), Cell::Num(v));
+        }
+        for (y, v) in [(2020, 9.9), (2021, 6.5), (2022, 6.0)] {
+            f.put(
+                "INKAR_q",
+                "",
+                0,
+                f.grid().col(y).expect("year"),
+                Cell::Num(v),
+            );
+        }
+        let entries = [
+            entry("quote", "`QUOTE`", Some("q")),
+            // The codebook's own entry is the INKAR measure and fills nothing.
+            entry("inkar_q", "`INKAR_q`", Some("q")),
+        ];
+        let formulas = computable(&entries);
+        assert_eq!(input_measures(&formulas), ["INKAR_q", "QUOTE"]);
+        let out = compute_all(&f, &f, &formulas);
+        let cells: Vec<Option<f64>> = (0..4).map(|i| out[0].internal.number(i)).collect();
+        // 2020 keeps our own 5, not INKAR's 9.9; 2021 and 2022 come from INKAR.
+        assert_eq!(cells, [Some(4.0), Some(5.0), Some(6.5), Some(6.0)]);
+        assert_eq!(out[0].equivalent, [2, 3]);
+        assert_eq!(out[0].public.number(3), Some(6.0));
+        assert!(out[1].equivalent.is_empty());
+    }
 }

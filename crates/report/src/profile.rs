@@ -55,6 +55,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
     header.push("Entwicklung".to_string());
     let mut rows = Vec::new();
     let mut used = Vec::new();
+    let mut sourced = Vec::new();
     for key in KEY_FIGURES {
         let Some(ind) = site.indicator(key) else {
             continue;
@@ -63,13 +64,23 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
             continue;
         };
         used.push(ind);
+        let source = ind.source_of(r, y);
+        if let Some(s) = source {
+            sourced.push(format!("{}: {s}", ind.entry.short_name));
+        }
         let mut row = vec![
             format!("{}{}", ind.entry.short_name, unit_in_brackets(ind)),
-            y.to_string(),
+            format!("{y}{}", if source.is_some() { " ¹" } else { "" }),
         ];
         row.extend(cols.iter().map(|&c| ind.text_marked(c, y)));
         row.push(trend_text(ind, r, y));
         rows.push(row);
+    }
+    if !sourced.is_empty() {
+        notes.push(format!(
+            "¹ Wert aus einer veröffentlichten Quelle, wo die eigene Berechnung aus den Rohdaten für dieses Jahr fehlt – {}.",
+            sourced.join("; ")
+        ));
     }
     let mut align = vec!["l", "r"];
     align.extend(cols.iter().map(|_| "r"));

@@ -108,13 +108,20 @@ pub fn trend_text(ind: &Indicator, r: usize, year: u16) -> String {
                 .filter(|&y| ind.incomplete(r, y))
                 .map(|y| y.to_string())
                 .collect();
-            match years.as_slice() {
-                [] => format!("{arrow} {word}"),
-                [y] => format!("{arrow} {word} (Summe {y} unvollständig)"),
-                _ => format!(
-                    "{arrow} {word} (Summen {} unvollständig)",
-                    years.join(" und ")
-                ),
+            let mut notes = match years.as_slice() {
+                [] => Vec::new(),
+                [y] => vec![format!("Summe {y} unvollständig")],
+                _ => vec![format!("Summen {} unvollständig", years.join(" und "))],
+            };
+            // Two sources count differently (INKAR after the Bundesagentur's revision, our
+            // own computation before it): the change is not the region's alone.
+            if ind.source_of(r, year) != ind.source_of(r, then_year) {
+                notes.push("Quellenwechsel, nur eingeschränkt vergleichbar".into());
+            }
+            if notes.is_empty() {
+                format!("{arrow} {word}")
+            } else {
+                format!("{arrow} {word} ({})", notes.join("; "))
             }
         }
         _ => "–".into(),

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use rustc_hash::FxHashMap;
-use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus};
+use sozialmonitor_core::catalog::{INKAR_PREFIX, IndicatorEntry, IndicatorStatus};
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_core::{RegionLevel, Symbol};
@@ -55,6 +55,11 @@ pub struct Indicator {
     /// (region index, year) of the numbers that are sums with missing parts, sorted. Few cells
     /// are, so a sorted list is smaller than a flag beside every value.
     pub incomplete_cells: Vec<(u32, u16)>,
+    /// (region index, year) of the values taken from the published equivalent (INKAR) where our
+    /// own computation has none, sorted.
+    pub equivalent_cells: Vec<(u32, u16)>,
+    /// Where those come from, as said beside them (`INKAR 2024, BBSR Bonn`).
+    pub equivalent_source: String,
 }
 
 /// The mark after a number that is a sum over parts of which some had no value; like `.` for a
@@ -80,6 +85,22 @@ fn public_value(row: &ResultRow) -> Option<(Pub, bool)> {
     }
 }
 
+/// How an indicator's values from its published equivalent are credited: the INKAR codebook
+/// entry's source up to its list of underlying statistics (`INKAR 2024, BBSR Bonn`), or INKAR
+/// and its publisher where the codebook is not imported.
+fn equivalent_label(entry: &IndicatorEntry, inkar_source: &FxHashMap<String, String>) -> String {
+    let Some(code) = entry.inkar_code.as_ref() else {
+        return String::new();
+    };
+    inkar_source
+        .get(code)
+        .and_then(|s| s.split(';').next())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("INKAR, BBSR Bonn")
+        .to_string()
+}
+
 impl Indicator {
     /// The indicator from its rows of the results cache (rows of unknown regions are skipped);
     /// `None` if no row has a public value.
@@ -91,6 +112,7 @@ impl Indicator {
         let mut values = FxHashMap::default();
         let mut years = Vec::new();
         let mut incomplete_cells = Vec::new();
+        let mut equivalent_cells = Vec::new();
         for row in rows {
             let Some(&r) = by_key.get(&row.region) else {
                 continue;
@@ -104,6 +126,9 @@ impl Indicator {
             if flag {
                 incomplete_cells.push((r as u32, row.year));
             }
+            if row.equivalent && !matches!(v, Pub::Secret) {
+                equivalent_cells.push((r as u32, row.year));
+            }
             values.insert((r as u32, row.year), v);
         }
         if values.is_empty() {
@@ -113,6 +138,8 @@ impl Indicator {
         years.dedup();
         incomplete_cells.sort_unstable();
         incomplete_cells.dedup();
+        equivalent_cells.sort_unstable();
+        equivalent_cells.dedup();
         let decimals = decimals(&entry.unit);
         Some(Indicator {
             entry,
@@ -120,6 +147,8 @@ impl Indicator {
             years,
             decimals,
             incomplete_cells,
+            equivalent_cells,
+            equivalent_source: String::new(),
         })
     }
 
@@ -164,6 +193,15 @@ impl Indicator {
             s.push_str(INCOMPLETE_MARK);
         }
         s
+    }
+
+    /// Where a value comes from when it is not our own computation: the published equivalent's
+    /// source (`INKAR 2024, BBSR Bonn`), `None` for our own.
+    pub fn source_of(&self, region: usize, year: u16) -> Option<&str> {
+        self.equivalent_cells
+            .binary_search(&(region as u32, year))
+            .is_ok()
+            .then_some(self.equivalent_source.as_str())
     }
 
     /// The latest year with a number.
@@ -257,9 +295,16 @@ impl Site {
             }
         }
 
+        let entries = store.indicators()?;
+        // The INKAR codebook's entries name the edition and publisher of each INKAR measure.
+        let inkar_source: FxHashMap<String, String> = entries
+            .iter()
+            .filter(|e| e.key.starts_with(INKAR_PREFIX))
+            .filter_map(|e| Some((e.inkar_code.clone()?, e.source.clone())))
+            .collect();
         let mut indicators = Vec::new();
         let mut gaps = Vec::new();
-        for e in store.indicators()? {
+        for e in entries {
             if e.status != IndicatorStatus::Available {
                 gaps.push(e);
                 continue;
@@ -267,7 +312,8 @@ impl Site {
             let Some(rows) = store.results(&e.key)? else {
                 continue;
             };
-            if let Some(ind) = Indicator::from_rows(e, rows, &by_key) {
+            if let Some(mut ind) = Indicator::from_rows(e, rows, &by_key) {
+                ind.equivalent_source = equivalent_label(&ind.entry, &inkar_source);
                 indicators.push(ind);
             }
         }
@@ -460,6 +506,7 @@ mod tests {
             cell,
             incomplete,
             suppressed,
+            equivalent: false,
         }
     }
 
@@ -494,5 +541,42 @@ mod tests {
         assert_eq!(ind.text_marked(0, 2020), "1.234*");
         assert_eq!(ind.text_marked(0, 2019), "1.200");
         assert_eq!(ind.text_marked(1, 2020), ".");
+    }
+
+    #[test]
+    fn a_value_from_the_published_equivalent_says_its_source_and_a_withheld_one_does_not() {
+        let by_key: FxHashMap<String, usize> = [("14522".to_string(), 0)].into_iter().collect();
+        let inkar = |year: u16, suppressed: bool| ResultRow {
+            equivalent: true,
+            ..row("14522", year, Cell::Num(45.9), false, suppressed)
+        };
+        let rows = vec![
+            row("14522", 2015, Cell::Num(50.0), false, false),
+            inkar(2022, false),
+            inkar(2021, true),
+        ];
+        let mut e = entry("je 1.000");
+        e.inkar_code = Some("q_PBG_bev".into());
+        let mut codebook = entry("je 1.000");
+        codebook.key = "inkar_q_PBG_bev".into();
+        codebook.inkar_code = Some("q_PBG_bev".into());
+        codebook.source = "INKAR 2024, BBSR Bonn; Statistik der Bundesagentur für Arbeit".into();
+        let sources: FxHashMap<String, String> =
+            [("q_PBG_bev".to_string(), codebook.source.clone())]
+                .into_iter()
+                .collect();
+        let mut ind = Indicator::from_rows(e, rows, &by_key).expect("values");
+        ind.equivalent_source = equivalent_label(&ind.entry, &sources);
+        assert_eq!(ind.source_of(0, 2022), Some("INKAR 2024, BBSR Bonn"));
+        assert_eq!(ind.source_of(0, 2015), None, "our own computation");
+        assert_eq!(
+            ind.source_of(0, 2021),
+            None,
+            "withheld: no number to credit"
+        );
+        assert_eq!(
+            equivalent_label(&ind.entry, &FxHashMap::default()),
+            "INKAR, BBSR Bonn"
+        );
     }
 }

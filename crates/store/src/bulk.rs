@@ -304,7 +304,9 @@ pub(crate) fn save_results(conn: &mut Connection, results: &Results) -> Result<u
                 Cell::Sym(s) => (None, Some(i64::from(s.code()))),
                 Cell::Missing => continue,
             };
-            let flags = i64::from(r.incomplete) | (i64::from(r.suppressed) << 1);
+            let flags = i64::from(r.incomplete)
+                | (i64::from(r.suppressed) << 1)
+                | (i64::from(r.equivalent) << 2);
             st.execute(params![r.indicator, id, r.year, num, sym, flags])?;
             n += 1;
         }
@@ -349,6 +351,7 @@ pub(crate) fn results(
             cell,
             incomplete: flags & 1 != 0,
             suppressed: flags & 2 != 0,
+            equivalent: flags & 4 != 0,
         })
     })?;
     Ok(Some(rows.collect::<rusqlite::Result<_>>()?))

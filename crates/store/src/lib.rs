@@ -349,6 +349,9 @@ pub struct ResultRow {
     pub incomplete: bool,
     /// Suppressed for the public by our rules.
     pub suppressed: bool,
+    /// Taken from the indicator's published equivalent (INKAR) where our own computation has
+    /// no value.
+    pub equivalent: bool,
 }
 
 /// Encodes a period as stored: `yyyy` for a year, `yyyymmdd` for a date.

@@ -229,6 +229,7 @@ async fn values(State(site): State<Shared>, q: Params) -> Response {
                 "symbol": symbol,
                 "suppressed": suppressed,
                 "incomplete": ind.incomplete(r, y),
+                "source": ind.source_of(r, y),
             }));
         }
     }
@@ -308,7 +309,8 @@ pub fn openapi_document() -> Value {
                         "value": {"type": ["number", "null"]},
                         "symbol": {"type": ["string", "null"], "description": "statistical symbol where there is no number: . (secret or suppressed), - (nil), ... (later), / (unreliable), x (not meaningful)"},
                         "suppressed": {"type": "boolean", "description": "suppressed by the confidentiality rules (small numbers)"},
-                        "incomplete": {"type": "boolean", "description": "the value is a sum over parts of which some had no value (shown with * on the pages); always false for a suppressed value or a symbol other than - (nil)"}}}}}},
+                        "incomplete": {"type": "boolean", "description": "the value is a sum over parts of which some had no value (shown with * on the pages); always false for a suppressed value or a symbol other than - (nil)"},
+                        "source": {"type": ["string", "null"], "description": "where the value comes from when it is not computed from the raw counts: the indicator's published equivalent (e.g. \"INKAR 2024, BBSR Bonn\") filling years and regions without raw counts; null for our own computation"}}}}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "enum": ["not_found", "unknown_region", "unknown_indicator", "missing_parameter", "bad_year", "bad_request", "timeout", "internal", "csv", "xlsx"]},
                     "message": {"type": "string"}}}}}

@@ -15,13 +15,17 @@ use crate::{Shared, api, pages, site};
 /// an incomplete sum is said in `Hinweis` rather than marked `*` beside the number.
 const COLUMNS: [&str; 6] = ["Schlüssel", "Gebiet", "Jahr", "Wert", "Einheit", "Hinweis"];
 
-/// The note in `Hinweis`: „unvollständig“ for a sum with missing parts, else nothing.
-fn note(ind: &site::Indicator, r: usize, year: u16) -> &'static str {
+/// The note in `Hinweis`: „unvollständig“ for a sum with missing parts, and the source of a
+/// value that is not our own computation (`Quelle: INKAR 2024, BBSR Bonn`).
+fn note(ind: &site::Indicator, r: usize, year: u16) -> String {
+    let mut notes = Vec::new();
     if ind.incomplete(r, year) {
-        "unvollständig"
-    } else {
-        ""
+        notes.push("unvollständig".to_string());
     }
+    if let Some(s) = ind.source_of(r, year) {
+        notes.push(format!("Quelle: {s}"));
+    }
+    notes.join("; ")
 }
 
 /// The source line below the table, with the symbols and the note it may hold.
@@ -150,7 +154,7 @@ pub fn csv_table(
             Cow::Borrowed(y.as_str()),
             neutralise(&value),
             neutralise(&ind.entry.unit),
-            Cow::Borrowed(note(ind, r, year)),
+            neutralise(&note(ind, r, year)).into_owned().into(),
         ];
         w.write_record(cells.iter().map(|c| c.as_bytes()))?;
     }
@@ -226,7 +230,7 @@ fn xlsx(
         ws.write_string(row, 4, &ind.entry.unit)?;
         let n = note(ind, r, year);
         if !n.is_empty() {
-            ws.write_string(row, 5, n)?;
+            ws.write_string(row, 5, &n)?;
         }
     }
     let n = set.len() as u32 + 2;

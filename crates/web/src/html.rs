@@ -35,6 +35,7 @@ h3{font-size:1.1rem;margin:1rem 0 .5rem}
 .card .value{font-size:1.6rem;font-weight:700}
 .card .unit{font-size:1rem;font-weight:400}
 .card .cmp{color:var(--muted);font-size:.95rem}
+.card .src,td .src{color:var(--muted);font-size:.85rem}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1.5rem;align-items:start}
 .grid2>*{min-width:0}
 figure{margin:0}

@@ -41,6 +41,14 @@ fn mark_html(ind: &Indicator, r: usize, y: u16) -> String {
     mark_if(ind.incomplete(r, y))
 }
 
+/// Where a value comes from, beside it, when it is not our own computation from the raw counts
+/// (`Quelle: INKAR 2024, BBSR Bonn`); nothing for our own.
+fn source_html(ind: &Indicator, r: usize, y: u16) -> String {
+    ind.source_of(r, y)
+        .map(|s| format!(r#"<div class="src">Quelle: {}</div>"#, esc(s)))
+        .unwrap_or_default()
+}
+
 /// A value cell: the number (with [`mark_html`]), or the symbol with its meaning for screen
 /// readers and a tooltip.
 fn value_html(ind: &Indicator, r: usize, y: u16) -> String {
@@ -144,10 +152,15 @@ fn key_cards(site: &Site, r: usize) -> String {
             let (arrow, word) = direction(now, then);
             let _ = write!(
                 cmp,
-                "<br>{arrow} seit {}: {word} (von {}{})",
+                "<br>{arrow} seit {}: {word} (von {}{}{})",
                 y - TREND_YEARS,
                 esc(&with_unit(ind, then)),
-                mark_html(ind, r, y - TREND_YEARS)
+                mark_html(ind, r, y - TREND_YEARS),
+                if ind.source_of(r, y) == ind.source_of(r, y - TREND_YEARS) {
+                    ""
+                } else {
+                    "; Quellenwechsel, nur eingeschränkt vergleichbar"
+                }
             );
         }
         if let Some(l) = land
@@ -162,12 +175,13 @@ fn key_cards(site: &Site, r: usize) -> String {
         }
         let _ = write!(
             b,
-            r#"<li class="card"><a href="/indikator/{}?gebiet={}">{}</a> ({y})<div class="value">{}<span class="unit">{}</span></div><div class="cmp">{cmp}</div></li>"#,
+            r#"<li class="card"><a href="/indikator/{}?gebiet={}">{}</a> ({y})<div class="value">{}<span class="unit">{}</span></div>{}<div class="cmp">{cmp}</div></li>"#,
             esc(key),
             esc(&site.regions[r].key),
             esc(&ind.entry.short_name),
             value_html(ind, r, y),
-            esc(&unit_suffix(ind))
+            esc(&unit_suffix(ind)),
+            source_html(ind, r, y)
         );
     }
     b.push_str("</ul>");
@@ -612,11 +626,12 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         };
         let _ = write!(
             t,
-            r#"<tr><th scope="row"><a href="/indikator/{}?gebiet={}">{}</a>{}</th><td>{y}</td>"#,
+            r#"<tr><th scope="row"><a href="/indikator/{}?gebiet={}">{}</a>{}</th><td>{y}{}</td>"#,
             esc(key),
             esc(&reg.key),
             esc(&ind.entry.short_name),
-            esc(&unit_in_brackets(ind))
+            esc(&unit_in_brackets(ind)),
+            source_html(ind, r, y)
         );
         for &c in &cols {
             let _ = write!(t, r#"<td class="num">{}</td>"#, value_html(ind, c, y));

@@ -117,6 +117,7 @@ fn site_with(boundaries: bool) -> Site {
             cell: Cell::Num(v),
             incomplete: false,
             suppressed,
+            equivalent: false,
         });
     };
     for (i, (r, v)) in [

@@ -134,6 +134,8 @@ pub(crate) fn demo_db(dir: &Path) -> std::path::PathBuf {
         demo("genesis/table-csv/12411-02-03-5_00.csv.gz"),
         demo("genesis/table-csv/13211-01-03-5_00.csv.gz"),
         demo("boundaries/vg250_gem_simplified_sachsen_sachsen-anhalt_wgs84.geojson.gz"),
+        demo("inkar/inkar2024/derived_inkar2024_SN_ST_long.csv.gz"),
+        demo("inkar/inkar2024/derived_inkar2024_codebook_SN_ST.csv.gz"),
         catalog,
     ] {
         let o = run(&db, &["import", f.to_str().expect("p")]);
@@ -159,6 +161,43 @@ fn dashboard_pages_api_and_downloads() {
     for landmark in ["<main", "<nav", "<header", "<footer", r##"href="#inhalt""##] {
         assert!(r.body.contains(landmark), "{landmark}");
     }
+
+    // SGB II recipients per 1,000: without the raw counts here (table 22811), INKAR's value for
+    // 2022 (45.93 in the INKAR 2024 file) is the latest and says so.
+    assert!(
+        r.body
+            .contains("SGB II je 1.000</a> (2022)<div class=\"value\">45,9"),
+        "key figure from INKAR: {}",
+        r.body
+    );
+    assert!(r.body.contains("Quelle: INKAR 2024, BBSR Bonn"));
+    let r = get(
+        &s,
+        "/api/v1/values?indicator=personen_bg_sgb2_je_1000&region=14522",
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let at = |year: u64| {
+        v["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .find(|x| x["year"] == year)
+            .cloned()
+            .expect("year present")
+    };
+    assert_eq!(at(2022)["value"], serde_json::json!(45.93));
+    assert_eq!(at(2022)["source"], "INKAR 2024, BBSR Bonn");
+    let r = get(
+        &s,
+        "/api/v1/values?indicator=anteil_65_plus&region=14522",
+        &[],
+    );
+    assert!(
+        r.body.contains(r#""source":null"#) && !r.body.contains("INKAR"),
+        "our own computation: {}",
+        r.body
+    );
 
     // The Kreis row of the municipal age table: 26,5 % aged 65+ on 31.12.2015, Sachsen 25,1.
     let r = get(&s, "/indikator/anteil_65_plus?gebiet=14522&jahr=2015", &[]);
