@@ -95,7 +95,21 @@ fn quote(s: &str, sep: char) -> String {
     }
 }
 
-/// Writes the rows to a file.
+/// Whether `path` names standard output (`-`, as Unix tools take it).
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Where the bytes go: the file, or standard output for `-`.
+fn sink(path: &Path) -> Result<Box<dyn Write>> {
+    Ok(if is_stdout(path) {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(path)?)
+    })
+}
+
+/// Writes the rows to a file, or to standard output for `-`.
 pub fn write(
     path: &Path,
     format: ExportFormat,
@@ -107,7 +121,7 @@ pub fn write(
         ExportFormat::Csv | ExportFormat::CsvDe => {
             let de = matches!(format, ExportFormat::CsvDe);
             let sep = if de { ';' } else { ',' };
-            let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+            let mut w = std::io::BufWriter::new(sink(path)?);
             if de {
                 // A BOM makes Excel read the file as UTF-8.
                 w.write_all(b"\xEF\xBB\xBF")?;
@@ -153,7 +167,9 @@ pub fn write(
                 }
             }
             ws.set_freeze_panes(1, 0)?;
-            wb.save(path)?;
+            let mut w = sink(path)?;
+            w.write_all(&wb.save_to_buffer()?)?;
+            w.flush()?;
         }
     }
     Ok(())

@@ -75,7 +75,7 @@ enum Command {
     Export {
         #[command(flatten)]
         q: QueryArgs,
-        /// Output file.
+        /// Output file; `-` for standard output.
         #[arg(short, long)]
         output: PathBuf,
         /// csv (decimal point, comma-separated), csv-de (`;`, decimal comma, for Excel), xlsx.
@@ -590,16 +590,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (marks, hidden) = export::protect(&store, &mut rows, public)?;
             export::write(&output, format, &rows, &marks)
                 .with_context(|| format!("writing {}", output.display()))?;
-            println!(
+            // With `-o -` the data is standard output: the messages go to standard error.
+            let say = |line: String| {
+                if export::is_stdout(&output) {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+            };
+            say(format!(
                 "wrote {} values to {}",
                 de_int(rows.len() as i64),
                 output.display()
-            );
+            ));
             if public {
-                println!(
+                say(format!(
                     "öffentlicher Export: {} Werte wegen Geheimhaltung gesperrt (.)",
                     de_int(hidden as i64)
-                );
+                ));
             } else if hidden > 0 {
                 eprintln!(
                     "Achtung: interner Export mit {} vertraulichen Werten (Spalte confidentiality); nicht veröffentlichen, für die Veröffentlichung --public verwenden",

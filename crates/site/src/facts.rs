@@ -231,6 +231,9 @@ pub fn developments(site: &Site, r: usize) -> Vec<String> {
         if let Some(c) = cmp {
             s.push_str(&comparison(ind, c, cmp_word, (y0, y), now - then));
         }
+        if ind.source_of(r, y) != ind.source_of(r, y0) {
+            s.push_str(" – mit Quellenwechsel, nur eingeschränkt vergleichbar");
+        }
         s.push('.');
         out.push(s);
     }

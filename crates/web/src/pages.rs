@@ -875,6 +875,19 @@ pub fn search(site: &Site, q: &str) -> String {
 
 /// Compare up to five regions on any indicators.
 pub fn compare(site: &Site, regions: &[usize], inds: &[&Indicator]) -> String {
+    // Regions without indicators (a link from a profile): the key figures, so the page shows a
+    // comparison to start from rather than an empty form.
+    let figures: Vec<&Indicator>;
+    let inds = if inds.is_empty() {
+        figures = KEY_FIGURES
+            .iter()
+            .filter_map(|k| site.indicator(k))
+            .take(4)
+            .collect();
+        figures.as_slice()
+    } else {
+        inds
+    };
     let mut b = String::from(
         "<h1>Gebiete vergleichen</h1><p class=\"lead\">Bis zu fünf Gebiete nebeneinander, jeweils im letzten Jahr mit Werten.</p>",
     );

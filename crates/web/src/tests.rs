@@ -228,6 +228,16 @@ async fn percent_a_before_utf8_gives_a_page_not_a_panic() {
 }
 
 #[tokio::test]
+async fn the_compare_page_shows_the_key_figures_for_regions_without_indicators() {
+    let (app, _) = new_app();
+    let r = get(&app, "/vergleich?r=14522").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    assert!(text.contains("<caption>Vergleich</caption>"), "{text}");
+    assert!(text.contains(r#"<input name="r" value="14522""#), "{text}");
+}
+
+#[tokio::test]
 async fn eight_thousand_regions_are_refused_quickly() {
     let (app, cache) = new_app();
     let uri = format!("/vergleich?{}", "r=a&".repeat(8000));

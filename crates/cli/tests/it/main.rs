@@ -113,6 +113,24 @@ fn import_query_and_export_in_all_three_formats() {
     let c = std::fs::read_to_string(&de).expect("csv");
     assert!(c.starts_with('\u{feff}'), "BOM for Excel");
     assert!(c.contains("14522;Mittelsachsen, Landkreis;BEVSTD;Bevölkerungsstand;Anzahl;;Insgesamt;31.12.2024;296431;"), "{c}");
+    // `-o -` is standard output, with the messages on standard error and no file named `-`.
+    let o = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+        .current_dir(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "export", "-m", "BEVSTD", "-r", "14522", "--format", "csv-de", "-o", "-",
+        ])
+        .output()
+        .expect("run");
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        c,
+        "the same bytes as the file"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote"));
+    assert!(!dir.path().join("-").exists());
 
     let x = dir.path().join("out.xlsx");
     assert!(
