@@ -29,14 +29,27 @@ fn inkar_key(level: &str, id: &str) -> Result<RegionKey, String> {
     RegionKey::parse(&k).map_err(|e| e.to_string())
 }
 
-/// Guesses the unit from INKAR's indicator name (`... in %`, `... je 1.000 Einwohner`).
-fn unit_of(name: &str) -> String {
-    if name.contains("in %") || name.contains("Anteil") || name.contains("Quote") {
+/// The unit from INKAR's indicator name (`... in %`, `Bevölkerungsanteil ...`,
+/// `... je 1.000 Einwohner`), else from its algorithm (`... x 100` is a percentage, `A / B` a
+/// ratio): every codebook entry gets one, as `catalog check` demands.
+fn unit_of(name: &str, algorithm: &str) -> String {
+    let lower = name.to_lowercase();
+    let scale = algorithm
+        .trim_end()
+        .rsplit_once(" x ")
+        .map(|(_, s)| s.trim());
+    if lower.contains("in %") || lower.contains("anteil") || lower.contains("quote") {
         "%".into()
     } else if let Some((_, per)) = name.split_once(" je ") {
         format!("je {per}")
     } else if name.contains("in Euro") || name.contains("in €") {
         "EUR".into()
+    } else if scale == Some("100") {
+        "%".into()
+    } else if let Some(per) = scale {
+        format!("je {per}")
+    } else if algorithm.contains(" / ") {
+        "Verhältnis".into()
     } else {
         String::new()
     }
@@ -206,7 +219,7 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             definition: format!("{name}. Berechnung (INKAR): {}", get(ca)),
             // The published INKAR values are the measure `INKAR_<code>`; the engine reads them as they are.
             formula: format!("`INKAR_{}`", get(ck)),
-            unit: unit_of(&name),
+            unit: unit_of(&name, &get(ca)),
             reference_population: String::new(),
             action_field: get(cb),
             target_groups: Vec::new(),
@@ -234,4 +247,39 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
         });
     }
     ds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unit_of;
+
+    #[test]
+    fn every_codebook_entry_of_the_demo_gets_a_unit() {
+        // The three entries of the INKAR 2024 codebook whose names say no unit.
+        let cases = [
+            (
+                "Bevölkerungsanteil, der in Mittelzentren und möglichen Mittelzentren lebt",
+                "Bevölkerung in Mittelzenten / Bevölkerung gesamte <Zeitpunkt> x 100",
+                "%",
+            ),
+            (
+                "Durchschnittliche Zahl der Übernachtungen in Beherbergungsbetrieben",
+                "Gästeübernachtungen insgesamt <Zeitpunkt> / Gästeankünfte insgesamt <Zeitpunkt>",
+                "Verhältnis",
+            ),
+            (
+                "Schüler an Berufsschulen je 1.000 Einwohner",
+                "Berufsschüler <Zeitpunkt> / E <Zeitpunkt> x 1.000",
+                "je 1.000 Einwohner",
+            ),
+            (
+                "Arbeitslosenquote",
+                "Arbeitslose / Erwerbspersonen x 100",
+                "%",
+            ),
+        ];
+        for (name, algorithm, unit) in cases {
+            assert_eq!(unit_of(name, algorithm), unit, "{name}");
+        }
+    }
 }
