@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use sozialmonitor_core::classify::{Method, classify, compare};
 use sozialmonitor_core::engine::Cell;
-use sozialmonitor_core::format::german_number;
+use sozialmonitor_core::format::{german_number, unit_decimals};
 use sozialmonitor_core::frame::{Frame, Grid, Series};
 use sozialmonitor_core::indicators::{
     Computed, Views, computable, compute_all, input_measures, measure_rules,
@@ -256,11 +256,7 @@ pub fn show(store: &mut SqliteStore, o: &Show) -> Result<ExitCode> {
             regions.extend(grid.parts(i, col));
         }
     }
-    let decimals = if entry.unit.contains('%') || entry.unit.contains("je") {
-        1
-    } else {
-        0
-    };
+    let decimals = unit_decimals(&entry.unit);
     // Classes over the regions shown below their parents (the map of a Kreis's Gemeinden).
     let mapped: Vec<usize> = if o.children && regions.len() > 1 {
         regions[1..].to_vec()

@@ -23,6 +23,17 @@ pub fn german_number(n: f64, decimals: usize) -> String {
     out
 }
 
+/// The decimal places an indicator's values are shown with, by its unit: whole numbers for
+/// people, counts, densities and euros, one place for everything else (shares, rates, years of
+/// age). One rule for the dashboard, the reports and the command line.
+pub fn unit_decimals(unit: &str) -> usize {
+    match unit.trim() {
+        "Personen" | "Anzahl" | "Einwohner:innen je km²" => 0,
+        u if u.starts_with("EUR") => 0,
+        _ => 1,
+    }
+}
+
 /// `2026-11-23` → `23.11.2026`.
 pub fn german_date(iso: &str) -> String {
     let p: Vec<&str> = iso.split('-').collect();
@@ -44,5 +55,15 @@ mod tests {
         assert_eq!(german_number(-0.04, 1), "0,0");
         assert_eq!(german_number(-1234567.891, 2), "-1.234.567,89");
         assert_eq!(german_number(12.0, 0), "12");
+    }
+
+    #[test]
+    fn densities_are_whole_and_years_of_age_have_one_place() {
+        use super::unit_decimals;
+        assert_eq!(unit_decimals("Einwohner:innen je km²"), 0);
+        assert_eq!(unit_decimals("EUR je Einwohner:in"), 0);
+        assert_eq!(unit_decimals("Jahre"), 1);
+        assert_eq!(unit_decimals("je 1.000 Einwohner:innen"), 1);
+        assert_eq!(unit_decimals("%"), 1);
     }
 }

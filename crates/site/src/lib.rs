@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use rustc_hash::FxHashMap;
 use sozialmonitor_core::catalog::{INKAR_PREFIX, IndicatorEntry, IndicatorStatus};
 use sozialmonitor_core::engine::Cell;
-use sozialmonitor_core::format::german_number;
+use sozialmonitor_core::format::{german_number, unit_decimals};
 use sozialmonitor_core::{RegionLevel, Symbol};
 use sozialmonitor_store::{ResultRow, SqliteStore, Store};
 use sozialmonitor_viz::map::{Shape, parse_geometry};
@@ -140,7 +140,7 @@ impl Indicator {
         incomplete_cells.dedup();
         equivalent_cells.sort_unstable();
         equivalent_cells.dedup();
-        let decimals = decimals(&entry.unit);
+        let decimals = unit_decimals(&entry.unit);
         Some(Indicator {
             entry,
             values,
@@ -231,14 +231,6 @@ pub struct Site {
     pub imports: Vec<(String, String)>,
     /// Date of the data (latest import), for headers and footers.
     pub data_date: String,
-}
-
-fn decimals(unit: &str) -> usize {
-    match unit {
-        "Personen" | "Anzahl" | "Einwohner:innen je km²" | "EUR je Einwohner:in" => 0,
-        u if u.starts_with("EUR") => 0,
-        _ => 1,
-    }
 }
 
 impl Site {
