@@ -501,43 +501,34 @@ pub fn audit(
         if small.is_empty() {
             continue;
         }
-        let component = Component {
-            vars: &vars,
-            rows: &rows,
-            signature: &signature,
-        };
         let mut programmes = 0;
-        let mut found = narrow(
-            &reader,
-            values,
-            &component,
-            &small,
-            min_count,
-            &mut programmes,
-        );
+        let mut check = |vars: &[u32], rows: &[usize], small: &[u32]| {
+            let component = Component {
+                vars,
+                rows,
+                signature: &signature,
+            };
+            narrow(
+                &reader,
+                values,
+                &component,
+                small,
+                min_count,
+                &mut programmes,
+            )
+        };
+        let mut found = check(&vars, &rows, &small);
         if found.is_none() {
             // No feasible point: relations that cannot be checked (a cell unknown to the
             // publisher too, a symbol from the source) contradict each other, so at least one
             // of them is false and a reader cannot rely on them either. Checked without them.
             let (vars, rows) = without_unknown(&reader, values, &rows);
-            let component = Component {
-                vars: &vars,
-                rows: &rows,
-                signature: &signature,
-            };
             let small: Vec<u32> = small
                 .iter()
                 .copied()
                 .filter(|v| vars.binary_search(v).is_ok())
                 .collect();
-            found = narrow(
-                &reader,
-                values,
-                &component,
-                &small,
-                min_count,
-                &mut programmes,
-            );
+            found = check(&vars, &rows, &small);
             out.relaxed += usize::from(found.is_some());
         }
         match found {

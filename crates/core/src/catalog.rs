@@ -87,6 +87,32 @@ pub struct IndicatorEntry {
 }
 
 impl IndicatorEntry {
+    /// An available, public entry with a key (also its names), a formula and a unit; every other
+    /// field empty (for code that builds entries rather than reading the catalogue).
+    pub fn new(key: &str, formula: &str, unit: &str) -> IndicatorEntry {
+        IndicatorEntry {
+            key: key.into(),
+            name: key.into(),
+            short_name: key.into(),
+            definition: String::new(),
+            formula: formula.into(),
+            unit: unit.into(),
+            reference_population: String::new(),
+            action_field: String::new(),
+            target_groups: Vec::new(),
+            polarity: Polarity::Neutral,
+            source: String::new(),
+            spatial_levels: Vec::new(),
+            update_rhythm: String::new(),
+            owner: String::new(),
+            status: IndicatorStatus::Available,
+            how_to_collect: String::new(),
+            public: true,
+            confidentiality: String::new(),
+            inkar_code: None,
+        }
+    }
+
     /// The measure of the published equivalent (INKAR's value of the same concept, `INKAR_<code>`)
     /// that fills the regions and years our own computation has no value for; `None` for an
     /// entry of the INKAR codebook itself (`inkar_…`), which is that measure.

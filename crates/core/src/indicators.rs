@@ -240,31 +240,13 @@ fn fill_from(out: &mut Computed, internal: Option<&Series>, public: Option<&Seri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Polarity;
     use crate::frame::{Grid, GridRegion};
     use crate::key::RegionKey;
 
     fn entry(key: &str, formula: &str, inkar_code: Option<&str>) -> IndicatorEntry {
         IndicatorEntry {
-            key: key.into(),
-            name: key.into(),
-            short_name: key.into(),
-            definition: String::new(),
-            formula: formula.into(),
-            unit: "%".into(),
-            reference_population: String::new(),
-            action_field: String::new(),
-            target_groups: Vec::new(),
-            polarity: Polarity::Neutral,
-            source: String::new(),
-            spatial_levels: Vec::new(),
-            update_rhythm: String::new(),
-            owner: String::new(),
-            status: IndicatorStatus::Available,
-            how_to_collect: String::new(),
-            public: true,
-            confidentiality: String::new(),
             inkar_code: inkar_code.map(Into::into),
+            ..IndicatorEntry::new(key, formula, "%")
         }
     }
 

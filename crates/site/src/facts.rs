@@ -9,7 +9,7 @@ use sozialmonitor_viz::chart::{Bar, Line, bars};
 use sozialmonitor_viz::map::{Area, TEXT_ONLY, choropleth};
 use sozialmonitor_viz::palette;
 
-use crate::{INCOMPLETE_MARK, Indicator, Site};
+use crate::{INCOMPLETE_MARK, Indicator, SOURCE_CHANGE, Site};
 
 /// The indicators a profile and the start page lead with, where the catalogue has them.
 pub const KEY_FIGURES: &[&str] = &[
@@ -113,10 +113,8 @@ pub fn trend_text(ind: &Indicator, r: usize, year: u16) -> String {
                 [y] => vec![format!("Summe {y} unvollständig")],
                 _ => vec![format!("Summen {} unvollständig", years.join(" und "))],
             };
-            // Two sources count differently (INKAR after the Bundesagentur's revision, our
-            // own computation before it): the change is not the region's alone.
-            if ind.source_of(r, year) != ind.source_of(r, then_year) {
-                notes.push("Quellenwechsel, nur eingeschränkt vergleichbar".into());
+            if ind.sources_differ(r, year, then_year) {
+                notes.push(SOURCE_CHANGE.into());
             }
             if notes.is_empty() {
                 format!("{arrow} {word}")
@@ -231,8 +229,9 @@ pub fn developments(site: &Site, r: usize) -> Vec<String> {
         if let Some(c) = cmp {
             s.push_str(&comparison(ind, c, cmp_word, (y0, y), now - then));
         }
-        if ind.source_of(r, y) != ind.source_of(r, y0) {
-            s.push_str(" – mit Quellenwechsel, nur eingeschränkt vergleichbar");
+        if ind.sources_differ(r, y, y0) {
+            s.push_str(" – mit ");
+            s.push_str(SOURCE_CHANGE);
         }
         s.push('.');
         out.push(s);

@@ -66,6 +66,10 @@ pub struct Indicator {
 /// suppressed value, a reader finds it explained in every legend and footer.
 pub const INCOMPLETE_MARK: &str = "*";
 
+/// What is said beside a change between two years whose values come from different sources:
+/// INKAR counts SGB II after the Bundesagentur's 2016 revision, our own computation before it.
+pub const SOURCE_CHANGE: &str = "Quellenwechsel, nur eingeschränkt vergleichbar";
+
 /// What [`INCOMPLETE_MARK`] means, for tooltips and screen readers.
 pub const INCOMPLETE_MEANING: &str = "unvollständig: nicht alle Teilgebiete haben Werte";
 
@@ -202,6 +206,12 @@ impl Indicator {
             .binary_search(&(region as u32, year))
             .is_ok()
             .then_some(self.equivalent_source.as_str())
+    }
+
+    /// Whether a region's values of two years come from different sources (a change between
+    /// them is then not the region's alone, see [`SOURCE_CHANGE`]).
+    pub fn sources_differ(&self, region: usize, a: u16, b: u16) -> bool {
+        self.source_of(region, a) != self.source_of(region, b)
     }
 
     /// The latest year with a number.
@@ -464,29 +474,12 @@ impl Site {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sozialmonitor_core::catalog::Polarity;
 
     fn entry(unit: &str) -> IndicatorEntry {
         IndicatorEntry {
-            key: "bevoelkerung".into(),
             name: "Bevölkerung".into(),
             short_name: "Bevölkerung".into(),
-            definition: String::new(),
-            formula: String::new(),
-            unit: unit.into(),
-            reference_population: String::new(),
-            action_field: String::new(),
-            target_groups: Vec::new(),
-            polarity: Polarity::Neutral,
-            source: String::new(),
-            spatial_levels: Vec::new(),
-            update_rhythm: String::new(),
-            owner: String::new(),
-            status: IndicatorStatus::Available,
-            how_to_collect: String::new(),
-            public: true,
-            confidentiality: String::new(),
-            inkar_code: None,
+            ..IndicatorEntry::new("bevoelkerung", "", unit)
         }
     }
 

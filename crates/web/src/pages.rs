@@ -11,7 +11,9 @@ use sozialmonitor_site::facts::{
     indicator_map, kreis_and_land, location_map, map_regions, series_lines, series_regions,
     trend_text, unit_in_brackets, unit_suffix, with_unit,
 };
-use sozialmonitor_site::{INCOMPLETE_MARK, INCOMPLETE_MEANING, Indicator, Pub, Site};
+use sozialmonitor_site::{
+    INCOMPLETE_MARK, INCOMPLETE_MEANING, Indicator, Pub, SOURCE_CHANGE, Site,
+};
 use sozialmonitor_viz::chart::{Bar, bars, lines};
 use sozialmonitor_viz::esc;
 
@@ -156,10 +158,10 @@ fn key_cards(site: &Site, r: usize) -> String {
                 y - TREND_YEARS,
                 esc(&with_unit(ind, then)),
                 mark_html(ind, r, y - TREND_YEARS),
-                if ind.source_of(r, y) == ind.source_of(r, y - TREND_YEARS) {
-                    ""
+                if ind.sources_differ(r, y, y - TREND_YEARS) {
+                    format!("; {SOURCE_CHANGE}")
                 } else {
-                    "; Quellenwechsel, nur eingeschränkt vergleichbar"
+                    String::new()
                 }
             );
         }
