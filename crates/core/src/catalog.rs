@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::RegionLevel;
+
 /// Whether a higher value is better, worse or neither, from the planner's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -84,6 +86,10 @@ pub struct IndicatorEntry {
     /// The equivalent INKAR code, where one exists.
     #[serde(default)]
     pub inkar_code: Option<String>,
+    /// Breaks in the indicator's time series: its own (`[[indicator.breaks]]`) and the
+    /// catalogue's `[[series_break]]` entries that concern the measures it reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<SeriesBreak>,
 }
 
 impl IndicatorEntry {
@@ -110,6 +116,7 @@ impl IndicatorEntry {
             public: true,
             confidentiality: String::new(),
             inkar_code: None,
+            breaks: Vec::new(),
         }
     }
 
@@ -122,6 +129,66 @@ impl IndicatorEntry {
         }
         let code = self.inkar_code.as_deref()?.trim();
         (!code.is_empty()).then(|| format!("INKAR_{code}"))
+    }
+}
+
+/// A break in time series: from `year` on, values rest on a new basis (a census, a revised count,
+/// a new definition, new Kreise), so a change across it is partly the new basis, not the region's
+/// development. Breaks are data in the catalogue, not code: each names its scope and says in
+/// German what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesBreak {
+    /// Stable key (`zensus_2022`).
+    pub key: String,
+    /// Short German name for marks and legends (`Zensus 2022`).
+    pub title: String,
+    /// The first year whose values rest on the new basis.
+    pub year: u16,
+    /// When it happened, in German (`15.05.2022`), for the explanation.
+    #[serde(default)]
+    pub date: String,
+    /// What changed and what it means for comparisons, in German.
+    pub explanation: String,
+    /// Measures whose readers the break concerns: a code prefix ending in `-` (`12411-`) or a
+    /// whole code (`GV100_BEV`). Used by the catalogue to find the indicators; empty on an indicator's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measures: Vec<String>,
+    /// Indicators the break concerns by key, beside those found through `measures`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<String>,
+    /// Whether it concerns every indicator (a Kreis reform changes every Kreis series).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_indicators: bool,
+    /// Region levels it concerns (`kreis`); empty for every level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<String>,
+    /// Key prefixes of the regions it concerns (`14` for Saxony); empty for all regions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+}
+
+impl SeriesBreak {
+    /// Whether the break concerns an indicator with this key that reads these measures.
+    pub fn concerns(&self, key: &str, measures: &[String]) -> bool {
+        self.all_indicators
+            || self.indicators.iter().any(|k| k == key)
+            || measures.iter().any(|m| {
+                self.measures
+                    .iter()
+                    .any(|p| m == p || (p.ends_with('-') && m.starts_with(p.as_str())))
+            })
+    }
+
+    /// Whether the break concerns a region of this level and key.
+    pub fn covers(&self, level: RegionLevel, key: &str) -> bool {
+        (self.levels.is_empty() || self.levels.iter().any(|l| l == level.code()))
+            && (self.regions.is_empty() || self.regions.iter().any(|p| key.starts_with(p.as_str())))
+    }
+
+    /// Whether a change from `from` to `to` (either order) crosses the break.
+    pub fn between(&self, from: u16, to: u16) -> bool {
+        from.min(to) < self.year && self.year <= from.max(to)
     }
 }
 

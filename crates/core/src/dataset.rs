@@ -58,6 +58,24 @@ pub struct Boundary {
     pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
 }
 
+/// What one statistic of an import holds: the statistic, what it measures and the periods, so
+/// a reader can be told in words what an import brought („Bevölkerungsstand, bis 31.12.2024“).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Content {
+    /// Code of the statistic or table (`12411-01-01-4`, `INKAR`).
+    pub statistic: String,
+    /// Label of its first measure as published (`Bevölkerungsstand`).
+    pub label: String,
+    /// Number of measures.
+    pub measures: usize,
+    /// Earliest period, German (`31.12.1995`, `2008`).
+    pub first: String,
+    /// Latest period, German.
+    pub last: String,
+    /// Number of values.
+    pub values: usize,
+}
+
 /// Everything an importer read from one file.
 #[derive(Debug, Default)]
 pub struct Dataset {
@@ -95,6 +113,50 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// What the dataset's values hold, one entry per statistic in the order first seen.
+    pub fn contents(&self) -> Vec<Content> {
+        let mut per: Vec<(String, String, usize, Period, Period, usize)> = Vec::new();
+        let mut seen: Vec<Option<usize>> = vec![None; self.measures.len()];
+        for o in &self.observations {
+            let m = o.measure as usize;
+            let slot = match seen[m] {
+                Some(i) => i,
+                None => {
+                    let st = &self.measures[m].statistic;
+                    let i = match per.iter().position(|p| &p.0 == st) {
+                        Some(i) => {
+                            per[i].2 += 1;
+                            i
+                        }
+                        None => {
+                            let label = self.measures[m].label.clone();
+                            per.push((st.clone(), label, 1, o.period, o.period, 0));
+                            per.len() - 1
+                        }
+                    };
+                    seen[m] = Some(i);
+                    i
+                }
+            };
+            let p = &mut per[slot];
+            p.3 = p.3.min(o.period);
+            p.4 = p.4.max(o.period);
+            p.5 += 1;
+        }
+        per.into_iter()
+            .map(
+                |(statistic, label, measures, first, last, values)| Content {
+                    statistic,
+                    label,
+                    measures,
+                    first: first.german(),
+                    last: last.german(),
+                    values,
+                },
+            )
+            .collect()
+    }
+
     /// An empty dataset of the given format.
     pub fn new(format: &str) -> Self {
         let mut d = Dataset {
@@ -278,5 +340,64 @@ impl Dataset {
             i += 1;
             k
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn contents_group_measures_by_statistic_with_their_periods() {
+        let mut ds = Dataset::new("genesis-table");
+        let key = RegionKey::parse("14522").expect("key");
+        let region = ds.intern_region(key, None);
+        let measure = |ds: &mut Dataset, code: &str, statistic: &str| {
+            ds.intern_measure(Measure {
+                code: code.into(),
+                label: format!("{code} label"),
+                unit: "Anzahl".into(),
+                statistic: statistic.into(),
+            })
+        };
+        let a = measure(&mut ds, "A", "12411");
+        let b = measure(&mut ds, "B", "12411");
+        let c = measure(&mut ds, "C", "12612");
+        for (m, p) in [
+            (a, Period::Date(2024, 12, 31)),
+            (b, Period::Date(1995, 12, 31)),
+            (a, Period::Date(2010, 12, 31)),
+            (c, Period::Year(2015)),
+        ] {
+            ds.observations.push(Observation {
+                measure: m,
+                region,
+                period: p,
+                breakdown: 0,
+                value: Value::number(1.0, 0),
+                quality: 0,
+                line: 1,
+            });
+        }
+        let got = ds.contents();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (
+                got[0].statistic.as_str(),
+                got[0].label.as_str(),
+                got[0].measures
+            ),
+            ("12411", "A label", 2)
+        );
+        assert_eq!(
+            (got[0].first.as_str(), got[0].last.as_str()),
+            ("31.12.1995", "31.12.2024")
+        );
+        assert_eq!(got[0].values, 3);
+        assert_eq!(
+            (got[1].first.as_str(), got[1].last.as_str(), got[1].values),
+            ("2015", "2015", 1)
+        );
     }
 }

@@ -23,7 +23,7 @@ pub mod territory;
 pub mod value;
 
 pub use catalog::{IndicatorEntry, IndicatorStatus, Polarity};
-pub use dataset::{Boundary, Dataset, Observation, RegionChange};
+pub use dataset::{Boundary, Content, Dataset, Observation, RegionChange};
 pub use diag::{Diagnostic, Severity};
 pub use key::{Ags, Ars, KeyError, RegionKey};
 pub use measure::{Breakdown, BreakdownItem, Measure, MeasureKind};

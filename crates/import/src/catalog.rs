@@ -2,13 +2,16 @@
 //! `[[indicator]]` table per indicator. Read like any source, so the store versions it.
 
 use serde::Deserialize;
-use sozialmonitor_core::{Dataset, Diagnostic, IndicatorEntry, IndicatorStatus};
+use sozialmonitor_core::catalog::SeriesBreak;
+use sozialmonitor_core::{Dataset, Diagnostic, IndicatorEntry, IndicatorStatus, RegionLevel};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
     indicator: Vec<IndicatorEntry>,
+    #[serde(default)]
+    series_break: Vec<SeriesBreak>,
 }
 
 /// Line (1-based) and column of a byte offset.
@@ -48,16 +51,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
     for e in parsed.indicator {
         ds.rows_read += 1;
         // Position of the entry's key, for diagnostics.
-        let line = text
-            .lines()
-            .position(|l| {
-                let l = l.trim_start();
-                l.starts_with("key")
-                    && (l.contains(&format!("'{}'", e.key))
-                        || l.contains(&format!("\"{}\"", e.key)))
-            })
-            .map(|i| i + 1)
-            .unwrap_or(0);
+        let line = key_line(text, &e.key);
         if e.key.is_empty()
             || !e
                 .key
@@ -95,7 +89,105 @@ pub fn read(file: &str, text: &str) -> Dataset {
         } else if e.how_to_collect.trim().is_empty() {
             ds.diagnostics.push(Diagnostic::warning(file, line, 0, format!("indicator `{}` is not available; say in how_to_collect how the data could be collected", e.key)));
         }
+        if let Some((b, problem)) = e.breaks.iter().find_map(|b| Some((b, break_problem(b)?))) {
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line,
+                0,
+                format!("indicator `{}`: series break `{}`: {problem}", e.key, b.key),
+            ));
+            continue;
+        }
         ds.catalog.push(e);
     }
+    attach_breaks(file, text, parsed.series_break, &mut ds);
     ds
+}
+
+/// Checks the catalogue's `[[series_break]]` entries and gives each to the indicators it
+/// concerns, so a stored entry carries its breaks. A break that concerns no indicator is a
+/// warning: its scope is probably misspelt.
+fn attach_breaks(file: &str, text: &str, breaks: Vec<SeriesBreak>, ds: &mut Dataset) {
+    let mut seen = std::collections::BTreeSet::new();
+    for b in breaks {
+        let line = key_line(text, &b.key);
+        if let Some(problem) = break_problem(&b) {
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line,
+                0,
+                format!("series break `{}`: {problem}", b.key),
+            ));
+            continue;
+        }
+        if !seen.insert(b.key.clone()) {
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line,
+                0,
+                format!("series break `{}` is defined twice", b.key),
+            ));
+            continue;
+        }
+        let mut concerned = 0;
+        for e in &mut ds.catalog {
+            if b.concerns(&e.key, &formula_measures(&e.formula)) {
+                e.breaks.push(b.clone());
+                concerned += 1;
+            }
+        }
+        if concerned == 0 {
+            ds.diagnostics.push(Diagnostic::warning(
+                file,
+                line,
+                0,
+                format!(
+                    "series break `{}` concerns no indicator of this file (check `measures` and `indicators`)",
+                    b.key
+                ),
+            ));
+        }
+    }
+    for e in &mut ds.catalog {
+        e.breaks.sort_by_key(|b| b.year);
+    }
+}
+
+/// What is wrong with a series break, if anything.
+fn break_problem(b: &SeriesBreak) -> Option<String> {
+    if b.title.trim().is_empty() || b.explanation.trim().is_empty() {
+        return Some("needs a title and an explanation".into());
+    }
+    if !(1950..=2100).contains(&b.year) {
+        return Some(format!("year {} is not between 1950 and 2100", b.year));
+    }
+    if let Some(l) = b
+        .levels
+        .iter()
+        .find(|l| RegionLevel::from_code(l).is_none())
+    {
+        return Some(format!(
+            "unknown level `{l}` (use land, kreis, gemeindeverband, gemeinde …)"
+        ));
+    }
+    None
+}
+
+/// The measures a formula reads (none for an empty or invalid one).
+fn formula_measures(formula: &str) -> Vec<String> {
+    sozialmonitor_core::formula::parse(formula)
+        .map(|x| x.refs().into_iter().map(|r| r.measure.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// The line (1-based) of the `key = '…'` line of an entry, 0 where it cannot be found.
+fn key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with("key")
+                && (l.contains(&format!("'{key}'")) || l.contains(&format!("\"{key}\"")))
+        })
+        .map(|i| i + 1)
+        .unwrap_or(0)
 }

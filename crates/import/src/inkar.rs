@@ -243,6 +243,8 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             public: true,
             confidentiality: String::new(),
             inkar_code: Some(get(ck)),
+            // INKAR converts its series to today's territory and names no breaks.
+            breaks: Vec::new(),
             name,
         });
     }

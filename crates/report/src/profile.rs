@@ -7,7 +7,7 @@ use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, kreis_and_land,
     location_map, series_lines, series_regions, trend_text, unit_in_brackets,
 };
-use sozialmonitor_site::{Indicator, Site};
+use sozialmonitor_site::{BREAK_MARK, BREAK_WORDS, Indicator, Site};
 use sozialmonitor_viz::chart::lines;
 
 use crate::{Figures, ReportError, attribution, base_data, typeset};
@@ -56,6 +56,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
     let mut rows = Vec::new();
     let mut used = Vec::new();
     let mut sourced = Vec::new();
+    let mut broken: Vec<(String, String)> = Vec::new();
     for key in KEY_FIGURES {
         let Some(ind) = site.indicator(key) else {
             continue;
@@ -72,9 +73,26 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
             format!("{}{}", ind.entry.short_name, unit_in_brackets(ind)),
             format!("{y}{}", if source.is_some() { " ¹" } else { "" }),
         ];
-        row.extend(cols.iter().map(|&c| ind.text_marked(c, y)));
+        row.extend(cols.iter().map(|&c| match ind.break_at(c, y) {
+            Some(b) => {
+                if !broken.iter().any(|(k, _)| *k == b.key) {
+                    broken.push((
+                        b.key.clone(),
+                        format!(
+                            "{} {} ({}): {}",
+                            b.year, b.title, ind.entry.short_name, b.explanation
+                        ),
+                    ));
+                }
+                format!("{BREAK_MARK} {}", ind.text_marked(c, y))
+            }
+            None => ind.text_marked(c, y),
+        }));
         row.push(trend_text(ind, r, y));
         rows.push(row);
+    }
+    for (_, text) in &broken {
+        notes.push(format!("{BREAK_MARK} {BREAK_WORDS} {text}"));
     }
     if !sourced.is_empty() {
         notes.push(format!(

@@ -9,7 +9,7 @@ use sozialmonitor_viz::chart::{Bar, Line, bars};
 use sozialmonitor_viz::map::{Area, TEXT_ONLY, choropleth};
 use sozialmonitor_viz::palette;
 
-use crate::{INCOMPLETE_MARK, Indicator, SOURCE_CHANGE, Site};
+use crate::{BREAK_WORDS, INCOMPLETE_MARK, Indicator, SOURCE_CHANGE, Site};
 
 /// The indicators a profile and the start page lead with, where the catalogue has them.
 pub const KEY_FIGURES: &[&str] = &[
@@ -97,7 +97,8 @@ pub fn latest_number_year(ind: &Indicator, r: usize) -> Option<u16> {
 /// The direction of change over [`TREND_YEARS`] up to `year` as shown in tables ("↑ gestiegen"),
 /// or `–` where either number is missing. Where either number is an incomplete sum the words
 /// name its year ("↓ gesunken (Summe 2015 unvollständig)"): the change may come from the
-/// missing parts, and the earlier number is not in the table to carry a `*`.
+/// missing parts, and the earlier number is not in the table to carry a `*`. A change across a
+/// source change or a series break says so too.
 pub fn trend_text(ind: &Indicator, r: usize, year: u16) -> String {
     let then_year = year.saturating_sub(TREND_YEARS);
     match (ind.num(r, year), ind.num(r, then_year)) {
@@ -116,6 +117,7 @@ pub fn trend_text(ind: &Indicator, r: usize, year: u16) -> String {
             if ind.sources_differ(r, year, then_year) {
                 notes.push(SOURCE_CHANGE.into());
             }
+            notes.extend(ind.break_note(r, then_year, year));
             if notes.is_empty() {
                 format!("{arrow} {word}")
             } else {
@@ -191,6 +193,10 @@ pub fn series_lines(site: &Site, ind: &Indicator, regions: &[usize]) -> Vec<Line
                 .copied()
                 .filter(|&y| ind.incomplete(x, y))
                 .collect(),
+            breaks: (ind.breaks.iter())
+                .filter(|b| b.covers(x))
+                .map(|b| (b.brk.year, b.brk.title.clone()))
+                .collect(),
         })
         .collect()
 }
@@ -232,6 +238,14 @@ pub fn developments(site: &Site, r: usize) -> Vec<String> {
         if ind.sources_differ(r, y, y0) {
             s.push_str(" – mit ");
             s.push_str(SOURCE_CHANGE);
+        }
+        let crossed = ind.breaks_between(r, y0, y);
+        if !crossed.is_empty() {
+            let titles: Vec<&str> = crossed.iter().map(|b| b.title.as_str()).collect();
+            s.push_str(&format!(
+                " – über einen {BREAK_WORDS} hinweg ({}), nur eingeschränkt vergleichbar",
+                titles.join(", ")
+            ));
         }
         s.push('.');
         out.push(s);

@@ -4,11 +4,11 @@
 
 use anyhow::{Context, Result};
 use rustc_hash::FxHashMap;
-use sozialmonitor_core::catalog::{INKAR_PREFIX, IndicatorEntry, IndicatorStatus};
+use sozialmonitor_core::catalog::{INKAR_PREFIX, IndicatorEntry, IndicatorStatus, SeriesBreak};
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::{german_number, unit_decimals};
-use sozialmonitor_core::{RegionLevel, Symbol};
-use sozialmonitor_store::{ResultRow, SqliteStore, Store};
+use sozialmonitor_core::{Content, RegionLevel, Symbol};
+use sozialmonitor_store::{ImportBatch, ResultRow, SqliteStore, Store};
 use sozialmonitor_viz::map::{Shape, parse_geometry};
 
 pub mod facts;
@@ -60,7 +60,48 @@ pub struct Indicator {
     pub equivalent_cells: Vec<(u32, u16)>,
     /// Where those come from, as said beside them (`INKAR 2024, BBSR Bonn`).
     pub equivalent_source: String,
+    /// The breaks in its time series with the regions they concern.
+    pub breaks: Vec<ScopedBreak>,
 }
+
+/// A break in an indicator's time series and the regions it concerns.
+#[derive(Debug)]
+pub struct ScopedBreak {
+    /// The break as the catalogue records it.
+    pub brk: SeriesBreak,
+    /// Indices of the regions it concerns, sorted; `None` for every region.
+    regions: Option<Vec<u32>>,
+}
+
+impl ScopedBreak {
+    /// The break with its scope resolved against the regions.
+    pub fn new(brk: SeriesBreak, regions: &[Region]) -> ScopedBreak {
+        let regions = (!brk.levels.is_empty() || !brk.regions.is_empty()).then(|| {
+            (0..regions.len() as u32)
+                .filter(|&i| {
+                    let r = &regions[i as usize];
+                    brk.covers(r.level, &r.key)
+                })
+                .collect()
+        });
+        ScopedBreak { brk, regions }
+    }
+
+    /// Whether it concerns a region.
+    pub fn covers(&self, region: usize) -> bool {
+        self.regions
+            .as_ref()
+            .is_none_or(|rs| rs.binary_search(&(region as u32)).is_ok())
+    }
+}
+
+/// What a change across a break is called in tables and sentences („Zeitreihenbruch: Zensus
+/// 2022“); the title of the break follows.
+pub const BREAK_WORDS: &str = "Zeitreihenbruch";
+
+/// The mark before the first value after a break, as in the official statistics' legend
+/// („grundsätzliche Änderung innerhalb einer Reihe, die den zeitlichen Vergleich beeinträchtigt“).
+pub const BREAK_MARK: &str = "|";
 
 /// The mark after a number that is a sum over parts of which some had no value; like `.` for a
 /// suppressed value, a reader finds it explained in every legend and footer.
@@ -103,6 +144,89 @@ fn equivalent_label(entry: &IndicatorEntry, inkar_source: &FxHashMap<String, Str
         .filter(|s| !s.is_empty())
         .unwrap_or("INKAR, BBSR Bonn")
         .to_string()
+}
+
+/// What an import brought, in words for the start page: its statistics with label, code and
+/// periods („Bevölkerungsstand (12411-01-01-4), 31.12.1995 bis 31.12.2024“), or what kind of
+/// file it was; the file name only where neither is known.
+pub fn describe_batch(b: &ImportBatch) -> String {
+    const SHOWN: usize = 2;
+    if let Some(s) = describe_inkar(&b.contents) {
+        return s;
+    }
+    if !b.contents.is_empty() {
+        let mut parts: Vec<String> = b
+            .contents
+            .iter()
+            .take(SHOWN)
+            .map(describe_content)
+            .collect();
+        if b.contents.len() > SHOWN {
+            parts.push(match b.contents.len() - SHOWN {
+                1 => "eine weitere Statistik".to_string(),
+                n => format!("{n} weitere Statistiken"),
+            });
+        }
+        return parts.join("; ");
+    }
+    let kind = match b.format.as_str() {
+        "catalog" => "Indikatorenkatalog",
+        "gv100ad" | "gv-auszug" => "Gemeindeverzeichnis",
+        "ortsteile" => "Ortsteilverzeichnis",
+        "shapefile" | "geojson" => "Gebietsgrenzen",
+        "inkar-codebook" => "INKAR-Indikatorenbeschreibungen (BBSR)",
+        _ => "",
+    };
+    let file = std::path::Path::new(&b.file_name)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| b.file_name.clone());
+    if kind.is_empty() {
+        file
+    } else {
+        format!("{kind} ({file})")
+    }
+}
+
+/// INKAR's long file in words: its measures are codes grouped by subject area
+/// (`INKAR:sozialleistungen`), so the areas and the years say more than a code; `None` for any
+/// other contents.
+fn describe_inkar(contents: &[Content]) -> Option<String> {
+    let areas: Vec<String> = contents
+        .iter()
+        .map(|c| {
+            c.statistic
+                .strip_prefix("INKAR:")
+                .map(|a| a.replace('_', " "))
+        })
+        .collect::<Option<_>>()?;
+    if areas.is_empty() {
+        return None;
+    }
+    let period = |s: &str| sozialmonitor_core::Period::parse(s).ok();
+    let first = contents.iter().filter_map(|c| period(&c.first)).min()?;
+    let last = contents.iter().filter_map(|c| period(&c.last)).max()?;
+    let measures: usize = contents.iter().map(|c| c.measures).sum();
+    Some(format!(
+        "INKAR (BBSR): {measures} Kennzahlen zu {}, {first} bis {last}",
+        areas.join(", ")
+    ))
+}
+
+/// One statistic of an import in words; a statistic of several measures is named by its first
+/// and their number.
+fn describe_content(c: &Content) -> String {
+    let what = match c.measures {
+        0 | 1 => c.label.clone(),
+        2 => format!("{} und ein weiteres Merkmal", c.label),
+        n => format!("{} und {} weitere Merkmale", c.label, n - 1),
+    };
+    let when = if c.first == c.last {
+        c.last.clone()
+    } else {
+        format!("{} bis {}", c.first, c.last)
+    };
+    format!("{what} ({}), {when}", c.statistic)
 }
 
 impl Indicator {
@@ -153,6 +277,7 @@ impl Indicator {
             incomplete_cells,
             equivalent_cells,
             equivalent_source: String::new(),
+            breaks: Vec::new(),
         })
     }
 
@@ -214,6 +339,43 @@ impl Indicator {
         self.source_of(region, a) != self.source_of(region, b)
     }
 
+    /// The break before a region's value of `year` when that value is the first one on the new
+    /// basis: the region has a value in `year` and before the break, and none between the break
+    /// and `year`.
+    pub fn break_at(&self, region: usize, year: u16) -> Option<&SeriesBreak> {
+        let has = |y: u16| self.get(region, y).is_some();
+        if !has(year) {
+            return None;
+        }
+        self.breaks
+            .iter()
+            .filter(|b| b.covers(region) && b.brk.year <= year)
+            .filter(|b| (b.brk.year..year).all(|y| !has(y)))
+            .find(|b| self.years.iter().any(|&y| y < b.brk.year && has(y)))
+            .map(|b| &b.brk)
+    }
+
+    /// The breaks a change of a region's value between two years crosses, earliest first.
+    pub fn breaks_between(&self, region: usize, a: u16, b: u16) -> Vec<&SeriesBreak> {
+        let mut v: Vec<&SeriesBreak> = (self.breaks.iter())
+            .filter(|x| x.covers(region) && x.brk.between(a, b))
+            .map(|x| &x.brk)
+            .collect();
+        v.sort_by_key(|x| x.year);
+        v
+    }
+
+    /// What is said beside a change between two years that crosses breaks („Zeitreihenbruch:
+    /// Zensus 2022“), `None` where it crosses none.
+    pub fn break_note(&self, region: usize, a: u16, b: u16) -> Option<String> {
+        let titles: Vec<&str> = self
+            .breaks_between(region, a, b)
+            .iter()
+            .map(|x| x.title.as_str())
+            .collect();
+        (!titles.is_empty()).then(|| format!("{BREAK_WORDS}: {}", titles.join(", ")))
+    }
+
     /// The latest year with a number.
     pub fn last_year(&self) -> Option<u16> {
         self.years.last().copied()
@@ -237,7 +399,7 @@ pub struct Site {
     pub shapes: FxHashMap<usize, Shape>,
     /// Successor of a merged municipality.
     pub successor: FxHashMap<usize, usize>,
-    /// The latest imports: (file name, date).
+    /// The latest imports: (what they brought in words, date), newest first.
     pub imports: Vec<(String, String)>,
     /// Date of the data (latest import), for headers and footers.
     pub data_date: String,
@@ -316,6 +478,9 @@ impl Site {
             };
             if let Some(mut ind) = Indicator::from_rows(e, rows, &by_key) {
                 ind.equivalent_source = equivalent_label(&ind.entry, &inkar_source);
+                ind.breaks = (ind.entry.breaks.iter().cloned())
+                    .map(|b| ScopedBreak::new(b, &regions))
+                    .collect();
                 indicators.push(ind);
             }
         }
@@ -338,12 +503,9 @@ impl Site {
             .unwrap_or_default();
         let mut imports: Vec<(String, String)> = Vec::new();
         for b in batches.iter().rev() {
-            let name = std::path::Path::new(&b.file_name)
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_else(|| b.file_name.clone());
-            if imports.len() < 8 && !imports.iter().any(|(n, _)| *n == name) {
-                imports.push((name, b.imported_at.get(..10).unwrap_or("").to_string()));
+            let what = describe_batch(b);
+            if imports.len() < 8 && !imports.iter().any(|(n, _)| *n == what) {
+                imports.push((what, b.imported_at.get(..10).unwrap_or("").to_string()));
             }
         }
         let home = *by_key
@@ -562,6 +724,146 @@ mod tests {
         assert_eq!(
             equivalent_label(&ind.entry, &FxHashMap::default()),
             "INKAR, BBSR Bonn"
+        );
+    }
+
+    #[test]
+    fn a_break_marks_the_first_value_after_it_and_the_changes_across_it_in_its_scope() {
+        let keys = ["14", "14522", "15082"];
+        let by_key: FxHashMap<String, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), i))
+            .collect();
+        let regions: Vec<Region> = keys
+            .iter()
+            .map(|k| Region {
+                key: k.to_string(),
+                name: k.to_string(),
+                level: if k.len() == 2 {
+                    RegionLevel::Land
+                } else {
+                    RegionLevel::Kreis
+                },
+                parent: None,
+                current: true,
+                postcode: None,
+            })
+            .collect();
+        let mut rows = Vec::new();
+        for k in keys {
+            for y in [2020, 2021, 2022, 2024] {
+                rows.push(row(k, y, Cell::Num(100.0 + f64::from(y)), false, false));
+            }
+        }
+        let mut ind = Indicator::from_rows(entry("Personen"), rows, &by_key).expect("values");
+        let brk = |key: &str, year: u16, levels: &[&str], prefixes: &[&str]| SeriesBreak {
+            key: key.into(),
+            title: key.into(),
+            year,
+            date: String::new(),
+            explanation: "x".into(),
+            measures: Vec::new(),
+            indicators: Vec::new(),
+            all_indicators: true,
+            levels: levels.iter().map(|s| s.to_string()).collect(),
+            regions: prefixes.iter().map(|s| s.to_string()).collect(),
+        };
+        ind.breaks = vec![
+            ScopedBreak::new(brk("zensus", 2023, &[], &[]), &regions),
+            ScopedBreak::new(brk("reform", 2021, &["kreis"], &["14"]), &regions),
+        ];
+        // 2023 has no value: the mark goes to 2024, the first value on the new basis.
+        assert_eq!(
+            ind.break_at(0, 2024).map(|b| b.key.as_str()),
+            Some("zensus")
+        );
+        assert!(ind.break_at(0, 2023).is_none() && ind.break_at(0, 2022).is_none());
+        // The reform concerns the Saxon Kreis only, not the Land or the other Kreis.
+        assert_eq!(
+            ind.break_at(1, 2021).map(|b| b.key.as_str()),
+            Some("reform")
+        );
+        assert!(ind.break_at(0, 2021).is_none() && ind.break_at(2, 2021).is_none());
+        assert_eq!(
+            ind.break_note(1, 2020, 2024).as_deref(),
+            Some("Zeitreihenbruch: reform, zensus")
+        );
+        assert_eq!(
+            ind.break_note(2, 2024, 2020).as_deref(),
+            Some("Zeitreihenbruch: zensus")
+        );
+        assert_eq!(
+            ind.break_note(1, 2021, 2022),
+            None,
+            "both on the same basis"
+        );
+        // A break before the first value marks nothing: there is nothing to compare with.
+        ind.breaks = vec![ScopedBreak::new(brk("early", 2015, &[], &[]), &regions)];
+        assert!(ind.break_at(0, 2020).is_none());
+    }
+
+    #[test]
+    fn an_import_is_described_by_its_statistics_in_words() {
+        let content = |statistic: &str, label: &str, measures, first: &str, last: &str| Content {
+            statistic: statistic.into(),
+            label: label.into(),
+            measures,
+            first: first.into(),
+            last: last.into(),
+            values: 10,
+        };
+        let batch = |format: &str, contents: Vec<Content>| ImportBatch {
+            id: 1,
+            file_name: "data/demo/x/12411-01-01-4_1773175772751_de_flat.csv.gz".into(),
+            sha256: String::new(),
+            format: format.into(),
+            rows_read: 0,
+            rows_stored: 0,
+            rows_revised: 0,
+            rows_unchanged: 0,
+            rows_skipped: 0,
+            diagnostics: Vec::new(),
+            imported_at: String::new(),
+            duration_ms: 0,
+            contents,
+        };
+        let pop = content(
+            "12411-01-01-4",
+            "Bevölkerungsstand",
+            1,
+            "31.12.1995",
+            "31.12.2024",
+        );
+        assert_eq!(
+            describe_batch(&batch("ffcsv", vec![pop.clone()])),
+            "Bevölkerungsstand (12411-01-01-4), 31.12.1995 bis 31.12.2024"
+        );
+        let three = vec![
+            pop.clone(),
+            content("12613", "Gestorbene", 2, "2015", "2015"),
+            content("12612", "Lebendgeborene", 1, "2015", "2015"),
+        ];
+        assert_eq!(
+            describe_batch(&batch("genesis-table", three)),
+            "Bevölkerungsstand (12411-01-01-4), 31.12.1995 bis 31.12.2024; Gestorbene und ein weiteres Merkmal (12613), 2015; eine weitere Statistik"
+        );
+        let inkar = vec![
+            content("INKAR:sozialleistungen", "a_GSa", 32, "1995", "2022"),
+            content("INKAR:bildung", "q_bs", 5, "2000", "2021"),
+        ];
+        assert_eq!(
+            describe_batch(&batch("inkar-long", inkar)),
+            "INKAR (BBSR): 37 Kennzahlen zu sozialleistungen, bildung, 1995 bis 2022"
+        );
+        assert_eq!(
+            describe_batch(&batch("gv100ad", Vec::new())),
+            "Gemeindeverzeichnis (12411-01-01-4_1773175772751_de_flat.csv.gz)"
+        );
+        assert_eq!(
+            describe_batch(&batch("long-csv", Vec::new())),
+            "12411-01-01-4_1773175772751_de_flat.csv.gz",
+            "nothing known but the file"
         );
     }
 }

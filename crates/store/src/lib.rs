@@ -88,6 +88,9 @@ pub struct ImportBatch {
     pub imported_at: String,
     /// How long it took.
     pub duration_ms: i64,
+    /// What its values hold, per statistic (empty for registers, boundaries, the catalogue and
+    /// batches imported before this was recorded).
+    pub contents: Vec<sozialmonitor_core::Content>,
 }
 
 /// A region as stored.

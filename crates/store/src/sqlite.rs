@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_indicator_value.sql"),
     include_str!("../migrations/sqlite/0004_measure_kind.sql"),
     include_str!("../migrations/sqlite/0005_publication.sql"),
+    include_str!("../migrations/sqlite/0006_batch_contents.sql"),
 ];
 
 /// A store in one SQLite file.
@@ -220,10 +221,13 @@ fn batch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportBatch> {
         diagnostics: diag_from_json(&diags),
         imported_at: r.get(10)?,
         duration_ms: r.get(11)?,
+        // Written by this code only; an unreadable list is shown as no contents rather than
+        // failing every listing of the imports.
+        contents: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
     })
 }
 
-const BATCH_COLS: &str = "id, file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms";
+const BATCH_COLS: &str = "id, file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms, contents";
 
 /// Ids of regions, creating rows for keys first seen in data (named as the data names them).
 fn region_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
@@ -593,6 +597,11 @@ fn store_catalog(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i64
     Ok(n)
 }
 
+/// [`Dataset::contents`] as stored with the batch.
+fn contents_json(data: &Dataset) -> Result<String> {
+    serde_json::to_string(&data.contents()).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 impl Store for SqliteStore {
     fn import(
         &mut self,
@@ -626,9 +635,9 @@ impl Store for SqliteStore {
         }
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO import_batch(file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, 0, '[]', ?5, 0)",
-            params![source.file_name, source.sha256, data.format, data.rows_read as i64, now_iso()],
+            "INSERT INTO import_batch(file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms, contents)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, 0, '[]', ?5, 0, ?6)",
+            params![source.file_name, source.sha256, data.format, data.rows_read as i64, now_iso(), contents_json(data)?],
         )?;
         let batch = tx.last_insert_rowid();
         let mut diags = data.diagnostics.clone();

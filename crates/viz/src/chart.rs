@@ -79,6 +79,9 @@ pub struct Line {
     /// Years whose value is a sum over parts of which some had no value: the point's title says
     /// "(unvollständig)", like the `*` in the tables.
     pub incomplete: Vec<u16>,
+    /// Breaks in the series as (first year on the new basis, title): the line is not drawn
+    /// across one, and the chart marks it on the time axis.
+    pub breaks: Vec<(u16, String)>,
 }
 
 /// Lines told apart by colour, dash pattern and marker shape (never by colour alone).
@@ -172,13 +175,15 @@ pub fn lines(series: &[Line], title: &str, desc: &str, decimals: usize, width: f
         top + plot_h,
         top + plot_h
     );
+    o.push_str(&break_marks(series, (y_min, y_max), &xs, top, plot_h));
     for (n, l) in series.iter().enumerate() {
         let (color, dash, marker) = STYLES[n % STYLES.len()];
         let mut d = String::new();
-        let mut pen = false;
+        let mut last: Option<u16> = None;
         for &(y, v) in &l.points {
             match v {
                 Some(v) => {
+                    let pen = last.is_some_and(|x| !l.breaks.iter().any(|b| x < b.0 && b.0 <= y));
                     let _ = write!(
                         d,
                         "{}{:.1} {:.1}",
@@ -186,22 +191,37 @@ pub fn lines(series: &[Line], title: &str, desc: &str, decimals: usize, width: f
                         xs(y),
                         ys(v)
                     );
-                    pen = true;
+                    last = Some(y);
                 }
-                None => pen = false,
+                None => last = None,
             }
         }
         let _ = write!(
             o,
             r#"<path d="{d}" fill="none" stroke="{color}" stroke-width="2.5" stroke-dasharray="{dash}"/>"#
         );
+        let first_after = |y: u16| {
+            l.breaks
+                .iter()
+                .find(|b| {
+                    b.0 <= y
+                        && !l
+                            .points
+                            .iter()
+                            .any(|p| p.1.is_some() && b.0 <= p.0 && p.0 < y)
+                })
+                .filter(|b| l.points.iter().any(|p| p.1.is_some() && p.0 < b.0))
+        };
         for &(y, v) in &l.points {
             if let Some(v) = v {
-                let note = if l.incomplete.contains(&y) {
-                    " (unvollständig)"
+                let mut note = if l.incomplete.contains(&y) {
+                    " (unvollständig)".to_string()
                 } else {
-                    ""
+                    String::new()
                 };
+                if let Some(b) = first_after(y) {
+                    note.push_str(&format!(" (nach Zeitreihenbruch: {})", b.1));
+                }
                 o.push_str(&mark(
                     marker,
                     xs(y),
@@ -227,6 +247,49 @@ pub fn lines(series: &[Line], title: &str, desc: &str, decimals: usize, width: f
         );
     }
     o.push_str("</svg>");
+    o
+}
+
+/// A dashed vertical line half a year before each break inside the time axis, labelled with the
+/// break's title (the first year on the new basis is right of it).
+fn break_marks(
+    series: &[Line],
+    (y_min, y_max): (u16, u16),
+    xs: &dyn Fn(u16) -> f64,
+    top: f64,
+    plot_h: f64,
+) -> String {
+    let mut marks: Vec<&(u16, String)> = series
+        .iter()
+        .flat_map(|l| &l.breaks)
+        .filter(|b| y_min < b.0 && b.0 <= y_max)
+        .collect();
+    marks.sort();
+    marks.dedup();
+    let half = if y_max > y_min {
+        (xs(y_max) - xs(y_min)) / f64::from(y_max - y_min) / 2.0
+    } else {
+        0.0
+    };
+    let mut o = String::new();
+    for (i, (year, title)) in marks.iter().enumerate() {
+        let x = xs(*year) - half;
+        let label = format!("Zeitreihenbruch {year}: {title}");
+        // In the right half the label stands left of the line, so it stays inside the chart.
+        let (tx, anchor) = if x > (xs(y_min) + xs(y_max)) / 2.0 {
+            (x - 3.0, "end")
+        } else {
+            (x + 3.0, "start")
+        };
+        let _ = write!(
+            o,
+            r##"<g class="break"><title>{}</title><line x1="{x:.1}" x2="{x:.1}" y1="{top:.0}" y2="{:.0}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{:.0}" font-size="11" text-anchor="{anchor}" fill="#000">{}</text></g>"##,
+            esc(&label),
+            top + plot_h,
+            top + 11.0 + 13.0 * i as f64,
+            esc(title)
+        );
+    }
     o
 }
 
@@ -305,6 +368,7 @@ mod tests {
                 name: "Mittelsachsen".into(),
                 points: vec![(2015, Some(26.5)), (2016, None), (2017, Some(27.25))],
                 incomplete: vec![2015],
+                breaks: Vec::new(),
             }],
             "Anteil 65+",
             "Zeitreihe",
@@ -326,6 +390,53 @@ mod tests {
             .expect("line path");
         assert_eq!(d.matches('M').count(), 2, "{d}");
         assert!(!d.contains('L'), "{d}");
+    }
+
+    #[test]
+    fn a_break_interrupts_the_line_and_is_marked_on_the_axis() {
+        let line = |name: &str, breaks: Vec<(u16, String)>| Line {
+            name: name.into(),
+            points: vec![(2010, Some(10.0)), (2011, Some(9.0)), (2012, Some(9.5))],
+            incomplete: Vec::new(),
+            breaks,
+        };
+        let zensus = vec![(2011, "Zensus 2011".to_string())];
+        let svg = lines(
+            &[line("A", zensus.clone()), line("B", zensus)],
+            "Einwohner",
+            "Zeitreihe",
+            1,
+            600.0,
+        );
+        let paths: Vec<&str> = svg
+            .split("<path d=\"")
+            .skip(1)
+            .filter_map(|p| p.split('"').next())
+            .collect();
+        for d in &paths[..2] {
+            assert_eq!(d.matches('M').count(), 2, "not drawn across the break: {d}");
+            assert_eq!(d.matches('L').count(), 1, "2011 to 2012 is one basis: {d}");
+        }
+        assert_eq!(
+            svg.matches("<g class=\"break\">").count(),
+            1,
+            "one mark for both lines"
+        );
+        assert!(svg.contains("<title>Zeitreihenbruch 2011: Zensus 2011</title>"));
+        assert!(svg.contains("A, 2011: 9,0 (nach Zeitreihenbruch: Zensus 2011)"));
+        assert!(
+            svg.contains("A, 2012: 9,5</title>"),
+            "only the first value after it"
+        );
+        // A break outside the axis is not drawn.
+        let svg = lines(
+            &[line("A", vec![(2022, "Zensus 2022".into())])],
+            "E",
+            "Z",
+            1,
+            600.0,
+        );
+        assert!(!svg.contains("class=\"break\""));
     }
 
     #[test]

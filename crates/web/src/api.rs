@@ -126,6 +126,15 @@ fn entry_json(e: &IndicatorEntry) -> Value {
         "public": e.public,
         "confidentiality": e.confidentiality,
         "inkar_code": e.inkar_code,
+        "breaks": e.breaks.iter().map(|b| json!({
+            "key": b.key,
+            "title": b.title,
+            "year": b.year,
+            "date": b.date,
+            "explanation": b.explanation,
+            "levels": b.levels,
+            "regions": b.regions,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -230,6 +239,7 @@ async fn values(State(site): State<Shared>, q: Params) -> Response {
                 "suppressed": suppressed,
                 "incomplete": ind.incomplete(r, y),
                 "source": ind.source_of(r, y),
+                "break": ind.break_at(r, y).map(|b| &b.key),
             }));
         }
     }
@@ -301,7 +311,15 @@ pub fn openapi_document() -> Value {
                     "status": {"type": "string", "enum": ["available", "planned", "missing"]},
                     "how_to_collect": {"type": "string"}, "public": {"type": "boolean"},
                     "confidentiality": {"type": "string"}, "inkar_code": {"type": ["string", "null"]},
+                    "breaks": {"type": "array", "description": "breaks in the time series: from `year` on, values rest on a new basis (census, revised count, new Kreise), so changes across one are only partly comparable", "items": {"$ref": "#/components/schemas/SeriesBreak"}},
                     "years": {"type": "array", "items": {"type": "integer"}}}},
+                "SeriesBreak": {"type": "object", "required": ["key", "title", "year", "explanation"], "properties": {
+                    "key": {"type": "string"}, "title": {"type": "string", "description": "short German name, e.g. Zensus 2022"},
+                    "year": {"type": "integer", "description": "the first year whose values rest on the new basis"},
+                    "date": {"type": "string", "description": "when it happened (German date)"},
+                    "explanation": {"type": "string", "description": "what changed, in German"},
+                    "levels": {"type": "array", "items": {"type": "string"}, "description": "region levels it concerns; empty for all"},
+                    "regions": {"type": "array", "items": {"type": "string"}, "description": "key prefixes of the regions it concerns; empty for all"}}},
                 "Values": {"type": "object", "required": ["indicator", "values"], "properties": {
                     "indicator": {"type": "string"}, "unit": {"type": "string"},
                     "values": {"type": "array", "items": {"type": "object", "required": ["region", "year", "suppressed", "incomplete"], "properties": {
@@ -310,7 +328,8 @@ pub fn openapi_document() -> Value {
                         "symbol": {"type": ["string", "null"], "description": "statistical symbol where there is no number: . (secret or suppressed), - (nil), ... (later), / (unreliable), x (not meaningful)"},
                         "suppressed": {"type": "boolean", "description": "suppressed by the confidentiality rules (small numbers)"},
                         "incomplete": {"type": "boolean", "description": "the value is a sum over parts of which some had no value (shown with * on the pages); always false for a suppressed value or a symbol other than - (nil)"},
-                        "source": {"type": ["string", "null"], "description": "where the value comes from when it is not computed from the raw counts: the indicator's published equivalent (e.g. \"INKAR 2024, BBSR Bonn\") filling years and regions without raw counts; null for our own computation"}}}}}},
+                        "source": {"type": ["string", "null"], "description": "where the value comes from when it is not computed from the raw counts: the indicator's published equivalent (e.g. \"INKAR 2024, BBSR Bonn\") filling years and regions without raw counts; null for our own computation"},
+                        "break": {"type": ["string", "null"], "description": "key of the series break (see the indicator's breaks) before this value when it is the region's first value on the new basis; null otherwise"}}}}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "enum": ["not_found", "unknown_region", "unknown_indicator", "missing_parameter", "bad_year", "bad_request", "timeout", "internal", "csv", "xlsx"]},
                     "message": {"type": "string"}}}}}

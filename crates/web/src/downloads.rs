@@ -15,8 +15,9 @@ use crate::{Shared, api, pages, site};
 /// an incomplete sum is said in `Hinweis` rather than marked `*` beside the number.
 const COLUMNS: [&str; 6] = ["Schlüssel", "Gebiet", "Jahr", "Wert", "Einheit", "Hinweis"];
 
-/// The note in `Hinweis`: „unvollständig“ for a sum with missing parts, and the source of a
-/// value that is not our own computation (`Quelle: INKAR 2024, BBSR Bonn`).
+/// The note in `Hinweis`: „unvollständig“ for a sum with missing parts, the source of a value
+/// that is not our own computation (`Quelle: INKAR 2024, BBSR Bonn`) and the series break before
+/// the first value on a new basis.
 fn note(ind: &site::Indicator, r: usize, year: u16) -> String {
     let mut notes = Vec::new();
     if ind.incomplete(r, year) {
@@ -24,6 +25,9 @@ fn note(ind: &site::Indicator, r: usize, year: u16) -> String {
     }
     if let Some(s) = ind.source_of(r, year) {
         notes.push(format!("Quelle: {s}"));
+    }
+    if let Some(b) = ind.break_at(r, year) {
+        notes.push(format!("erster Wert nach Zeitreihenbruch: {}", b.title));
     }
     notes.join("; ")
 }

@@ -12,7 +12,8 @@ use sozialmonitor_site::facts::{
     trend_text, unit_in_brackets, unit_suffix, with_unit,
 };
 use sozialmonitor_site::{
-    INCOMPLETE_MARK, INCOMPLETE_MEANING, Indicator, Pub, SOURCE_CHANGE, Site,
+    BREAK_MARK, BREAK_WORDS, INCOMPLETE_MARK, INCOMPLETE_MEANING, Indicator, Pub, SOURCE_CHANGE,
+    Site,
 };
 use sozialmonitor_viz::chart::{Bar, bars, lines};
 use sozialmonitor_viz::esc;
@@ -54,6 +55,26 @@ fn source_html(ind: &Indicator, r: usize, y: u16) -> String {
 /// A value cell: the number (with [`mark_html`]), or the symbol with its meaning for screen
 /// readers and a tooltip.
 fn value_html(ind: &Indicator, r: usize, y: u16) -> String {
+    break_html(ind, r, y) + &plain_value_html(ind, r, y)
+}
+
+/// [`BREAK_MARK`] before the first value after a series break, with the break as a tooltip and
+/// for screen readers; nothing for any other value.
+fn break_html(ind: &Indicator, r: usize, y: u16) -> String {
+    ind.break_at(r, y)
+        .map(|b| {
+            format!(
+                r#"<span class="sym brk" title="{BREAK_WORDS} {}: {}">{BREAK_MARK}<span class="skip"> ({BREAK_WORDS}: {}) </span></span> "#,
+                b.year,
+                esc(&b.title),
+                esc(&b.title)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// [`value_html`] without the break mark.
+fn plain_value_html(ind: &Indicator, r: usize, y: u16) -> String {
     match ind.get(r, y) {
         Some(Pub::Secret) => {
             r#"<span class="sym" title="gesperrt: kleine Fallzahl (Geheimhaltung)">.<span class="skip"> (gesperrt)</span></span>"#.to_string()
@@ -497,8 +518,35 @@ fn series_table(site: &Site, ind: &Indicator, regions: &[usize]) -> String {
         }
         t.push_str("</tr>");
     }
-    t.push_str("</tbody></table></div></details>");
+    t.push_str("</tbody></table></div>");
+    t.push_str(&breaks_note(ind, regions));
+    t.push_str("</details>");
     t
+}
+
+/// Below a table: what each series break marked in it means, nothing where none is marked.
+fn breaks_note(ind: &Indicator, regions: &[usize]) -> String {
+    let mut shown: Vec<&sozialmonitor_core::catalog::SeriesBreak> = regions
+        .iter()
+        .flat_map(|&x| ind.years.iter().filter_map(move |&y| ind.break_at(x, y)))
+        .collect();
+    shown.sort_by_key(|b| (b.year, b.key.as_str()));
+    shown.dedup_by_key(|b| b.key.as_str());
+    if shown.is_empty() {
+        return String::new();
+    }
+    let mut o = String::from(r#"<ul class="plain notes">"#);
+    for b in shown {
+        let _ = write!(
+            o,
+            "<li>{BREAK_MARK} {BREAK_WORDS} {} ({}): {}</li>",
+            b.year,
+            esc(&b.title),
+            esc(&b.explanation)
+        );
+    }
+    o.push_str("</ul>");
+    o
 }
 
 fn metadata(site: &Site, ind: &Indicator) -> String {
@@ -533,6 +581,7 @@ fn metadata(site: &Site, ind: &Indicator) -> String {
 <dt>Zuständig</dt><dd>{}</dd>
 <dt>Geheimhaltung</dt><dd>{conf}. Ein gesperrter Wert erscheint als „.“.</dd>
 <dt>Unvollständige Summen</dt><dd>Ein Wert mit „*“ ist eine Summe über Teilgebiete, von denen nicht alle Werte haben; er beruht nur auf den übrigen.</dd>
+<dt>Zeitreihenbrüche</dt><dd>{}</dd>
 <dt>Datenstand</dt><dd>{}</dd>
 </dl>"#,
         esc(&e.definition),
@@ -544,8 +593,57 @@ fn metadata(site: &Site, ind: &Indicator) -> String {
         esc(&e.update_rhythm),
         esc(&e.spatial_levels.join(", ")),
         esc(&e.owner),
+        breaks_list(site, ind),
         esc(&german_date(&site.data_date))
     )
+}
+
+/// Every break of an indicator's series with its year, scope and explanation, for the
+/// indicator's metadata.
+fn breaks_list(site: &Site, ind: &Indicator) -> String {
+    if ind.breaks.is_empty() {
+        return "keine bekannt".into();
+    }
+    let mut o = String::from(r#"<ul class="plain">"#);
+    for b in &ind.breaks {
+        let b = &b.brk;
+        let date = if b.date.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", esc(&b.date))
+        };
+        let _ = write!(
+            o,
+            "<li><strong>{} ({}{date})</strong>: {} Erster Wert auf neuer Grundlage: {}; in Tabellen mit „{BREAK_MARK}“ markiert.</li>",
+            esc(&b.title),
+            esc(&scope_words(site, b)),
+            esc(&b.explanation),
+            b.year
+        );
+    }
+    o.push_str("</ul>");
+    o
+}
+
+/// Where a break applies, in words („alle Gebiete“, „Ebene Kreis in Sachsen“); a key prefix
+/// that is a region is named, another is shown as a key.
+fn scope_words(site: &Site, b: &sozialmonitor_core::catalog::SeriesBreak) -> String {
+    let levels: Vec<&str> = (b.levels.iter())
+        .filter_map(|l| RegionLevel::from_code(l))
+        .map(|l| l.label_de())
+        .collect();
+    let places: Vec<String> = (b.regions.iter())
+        .map(|p| match site.region(p) {
+            Some(x) => site.regions[x].name.clone(),
+            None => format!("Schlüssel {p}…"),
+        })
+        .collect();
+    match (levels.is_empty(), places.is_empty()) {
+        (true, true) => "alle Gebiete".into(),
+        (false, true) => format!("Ebene {}", levels.join(", ")),
+        (true, false) => places.join(", "),
+        (false, false) => format!("Ebene {} in {}", levels.join(", "), places.join(", ")),
+    }
 }
 
 /// The municipal profile (also for a Kreis or a Land).

@@ -101,6 +101,15 @@ fn site_with(boundaries: bool) -> Site {
         "Wanderungssaldo",
         "je 1.000 Einwohner:innen",
     ));
+    let mut population = entry("bevoelkerung", "Bevölkerung", "Personen");
+    population.breaks = vec![
+        serde_json::from_value(json!({
+            "key": "zensus_test", "title": "Zensus 2018", "year": 2018,
+            "explanation": "Neue Grundlage der Fortschreibung."
+        }))
+        .expect("break"),
+    ];
+    d.catalog.push(population);
     let src = ImportSource {
         file_name: "test.csv".into(),
         sha256: "0".repeat(64),
@@ -133,6 +142,8 @@ fn site_with(boundaries: bool) -> Site {
         row("anteil_65_plus", r, 2015, v, false);
         row("anteil_65_plus", r, 2020, v + 1.0, i == 4);
         row("wanderungssaldo_je_1000", r, 2020, -3.5 + i as f64, false);
+        row("bevoelkerung", r, 2015, 10_000.0 * (i + 1) as f64, false);
+        row("bevoelkerung", r, 2020, 9_000.0 * (i + 1) as f64, false);
     }
     for r in rows.iter_mut().filter(|r| {
         r.indicator == "anteil_65_plus"
@@ -677,6 +688,72 @@ async fn incomplete_sums_are_marked_on_the_pages() {
         page.contains("Mittelsachsen, 2020: 27,5 (unvollständig)</title>"),
         "the line chart point"
     );
+}
+
+#[tokio::test]
+async fn a_series_break_is_marked_in_tables_charts_sentences_downloads_and_the_api() {
+    let (app, _) = new_app();
+    let page = get(&app, "/gemeinde/14522").await.text();
+    let row = section(
+        &page,
+        "<tr><th scope=\"row\"><a href=\"/indikator/bevoelkerung",
+        "</tr>",
+    );
+    assert!(
+        row.contains(r#"title="Zeitreihenbruch 2018: Zensus 2018">|"#) && row.contains("18.000"),
+        "the first value after the break is marked: {row}"
+    );
+    assert!(
+        row.contains("↓ gesunken (Zeitreihenbruch: Zensus 2018)"),
+        "{row}"
+    );
+    assert!(
+        page.contains(
+            "– über einen Zeitreihenbruch hinweg (Zensus 2018), nur eingeschränkt vergleichbar."
+        ),
+        "the sentence says it"
+    );
+    let page = get(&app, "/indikator/bevoelkerung?gebiet=14522")
+        .await
+        .text();
+    let chart = section(&page, "<h2>Zeitreihe</h2>", "</svg>");
+    assert!(
+        chart.contains("<title>Zeitreihenbruch 2018: Zensus 2018</title>"),
+        "{chart}"
+    );
+    let series = section(&page, "<summary>Tabelle zur Zeitreihe", "</details>");
+    assert!(
+        series.contains("| Zeitreihenbruch 2018 (Zensus 2018): Neue Grundlage der Fortschreibung."),
+        "{series}"
+    );
+    assert!(page.contains("<dt>Zeitreihenbrüche</dt><dd><ul class=\"plain\"><li><strong>Zensus 2018 (alle Gebiete)</strong>"));
+    let csv = get(
+        &app,
+        "/indikator/bevoelkerung/daten.csv?gebiet=14522&jahr=2020",
+    )
+    .await
+    .text();
+    assert!(
+        csv.contains("erster Wert nach Zeitreihenbruch: Zensus 2018"),
+        "{csv}"
+    );
+    let api: serde_json::Value = serde_json::from_str(
+        &get(&app, "/api/v1/values?indicator=bevoelkerung&region=14522")
+            .await
+            .text(),
+    )
+    .expect("json");
+    let marks: Vec<(u64, &str)> = api["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .filter_map(|v| Some((v["year"].as_u64()?, v["break"].as_str()?)))
+        .collect();
+    assert_eq!(marks, [(2020, "zensus_test")]);
+    let ind: serde_json::Value =
+        serde_json::from_str(&get(&app, "/api/v1/indicators/bevoelkerung").await.text())
+            .expect("json");
+    assert_eq!(ind["breaks"][0]["year"], 2018, "{ind}");
 }
 
 /// Regression: the time series table showed a suppressed value as `–` (no value).

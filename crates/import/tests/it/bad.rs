@@ -126,3 +126,28 @@ fn catalogue_errors_name_the_indicator_and_line() {
     // A misspelt field is an error, not silently ignored.
     expect("unknown_field_catalog.toml", 4, 1, "unknown field `formel`");
 }
+
+#[test]
+fn series_break_errors_name_the_break_and_line() {
+    expect(
+        "bad_break_catalog.toml",
+        11,
+        0,
+        "series break `too_early`: year 1900",
+    );
+    expect("bad_break_catalog.toml", 18, 0, "unknown level `landkreis`");
+    let src = Source::read(&bad("bad_break_catalog.toml")).expect("readable");
+    let ds = sozialmonitor_import::read(&src, None);
+    assert!(
+        ds.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Warning
+                && d.line == 26
+                && d.message.contains("`nobody` concerns no indicator")),
+        "{:#?}",
+        ds.diagnostics
+    );
+    // The good indicator stays, without the rejected breaks.
+    assert_eq!(ds.catalog.len(), 1);
+    assert!(ds.catalog[0].breaks.is_empty());
+}

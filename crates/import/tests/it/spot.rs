@@ -314,3 +314,54 @@ fn saxon_register_gives_ortsteile_as_sub_municipal_areas() {
     );
     assert_eq!(alt.parent.as_ref().map(|p| p.as_str()), Some("14522180"));
 }
+
+#[test]
+fn catalogue_breaks_reach_the_indicators_that_read_their_measures() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
+    let src = sozialmonitor_import::Source::read(&path).expect("catalogue");
+    let ds = sozialmonitor_import::read(&src, None);
+    assert!(
+        ds.diagnostics.iter().all(|d| d.severity != Severity::Error),
+        "{:#?}",
+        ds.diagnostics
+    );
+    let keys = |ind: &str| -> Vec<String> {
+        let e = ds.catalog.iter().find(|e| e.key == ind).expect(ind);
+        e.breaks.iter().map(|b| b.key.clone()).collect()
+    };
+    // The population and everything per inhabitant breaks at both censuses; years in order.
+    assert_eq!(
+        keys("bevoelkerung"),
+        [
+            "kreisreform_sachsen_anhalt_2007",
+            "kreisreform_sachsen_2008",
+            "zensus_2011",
+            "zensus_2022"
+        ]
+    );
+    assert!(keys("arbeitslose_je_1000").contains(&"zensus_2022".to_string()));
+    // SGB II: its denominator and the Bundesagentur's revision.
+    let sgb2 = keys("personen_bg_sgb2_je_1000");
+    assert!(sgb2.contains(&"sgb2_revision_2016".into()) && sgb2.contains(&"zensus_2011".into()));
+    // School leavers read no population: only the Kreis reforms concern them.
+    assert_eq!(
+        keys("schulabgaenger_ohne_abschluss"),
+        [
+            "kreisreform_sachsen_anhalt_2007",
+            "kreisreform_sachsen_2008"
+        ]
+    );
+    let reform = ds
+        .catalog
+        .iter()
+        .flat_map(|e| &e.breaks)
+        .find(|b| b.key == "kreisreform_sachsen_2008")
+        .expect("reform");
+    assert!(reform.covers(RegionLevel::Kreis, "14522"));
+    assert!(
+        !reform.covers(RegionLevel::Gemeinde, "14522010"),
+        "Gemeinden kept their keys"
+    );
+    assert!(!reform.covers(RegionLevel::Kreis, "15082"), "Saxony only");
+}
