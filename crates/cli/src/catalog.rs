@@ -100,17 +100,17 @@ pub fn problems(
         Ok(x) => x,
         Err(err) => return vec![format!("formula: {}", err.show(&e.formula))],
     };
+    // Of a `coalesce`, one alternative suffices: the others serve other levels or years.
+    for r in expr.missing_refs(&|m: &str| measures.contains_key(m)) {
+        out.push(format!("measure `{}` is not in the store", r.measure));
+    }
     for r in expr.refs() {
-        match measures.get(&r.measure) {
-            None => out.push(format!("measure `{}` is not in the store", r.measure)),
-            Some((unit, kind)) => {
-                // A rate or share is computed from counts; a published rate may only stand alone.
-                let count = kind.additive();
-                let alone = expr.refs().len() == 1;
-                if !count && !alone {
-                    out.push(format!("measure `{}` has unit `{unit}`, not a count or amount; rates are computed from counts", r.measure));
-                }
-            }
+        let Some((unit, kind)) = measures.get(&r.measure) else {
+            continue;
+        };
+        // A rate or share is computed from counts; a published rate may only stand alone.
+        if !kind.additive() && expr.refs().len() > 1 {
+            out.push(format!("measure `{}` has unit `{unit}`, not a count or amount; rates are computed from counts", r.measure));
         }
     }
     if e.unit.trim().is_empty() {

@@ -36,7 +36,11 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
         for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
             let p = e?.path();
             if p.is_dir() {
-                stack.push(p);
+                // `original/` keeps a source as published beside the file derived from it for
+                // import (see its SOURCE-derived.txt); only the derived file is imported.
+                if p.file_name().is_some_and(|n| n != "original") {
+                    stack.push(p);
+                }
                 continue;
             }
             let name = p

@@ -19,8 +19,10 @@ use crate::audit::{self, Depth, Findings};
 /// relations over the parts published in a year. 3: singletons over all relations together,
 /// feasible intervals of small counts, both territories protected together. 4: the suppression
 /// checks singletons over all relations together. 5: values from an indicator's published
-/// equivalent fill the cells without an own value (the cache records which).
-pub const RULES_VERSION: u32 = 5;
+/// equivalent fill the cells without an own value (the cache records which). 6: a Land or
+/// Regierungsbezirk missing from the registers lives as long as its parts (Saxony-Anhalt's Land
+/// sums after 2015), and a sum needs at least half of its parts.
+pub const RULES_VERSION: u32 = 6;
 
 /// The rule for one measure.
 #[derive(Debug, Clone, Copy, PartialEq)]

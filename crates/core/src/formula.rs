@@ -419,6 +419,31 @@ impl Expr {
         walk(self, &mut out);
         out
     }
+
+    /// The references without which the formula has no value: every one, except that a
+    /// `coalesce` needs only one alternative whose references are all `present` (the others are
+    /// sources for other levels or years). Empty when the formula can be computed.
+    pub fn missing_refs(&self, present: &impl Fn(&str) -> bool) -> Vec<&MeasureRef> {
+        match self {
+            Expr::Num(_) => Vec::new(),
+            Expr::Ref(r) if present(&r.measure) => Vec::new(),
+            Expr::Ref(r) => vec![r],
+            Expr::Neg(a) | Expr::Call(_, a, _) => a.missing_refs(present),
+            Expr::Bin(_, a, b) => {
+                let mut out = a.missing_refs(present);
+                out.extend(b.missing_refs(present));
+                out
+            }
+            Expr::Coalesce(args) => {
+                let each: Vec<_> = args.iter().map(|a| a.missing_refs(present)).collect();
+                if each.iter().any(Vec::is_empty) {
+                    Vec::new()
+                } else {
+                    each.into_iter().flatten().collect()
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Display for Expr {
@@ -546,5 +571,22 @@ mod tests {
         let e = parse(&f).expect_err("too deep");
         assert!(e.message.contains("nested"));
         assert_eq!(f.chars().nth(e.pos), Some('('));
+    }
+
+    #[test]
+    fn a_coalesce_needs_one_complete_alternative() {
+        let e = parse("coalesce(A, B) / coalesce(C + D, E)").expect("parse");
+        let codes = |have: &[&str]| -> Vec<String> {
+            let present = |m: &str| have.contains(&m);
+            e.missing_refs(&present)
+                .iter()
+                .map(|r| r.measure.clone())
+                .collect()
+        };
+        assert!(codes(&["B", "E"]).is_empty());
+        assert!(codes(&["A", "C", "D"]).is_empty());
+        // C without D completes no alternative of the denominator: all of it is reported.
+        assert_eq!(codes(&["A", "C"]), ["D", "E"]);
+        assert_eq!(codes(&["C", "D"]), ["A", "B"]);
     }
 }

@@ -737,8 +737,8 @@ impl Frame {
     }
 
     /// Fills regions without a value of their own with the sum over their parts, bottom-up, for
-    /// every additive series. A sum with a missing part is incomplete; all parts missing stays
-    /// missing.
+    /// every additive series. A sum with a missing part is incomplete; where more than half of
+    /// the parts are missing, the region stays missing.
     pub fn aggregate(&mut self) {
         let grid = &self.grid;
         let additive = &self.additive;
@@ -796,7 +796,9 @@ impl Frame {
                         acc = combine(acc, o, |a, b| Cell::Num(a + b));
                     }
                 }
-                if n > 0 && missing < n {
+                // A sum over less than half of the parts says more about which parts reported
+                // than about the region (a Land from one Kreis), so it is not formed.
+                if n > 0 && missing * 2 <= n {
                     acc.incomplete |= missing > 0;
                     s.set(i, acc);
                 }
@@ -1186,6 +1188,45 @@ mod tests {
                 cell: Cell::Num(100.0),
                 incomplete: true
             }
+        );
+    }
+
+    #[test]
+    fn a_sum_over_less_than_half_of_the_parts_is_not_formed() {
+        let grid = Grid::new(
+            vec![
+                region("15", None, (1, 9999)),
+                region("15001", Some("15"), (1, 9999)),
+                region("15002", Some("15"), (1, 9999)),
+                region("15003", Some("15"), (1, 9999)),
+            ],
+            2024,
+            2025,
+        );
+        let mut f = Frame::new(grid);
+        f.set_additive("EW");
+        let (y24, y25) = (
+            f.grid().col(2024).expect("y"),
+            f.grid().col(2025).expect("y"),
+        );
+        // 2024: two of three parts report, 2025: one of three.
+        for r in [1, 2] {
+            f.put("EW", "", r, y24, Cell::Num(10.0));
+        }
+        f.put("EW", "", 1, y25, Cell::Num(10.0));
+        f.aggregate();
+        let s = f.series("EW", "").expect("series");
+        assert_eq!(
+            s.get(f.grid().at(0, y24)),
+            Outcome {
+                cell: Cell::Num(20.0),
+                incomplete: true
+            }
+        );
+        assert_eq!(
+            s.get(f.grid().at(0, y25)).cell,
+            Cell::Missing,
+            "one of three"
         );
     }
 

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use sozialmonitor_core::confidential::RULES_VERSION;
 use sozialmonitor_core::engine::{Cell, Outcome};
 use sozialmonitor_core::frame::{Frame, Grid, GridRegion, Series};
-use sozialmonitor_core::{MeasureKind, RegionKey, Symbol};
+use sozialmonitor_core::{MeasureKind, RegionKey, RegionLevel, Symbol};
 
 use crate::{ResultRow, Results, StoreError, Territory};
 
@@ -96,6 +96,7 @@ pub(crate) fn grid(
         .collect::<rusqlite::Result<_>>()?;
     let mut last_year: FxHashMap<String, u16> = FxHashMap::default();
     let mut regions = Vec::with_capacity(rows.len());
+    let mut registered = Vec::with_capacity(rows.len());
     for row in &rows {
         let Ok(key) = RegionKey::parse(&row.key) else {
             continue;
@@ -114,18 +115,22 @@ pub(crate) fn grid(
             };
             last_year.insert(row.key.clone(), alive.1);
         }
+        // A region known only from statistics is history (a Kreis before a reform) and counts
+        // as a part only while its data lasts.
         if !row.in_register {
             let bound = first_snapshot_year
                 .unwrap_or(u16::MAX)
                 .min(data_year.unwrap_or(0));
             alive.1 = alive.1.min(bound);
         }
+        registered.push(row.in_register);
         regions.push(GridRegion {
             key,
             parent: row.parent.as_deref().and_then(|p| RegionKey::parse(p).ok()),
             alive,
         });
     }
+    extend_unregistered_parents(&mut regions, &registered);
     // Newly formed successors count from the year after their predecessors.
     let mut st = conn.prepare(
         "SELECT c.from_key, c.to_key, c.share, r.valid_from > c.last_seen
@@ -164,6 +169,43 @@ pub(crate) fn grid(
         }
     }
     Ok((Grid::new(regions, years.0, years.1), mergers))
+}
+
+/// A Land or Regierungsbezirk missing from the registers lives as long as its parts do:
+/// Saxony-Anhalt's statistical region `150` exists only as the parent that today's Kreis keys
+/// imply and lives on with them, while the dissolved regions `151`–`153` end with their old
+/// Kreise. (Capping `150` at its own data cut the Land's sums off after 2015; never capping
+/// `151`–`153` would make them missing parts of every later Land sum.)
+fn extend_unregistered_parents(regions: &mut [GridRegion], registered: &[bool]) {
+    let index: FxHashMap<String, usize> = regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.key.as_str().to_string(), i))
+        .collect();
+    // Bottom-up, so that a Regierungsbezirk is extended before the Land above it.
+    for level in [
+        RegionLevel::Gemeinde,
+        RegionLevel::Kreis,
+        RegionLevel::Regierungsbezirk,
+        RegionLevel::Land,
+    ] {
+        for i in 0..regions.len() {
+            if regions[i].key.level() != level {
+                continue;
+            }
+            let parent = regions[i].parent.as_ref().map(|p| p.as_str());
+            let Some(&p) = parent.and_then(|p| index.get(p)) else {
+                continue;
+            };
+            let structural = matches!(
+                regions[p].key.level(),
+                RegionLevel::Germany | RegionLevel::Land | RegionLevel::Regierungsbezirk
+            );
+            if structural && !registered[p] {
+                regions[p].alive.1 = regions[p].alive.1.max(regions[i].alive.1);
+            }
+        }
+    }
 }
 
 /// Loads the series of `measures` (all breakdowns) into a frame.

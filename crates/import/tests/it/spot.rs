@@ -365,3 +365,60 @@ fn catalogue_breaks_reach_the_indicators_that_read_their_measures() {
     );
     assert!(!reform.covers(RegionLevel::Kreis, "15082"), "Saxony only");
 }
+
+/// The Statistisches Landesamt Sachsen-Anhalt's age table for 2025 is shipped twice: the lines as
+/// transcribed (`original/`) and the long CSV the demo imports. Every value of the long CSV must
+/// come from the original line by the documented reshaping, and nothing may be left out.
+#[test]
+fn stala_st_age_file_is_the_original_reshaped() {
+    let dir = "recent/stala-st-alter-2025";
+    let original = std::fs::read_to_string(
+        super::demo()
+            .join(dir)
+            .join("original/age_source_rows.15082-subset.csv"),
+    )
+    .expect("original");
+    let ds = read_demo(&format!(
+        "{dir}/bevoelkerung-altersgruppen-15082-31122025.csv"
+    ));
+    assert!(!ds.has_errors(), "{:?}", ds.diagnostics);
+    let measure = "12411-6A119:Bevölkerungsstand";
+    let mut lines = 0;
+    for line in original.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let [ags, band, total, male, female, _page] = f[..] else {
+            panic!("unexpected line {line:?}");
+        };
+        let age = if band == "Insgesamt" {
+            String::new()
+        } else {
+            format!("Altersgruppe={band}")
+        };
+        let with_sex = |sex: &str| {
+            if age.is_empty() {
+                format!("Geschlecht={sex}")
+            } else {
+                format!("{age}|Geschlecht={sex}")
+            }
+        };
+        for (breakdown, want) in [
+            (age.clone(), total),
+            (with_sex("männlich"), male),
+            (with_sex("weiblich"), female),
+        ] {
+            assert_eq!(
+                cell(&ds, measure, ags, "31.12.2025", &breakdown).as_deref(),
+                Some(want),
+                "{ags} {breakdown}"
+            );
+        }
+        lines += 1;
+    }
+    assert_eq!(lines, 210, "10 Gemeinden x 21 age bands");
+    assert_eq!(ds.observations.len(), 3 * lines, "nothing added");
+    // Köthen (Anhalt), as the SOURCE file names it.
+    assert_eq!(
+        cell(&ds, measure, "15082180", "31.12.2025", "").as_deref(),
+        Some("23831")
+    );
+}
