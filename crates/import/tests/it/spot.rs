@@ -422,3 +422,99 @@ fn stala_st_age_file_is_the_original_reshaped() {
         Some("23831")
     );
 }
+
+/// A decimal with at most ten places as an integer count of 1e-10.
+fn tenth_nanos(s: &str) -> i128 {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    assert!(frac.len() <= 10, "{s}");
+    let frac = format!("{frac:0<10}");
+    int.parse::<i128>().expect("int") * 10_000_000_000 + frac.parse::<i128>().expect("frac")
+}
+
+/// The Bundesagentur's unemployed by Kreis are shipped as the converted source (per occupational
+/// group, `original/`) and the Kreis totals the demo imports. Every total must be the sum over the
+/// 145 groups rounded to whole persons, a Kreis-year with a withheld group must be left out (its
+/// sum is unknown), and the totals must agree with GENESIS 13211-01-03-4 where both have a year.
+#[test]
+fn ba_unemployed_totals_are_the_original_summed() {
+    use std::collections::BTreeMap;
+    use std::io::Read as _;
+    let dir = super::demo().join("ba");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(dir.join("original/unemployed_total_by_occupation_SN_ST.csv.gz"))
+            .expect("original"),
+    )
+    .read_to_string(&mut text)
+    .expect("gzip");
+    // (Kreis, year, women?) -> (sum, groups, a group withheld)
+    let mut sums: BTreeMap<(String, String, bool), (i128, usize, bool)> = BTreeMap::new();
+    let mut header = text.lines();
+    assert_eq!(
+        header.next(),
+        Some("region,occupational_group,year,total,women")
+    );
+    for line in header {
+        let f: Vec<&str> = line.split(',').collect();
+        let [region, _group, year, total, women] = f[..] else {
+            panic!("unexpected line {line:?}");
+        };
+        for (women_only, v) in [(false, total), (true, women)] {
+            let e = sums
+                .entry((region.into(), year.into(), women_only))
+                .or_default();
+            e.1 += 1;
+            if v.is_empty() {
+                e.2 = true;
+            } else {
+                e.0 += tenth_nanos(v);
+            }
+        }
+    }
+    let ds = read_demo("ba/arbeitslose-kreise-sachsen-sachsen-anhalt-2012-2025.csv");
+    assert!(!ds.has_errors(), "{:?}", ds.diagnostics);
+    let mut left_out = Vec::new();
+    for ((region, year, women), (sum, groups, withheld)) in &sums {
+        assert_eq!(*groups, 145, "{region} {year}");
+        let breakdown = if *women { "Geschlecht=weiblich" } else { "" };
+        let got = cell(&ds, "BA-ALO:Arbeitslose", region, year, breakdown);
+        if *withheld {
+            assert_eq!(got, None, "{region} {year}: a withheld group, no total");
+            if !women {
+                left_out.push(format!("{region} {year}"));
+            }
+            continue;
+        }
+        let rounded = (sum + 5_000_000_000) / 10_000_000_000;
+        assert_eq!(got, Some(rounded.to_string()), "{region} {year} {breakdown}");
+    }
+    assert_eq!(left_out.len(), 11, "{left_out:?}");
+    assert_eq!(ds.observations.len(), 2 * (sums.len() / 2 - left_out.len()));
+    // GENESIS' annual averages for 2012-2016: the same numbers up to the Bundesagentur's revisions.
+    let genesis = read_demo("genesis/table-csv/13211-01-03-4_00.csv.gz");
+    let (mut same, mut near) = (0, 0);
+    for ((region, year, _), _) in sums.iter().filter(|(k, v)| !k.2 && !v.2) {
+        let Some(g) = cell(
+            &genesis,
+            "13211-01-03-4:Arbeitslose insgesamt",
+            region,
+            year,
+            "",
+        ) else {
+            continue;
+        };
+        let ba = cell(&ds, "BA-ALO:Arbeitslose", region, year, "").expect("ba");
+        let (g, ba): (i64, i64) = (g.parse().expect("g"), ba.parse().expect("ba"));
+        if g == ba {
+            same += 1;
+        } else {
+            assert!((g - ba).abs() * 1000 <= g, "{region} {year}: {ba} vs {g}");
+            near += 1;
+        }
+    }
+    assert_eq!((same, near), (104, 23));
+    assert_eq!(
+        cell(&ds, "BA-ALO:Arbeitslose", "14522", "2024", "").as_deref(),
+        Some("8471")
+    );
+}
