@@ -227,6 +227,8 @@ pub struct Comparison {
     pub mean_diff: f64,
     /// The Kreis-year with the largest difference: (key, year, ours, INKAR).
     pub worst: Option<(String, u16, f64, f64)>,
+    /// First and last year with a difference beyond rounding.
+    pub differing_years: Option<(u16, u16)>,
 }
 
 /// Computes every catalogue indicator that has an INKAR equivalent for every Kreis of Saxony and
@@ -274,6 +276,7 @@ pub fn compare_with_inkar(store: &SqliteStore) -> Result<Vec<Comparison>> {
             max_diff: 0.0,
             mean_diff: 0.0,
             worst: None,
+            differing_years: None,
         };
         let mut sum = 0.0;
         for &k in &kreise {
@@ -290,6 +293,10 @@ pub fn compare_with_inkar(store: &SqliteStore) -> Result<Vec<Comparison>> {
                 sum += d;
                 if d <= 0.005 + 1e-9 {
                     c.within_rounding += 1;
+                } else {
+                    let y = grid.year(col);
+                    let (a, b) = c.differing_years.get_or_insert((y, y));
+                    (*a, *b) = ((*a).min(y), (*b).max(y));
                 }
                 if d > c.max_diff {
                     c.max_diff = d;
@@ -324,12 +331,14 @@ const DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "schulabgaenger_ohne_abschluss",
-        "Gebietsstand: Die Abweichungen liegen in Jahren vor der sächsischen Kreisreform 2008 \
-         (und der in Sachsen-Anhalt 2007); INKAR rechnet auf heutige Kreise um, die Tabelle hat den damaligen Gebietsstand.",
+        "Gebietsstand: Alle Abweichungen liegen 1995–1998 (Sachsen; Sachsen-Anhalt 1995–1996). Für Sachsen führt die \
+         Tabelle die heutigen Kreise schon vor der Kreisreform 2008, diese Jahre aber auf dem Gebietsstand vor der \
+         Gemeindegebietsreform 1999; INKAR rechnet auch sie auf heutige Gebiete um. Für Sachsen-Anhalt hat die Tabelle \
+         die 2007 neu gebildeten Kreise vor der Reform nur als „.“: diese Kreis-Jahre werden nicht verglichen.",
     ),
     (
         "schulabgaenger_hochschulreife",
-        "Gebietsstand: wie beim Anteil ohne Abschluss, nur Jahre vor den Kreisreformen 2007/2008.",
+        "Gebietsstand: wie beim Anteil ohne Abschluss, nur 1995–1998.",
     ),
     (
         "bevoelkerungsdichte",
@@ -348,6 +357,7 @@ pub fn verify(store: &SqliteStore) -> Result<ExitCode> {
         "mittl. Abw.",
         "max. Abw.",
         "größte Abweichung",
+        "Abw. in Jahren",
     ]);
     let mut unexplained = Vec::new();
     for c in rows {
@@ -372,6 +382,11 @@ pub fn verify(store: &SqliteStore) -> Result<ExitCode> {
             sozialmonitor_core::format::german_number(c.mean_diff, 3),
             sozialmonitor_core::format::german_number(c.max_diff, 3),
             worst,
+            match c.differing_years {
+                Some((a, b)) if a == b => a.to_string(),
+                Some((a, b)) => format!("{a}–{b}"),
+                None => "–".into(),
+            },
         ]);
     }
     print!("{}", t.render_right(&[2, 3, 4, 5]));

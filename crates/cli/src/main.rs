@@ -6,6 +6,7 @@ mod bench;
 mod bench_indicators;
 mod bench_reports;
 mod catalog;
+mod currency;
 mod demo;
 mod export;
 mod indicator;
@@ -286,6 +287,20 @@ enum CatalogAction {
     /// Compare the indicators that have an INKAR equivalent with INKAR, for every Kreis of Saxony
     /// and Saxony-Anhalt and every year both have.
     Verify,
+    /// How current each indicator is: per region level the latest year held against the latest
+    /// year its publishers have released (from the catalogue's `[[release]]` entries), and what
+    /// to import to catch up.
+    Currency {
+        /// Only the indicators behind their publisher.
+        #[arg(long)]
+        behind: bool,
+        /// Only this region and the regions below it, e.g. 14522.
+        #[arg(short, long)]
+        region: Option<String>,
+        /// Today as YYYY-MM (default: the clock), for a reproducible answer.
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -800,13 +815,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             publish(&mut store, &to)
         }
         Command::Catalog { action } => {
-            let store = open_existing(&cli.db)?;
+            let mut store = open_existing(&cli.db)?;
             match action {
                 CatalogAction::List { field } => catalog::list(&store, field.as_deref()),
                 CatalogAction::Show { key } => catalog::show(&store, &key),
                 CatalogAction::Check => catalog::check(&store),
                 CatalogAction::Gaps => catalog::gaps(&store),
                 CatalogAction::Verify => catalog::verify(&store),
+                CatalogAction::Currency {
+                    behind,
+                    region,
+                    today,
+                } => currency::run(
+                    &mut store,
+                    &currency::Options {
+                        behind,
+                        region,
+                        today,
+                    },
+                ),
             }
         }
         Command::Demo {

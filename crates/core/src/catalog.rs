@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::RegionLevel;
+use crate::currency::Release;
 
 /// Whether a higher value is better, worse or neither, from the planner's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +91,10 @@ pub struct IndicatorEntry {
     /// catalogue's `[[series_break]]` entries that concern the measures it reads.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breaks: Vec<SeriesBreak>,
+    /// The publications of the measures it reads (the catalogue's `[[release]]` entries that
+    /// concern it), for `catalog currency`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<Release>,
 }
 
 impl IndicatorEntry {
@@ -117,6 +122,7 @@ impl IndicatorEntry {
             confidentiality: String::new(),
             inkar_code: None,
             breaks: Vec::new(),
+            releases: Vec::new(),
         }
     }
 

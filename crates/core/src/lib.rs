@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod classify;
 pub mod confidential;
+pub mod currency;
 pub mod dataset;
 pub mod diag;
 pub mod engine;

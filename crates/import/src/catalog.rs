@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use sozialmonitor_core::catalog::SeriesBreak;
+use sozialmonitor_core::currency::Release;
 use sozialmonitor_core::{Dataset, Diagnostic, IndicatorEntry, IndicatorStatus, RegionLevel};
 
 #[derive(Deserialize)]
@@ -12,6 +13,8 @@ struct File {
     indicator: Vec<IndicatorEntry>,
     #[serde(default)]
     series_break: Vec<SeriesBreak>,
+    #[serde(default)]
+    release: Vec<Release>,
 }
 
 /// Line (1-based) and column of a byte offset.
@@ -101,7 +104,75 @@ pub fn read(file: &str, text: &str) -> Dataset {
         ds.catalog.push(e);
     }
     attach_breaks(file, text, parsed.series_break, &mut ds);
+    attach_releases(file, text, parsed.release, &mut ds);
     ds
+}
+
+/// Checks the catalogue's `[[release]]` entries and gives each to the indicators whose measures
+/// (or published equivalent) it publishes, for `catalog currency`.
+fn attach_releases(file: &str, text: &str, releases: Vec<Release>, ds: &mut Dataset) {
+    let mut seen = std::collections::BTreeSet::new();
+    for r in releases {
+        let line = key_line(text, &r.key);
+        let problem = release_problem(&r)
+            .or_else(|| (!seen.insert(r.key.clone())).then(|| "is defined twice".to_string()));
+        if let Some(problem) = problem {
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line,
+                0,
+                format!("release `{}`: {problem}", r.key),
+            ));
+            continue;
+        }
+        let mut concerned = 0;
+        for e in &mut ds.catalog {
+            if r.concerns(&formula_measures(&e.formula), e.inkar_code.is_some()) {
+                e.releases.push(r.clone());
+                concerned += 1;
+            }
+        }
+        // The INKAR codebook's own entries come from another file and find their release
+        // there by its measures; other releases should concern an indicator of this file.
+        let elsewhere = r.measures.iter().any(|m| m.starts_with("INKAR_"));
+        if concerned == 0 && !elsewhere {
+            ds.diagnostics.push(Diagnostic::warning(
+                file,
+                line,
+                0,
+                format!(
+                    "release `{}` concerns no indicator of this file (check `measures`)",
+                    r.key
+                ),
+            ));
+        }
+    }
+}
+
+/// What is wrong with a release, if anything.
+fn release_problem(r: &Release) -> Option<String> {
+    if [&r.title, &r.publisher, &r.import]
+        .iter()
+        .any(|t| t.trim().is_empty())
+    {
+        return Some("needs a title, a publisher and what to import".into());
+    }
+    if !(-12..=60).contains(&r.lag_months) {
+        return Some(format!(
+            "lag_months {} is not between -12 and 60",
+            r.lag_months
+        ));
+    }
+    if !(1..=10).contains(&r.every_years) || (r.every_years > 1 && r.anchor_year.is_none()) {
+        return Some(
+            "every_years must be 1 to 10, and a release every few years needs an anchor_year"
+                .into(),
+        );
+    }
+    if r.measures.is_empty() && !r.equivalents {
+        return Some("names no measures".into());
+    }
+    unknown_level(&r.levels)
 }
 
 /// Checks the catalogue's `[[series_break]]` entries and gives each to the indicators it
@@ -161,16 +232,15 @@ fn break_problem(b: &SeriesBreak) -> Option<String> {
     if !(1950..=2100).contains(&b.year) {
         return Some(format!("year {} is not between 1950 and 2100", b.year));
     }
-    if let Some(l) = b
-        .levels
+    unknown_level(&b.levels)
+}
+
+/// The first of `levels` that names no region level, as a problem.
+fn unknown_level(levels: &[String]) -> Option<String> {
+    levels
         .iter()
         .find(|l| RegionLevel::from_code(l).is_none())
-    {
-        return Some(format!(
-            "unknown level `{l}` (use land, kreis, gemeindeverband, gemeinde …)"
-        ));
-    }
-    None
+        .map(|l| format!("unknown level `{l}` (use land, kreis, gemeindeverband, gemeinde …)"))
 }
 
 /// The measures a formula reads (none for an empty or invalid one).

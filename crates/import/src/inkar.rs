@@ -245,6 +245,8 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             inkar_code: Some(get(ck)),
             // INKAR converts its series to today's territory and names no breaks.
             breaks: Vec::new(),
+            // The catalogue's INKAR release concerns these by their measures (`INKAR_`).
+            releases: Vec::new(),
             name,
         });
     }

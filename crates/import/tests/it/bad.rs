@@ -147,7 +147,29 @@ fn series_break_errors_name_the_break_and_line() {
         "{:#?}",
         ds.diagnostics
     );
-    // The good indicator stays, without the rejected breaks.
+    // The good indicator stays, without the rejected breaks, with the good release only.
     assert_eq!(ds.catalog.len(), 1);
     assert!(ds.catalog[0].breaks.is_empty());
+    let releases: Vec<&str> = ds.catalog[0]
+        .releases
+        .iter()
+        .map(|r| r.key.as_str())
+        .collect();
+    assert_eq!(releases, ["good"]);
+}
+
+#[test]
+fn release_errors_name_the_release_and_line() {
+    expect(
+        "bad_break_catalog.toml",
+        35,
+        0,
+        "release `no_publisher`: needs a title, a publisher and what to import",
+    );
+    expect(
+        "bad_break_catalog.toml",
+        43,
+        0,
+        "release `no_cycle`: every_years must be 1 to 10, and a release every few years needs an anchor_year",
+    );
 }

@@ -486,7 +486,11 @@ fn ba_unemployed_totals_are_the_original_summed() {
             continue;
         }
         let rounded = (sum + 5_000_000_000) / 10_000_000_000;
-        assert_eq!(got, Some(rounded.to_string()), "{region} {year} {breakdown}");
+        assert_eq!(
+            got,
+            Some(rounded.to_string()),
+            "{region} {year} {breakdown}"
+        );
     }
     assert_eq!(left_out.len(), 11, "{left_out:?}");
     assert_eq!(ds.observations.len(), 2 * (sums.len() / 2 - left_out.len()));

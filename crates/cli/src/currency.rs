@@ -1,0 +1,196 @@
+//! `sozialmonitor catalog currency`: per indicator and region level, the latest year held
+//! against the latest year its publishers have released, and what to import to catch up.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use sozialmonitor_core::currency::{Month, Release, currency};
+use sozialmonitor_core::engine::Cell;
+use sozialmonitor_core::{IndicatorEntry, IndicatorStatus, RegionKey, RegionLevel};
+use sozialmonitor_store::{SqliteStore, Store, Territory};
+
+use crate::indicator::ensure_cache;
+use crate::table::Table;
+
+/// What `catalog currency` shows.
+pub struct Options {
+    /// Only rows behind their publisher.
+    pub behind: bool,
+    /// Only this region and the regions below it (key prefix).
+    pub region: Option<String>,
+    /// "Today" as `YYYY-MM`; the clock when absent.
+    pub today: Option<String>,
+}
+
+/// Parses `YYYY-MM`, or takes the month of the clock.
+fn today(arg: Option<&str>) -> Result<Month> {
+    let Some(s) = arg else {
+        let now = time::OffsetDateTime::now_utc();
+        return Ok(Month {
+            year: now.year(),
+            month: u8::from(now.month()),
+        });
+    };
+    let parsed = s
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u8>().ok()?)));
+    match parsed {
+        Some((year, month)) if (1950..=2100).contains(&year) && (1..=12).contains(&month) => {
+            Ok(Month { year, month })
+        }
+        _ => bail!("--today `{s}`: expected a month as YYYY-MM, e.g. 2026-12"),
+    }
+}
+
+/// The releases concerning an entry: those the catalogue attached, else (an INKAR codebook
+/// entry, imported from its own file) the catalogue's releases of the measures it reads.
+fn releases_of(e: &IndicatorEntry, all: &[Release]) -> Vec<Release> {
+    if !e.releases.is_empty() {
+        return e.releases.clone();
+    }
+    let measures: Vec<String> = sozialmonitor_core::formula::parse(&e.formula)
+        .map(|x| x.refs().into_iter().map(|r| r.measure.clone()).collect())
+        .unwrap_or_default();
+    all.iter()
+        .filter(|r| r.concerns(&measures, false))
+        .cloned()
+        .collect()
+}
+
+/// The latest year with a value (a number or a published symbol) per region level.
+fn held(
+    store: &SqliteStore,
+    key: &str,
+    region: Option<&str>,
+) -> Result<BTreeMap<RegionLevel, u16>> {
+    let mut out = BTreeMap::new();
+    for row in store.results(key)?.unwrap_or_default() {
+        if row.cell == Cell::Missing || region.is_some_and(|p| !row.region.starts_with(p)) {
+            continue;
+        }
+        let Ok(k) = RegionKey::parse(&row.region) else {
+            continue;
+        };
+        let y = out.entry(k.level()).or_insert(row.year);
+        *y = (*y).max(row.year);
+    }
+    Ok(out)
+}
+
+/// Prints the currency table, the publications to import from and a summary line.
+pub fn run(store: &mut SqliteStore, o: &Options) -> Result<ExitCode> {
+    let now = today(o.today.as_deref())?;
+    ensure_cache(store, Territory::Today)?;
+    let entries: Vec<IndicatorEntry> = store
+        .indicators()?
+        .into_iter()
+        .filter(|e| e.status == IndicatorStatus::Available)
+        .collect();
+    let mut all: Vec<Release> = Vec::new();
+    for r in entries.iter().flat_map(|e| &e.releases) {
+        if !all.iter().any(|a| a.key == r.key) {
+            all.push(r.clone());
+        }
+    }
+    let region = match o.region.as_deref() {
+        Some(r) => Some(RegionKey::parse(r).with_context(|| format!("--region `{r}`"))?),
+        None => None,
+    };
+    let mut t = Table::new(&[
+        "Indikator",
+        "Ebene",
+        "vorhanden bis",
+        "veröffentlicht bis",
+        "Stand",
+        "nachladen",
+    ]);
+    let (mut rows, mut behind, mut unknown) = (0, 0, 0);
+    let mut needed: Vec<Release> = Vec::new();
+    for e in &entries {
+        let Ok(formula) = sozialmonitor_core::formula::parse(&e.formula) else {
+            continue;
+        };
+        let releases: Vec<Release> = releases_of(e, &all)
+            .into_iter()
+            .filter(|r| r.serves(region.as_ref().map(RegionKey::as_str)))
+            .collect();
+        let held = held(store, &e.key, region.as_ref().map(RegionKey::as_str))?;
+        for level in levels(e, &held, region.as_ref().map(RegionKey::level)) {
+            let c = currency(
+                &formula,
+                &releases,
+                e.inkar_code.is_some(),
+                level,
+                held.get(&level).copied(),
+                now,
+            );
+            let late = c.behind().is_some_and(|n| n > 0);
+            behind += usize::from(late);
+            unknown += usize::from(c.released.is_none());
+            rows += 1;
+            if o.behind && !late {
+                continue;
+            }
+            let (released, from) = match &c.released {
+                Some((y, rs)) if late => {
+                    for r in rs {
+                        if !needed.iter().any(|n| n.key == r.key) {
+                            needed.push((*r).clone());
+                        }
+                    }
+                    let keys: Vec<&str> = rs.iter().map(|r| r.key.as_str()).collect();
+                    (y.to_string(), keys.join(", "))
+                }
+                Some((y, _)) => (y.to_string(), String::new()),
+                None => (String::new(), String::new()),
+            };
+            t.row(vec![
+                e.key.clone(),
+                level.label_de().to_string(),
+                c.held.map_or_else(|| "–".into(), |y| y.to_string()),
+                released,
+                c.words(),
+                from,
+            ]);
+        }
+    }
+    print!("{}", t.render());
+    if !needed.is_empty() {
+        println!("\nNachzuladen:");
+        for r in &needed {
+            println!("  {}: {} ({}). {}", r.key, r.title, r.publisher, r.import);
+        }
+    }
+    println!(
+        "\nStand {:02}/{}: {rows} Indikator-Ebenen, {} aktuell, {behind} zurück, {unknown} ohne Veröffentlichungstermin im Katalog.",
+        now.month,
+        now.year,
+        rows - behind - unknown
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The levels to report: those the catalogue names, else those with values; with a region,
+/// the levels from its own down.
+fn levels(
+    e: &IndicatorEntry,
+    held: &BTreeMap<RegionLevel, u16>,
+    top: Option<RegionLevel>,
+) -> Vec<RegionLevel> {
+    let mut levels: Vec<RegionLevel> = e
+        .spatial_levels
+        .iter()
+        .filter_map(|l| RegionLevel::from_code(l))
+        .collect();
+    if levels.is_empty() {
+        levels = held
+            .keys()
+            .copied()
+            .filter(|l| *l >= RegionLevel::Land && *l != RegionLevel::Regierungsbezirk)
+            .collect();
+    }
+    levels.retain(|l| top.is_none_or(|t| *l >= t));
+    levels.sort();
+    levels
+}
