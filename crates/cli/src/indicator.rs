@@ -307,6 +307,10 @@ pub fn show(store: &mut SqliteStore, o: &Show) -> Result<ExitCode> {
         } else if !o.public && rows_suppressed(&rows, grid.key(r).as_str(), year) {
             note.push("vertraulich");
         }
+        // The value of the published equivalent, not our computation (see `catalog show`).
+        if row_at(&rows, grid.key(r).as_str(), year).is_some_and(|x| x.equivalent) {
+            note.push("Quelle: INKAR");
+        }
         t.row(vec![
             grid.key(r).to_string(),
             name,
@@ -353,8 +357,12 @@ pub fn show(store: &mut SqliteStore, o: &Show) -> Result<ExitCode> {
 }
 
 fn rows_suppressed(rows: &[ResultRow], region: &str, year: u16) -> bool {
-    rows.iter()
-        .any(|r| r.region == region && r.year == year && r.suppressed)
+    row_at(rows, region, year).is_some_and(|r| r.suppressed)
+}
+
+/// The cached row of a region and year.
+fn row_at<'a>(rows: &'a [ResultRow], region: &str, year: u16) -> Option<&'a ResultRow> {
+    rows.iter().find(|r| r.region == region && r.year == year)
 }
 
 /// The grid of the store (regions and their hierarchy on a territory), without any series.

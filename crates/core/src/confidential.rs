@@ -21,8 +21,9 @@ use crate::audit::{self, Depth, Findings};
 /// checks singletons over all relations together. 5: values from an indicator's published
 /// equivalent fill the cells without an own value (the cache records which). 6: a Land or
 /// Regierungsbezirk missing from the registers lives as long as its parts (Saxony-Anhalt's Land
-/// sums after 2015), and a sum needs at least half of its parts.
-pub const RULES_VERSION: u32 = 6;
+/// sums after 2015), and a sum needs at least half of its parts. 7: a Kreis's „.“ from before
+/// the reform that formed it takes the published equivalent (INKAR's conversion).
+pub const RULES_VERSION: u32 = 7;
 
 /// The rule for one measure.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -191,6 +191,11 @@ impl Grid {
         region * self.years + col
     }
 
+    /// The region and the year column of a flat index (the inverse of [`Grid::at`]).
+    pub fn cell(&self, i: usize) -> (usize, usize) {
+        (i / self.years, i % self.years)
+    }
+
     /// Number of cells of a series.
     pub fn cells(&self) -> usize {
         self.keys.len() * self.years

@@ -11,7 +11,8 @@ use crate::catalog::{IndicatorEntry, IndicatorStatus};
 use crate::confidential::Rule;
 use crate::engine::Cell;
 use crate::formula::{Expr, parse};
-use crate::frame::{AuditReport, Frame, Protection, Series, audit_views, protect_views};
+use crate::frame::{AuditReport, Frame, Grid, Protection, Series, audit_views, protect_views};
+use crate::{RegionLevel, Symbol};
 
 /// One indicator's results.
 #[derive(Debug, Clone)]
@@ -199,7 +200,13 @@ pub fn compute_all(
                     equivalent: Vec::new(),
                 };
                 if let Some(m) = e.equivalent_measure() {
-                    fill_from(&mut out, internal.series(&m, ""), public.series(&m, ""));
+                    let before_reform = |i: usize| formed_later(e, internal.grid(), i);
+                    fill_from(
+                        &mut out,
+                        internal.series(&m, ""),
+                        public.series(&m, ""),
+                        &before_reform,
+                    );
                 }
                 if !e.public {
                     for i in 0..out.public.len() {
@@ -219,16 +226,39 @@ pub fn compute_all(
     })
 }
 
+/// Whether cell `i` lies before a Kreis reform that formed its region: a catalogue break scoped
+/// to levels (a territorial reform; censuses and revisions concern every level) that covers the
+/// Kreis, from a later year. The offices publish such a Kreis as „.“
+/// for the years before it existed: not a secret but no number on that territory at all.
+fn formed_later(e: &IndicatorEntry, grid: &Grid, i: usize) -> bool {
+    let (region, col) = grid.cell(i);
+    let key = grid.key(region);
+    let year = grid.year(col);
+    key.level() == RegionLevel::Kreis
+        && e.breaks.iter().any(|b| {
+            !b.levels.is_empty() && b.covers(RegionLevel::Kreis, key.as_str()) && year < b.year
+        })
+}
+
 /// Fills the cells our own computation has no value for from the published equivalent (internal
 /// and public copy; the equivalent is published already and not under our rules), and records
 /// them. A cell we computed, withheld or not, keeps our value: a withheld one stays withheld.
-fn fill_from(out: &mut Computed, internal: Option<&Series>, public: Option<&Series>) {
+/// The one exception is a Kreis's „.“ from before the reform that formed it (`before_reform`):
+/// there the equivalent is the only number on today's territory (INKAR converts to it).
+fn fill_from(
+    out: &mut Computed,
+    internal: Option<&Series>,
+    public: Option<&Series>,
+    before_reform: &dyn Fn(usize) -> bool,
+) {
     let (Some(internal), Some(public)) = (internal, public) else {
         return;
     };
     for i in internal.present() {
         let theirs = internal.get(i);
-        if out.internal.get(i).cell != Cell::Missing || !matches!(theirs.cell, Cell::Num(_)) {
+        let ours = out.internal.get(i).cell;
+        let unknown_territory = ours == Cell::Sym(Symbol::Secret) && before_reform(i);
+        if (ours != Cell::Missing && !unknown_territory) || !matches!(theirs.cell, Cell::Num(_)) {
             continue;
         }
         out.internal.set(i, theirs);
@@ -288,5 +318,62 @@ mod tests {
         assert_eq!(out[0].equivalent, [2, 3]);
         assert_eq!(out[0].public.number(3), Some(6.0));
         assert!(out[1].equivalent.is_empty());
+    }
+
+    #[test]
+    fn before_the_reform_that_formed_a_kreis_its_dot_gives_way_to_the_conversion() {
+        let kreis = |k: &str| GridRegion {
+            key: RegionKey::parse(k).expect("key"),
+            parent: None,
+            alive: (1, 9999),
+        };
+        let grid = Grid::new(vec![kreis("15082"), kreis("14522")], 2005, 2008);
+        let mut f = Frame::new(grid);
+        for region in [0, 1] {
+            for (y, cell) in [
+                (2005, Cell::Sym(Symbol::Secret)),
+                (2006, Cell::Sym(Symbol::Secret)),
+                (2007, Cell::Num(8.5)),
+                (2008, Cell::Sym(Symbol::Secret)),
+            ] {
+                let col = f.grid().col(y).expect("year");
+                f.put("QUOTE", "", region, col, cell);
+                f.put("INKAR_q", "", region, col, Cell::Num(f64::from(y - 1990)));
+            }
+        }
+        let reform = crate::catalog::SeriesBreak {
+            key: "kreisreform".into(),
+            title: "Kreisreform Sachsen-Anhalt".into(),
+            year: 2007,
+            date: "01.07.2007".into(),
+            explanation: "neu gegliedert".into(),
+            measures: Vec::new(),
+            indicators: Vec::new(),
+            all_indicators: true,
+            levels: vec!["kreis".into()],
+            regions: vec!["15".into()],
+        };
+        let with_reform = IndicatorEntry {
+            breaks: vec![reform],
+            ..entry("quote", "`QUOTE`", Some("q"))
+        };
+        let entries = [with_reform, entry("plain", "`QUOTE`", Some("q"))];
+        let out = compute_all(&f, &f, &computable(&entries));
+        let cells = |c: &Computed, region: usize| -> Vec<Cell> {
+            (0..4)
+                .map(|col| c.internal.get(region * 4 + col).cell)
+                .collect()
+        };
+        let dot = Cell::Sym(Symbol::Secret);
+        // Anhalt-Bitterfeld before 2007: INKAR's conversion; our 8,5 of 2007 stays, and a „.“
+        // after the reform is a withheld value that stays withheld.
+        assert_eq!(
+            cells(&out[0], 0),
+            [Cell::Num(15.0), Cell::Num(16.0), Cell::Num(8.5), dot]
+        );
+        assert_eq!(out[0].equivalent, [0, 1]);
+        // Mittelsachsen is not in the reform's scope, and without the break nothing is filled.
+        assert_eq!(cells(&out[0], 1), [dot, dot, Cell::Num(8.5), dot]);
+        assert_eq!(cells(&out[1], 0), [dot, dot, Cell::Num(8.5), dot]);
     }
 }
