@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use sozialmonitor_core::currency::{Month, Release, currency};
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::{IndicatorEntry, IndicatorStatus, RegionKey, RegionLevel};
@@ -23,23 +23,17 @@ pub struct Options {
     pub today: Option<String>,
 }
 
-/// Parses `YYYY-MM`, or takes the month of the clock.
+/// The month given as `YYYY-MM`, or that of the clock.
 fn today(arg: Option<&str>) -> Result<Month> {
-    let Some(s) = arg else {
-        let now = time::OffsetDateTime::now_utc();
-        return Ok(Month {
-            year: now.year(),
-            month: u8::from(now.month()),
-        });
-    };
-    let parsed = s
-        .split_once('-')
-        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u8>().ok()?)));
-    match parsed {
-        Some((year, month)) if (1950..=2100).contains(&year) && (1..=12).contains(&month) => {
-            Ok(Month { year, month })
+    match arg {
+        Some(s) => s.parse().map_err(|e| anyhow::anyhow!("--today {e}")),
+        None => {
+            let now = time::OffsetDateTime::now_utc();
+            Ok(Month {
+                year: now.year(),
+                month: u8::from(now.month()),
+            })
         }
-        _ => bail!("--today `{s}`: expected a month as YYYY-MM, e.g. 2026-12"),
     }
 }
 
@@ -58,15 +52,19 @@ fn releases_of(e: &IndicatorEntry, all: &[Release]) -> Vec<Release> {
         .collect()
 }
 
-/// The latest year with a value (a number or a published symbol) per region level.
+/// The latest year with a value (a number or a published symbol) per region level, over the
+/// region and the regions below it (a key prefix; every region for Germany or none).
 fn held(
     store: &SqliteStore,
     key: &str,
-    region: Option<&str>,
+    region: Option<&RegionKey>,
 ) -> Result<BTreeMap<RegionLevel, u16>> {
+    let prefix = region
+        .filter(|r| r.level() != RegionLevel::Germany)
+        .map(RegionKey::as_str);
     let mut out = BTreeMap::new();
     for row in store.results(key)?.unwrap_or_default() {
-        if row.cell == Cell::Missing || region.is_some_and(|p| !row.region.starts_with(p)) {
+        if row.cell == Cell::Missing || prefix.is_some_and(|p| !row.region.starts_with(p)) {
             continue;
         }
         let Ok(k) = RegionKey::parse(&row.region) else {
@@ -115,7 +113,7 @@ pub fn run(store: &mut SqliteStore, o: &Options) -> Result<ExitCode> {
             .into_iter()
             .filter(|r| r.serves(region.as_ref().map(RegionKey::as_str)))
             .collect();
-        let held = held(store, &e.key, region.as_ref().map(RegionKey::as_str))?;
+        let held = held(store, &e.key, region.as_ref())?;
         for level in levels(e, &held, region.as_ref().map(RegionKey::level)) {
             let c = currency(
                 &formula,

@@ -289,7 +289,8 @@ enum CatalogAction {
     Verify,
     /// How current each indicator is: per region level the latest year held against the latest
     /// year its publishers have released (from the catalogue's `[[release]]` entries), and what
-    /// to import to catch up.
+    /// to import to catch up. Without --region, a level's year is the latest of any region of
+    /// it and every publication counts; give your Kreis for its own answer.
     Currency {
         /// Only the indicators behind their publisher.
         #[arg(long)]

@@ -172,6 +172,11 @@ pub struct SeriesBreak {
     /// Key prefixes of the regions it concerns (`14` for Saxony); empty for all regions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
+    /// Of a territorial reform, the Kreise it formed that the offices publish only as „.“ for
+    /// the years before it (no number on that territory, not a secret): there the indicator's
+    /// published equivalent (INKAR's conversion to today's Kreise) stands in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formed: Vec<String>,
 }
 
 impl SeriesBreak {

@@ -18,7 +18,7 @@ pub struct Release {
     /// Who publishes it (`Statistische Ämter des Bundes und der Länder`).
     pub publisher: String,
     /// Months from the end of a reference year until its figures are out; negative when they
-    /// come out within the year (the day-care count of 1 March, out in October: `-2`).
+    /// come out within the year (the day-care count of 1 March, out in October: `-3`).
     pub lag_months: i16,
     /// Years between two releases (2 for a biennial statistic); the years released are those
     /// of the newest release.
@@ -59,6 +59,23 @@ pub struct Month {
     pub year: i32,
     /// 1 to 12.
     pub month: u8,
+}
+
+impl std::str::FromStr for Month {
+    type Err = String;
+
+    /// `YYYY-MM`, e.g. `2026-12`.
+    fn from_str(s: &str) -> Result<Month, String> {
+        let parsed = s
+            .split_once('-')
+            .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u8>().ok()?)));
+        match parsed {
+            Some((year, month)) if (1950..=2100).contains(&year) && (1..=12).contains(&month) => {
+                Ok(Month { year, month })
+            }
+            _ => Err(format!("`{s}`: expected a month as YYYY-MM, e.g. 2026-12")),
+        }
+    }
 }
 
 impl Release {
@@ -133,50 +150,61 @@ impl Currency<'_> {
     }
 }
 
-type Released<'a> = Option<(i32, Vec<&'a Release>)>;
+/// What the publications say about a formula's year: nothing to wait for (a constant), not
+/// known (an input no `[[release]]` covers), or a year and the publications that decide it.
+#[derive(Debug, Clone)]
+enum Rel<'a> {
+    Constant,
+    Unknown,
+    Known(i32, Vec<&'a Release>),
+}
 
-/// Two inputs' releases combined. Both needed (`all`): the slower year, and every publication
-/// of both, since each input has to be imported up to that year. Either will do: the faster
-/// alternative's publications, on a tie those of both.
-fn pick<'a>(a: Released<'a>, b: Released<'a>, all: bool) -> Released<'a> {
+/// Two inputs combined. Both needed (`all`): the slower year, and every publication of both,
+/// since each input has to be imported up to that year; an unknown input makes the whole
+/// unknown. Either will do: the faster alternative's publications, on a tie those of both.
+fn pick<'a>(a: Rel<'a>, b: Rel<'a>, all: bool) -> Rel<'a> {
+    use Rel::{Constant, Known, Unknown};
     match (a, b) {
-        (None, x) | (x, None) => x,
-        (Some((ya, mut ra)), Some((yb, rb))) if all || ya == yb => {
+        (Constant, x) | (x, Constant) => x,
+        (Unknown, _) | (_, Unknown) if all => Unknown,
+        (Unknown, x) | (x, Unknown) => x,
+        (Known(ya, mut ra), Known(yb, rb)) if all || ya == yb => {
             for r in rb {
                 if !ra.iter().any(|x| x.key == r.key) {
                     ra.push(r);
                 }
             }
-            Some((ya.min(yb), ra))
+            Known(ya.min(yb), ra)
         }
-        (Some(a), Some(b)) => Some(if a.0 > b.0 { a } else { b }),
+        (Known(ya, ra), Known(yb, rb)) => {
+            if ya > yb {
+                Known(ya, ra)
+            } else {
+                Known(yb, rb)
+            }
+        }
     }
 }
 
 /// The latest year the publications of a formula's inputs have released at a level: a ratio
 /// needs every input, so the slowest decides (and every input's publication is named); a
 /// `coalesce` needs one alternative, so the fastest decides; of several publications of one
-/// measure the fastest.
-pub fn released<'a>(
-    expr: &Expr,
-    releases: &'a [Release],
-    level: RegionLevel,
-    today: Month,
-) -> Released<'a> {
+/// measure the fastest. An input no publication covers makes a ratio unknown.
+fn released<'a>(expr: &Expr, releases: &'a [Release], level: RegionLevel, today: Month) -> Rel<'a> {
     let rec = |e: &Expr| released(e, releases, level, today);
     match expr {
-        Expr::Num(_) => None,
+        Expr::Num(_) => Rel::Constant,
         Expr::Ref(r) => releases
             .iter()
             .filter(|x| x.covers(level) && x.concerns(std::slice::from_ref(&r.measure), false))
-            .map(|x| Some((x.latest_year(today), vec![x])))
-            .fold(None, |best, x| pick(best, x, false)),
+            .map(|x| Rel::Known(x.latest_year(today), vec![x]))
+            .fold(Rel::Unknown, |best, x| pick(best, x, false)),
         Expr::Neg(a) | Expr::Call(_, a, _) => rec(a),
         Expr::Bin(_, a, b) => pick(rec(a), rec(b), true),
         Expr::Coalesce(args) => args
             .iter()
             .map(rec)
-            .fold(None, |best, x| pick(best, x, false)),
+            .fold(Rel::Constant, |best, x| pick(best, x, false)),
     }
 }
 
@@ -195,12 +223,16 @@ pub fn currency<'a>(
     let equivalent = releases
         .iter()
         .filter(|r| has_equivalent && r.equivalents && r.covers(level))
-        .map(|r| Some((r.latest_year(today), vec![r])))
-        .fold(None, |best, x| pick(best, x, false));
+        .map(|r| Rel::Known(r.latest_year(today), vec![r]))
+        .fold(Rel::Constant, |best, x| pick(best, x, false));
+    let released = match pick(own, equivalent, false) {
+        Rel::Known(y, rs) => Some((y, rs)),
+        Rel::Constant | Rel::Unknown => None,
+    };
     Currency {
         level,
         held,
-        released: pick(own, equivalent, false),
+        released,
     }
 }
 
@@ -313,6 +345,12 @@ mod tests {
         assert_eq!(c.words(), "keine Werte");
         let none = currency(&f, &[], false, RegionLevel::Land, Some(2020), DEC_2026);
         assert_eq!(none.words(), "Veröffentlichungstermin nicht im Katalog");
+        // An input without a publication leaves a ratio's year unknown, not the other input's.
+        let g = crate::formula::parse("`13211-01:A` / UNKNOWN").expect("formula");
+        let c = currency(&g, &all, false, RegionLevel::Kreis, Some(2015), DEC_2026);
+        assert_eq!(c.released, None);
+        assert_eq!("2026-12".parse::<Month>(), Ok(DEC_2026));
+        assert!("2026-13".parse::<Month>().is_err());
         assert!(all[1].concerns(&["12411-02-03-5:Bevölkerungsstand".into()], false));
         assert!(!all[1].concerns(&["BEVSTD".into()], false));
         let st = Release {

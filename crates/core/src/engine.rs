@@ -194,7 +194,7 @@ impl<'a, I: Inputs> Engine<'a, I> {
             }
             acc = combine(acc, c, |a, b| Cell::Num(a + b));
         }
-        if missing == parts.len() {
+        if !crate::frame::sum_is_formed(parts.len(), missing) {
             return Outcome::new(Cell::Missing);
         }
         acc.incomplete |= missing > 0;

@@ -424,18 +424,26 @@ impl Expr {
     /// `coalesce` needs only one alternative whose references are all `present` (the others are
     /// sources for other levels or years). Empty when the formula can be computed.
     pub fn missing_refs(&self, present: &impl Fn(&str) -> bool) -> Vec<&MeasureRef> {
+        let mut out = self.missing_in(present);
+        // A measure read in several places (numerator and denominator) is named once.
+        let mut seen = std::collections::BTreeSet::new();
+        out.retain(|r| seen.insert(r.measure.clone()));
+        out
+    }
+
+    fn missing_in(&self, present: &impl Fn(&str) -> bool) -> Vec<&MeasureRef> {
         match self {
             Expr::Num(_) => Vec::new(),
             Expr::Ref(r) if present(&r.measure) => Vec::new(),
             Expr::Ref(r) => vec![r],
-            Expr::Neg(a) | Expr::Call(_, a, _) => a.missing_refs(present),
+            Expr::Neg(a) | Expr::Call(_, a, _) => a.missing_in(present),
             Expr::Bin(_, a, b) => {
-                let mut out = a.missing_refs(present);
-                out.extend(b.missing_refs(present));
+                let mut out = a.missing_in(present);
+                out.extend(b.missing_in(present));
                 out
             }
             Expr::Coalesce(args) => {
-                let each: Vec<_> = args.iter().map(|a| a.missing_refs(present)).collect();
+                let each: Vec<_> = args.iter().map(|a| a.missing_in(present)).collect();
                 if each.iter().any(Vec::is_empty) {
                     Vec::new()
                 } else {
@@ -588,5 +596,7 @@ mod tests {
         // C without D completes no alternative of the denominator: all of it is reported.
         assert_eq!(codes(&["A", "C"]), ["D", "E"]);
         assert_eq!(codes(&["C", "D"]), ["A", "B"]);
+        let twice = parse("A / (A + B)").expect("parse");
+        assert_eq!(twice.missing_refs(&|m: &str| m == "B").len(), 1, "A once");
     }
 }

@@ -202,6 +202,13 @@ impl Grid {
     }
 }
 
+/// Whether a sum over `parts` parts with `missing` of them missing is formed: a sum over less
+/// than half of the parts says more about which parts reported than about the region (a Land
+/// from one Kreis). One rule for both evaluators ([`Frame::aggregate`] and the engine).
+pub fn sum_is_formed(parts: usize, missing: usize) -> bool {
+    parts > 0 && missing * 2 <= parts
+}
+
 /// One value per region and year, stored by region rows: a region without any value costs
 /// nothing, so thousands of breakdown series with values in a few regions stay small.
 #[derive(Debug, Clone, PartialEq)]
@@ -801,9 +808,7 @@ impl Frame {
                         acc = combine(acc, o, |a, b| Cell::Num(a + b));
                     }
                 }
-                // A sum over less than half of the parts says more about which parts reported
-                // than about the region (a Land from one Kreis), so it is not formed.
-                if n > 0 && missing * 2 <= n {
+                if sum_is_formed(n, missing) {
                     acc.incomplete |= missing > 0;
                     s.set(i, acc);
                 }

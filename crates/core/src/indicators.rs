@@ -6,13 +6,13 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::Symbol;
 use crate::audit::Depth;
 use crate::catalog::{IndicatorEntry, IndicatorStatus};
 use crate::confidential::Rule;
 use crate::engine::Cell;
 use crate::formula::{Expr, parse};
 use crate::frame::{AuditReport, Frame, Grid, Protection, Series, audit_views, protect_views};
-use crate::{RegionLevel, Symbol};
 
 /// One indicator's results.
 #[derive(Debug, Clone)]
@@ -226,25 +226,24 @@ pub fn compute_all(
     })
 }
 
-/// Whether cell `i` lies before a Kreis reform that formed its region: a catalogue break scoped
-/// to levels (a territorial reform; censuses and revisions concern every level) that covers the
-/// Kreis, from a later year. The offices publish such a Kreis as „.“
-/// for the years before it existed: not a secret but no number on that territory at all.
+/// Whether cell `i` lies before a Kreis reform that formed its region and that the catalogue
+/// says the offices publish only as „.“ before it (`SeriesBreak::formed`). Nothing else
+/// qualifies: a „.“ elsewhere may be a secret.
 fn formed_later(e: &IndicatorEntry, grid: &Grid, i: usize) -> bool {
     let (region, col) = grid.cell(i);
-    let key = grid.key(region);
+    let key = grid.key(region).as_str();
     let year = grid.year(col);
-    key.level() == RegionLevel::Kreis
-        && e.breaks.iter().any(|b| {
-            !b.levels.is_empty() && b.covers(RegionLevel::Kreis, key.as_str()) && year < b.year
-        })
+    e.breaks
+        .iter()
+        .any(|b| year < b.year && b.formed.iter().any(|k| k == key))
 }
 
 /// Fills the cells our own computation has no value for from the published equivalent (internal
 /// and public copy; the equivalent is published already and not under our rules), and records
 /// them. A cell we computed, withheld or not, keeps our value: a withheld one stays withheld.
-/// The one exception is a Kreis's „.“ from before the reform that formed it (`before_reform`):
-/// there the equivalent is the only number on today's territory (INKAR converts to it).
+/// The one exception is a Kreis's „.“ from before the reform that formed it, where the catalogue
+/// says the offices publish no number (`before_reform`): there the equivalent is the only
+/// number on today's territory (INKAR converts to it).
 fn fill_from(
     out: &mut Computed,
     internal: Option<&Series>,
@@ -352,9 +351,19 @@ mod tests {
             all_indicators: true,
             levels: vec!["kreis".into()],
             regions: vec!["15".into()],
+            formed: vec!["15082".into()],
+        };
+        // Saxony's reform: the offices publish its new Kreise before 2008, so a „.“ there is a
+        // withheld number.
+        let saxony = crate::catalog::SeriesBreak {
+            key: "kreisreform_sachsen".into(),
+            regions: vec!["14".into()],
+            year: 2008,
+            formed: Vec::new(),
+            ..reform.clone()
         };
         let with_reform = IndicatorEntry {
-            breaks: vec![reform],
+            breaks: vec![reform, saxony],
             ..entry("quote", "`QUOTE`", Some("q"))
         };
         let entries = [with_reform, entry("plain", "`QUOTE`", Some("q"))];
@@ -372,7 +381,8 @@ mod tests {
             [Cell::Num(15.0), Cell::Num(16.0), Cell::Num(8.5), dot]
         );
         assert_eq!(out[0].equivalent, [0, 1]);
-        // Mittelsachsen is not in the reform's scope, and without the break nothing is filled.
+        // Mittelsachsen's „.“ before its reform may be a secret: kept; without the break nothing
+        // is filled.
         assert_eq!(cells(&out[0], 1), [dot, dot, Cell::Num(8.5), dot]);
         assert_eq!(cells(&out[1], 0), [dot, dot, Cell::Num(8.5), dot]);
     }

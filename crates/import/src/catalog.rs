@@ -232,6 +232,11 @@ fn break_problem(b: &SeriesBreak) -> Option<String> {
     if !(1950..=2100).contains(&b.year) {
         return Some(format!("year {} is not between 1950 and 2100", b.year));
     }
+    if let Some(k) = b.formed.iter().find(|k| {
+        sozialmonitor_core::RegionKey::parse(k).map(|k| k.level()) != Ok(RegionLevel::Kreis)
+    }) {
+        return Some(format!("`formed` names `{k}`, not a Kreis key"));
+    }
     unknown_level(&b.levels)
 }
 

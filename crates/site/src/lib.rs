@@ -768,6 +768,7 @@ mod tests {
             all_indicators: true,
             levels: levels.iter().map(|s| s.to_string()).collect(),
             regions: prefixes.iter().map(|s| s.to_string()).collect(),
+            formed: Vec::new(),
         };
         ind.breaks = vec![
             ScopedBreak::new(brk("zensus", 2023, &[], &[]), &regions),

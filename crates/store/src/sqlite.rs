@@ -1023,8 +1023,12 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
             ))
         });
         let Ok(rows) = rows else { return Vec::new() };
-        rows.filter_map(|r| r.ok())
-            .filter(|(_, in_register, gone_after, new_after, last_data)| {
+        let rows: Vec<_> = rows.filter_map(|r| r.ok()).collect();
+        // A Land or Regierungsbezirk missing from the registers lives as long as its parts (the
+        // rule of `bulk::grid`): Saxony-Anhalt's `150` with today's Kreise.
+        let structural = matches!(level, "land" | "regbez");
+        rows.into_iter()
+            .filter(|(k, in_register, gone_after, new_after, last_data)| {
                 let existed = gone_after
                     .as_ref()
                     .is_none_or(|g| end.as_str() <= g.as_str());
@@ -1033,7 +1037,10 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
                     || (first_snapshot
                         .as_ref()
                         .is_none_or(|f| end.as_str() <= f.as_str())
-                        && last_data.is_some_and(|d| end_code <= d));
+                        && last_data.is_some_and(|d| end_code <= d))
+                    || (structural
+                        && RegionKey::parse(k)
+                            .is_ok_and(|key| !self.parts(&key, period).is_empty()));
                 existed && formed && known
             })
             .filter_map(|(k, ..)| RegionKey::parse(&k).ok())
