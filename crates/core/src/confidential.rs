@@ -22,8 +22,10 @@ use crate::audit::{self, Depth, Findings};
 /// equivalent fill the cells without an own value (the cache records which). 6: a Land or
 /// Regierungsbezirk missing from the registers lives as long as its parts (Saxony-Anhalt's Land
 /// sums after 2015), and a sum needs at least half of its parts. 7: a Kreis's „.“ from before
-/// the reform that formed it takes the published equivalent (INKAR's conversion).
-pub const RULES_VERSION: u32 = 7;
+/// the reform that formed it takes the published equivalent (INKAR's conversion). 8: only the
+/// Kreise a reform's break lists as `formed` (7 filled every Kreis in the break's scope, where a
+/// „.“ may be a secret: such a cache must be recomputed).
+pub const RULES_VERSION: u32 = 8;
 
 /// The rule for one measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
