@@ -103,6 +103,11 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
     let mut align = vec!["l", "r"];
     align.extend(cols.iter().map(|_| "r"));
     align.push("l");
+    // Fixed shares of the width: with the trend column sized to its text, the indicator names
+    // were squeezed until „Einwohner:innen“ ran into the year.
+    let mut widths = vec![3, 1];
+    widths.extend(cols.iter().map(|_| 2));
+    widths.push(4);
 
     // Small multiples of the main trends.
     let mut trends = Vec::new();
@@ -202,7 +207,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
         "notes": notes,
         "developments": developments(site, r),
         "trend_years": TREND_YEARS,
-        "keytable": { "header": header, "rows": rows, "align": align },
+        "keytable": { "header": header, "rows": rows, "align": align, "widths": widths },
         "trends": trends,
         "trends_note": "Linien: das Gebiet (durchgezogen), sein Kreis (gestrichelt) und sein Land (gepunktet); bei Personenzahlen nur das Gebiet.",
         "age": age,
