@@ -158,7 +158,9 @@ pub fn lines(series: &[Line], title: &str, desc: &str, decimals: usize, width: f
         1
     };
     for y in y_min..=y_max {
-        if (y - y_min) % every == 0 || y == y_max {
+        // The last year is always labelled; a grid year closer to it than a step would collide.
+        let on_grid = (y - y_min) % every == 0 && y_max - y >= every;
+        if on_grid || y == y_max {
             let _ = write!(
                 o,
                 r##"<text x="{:.1}" y="{:.0}" text-anchor="middle" fill="#000">{y}</text>"##,
@@ -453,5 +455,20 @@ mod tests {
             500.0,
         );
         assert!(svg.contains("Kriebstein: ."));
+    }
+
+    #[test]
+    fn the_last_year_is_labelled_without_a_grid_year_beside_it() {
+        let line = Line {
+            name: "A".into(),
+            points: (2008..=2025).map(|y| (y, Some(f64::from(y)))).collect(),
+            incomplete: Vec::new(),
+            breaks: Vec::new(),
+        };
+        let svg = lines(&[line], "E", "Z", 0, 600.0);
+        let label = |y: u16| format!(r##"fill="#000">{y}</text>"##);
+        // Every second year from 2008; 2024 would touch 2025.
+        assert!(svg.contains(&label(2022)) && svg.contains(&label(2025)));
+        assert!(!svg.contains(&label(2024)) && !svg.contains(&label(2023)));
     }
 }
