@@ -43,9 +43,7 @@ fn releases_of(e: &IndicatorEntry, all: &[Release]) -> Vec<Release> {
     if !e.releases.is_empty() {
         return e.releases.clone();
     }
-    let measures: Vec<String> = sozialmonitor_core::formula::parse(&e.formula)
-        .map(|x| x.refs().into_iter().map(|r| r.measure.clone()).collect())
-        .unwrap_or_default();
+    let measures = sozialmonitor_core::formula::measures(&e.formula);
     all.iter()
         .filter(|r| r.concerns(&measures, false))
         .cloned()

@@ -381,6 +381,14 @@ impl Parser {
     }
 }
 
+/// The measures a formula reads, in order of appearance (none for an empty or invalid one):
+/// for matching a formula against catalogue data that names measures (breaks, publications).
+pub fn measures(formula: &str) -> Vec<String> {
+    parse(formula)
+        .map(|x| x.refs().into_iter().map(|r| r.measure.clone()).collect())
+        .unwrap_or_default()
+}
+
 /// Parses a formula.
 pub fn parse(src: &str) -> Result<Expr, FormulaError> {
     let toks = lex(src)?;

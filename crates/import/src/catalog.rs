@@ -103,46 +103,117 @@ pub fn read(file: &str, text: &str) -> Dataset {
         }
         ds.catalog.push(e);
     }
-    attach_breaks(file, text, parsed.series_break, &mut ds);
-    attach_releases(file, text, parsed.release, &mut ds);
+    // Each formula is read once for both kinds of catalogue-wide data.
+    let measures: Vec<Vec<String>> = ds
+        .catalog
+        .iter()
+        .map(|e| sozialmonitor_core::formula::measures(&e.formula))
+        .collect();
+    attach(file, text, parsed.series_break, &measures, &mut ds);
+    for e in &mut ds.catalog {
+        e.breaks.sort_by_key(|b| b.year);
+    }
+    attach(file, text, parsed.release, &measures, &mut ds);
     ds
 }
 
-/// Checks the catalogue's `[[release]]` entries and gives each to the indicators whose measures
-/// (or published equivalent) it publishes, for `catalog currency`.
-fn attach_releases(file: &str, text: &str, releases: Vec<Release>, ds: &mut Dataset) {
+/// Catalogue-wide data that the import hands to the indicator entries it concerns, so that a
+/// stored entry carries it: series breaks and publications.
+trait Attached: Clone {
+    /// Its name in diagnostics (`series break`).
+    const WHAT: &'static str;
+    /// Where to look when it concerns no indicator.
+    const SCOPE_HINT: &'static str;
+    fn key(&self) -> &str;
+    fn problem(&self) -> Option<String>;
+    /// Whether it concerns an entry that reads `measures`.
+    fn concerns_entry(&self, e: &IndicatorEntry, measures: &[String]) -> bool;
+    fn give(&self, e: &mut IndicatorEntry);
+    /// Whether concerning no indicator of this file is worth a warning.
+    fn needs_an_indicator(&self) -> bool {
+        true
+    }
+}
+
+impl Attached for SeriesBreak {
+    const WHAT: &'static str = "series break";
+    const SCOPE_HINT: &'static str = "`measures` and `indicators`";
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn problem(&self) -> Option<String> {
+        break_problem(self)
+    }
+    fn concerns_entry(&self, e: &IndicatorEntry, measures: &[String]) -> bool {
+        self.concerns(&e.key, measures)
+    }
+    fn give(&self, e: &mut IndicatorEntry) {
+        e.breaks.push(self.clone());
+    }
+}
+
+impl Attached for Release {
+    const WHAT: &'static str = "release";
+    const SCOPE_HINT: &'static str = "`measures`";
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn problem(&self) -> Option<String> {
+        release_problem(self)
+    }
+    fn concerns_entry(&self, e: &IndicatorEntry, measures: &[String]) -> bool {
+        self.concerns(measures, e.inkar_code.is_some())
+    }
+    fn give(&self, e: &mut IndicatorEntry) {
+        e.releases.push(self.clone());
+    }
+    /// The INKAR codebook's own entries come from another file and find their release there
+    /// by its measures.
+    fn needs_an_indicator(&self) -> bool {
+        !self.measures.iter().any(|m| m.starts_with("INKAR_"))
+    }
+}
+
+/// Checks each item (an error with its line where it is wrong or defined twice) and gives it to
+/// the entries it concerns; `measures` holds what each entry's formula reads. An item that
+/// concerns no indicator is a warning: its scope is probably misspelt.
+fn attach<T: Attached>(
+    file: &str,
+    text: &str,
+    items: Vec<T>,
+    measures: &[Vec<String>],
+    ds: &mut Dataset,
+) {
     let mut seen = std::collections::BTreeSet::new();
-    for r in releases {
-        let line = key_line(text, &r.key);
-        let problem = release_problem(&r)
-            .or_else(|| (!seen.insert(r.key.clone())).then(|| "is defined twice".to_string()));
-        if let Some(problem) = problem {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                line,
-                0,
-                format!("release `{}`: {problem}", r.key),
-            ));
+    for item in items {
+        let (what, key) = (T::WHAT, item.key());
+        let line = key_line(text, key);
+        let problem = item
+            .problem()
+            .map(|p| format!("{what} `{key}`: {p}"))
+            .or_else(|| {
+                (!seen.insert(key.to_string())).then(|| format!("{what} `{key}` is defined twice"))
+            });
+        if let Some(message) = problem {
+            ds.diagnostics
+                .push(Diagnostic::error(file, line, 0, message));
             continue;
         }
         let mut concerned = 0;
-        for e in &mut ds.catalog {
-            if r.concerns(&formula_measures(&e.formula), e.inkar_code.is_some()) {
-                e.releases.push(r.clone());
+        for (e, m) in ds.catalog.iter_mut().zip(measures) {
+            if item.concerns_entry(e, m) {
+                item.give(e);
                 concerned += 1;
             }
         }
-        // The INKAR codebook's own entries come from another file and find their release
-        // there by its measures; other releases should concern an indicator of this file.
-        let elsewhere = r.measures.iter().any(|m| m.starts_with("INKAR_"));
-        if concerned == 0 && !elsewhere {
+        if concerned == 0 && item.needs_an_indicator() {
             ds.diagnostics.push(Diagnostic::warning(
                 file,
                 line,
                 0,
                 format!(
-                    "release `{}` concerns no indicator of this file (check `measures`)",
-                    r.key
+                    "{what} `{key}` concerns no indicator of this file (check {})",
+                    T::SCOPE_HINT
                 ),
             ));
         }
@@ -175,55 +246,6 @@ fn release_problem(r: &Release) -> Option<String> {
     unknown_level(&r.levels)
 }
 
-/// Checks the catalogue's `[[series_break]]` entries and gives each to the indicators it
-/// concerns, so a stored entry carries its breaks. A break that concerns no indicator is a
-/// warning: its scope is probably misspelt.
-fn attach_breaks(file: &str, text: &str, breaks: Vec<SeriesBreak>, ds: &mut Dataset) {
-    let mut seen = std::collections::BTreeSet::new();
-    for b in breaks {
-        let line = key_line(text, &b.key);
-        if let Some(problem) = break_problem(&b) {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                line,
-                0,
-                format!("series break `{}`: {problem}", b.key),
-            ));
-            continue;
-        }
-        if !seen.insert(b.key.clone()) {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                line,
-                0,
-                format!("series break `{}` is defined twice", b.key),
-            ));
-            continue;
-        }
-        let mut concerned = 0;
-        for e in &mut ds.catalog {
-            if b.concerns(&e.key, &formula_measures(&e.formula)) {
-                e.breaks.push(b.clone());
-                concerned += 1;
-            }
-        }
-        if concerned == 0 {
-            ds.diagnostics.push(Diagnostic::warning(
-                file,
-                line,
-                0,
-                format!(
-                    "series break `{}` concerns no indicator of this file (check `measures` and `indicators`)",
-                    b.key
-                ),
-            ));
-        }
-    }
-    for e in &mut ds.catalog {
-        e.breaks.sort_by_key(|b| b.year);
-    }
-}
-
 /// What is wrong with a series break, if anything.
 fn break_problem(b: &SeriesBreak) -> Option<String> {
     if b.title.trim().is_empty() || b.explanation.trim().is_empty() {
@@ -246,13 +268,6 @@ fn unknown_level(levels: &[String]) -> Option<String> {
         .iter()
         .find(|l| RegionLevel::from_code(l).is_none())
         .map(|l| format!("unknown level `{l}` (use land, kreis, gemeindeverband, gemeinde …)"))
-}
-
-/// The measures a formula reads (none for an empty or invalid one).
-fn formula_measures(formula: &str) -> Vec<String> {
-    sozialmonitor_core::formula::parse(formula)
-        .map(|x| x.refs().into_iter().map(|r| r.measure.clone()).collect())
-        .unwrap_or_default()
 }
 
 /// The line (1-based) of the `key = '…'` line of an entry, 0 where it cannot be found.
