@@ -30,7 +30,8 @@ pub struct Outcome {
 
 /// Suppresses and audits every protected measure of the store, on both territories together;
 /// with `intervals`, also every small count's feasible interval over all relations together.
-pub fn run(store: &SqliteStore, intervals: bool) -> Result<Outcome> {
+/// `only` (when not empty) restricts the audit to those measures.
+pub fn run(store: &SqliteStore, intervals: bool, only: &[String]) -> Result<Outcome> {
     let entries = store.indicators()?;
     let formulas = computable(&entries);
     let mut measures = input_measures(&formulas);
@@ -43,6 +44,12 @@ pub fn run(store: &SqliteStore, intervals: bool) -> Result<Outcome> {
     );
     measures.sort();
     measures.dedup();
+    if !only.is_empty() {
+        if let Some(unknown) = only.iter().find(|m| measures.binary_search(m).is_err()) {
+            anyhow::bail!("{unknown}: no protected measure of that code in the database");
+        }
+        measures = only.to_vec();
+    }
     let t0 = Instant::now();
     let raw = store.frame(&measures, YEARS, Territory::AsPublished)?;
     let t1 = Instant::now();

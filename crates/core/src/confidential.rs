@@ -24,8 +24,9 @@ use crate::audit::{self, Depth, Findings};
 /// sums after 2015), and a sum needs at least half of its parts. 7: a Kreis's „.“ from before
 /// the reform that formed it takes the published equivalent (INKAR's conversion). 8: only the
 /// Kreise a reform's break lists as `formed` (7 filled every Kreis in the break's scope, where a
-/// „.“ may be a secret: such a cache must be recomputed).
-pub const RULES_VERSION: u32 = 8;
+/// „.“ may be a secret: such a cache must be recomputed). 9: the suppression also widens every
+/// small count whose feasible interval over all relations together is too narrow.
+pub const RULES_VERSION: u32 = 9;
 
 /// The rule for one measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -110,8 +111,10 @@ pub enum Reason {
 /// breakdowns): a determined cell gets one cell of the reader's formula for it withheld; a
 /// small count that a contributor of a withheld 1 works out over all relations together, or
 /// whose interval one relation alone makes too narrow, gets a cell of its nearest relation
-/// with a published cell withheld. The result passes [`Depth::Linear`] of the audit with
-/// nothing found.
+/// with a published cell withheld. Once those rounds find nothing, the audit of intervals over
+/// all relations together (linear programmes) runs on what changed since it last ran, and a
+/// small count it finds too narrow is widened the same way. The result passes
+/// [`Depth::Intervals`] of the audit with nothing found.
 pub fn suppress(
     values: &[Option<f64>],
     primary: &[bool],
@@ -139,9 +142,13 @@ pub fn suppress(
     // them tells nothing new); never withheld again, so the rounds cannot cycle.
     let mut released = vec![false; n];
     let mut seeds: Vec<usize> = (0..n).filter(|&i| reason[i] == Reason::Primary).collect();
-    // The state the last audit saw; `None` before the first (which audits everything).
-    let mut audited: Option<Vec<Reason>> = None;
-    while !seeds.is_empty() {
+    // The state the last audit of each depth saw; `None` before the first (which audits
+    // everything).
+    let mut audited: [Option<Vec<Reason>>; 2] = [None, None];
+    let mut depth = Depth::Linear;
+    // The small counts the last interval audit found too narrow.
+    let mut narrow: Vec<usize> = Vec::new();
+    loop {
         propagate(
             values,
             &mut reason,
@@ -151,19 +158,38 @@ pub fn suppress(
             &seeds,
             rule,
         );
-        // The linear checks, singletons over all relations and each relation's interval; the
-        // intervals over all relations together (linear programmes) are for the audit, too slow
-        // for every round here. After the first round only the withheld cells connected to a
-        // change can have changed.
-        let found = match &audited {
-            None => findings(values, &reason, relations, rule, Depth::Linear),
+        // The linear checks (singletons over all relations and each relation's interval) every
+        // round; the intervals over all relations together (linear programmes, slower) once the
+        // linear rounds find nothing. After the first audit of a depth only the withheld cells
+        // connected to a change since can have changed.
+        // Withholding more only widens intervals, so a later interval audit checks only the
+        // counts the last one found too narrow.
+        let slot = usize::from(depth == Depth::Intervals);
+        let among = audited[1]
+            .as_ref()
+            .map(|_| narrow.iter().copied().collect());
+        let found = match &audited[slot] {
+            None => findings(values, &reason, relations, rule, depth),
             Some(before) => {
-                let changed: Vec<usize> = (0..n).filter(|&i| before[i] != reason[i]).collect();
+                let mut changed: Vec<usize> = (0..n).filter(|&i| before[i] != reason[i]).collect();
+                if depth == Depth::Intervals {
+                    changed.extend(&narrow);
+                }
                 let near = around(values, &reason, relations, &member, &changed);
-                findings(values, &reason, &near, rule, Depth::Linear)
+                audit::audit_among(
+                    values,
+                    &reason,
+                    &near,
+                    rule.min_count,
+                    depth,
+                    among.as_ref(),
+                )
             }
         };
-        audited = Some(reason.clone());
+        audited[slot] = Some(reason.clone());
+        if depth == Depth::Intervals {
+            narrow.clone_from(&found.narrow);
+        }
         // A determined cell: withhold one published cell of the reader's formula for it. One
         // that follows from the relations alone (no published cell in its formula, or only
         // cells that do themselves) stays determined whatever else is withheld: a secondary one
@@ -225,6 +251,11 @@ pub fn suppress(
             }
         }
         seeds.extend(widened);
+        depth = match (seeds.is_empty(), depth) {
+            (false, _) => Depth::Linear,
+            (true, Depth::Linear) => Depth::Intervals,
+            (true, Depth::Intervals) => break,
+        };
     }
     reason
 }
@@ -762,8 +793,9 @@ mod tests {
             prop_assert_eq!(leak(&values, &r, &rel), None);
             // Nothing withheld follows from any combination of relations (rank oracle), and no
             // contributor of a withheld 1 can work out a small neighbour.
-            let found = findings(&values, &r, &rel, Rule::default(), Depth::Linear);
+            let found = findings(&values, &r, &rel, Rule::default(), Depth::Intervals);
             prop_assert_eq!(&found.determined, &determined_by_rank(&values, &r, &rel));
+            // Nor lies a withheld small count in too narrow an interval over all relations.
             prop_assert!(found.is_clean(), "{:?}", found);
             // Every primary cell stays suppressed, and nothing published is small.
             for i in 0..values.len() {
@@ -823,17 +855,23 @@ mod tests {
         fn the_interval_audit_agrees_with_whole_system_programmes((values, rel) in hierarchy()) {
             let rule = Rule::default();
             let primary: Vec<bool> = values.iter().map(|v| v.is_some_and(|x| rule.primary(x))).collect();
-            let r = suppress(&values, &primary, &rel, rule);
-            let found = findings(&values, &r, &rel, rule, Depth::Intervals);
-            prop_assert_eq!(found.unchecked, 0);
-            for h in (0..values.len()).filter(|&h| r[h] == Reason::Primary) {
-                let (lo, hi) = interval_by_lp(&values, &r, &rel, h);
-                prop_assert!(!lo.is_nan() && !hi.is_nan(), "cell {}: the oracle failed", h);
-                // Each relation alone is wide enough after suppression …
-                prop_assert!(!findings(&values, &r, &rel, rule, Depth::Linear).narrow.contains(&h));
-                // … and the audit over all relations says exactly what the oracle says.
-                let narrow = hi - lo < rule.min_count - 1e-6;
-                prop_assert_eq!(found.narrow.contains(&h), narrow, "cell {} ({:?}) lies in [{}, {}]", h, values[h], lo, hi);
+            // Suppressed, and with the small counts alone withheld (where many intervals are
+            // narrow, and some cells determined, which the audit reports as such).
+            let suppressed = suppress(&values, &primary, &rel, rule);
+            let alone: Vec<Reason> = (0..values.len())
+                .map(|i| if primary[i] && values[i].is_some() { Reason::Primary } else { Reason::None })
+                .collect();
+            for r in [suppressed, alone] {
+                let found = findings(&values, &r, &rel, rule, Depth::Intervals);
+                prop_assert_eq!(found.unchecked, 0);
+                for h in (0..values.len()).filter(|&h| r[h] == Reason::Primary) {
+                    let (lo, hi) = interval_by_lp(&values, &r, &rel, h);
+                    prop_assert!(!lo.is_nan() && !hi.is_nan(), "cell {}: the oracle failed", h);
+                    // The audit over all relations says exactly what the oracle says.
+                    let narrow = hi - lo < rule.min_count - 1e-6;
+                    let reported = found.narrow.contains(&h) || found.determined.contains(&h);
+                    prop_assert_eq!(reported, narrow, "cell {} ({:?}) lies in [{}, {}]", h, values[h], lo, hi);
+                }
             }
         }
     }
