@@ -6,7 +6,11 @@
 //! is built to stay up under hostile requests: query strings are decoded by a library and
 //! bounded per route (`query`), the cache is an LRU within a byte budget (`cache`), PDFs are
 //! typeset behind a bounded queue (`pdf`), and every request has a time limit, a panic guard,
-//! security headers and a log line (`middleware`, `server`).
+//! security headers and a log line (`middleware`, `server`). Text from requests is never sliced
+//! by byte index (a `%` before a UTF-8 character once panicked a connection): the lint below keeps
+//! it so.
+
+#![warn(clippy::string_slice)]
 
 pub mod api;
 pub mod cache;

@@ -600,11 +600,16 @@ const MARK: &str = r#"<span class="sym" title="unvollständig: nicht alle Teilge
 
 /// The part of a page from `start` to the end of the element it opens (`end`).
 fn section<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
-    let from = page
-        .find(start)
+    let (_, after) = page
+        .split_once(start)
         .unwrap_or_else(|| panic!("{start} in the page"));
-    let rest = &page[from..];
-    &rest[..rest.find(end).map_or(rest.len(), |i| i + end.len())]
+    let rest = page
+        .get(page.len() - after.len() - start.len()..)
+        .unwrap_or_default();
+    match rest.split_once(end) {
+        Some((inside, _)) => rest.get(..inside.len() + end.len()).unwrap_or(rest),
+        None => rest,
+    }
 }
 
 #[tokio::test]
