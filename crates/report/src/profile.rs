@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use sozialmonitor_core::RegionLevel;
 use sozialmonitor_site::facts::{
-    KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, kreis_and_land,
+    KEY_FIGURES, TREND_YEARS, age_chart, age_groups, comparison_year, developments, kreis_and_land,
     location_map, series_lines, series_regions, trend_text, unit_in_brackets,
 };
 use sozialmonitor_site::{BREAK_MARK, BREAK_WORDS, Indicator, Site};
@@ -61,7 +61,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
         let Some(ind) = site.indicator(key) else {
             continue;
         };
-        let Some(y) = default_year(ind, r) else {
+        let Some(y) = comparison_year(ind, &cols) else {
             continue;
         };
         used.push(ind);

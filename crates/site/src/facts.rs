@@ -84,6 +84,30 @@ pub fn default_year(ind: &Indicator, r: usize) -> Option<u16> {
         .or(ind.last_year())
 }
 
+/// The year of a comparison row over `cols` (the region first, then its Kreis and Land): the
+/// region's [`default_year`] where it has any public value; else the latest year in which one of
+/// the others has one (an indicator published only for Kreise then compares the Kreis with the
+/// Land in their latest year, instead of a row of „–“ in a year nobody has).
+pub fn comparison_year(ind: &Indicator, cols: &[usize]) -> Option<u16> {
+    let has = |r: usize| {
+        ind.years
+            .iter()
+            .rev()
+            .copied()
+            .find(|&y| ind.get(r, y).is_some())
+    };
+    let (&r, others) = cols.split_first()?;
+    has(r)
+        .or_else(|| {
+            ind.years
+                .iter()
+                .rev()
+                .copied()
+                .find(|&y| others.iter().any(|&c| ind.get(c, y).is_some()))
+        })
+        .or(ind.last_year())
+}
+
 /// The latest year in which the region has a number (for sentences and comparisons, which need
 /// one).
 pub fn latest_number_year(ind: &Indicator, r: usize) -> Option<u16> {

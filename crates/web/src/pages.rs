@@ -7,9 +7,9 @@ use sozialmonitor_core::catalog::Polarity;
 use sozialmonitor_core::classify::Method;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_site::facts::{
-    KEY_FIGURES, TREND_YEARS, age_chart, age_groups, default_year, developments, direction,
-    indicator_map, kreis_and_land, location_map, map_regions, series_lines, series_regions,
-    trend_text, unit_in_brackets, unit_suffix, with_unit,
+    KEY_FIGURES, TREND_YEARS, age_chart, age_groups, comparison_year, default_year, developments,
+    direction, indicator_map, kreis_and_land, location_map, map_regions, series_lines,
+    series_regions, trend_text, unit_in_brackets, unit_suffix, with_unit,
 };
 use sozialmonitor_site::{
     BREAK_MARK, BREAK_WORDS, INCOMPLETE_MARK, INCOMPLETE_MEANING, Indicator, Pub, SOURCE_CHANGE,
@@ -721,7 +721,7 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         let Some(ind) = site.indicator(key) else {
             continue;
         };
-        let Some(y) = default_year(ind, r) else {
+        let Some(y) = comparison_year(ind, &cols) else {
             continue;
         };
         let _ = write!(

@@ -110,6 +110,12 @@ fn site_with(boundaries: bool) -> Site {
         .expect("break"),
     ];
     d.catalog.push(population);
+    // Published for the Kreis and the Land only, and not in the last year.
+    d.catalog.push(entry(
+        "arbeitslose_je_1000",
+        "Arbeitslose je 1.000",
+        "je 1.000 Einwohner:innen",
+    ));
     let src = ImportSource {
         file_name: "test.csv".into(),
         sha256: "0".repeat(64),
@@ -145,6 +151,8 @@ fn site_with(boundaries: bool) -> Site {
         row("bevoelkerung", r, 2015, 10_000.0 * (i + 1) as f64, false);
         row("bevoelkerung", r, 2020, 9_000.0 * (i + 1) as f64, false);
     }
+    row("arbeitslose_je_1000", "14", 2015, 61.5, false);
+    row("arbeitslose_je_1000", "14522", 2015, 58.3, false);
     for r in rows.iter_mut().filter(|r| {
         r.indicator == "anteil_65_plus"
             && r.year == 2020
@@ -1154,4 +1162,21 @@ mod fuzz {
             );
         }
     }
+}
+
+/// A key figure that only the Kreis and the Land have is compared in their latest year, not
+/// shown as a row of „–“ in a year nobody has.
+#[tokio::test]
+async fn a_key_figure_without_municipal_values_compares_kreis_and_land() {
+    let (app, _) = new_app();
+    let page = get(&app, "/gemeinde/14522010").await.text();
+    let row = section(
+        &page,
+        "/indikator/arbeitslose_je_1000?gebiet=14522010",
+        "</tr>",
+    );
+    assert!(
+        row.contains("<td>2015") && row.contains("58,3") && row.contains("61,5"),
+        "{row}"
+    );
 }
