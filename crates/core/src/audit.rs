@@ -334,6 +334,10 @@ pub struct Findings {
     pub relaxed: usize,
     /// Linear programmes solved (work done, not a finding).
     pub programmes: usize,
+    /// The small counts of components checked without some relations or not at all: whatever
+    /// is withheld later, they must be checked again (the suppression's later interval rounds
+    /// check only these and the narrow ones).
+    pub recheck: Vec<usize>,
 }
 
 impl Findings {
@@ -511,7 +515,7 @@ pub fn audit_among(
     components.sort_by_key(|(vars, _)| (std::cmp::Reverse(vars.len()), vars[0]));
     // One component's check: its narrow counts (or `None`: unchecked), whether it was checked
     // without contradicting relations, and the programmes solved.
-    let one = |(vars, rows): &(Vec<u32>, Vec<usize>)| -> (Option<Vec<usize>>, bool, usize) {
+    let one = |(vars, rows): &(Vec<u32>, Vec<usize>)| -> (Result<Vec<usize>, Unsettled>, bool, usize, Vec<usize>) {
         let small: Vec<u32> = vars
             .iter()
             .copied()
@@ -519,8 +523,9 @@ pub fn audit_among(
             .filter(|&v| among.is_none_or(|a| a.contains(&reader.cells[v as usize])))
             .collect();
         if small.is_empty() {
-            return (Some(Vec::new()), false, 0);
+            return (Ok(Vec::new()), false, 0, Vec::new());
         }
+        let cells = |small: &[u32]| small.iter().map(|&v| reader.cells[v as usize]).collect();
         let mut programmes = 0;
         let mut check = |vars: &[u32], rows: &[usize], small: &[u32]| {
             let component = Component {
@@ -538,8 +543,10 @@ pub fn audit_among(
             )
         };
         let found = check(vars, rows, &small);
-        if found.is_some() {
-            return (found, false, programmes);
+        match found {
+            Ok(_) => return (found, false, programmes, Vec::new()),
+            Err(Unsettled::Failed) => return (found, false, programmes, cells(&small)),
+            Err(Unsettled::Infeasible) => {}
         }
         // No feasible point: relations that cannot be checked (a cell unknown to the publisher
         // too, a symbol from the source) contradict each other, so at least one of them is
@@ -550,23 +557,25 @@ pub fn audit_among(
             .copied()
             .filter(|v| vars.binary_search(v).is_ok())
             .collect();
-        let found = check(&vars, &rows, &small);
-        let relaxed = found.is_some();
-        (found, relaxed, programmes)
+        let checked = check(&vars, &rows, &small);
+        let relaxed = checked.is_ok();
+        (checked, relaxed, programmes, cells(&small))
     };
-    for (found, relaxed, programmes) in on_every_core(&components, one) {
+    for (found, relaxed, programmes, recheck) in on_every_core(&components, one) {
         match found {
-            Some(found) => out.narrow.extend(found),
-            None => out.unchecked += 1,
+            Ok(found) => out.narrow.extend(found),
+            Err(_) => out.unchecked += 1,
         }
         out.relaxed += usize::from(relaxed);
         out.programmes += programmes;
+        out.recheck.extend(recheck);
     }
     for list in [
         &mut out.determined,
         &mut out.singleton,
         &mut out.sources,
         &mut out.narrow,
+        &mut out.recheck,
     ] {
         list.sort_unstable();
         list.dedup();
@@ -758,7 +767,7 @@ fn narrow(
     small: &[u32],
     min_count: f64,
     programmes: &mut usize,
-) -> Option<Vec<usize>> {
+) -> Result<Vec<usize>, Unsettled> {
     let Component {
         vars,
         rows,
@@ -766,7 +775,7 @@ fn narrow(
     } = *component;
     let value = |v: u32| values[reader.cells[v as usize]].unwrap_or(0.0);
     if vars.iter().any(|&v| value(v) < 0.0) {
-        return Some(Vec::new());
+        return Ok(Vec::new());
     }
     let mut open: Vec<u32> = small.to_vec();
     let mut found = Vec::new();
@@ -785,7 +794,7 @@ fn narrow(
                 found.push(reader.cells[x as usize]);
             }
         }
-        return Some(found);
+        return Ok(found);
     }
     let local: FxHashMap<u32, usize> = vars.iter().enumerate().map(|(i, &v)| (v, i)).collect();
     // The component's relations over its variables `xs`, as equations of a programme.
@@ -822,7 +831,11 @@ fn narrow(
         let mut lp = Problem::new(OptimizationDirection::Minimize);
         let xs = counts(&mut lp);
         relations(&mut lp, &xs);
-        let sol = lp.solve().ok()?.into_solution().ok()?;
+        let sol = lp
+            .solve()
+            .map_err(unsettled)?
+            .into_solution()
+            .map_err(|_| Unsettled::Failed)?;
         xs.iter().map(|&v| sol.var_value(v)).collect()
     };
     let from = |v: u32| base[local[&v]];
@@ -857,7 +870,11 @@ fn narrow(
             lp.add_constraint(&row[..], ComparisonOp::Eq, 0.0);
         }
         *programmes += 1;
-        let mut sol = lp.solve().ok()?.into_solution().ok()?;
+        let mut sol = lp
+            .solve()
+            .map_err(unsettled)?
+            .into_solution()
+            .map_err(|_| Unsettled::Failed)?;
         let point = |sol: &microlp::Solution| -> Vec<f64> {
             xs.iter().map(|&v| sol.var_value(v)).collect()
         };
@@ -877,9 +894,13 @@ fn narrow(
             let zv = z[&x];
             let mut distance = |sol: microlp::Solution, target: f64| {
                 *programmes += 1;
-                let s = sol.fix_var(zv, target).ok()?.into_solution().ok()?;
+                let s = sol
+                    .fix_var(zv, target)
+                    .ok()
+                    .and_then(|o| o.into_solution().ok())
+                    .ok_or(Unsettled::Failed)?;
                 let p = point(&s);
-                Some((s.objective(), p, s))
+                Ok((s.objective(), p, s))
             };
             let (short, high, s) = distance(sol, from(x) + min_count)?;
             queue.retain(|&v| !far(&high, v));
@@ -892,10 +913,30 @@ fn narrow(
                     found.push(reader.cells[x as usize]);
                 }
             }
-            sol = sol.unfix_var(zv).ok()?.0.into_solution().ok()?;
+            sol = sol
+                .unfix_var(zv)
+                .ok()
+                .and_then(|o| o.0.into_solution().ok())
+                .ok_or(Unsettled::Failed)?;
         }
     }
-    Some(found)
+    Ok(found)
+}
+
+/// Why a component's intervals were not settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unsettled {
+    /// No feasible point: its relations contradict each other.
+    Infeasible,
+    /// The solver failed otherwise (never read as a contradiction).
+    Failed,
+}
+
+fn unsettled(e: microlp::Error) -> Unsettled {
+    match e {
+        microlp::Error::Infeasible => Unsettled::Infeasible,
+        _ => Unsettled::Failed,
+    }
 }
 
 #[cfg(test)]

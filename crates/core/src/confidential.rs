@@ -188,7 +188,10 @@ pub fn suppress(
         };
         audited[slot] = Some(reason.clone());
         if depth == Depth::Intervals {
+            // And the counts of components not checked with all their relations: a later
+            // widening may make those relations hold, and the intervals narrower.
             narrow.clone_from(&found.narrow);
+            narrow.extend(&found.recheck);
         }
         // A determined cell: withhold one published cell of the reader's formula for it. One
         // that follows from the relations alone (no published cell in its formula, or only
