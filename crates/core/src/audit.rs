@@ -561,7 +561,7 @@ pub fn audit_among(
         let relaxed = checked.is_ok();
         (checked, relaxed, programmes, cells(&small))
     };
-    for (found, relaxed, programmes, recheck) in on_every_core(&components, one) {
+    for (found, relaxed, programmes, recheck) in crate::parallel::on_every_core(&components, one) {
         match found {
             Ok(found) => out.narrow.extend(found),
             Err(_) => out.unchecked += 1,
@@ -581,38 +581,6 @@ pub fn audit_among(
         list.dedup();
     }
     out
-}
-
-/// `work` for every item, on every core (the largest components take seconds each, and a
-/// table's few large ones would otherwise run one after another); the results in item order.
-fn on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || items.len() < 2 {
-        return items.iter().map(work).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..cores.min(items.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, work(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    done.sort_unstable_by_key(|d| d.0);
-    done.into_iter().map(|d| d.1).collect()
 }
 
 /// The rows of a component without those over a cell unknown to the publisher too, and the
@@ -756,9 +724,9 @@ struct Component<'a> {
 /// `min_count` above (or below) its value has a wide enough interval. Three steps, cheapest
 /// first: one relation in closed form; moving one free variable of the echelon form from the
 /// true point as far as every cell stays non-negative (a segment of feasible points, often wide
-/// enough); for the rest, whether the count can lie `min_count` above its value (one
-/// feasibility programme, warm-started per count); only a count that cannot needs its lowest and
-/// highest value. A component with a negative number
+/// enough); for the rest, the distance of a target from the count's interval (one programme per
+/// component, warm-started per count): `min_count` above its value settles it or gives its
+/// highest value, and only a count that stays short needs its lowest. A component with a negative number
 /// (a balance, not a count) has no sign constraint to narrow anything.
 fn narrow(
     reader: &Reader,

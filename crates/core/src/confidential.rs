@@ -146,7 +146,8 @@ pub fn suppress(
     // everything).
     let mut audited: [Option<Vec<Reason>>; 2] = [None, None];
     let mut depth = Depth::Linear;
-    // The small counts the last interval audit found too narrow.
+    // The small counts the last interval audit left open (too narrow, or not checked with all
+    // their relations).
     let mut narrow: Vec<usize> = Vec::new();
     loop {
         propagate(
@@ -161,20 +162,17 @@ pub fn suppress(
         // The linear checks (singletons over all relations and each relation's interval) every
         // round; the intervals over all relations together (linear programmes, slower) once the
         // linear rounds find nothing. After the first audit of a depth only the withheld cells
-        // connected to a change since can have changed.
-        // Withholding more only widens intervals, so a later interval audit checks only the
-        // counts the last one found too narrow.
+        // connected to a change since can have changed; and since withholding more only widens
+        // intervals, a later interval audit checks only the counts the last one left open.
         let slot = usize::from(depth == Depth::Intervals);
-        let among = audited[1]
-            .as_ref()
-            .map(|_| narrow.iter().copied().collect());
         let found = match &audited[slot] {
             None => findings(values, &reason, relations, rule, depth),
             Some(before) => {
                 let mut changed: Vec<usize> = (0..n).filter(|&i| before[i] != reason[i]).collect();
-                if depth == Depth::Intervals {
+                let among = (depth == Depth::Intervals).then(|| {
                     changed.extend(&narrow);
-                }
+                    narrow.iter().copied().collect()
+                });
                 let near = around(values, &reason, relations, &member, &changed);
                 audit::audit_among(
                     values,
@@ -864,13 +862,16 @@ mod tests {
             let alone: Vec<Reason> = (0..values.len())
                 .map(|i| if primary[i] && values[i].is_some() { Reason::Primary } else { Reason::None })
                 .collect();
-            for r in [suppressed, alone] {
+            for (suppressed, r) in [(true, suppressed), (false, alone)] {
                 let found = findings(&values, &r, &rel, rule, Depth::Intervals);
                 prop_assert_eq!(found.unchecked, 0);
+                let narrow_in_one = findings(&values, &r, &rel, rule, Depth::Linear).narrow;
                 for h in (0..values.len()).filter(|&h| r[h] == Reason::Primary) {
                     let (lo, hi) = interval_by_lp(&values, &r, &rel, h);
                     prop_assert!(!lo.is_nan() && !hi.is_nan(), "cell {}: the oracle failed", h);
-                    // The audit over all relations says exactly what the oracle says.
+                    // Each relation alone is wide enough after suppression …
+                    prop_assert!(!suppressed || !narrow_in_one.contains(&h));
+                    // … and the audit over all relations says exactly what the oracle says.
                     let narrow = hi - lo < rule.min_count - 1e-6;
                     let reported = found.narrow.contains(&h) || found.determined.contains(&h);
                     prop_assert_eq!(reported, narrow, "cell {} ({:?}) lies in [{}, {}]", h, values[h], lo, hi);

@@ -18,6 +18,7 @@ pub mod frame;
 pub mod indicators;
 pub mod key;
 pub mod measure;
+pub mod parallel;
 pub mod period;
 pub mod region;
 pub mod territory;

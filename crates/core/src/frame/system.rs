@@ -9,9 +9,6 @@
 //! system of its own; the measures are spread over the cores and the results kept in measure
 //! order, so the output does not depend on the scheduling.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use rustc_hash::FxHashMap;
 
 use super::{AuditReport, Disclosure, Frame, Protection};
@@ -347,31 +344,7 @@ fn per_measure<T: Send>(
     measures: &[(String, Rule)],
     work: impl Fn(&str, Rule) -> T + Sync,
 ) -> Vec<T> {
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<T>>> = Mutex::new((0..measures.len()).map(|_| None).collect());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|s| {
-        for _ in 0..cores.min(measures.len()) {
-            s.spawn(|| {
-                loop {
-                    let j = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((m, rule)) = measures.get(j) else {
-                        break;
-                    };
-                    let out = work(m, *rule);
-                    if let Ok(mut slots) = slots.lock() {
-                        slots[j] = Some(out);
-                    }
-                }
-            });
-        }
-    });
-    slots
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .flatten()
-        .collect()
+    crate::parallel::on_every_core(measures, |(m, rule)| work(m, *rule))
 }
 
 /// Applies statistical confidentiality to every measure with a rule in all `views` together
