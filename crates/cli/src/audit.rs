@@ -16,7 +16,7 @@ use sozialmonitor_core::audit::Depth;
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_core::frame::{AuditReport, Disclosure};
 use sozialmonitor_core::indicators::{Views, computable, frame_rules, input_measures};
-use sozialmonitor_store::{SqliteStore, Store, Territory};
+use sozialmonitor_store::{Database, Store, Territory};
 
 use crate::indicator::YEARS;
 
@@ -31,7 +31,7 @@ pub struct Outcome {
 /// Suppresses and audits every protected measure of the store, on both territories together;
 /// with `intervals`, also every small count's feasible interval over all relations together.
 /// `only` (when not empty) restricts the audit to those measures.
-pub fn run(store: &SqliteStore, intervals: bool, only: &[String]) -> Result<Outcome> {
+pub fn run(store: &Database, intervals: bool, only: &[String]) -> Result<Outcome> {
     let entries = store.indicators()?;
     let formulas = computable(&entries);
     let mut measures = input_measures(&formulas);

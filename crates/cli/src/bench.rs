@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use sozialmonitor_import::Source;
-use sozialmonitor_store::{ImportOptions, ImportOutcome, ImportSource, SqliteStore, Store};
+use sozialmonitor_store::{Database, ImportOptions, ImportOutcome, ImportSource, Store};
 
 /// The real file that is replicated: protection seekers by Kreis × status × sex × citizenship
 /// (12531-0043), a wide ffcsv with four breakdown variables.
@@ -102,7 +102,13 @@ fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
 }
 
 /// Runs the benchmark.
-pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<ExitCode> {
+pub fn run(
+    rows: usize,
+    dir: &Path,
+    peers: bool,
+    data: Option<&Path>,
+    pg: Option<&str>,
+) -> Result<ExitCode> {
     std::fs::create_dir_all(dir)?;
     let data = crate::demo::data_dir(data)?;
     let csv = dir.join("bench_ffcsv.csv");
@@ -139,7 +145,7 @@ pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<
         "benchmark file has errors: {}",
         ds.diagnostics[0]
     );
-    let mut store = SqliteStore::open(&db)?;
+    let mut store = Database::open(&sozialmonitor_store::Location::file(&db))?;
     let outcome = store.import(
         &ImportSource {
             file_name: csv.display().to_string(),
@@ -156,13 +162,48 @@ pub fn run(rows: usize, dir: &Path, peers: bool, data: Option<&Path>) -> Result<
     };
     anyhow::ensure!(stored as usize == rows, "stored {stored} of {rows} rows");
     println!(
-        "  sozialmonitor: {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s, store {:.2} s; {} rows stored)",
+        "  sozialmonitor (SQLite): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s, store {:.2} s; {} rows stored)",
         ours,
         crate::de_int((rows as f64 / ours) as i64),
         t_parse.as_secs_f64(),
         ours - t_parse.as_secs_f64(),
         crate::de_int(stored)
     );
+    if let Some(server) = pg {
+        // A fresh database on the server, dropped afterwards; the file parsed above is stored
+        // again, so the figure is the parse above plus this store.
+        let scratch = sozialmonitor_store::testing::Scratch::on_server(server, "sm_bench")
+            .context("creating a benchmark database on the PostgreSQL server")?;
+        let mut store = Database::open(&scratch.at)?;
+        let t = Instant::now();
+        let outcome = store.import(
+            &ImportSource {
+                file_name: csv.display().to_string(),
+                sha256: src.sha256.clone(),
+            },
+            &ds,
+            ImportOptions::default(),
+        )?;
+        let t_store = t.elapsed().as_secs_f64();
+        drop(store);
+        let stored = match outcome {
+            ImportOutcome::Imported(b) => b.rows_stored,
+            _ => 0,
+        };
+        anyhow::ensure!(
+            stored as usize == rows,
+            "PostgreSQL stored {stored} of {rows} rows"
+        );
+        let total = t_parse.as_secs_f64() + t_store;
+        println!(
+            "  sozialmonitor (PostgreSQL {}): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s as above, store by binary COPY {:.2} s)",
+            scratch.at,
+            total,
+            crate::de_int((rows as f64 / total) as i64),
+            t_parse.as_secs_f64(),
+            t_store
+        );
+    }
     if peers {
         let scripts = Path::new("bench");
         for (name, script) in [

@@ -26,7 +26,7 @@ use sozialmonitor_core::indicators::{
     Views, computable, compute_all, eval_all, input_measures, measure_rules,
 };
 use sozialmonitor_core::value::Symbol;
-use sozialmonitor_store::{SqliteStore, Store, Territory};
+use sozialmonitor_store::{Store, Territory};
 
 /// 25 years, as the issue asks.
 const YEARS: (u16, u16) = (2000, 2024);
@@ -387,9 +387,9 @@ pub fn run(
 ) -> Result<ExitCode> {
     std::fs::create_dir_all(dir)?;
     if !db.exists() {
-        crate::demo::run(db, data)?;
+        crate::demo::run(&sozialmonitor_store::Location::file(db), data)?;
     }
-    let store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let store = crate::open(&sozialmonitor_store::Location::file(db))?;
     let entries = store.indicators()?;
     let formulas = computable(&entries);
     let measures = input_measures(&formulas);

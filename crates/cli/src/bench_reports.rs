@@ -136,9 +136,9 @@ fn our_route(site: &Site, regions: &[usize], out: &Path) -> Result<(f64, usize, 
 pub fn run(db: &Path, dir: &Path, chromium_limit: usize, data: Option<&Path>) -> Result<ExitCode> {
     std::fs::create_dir_all(dir)?;
     if !db.exists() {
-        crate::demo::run(db, data)?;
+        crate::demo::run(&sozialmonitor_store::Location::file(db), data)?;
     }
-    let site = load_site(db, "14")?;
+    let site = load_site(&sozialmonitor_store::Location::file(db), "14")?;
     let land = site.region("14").context("Saxony is not in the database")?;
     let mut saxony: Vec<usize> = site
         .kreise(land)

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sozialmonitor_core::{IndicatorEntry, IndicatorStatus};
-use sozialmonitor_store::{SqliteStore, Store};
+use sozialmonitor_store::{Database, Store};
 
 use crate::table::Table;
 
@@ -18,7 +18,7 @@ fn status_de(s: IndicatorStatus) -> &'static str {
 }
 
 /// Lists the catalogue, optionally only one action field.
-pub fn list(store: &SqliteStore, field: Option<&str>) -> Result<ExitCode> {
+pub fn list(store: &Database, field: Option<&str>) -> Result<ExitCode> {
     let mut t = Table::new(&[
         "Schlüssel",
         "Name",
@@ -46,7 +46,7 @@ pub fn list(store: &SqliteStore, field: Option<&str>) -> Result<ExitCode> {
 }
 
 /// Shows one entry in full.
-pub fn show(store: &SqliteStore, key: &str) -> Result<ExitCode> {
+pub fn show(store: &Database, key: &str) -> Result<ExitCode> {
     let e = store
         .indicators()?
         .into_iter()
@@ -120,7 +120,7 @@ pub fn problems(
 }
 
 /// Checks every available entry; fails if any has a problem.
-pub fn check(store: &SqliteStore) -> Result<ExitCode> {
+pub fn check(store: &Database) -> Result<ExitCode> {
     let measures: BTreeMap<String, (String, sozialmonitor_core::MeasureKind)> = store
         .measures()?
         .into_iter()
@@ -159,7 +159,7 @@ pub fn check(store: &SqliteStore) -> Result<ExitCode> {
 }
 
 /// Data gaps per action field and per target group.
-pub fn gaps(store: &SqliteStore) -> Result<ExitCode> {
+pub fn gaps(store: &Database) -> Result<ExitCode> {
     let entries = store.indicators()?;
     for (title, by_group) in [("Handlungsfeld", false), ("Zielgruppe", true)] {
         let mut groups: BTreeMap<String, [usize; 3]> = BTreeMap::new();
@@ -234,7 +234,7 @@ pub struct Comparison {
 /// Computes every catalogue indicator that has an INKAR equivalent for every Kreis of Saxony and
 /// Saxony-Anhalt and every year both have, with the bulk engine on today's territory (as INKAR
 /// publishes it), and compares.
-pub fn compare_with_inkar(store: &SqliteStore) -> Result<Vec<Comparison>> {
+pub fn compare_with_inkar(store: &Database) -> Result<Vec<Comparison>> {
     use sozialmonitor_core::engine::Cell;
     use sozialmonitor_core::indicators::{computable, input_measures};
     use sozialmonitor_store::Territory;
@@ -347,7 +347,7 @@ const DIFFERENCES: &[(&str, &str)] = &[
 ];
 
 /// Prints the comparison with INKAR.
-pub fn verify(store: &SqliteStore) -> Result<ExitCode> {
+pub fn verify(store: &Database) -> Result<ExitCode> {
     let rows = compare_with_inkar(store)?;
     let mut t = Table::new(&[
         "Indikator",

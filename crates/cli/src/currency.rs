@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use sozialmonitor_core::currency::{Month, Release, currency};
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::{IndicatorEntry, IndicatorStatus, RegionKey, RegionLevel};
-use sozialmonitor_store::{SqliteStore, Store, Territory};
+use sozialmonitor_store::{Database, Store, Territory};
 
 use crate::indicator::ensure_cache;
 use crate::table::Table;
@@ -53,7 +53,7 @@ fn releases_of(e: &IndicatorEntry, all: &[Release]) -> Vec<Release> {
 /// The latest year with a value (a number or a published symbol) per region level, over the
 /// region and the regions below it (a key prefix; every region for Germany or none).
 fn held(
-    store: &SqliteStore,
+    store: &Database,
     key: &str,
     region: Option<&RegionKey>,
 ) -> Result<BTreeMap<RegionLevel, u16>> {
@@ -75,7 +75,7 @@ fn held(
 }
 
 /// Prints the currency table, the publications to import from and a summary line.
-pub fn run(store: &mut SqliteStore, o: &Options) -> Result<ExitCode> {
+pub fn run(store: &mut Database, o: &Options) -> Result<ExitCode> {
     let now = today(o.today.as_deref())?;
     ensure_cache(store, Territory::Today)?;
     let entries: Vec<IndicatorEntry> = store

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sozialmonitor_core::Period;
-use sozialmonitor_store::{ImportOptions, SqliteStore, Store};
+use sozialmonitor_store::{ImportOptions, Location, Store};
 
 /// Finds the demo data: the given folder, `data/demo` below the current directory, or the one in
 /// the source tree this binary was built from.
@@ -73,7 +73,7 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Builds (or completes) the demo database and prints what it holds.
-pub fn run(db: &Path, data: Option<&Path>) -> Result<ExitCode> {
+pub fn run(db: &Location, data: Option<&Path>) -> Result<ExitCode> {
     let dir = data_dir(data)?;
     let mut files = demo_files(&dir)?;
     // The catalogue of the repository comes last, so `catalog check` finds its measures.
@@ -83,12 +83,12 @@ pub fn run(db: &Path, data: Option<&Path>) -> Result<ExitCode> {
     }
     println!(
         "building the demo database {} from {} files in {}",
-        db.display(),
+        db,
         files.len(),
         dir.display()
     );
     let t = std::time::Instant::now();
-    let mut store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let mut store = crate::open(db)?;
     let ok = crate::import_files(&mut store, &files, None, ImportOptions::default(), false)?;
     if !ok {
         anyhow::bail!("some demo files could not be imported (see above)");

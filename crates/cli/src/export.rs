@@ -184,7 +184,7 @@ pub fn write(
 /// withheld. With `public`, suppressed values become
 /// `.`; otherwise they stay and are marked. Returns one mark per row and the number marked.
 pub fn protect(
-    store: &sozialmonitor_store::SqliteStore,
+    store: &sozialmonitor_store::Database,
     rows: &mut [ObservationRow],
     public: bool,
 ) -> Result<(Vec<&'static str>, usize)> {

@@ -12,7 +12,7 @@ use sozialmonitor_core::frame::{Frame, Grid, Series};
 use sozialmonitor_core::indicators::{
     Computed, Views, computable, compute_all, input_measures, measure_rules,
 };
-use sozialmonitor_store::{ResultRow, Results, SqliteStore, Store, Territory};
+use sozialmonitor_store::{Database, ResultRow, Results, Store, Territory};
 
 use crate::table::Table;
 
@@ -43,7 +43,7 @@ impl Run {
 }
 
 /// Computes every available catalogue indicator for every region and year and replaces the cache.
-pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Result<Run> {
+pub fn compute_and_cache(store: &mut Database, territory: Territory) -> Result<Run> {
     let mut run = compute(store, territory)?;
     save(store, &mut run)?;
     Ok(run)
@@ -51,7 +51,7 @@ pub fn compute_and_cache(store: &mut SqliteStore, territory: Territory) -> Resul
 
 /// Computes every available catalogue indicator for every region and year from one read of the
 /// data as published: both territories are protected together, whichever is computed.
-pub fn compute(store: &SqliteStore, territory: Territory) -> Result<Run> {
+pub fn compute(store: &Database, territory: Territory) -> Result<Run> {
     let entries = store.indicators()?;
     let formulas = computable(&entries);
     let measures = input_measures(&formulas);
@@ -79,7 +79,7 @@ pub fn compute(store: &SqliteStore, territory: Territory) -> Result<Run> {
     })
 }
 /// Replaces the cache with the results of a run, labelled with the data version it read.
-pub fn save(store: &mut SqliteStore, run: &mut Run) -> Result<()> {
+pub fn save(store: &mut Database, run: &mut Run) -> Result<()> {
     let t = Instant::now();
     let grid = run.frame().grid();
     let mut rows = Vec::new();
@@ -112,7 +112,7 @@ pub fn save(store: &mut SqliteStore, run: &mut Run) -> Result<()> {
 }
 
 /// Makes sure the cache is computed from the current data on the chosen territory.
-pub fn ensure_cache(store: &mut SqliteStore, territory: Territory) -> Result<()> {
+pub fn ensure_cache(store: &mut Database, territory: Territory) -> Result<()> {
     // A publication holds no observations to compute from; it is served as published.
     if store.is_publication()? {
         return Ok(());
@@ -124,12 +124,12 @@ pub fn ensure_cache(store: &mut SqliteStore, territory: Territory) -> Result<()>
 }
 
 /// Whether the cache was computed from the newest import on this territory.
-pub fn cache_is_fresh(store: &SqliteStore, territory: Territory) -> Result<bool> {
+pub fn cache_is_fresh(store: &Database, territory: Territory) -> Result<bool> {
     Ok(matches!(store.cache_state()?, Some((v, now, t)) if v == now && t == territory))
 }
 
 /// `compute --all`.
-pub fn all(store: &mut SqliteStore, territory: Territory) -> Result<ExitCode> {
+pub fn all(store: &mut Database, territory: Territory) -> Result<ExitCode> {
     let run = compute_and_cache(store, territory)?;
     let g = run.frame().grid();
     println!(
@@ -211,7 +211,7 @@ fn show_cell(c: Cell, decimals: usize) -> String {
 }
 
 /// `indicator KEY`.
-pub fn show(store: &mut SqliteStore, o: &Show) -> Result<ExitCode> {
+pub fn show(store: &mut Database, o: &Show) -> Result<ExitCode> {
     let entry = store
         .indicators()?
         .into_iter()
@@ -366,6 +366,6 @@ fn row_at<'a>(rows: &'a [ResultRow], region: &str, year: u16) -> Option<&'a Resu
 }
 
 /// The grid of the store (regions and their hierarchy on a territory), without any series.
-pub fn grid_of(store: &SqliteStore, territory: Territory) -> Result<Grid> {
+pub fn grid_of(store: &Database, territory: Territory) -> Result<Grid> {
     Ok(store.frame(&[], YEARS, territory)?.grid().clone())
 }

@@ -6,10 +6,12 @@ mod bench;
 mod bench_indicators;
 mod bench_reports;
 mod catalog;
+mod config;
 mod currency;
 mod demo;
 mod export;
 mod indicator;
+mod ops;
 mod report;
 mod table;
 
@@ -21,16 +23,22 @@ use clap::{Parser, Subcommand};
 use sozialmonitor_core::{Period, Severity};
 use sozialmonitor_import::Format;
 use sozialmonitor_store::{
-    ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store, Territory,
+    Database, ImportOptions, ImportOutcome, ImportSource, Location, ObservationQuery, Store,
+    Territory,
 };
 
 /// Sozialmonitor: integrated social planning for German districts.
 #[derive(Parser)]
 #[command(name = "sozialmonitor", version, about, long_about = None)]
 struct Cli {
-    /// Database file.
-    #[arg(long, global = true, default_value = "sozialmonitor.sqlite")]
-    db: PathBuf,
+    /// The database: a SQLite file (default sozialmonitor.sqlite; also sqlite:FILE) or a
+    /// PostgreSQL server (postgres://user:password@host:5432/dbname).
+    #[arg(long, global = true, env = "SOZIALMONITOR_DB")]
+    db: Option<String>,
+    /// Configuration file (TOML, see docs/operations.md); default ./sozialmonitor.toml if it
+    /// exists.
+    #[arg(long, global = true, env = "SOZIALMONITOR_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -198,14 +206,51 @@ enum Command {
         #[command(subcommand)]
         action: ReportAction,
     },
-    /// Serve the public dashboard and the JSON API of a database.
+    /// Serve the public dashboard and the JSON API of a database, with /healthz, /readyz and
+    /// /metrics for operations; new data is served as soon as it is imported and computed.
     Serve {
-        /// Address to listen at.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// The district the start page shows.
-        #[arg(long, default_value = "14522")]
-        kreis: String,
+        /// Address to listen at [default: 127.0.0.1:8080].
+        #[arg(long, env = "SOZIALMONITOR_ADDR")]
+        addr: Option<String>,
+        /// The district the start page shows [default: 14522].
+        #[arg(long, env = "SOZIALMONITOR_KREIS")]
+        kreis: Option<String>,
+        /// Log lines as text or json [default: text].
+        #[arg(long, env = "SOZIALMONITOR_LOG_FORMAT")]
+        log_format: Option<String>,
+        /// Seconds between checks for new data; 0: never [default: 5].
+        #[arg(long, env = "SOZIALMONITOR_RELOAD_SECONDS")]
+        reload_seconds: Option<f64>,
+    },
+    /// Bring the database schema up to date (every command does so when it opens the database)
+    /// and show its version.
+    Migrate,
+    /// Copy everything (values, history, batches, registers, boundaries, catalogue versions,
+    /// results cache) from one database to another, e.g. from SQLite to PostgreSQL.
+    Copy {
+        /// Source database (file, sqlite:FILE or postgres://…).
+        #[arg(long)]
+        from: String,
+        /// Target database; created if it is a new file.
+        #[arg(long)]
+        to: String,
+        /// Replace the content of a target that holds data.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Write a consistent snapshot of the database to a new SQLite file, also while the server
+    /// runs and imports go on.
+    Backup {
+        /// The backup file (must not exist).
+        file: PathBuf,
+    },
+    /// Replace the database's content with a backup written by `backup`.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace a database that holds data.
+        #[arg(long)]
+        replace: bool,
     },
     /// Benchmarks: `import` (a GENESIS flat file into SQLite, against pandas and DuckDB),
     /// `indicators` (every indicator for ~11,000 municipalities × 25 years, against pandas and
@@ -236,6 +281,10 @@ enum Command {
         /// For `reports`: print at most this many profiles with Chromium (0: all of Saxony).
         #[arg(long, default_value_t = 0)]
         chromium_limit: usize,
+        /// For `import`: also store into a fresh database on this PostgreSQL server
+        /// (postgres://user@host/anydb; the benchmark database is created and dropped).
+        #[arg(long)]
+        pg: Option<String>,
     },
 }
 
@@ -383,16 +432,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_existing(db: &Path) -> Result<SqliteStore> {
-    SqliteStore::open_existing(db)
-        .with_context(|| format!("opening {}", db.display()))?
-        .with_context(|| format!("no database at {}; create one with `sozialmonitor import FILE` or `sozialmonitor demo`", db.display()))
+fn open_existing(db: &Location) -> Result<Database> {
+    Database::open_existing(db)
+        .with_context(|| format!("opening {db}"))?
+        .with_context(|| format!("no database at {db}; create one with `sozialmonitor import FILE` or `sozialmonitor demo`"))
+}
+
+fn open(db: &Location) -> Result<Database> {
+    Database::open(db).with_context(|| format!("opening {db}"))
 }
 
 /// Loads the public side of the database (computing the results cache if it is stale) and serves
 /// the dashboard until Ctrl-C.
 /// `publish`: audit, then write the public-only database via a `.part` file.
-fn publish(store: &mut SqliteStore, to: &Path) -> Result<ExitCode> {
+fn publish(store: &mut Database, to: &Path) -> Result<ExitCode> {
     anyhow::ensure!(
         !store.is_publication()?,
         "this database is a publication already; publish from the planners' database"
@@ -430,35 +483,37 @@ fn publish(store: &mut SqliteStore, to: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(db: &Path, addr: &str, kreis: &str) -> Result<ExitCode> {
-    let mut store = open_existing(db)?;
-    indicator::ensure_cache(&mut store, sozialmonitor_store::Territory::Today)?;
-    let t = std::time::Instant::now();
-    let site = sozialmonitor_web::Site::load(&store, kreis)?;
-    drop(store);
-    println!(
-        "dashboard loaded in {:.1} s: {} indicators, {} regions",
-        t.elapsed().as_secs_f64(),
-        site.indicators.len(),
-        site.regions.len()
-    );
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(sozialmonitor_web::serve(site, addr))?;
-    Ok(ExitCode::SUCCESS)
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = config::Config::load(cli.config.as_deref())?;
+    let db = Location::parse(
+        cli.db
+            .as_deref()
+            .or(settings.db.as_deref())
+            .unwrap_or("sozialmonitor.sqlite"),
+    )?;
     match cli.command {
         Command::Init => {
-            if cli.db.exists() {
-                println!("{} exists already; schema is up to date", cli.db.display());
+            if let Location::Sqlite(p) = &db
+                && p.exists()
+            {
+                println!("{db} exists already; schema is up to date");
             }
-            SqliteStore::open(&cli.db).with_context(|| format!("creating {}", cli.db.display()))?;
-            println!("database ready: {}", cli.db.display());
+            Database::open(&db).with_context(|| format!("creating {db}"))?;
+            println!("database ready: {db}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Migrate => {
+            let store = open(&db)?;
+            let (version, known) = store.schema_version()?;
+            println!(
+                "{}: schema version {version} (this program knows up to {known}); up to date",
+                store.describe()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Copy { from, to, replace } => ops::copy(&from, &to, replace),
+        Command::Backup { file } => ops::backup(&db, &file),
+        Command::Restore { file, replace } => ops::restore(&db, &file, replace),
         Command::Import {
             files,
             format,
@@ -477,8 +532,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 })?),
                 None => None,
             };
-            let mut store = SqliteStore::open(&cli.db)
-                .with_context(|| format!("opening {}", cli.db.display()))?;
+            let mut store = open(&db)?;
             let ok = import_files(
                 &mut store,
                 &files,
@@ -498,7 +552,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             at,
             limit,
         } => {
-            let store = open_existing(&cli.db)?;
+            let store = open_existing(&db)?;
             if let Some(key) = show {
                 let at = at
                     .map(|a| Period::parse(&a).with_context(|| format!("bad --at `{a}`")))
@@ -531,7 +585,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Measures { filter } => {
-            let store = open_existing(&cli.db)?;
+            let store = open_existing(&db)?;
             let f = filter.unwrap_or_default().to_lowercase();
             let mut t = table::Table::new(&[
                 "Code",
@@ -566,7 +620,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(q) => {
-            let store = open_existing(&cli.db)?;
+            let store = open_existing(&db)?;
             let rows = store.query(&q.to_query()?)?;
             if rows.is_empty() {
                 bail!("no values match; see `sozialmonitor measures` and `sozialmonitor regions`");
@@ -606,7 +660,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             public,
         } => {
-            let store = open_existing(&cli.db)?;
+            let store = open_existing(&db)?;
             let mut rows = store.query(&q.to_query()?)?;
             let (marks, hidden) = export::protect(&store, &mut rows, public)?;
             export::write(&output, format, &rows, &marks)
@@ -638,7 +692,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Imports { id } => {
-            let store = open_existing(&cli.db)?;
+            let store = open_existing(&db)?;
             let batches = store.imports()?;
             if let Some(id) = id {
                 let b = batches
@@ -699,7 +753,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             territory,
             ..
         } => {
-            let mut store = open_existing(&cli.db)?;
+            let mut store = open_existing(&db)?;
             indicator::all(&mut store, territory)
         }
         Command::Indicator {
@@ -713,7 +767,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             method,
             change,
         } => {
-            let mut store = open_existing(&cli.db)?;
+            let mut store = open_existing(&db)?;
             indicator::show(
                 &mut store,
                 &indicator::Show {
@@ -738,7 +792,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             decimals,
             ..
         } => {
-            let store = open_existing(&cli.db)?;
+            let store = open_existing(&db)?;
             let formula = match (formula, indicator) {
                 (Some(f), _) => f,
                 (None, Some(key)) => {
@@ -816,15 +870,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             intervals,
             measures,
         } => {
-            let store = open_existing(&cli.db)?;
+            let store = open_existing(&db)?;
             Ok(audit::print(&audit::run(&store, intervals, &measures)?))
         }
         Command::Publish { to } => {
-            let mut store = open_existing(&cli.db)?;
+            let mut store = open_existing(&db)?;
             publish(&mut store, &to)
         }
         Command::Catalog { action } => {
-            let mut store = open_existing(&cli.db)?;
+            let mut store = open_existing(&db)?;
             match action {
                 CatalogAction::List { field } => catalog::list(&store, field.as_deref()),
                 CatalogAction::Show { key } => catalog::show(&store, &key),
@@ -850,7 +904,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             data,
             addr,
         } => {
-            let code = demo::run(&cli.db, data.as_deref())?;
+            let code = demo::run(&db, data.as_deref())?;
             if no_serve || code != ExitCode::SUCCESS {
                 return Ok(code);
             }
@@ -858,7 +912,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // well over a gigabyte, which the allocator keeps; the server itself needs ~100 MB.
             let status = std::process::Command::new(std::env::current_exe()?)
                 .arg("--db")
-                .arg(&cli.db)
+                .arg(db.as_arg())
                 .args(["serve", "--addr", &addr, "--kreis", "14522"])
                 .status()
                 .context("starting the dashboard server")?;
@@ -868,15 +922,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Serve { addr, kreis } => serve(&cli.db, &addr, &kreis),
+        Command::Serve {
+            addr,
+            kreis,
+            log_format,
+            reload_seconds,
+        } => {
+            let s = &settings.serve;
+            let opts = ops::ServeOptions {
+                addr: addr
+                    .or(s.addr.clone())
+                    .unwrap_or_else(|| "127.0.0.1:8080".into()),
+                kreis: kreis.or(s.kreis.clone()).unwrap_or_else(|| "14522".into()),
+                json_log: log_format.or(s.log_format.clone()).as_deref() == Some("json"),
+                reload_every: reload_seconds.or(s.reload_seconds).unwrap_or(5.0),
+                vars: settings.server_vars(),
+            };
+            ops::serve(&db, &opts)
+        }
         Command::Report { action } => match action {
-            ReportAction::Profile { key, output } => report::profile(&cli.db, &key, &output),
-            ReportAction::Profiles { kreis, output } => report::profiles(&cli.db, &kreis, &output),
+            ReportAction::Profile { key, output } => report::profile(&db, &key, &output),
+            ReportAction::Profiles { kreis, output } => report::profiles(&db, &kreis, &output),
             ReportAction::Sozialbericht {
                 kreis,
                 output,
                 kommentare,
-            } => report::social(&cli.db, &kreis, &output, &kommentare),
+            } => report::social(&db, &kreis, &output, &kommentare),
         },
         Command::Bench {
             what: BenchKind::Import,
@@ -884,8 +955,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             dir,
             no_peers,
             data,
+            pg,
             ..
-        } => bench::run(rows, &dir, !no_peers, data.as_deref()),
+        } => bench::run(rows, &dir, !no_peers, data.as_deref(), pg.as_deref()),
         Command::Bench {
             what: BenchKind::Indicators,
             dir,
@@ -919,7 +991,7 @@ enum BenchKind {
 
 /// Imports files one by one; each file is one transaction. Returns false if any file failed.
 pub(crate) fn import_files(
-    store: &mut SqliteStore,
+    store: &mut Database,
     files: &[PathBuf],
     format: Option<Format>,
     opts: ImportOptions,
@@ -1048,7 +1120,7 @@ pub(crate) fn import_files(
     Ok(all_ok)
 }
 
-fn show_region(store: &SqliteStore, key: &str, at: Option<Period>) -> Result<ExitCode> {
+fn show_region(store: &Database, key: &str, at: Option<Period>) -> Result<ExitCode> {
     let r = store
         .region(key)?
         .with_context(|| format!("no region with key `{key}`"))?;

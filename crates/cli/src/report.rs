@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use sozialmonitor_core::RegionLevel;
 use sozialmonitor_report::{Commentary, slug};
+use sozialmonitor_store::Location;
 use sozialmonitor_web::Site;
 
 use crate::{indicator, open_existing};
 
 /// Loads the public view of a database (computing the results cache if it is stale).
-pub(crate) fn load_site(db: &Path, home: &str) -> Result<Site> {
+pub(crate) fn load_site(db: &Location, home: &str) -> Result<Site> {
     let mut store = open_existing(db)?;
     indicator::ensure_cache(&mut store, sozialmonitor_store::Territory::Today)?;
     Site::load(&store, home)
@@ -52,7 +53,7 @@ fn region(site: &Site, key: &str) -> Result<usize> {
 }
 
 /// `report profile AGS -o FILE`.
-pub(crate) fn profile(db: &Path, key: &str, output: &Path) -> Result<ExitCode> {
+pub(crate) fn profile(db: &Location, key: &str, output: &Path) -> Result<ExitCode> {
     let site = load_site(db, key)?;
     let r = region(&site, key)?;
     let t = std::time::Instant::now();
@@ -117,7 +118,7 @@ pub(crate) fn typeset_profiles(
 }
 
 /// `report profiles --kreis K -o DIR`: one profile per current municipality of the district.
-pub(crate) fn profiles(db: &Path, kreis: &str, dir: &Path) -> Result<ExitCode> {
+pub(crate) fn profiles(db: &Location, kreis: &str, dir: &Path) -> Result<ExitCode> {
     let site = load_site(db, kreis)?;
     let k = region(&site, kreis)?;
     let munis = match site.regions[k].level {
@@ -183,7 +184,7 @@ pub(crate) fn profiles(db: &Path, kreis: &str, dir: &Path) -> Result<ExitCode> {
 
 /// `report sozialbericht --kreis K -o FILE [--kommentare DIR]`.
 pub(crate) fn social(
-    db: &Path,
+    db: &Location,
     kreis: &str,
     output: &Path,
     commentary_dir: &Path,

@@ -8,7 +8,7 @@ use sozialmonitor_core::catalog::{INKAR_PREFIX, IndicatorEntry, IndicatorStatus,
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::{german_number, unit_decimals};
 use sozialmonitor_core::{Content, RegionLevel, Symbol};
-use sozialmonitor_store::{ImportBatch, ResultRow, SqliteStore, Store};
+use sozialmonitor_store::{Database, ImportBatch, ResultRow, Store};
 use sozialmonitor_viz::map::{Shape, parse_geometry};
 
 pub mod facts;
@@ -407,7 +407,7 @@ pub struct Site {
 
 impl Site {
     /// Loads the site from a store whose results cache is up to date.
-    pub fn load(store: &SqliteStore, home: &str) -> Result<Site> {
+    pub fn load(store: &Database, home: &str) -> Result<Site> {
         let infos = store.search_regions("", 10_000_000)?;
         let mut regions: Vec<Region> = Vec::with_capacity(infos.len());
         let mut by_key = FxHashMap::default();

@@ -1,14 +1,63 @@
-//! Bulk reads and writes for the indicator engine: a [`Frame`] of whole series from SQLite, the
-//! region lifetimes and territorial changes it needs, and the cache of computed values.
+//! Bulk reads for the indicator engine, written once for every backend: a [`Frame`] of whole
+//! series, the region lifetimes and territorial changes it needs, and the parts a region's sum
+//! runs over. A backend supplies the rows ([`Reader`]); the rules live here.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 use sozialmonitor_core::confidential::RULES_VERSION;
 use sozialmonitor_core::engine::{Cell, Outcome};
 use sozialmonitor_core::frame::{Frame, Grid, GridRegion, Series};
-use sozialmonitor_core::{MeasureKind, RegionKey, RegionLevel, Symbol};
+use sozialmonitor_core::{MeasureKind, Period, RegionKey, RegionLevel, Symbol};
 
-use crate::{ResultRow, Results, StoreError, Territory};
+use crate::{StoreError, Territory};
+
+/// A region as the grid of sums reads it.
+pub(crate) struct GridRow {
+    pub key: String,
+    pub parent: Option<String>,
+    pub in_register: bool,
+    pub last_data: Option<i64>,
+    /// The last snapshot before the region's first change away (`min(last_seen)`).
+    pub gone_after: Option<String>,
+    /// The first snapshot without it.
+    pub first_gone: Option<String>,
+}
+
+/// A territorial change as the grid reads it: `(from, to, share, successor newly formed)`.
+pub(crate) type GridChange = (String, String, f64, bool);
+
+/// A child region as [`parts`] reads it: `(key, in_register, gone_after, new_after, last_data)`.
+pub(crate) type PartRow = (String, bool, Option<String>, Option<String>, Option<i64>);
+
+/// The rows a backend supplies for bulk reads. Every method is one query; the caller decides
+/// whether they run in one transaction.
+pub(crate) trait Reader {
+    /// The first register snapshot date.
+    fn first_snapshot(&self) -> Result<Option<String>, StoreError>;
+    /// The regions of the hierarchy of sums, by key.
+    fn grid_rows(&self) -> Result<Vec<GridRow>, StoreError>;
+    /// The territorial changes, by `from`, `to`.
+    fn grid_changes(&self) -> Result<Vec<GridChange>, StoreError>;
+    /// `(id, unit, kind)` of a measure.
+    fn measure_meta(&self, code: &str)
+    -> Result<Option<(i64, String, Option<String>)>, StoreError>;
+    /// `(id, key)` of every region.
+    fn region_ids(&self) -> Result<Vec<(i64, String)>, StoreError>;
+    /// `(id, key)` of every breakdown.
+    fn breakdowns(&self) -> Result<Vec<(i64, String)>, StoreError>;
+    /// Every value of a measure as `(region id, period code, breakdown id, num, sym)`, in
+    /// chronological order (a year as its 31 December).
+    fn observations(
+        &self,
+        measure_id: i64,
+        f: &mut dyn FnMut(i64, i64, i64, Option<f64>, Option<i64>),
+    ) -> Result<(), StoreError>;
+    /// The newest import batch.
+    fn data_version(&self) -> Result<i64, StoreError>;
+    /// Whether a region has children of a level.
+    fn has_children_of_level(&self, parent: &str, level: &str) -> Result<bool, StoreError>;
+    /// The children of a level, by key.
+    fn part_rows(&self, parent: &str, level: &str) -> Result<Vec<PartRow>, StoreError>;
+}
 
 /// The kind of a stored measure: as declared at import (`kind` column), else as the offices' unit
 /// vocabulary declares it, else a count: an undeclared measure is summed and protected, never
@@ -57,43 +106,13 @@ fn year_of_code(code: i64) -> u16 {
 /// `-` after a merger), otherwise up to the year of the last register listing it; its successor,
 /// if newly formed, counts from the year after. A region known only from statistics (dissolved
 /// before the first register) counts up to its last published number.
-pub(crate) fn grid(
-    conn: &Connection,
+pub(crate) fn grid<R: Reader + ?Sized>(
+    conn: &R,
     years: (u16, u16),
 ) -> Result<(Grid, Vec<Merger>), StoreError> {
-    let first_snapshot: Option<String> =
-        conn.query_row("SELECT min(snapshot) FROM region_snapshot", [], |r| {
-            r.get(0)
-        })?;
+    let first_snapshot = conn.first_snapshot()?;
     let first_snapshot_year = first_snapshot.as_deref().and_then(year_of);
-    let mut st = conn.prepare(
-        "SELECT r.key, r.parent, r.in_register, r.last_data,
-                (SELECT min(c.last_seen) FROM region_change c WHERE c.from_key = r.key),
-                (SELECT min(c.first_gone) FROM region_change c WHERE c.from_key = r.key)
-         FROM region r
-         WHERE r.level IN ('germany', 'land', 'regbez', 'kreis', 'gemeinde')
-         ORDER BY r.key",
-    )?;
-    struct Row {
-        key: String,
-        parent: Option<String>,
-        in_register: bool,
-        last_data: Option<i64>,
-        gone_after: Option<String>,
-        first_gone: Option<String>,
-    }
-    let rows: Vec<Row> = st
-        .query_map([], |r| {
-            Ok(Row {
-                key: r.get(0)?,
-                parent: r.get(1)?,
-                in_register: r.get(2)?,
-                last_data: r.get(3)?,
-                gone_after: r.get(4)?,
-                first_gone: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let rows = conn.grid_rows()?;
     let mut last_year: FxHashMap<String, u16> = FxHashMap::default();
     let mut regions = Vec::with_capacity(rows.len());
     let mut registered = Vec::with_capacity(rows.len());
@@ -132,20 +151,7 @@ pub(crate) fn grid(
     }
     extend_unregistered_parents(&mut regions, &registered);
     // Newly formed successors count from the year after their predecessors.
-    let mut st = conn.prepare(
-        "SELECT c.from_key, c.to_key, c.share, r.valid_from > c.last_seen
-         FROM region_change c JOIN region r ON r.key = c.to_key ORDER BY c.from_key, c.to_key",
-    )?;
-    let changes: Vec<(String, String, f64, bool)> = st
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get::<_, Option<bool>>(3)?.unwrap_or(false),
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let changes = conn.grid_changes()?;
     let index: FxHashMap<String, usize> = regions
         .iter()
         .enumerate()
@@ -209,8 +215,8 @@ fn extend_unregistered_parents(regions: &mut [GridRegion], registered: &[bool]) 
 }
 
 /// Loads the series of `measures` (all breakdowns) into a frame.
-pub(crate) fn frame(
-    conn: &Connection,
+pub(crate) fn frame<R: Reader + ?Sized>(
+    conn: &R,
     measures: &[String],
     years: (u16, u16),
     territory: Territory,
@@ -218,69 +224,40 @@ pub(crate) fn frame(
     let (grid, mergers) = grid(conn, years)?;
     let mut frame = Frame::new(grid);
     let mut ids = Vec::new();
-    {
-        let mut st = conn.prepare_cached("SELECT id, unit, kind FROM measure WHERE code = ?1")?;
-        for m in measures {
-            if let Some((id, unit, kind)) = st
-                .query_row([m], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                })
-                .optional()?
-            {
-                frame.set_kind(m, stored_kind(kind.as_deref(), &unit));
-                ids.push((id, m.clone()));
-            }
+    for m in measures {
+        if let Some((id, unit, kind)) = conn.measure_meta(m)? {
+            frame.set_kind(m, stored_kind(kind.as_deref(), &unit));
+            ids.push((id, m.clone()));
         }
     }
-    let region_index: FxHashMap<i64, usize> = {
-        let mut st = conn.prepare("SELECT id, key FROM region")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        let mut map = FxHashMap::default();
-        for row in rows {
-            let (id, key) = row?;
-            if let Some(i) = RegionKey::parse(&key)
-                .ok()
-                .and_then(|k| frame.grid().region(&k))
-            {
-                map.insert(id, i);
-            }
+    let mut region_index: FxHashMap<i64, usize> = FxHashMap::default();
+    for (id, key) in conn.region_ids()? {
+        if let Some(i) = RegionKey::parse(&key)
+            .ok()
+            .and_then(|k| frame.grid().region(&k))
+        {
+            region_index.insert(id, i);
         }
-        map
-    };
-    let breakdowns: FxHashMap<i64, String> = {
-        let mut st = conn.prepare("SELECT id, key FROM breakdown")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let mut st = conn.prepare_cached(
-        "SELECT region_id, period, breakdown_id, num, sym FROM observation WHERE measure_id = ?1
-         ORDER BY CASE WHEN period < 10000 THEN period * 10000 + 1231 ELSE period END",
-    )?;
+    }
+    let breakdowns: FxHashMap<i64, String> = conn.breakdowns()?.into_iter().collect();
     let (regions, years_n) = (frame.grid().len(), frame.grid().years());
     for (id, measure) in &ids {
         // One series per breakdown, built apart and inserted once.
         let mut series: FxHashMap<i64, Series> = FxHashMap::default();
-        let mut rows = st.query([id])?;
-        while let Some(r) = rows.next()? {
-            let Some(&region) = region_index.get(&r.get::<_, i64>(0)?) else {
-                continue;
+        let grid = frame.grid();
+        conn.observations(*id, &mut |region, period, bid, num, sym| {
+            let Some(&region) = region_index.get(&region) else {
+                return;
             };
-            let period: i64 = r.get(1)?;
-            let Some(col) = frame.grid().col(year_of_code(period)) else {
-                continue;
+            let Some(col) = grid.col(year_of_code(period)) else {
+                return;
             };
-            let bid: i64 = r.get(2)?;
-            let cell = stored_cell(r.get(3)?, r.get(4)?);
             // Rows come in chronological order (a year as 31 December): the latest date wins.
             series
                 .entry(bid)
                 .or_insert_with(|| Series::missing(regions, years_n))
-                .set(frame.grid().at(region, col), Outcome::new(cell));
-        }
+                .set(grid.at(region, col), Outcome::new(stored_cell(num, sym)));
+        })?;
         for (bid, s) in series {
             if let Some(bkey) = breakdowns.get(&bid) {
                 frame.insert_series(measure, bkey, s);
@@ -295,134 +272,90 @@ pub(crate) fn frame(
     Ok(frame)
 }
 
-/// The current data version: the newest import batch.
-pub(crate) fn data_version(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(
-        conn.query_row("SELECT coalesce(max(id), 0) FROM import_batch", [], |r| {
-            r.get(0)
-        })?,
-    )
+/// The parts of a region at a period. A municipality dissolved in a merger counts up to the last
+/// register that listed it, its successor from then on, so a sum neither misses nor double-counts
+/// merged municipalities; municipalities known only from statistics (dissolved before the first
+/// register) count only before that register. A read error gives no parts (an incomplete sum,
+/// never a wrong one).
+pub(crate) fn parts<R: Reader + ?Sized>(
+    conn: &R,
+    region: &RegionKey,
+    period: Period,
+) -> Vec<RegionKey> {
+    let level = match region.level() {
+        RegionLevel::Germany => "land",
+        RegionLevel::Land => {
+            let has_rb = conn
+                .has_children_of_level(region.as_str(), "regbez")
+                .unwrap_or(false);
+            if has_rb { "regbez" } else { "kreis" }
+        }
+        RegionLevel::Regierungsbezirk => "kreis",
+        RegionLevel::Kreis => "gemeinde",
+        _ => return Vec::new(),
+    };
+    let end = period.end().iso();
+    let first_snapshot = conn.first_snapshot().unwrap_or(None);
+    let end_code = period.end().code() as i64;
+    let Ok(rows) = conn.part_rows(region.as_str(), level) else {
+        return Vec::new();
+    };
+    // A Land or Regierungsbezirk missing from the registers lives as long as its parts (the
+    // rule of `grid`): Saxony-Anhalt's `150` with today's Kreise.
+    let structural = matches!(level, "land" | "regbez");
+    rows.into_iter()
+        .filter(|(k, in_register, gone_after, new_after, last_data)| {
+            let existed = gone_after
+                .as_ref()
+                .is_none_or(|g| end.as_str() <= g.as_str());
+            let formed = new_after.as_ref().is_none_or(|n| end.as_str() > n.as_str());
+            // For a region known only from statistics, its last published number (not `-`)
+            // bounds its life.
+            let known = *in_register
+                || (first_snapshot
+                    .as_ref()
+                    .is_none_or(|f| end.as_str() <= f.as_str())
+                    && last_data.is_some_and(|d| end_code <= d))
+                || (structural
+                    && RegionKey::parse(k).is_ok_and(|key| !parts(conn, &key, period).is_empty()));
+            existed && formed && known
+        })
+        .filter_map(|(k, ..)| RegionKey::parse(&k).ok())
+        .collect()
 }
 
-/// Loads a frame and the data version it reflects in one read transaction, so that an import
-/// committed meanwhile can neither be half-read nor make the result look newer than it is.
-pub(crate) fn frame_at(
-    conn: &Connection,
+/// Loads a frame and the data version it reflects; the caller runs both in one read transaction,
+/// so that an import committed meanwhile can neither be half-read nor make the result look newer
+/// than it is.
+pub(crate) fn frame_at<R: Reader + ?Sized>(
+    conn: &R,
     measures: &[String],
     years: (u16, u16),
     territory: Territory,
 ) -> Result<(Frame, i64), StoreError> {
-    let tx = conn.unchecked_transaction()?;
-    let version = data_version(&tx)?;
-    let frame = frame(&tx, measures, years, territory)?;
-    tx.commit()?;
+    let version = conn.data_version()?;
+    let frame = frame(conn, measures, years, territory)?;
     Ok((frame, version))
 }
 
-/// Replaces the cache with `results`, in one transaction, labelled with the data version the
-/// inputs were read at (`results.data_version`) and the current confidentiality rules.
-pub(crate) fn save_results(conn: &mut Connection, results: &Results) -> Result<usize, StoreError> {
-    let version = results.data_version;
-    let tx = conn.transaction()?;
-    tx.execute("DELETE FROM indicator_value", [])?;
-    tx.execute("DELETE FROM indicator_cache", [])?;
-    let ids: FxHashMap<String, i64> = {
-        let mut st = tx.prepare("SELECT key, id FROM region")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let mut n = 0;
-    {
-        let mut st = tx.prepare(
-            "INSERT INTO indicator_value (indicator, region_id, year, num, sym, flags)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for r in &results.rows {
-            let Some(id) = ids.get(&r.region) else {
-                continue;
-            };
-            let (num, sym) = match r.cell {
-                Cell::Num(x) => (Some(x), None),
-                Cell::Sym(s) => (None, Some(i64::from(s.code()))),
-                Cell::Missing => continue,
-            };
-            let flags = i64::from(r.incomplete)
-                | (i64::from(r.suppressed) << 1)
-                | (i64::from(r.equivalent) << 2);
-            st.execute(params![r.indicator, id, r.year, num, sym, flags])?;
-            n += 1;
-        }
-    }
-    tx.execute(
-        "INSERT INTO indicator_cache (id, data_version, territory, first_year, last_year, rules)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-        params![
-            version,
-            results.territory.code(),
-            results.years.0,
-            results.years.1,
-            RULES_VERSION
-        ],
-    )?;
-    tx.commit()?;
-    Ok(n)
-}
-
-/// The cached values of one indicator.
-pub(crate) fn results(
-    conn: &Connection,
-    indicator: &str,
-) -> Result<Option<Vec<ResultRow>>, StoreError> {
-    let cached: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM indicator_cache)", [], |r| {
-        r.get(0)
-    })?;
-    if !cached {
-        return Ok(None);
-    }
-    let mut st = conn.prepare_cached(
-        "SELECT r.key, v.year, v.num, v.sym, v.flags FROM indicator_value v
-         JOIN region r ON r.id = v.region_id WHERE v.indicator = ?1 ORDER BY r.key, v.year",
-    )?;
-    let rows = st.query_map([indicator], |r| {
-        let flags: i64 = r.get(4)?;
-        let cell = stored_cell(r.get(2)?, r.get(3)?);
-        Ok(ResultRow {
-            indicator: indicator.to_string(),
-            region: r.get(0)?,
-            year: r.get(1)?,
-            cell,
-            incomplete: flags & 1 != 0,
-            suppressed: flags & 2 != 0,
-            equivalent: flags & 4 != 0,
-        })
-    })?;
-    Ok(Some(rows.collect::<rusqlite::Result<_>>()?))
-}
-
-/// `(version computed from, current version, territory)` of the cache, if any. A cache computed
-/// with other confidentiality rules than the current ones reports version -1: it is stale
-/// whatever the data.
-pub(crate) fn cache_state(conn: &Connection) -> Result<Option<(i64, i64, Territory)>, StoreError> {
-    let row: Option<(i64, String, u32)> = conn
-        .query_row(
-            "SELECT data_version, territory, rules FROM indicator_cache WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let now = data_version(conn)?;
-    Ok(row.map(|(v, t, rules)| {
-        let v = if rules == RULES_VERSION { v } else { -1 };
+/// The cache state from the stored label `(data version, territory, rules)` and the current data
+/// version. A cache computed with other confidentiality rules than the current ones reports
+/// version -1: it is stale whatever the data.
+pub(crate) fn cache_state(
+    label: Option<(i64, String, i64)>,
+    now: i64,
+) -> Option<(i64, i64, Territory)> {
+    label.map(|(v, t, rules)| {
+        let v = if rules == i64::from(RULES_VERSION) {
+            v
+        } else {
+            -1
+        };
         (v, now, Territory::parse(&t).unwrap_or_default())
-    }))
+    })
 }
 
-/// Whether this database is a publication written by [`publish`].
-pub(crate) fn is_publication(conn: &Connection) -> Result<bool, StoreError> {
-    Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM publication)", [], |r| r.get(0))?)
-}
-
-/// What [`publish`] wrote.
+/// What a publication (`Store::publish`) wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Published {
     /// Indicator values (withheld ones as `.` without their number).
@@ -431,64 +364,4 @@ pub struct Published {
     pub withheld: usize,
     /// Regions.
     pub regions: usize,
-}
-
-/// Writes a public-only database to `to` (a new file): regions, territorial changes,
-/// boundaries, the catalogue, the import history without its diagnostics (which quote file
-/// lines) and the public side of the results cache. A withheld value is written as `.` without
-/// its number; observations, their history and measures are not copied, so the host that serves
-/// it holds no confidential value. The cache must be fresh (the caller checks).
-pub(crate) fn publish(
-    conn: &mut Connection,
-    to: &std::path::Path,
-) -> Result<Published, StoreError> {
-    let secret = i64::from(Symbol::Secret.code());
-    let to_text = to.to_string_lossy().to_string();
-    conn.execute("ATTACH DATABASE ?1 AS pub", [&to_text])?;
-    let result = (|| -> Result<Published, StoreError> {
-        let tx = conn.transaction()?;
-        for table in ["region", "region_change", "boundary", "indicator"] {
-            tx.execute(
-                &format!("INSERT INTO pub.{table} SELECT * FROM main.{table}"),
-                [],
-            )?;
-        }
-        tx.execute(
-            "INSERT INTO pub.import_batch SELECT * FROM main.import_batch",
-            [],
-        )?;
-        tx.execute("UPDATE pub.import_batch SET diagnostics = '[]'", [])?;
-        tx.execute(
-            "INSERT INTO pub.indicator_cache SELECT * FROM main.indicator_cache",
-            [],
-        )?;
-        let values = tx.execute(
-            "INSERT INTO pub.indicator_value (indicator, region_id, year, num, sym, flags)
-             SELECT indicator, region_id, year,
-                    CASE WHEN flags & 2 = 0 THEN num END,
-                    CASE WHEN flags & 2 = 0 THEN sym ELSE ?1 END,
-                    flags
-             FROM main.indicator_value",
-            [secret],
-        )?;
-        let withheld: i64 = tx.query_row(
-            "SELECT count(*) FROM pub.indicator_value WHERE flags & 2 <> 0",
-            [],
-            |r| r.get(0),
-        )?;
-        let regions: i64 = tx.query_row("SELECT count(*) FROM pub.region", [], |r| r.get(0))?;
-        tx.execute(
-            "INSERT INTO pub.publication (id, data_version, rules, source_sha256)
-             SELECT 1, data_version, rules, '' FROM main.indicator_cache WHERE id = 1",
-            [],
-        )?;
-        tx.commit()?;
-        Ok(Published {
-            values,
-            withheld: withheld as usize,
-            regions: regions as usize,
-        })
-    })();
-    conn.execute("DETACH DATABASE pub", [])?;
-    result
 }

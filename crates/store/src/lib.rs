@@ -1,21 +1,35 @@
-//! Storage of Sozialmonitor: the [`Store`] trait that every caller uses and its SQLite
-//! implementation. All SQL lives in this crate; a PostgreSQL implementation can follow behind the
-//! same trait without touching callers.
+//! Storage of Sozialmonitor: the [`Store`] trait, its SQLite and PostgreSQL implementations and
+//! [`Database`], the one type callers hold, chosen by a [`Location`] (`--db`). All SQL lives in
+//! this crate; nothing outside it names a backend.
 
 mod bulk;
+mod common;
+mod database;
+mod pg;
 mod sqlite;
+pub mod testing;
+pub mod transfer;
+
+use std::path::Path;
 
 use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
 
 pub use bulk::{Published, stored_kind};
-pub use sqlite::SqliteStore;
+pub use database::{Database, Location};
+pub use transfer::{Counts, Field, RowSink, Table};
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database reported an error.
+    /// SQLite reported an error.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// A database location that names no database this program can open.
+    #[error("{0}")]
+    Location(String),
     /// The database was written by a newer version of Sozialmonitor.
     #[error(
         "the database has schema version {found}, this program knows up to {known}; update sozialmonitor"
@@ -282,6 +296,31 @@ pub trait Store {
     fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>>;
     /// The state of the cache: `(data version it was computed from, current data version)`.
     fn cache_state(&self) -> Result<Option<(i64, i64, Territory)>>;
+    /// The current data version: the newest import batch (0 for none).
+    fn data_version(&self) -> Result<i64>;
+    /// All boundaries as (region key, name, GeoJSON geometry), by key.
+    fn boundaries(&self) -> Result<Vec<(String, Option<String>, String)>>;
+    /// Whether this database is a publication (written by [`Store::publish`]): it is served as
+    /// it is and never recomputed.
+    fn is_publication(&self) -> Result<bool>;
+    /// Writes a public-only SQLite database to the new file `to`: regions, territorial changes,
+    /// boundaries, the catalogue, the import history without its diagnostics (which quote file
+    /// lines) and the public side of the results cache. A withheld value is written as `.`
+    /// without its number; observations, their history and measures are not copied, so the host
+    /// that serves it holds no confidential value. The cache must be fresh (the caller checks).
+    fn publish(&mut self, to: &Path) -> Result<Published>;
+    /// Every row of these tables, table by table in their key order, all read in one consistent
+    /// snapshot (an import committed meanwhile is either wholly in it or not at all).
+    fn scan(&self, tables: &'static [Table], sink: &mut RowSink<'_>) -> Result<()>;
+    /// Replaces everything in this database by the content of `from`, in one transaction.
+    fn replace_all(&mut self, from: &dyn Store) -> Result<Counts>;
+    /// Writes a consistent snapshot into the new SQLite file `to` while others keep reading and
+    /// writing.
+    fn backup(&self, to: &Path) -> Result<()>;
+    /// `(schema version of the database, newest version this program knows)`.
+    fn schema_version(&self) -> Result<(i64, i64)>;
+    /// Where this database is, for messages (a PostgreSQL password is never shown).
+    fn describe(&self) -> String;
 }
 
 /// Whose territory a series describes.

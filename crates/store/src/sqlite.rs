@@ -1,15 +1,16 @@
 //! The SQLite implementation of [`Store`]: a single file, bundled SQLite, append-only migrations.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use sozialmonitor_core::territory::{SnapshotEntry, infer_successors};
-use sozialmonitor_core::{
-    Dataset, Diagnostic, Period, RegionKey, RegionLevel, Severity, Symbol, Value,
-};
+use rustc_hash::FxHashMap;
+use sozialmonitor_core::confidential::RULES_VERSION;
+use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionKey, RegionLevel, Symbol};
 
+use crate::bulk::{GridChange, GridRow, PartRow, Reader};
+use crate::common::*;
+use crate::transfer::{Field, TABLES, Ty};
 use crate::*;
 
 /// Migrations in order; the index + 1 is the schema version (`PRAGMA user_version`).
@@ -32,18 +33,6 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
         Self::setup(conn)
-    }
-
-    /// Whether this database is a publication (written by [`SqliteStore::publish`]): it is
-    /// served as it is and never recomputed.
-    pub fn is_publication(&self) -> Result<bool> {
-        crate::bulk::is_publication(&self.conn)
-    }
-
-    /// Writes a public-only database to the new file `to` (see [`crate::bulk::publish`]).
-    pub fn publish(&mut self, to: &Path) -> Result<crate::Published> {
-        drop(Self::open(to)?);
-        crate::bulk::publish(&mut self.conn, to)
     }
 
     /// Opens an existing file without creating it; `Ok(None)` when it does not exist.
@@ -91,98 +80,9 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The underlying connection, for the few read-only reports that need plain SQL.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// All boundaries as (region key, name, GeoJSON geometry).
-    pub fn boundaries(&self) -> Result<Vec<(String, Option<String>, String)>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT region_key, name, geojson FROM boundary ORDER BY region_key")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-}
-
-/// A key as stored: an ARS becomes the AGS; text that is no key is looked up as it is.
-fn normalize_key(key: &str) -> String {
-    RegionKey::parse(key)
-        .map(|k| k.to_string())
-        .unwrap_or_else(|_| key.to_string())
-}
-
-fn now_iso() -> String {
-    // The import time is provenance, not data: computed numbers never depend on it.
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if mo <= 2 { y + 1 } else { y };
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
-}
-
-fn diag_json(d: &[Diagnostic]) -> String {
-    let v: Vec<serde_json::Value> = d
-        .iter()
-        .map(|d| {
-            serde_json::json!({
-                "file": d.file, "line": d.line, "column": d.column,
-                "severity": if d.severity == Severity::Error { "error" } else { "warning" },
-                "message": d.message, "hint": d.hint,
-            })
-        })
-        .collect();
-    serde_json::Value::Array(v).to_string()
-}
-
-fn diag_from_json(s: &str) -> Vec<Diagnostic> {
-    let v: Vec<serde_json::Value> = serde_json::from_str(s).unwrap_or_default();
-    v.iter()
-        .map(|d| Diagnostic {
-            file: d["file"].as_str().unwrap_or("").to_string(),
-            line: d["line"].as_u64().unwrap_or(0) as usize,
-            column: d["column"].as_u64().unwrap_or(0) as usize,
-            severity: if d["severity"] == "error" {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            message: d["message"].as_str().unwrap_or("").to_string(),
-            hint: d["hint"].as_str().map(str::to_string),
-        })
-        .collect()
-}
-
-fn value_parts(v: &Value) -> (Option<f64>, Option<i64>, i64, Option<&str>) {
-    (
-        v.number,
-        v.symbol.map(|s| s.code() as i64),
-        v.decimals as i64 | (v.flags as i64) << 8,
-        v.raw.as_deref(),
-    )
-}
-
-fn value_from_parts(num: Option<f64>, sym: Option<i64>, fmt: i64, raw: Option<String>) -> Value {
-    Value {
-        number: num,
-        symbol: sym.and_then(|s| Symbol::from_code(s as u8)),
-        decimals: (fmt & 0xff) as u8,
-        flags: ((fmt >> 8) & 0xff) as u8,
-        raw: raw.map(Into::into),
+    /// The path of the file, for messages.
+    fn path_text(&self) -> String {
+        self.conn.path().unwrap_or(":memory:").to_string()
     }
 }
 
@@ -202,9 +102,6 @@ fn region_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RegionInfo> {
         kind: r.get(10)?,
     })
 }
-
-const REGION_COLS: &str =
-    "key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind";
 
 fn batch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportBatch> {
     let diags: String = r.get(9)?;
@@ -227,8 +124,6 @@ fn batch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImportBatch> {
     })
 }
 
-const BATCH_COLS: &str = "id, file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms, contents";
-
 /// Ids of regions, creating rows for keys first seen in data (named as the data names them).
 fn region_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
     let mut ins = tx.prepare_cached("INSERT INTO region(key, name, level, parent) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO NOTHING")?;
@@ -238,11 +133,7 @@ fn region_ids(tx: &Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
     let mut get = tx.prepare_cached("SELECT id FROM region WHERE key = ?1")?;
     let mut ids = Vec::with_capacity(data.region_keys.len());
     for (k, name) in data.region_keys.iter().zip(&data.region_names) {
-        let name = name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(k.as_str());
+        let name = data_name(k, name.as_deref());
         ins.execute(params![
             k.as_str(),
             name,
@@ -332,20 +223,7 @@ fn store_observations(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Resul
     let mids = measure_ids(tx, data)?;
     let rids = region_ids(tx, data)?;
     let bids = breakdown_ids(tx, data)?;
-    // Insert in primary-key order so the B-tree grows at its end instead of splitting pages.
-    let mut order: Vec<(u128, u32)> = data
-        .observations
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let k = (mids[o.measure as usize] as u128) << 96
-                | (rids[o.region as usize] as u128) << 64
-                | (o.period.code() as u128) << 32
-                | bids[o.breakdown as usize] as u128;
-            (k, i as u32)
-        })
-        .collect();
-    order.sort_unstable();
+    let order = write_order(data, &mids, &rids, &bids);
     let mut stored = 0i64;
     let mut full = tx.prepare_cached(&upsert_sql(CHUNK))?;
     for chunk in order.chunks(CHUNK) {
@@ -360,10 +238,11 @@ fn store_observations(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Resul
             let o = &data.observations[i as usize];
             let (num, sym, fmt, raw) = value_parts(&o.value);
             let q = (o.quality != 0).then(|| data.qualities[o.quality as usize].as_str());
-            stmt.raw_bind_parameter(p, (k >> 96) as i64)?;
-            stmt.raw_bind_parameter(p + 1, ((k >> 64) as u32) as i64)?;
-            stmt.raw_bind_parameter(p + 2, ((k >> 32) as u32) as i64)?;
-            stmt.raw_bind_parameter(p + 3, (k as u32) as i64)?;
+            let [m, r, per, b] = unpack_key(k);
+            stmt.raw_bind_parameter(p, m)?;
+            stmt.raw_bind_parameter(p + 1, r)?;
+            stmt.raw_bind_parameter(p + 2, per)?;
+            stmt.raw_bind_parameter(p + 3, b)?;
             stmt.raw_bind_parameter(p + 4, num)?;
             stmt.raw_bind_parameter(p + 5, sym)?;
             stmt.raw_bind_parameter(p + 6, fmt)?;
@@ -375,24 +254,13 @@ fn store_observations(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Resul
         stored += stmt.raw_execute()? as i64;
     }
     // Keep each region's last period with a number up to date (see migration 0002).
-    let mut last: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
-    for o in &data.observations {
-        if o.value.symbol == Some(Symbol::Nil)
-            || (o.value.number.is_none() && o.value.symbol.is_none())
-        {
-            continue;
-        }
-        let end = o.period.end().code() as i64;
-        let e = last.entry(rids[o.region as usize]).or_insert(end);
-        *e = (*e).max(end);
-    }
     let mut up = tx.prepare_cached(
         "UPDATE region SET last_data = max(coalesce(last_data, 0), ?2) WHERE id = ?1",
     )?;
-    for (id, end) in last {
+    for (id, end) in last_data(data, &rids) {
         up.execute(params![id, end])?;
     }
-    Ok((stored, data.observations.len() as i64 - stored))
+    Ok((stored, order.len() as i64 - stored))
 }
 
 /// Stores register snapshot rows; returns how many were new or changed.
@@ -433,49 +301,25 @@ fn store_register(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i6
 
 /// Recomputes names, validity and territorial changes from all register snapshots.
 fn rebuild_regions(tx: &Transaction<'_>) -> Result<()> {
-    let snaps: Vec<String> = {
-        let mut st =
-            tx.prepare("SELECT DISTINCT snapshot FROM region_snapshot ORDER BY snapshot")?;
-        st.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?
-    };
-    let Some(latest) = snaps.last().cloned() else {
-        return Ok(());
-    };
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<f64>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-    );
-    let mut by_key: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    {
+    let rows: Vec<SnapshotRow> = {
         let mut st = tx.prepare("SELECT key, snapshot, name, level, parent, verband, area_km2, population, postcode, kind FROM region_snapshot ORDER BY key, snapshot")?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
-        })?;
-        for row in rows {
-            let row: Row = row?;
-            by_key.entry(row.0.clone()).or_default().push(row);
-        }
-    }
+        st.query_map([], |r| {
+            Ok(SnapshotRow {
+                key: r.get(0)?,
+                snapshot: r.get(1)?,
+                name: r.get(2)?,
+                level: r.get(3)?,
+                parent: r.get(4)?,
+                verband: r.get(5)?,
+                area_km2: r.get(6)?,
+                population: r.get(7)?,
+                postcode: r.get(8)?,
+                kind: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let (regions, changes) = rebuild_plan(&rows);
     let mut up = tx.prepare(
         "INSERT INTO region(key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind, in_register)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1)
@@ -484,61 +328,33 @@ fn rebuild_regions(tx: &Transaction<'_>) -> Result<()> {
            area_km2 = excluded.area_km2, population = excluded.population, postcode = excluded.postcode,
            kind = excluded.kind, in_register = 1",
     )?;
-    // A region is dissolved when a later snapshot of its level no longer lists it: registers of
-    // Ortsteile and official registers are dated independently.
-    let mut latest_of_level: std::collections::HashMap<&str, &str> =
-        std::collections::HashMap::new();
-    for r in by_key.values().flatten() {
-        let e = latest_of_level.entry(r.3.as_str()).or_insert(r.1.as_str());
-        if r.1.as_str() > *e {
-            *e = r.1.as_str();
-        }
-    }
-    for rows in by_key.values() {
-        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-            continue;
-        };
-        let latest = latest_of_level
-            .get(last.3.as_str())
-            .copied()
-            .unwrap_or(latest.as_str());
-        let valid_to = (last.1 != latest).then(|| last.1.clone());
+    for g in &regions {
+        let l = g.latest;
         up.execute(params![
-            last.0, last.2, last.3, last.4, last.5, first.1, valid_to, last.6, last.7, last.8,
-            last.9
+            l.key,
+            l.name,
+            l.level,
+            l.parent,
+            l.verband,
+            g.valid_from,
+            g.valid_to,
+            l.area_km2,
+            l.population,
+            l.postcode,
+            l.kind
         ])?;
     }
     drop(up);
-    // Territorial changes between consecutive snapshots, for municipalities.
     tx.execute("DELETE FROM region_change", [])?;
-    let entries = |snap: &str| -> Vec<SnapshotEntry> {
-        by_key
-            .values()
-            .flat_map(|rows| rows.iter())
-            .filter(|r| r.1 == snap && r.3 == "gemeinde")
-            .filter_map(|r| {
-                Some(SnapshotEntry {
-                    key: RegionKey::parse(&r.0).ok()?,
-                    area_km2: r.6.unwrap_or(0.0),
-                })
-            })
-            .collect()
-    };
-    let mut ins = tx.prepare("INSERT OR REPLACE INTO region_change(from_key, to_key, last_seen, first_gone, share, confirmed) VALUES (?1, ?2, ?3, ?4, 1.0, ?5)")?;
-    for w in snaps.windows(2) {
-        let (old, new) = (entries(&w[0]), entries(&w[1]));
-        if old.is_empty() || new.is_empty() {
-            continue;
-        }
-        for c in infer_successors(&old, &new) {
-            ins.execute(params![
-                c.from.as_str(),
-                c.to.as_str(),
-                w[0],
-                w[1],
-                c.confirmed
-            ])?;
-        }
+    let mut ins = tx.prepare("INSERT INTO region_change(from_key, to_key, last_seen, first_gone, share, confirmed) VALUES (?1, ?2, ?3, ?4, 1.0, ?5)")?;
+    for c in &changes {
+        ins.execute(params![
+            c.from,
+            c.to,
+            c.last_seen,
+            c.first_gone,
+            c.confirmed
+        ])?;
     }
     Ok(())
 }
@@ -559,8 +375,7 @@ fn store_boundaries(
     let mut n = 0;
     let mut unmatched = Vec::new();
     for b in &data.boundaries {
-        let geom = serde_json::json!({ "type": "MultiPolygon", "coordinates": b.polygons });
-        n += st.execute(params![b.key.as_str(), b.name, geom.to_string(), batch])? as i64;
+        n += st.execute(params![b.key.as_str(), b.name, boundary_json(b), batch])? as i64;
         if known
             .query_row([b.key.as_str()], |_| Ok(()))
             .optional()?
@@ -569,18 +384,7 @@ fn store_boundaries(
             unmatched.push(b.key.to_string());
         }
     }
-    if !unmatched.is_empty() {
-        let shown: Vec<&str> = unmatched.iter().take(10).map(String::as_str).collect();
-        diags.push(
-            Diagnostic::warning(
-                file,
-                0,
-                0,
-                format!("{} boundaries match no region in the store (e.g. {}); they are kept and will match once a register names them", unmatched.len(), shown.join(", ")),
-            )
-            .with_hint("import the GV100AD register first, or check the key attribute"),
-        );
-    }
+    diags.extend(unmatched_boundaries(file, &unmatched));
     Ok(n)
 }
 
@@ -591,15 +395,9 @@ fn store_catalog(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i64
     )?;
     let mut n = 0;
     for e in &data.catalog {
-        let json = serde_json::to_string(e).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        n += st.execute(params![e.key, json, batch])? as i64;
+        n += st.execute(params![e.key, entry_json(e)?, batch])? as i64;
     }
     Ok(n)
-}
-
-/// [`Dataset::contents`] as stored with the batch.
-fn contents_json(data: &Dataset) -> Result<String> {
-    serde_json::to_string(&data.contents()).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 impl Store for SqliteStore {
@@ -610,18 +408,15 @@ impl Store for SqliteStore {
         opts: ImportOptions,
     ) -> Result<ImportOutcome> {
         let started = Instant::now();
-        // An error about the whole file (line 0: unreadable, a failed importer, a file-wide
-        // inconsistency) leaves no good rows to keep, so even `skip_bad_rows` must not record the
-        // file as imported: its hash would make the same file count as done after a fix.
-        let whole_file_error = data
-            .diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error && d.line == 0);
-        if data.has_errors() && (!opts.skip_bad_rows || whole_file_error) {
-            return Ok(ImportOutcome::Rejected(data.diagnostics.clone()));
+        if let Some(rejected) = rejection(data, opts) {
+            return Ok(rejected);
         }
-        let existing = self
+        // The write lock is taken before the duplicate check, so that two processes importing
+        // the same file cannot both land it.
+        let tx = self
             .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing = tx
             .query_row(
                 &format!(
                     "SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = ?1 ORDER BY id LIMIT 1"
@@ -633,7 +428,6 @@ impl Store for SqliteStore {
         if let Some(b) = existing {
             return Ok(ImportOutcome::AlreadyImported(b));
         }
-        let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO import_batch(file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms, contents)
              VALUES (?1, ?2, ?3, ?4, 0, 0, 0, 0, '[]', ?5, 0, ?6)",
@@ -650,12 +444,7 @@ impl Store for SqliteStore {
         let reg = store_register(&tx, data, batch)?;
         let bnd = store_boundaries(&tx, data, batch, &mut diags, &source.file_name)?;
         let cat = store_catalog(&tx, data, batch)?;
-        let skipped = diags
-            .iter()
-            .filter(|d| d.severity == Severity::Error && d.line > 0)
-            .map(|d| d.line)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len() as i64;
+        let skipped = skipped_rows(&diags);
         let duration = started.elapsed().as_millis() as i64;
         tx.execute(
             "UPDATE import_batch SET rows_stored = ?2, rows_revised = ?3, rows_unchanged = ?4, rows_skipped = ?5, diagnostics = ?6, duration_ms = ?7 WHERE id = ?1",
@@ -876,11 +665,7 @@ impl Store for SqliteStore {
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for r in rows {
-            let json = r?;
-            out.push(
-                serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("catalogue entry: {e}")))?,
-            );
+            out.push(entry_from_json(&r?)?);
         }
         Ok(out)
     }
@@ -900,19 +685,115 @@ impl Store for SqliteStore {
         years: (u16, u16),
         territory: Territory,
     ) -> Result<(sozialmonitor_core::frame::Frame, i64)> {
-        crate::bulk::frame_at(&self.conn, measures, years, territory)
+        let tx = self.conn.unchecked_transaction()?;
+        let out = crate::bulk::frame_at(&*tx, measures, years, territory)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     fn save_results(&mut self, results: &Results) -> Result<usize> {
-        crate::bulk::save_results(&mut self.conn, results)
+        save_results(&mut self.conn, results)
     }
 
     fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>> {
-        crate::bulk::results(&self.conn, indicator)
+        results(&self.conn, indicator)
     }
 
     fn cache_state(&self) -> Result<Option<(i64, i64, Territory)>> {
-        crate::bulk::cache_state(&self.conn)
+        let label: Option<(i64, String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT data_version, territory, rules FROM indicator_cache WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(crate::bulk::cache_state(label, self.conn.data_version()?))
+    }
+
+    fn data_version(&self) -> Result<i64> {
+        self.conn.data_version()
+    }
+
+    fn boundaries(&self) -> Result<Vec<(String, Option<String>, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT region_key, name, geojson FROM boundary ORDER BY region_key")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn is_publication(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM publication)", [], |r| r.get(0))?)
+    }
+
+    fn publish(&mut self, to: &Path) -> Result<Published> {
+        SqliteStore::open(to)?.load_publication(self)
+    }
+
+    fn scan(&self, tables: &'static [Table], sink: &mut RowSink<'_>) -> Result<()> {
+        // One read transaction: a snapshot, whatever is committed meanwhile.
+        let tx = self.conn.unchecked_transaction()?;
+        for t in tables {
+            let order = t.order.join(", ");
+            let mut st = tx.prepare(&format!(
+                "SELECT {} FROM {} ORDER BY {order}",
+                t.column_list(),
+                t.name
+            ))?;
+            let mut rows = st.query([])?;
+            let mut row = Vec::with_capacity(t.columns.len());
+            while let Some(r) = rows.next()? {
+                row.clear();
+                for (i, (_, ty)) in t.columns.iter().enumerate() {
+                    row.push(field(r.get_ref(i)?, *ty));
+                }
+                sink(t, &row)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn replace_all(&mut self, from: &dyn Store) -> Result<Counts> {
+        let tx = self.conn.transaction()?;
+        for t in TABLES.iter().rev() {
+            tx.execute(&format!("DELETE FROM {}", t.name), [])?;
+        }
+        let mut counts: Counts = Vec::new();
+        {
+            let mut loader = Loader::new(&tx);
+            from.scan(TABLES, &mut |t, row| {
+                loader.row(t, row)?;
+                match counts.last_mut() {
+                    Some((name, n)) if *name == t.name => *n += 1,
+                    _ => counts.push((t.name, 1)),
+                }
+                Ok(())
+            })?;
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    fn backup(&self, to: &Path) -> Result<()> {
+        // VACUUM INTO reads one snapshot and writes a compact copy; writers go on meanwhile.
+        self.conn
+            .execute("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
+        Ok(())
+    }
+
+    fn schema_version(&self) -> Result<(i64, i64)> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok((v, MIGRATIONS.len() as i64))
+    }
+
+    fn describe(&self) -> String {
+        format!("SQLite {}", self.path_text())
     }
 
     fn summary(&self) -> Result<Summary> {
@@ -978,72 +859,308 @@ impl sozialmonitor_core::engine::Inputs for SqliteStore {
         row.is_some_and(|(kind, unit)| crate::bulk::stored_kind(kind.as_deref(), &unit).additive())
     }
 
-    /// The parts of a region at a period. A municipality dissolved in a merger counts up to the
-    /// last register that listed it, its successor from then on, so a sum neither misses nor
-    /// double-counts merged municipalities; municipalities known only from statistics (dissolved
-    /// before the first register) count only before that register.
+    /// See [`crate::bulk::parts`].
     fn parts(&self, region: &RegionKey, period: Period) -> Vec<RegionKey> {
-        let level = match region.level() {
-            RegionLevel::Germany => "land",
-            RegionLevel::Land => {
-                let has_rb: bool = self
-                    .conn
-                    .query_row("SELECT EXISTS(SELECT 1 FROM region WHERE parent = ?1 AND level = 'regbez')", [region.as_str()], |r| r.get(0))
-                    .unwrap_or(false);
-                if has_rb { "regbez" } else { "kreis" }
-            }
-            RegionLevel::Regierungsbezirk => "kreis",
-            RegionLevel::Kreis => "gemeinde",
-            _ => return Vec::new(),
-        };
-        let end = period.end().iso();
-        let first_snapshot: Option<String> = self
-            .conn
-            .query_row("SELECT min(snapshot) FROM region_snapshot", [], |r| {
-                r.get(0)
-            })
-            .unwrap_or(None);
-        // For a region known only from statistics, its last published number (not `-`) bounds its life.
-        let sql = "SELECT r.key, r.in_register,
-                          (SELECT min(c.last_seen) FROM region_change c WHERE c.from_key = r.key) AS gone_after,
-                          (SELECT max(c.last_seen) FROM region_change c WHERE c.to_key = r.key AND r.valid_from > c.last_seen) AS new_after,
-                          r.last_data
-                   FROM region r WHERE r.parent = ?1 AND r.level = ?2 ORDER BY r.key";
-        let Ok(mut st) = self.conn.prepare_cached(sql) else {
-            return Vec::new();
-        };
-        let end_code = period.end().code() as i64;
-        let rows = st.query_map(params![region.as_str(), level], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, bool>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-            ))
+        crate::bulk::parts(&self.conn, region, period)
+    }
+}
+
+/// A stored value as a moved field of the declared type.
+fn field(v: rusqlite::types::ValueRef<'_>, ty: Ty) -> Field {
+    use rusqlite::types::ValueRef as V;
+    match (v, ty) {
+        (V::Null, _) => Field::Null,
+        (V::Integer(i), Ty::Real) => Field::Real(i as f64),
+        (V::Integer(i), _) => Field::Int(i),
+        (V::Real(x), _) => Field::Real(x),
+        (V::Text(t), _) | (V::Blob(t), _) => Field::Text(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+impl rusqlite::ToSql for Field {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Field::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Field::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Field::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
+            Field::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+/// Writes moved rows into the tables of one transaction.
+struct Loader<'t> {
+    tx: &'t Transaction<'t>,
+    sql: FxHashMap<&'static str, String>,
+}
+
+impl<'t> Loader<'t> {
+    fn new(tx: &'t Transaction<'t>) -> Self {
+        Loader {
+            tx,
+            sql: FxHashMap::default(),
+        }
+    }
+
+    fn row(&mut self, t: &'static Table, row: &[Field]) -> Result<()> {
+        let sql = self.sql.entry(t.name).or_insert_with(|| {
+            let marks = vec!["?"; t.columns.len()].join(", ");
+            format!(
+                "INSERT INTO {} ({}) VALUES ({marks})",
+                t.name,
+                t.column_list()
+            )
         });
-        let Ok(rows) = rows else { return Vec::new() };
-        let rows: Vec<_> = rows.filter_map(|r| r.ok()).collect();
-        // A Land or Regierungsbezirk missing from the registers lives as long as its parts (the
-        // rule of `bulk::grid`): Saxony-Anhalt's `150` with today's Kreise.
-        let structural = matches!(level, "land" | "regbez");
-        rows.into_iter()
-            .filter(|(k, in_register, gone_after, new_after, last_data)| {
-                let existed = gone_after
-                    .as_ref()
-                    .is_none_or(|g| end.as_str() <= g.as_str());
-                let formed = new_after.as_ref().is_none_or(|n| end.as_str() > n.as_str());
-                let known = *in_register
-                    || (first_snapshot
-                        .as_ref()
-                        .is_none_or(|f| end.as_str() <= f.as_str())
-                        && last_data.is_some_and(|d| end_code <= d))
-                    || (structural
-                        && RegionKey::parse(k)
-                            .is_ok_and(|key| !self.parts(&key, period).is_empty()));
-                existed && formed && known
+        let mut st = self.tx.prepare_cached(sql)?;
+        st.execute(rusqlite::params_from_iter(row.iter()))?;
+        Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// Fills this new, empty database with the public side of `from` (see [`Store::publish`]).
+    pub(crate) fn load_publication(&mut self, from: &dyn Store) -> Result<Published> {
+        const PUBLIC: [&str; 7] = [
+            "import_batch",
+            "region",
+            "region_change",
+            "boundary",
+            "indicator",
+            "indicator_cache",
+            "indicator_value",
+        ];
+        let secret = i64::from(Symbol::Secret.code());
+        let tx = self.conn.transaction()?;
+        let mut published = Published {
+            values: 0,
+            withheld: 0,
+            regions: 0,
+        };
+        let mut cache: Option<(i64, i64)> = None;
+        {
+            let mut loader = Loader::new(&tx);
+            from.scan(TABLES, &mut |t, row| {
+                if !PUBLIC.contains(&t.name) {
+                    return Ok(());
+                }
+                let mut row = row.to_vec();
+                match t.name {
+                    // Diagnostics quote the lines of the files.
+                    "import_batch" => {
+                        if let Some(i) = t.column("diagnostics") {
+                            row[i] = Field::Text("[]".into());
+                        }
+                    }
+                    "region" => published.regions += 1,
+                    "indicator_cache" => {
+                        let get = |c: &str| t.column(c).and_then(|i| row[i].as_int());
+                        cache = get("data_version").zip(get("rules"));
+                    }
+                    // A withheld value keeps its place, as `.`, and loses its number.
+                    "indicator_value" => {
+                        published.values += 1;
+                        let flags = t.column("flags").and_then(|i| row[i].as_int());
+                        if flags.is_some_and(|f| f & 2 != 0) {
+                            published.withheld += 1;
+                            if let (Some(n), Some(s)) = (t.column("num"), t.column("sym")) {
+                                row[n] = Field::Null;
+                                row[s] = Field::Int(secret);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                loader.row(t, &row)
+            })?;
+        }
+        if let Some((version, rules)) = cache {
+            tx.execute(
+                "INSERT INTO publication (id, data_version, rules, source_sha256) VALUES (1, ?1, ?2, '')",
+                params![version, rules],
+            )?;
+        }
+        tx.commit()?;
+        Ok(published)
+    }
+}
+
+/// Replaces the cache with `results`, in one transaction, labelled with the data version the
+/// inputs were read at (`results.data_version`) and the current confidentiality rules.
+fn save_results(conn: &mut Connection, results: &Results) -> Result<usize> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM indicator_value", [])?;
+    tx.execute("DELETE FROM indicator_cache", [])?;
+    let ids: FxHashMap<String, i64> = {
+        let mut st = tx.prepare("SELECT key, id FROM region")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut n = 0;
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO indicator_value (indicator, region_id, year, num, sym, flags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for r in &results.rows {
+            let (Some(id), Some((num, sym))) = (ids.get(&r.region), result_cell(r.cell)) else {
+                continue;
+            };
+            st.execute(params![r.indicator, id, r.year, num, sym, result_flags(r)])?;
+            n += 1;
+        }
+    }
+    tx.execute(
+        "INSERT INTO indicator_cache (id, data_version, territory, first_year, last_year, rules)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        params![
+            results.data_version,
+            results.territory.code(),
+            results.years.0,
+            results.years.1,
+            RULES_VERSION
+        ],
+    )?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// The cached values of one indicator.
+fn results(conn: &Connection, indicator: &str) -> Result<Option<Vec<ResultRow>>> {
+    let cached: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM indicator_cache)", [], |r| {
+        r.get(0)
+    })?;
+    if !cached {
+        return Ok(None);
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT r.key, v.year, v.num, v.sym, v.flags FROM indicator_value v
+         JOIN region r ON r.id = v.region_id WHERE v.indicator = ?1 ORDER BY r.key, v.year",
+    )?;
+    let rows = st.query_map([indicator], |r| {
+        let flags: i64 = r.get(4)?;
+        Ok(ResultRow {
+            indicator: indicator.to_string(),
+            region: r.get(0)?,
+            year: r.get(1)?,
+            cell: crate::bulk::stored_cell(r.get(2)?, r.get(3)?),
+            incomplete: flags & 1 != 0,
+            suppressed: flags & 2 != 0,
+            equivalent: flags & 4 != 0,
+        })
+    })?;
+    Ok(Some(rows.collect::<rusqlite::Result<_>>()?))
+}
+
+impl Reader for Connection {
+    fn first_snapshot(&self) -> Result<Option<String>> {
+        Ok(
+            self.query_row("SELECT min(snapshot) FROM region_snapshot", [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    fn grid_rows(&self) -> Result<Vec<GridRow>> {
+        let mut st = self.prepare(
+            "SELECT r.key, r.parent, r.in_register, r.last_data,
+                    (SELECT min(c.last_seen) FROM region_change c WHERE c.from_key = r.key),
+                    (SELECT min(c.first_gone) FROM region_change c WHERE c.from_key = r.key)
+             FROM region r
+             WHERE r.level IN ('germany', 'land', 'regbez', 'kreis', 'gemeinde')
+             ORDER BY r.key",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(GridRow {
+                key: r.get(0)?,
+                parent: r.get(1)?,
+                in_register: r.get(2)?,
+                last_data: r.get(3)?,
+                gone_after: r.get(4)?,
+                first_gone: r.get(5)?,
             })
-            .filter_map(|(k, ..)| RegionKey::parse(&k).ok())
-            .collect()
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn grid_changes(&self) -> Result<Vec<GridChange>> {
+        let mut st = self.prepare(
+            "SELECT c.from_key, c.to_key, c.share, r.valid_from > c.last_seen
+             FROM region_change c JOIN region r ON r.key = c.to_key ORDER BY c.from_key, c.to_key",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, Option<bool>>(3)?.unwrap_or(false),
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn measure_meta(&self, code: &str) -> Result<Option<(i64, String, Option<String>)>> {
+        let mut st = self.prepare_cached("SELECT id, unit, kind FROM measure WHERE code = ?1")?;
+        Ok(st
+            .query_row([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?)
+    }
+
+    fn region_ids(&self) -> Result<Vec<(i64, String)>> {
+        let mut st = self.prepare("SELECT id, key FROM region")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn breakdowns(&self) -> Result<Vec<(i64, String)>> {
+        let mut st = self.prepare("SELECT id, key FROM breakdown")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn observations(
+        &self,
+        measure_id: i64,
+        f: &mut dyn FnMut(i64, i64, i64, Option<f64>, Option<i64>),
+    ) -> Result<()> {
+        let mut st = self.prepare_cached(
+            "SELECT region_id, period, breakdown_id, num, sym FROM observation WHERE measure_id = ?1
+             ORDER BY CASE WHEN period < 10000 THEN period * 10000 + 1231 ELSE period END",
+        )?;
+        let mut rows = st.query([measure_id])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        }
+        Ok(())
+    }
+
+    fn data_version(&self) -> Result<i64> {
+        Ok(
+            self.query_row("SELECT coalesce(max(id), 0) FROM import_batch", [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    fn has_children_of_level(&self, parent: &str, level: &str) -> Result<bool> {
+        Ok(self.query_row(
+            "SELECT EXISTS(SELECT 1 FROM region WHERE parent = ?1 AND level = ?2)",
+            [parent, level],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn part_rows(&self, parent: &str, level: &str) -> Result<Vec<PartRow>> {
+        let mut st = self.prepare_cached(
+            "SELECT r.key, r.in_register,
+                    (SELECT min(c.last_seen) FROM region_change c WHERE c.from_key = r.key),
+                    (SELECT max(c.last_seen) FROM region_change c WHERE c.to_key = r.key AND r.valid_from > c.last_seen),
+                    r.last_data
+             FROM region r WHERE r.parent = ?1 AND r.level = ?2 ORDER BY r.key",
+        )?;
+        let rows = st.query_map([parent, level], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

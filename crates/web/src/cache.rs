@@ -143,6 +143,8 @@ struct Inner {
 pub struct ResponseCache {
     inner: RwLock<Inner>,
     clock: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
     budget: usize,
     last_modified: HeaderValue,
 }
@@ -157,6 +159,8 @@ impl ResponseCache {
                 bytes: 0,
             }),
             clock: AtomicU64::new(1),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
             budget,
             last_modified: HeaderValue::from_str(last_modified)
                 .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
@@ -165,7 +169,14 @@ impl ResponseCache {
 
     /// A stored response, marked as just used.
     pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        let e = self.inner.read().ok()?.map.get(key).cloned()?;
+        let found = self.inner.read().ok()?.map.get(key).cloned();
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let e = found?;
         e.used.store(
             self.clock.fetch_add(1, Ordering::Relaxed),
             Ordering::Relaxed,
@@ -213,6 +224,16 @@ impl ResponseCache {
     /// Whether the cache is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Lookups that found a stored response.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Lookups that found none.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
     }
 
     /// The budget in bytes.

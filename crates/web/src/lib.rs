@@ -16,6 +16,7 @@ pub mod api;
 pub mod cache;
 pub mod downloads;
 pub mod html;
+pub mod live;
 mod middleware;
 pub mod pages;
 pub mod pdf;
@@ -34,7 +35,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 pub use middleware::CSP;
 pub use query::Params;
-pub use server::{Config, serve, serve_with};
+pub use server::{Config, LogFormat, serve, serve_live, serve_with};
 pub use sozialmonitor_site::{self as site, Site};
 
 use crate::cache::ResponseCache;
@@ -55,6 +56,15 @@ pub fn router_with(site: Site, config: &Config) -> Router {
 
 /// The router and its response cache (tests look at the cache's size).
 fn app(site: Site, config: &Config) -> (Router, Arc<ResponseCache>) {
+    let (router, cache, _) = app_parts(site, config);
+    (router, cache)
+}
+
+/// The router, its response cache and its PDF queue (whose state `/metrics` reports).
+pub(crate) fn app_parts(
+    site: Site,
+    config: &Config,
+) -> (Router, Arc<ResponseCache>, Arc<PdfQueue>) {
     let cache = Arc::new(ResponseCache::new(
         &http_date(&site.data_date),
         config.cache_budget,
@@ -65,10 +75,11 @@ fn app(site: Site, config: &Config) -> (Router, Arc<ResponseCache>) {
         cache: cache.clone(),
         request_timeout: config.request_timeout,
     };
+    let queue = PdfQueue::new(config.pdf_workers, config.pdf_queue);
     let pdfs = Pdfs {
         site: site.clone(),
         cache: cache.clone(),
-        queue: PdfQueue::new(config.pdf_workers, config.pdf_queue),
+        queue: queue.clone(),
     };
     // Every route with query parameters must be listed in `query::route` too.
     let router = Router::new()
@@ -104,7 +115,7 @@ fn app(site: Site, config: &Config) -> (Router, Arc<ResponseCache>) {
         .layer(from_fn(middleware::security_headers))
         .layer(from_fn(middleware::log_request))
         .with_state(site);
-    (router, cache)
+    (router, cache, queue)
 }
 
 fn asset(ct: &'static str, body: &'static str) -> Response {

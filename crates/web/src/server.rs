@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -75,6 +74,18 @@ impl Config {
         Config::from_vars(|k| std::env::var(k).ok())
     }
 
+    /// The defaults, changed by the `SOZIALMONITOR_*` variables that are set, else by the
+    /// configuration file's settings given as `(variable, value)`.
+    pub fn from_vars_or_env(file: &[(&str, String)]) -> Result<Config> {
+        Config::from_vars(|k| {
+            std::env::var(k).ok().or_else(|| {
+                file.iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.clone())
+            })
+        })
+    }
+
     fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let mut c = Config::default();
         let secs = |k: &str, v: &str| -> Result<Duration> {
@@ -121,6 +132,29 @@ impl Config {
     }
 }
 
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Starts the log on stderr: stdout carries the address line that scripts and tests read.
+/// `try_init`, because a process (a test) may start more than one server.
+fn init_log(level: LevelFilter, format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
 /// Serves the site until Ctrl-C or SIGTERM, printing the address it listens at (port 0 picks a
 /// free one). Limits come from the environment ([`Config::from_env`]).
 pub async fn serve(site: Site, addr: &str) -> Result<()> {
@@ -129,20 +163,44 @@ pub async fn serve(site: Site, addr: &str) -> Result<()> {
 
 /// [`serve`] with explicit limits.
 pub async fn serve_with(site: Site, addr: &str, config: Config) -> Result<()> {
-    // The log goes to stderr: stdout carries the address line that scripts and tests read.
-    // `try_init`, because a process (a test) may start more than one server.
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(config.log)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    serve_live(site, 0, addr, config, LogFormat::Text, None).await
+}
+
+/// Serves `site` (computed from data `version`) with `/healthz`, `/readyz` and `/metrics`; with
+/// a source, asks it for new data every interval and serves that as soon as it is loaded.
+pub async fn serve_live(
+    site: Site,
+    version: i64,
+    addr: &str,
+    config: Config,
+    log: LogFormat,
+    source: Option<(Duration, Arc<dyn crate::live::Source>)>,
+) -> Result<()> {
+    init_log(config.log, log);
     let listener = TcpListener::bind(addr).await?;
     println!(
         "serving the dashboard at http://{}/ (Ctrl-C stops)",
         listener.local_addr()?
     );
-    let app = crate::router_with(site, &config);
-    run(listener, app, &config, shutdown_signal()).await;
+    let live = crate::live::Live::new(site, version, config.clone());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reloader = source
+        .filter(|(every, _)| !every.is_zero())
+        .map(|(every, src)| live.reload_thread(src, every, Arc::clone(&stop)));
+    let handler = Arc::clone(&live);
+    let service = tower::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let live = Arc::clone(&handler);
+        async move { Ok::<_, std::convert::Infallible>(live.handle(req).await) }
+    });
+    let signal = async {
+        shutdown_signal().await;
+        live.shutting_down();
+    };
+    run(listener, service, &config, signal).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(r) = reloader {
+        let _ = r.join();
+    }
     Ok(())
 }
 
@@ -170,12 +228,21 @@ async fn shutdown_signal() {
 
 /// Accepts connections until `shutdown` completes, then lets the open ones finish their
 /// requests for at most [`Config::shutdown_grace`].
-pub async fn run(
+pub async fn run<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     config: &Config,
     shutdown: impl Future<Output = ()>,
-) {
+) where
+    S: tower::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();

@@ -13,7 +13,7 @@ use axum::routing;
 use serde_json::json;
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::{Dataset, IndicatorEntry, Period, Region, RegionKey};
-use sozialmonitor_store::{ImportOptions, ImportSource, ResultRow, Results, SqliteStore, Store};
+use sozialmonitor_store::{Database, ImportOptions, ImportSource, ResultRow, Results, Store};
 use tower::ServiceExt;
 
 use crate::cache::ResponseCache;
@@ -59,7 +59,10 @@ fn site() -> Site {
 /// areas, and every page is larger).
 fn site_with(boundaries: bool) -> Site {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut store = SqliteStore::open(&dir.path().join("t.sqlite")).expect("store");
+    let mut store = Database::open(&sozialmonitor_store::Location::file(
+        &dir.path().join("t.sqlite"),
+    ))
+    .expect("store");
     let mut d = Dataset::new("test");
     let date = Period::parse("2023-12-31").expect("date");
     for (key, name, parent) in [

@@ -19,13 +19,13 @@ impl Drop for Server {
     }
 }
 
-pub(crate) fn start(db: &Path) -> Server {
+pub(crate) fn start(db: impl AsRef<std::ffi::OsStr>) -> Server {
     start_with(db, &[])
 }
 
 /// Starts `serve` on a free port with these environment variables (limits, log level) and
 /// waits until it prints its address.
-pub(crate) fn start_with(db: &Path, env: &[(&str, &str)]) -> Server {
+pub(crate) fn start_with(db: impl AsRef<std::ffi::OsStr>, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
         .arg("--db")
         .arg(db)
@@ -127,6 +127,13 @@ pub(crate) fn get(s: &Server, path: &str, extra: &[(&str, &str)]) -> Reply {
 
 pub(crate) fn demo_db(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("d.sqlite");
+    fill_demo_db(&db);
+    db
+}
+
+/// Imports the small demo set into `db` (as `--db` takes it) and computes the cache.
+pub(crate) fn fill_demo_db(db: impl AsRef<std::ffi::OsStr>) {
+    let db = db.as_ref();
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
     for f in [
         demo("registers/GV100AD_301123.txt.gz"),
@@ -138,12 +145,11 @@ pub(crate) fn demo_db(dir: &Path) -> std::path::PathBuf {
         demo("inkar/inkar2024/derived_inkar2024_codebook_SN_ST.csv.gz"),
         catalog,
     ] {
-        let o = run(&db, &["import", f.to_str().expect("p")]);
+        let o = run(db, &["import", f.to_str().expect("p")]);
         assert!(o.status.success(), "{:?}", text(&o));
     }
-    let o = run(&db, &["compute", "--all"]);
+    let o = run(db, &["compute", "--all"]);
     assert!(o.status.success(), "{:?}", text(&o));
-    db
 }
 
 /// Every page type answers in German with the landmarks, the numbers in German format and the

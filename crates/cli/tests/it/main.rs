@@ -4,10 +4,50 @@ mod confidentiality;
 mod crash;
 mod dashboard;
 mod hostile;
+mod ops;
+use ops::*;
 mod reports;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use sozialmonitor_store::testing::{Backend, Scratch};
+
+/// Runs each named command test (a `fn(Backend)`) once per backend: the same commands, typed
+/// the same way, on a SQLite file and on a PostgreSQL database (skipped, saying so, without a
+/// test server).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
+        }
+    };
+}
+
+on_both_backends!(
+    import_query_and_export_in_all_three_formats,
+    symbols_and_decimals_survive_the_export,
+    a_bad_file_fails_with_file_line_and_reason,
+    regions_show_the_tree_and_history,
+    catalogue_imports_checks_and_computes_an_indicator,
+    catalog_currency_says_how_far_behind_and_what_to_import,
+    catalogue_indicators_agree_with_inkar,
+    compute_all_compares_classifies_and_publishes_only_protected_values,
+    copy_backup_and_restore_move_everything,
+    two_servers_serve_an_import_within_seconds,
+);
+
+/// A new database for a command test, as `--db` takes it; `None` when the PostgreSQL half is
+/// skipped.
+fn scratch(backend: Backend, test: &str) -> Option<(Scratch, String)> {
+    let s = Scratch::new(backend, test)?;
+    let arg = s.at.as_arg();
+    Some((s, arg))
+}
 
 fn demo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -15,7 +55,7 @@ fn demo(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn run(db: &Path, args: &[&str]) -> Output {
+fn run(db: impl AsRef<OsStr>, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
         .arg("--db")
         .arg(db)
@@ -33,10 +73,12 @@ fn text(o: &Output) -> (String, String) {
 
 const POP: &str = "genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz";
 
-#[test]
-fn import_query_and_export_in_all_three_formats() {
+fn import_query_and_export_in_all_three_formats(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+    let Some((_scratch, db)) = scratch(backend, "import_query_and_export_in_all_three_formats")
+    else {
+        return;
+    };
     let o = run(&db, &["import", demo(POP).to_str().expect("path")]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
@@ -165,10 +207,11 @@ fn import_query_and_export_in_all_three_formats() {
     );
 }
 
-#[test]
-fn symbols_and_decimals_survive_the_export() {
+fn symbols_and_decimals_survive_the_export(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+    let Some((_scratch, db)) = scratch(backend, "symbols_and_decimals_survive_the_export") else {
+        return;
+    };
     assert!(
         run(
             &db,
@@ -206,10 +249,11 @@ fn symbols_and_decimals_survive_the_export() {
     assert!(c.lines().any(|l| l.ends_with(",2019,,-,,,-,")), "{c}");
 }
 
-#[test]
-fn a_bad_file_fails_with_file_line_and_reason() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+fn a_bad_file_fails_with_file_line_and_reason(backend: Backend) {
+    let Some((_scratch, db)) = scratch(backend, "a_bad_file_fails_with_file_line_and_reason")
+    else {
+        return;
+    };
     let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/bad/truncated.csv");
     let o = run(&db, &["import", bad.to_str().expect("p")]);
     let (_, err) = text(&o);
@@ -228,10 +272,10 @@ fn a_bad_file_fails_with_file_line_and_reason() {
     );
 }
 
-#[test]
-fn regions_show_the_tree_and_history() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+fn regions_show_the_tree_and_history(backend: Backend) {
+    let Some((_scratch, db)) = scratch(backend, "regions_show_the_tree_and_history") else {
+        return;
+    };
     for f in [
         "registers/GV100AD_301121.ASC.gz",
         "registers/GV100AD_301123.txt.gz",
@@ -266,7 +310,7 @@ fn regions_show_the_tree_and_history() {
 #[test]
 fn commands_on_a_missing_database_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tmp");
-    let o = run(&dir.path().join("nope.sqlite"), &["measures"]);
+    let o = run(dir.path().join("nope.sqlite"), &["measures"]);
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert!(
@@ -275,10 +319,13 @@ fn commands_on_a_missing_database_say_what_to_do() {
     );
 }
 
-#[test]
-fn catalogue_imports_checks_and_computes_an_indicator() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+fn catalogue_imports_checks_and_computes_an_indicator(backend: Backend) {
+    let Some((_scratch, db)) = scratch(
+        backend,
+        "catalogue_imports_checks_and_computes_an_indicator",
+    ) else {
+        return;
+    };
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
     for f in [demo("genesis/table-csv/12411-02-03-5_00.csv.gz"), catalog] {
         assert!(
@@ -337,10 +384,13 @@ fn currency_line<'a>(out: &'a str, key: &str, level: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line for {key} {level}\n{out}"))
 }
 
-#[test]
-fn catalog_currency_says_how_far_behind_and_what_to_import() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+fn catalog_currency_says_how_far_behind_and_what_to_import(backend: Backend) {
+    let Some((_scratch, db)) = scratch(
+        backend,
+        "catalog_currency_says_how_far_behind_and_what_to_import",
+    ) else {
+        return;
+    };
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
     for f in [
         demo("genesis/table-csv/12411-02-03-5_00.csv.gz"),
@@ -402,10 +452,10 @@ fn catalog_currency_says_how_far_behind_and_what_to_import() {
     );
 }
 
-#[test]
-fn catalogue_indicators_agree_with_inkar() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+fn catalogue_indicators_agree_with_inkar(backend: Backend) {
+    let Some((_scratch, db)) = scratch(backend, "catalogue_indicators_agree_with_inkar") else {
+        return;
+    };
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
     for f in [
         demo("registers/GV100AD_301123.txt.gz"),
@@ -492,10 +542,14 @@ fn catalogue_indicators_agree_with_inkar() {
 
 /// Every indicator at once, then one with comparisons and classes, then a public export that
 /// must not give away a small count, directly or through the Kreis total.
-#[test]
-fn compute_all_compares_classifies_and_publishes_only_protected_values() {
+fn compute_all_compares_classifies_and_publishes_only_protected_values(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+    let Some((_scratch, db)) = scratch(
+        backend,
+        "compute_all_compares_classifies_and_publishes_only_protected_values",
+    ) else {
+        return;
+    };
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
     for f in [
         demo("registers/GV100AD_301123.txt.gz"),

@@ -1,13 +1,18 @@
-//! Store tests on real files. They are written against the `Store` trait so the same suite can
-//! run on every backend; today that is SQLite (a file in a temporary folder, as users have it).
+//! Store tests on real files, one suite on both backends: every test runs on SQLite (a file in a
+//! temporary folder, as users have it) and on PostgreSQL (a new database on the server that
+//! `SOZIALMONITOR_TEST_PG` names; skipped, and saying so, without one).
 
 use std::path::{Path, PathBuf};
 
 use sozialmonitor_core::{Period, RegionLevel};
 use sozialmonitor_import::Source;
+use sozialmonitor_store::testing::{Backend, Scratch};
 use sozialmonitor_store::{
-    ImportOptions, ImportOutcome, ImportSource, ObservationQuery, SqliteStore, Store,
+    Database, ImportOptions, ImportOutcome, ImportSource, ObservationQuery, Store,
 };
+
+mod both;
+use both::*;
 
 fn demo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,21 +27,47 @@ fn bad(name: &str) -> PathBuf {
 }
 
 struct TestDb {
-    _dir: tempfile::TempDir,
-    store: SqliteStore,
-    path: PathBuf,
+    // Closed before the scratch database is removed.
+    store: Database,
+    scratch: Scratch,
 }
 
-fn new_db() -> TestDb {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("test.sqlite");
-    let store = SqliteStore::open(&path).expect("open");
-    TestDb {
-        _dir: dir,
-        store,
-        path,
-    }
+/// A new database on `backend`; `None` when the PostgreSQL half is skipped.
+fn new_db(backend: Backend, test: &str) -> Option<TestDb> {
+    let scratch = Scratch::new(backend, test)?;
+    let store = scratch.open().expect("open");
+    Some(TestDb { store, scratch })
 }
+
+/// Runs each named test (a `fn(Backend)`) once per backend, as `sqlite::name` and
+/// `postgres::name`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
+        }
+    };
+}
+
+on_both_backends!(
+    values_round_trip_exactly_as_published,
+    identical_reimport_is_a_no_op,
+    a_different_value_is_a_revision_with_history,
+    a_bad_file_changes_nothing,
+    skip_bad_rows_imports_the_good_ones_and_lists_the_bad,
+    an_error_about_the_whole_file_rejects_it_even_when_bad_rows_are_skipped,
+    register_snapshots_give_validity_and_successors_in_any_order,
+    boundaries_report_what_matches_no_region,
+    the_engine_sums_municipalities_to_the_published_kreis_value,
+    concurrent_imports_of_the_same_file_land_once,
+    a_backup_taken_during_imports_is_consistent,
+    copy_moves_everything_there_and_back,
+    a_database_from_a_newer_program_is_refused,
+    the_results_cache_round_trips,
+);
 
 fn import(store: &mut dyn Store, path: &Path, opts: ImportOptions) -> ImportOutcome {
     let src = Source::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -61,47 +92,14 @@ fn imported(o: ImportOutcome) -> sozialmonitor_store::ImportBatch {
 }
 
 /// Every table's content, so "unchanged" can be checked exactly.
-fn dump(store: &SqliteStore) -> String {
-    let c = store.connection();
-    let mut out = String::new();
-    let mut tables: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    tables.sort();
-    for t in tables {
-        let mut st = c
-            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY 1, 2"))
-            .expect("select");
-        let n = st.column_count();
-        let rows = st
-            .query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| {
-                        format!(
-                            "{:?}",
-                            r.get_ref(i).map(|v| format!("{v:?}")).unwrap_or_default()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .expect("rows");
-        out.push_str(&format!("## {t}\n"));
-        for r in rows {
-            out.push_str(&r.expect("row"));
-            out.push('\n');
-        }
-    }
-    out
+fn dump(store: &Database) -> String {
+    sozialmonitor_store::transfer::export_text(store).expect("export")
 }
 
-#[test]
-fn values_round_trip_exactly_as_published() {
-    let mut db = new_db();
+fn values_round_trip_exactly_as_published(backend: Backend) {
+    let Some(mut db) = new_db(backend, "values_round_trip_exactly_as_published") else {
+        return;
+    };
     for rel in [
         "genesis/ffcsv/12211-Z-11_1773175349407_de_flat.csv.gz",
         "genesis/ffcsv/91111-0001_1773174964548_de_flat.csv.gz",
@@ -154,9 +152,10 @@ fn values_round_trip_exactly_as_published() {
     }
 }
 
-#[test]
-fn identical_reimport_is_a_no_op() {
-    let mut db = new_db();
+fn identical_reimport_is_a_no_op(backend: Backend) {
+    let Some(mut db) = new_db(backend, "identical_reimport_is_a_no_op") else {
+        return;
+    };
     let f = demo("genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz");
     let first = imported(import(&mut db.store, &f, ImportOptions::default()));
     assert_eq!(first.rows_stored, 1467);
@@ -168,9 +167,10 @@ fn identical_reimport_is_a_no_op() {
     assert_eq!(before, dump(&db.store));
 }
 
-#[test]
-fn a_different_value_is_a_revision_with_history() {
-    let mut db = new_db();
+fn a_different_value_is_a_revision_with_history(backend: Backend) {
+    let Some(mut db) = new_db(backend, "a_different_value_is_a_revision_with_history") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tmp");
     let a = dir.path().join("a.csv");
     let b = dir.path().join("b.csv");
@@ -226,9 +226,10 @@ fn a_different_value_is_a_revision_with_history() {
     assert_eq!((r.value.number, r.value.render().as_str()), (None, "."));
 }
 
-#[test]
-fn a_bad_file_changes_nothing() {
-    let mut db = new_db();
+fn a_bad_file_changes_nothing(backend: Backend) {
+    let Some(mut db) = new_db(backend, "a_bad_file_changes_nothing") else {
+        return;
+    };
     imported(import(
         &mut db.store,
         &demo("genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz"),
@@ -254,13 +255,17 @@ fn a_bad_file_changes_nothing() {
     }
     // Reopening the file shows the same.
     drop(db.store);
-    let again = SqliteStore::open(&db.path).expect("reopen");
+    let again = db.scratch.open().expect("reopen");
     assert_eq!(before, dump(&again));
 }
 
-#[test]
-fn skip_bad_rows_imports_the_good_ones_and_lists_the_bad() {
-    let mut db = new_db();
+fn skip_bad_rows_imports_the_good_ones_and_lists_the_bad(backend: Backend) {
+    let Some(mut db) = new_db(
+        backend,
+        "skip_bad_rows_imports_the_good_ones_and_lists_the_bad",
+    ) else {
+        return;
+    };
     let b = imported(import(
         &mut db.store,
         &bad("conflicting_duplicates.csv"),
@@ -285,13 +290,14 @@ fn skip_bad_rows_imports_the_good_ones_and_lists_the_bad() {
     );
 }
 
-#[test]
-fn an_error_about_the_whole_file_rejects_it_even_when_bad_rows_are_skipped() {
+fn an_error_about_the_whole_file_rejects_it_even_when_bad_rows_are_skipped(backend: Backend) {
     // A real file with good rows, plus an error on line 0 (a failed importer, an unreadable
     // file, a file-wide inconsistency): there are no "good rows" of such a file to keep, so even
     // `skip_bad_rows` rejects it and the database stays exactly as it was. Without the line-0
     // rule the good rows would land and the file's hash would count it as done.
-    let mut db = new_db();
+    let Some(mut db) = new_db(backend, "whole_file_error") else {
+        return;
+    };
     let path = demo("genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz");
     let src = Source::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut ds = sozialmonitor_import::read(&src, None);
@@ -325,7 +331,7 @@ fn an_error_about_the_whole_file_rejects_it_even_when_bad_rows_are_skipped() {
     assert!(db.store.imports().expect("imports").is_empty());
 }
 
-fn register_facts(store: &SqliteStore) {
+fn register_facts(store: &Database) {
     let gem = |date: &str| {
         store
             .children("14522", Some(Period::parse(date).expect("date")))
@@ -353,9 +359,10 @@ fn register_facts(store: &SqliteStore) {
     );
 }
 
-#[test]
-fn register_snapshots_give_validity_and_successors_in_any_order() {
-    let mut db = new_db();
+fn register_snapshots_give_validity_and_successors_in_any_order(backend: Backend) {
+    let Some(mut db) = new_db(backend, "register_snapshots") else {
+        return;
+    };
     imported(import(
         &mut db.store,
         &demo("registers/GV100AD_301121.ASC.gz"),
@@ -367,7 +374,9 @@ fn register_snapshots_give_validity_and_successors_in_any_order() {
         ImportOptions::default(),
     ));
     register_facts(&db.store);
-    let mut db2 = new_db();
+    let Some(mut db2) = new_db(backend, "register_snapshots") else {
+        return;
+    };
     imported(import(
         &mut db2.store,
         &demo("registers/GV100AD_301123.txt.gz"),
@@ -381,9 +390,10 @@ fn register_snapshots_give_validity_and_successors_in_any_order() {
     register_facts(&db2.store);
 }
 
-#[test]
-fn boundaries_report_what_matches_no_region() {
-    let mut db = new_db();
+fn boundaries_report_what_matches_no_region(backend: Backend) {
+    let Some(mut db) = new_db(backend, "boundaries_report_what_matches_no_region") else {
+        return;
+    };
     let b = imported(import(
         &mut db.store,
         &demo("boundaries/vg250_gem_simplified_sachsen_sachsen-anhalt_wgs84.geojson.gz"),
@@ -404,11 +414,12 @@ fn boundaries_report_what_matches_no_region() {
     assert_eq!(db.store.boundaries().expect("b").len(), 637);
 }
 
-#[test]
-fn the_engine_sums_municipalities_to_the_published_kreis_value() {
+fn the_engine_sums_municipalities_to_the_published_kreis_value(backend: Backend) {
     use sozialmonitor_core::engine::{Cell, Engine, Inputs};
     use sozialmonitor_core::formula::parse;
-    let mut db = new_db();
+    let Some(mut db) = new_db(backend, "the_engine_sums") else {
+        return;
+    };
     for f in [
         "registers/GV100AD_301121.ASC.gz",
         "registers/GV100AD_301123.txt.gz",

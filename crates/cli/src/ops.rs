@@ -1,0 +1,206 @@
+//! Operations: `serve` with reloading, `copy` between databases, `backup` and `restore`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use sozialmonitor_store::{Counts, Database, Location, Store, Territory};
+use sozialmonitor_web::Site;
+use sozialmonitor_web::live::Source;
+
+use crate::{de_int, indicator, open, open_existing};
+
+/// What `serve` was told, after flags, environment and configuration file.
+pub struct ServeOptions {
+    /// Address to listen at.
+    pub addr: String,
+    /// The district of the start page.
+    pub kreis: String,
+    /// JSON log lines.
+    pub json_log: bool,
+    /// Seconds between checks for new data (0: never).
+    pub reload_every: f64,
+    /// Server limits from the configuration file, as the environment variables they stand for.
+    pub vars: Vec<(&'static str, String)>,
+}
+
+/// The database as the server's source of new data.
+struct DbSource {
+    db: Location,
+    kreis: String,
+}
+
+impl Source for DbSource {
+    /// New data is there when the cache was computed from a newer import than the one served,
+    /// or when an import made the cache stale (then this process computes it).
+    fn newer(&self, version: i64) -> Result<Option<(Site, i64)>> {
+        let mut store = open_existing(&self.db)?;
+        if let Some((computed, now, _)) = store.cache_state()?
+            && computed == now
+            && computed == version
+        {
+            return Ok(None);
+        }
+        indicator::ensure_cache(&mut store, Territory::Today)?;
+        let computed = store.cache_state()?.map_or(0, |s| s.0);
+        if computed == version {
+            return Ok(None);
+        }
+        Ok(Some((Site::load(&store, &self.kreis)?, computed)))
+    }
+}
+
+/// Loads the public side of the database (computing the results cache if it is stale) and
+/// serves the dashboard until Ctrl-C or SIGTERM, reloading when new data is computed.
+pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
+    let mut store = open_existing(db)?;
+    indicator::ensure_cache(&mut store, Territory::Today)?;
+    let t = std::time::Instant::now();
+    let site = Site::load(&store, &o.kreis)?;
+    let version = store.cache_state()?.map_or(0, |s| s.0);
+    drop(store);
+    println!(
+        "dashboard loaded in {:.1} s: {} indicators, {} regions",
+        t.elapsed().as_secs_f64(),
+        site.indicators.len(),
+        site.regions.len()
+    );
+    anyhow::ensure!(
+        o.reload_every.is_finite() && (0.0..=86_400.0).contains(&o.reload_every),
+        "reload interval {}: between 0 and 86400 seconds",
+        o.reload_every
+    );
+    let config = sozialmonitor_web::Config::from_vars_or_env(&o.vars)?;
+    let source: Arc<dyn Source> = Arc::new(DbSource {
+        db: db.clone(),
+        kreis: o.kreis.clone(),
+    });
+    let log = if o.json_log {
+        sozialmonitor_web::LogFormat::Json
+    } else {
+        sozialmonitor_web::LogFormat::Text
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(sozialmonitor_web::serve_live(
+            site,
+            version,
+            &o.addr,
+            config,
+            log,
+            Some((Duration::from_secs_f64(o.reload_every), source)),
+        ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a database holds anything.
+fn holds_data(store: &Database) -> Result<bool> {
+    let s = store.summary()?;
+    Ok(s.imports > 0 || s.observations > 0 || s.indicators > 0)
+}
+
+fn print_counts(counts: &Counts) {
+    for (table, n) in counts {
+        println!("  {table}: {}", de_int(*n as i64));
+    }
+}
+
+/// `copy --from A --to B`.
+pub fn copy(from: &str, to: &str, replace: bool) -> Result<ExitCode> {
+    let (from, to) = (Location::parse(from)?, Location::parse(to)?);
+    anyhow::ensure!(from != to, "source and target are the same database");
+    let source = open_existing(&from)?;
+    let mut target = open(&to)?;
+    if holds_data(&target)? && !replace {
+        bail!(
+            "{} holds data; add --replace to replace it with the content of {}",
+            target.describe(),
+            source.describe()
+        );
+    }
+    let t = std::time::Instant::now();
+    let counts = sozialmonitor_store::transfer::copy(&source, &mut target)
+        .with_context(|| format!("copying into {to}; the target is unchanged"))?;
+    println!(
+        "{} → {} in {:.1} s:",
+        source.describe(),
+        target.describe(),
+        t.elapsed().as_secs_f64()
+    );
+    print_counts(&counts);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `backup FILE`: a consistent snapshot into a new SQLite file, written beside it first.
+pub fn backup(db: &Location, file: &Path) -> Result<ExitCode> {
+    anyhow::ensure!(
+        !file.exists(),
+        "{} exists; a backup is written to a new file",
+        file.display()
+    );
+    let store = open_existing(db)?;
+    let part = part_file(file);
+    remove_sqlite(&part);
+    let t = std::time::Instant::now();
+    store
+        .backup(&part)
+        .with_context(|| format!("writing {}", part.display()))?;
+    std::fs::rename(&part, file).with_context(|| format!("renaming to {}", file.display()))?;
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "Sicherung von {} geschrieben: {} ({} MB) in {:.1} s",
+        store.describe(),
+        file.display(),
+        de_int((size / 1_000_000) as i64),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `restore FILE`: the database's content replaced by a backup (read from a copy, so that the
+/// backup file is never changed, even when an older schema is brought up to date).
+pub fn restore(db: &Location, file: &Path, replace: bool) -> Result<ExitCode> {
+    anyhow::ensure!(file.is_file(), "no backup at {}", file.display());
+    let work = std::env::temp_dir().join(format!(
+        "sozialmonitor-restore-{}.sqlite",
+        std::process::id()
+    ));
+    remove_sqlite(&work);
+    std::fs::copy(file, &work).with_context(|| format!("reading {}", file.display()))?;
+    let result = (|| -> Result<Counts> {
+        let backup = Database::open(&Location::file(&work))
+            .with_context(|| format!("{} is no Sozialmonitor backup", file.display()))?;
+        let mut target = open(db)?;
+        if holds_data(&target)? && !replace {
+            bail!(
+                "{} holds data; add --replace to replace it with the backup",
+                target.describe()
+            );
+        }
+        sozialmonitor_store::transfer::copy(&backup, &mut target)
+            .with_context(|| format!("restoring into {db}; it is unchanged"))
+    })();
+    remove_sqlite(&work);
+    let counts = result?;
+    println!("{} wiederhergestellt in {db}:", file.display());
+    print_counts(&counts);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn part_file(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".part");
+    file.with_file_name(name)
+}
+
+/// Removes a SQLite file with its journal files.
+fn remove_sqlite(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}

@@ -1,0 +1,156 @@
+//! Scratch databases for the tests of every crate, so that one suite runs on both backends: a
+//! SQLite file in a temporary folder, or a new database on the PostgreSQL server that
+//! `SOZIALMONITOR_TEST_PG` names (`.ci/run` starts one). Without that variable the PostgreSQL half
+//! of a test says it was skipped; with `SOZIALMONITOR_REQUIRE_PG=1` (set by CI) it fails instead.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Database, Location, Result};
+
+/// The variable naming the test server (`postgres://user@127.0.0.1:port/db`).
+pub const PG_ENV: &str = "SOZIALMONITOR_TEST_PG";
+/// Set to `1` to make a missing test server an error rather than a skip.
+pub const REQUIRE_PG_ENV: &str = "SOZIALMONITOR_REQUIRE_PG";
+
+/// A backend to run a test on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A database on the test server.
+    Postgres,
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct Scratch {
+    /// Where it is.
+    pub at: Location,
+    dir: Option<PathBuf>,
+    pg: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The URL of the test server, or `None` (after saying so) when the PostgreSQL half is skipped.
+///
+/// # Panics
+/// When `SOZIALMONITOR_REQUIRE_PG=1` and no server is named.
+pub fn pg_server(test: &str) -> Option<String> {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var(REQUIRE_PG_ENV).as_deref() != Ok("1"),
+                "{test}: {REQUIRE_PG_ENV}=1 but {PG_ENV} names no PostgreSQL server"
+            );
+            eprintln!(
+                "SKIPPED {test} on PostgreSQL: {PG_ENV} is not set (see scripts/pg-test-server)"
+            );
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced.
+fn with_dbname(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl Scratch {
+    /// A new, empty database on `backend`; `None` when the PostgreSQL half is skipped.
+    pub fn new(backend: Backend, test: &str) -> Option<Scratch> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(unique("sozialmonitor_test"));
+                std::fs::create_dir_all(&dir).ok()?;
+                Some(Scratch {
+                    at: Location::Sqlite(dir.join("test.sqlite")),
+                    dir: Some(dir),
+                    pg: None,
+                })
+            }
+            Backend::Postgres => {
+                let server = pg_server(test)?;
+                Some(
+                    Scratch::on_server(&server, "sm_test")
+                        .unwrap_or_else(|e| panic!("{test}: a database on {PG_ENV}: {e}")),
+                )
+            }
+        }
+    }
+
+    /// A new, empty database on the PostgreSQL server `server` (a URL naming any database
+    /// there), dropped when this value is; the benchmarks use it too.
+    pub fn on_server(server: &str, prefix: &str) -> Result<Scratch> {
+        let name = unique(prefix);
+        let mut admin = postgres::Client::connect(server, postgres::NoTls)?;
+        admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        Ok(Scratch {
+            at: Location::Postgres(with_dbname(server, &name)),
+            dir: None,
+            pg: Some((server.to_string(), name)),
+        })
+    }
+
+    /// Opens it (every call a new connection).
+    pub fn open(&self) -> Result<Database> {
+        Database::open(&self.at)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((server, name)) = &self.pg
+            && let Ok(mut admin) = postgres::Client::connect(server, postgres::NoTls)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_dbname;
+
+    #[test]
+    fn the_database_name_is_replaced() {
+        assert_eq!(
+            with_dbname("postgres://sm@127.0.0.1:55432/sozialmonitor", "t1"),
+            "postgres://sm@127.0.0.1:55432/t1"
+        );
+        assert_eq!(
+            with_dbname("postgres://sm:pw@h/db?sslmode=disable", "t2"),
+            "postgres://sm:pw@h/t2?sslmode=disable"
+        );
+        assert_eq!(with_dbname("postgres://h", "t3"), "postgres://h/t3");
+    }
+}

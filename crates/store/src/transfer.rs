@@ -1,0 +1,307 @@
+//! The tables of a database as plain rows, for moving everything between backends (`copy`),
+//! backups into one SQLite file (`backup`, `restore`), publications and full exports that two
+//! backends can be compared by. Both backends declare the same tables with the same columns; this
+//! list is that contract.
+
+use std::fmt::Write as _;
+
+use crate::{Result, Store};
+
+/// The type of a column as moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// 64-bit integer.
+    Int,
+    /// Double.
+    Real,
+    /// UTF-8 text.
+    Text,
+}
+
+/// One table: its name, its columns in order, and the columns that order its rows.
+#[derive(Debug)]
+pub struct Table {
+    /// Table name.
+    pub name: &'static str,
+    /// Columns and their types.
+    pub columns: &'static [(&'static str, Ty)],
+    /// Columns that order the rows completely (the primary key, or all identifying columns).
+    pub order: &'static [&'static str],
+    /// Whether `id` is generated (its counter must follow the copied ids).
+    pub generated_id: bool,
+}
+
+impl Table {
+    /// The column list, comma-separated.
+    pub fn column_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The index of a column.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|(c, _)| *c == name)
+    }
+}
+
+use Ty::{Int, Real, Text};
+
+/// Every table that holds data, parents before children (the order they are loaded in).
+pub static TABLES: &[Table] = &[
+    Table {
+        name: "import_batch",
+        columns: &[
+            ("id", Int),
+            ("file_name", Text),
+            ("sha256", Text),
+            ("format", Text),
+            ("rows_read", Int),
+            ("rows_stored", Int),
+            ("rows_revised", Int),
+            ("rows_unchanged", Int),
+            ("rows_skipped", Int),
+            ("diagnostics", Text),
+            ("imported_at", Text),
+            ("duration_ms", Int),
+            ("contents", Text),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
+    Table {
+        name: "region",
+        columns: &[
+            ("id", Int),
+            ("key", Text),
+            ("name", Text),
+            ("level", Text),
+            ("parent", Text),
+            ("verband", Text),
+            ("valid_from", Text),
+            ("valid_to", Text),
+            ("area_km2", Real),
+            ("population", Int),
+            ("postcode", Text),
+            ("kind", Text),
+            ("in_register", Int),
+            ("last_data", Int),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
+    Table {
+        name: "region_snapshot",
+        columns: &[
+            ("key", Text),
+            ("snapshot", Text),
+            ("name", Text),
+            ("level", Text),
+            ("parent", Text),
+            ("verband", Text),
+            ("area_km2", Real),
+            ("population", Int),
+            ("postcode", Text),
+            ("kind", Text),
+            ("import_id", Int),
+        ],
+        order: &["key", "snapshot"],
+        generated_id: false,
+    },
+    Table {
+        name: "region_change",
+        columns: &[
+            ("from_key", Text),
+            ("to_key", Text),
+            ("last_seen", Text),
+            ("first_gone", Text),
+            ("share", Real),
+            ("confirmed", Int),
+        ],
+        order: &["from_key", "to_key", "first_gone"],
+        generated_id: false,
+    },
+    Table {
+        name: "measure",
+        columns: &[
+            ("id", Int),
+            ("code", Text),
+            ("label", Text),
+            ("unit", Text),
+            ("statistic", Text),
+            ("kind", Text),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
+    Table {
+        name: "breakdown",
+        columns: &[("id", Int), ("key", Text), ("label", Text), ("items", Text)],
+        order: &["id"],
+        generated_id: true,
+    },
+    Table {
+        name: "observation",
+        columns: &[
+            ("measure_id", Int),
+            ("region_id", Int),
+            ("period", Int),
+            ("breakdown_id", Int),
+            ("num", Real),
+            ("sym", Int),
+            ("fmt", Int),
+            ("raw", Text),
+            ("quality", Text),
+            ("import_id", Int),
+        ],
+        order: &["measure_id", "region_id", "period", "breakdown_id"],
+        generated_id: false,
+    },
+    Table {
+        name: "observation_history",
+        columns: &[
+            ("measure_id", Int),
+            ("region_id", Int),
+            ("period", Int),
+            ("breakdown_id", Int),
+            ("num", Real),
+            ("sym", Int),
+            ("fmt", Int),
+            ("raw", Text),
+            ("quality", Text),
+            ("import_id", Int),
+            ("superseded_by", Int),
+        ],
+        order: &[
+            "measure_id",
+            "region_id",
+            "period",
+            "breakdown_id",
+            "superseded_by",
+            "import_id",
+        ],
+        generated_id: false,
+    },
+    Table {
+        name: "boundary",
+        columns: &[
+            ("region_key", Text),
+            ("name", Text),
+            ("geojson", Text),
+            ("import_id", Int),
+        ],
+        order: &["region_key"],
+        generated_id: false,
+    },
+    Table {
+        name: "indicator",
+        columns: &[("key", Text), ("entry", Text), ("import_id", Int)],
+        order: &["key"],
+        generated_id: false,
+    },
+    Table {
+        name: "indicator_value",
+        columns: &[
+            ("indicator", Text),
+            ("region_id", Int),
+            ("year", Int),
+            ("num", Real),
+            ("sym", Int),
+            ("flags", Int),
+        ],
+        order: &["indicator", "region_id", "year"],
+        generated_id: false,
+    },
+    Table {
+        name: "indicator_cache",
+        columns: &[
+            ("id", Int),
+            ("data_version", Int),
+            ("territory", Text),
+            ("first_year", Int),
+            ("last_year", Int),
+            ("rules", Int),
+        ],
+        order: &["id"],
+        generated_id: false,
+    },
+    Table {
+        name: "publication",
+        columns: &[
+            ("id", Int),
+            ("data_version", Int),
+            ("rules", Int),
+            ("source_sha256", Text),
+        ],
+        order: &["id"],
+        generated_id: false,
+    },
+];
+
+/// The table of this name.
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// One field of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A double.
+    Real(f64),
+    /// Text.
+    Text(String),
+}
+
+impl Field {
+    /// The integer, if it is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Field::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// Receives the rows of a scan: the table, then one row of its columns.
+pub type RowSink<'a> = dyn FnMut(&'static Table, &[Field]) -> Result<()> + 'a;
+
+/// Rows per table moved by [`copy`].
+pub type Counts = Vec<(&'static str, u64)>;
+
+/// Replaces everything in `to` by the content of `from` (one consistent read, one transaction on
+/// the target): values, history, batches, registers, boundaries, catalogue and results cache.
+pub fn copy(from: &dyn Store, to: &mut dyn Store) -> Result<Counts> {
+    to.replace_all(from)
+}
+
+/// A full export as text: every table, every row in key order, one line per row. Two databases
+/// with equal exports hold the same data, whatever their backend.
+pub fn export_text(store: &dyn Store) -> Result<String> {
+    let mut out = String::new();
+    let mut current = "";
+    store.scan(TABLES, &mut |t, row| {
+        if t.name != current {
+            current = t.name;
+            let _ = writeln!(out, "## {}", t.name);
+        }
+        let line: Vec<String> = row
+            .iter()
+            .map(|f| match f {
+                Field::Null => "NULL".to_string(),
+                Field::Int(i) => i.to_string(),
+                // `{:?}` is exact (shortest text that reads back to the same double).
+                Field::Real(x) => format!("{x:?}"),
+                Field::Text(s) => format!("{s:?}"),
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("|"));
+        Ok(())
+    })?;
+    Ok(out)
+}
