@@ -33,7 +33,7 @@ use sozialmonitor_store::{
 struct Cli {
     /// The database: a SQLite file (default sozialmonitor.sqlite; also sqlite:FILE) or a
     /// PostgreSQL server (postgres://user:password@host:5432/dbname).
-    #[arg(long, global = true, env = "SOZIALMONITOR_DB")]
+    #[arg(long, global = true, env = "SOZIALMONITOR_DB", hide_env_values = true)]
     db: Option<String>,
     /// Configuration file (TOML, see docs/operations.md); default ./sozialmonitor.toml if it
     /// exists.
@@ -216,7 +216,7 @@ enum Command {
         #[arg(long, env = "SOZIALMONITOR_KREIS")]
         kreis: Option<String>,
         /// Log lines as text or json [default: text].
-        #[arg(long, env = "SOZIALMONITOR_LOG_FORMAT")]
+        #[arg(long, env = "SOZIALMONITOR_LOG_FORMAT", value_parser = ["text", "json"])]
         log_format: Option<String>,
         /// Seconds between checks for new data; 0: never [default: 5].
         #[arg(long, env = "SOZIALMONITOR_RELOAD_SECONDS")]
@@ -910,9 +910,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             // Serve from a fresh process: building the database and computing the cache peak at
             // well over a gigabyte, which the allocator keeps; the server itself needs ~100 MB.
+            // The database goes by the environment, not the command line, where `ps` would
+            // show a password.
             let status = std::process::Command::new(std::env::current_exe()?)
-                .arg("--db")
-                .arg(db.as_arg())
+                .env("SOZIALMONITOR_DB", db.as_arg())
                 .args(["serve", "--addr", &addr, "--kreis", "14522"])
                 .status()
                 .context("starting the dashboard server")?;

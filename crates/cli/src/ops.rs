@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -26,30 +26,47 @@ pub struct ServeOptions {
     pub vars: Vec<(&'static str, String)>,
 }
 
-/// The database as the server's source of new data.
+/// The database as the server's source of new data, with one connection kept between checks
+/// (and opened again after an error, e.g. a restarted database server).
 struct DbSource {
     db: Location,
     kreis: String,
+    conn: Mutex<Option<Database>>,
 }
 
 impl Source for DbSource {
     /// New data is there when the cache was computed from a newer import than the one served,
     /// or when an import made the cache stale (then this process computes it).
     fn newer(&self, version: i64) -> Result<Option<(Site, i64)>> {
-        let mut store = open_existing(&self.db)?;
-        if let Some((computed, now, _)) = store.cache_state()?
-            && computed == now
-            && computed == version
-        {
-            return Ok(None);
+        let mut slot = self
+            .conn
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the reload connection was poisoned"))?;
+        let store = match slot.as_mut() {
+            Some(s) => s,
+            None => slot.insert(open_existing(&self.db)?),
+        };
+        let found = newer_in(store, version, &self.kreis);
+        if found.is_err() {
+            *slot = None;
         }
-        indicator::ensure_cache(&mut store, Territory::Today)?;
-        let computed = store.cache_state()?.map_or(0, |s| s.0);
-        if computed == version {
-            return Ok(None);
-        }
-        Ok(Some((Site::load(&store, &self.kreis)?, computed)))
+        found
     }
+}
+
+fn newer_in(store: &mut Database, version: i64, kreis: &str) -> Result<Option<(Site, i64)>> {
+    if let Some((computed, now, _)) = store.cache_state()?
+        && computed == now
+        && computed == version
+    {
+        return Ok(None);
+    }
+    indicator::ensure_cache(store, Territory::Today)?;
+    let computed = store.cache_state()?.map_or(0, |s| s.0);
+    if computed == version {
+        return Ok(None);
+    }
+    Ok(Some((Site::load(store, kreis)?, computed)))
 }
 
 /// Loads the public side of the database (computing the results cache if it is stale) and
@@ -58,9 +75,10 @@ pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
     let mut store = open_existing(db)?;
     indicator::ensure_cache(&mut store, Territory::Today)?;
     let t = std::time::Instant::now();
-    let site = Site::load(&store, &o.kreis)?;
+    // The version before the site: a cache saved meanwhile by another process then looks new
+    // to the first check and is loaded, instead of being taken for the one served.
     let version = store.cache_state()?.map_or(0, |s| s.0);
-    drop(store);
+    let site = Site::load(&store, &o.kreis)?;
     println!(
         "dashboard loaded in {:.1} s: {} indicators, {} regions",
         t.elapsed().as_secs_f64(),
@@ -76,6 +94,7 @@ pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
     let source: Arc<dyn Source> = Arc::new(DbSource {
         db: db.clone(),
         kreis: o.kreis.clone(),
+        conn: Mutex::new(Some(store)),
     });
     let log = if o.json_log {
         sozialmonitor_web::LogFormat::Json
@@ -111,7 +130,10 @@ fn print_counts(counts: &Counts) {
 /// `copy --from A --to B`.
 pub fn copy(from: &str, to: &str, replace: bool) -> Result<ExitCode> {
     let (from, to) = (Location::parse(from)?, Location::parse(to)?);
-    anyhow::ensure!(from != to, "source and target are the same database");
+    anyhow::ensure!(
+        !from.same_as(&to),
+        "source and target are the same database"
+    );
     let source = open_existing(&from)?;
     let mut target = open(&to)?;
     if holds_data(&target)? && !replace {
@@ -134,7 +156,8 @@ pub fn copy(from: &str, to: &str, replace: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `backup FILE`: a consistent snapshot into a new SQLite file, written beside it first.
+/// `backup FILE`: a consistent snapshot into a new SQLite file, readable by its owner only (it
+/// holds confidential counts), written beside it first and never over an existing file.
 pub fn backup(db: &Location, file: &Path) -> Result<ExitCode> {
     anyhow::ensure!(
         !file.exists(),
@@ -143,12 +166,18 @@ pub fn backup(db: &Location, file: &Path) -> Result<ExitCode> {
     );
     let store = open_existing(db)?;
     let part = part_file(file);
-    remove_sqlite(&part);
+    private_empty_file(&part)?;
     let t = std::time::Instant::now();
-    store
+    let written = store
         .backup(&part)
-        .with_context(|| format!("writing {}", part.display()))?;
-    std::fs::rename(&part, file).with_context(|| format!("renaming to {}", file.display()))?;
+        .with_context(|| format!("writing {}", part.display()))
+        .and_then(|()| {
+            // A hard link fails if the file appeared meanwhile: no backup overwrites one.
+            std::fs::hard_link(&part, file)
+                .with_context(|| format!("moving the backup to {}", file.display()))
+        });
+    remove_sqlite(&part);
+    written?;
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     println!(
         "Sicherung von {} geschrieben: {} ({} MB) in {:.1} s",
@@ -160,36 +189,44 @@ pub fn backup(db: &Location, file: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `restore FILE`: the database's content replaced by a backup (read from a copy, so that the
-/// backup file is never changed, even when an older schema is brought up to date).
+/// Creates `path` empty with mode 0600; refuses if it exists (a backup under way, or one that
+/// failed and should be looked at).
+fn private_empty_file(path: &Path) -> Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path).map(drop).with_context(|| {
+        format!(
+            "creating {} (if it is left from a failed backup, remove it)",
+            path.display()
+        )
+    })
+}
+
+/// `restore FILE`: the database's content replaced by a backup. The backup is read through a
+/// copy in a private temporary folder, so that the file is never changed (an older schema is
+/// brought up to date in the copy) and no other user can slip a file in.
 pub fn restore(db: &Location, file: &Path, replace: bool) -> Result<ExitCode> {
     anyhow::ensure!(file.is_file(), "no backup at {}", file.display());
-    let work = std::env::temp_dir().join(format!(
-        "sozialmonitor-restore-{}.sqlite",
-        std::process::id()
-    ));
-    remove_sqlite(&work);
-    std::fs::copy(file, &work).with_context(|| format!("reading {}", file.display()))?;
-    let result = (|| -> Result<Counts> {
-        let backup = Database::open(&Location::file(&work))
-            .with_context(|| format!("{} is no Sozialmonitor backup", file.display()))?;
-        let mut target = open(db)?;
-        if holds_data(&target)? && !replace {
-            bail!(
-                "{} holds data; add --replace to replace it with the backup",
-                target.describe()
-            );
-        }
-        sozialmonitor_store::transfer::copy(&backup, &mut target)
-            .with_context(|| format!("restoring into {db}; it is unchanged"))
-    })();
-    remove_sqlite(&work);
-    let counts = result?;
+    let work = tempfile::tempdir().context("creating a temporary folder")?;
+    let backup = Database::open_copy(file, &work.path().join("backup.sqlite"))
+        .with_context(|| format!("{} is no Sozialmonitor backup", file.display()))?;
+    let mut target = open(db)?;
+    if holds_data(&target)? && !replace {
+        bail!(
+            "{} holds data; add --replace to replace it with the backup",
+            target.describe()
+        );
+    }
+    let counts = sozialmonitor_store::transfer::copy(&backup, &mut target)
+        .with_context(|| format!("restoring into {db}; it is unchanged"))?;
     println!("{} wiederhergestellt in {db}:", file.display());
     print_counts(&counts);
     Ok(ExitCode::SUCCESS)
 }
 
+/// The file a backup is written to before it gets its name.
 fn part_file(file: &Path) -> PathBuf {
     let mut name = file.file_name().unwrap_or_default().to_os_string();
     name.push(".part");

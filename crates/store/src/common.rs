@@ -106,6 +106,19 @@ pub(crate) fn contents_json(data: &Dataset) -> Result<String> {
     serde_json::to_string(&data.contents()).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Text to be matched literally by `LIKE … ESCAPE '\'`: the wildcards `%`, `_` and the escape
+/// character itself are escaped (a search for `50%` or `a_b` finds those characters).
+pub(crate) fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The outcome for a file that must not be stored at all, or `None` if it may be.
 ///
 /// An error about the whole file (line 0: unreadable, a failed importer, a file-wide

@@ -34,7 +34,10 @@ impl Location {
         if t.starts_with("postgres://") || t.starts_with("postgresql://") {
             return Ok(Location::Postgres(t.to_string()));
         }
-        if let Some(conf) = t.strip_prefix("postgres:") {
+        if let Some(conf) = t
+            .strip_prefix("postgres:")
+            .or_else(|| t.strip_prefix("postgresql:"))
+        {
             return Ok(Location::Postgres(conf.trim().to_string()));
         }
         if let Some(path) = t
@@ -70,6 +73,23 @@ impl Location {
         }
     }
 
+    /// Whether two locations name the same database, however written (copying a database onto
+    /// itself would wait for its own lock).
+    pub fn same_as(&self, other: &Location) -> bool {
+        match (self, other) {
+            (Location::Sqlite(a), Location::Sqlite(b)) => {
+                a == b
+                    || a.canonicalize()
+                        .ok()
+                        .is_some_and(|x| b.canonicalize().ok() == Some(x))
+            }
+            (Location::Postgres(a), Location::Postgres(b)) => {
+                a == b || pg_identity(a).is_some_and(|x| pg_identity(b) == Some(x))
+            }
+            _ => false,
+        }
+    }
+
     /// Whether a database is there without creating one: a SQLite file must exist; a PostgreSQL
     /// server is asked when opened.
     pub fn exists(&self) -> bool {
@@ -96,26 +116,52 @@ impl fmt::Debug for Location {
     }
 }
 
-/// A connection string with its password replaced by `***`.
-pub(crate) fn redact(url: &str) -> String {
-    if let Some(rest) = url.split_once("://").map(|(_, r)| r)
-        && let Some((userinfo, _)) = rest.split_once('@')
-        && let Some((_, pw)) = userinfo.split_once(':')
-        && !pw.is_empty()
-    {
-        return url.replacen(&format!(":{pw}@"), ":***@", 1);
-    }
-    // key=value form: password=… up to the next space.
-    url.split_whitespace()
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***"
-            } else {
-                kv
+/// What a connection string names, without its password: `postgres://user@host:port/db`,
+/// built from the fields the PostgreSQL client parses, so that no spelling of a password
+/// (`:pw@`, `?password=`, `password = '…'`) is ever shown.
+pub(crate) fn redact(conninfo: &str) -> String {
+    match conninfo.parse::<postgres::Config>() {
+        Ok(c) => {
+            let hosts: Vec<String> = c
+                .get_hosts()
+                .iter()
+                .map(|h| match h {
+                    postgres::config::Host::Tcp(name) => name.clone(),
+                    postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .collect();
+            let ports: Vec<String> = c.get_ports().iter().map(u16::to_string).collect();
+            let mut shown = String::from("postgres://");
+            if let Some(user) = c.get_user() {
+                shown.push_str(user);
+                if c.get_password().is_some() {
+                    shown.push_str(":***");
+                }
+                shown.push('@');
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+            shown.push_str(&hosts.join(","));
+            if !ports.is_empty() {
+                shown.push(':');
+                shown.push_str(&ports.join(","));
+            }
+            if let Some(db) = c.get_dbname() {
+                shown.push('/');
+                shown.push_str(db);
+            }
+            shown
+        }
+        Err(_) => "(a PostgreSQL connection string that cannot be read)".into(),
+    }
+}
+
+/// What identifies a PostgreSQL database: hosts, ports and database name.
+fn pg_identity(conninfo: &str) -> Option<(String, Vec<u16>, Option<String>)> {
+    let c = conninfo.parse::<postgres::Config>().ok()?;
+    Some((
+        format!("{:?}", c.get_hosts()),
+        c.get_ports().to_vec(),
+        c.get_dbname().or(c.get_user()).map(str::to_string),
+    ))
 }
 
 /// The store callers hold.
@@ -142,6 +188,13 @@ impl Database {
             return Ok(None);
         }
         Database::open(at).map(Some)
+    }
+
+    /// Opens a working copy of the SQLite file `file` (a backup) written to `work` (a new file in
+    /// a private folder): the file itself is only read, never migrated or changed.
+    pub fn open_copy(file: &Path, work: &Path) -> Result<Database> {
+        SqliteStore::snapshot_file(file, work)?;
+        Ok(Database::Sqlite(SqliteStore::open(work)?))
     }
 
     /// An empty in-memory SQLite database (tests).
@@ -230,7 +283,7 @@ impl Store for Database {
     fn publish(&mut self, to: &Path) -> Result<Published> {
         each!(self, s => s.publish(to))
     }
-    fn scan(&self, tables: &'static [Table], sink: &mut RowSink<'_>) -> Result<()> {
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
         each!(self, s => s.scan(tables, sink))
     }
     fn replace_all(&mut self, from: &dyn Store) -> Result<Counts> {
@@ -298,8 +351,29 @@ mod tests {
     fn a_password_is_never_shown() {
         let l = Location::parse("postgres://sm:geheim@db:5432/sm").expect("url");
         assert_eq!(l.to_string(), "postgres://sm:***@db:5432/sm");
-        let l = Location::parse("postgres:host=db password=geheim dbname=sm").expect("kv");
-        assert_eq!(l.to_string(), "host=db password=*** dbname=sm");
-        assert!(!format!("{l:?}").contains("geheim"));
+        for text in [
+            "postgres:host=db password=geheim dbname=sm user=sm",
+            "postgres:host=db password = 'geh eim' dbname=sm",
+            "postgres://sm@db/sm?password=geheim",
+            "postgresql://sm:geheim@db/sm",
+        ] {
+            let l = Location::parse(text).expect(text);
+            let shown = format!("{l} {l:?}");
+            assert!(!shown.contains("geh"), "{text}: {shown}");
+            assert!(shown.contains("db"), "{text}: {shown}");
+        }
+    }
+
+    #[test]
+    fn one_database_written_two_ways_is_the_same() {
+        let a = Location::parse("postgres://sm:pw@127.0.0.1:5432/x").expect("a");
+        let b = Location::parse("postgres:host=127.0.0.1 port=5432 dbname=x user=sm").expect("b");
+        let c = Location::parse("postgres://sm@127.0.0.1:5432/y").expect("c");
+        assert!(a.same_as(&b) && !a.same_as(&c));
+        assert!(
+            Location::parse("x.sqlite")
+                .expect("f")
+                .same_as(&Location::parse("sqlite:x.sqlite").expect("g"))
+        );
     }
 }

@@ -24,8 +24,9 @@ pub enum StoreError {
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
-    /// PostgreSQL reported an error.
-    #[error("PostgreSQL: {0}")]
+    /// PostgreSQL reported an error (shown with the server's message and detail, which
+    /// `postgres::Error` alone leaves out).
+    #[error("PostgreSQL: {}", pg::message(.0))]
     Postgres(#[from] postgres::Error),
     /// A database location that names no database this program can open.
     #[error("{0}")]
@@ -311,7 +312,7 @@ pub trait Store {
     fn publish(&mut self, to: &Path) -> Result<Published>;
     /// Every row of these tables, table by table in their key order, all read in one consistent
     /// snapshot (an import committed meanwhile is either wholly in it or not at all).
-    fn scan(&self, tables: &'static [Table], sink: &mut RowSink<'_>) -> Result<()>;
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()>;
     /// Replaces everything in this database by the content of `from`, in one transaction.
     fn replace_all(&mut self, from: &dyn Store) -> Result<Counts>;
     /// Writes a consistent snapshot into the new SQLite file `to` while others keep reading and

@@ -26,11 +26,34 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql
 /// Advisory lock keys: one migration and one import at a time per database.
 const MIGRATE_LOCK: i64 = 0x5a4d_0001;
 const IMPORT_LOCK: i64 = 0x5a4d_0002;
+const RESULTS_LOCK: i64 = 0x5a4d_0003;
 
-/// Rows buffered per binary `COPY` when loading a whole database.
+/// Rows buffered per binary `COPY` when loading a whole database: large enough that a `COPY`
+/// statement's overhead does not count, small enough to bound memory (see also [`COPY_BYTES`]).
 const COPY_BATCH: usize = 50_000;
+/// Text bytes buffered per `COPY` (boundaries are large GeoJSON texts).
+const COPY_BYTES: usize = 64 << 20;
 
 type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// An error as a person reads it: the server's message, detail and hint, or the client's error
+/// with its cause (a refused connection, a bad connection string).
+pub(crate) fn message(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut m = db.message().to_string();
+        if let Some(d) = db.detail() {
+            m.push_str(&format!(" ({d})"));
+        }
+        if let Some(h) = db.hint() {
+            m.push_str(&format!("; hint: {h}"));
+        }
+        return m;
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
 
 /// A store in a PostgreSQL database.
 pub struct PgStore {
@@ -51,7 +74,37 @@ impl PgStore {
     }
 }
 
+/// The schema version recorded in the database (0 for an empty one).
+fn schema_version<C: GenericClient>(c: &mut C) -> Result<i64> {
+    let exists: bool = c
+        .query_one(
+            "SELECT to_regclass('sozialmonitor_schema') IS NOT NULL",
+            &[],
+        )?
+        .try_get(0)?;
+    if !exists {
+        return Ok(0);
+    }
+    Ok(
+        c.query_opt("SELECT version FROM sozialmonitor_schema WHERE id = 1", &[])?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .unwrap_or(0),
+    )
+}
+
+/// Brings the schema up to date. A database that is current is only read, so that opening it
+/// every few seconds (a server looking for new data) writes nothing and works for a read-only
+/// role.
 fn migrate(client: &mut Client) -> Result<()> {
+    let known = MIGRATIONS.len() as i64;
+    let found = schema_version(client)?;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    if found == known {
+        return Ok(());
+    }
     let mut tx = client.transaction()?;
     // Several `serve` processes may start at once: one migrates, the others wait and see it done.
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
@@ -59,11 +112,7 @@ fn migrate(client: &mut Client) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS sozialmonitor_schema (
              id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
     )?;
-    let found: i64 = tx
-        .query_opt("SELECT version FROM sozialmonitor_schema WHERE id = 1", &[])?
-        .map(|r| r.get(0))
-        .unwrap_or(0);
-    let known = MIGRATIONS.len() as i64;
+    let found = schema_version(&mut tx)?;
     if found > known {
         return Err(StoreError::TooNew { found, known });
     }
@@ -122,7 +171,9 @@ fn ids_of(tx: &mut Transaction<'_>, table: &str, keys: &[&str]) -> Result<FxHash
         &format!("SELECT key, id FROM {table} WHERE key = ANY($1)"),
         &[&keys],
     )?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Ids of regions, creating rows for keys first seen in data (named as the data names them).
@@ -146,8 +197,7 @@ fn region_ids(tx: &mut Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
          SELECT u.key, u.name, u.level, u.parent
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(key, name, level, parent, ord)
          WHERE NOT EXISTS (SELECT 1 FROM region r WHERE r.key = u.key)
-         ORDER BY u.ord
-         ON CONFLICT (key) DO NOTHING",
+         ORDER BY u.ord",
         &[&keys, &names, &levels, &parents],
     )?;
     tx.execute(
@@ -168,15 +218,28 @@ fn region_ids(tx: &mut Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
 fn measure_ids(tx: &mut Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(data.measures.len());
     for m in &data.measures {
-        // A later file may declare the kind of a measure an earlier one left undeclared.
         let kind = data.kind(m).map(|k| k.as_str());
-        let row = tx.query_one(
-            "INSERT INTO measure(code, label, unit, statistic, kind) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (code) DO UPDATE SET kind = coalesce(excluded.kind, measure.kind)
-             RETURNING id",
-            &[&m.code, &m.label, &m.unit, &m.statistic, &kind],
-        )?;
-        ids.push(row.get(0));
+        // Look first, insert only what is new: `ON CONFLICT` would use up an id every time, and
+        // ids would drift from SQLite's.
+        let found = tx.query_opt("SELECT id FROM measure WHERE code = $1", &[&m.code])?;
+        let id: i64 = match found {
+            Some(row) => {
+                // A later file may declare the kind of a measure an earlier one left undeclared.
+                let id = row.try_get(0)?;
+                tx.execute(
+                    "UPDATE measure SET kind = coalesce($2, kind) WHERE id = $1",
+                    &[&id, &kind],
+                )?;
+                id
+            }
+            None => tx
+                .query_one(
+                    "INSERT INTO measure(code, label, unit, statistic, kind) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[&m.code, &m.label, &m.unit, &m.statistic, &kind],
+                )?
+                .try_get(0)?,
+        };
+        ids.push(id);
     }
     Ok(ids)
 }
@@ -191,14 +254,17 @@ fn breakdown_ids(tx: &mut Transaction<'_>, data: &Dataset) -> Result<Vec<i64>> {
             .map(|i| [i.variable.as_str(), i.value.as_str(), i.label.as_str()])
             .collect();
         let items = serde_json::to_string(&items).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO breakdown(key, label, items) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
-            &[&key, &b.label(), &items],
-        )?;
-        ids.push(
-            tx.query_one("SELECT id FROM breakdown WHERE key = $1", &[&key])?
-                .get(0),
-        );
+        let found = tx.query_opt("SELECT id FROM breakdown WHERE key = $1", &[&key])?;
+        let id: i64 = match found {
+            Some(row) => row.try_get(0)?,
+            None => tx
+                .query_one(
+                    "INSERT INTO breakdown(key, label, items) VALUES ($1, $2, $3) RETURNING id",
+                    &[&key, &b.label(), &items],
+                )?
+                .try_get(0)?,
+        };
+        ids.push(id);
     }
     Ok(ids)
 }
@@ -321,19 +387,21 @@ fn rebuild_regions(tx: &mut Transaction<'_>) -> Result<()> {
             &[],
         )?
         .iter()
-        .map(|r| SnapshotRow {
-            key: r.get(0),
-            snapshot: r.get(1),
-            name: r.get(2),
-            level: r.get(3),
-            parent: r.get(4),
-            verband: r.get(5),
-            area_km2: r.get(6),
-            population: r.get(7),
-            postcode: r.get(8),
-            kind: r.get(9),
+        .map(|r| {
+            Ok(SnapshotRow {
+                key: r.try_get(0)?,
+                snapshot: r.try_get(1)?,
+                name: r.try_get(2)?,
+                level: r.try_get(3)?,
+                parent: r.try_get(4)?,
+                verband: r.try_get(5)?,
+                area_km2: r.try_get(6)?,
+                population: r.try_get(7)?,
+                postcode: r.try_get(8)?,
+                kind: r.try_get(9)?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let (regions, changes) = rebuild_plan(&rows);
     fn col<'a>(
         regions: &'a [RegisteredRegion<'a>],
@@ -352,21 +420,30 @@ fn rebuild_regions(tx: &mut Transaction<'_>) -> Result<()> {
     let kinds = col(&regions, |g| g.latest.kind.as_deref());
     let areas: Vec<Option<f64>> = regions.iter().map(|g| g.latest.area_km2).collect();
     let pops: Vec<Option<i64>> = regions.iter().map(|g| g.latest.population).collect();
+    let params: [Param<'_>; 11] = [
+        &keys, &names, &levels, &parents, &verbands, &from, &to, &areas, &pops, &postcodes, &kinds,
+    ];
+    const UNNEST: &str = "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                 $8::float8[], $9::bigint[], $10::text[], $11::text[])
+              WITH ORDINALITY AS u(key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind, ord)";
+    // Update what exists, insert what is new in register order: no id is used up, so ids
+    // follow SQLite's.
     tx.execute(
-        "INSERT INTO region(key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind, in_register)
-         SELECT key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind, 1
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::float8[], $9::bigint[], $10::text[], $11::text[])
-              WITH ORDINALITY AS u(key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind, ord)
-         ORDER BY ord
-         ON CONFLICT (key) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent,
-           verband = excluded.verband, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
-           area_km2 = excluded.area_km2, population = excluded.population, postcode = excluded.postcode,
-           kind = excluded.kind, in_register = 1",
-        &[
-            &keys, &names, &levels, &parents, &verbands, &from, &to, &areas, &pops, &postcodes,
-            &kinds,
-        ],
+        &format!(
+            "UPDATE region r SET name = u.name, level = u.level, parent = u.parent, verband = u.verband,
+               valid_from = u.valid_from, valid_to = u.valid_to, area_km2 = u.area_km2,
+               population = u.population, postcode = u.postcode, kind = u.kind, in_register = 1
+             FROM {UNNEST} WHERE r.key = u.key"
+        ),
+        &params,
+    )?;
+    tx.execute(
+        &format!(
+            "INSERT INTO region(key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind, in_register)
+             SELECT key, name, level, parent, verband, valid_from, valid_to, area_km2, population, postcode, kind, 1
+             FROM {UNNEST} WHERE NOT EXISTS (SELECT 1 FROM region r WHERE r.key = u.key) ORDER BY ord"
+        ),
+        &params,
     )?;
     tx.execute("DELETE FROM region_change", &[])?;
     let f: Vec<&str> = changes.iter().map(|c| c.from.as_str()).collect();
@@ -459,7 +536,7 @@ impl Store for PgStore {
         let client = self.client.get_mut();
         let mut tx = client.transaction()?;
         // One import at a time (SQLite's single writer): the duplicate check below then sees
-        // every batch committed before, and the unique index stops anything that slips past.
+        // every batch committed before, so two imports of one file cannot both land.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])?;
         if let Some(row) = tx.query_opt(
             &format!("SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = $1 ORDER BY id LIMIT 1"),
@@ -480,7 +557,7 @@ impl Store for PgStore {
                     &contents_json(data)?,
                 ],
             )?
-            .get(0);
+            .try_get(0)?;
         let mut diags = data.diagnostics.clone();
         let (obs_stored, unchanged) = store_observations(&mut tx, data, batch)?;
         let revised: i64 = tx
@@ -488,7 +565,7 @@ impl Store for PgStore {
                 "SELECT count(*) FROM observation_history WHERE superseded_by = $1",
                 &[&batch],
             )?
-            .get(0);
+            .try_get(0)?;
         let reg = store_register(&mut tx, data, batch)?;
         let bnd = store_boundaries(&mut tx, data, batch, &mut diags, &source.file_name)?;
         let cat = store_catalog(&mut tx, data, batch)?;
@@ -530,14 +607,24 @@ impl Store for PgStore {
     fn search_regions(&self, text: &str, limit: usize) -> Result<Vec<RegionInfo>> {
         let t = text.trim();
         let key = normalize_key(t);
-        // ILIKE where SQLite's LIKE ignores the case of ASCII letters.
+        // ILIKE where SQLite's LIKE ignores the case of ASCII letters (under `COLLATE "C"`
+        // ILIKE folds ASCII only, as SQLite does); the text is matched literally.
+        let (lk, lt) = (like_literal(&key), like_literal(t));
         self.query_rows(
             &format!(
                 "SELECT {REGION_COLS} FROM region
-                 WHERE key = $1 OR key LIKE $2 OR name ILIKE $3 OR postcode = $4
-                 ORDER BY (key = $1) DESC, (name ILIKE $4) DESC, (valid_to IS NULL) DESC, length(key), name LIMIT $5"
+                 WHERE key = $1 OR key ILIKE $2 ESCAPE '\\' OR name ILIKE $3 ESCAPE '\\' OR postcode = $4
+                 ORDER BY (key = $1) DESC, (name ILIKE $6 ESCAPE '\\') DESC, (valid_to IS NULL) DESC, length(key), name, key
+                 LIMIT $5"
             ),
-            &[&key, &format!("{key}%"), &format!("%{t}%"), &t, &(limit as i64)],
+            &[
+                &key,
+                &format!("{lk}%"),
+                &format!("%{lt}%"),
+                &t,
+                &(limit as i64),
+                &lt,
+            ],
         )?
         .iter()
         .map(region_from_row)
@@ -564,7 +651,7 @@ impl Store for PgStore {
         let key = normalize_key(key);
         self.query_rows(
             "SELECT from_key, to_key, last_seen, first_gone, confirmed FROM region_change
-             WHERE from_key = $1 OR to_key = $1 ORDER BY first_gone, from_key",
+             WHERE from_key = $1 OR to_key = $1 ORDER BY first_gone, from_key, to_key",
             &[&key],
         )?
         .iter()
@@ -581,14 +668,13 @@ impl Store for PgStore {
     }
 
     fn snapshots(&self) -> Result<Vec<String>> {
-        Ok(self
-            .query_rows(
-                "SELECT DISTINCT snapshot FROM region_snapshot ORDER BY snapshot",
-                &[],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect())
+        self.query_rows(
+            "SELECT DISTINCT snapshot FROM region_snapshot ORDER BY snapshot",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
     }
 
     fn measures(&self) -> Result<Vec<MeasureInfo>> {
@@ -708,16 +794,17 @@ impl Store for PgStore {
     }
 
     fn summary(&self) -> Result<Summary> {
-        let c =
-            |sql: &str| -> Result<i64> { Ok(self.client.borrow_mut().query_one(sql, &[])?.get(0)) };
+        let c = |sql: &str| -> Result<i64> {
+            Ok(self.client.borrow_mut().query_one(sql, &[])?.try_get(0)?)
+        };
         let levels = self
             .query_rows(
                 "SELECT level, count(*) FROM region GROUP BY level ORDER BY count(*), level",
                 &[],
             )?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()?;
         Ok(Summary {
             imports: c("SELECT count(*) FROM import_batch")?,
             regions_by_level: levels,
@@ -758,12 +845,15 @@ impl Store for PgStore {
     fn save_results(&mut self, results: &Results) -> Result<usize> {
         let client = self.client.get_mut();
         let mut tx = client.transaction()?;
+        // Two processes saving at once (servers that each computed a stale cache) take turns;
+        // without the lock the second's DELETE misses the first's rows and its inserts collide.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&RESULTS_LOCK])?;
         tx.batch_execute("DELETE FROM indicator_value; DELETE FROM indicator_cache")?;
         let ids: FxHashMap<String, i64> = tx
             .query("SELECT key, id FROM region", &[])?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()?;
         let mut n = 0;
         {
             let sink = tx.copy_in(
@@ -808,7 +898,7 @@ impl Store for PgStore {
             let mut tx = tx.borrow_mut();
             let cached: bool = tx
                 .query_one("SELECT EXISTS(SELECT 1 FROM indicator_cache)", &[])?
-                .get(0);
+                .try_get(0)?;
             if !cached {
                 return Ok(None);
             }
@@ -844,7 +934,8 @@ impl Store for PgStore {
                     "SELECT data_version, territory, rules FROM indicator_cache WHERE id = 1",
                     &[],
                 )?
-                .map(|r| (r.get(0), r.get(1), r.get(2)));
+                .map(|r| -> Result<_> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+                .transpose()?;
             Ok(crate::bulk::cache_state(label, tx.data_version()?))
         })
     }
@@ -854,14 +945,13 @@ impl Store for PgStore {
     }
 
     fn boundaries(&self) -> Result<Vec<(String, Option<String>, String)>> {
-        Ok(self
-            .query_rows(
-                "SELECT region_key, name, geojson FROM boundary ORDER BY region_key",
-                &[],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
+        self.query_rows(
+            "SELECT region_key, name, geojson FROM boundary ORDER BY region_key",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
     }
 
     fn is_publication(&self) -> Result<bool> {
@@ -869,14 +959,14 @@ impl Store for PgStore {
             .client
             .borrow_mut()
             .query_one("SELECT EXISTS(SELECT 1 FROM publication)", &[])?
-            .get(0))
+            .try_get(0)?)
     }
 
     fn publish(&mut self, to: &Path) -> Result<Published> {
         SqliteStore::open(to)?.load_publication(self)
     }
 
-    fn scan(&self, tables: &'static [Table], sink: &mut RowSink<'_>) -> Result<()> {
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
         self.snapshot(|tx| {
             let mut tx = tx.borrow_mut();
             for t in tables {
@@ -918,15 +1008,25 @@ impl Store for PgStore {
         tx.batch_execute(&format!("TRUNCATE {}", names.join(", ")))?;
         let mut counts: Counts = Vec::new();
         let mut buffer: Vec<Vec<Field>> = Vec::new();
+        let mut bytes = 0;
         let mut current: Option<&'static Table> = None;
-        from.scan(TABLES, &mut |t, row| {
-            if current.is_some_and(|c| c.name != t.name) || buffer.len() >= COPY_BATCH {
+        from.scan(&crate::transfer::all(), &mut |t, row| {
+            let full = buffer.len() >= COPY_BATCH || bytes >= COPY_BYTES;
+            if current.is_some_and(|c| c.name != t.name) || full {
                 if let Some(c) = current {
                     copy_rows(&mut tx, c, &buffer)?;
                 }
                 buffer.clear();
+                bytes = 0;
             }
             current = Some(t);
+            bytes += row
+                .iter()
+                .map(|f| match f {
+                    Field::Text(s) => s.len(),
+                    _ => 8,
+                })
+                .sum::<usize>();
             buffer.push(row.to_vec());
             match counts.last_mut() {
                 Some((name, n)) if *name == t.name => *n += 1,
@@ -962,7 +1062,8 @@ impl Store for PgStore {
             .client
             .borrow_mut()
             .query_opt("SELECT version FROM sozialmonitor_schema WHERE id = 1", &[])?
-            .map(|r| r.get(0))
+            .map(|r| r.try_get(0))
+            .transpose()?
             .unwrap_or(0);
         Ok((v, MIGRATIONS.len() as i64))
     }
@@ -1024,7 +1125,7 @@ impl<C: GenericClient> Reader for RefCell<C> {
         Ok(self
             .borrow_mut()
             .query_one("SELECT min(snapshot) FROM region_snapshot", &[])?
-            .get(0))
+            .try_get(0)?)
     }
 
     fn grid_rows(&self) -> Result<Vec<GridRow>> {
@@ -1070,31 +1171,29 @@ impl<C: GenericClient> Reader for RefCell<C> {
     }
 
     fn measure_meta(&self, code: &str) -> Result<Option<(i64, String, Option<String>)>> {
-        Ok(self
-            .borrow_mut()
+        self.borrow_mut()
             .query_opt(
                 "SELECT id, unit, kind FROM measure WHERE code = $1",
                 &[&code],
             )?
-            .map(|r| (r.get(0), r.get(1), r.get(2))))
+            .map(|r| -> Result<_> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+            .transpose()
     }
 
     fn region_ids(&self) -> Result<Vec<(i64, String)>> {
-        Ok(self
-            .borrow_mut()
+        self.borrow_mut()
             .query("SELECT id, key FROM region", &[])?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     fn breakdowns(&self) -> Result<Vec<(i64, String)>> {
-        Ok(self
-            .borrow_mut()
+        self.borrow_mut()
             .query("SELECT id, key FROM breakdown", &[])?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     fn observations(
@@ -1124,7 +1223,7 @@ impl<C: GenericClient> Reader for RefCell<C> {
         Ok(self
             .borrow_mut()
             .query_one("SELECT coalesce(max(id), 0)::bigint FROM import_batch", &[])?
-            .get(0))
+            .try_get(0)?)
     }
 
     fn has_children_of_level(&self, parent: &str, level: &str) -> Result<bool> {
@@ -1134,7 +1233,7 @@ impl<C: GenericClient> Reader for RefCell<C> {
                 "SELECT EXISTS(SELECT 1 FROM region WHERE parent = $1 AND level = $2)",
                 &[&parent, &level],
             )?
-            .get(0))
+            .try_get(0)?)
     }
 
     fn part_rows(&self, parent: &str, level: &str) -> Result<Vec<PartRow>> {
@@ -1178,7 +1277,10 @@ impl sozialmonitor_core::engine::Inputs for PgStore {
                 &[&measure, &region.as_str(), &period_code(period), &breakdown],
             )
             .ok()??;
-        Some(crate::bulk::stored_cell(row.get(0), row.get(1)))
+        Some(crate::bulk::stored_cell(
+            row.try_get(0).ok()?,
+            row.try_get(1).ok()?,
+        ))
     }
 
     /// See SQLite's `additive`.
@@ -1192,13 +1294,13 @@ impl sozialmonitor_core::engine::Inputs for PgStore {
             )
             .ok()
             .flatten();
-        row.is_some_and(|r| {
-            crate::bulk::stored_kind(
-                r.get::<_, Option<String>>(0).as_deref(),
-                &r.get::<_, String>(1),
-            )
-            .additive()
+        row.and_then(|r| {
+            Some((
+                r.try_get::<_, Option<String>>(0).ok()?,
+                r.try_get::<_, String>(1).ok()?,
+            ))
         })
+        .is_some_and(|(kind, unit)| crate::bulk::stored_kind(kind.as_deref(), &unit).additive())
     }
 
     /// See [`crate::bulk::parts`].

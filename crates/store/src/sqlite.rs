@@ -43,6 +43,17 @@ impl SqliteStore {
         Self::open(path).map(Some)
     }
 
+    /// Copies the SQLite database file `from` (a backup, or a live database with its write-ahead
+    /// log) into the new file `to`, reading `from` without writing to it.
+    pub fn snapshot_file(from: &Path, to: &Path) -> Result<()> {
+        let conn = Connection::open_with_flags(
+            from,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.execute("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
+        Ok(())
+    }
+
     /// An in-memory store (tests).
     pub fn in_memory() -> Result<Self> {
         Self::setup(Connection::open_in_memory()?)
@@ -484,14 +495,24 @@ impl Store for SqliteStore {
     fn search_regions(&self, text: &str, limit: usize) -> Result<Vec<RegionInfo>> {
         let t = text.trim();
         let key = normalize_key(t);
+        // The user's text is matched literally: `%`, `_` and `\` are escaped (see `like_literal`).
         let mut st = self.conn.prepare(&format!(
             "SELECT {REGION_COLS} FROM region
-             WHERE key = ?1 OR key LIKE ?2 OR name LIKE ?3 OR postcode = ?4
-             ORDER BY (key = ?1) DESC, (name LIKE ?4) DESC, (valid_to IS NULL) DESC, length(key), name LIMIT ?5"
+             WHERE key = ?1 OR key LIKE ?2 ESCAPE '\\' OR name LIKE ?3 ESCAPE '\\' OR postcode = ?4
+             ORDER BY (key = ?1) DESC, (name LIKE ?6 ESCAPE '\\') DESC, (valid_to IS NULL) DESC, length(key), name, key
+             LIMIT ?5"
         ))?;
+        let (lk, lt) = (like_literal(&key), like_literal(t));
         let v = st
             .query_map(
-                params![key, format!("{key}%"), format!("%{t}%"), t, limit as i64],
+                params![
+                    key,
+                    format!("{lk}%"),
+                    format!("%{lt}%"),
+                    t,
+                    limit as i64,
+                    lt
+                ],
                 region_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -514,7 +535,7 @@ impl Store for SqliteStore {
 
     fn changes(&self, key: &str) -> Result<Vec<ChangeInfo>> {
         let key = normalize_key(key);
-        let mut st = self.conn.prepare("SELECT from_key, to_key, last_seen, first_gone, confirmed FROM region_change WHERE from_key = ?1 OR to_key = ?1 ORDER BY first_gone, from_key")?;
+        let mut st = self.conn.prepare("SELECT from_key, to_key, last_seen, first_gone, confirmed FROM region_change WHERE from_key = ?1 OR to_key = ?1 ORDER BY first_gone, from_key, to_key")?;
         let v = st
             .query_map([key], |r| {
                 Ok(ChangeInfo {
@@ -733,7 +754,7 @@ impl Store for SqliteStore {
         SqliteStore::open(to)?.load_publication(self)
     }
 
-    fn scan(&self, tables: &'static [Table], sink: &mut RowSink<'_>) -> Result<()> {
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
         // One read transaction: a snapshot, whatever is committed meanwhile.
         let tx = self.conn.unchecked_transaction()?;
         for t in tables {
@@ -765,7 +786,7 @@ impl Store for SqliteStore {
         let mut counts: Counts = Vec::new();
         {
             let mut loader = Loader::new(&tx);
-            from.scan(TABLES, &mut |t, row| {
+            from.scan(&crate::transfer::all(), &mut |t, row| {
                 loader.row(t, row)?;
                 match counts.last_mut() {
                     Some((name, n)) if *name == t.name => *n += 1,
@@ -798,9 +819,9 @@ impl Store for SqliteStore {
 
     fn summary(&self) -> Result<Summary> {
         let c = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
-        let mut st = self
-            .conn
-            .prepare("SELECT level, count(*) FROM region GROUP BY level ORDER BY count(*)")?;
+        let mut st = self.conn.prepare(
+            "SELECT level, count(*) FROM region GROUP BY level ORDER BY count(*), level",
+        )?;
         let levels = st
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -930,6 +951,11 @@ impl SqliteStore {
             "indicator_cache",
             "indicator_value",
         ];
+        // Only the public tables are read: observations and their history never leave `from`.
+        let tables: Vec<&'static Table> = PUBLIC
+            .iter()
+            .filter_map(|n| crate::transfer::table(n))
+            .collect();
         let secret = i64::from(Symbol::Secret.code());
         let tx = self.conn.transaction()?;
         let mut published = Published {
@@ -940,10 +966,7 @@ impl SqliteStore {
         let mut cache: Option<(i64, i64)> = None;
         {
             let mut loader = Loader::new(&tx);
-            from.scan(TABLES, &mut |t, row| {
-                if !PUBLIC.contains(&t.name) {
-                    return Ok(());
-                }
+            from.scan(&tables, &mut |t, row| {
                 let mut row = row.to_vec();
                 match t.name {
                     // Diagnostics quote the lines of the files.

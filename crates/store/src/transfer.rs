@@ -240,6 +240,11 @@ pub static TABLES: &[Table] = &[
     },
 ];
 
+/// Every table, in load order, as [`Store::scan`] takes them.
+pub fn all() -> Vec<&'static Table> {
+    TABLES.iter().collect()
+}
+
 /// The table of this name.
 pub fn table(name: &str) -> Option<&'static Table> {
     TABLES.iter().find(|t| t.name == name)
@@ -285,7 +290,7 @@ pub fn copy(from: &dyn Store, to: &mut dyn Store) -> Result<Counts> {
 pub fn export_text(store: &dyn Store) -> Result<String> {
     let mut out = String::new();
     let mut current = "";
-    store.scan(TABLES, &mut |t, row| {
+    store.scan(&all(), &mut |t, row| {
         if t.name != current {
             current = t.name;
             let _ = writeln!(out, "## {}", t.name);

@@ -303,7 +303,10 @@ impl Live {
                     Ok(None) => {}
                     Err(e) => {
                         live.metrics.reload_errors.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(error = %e, "checking for new data failed; serving the old");
+                        tracing::warn!(
+                            error = format!("{e:#}"),
+                            "checking for new data failed; serving the old"
+                        );
                     }
                 }
             }

@@ -197,10 +197,10 @@ pub async fn serve_live(
         live.shutting_down();
     };
     run(listener, service, &config, signal).await;
+    // Not joined: the reload thread may be in the middle of computing the cache, which must not
+    // hold up a shutdown (systemd's stop timeout); it stops at its next look at the flag.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    if let Some(r) = reloader {
-        let _ = r.join();
-    }
+    drop(reloader);
     Ok(())
 }
 

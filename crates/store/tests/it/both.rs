@@ -225,8 +225,11 @@ fn state(db: &Database) -> State {
     let mut current: std::collections::BTreeMap<i64, i64> = Default::default();
     let mut history: std::collections::BTreeMap<i64, i64> = Default::default();
     let mut regions = 0;
-    let tables: &'static [transfer::Table] = transfer::TABLES;
-    db.scan(tables, &mut |t, row| {
+    let tables: Vec<&'static transfer::Table> = ["observation", "observation_history", "region"]
+        .iter()
+        .filter_map(|n| transfer::table(n))
+        .collect();
+    db.scan(&tables, &mut |t, row| {
         let id = |c: &str| t.column(c).and_then(|i| row[i].as_int()).unwrap_or(-1);
         match t.name {
             "observation" => *current.entry(id("import_id")).or_default() += 1,

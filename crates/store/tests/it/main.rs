@@ -62,6 +62,7 @@ on_both_backends!(
     register_snapshots_give_validity_and_successors_in_any_order,
     boundaries_report_what_matches_no_region,
     the_engine_sums_municipalities_to_the_published_kreis_value,
+    search_matches_the_text_literally_and_alike,
     concurrent_imports_of_the_same_file_land_once,
     a_backup_taken_during_imports_is_consistent,
     copy_moves_everything_there_and_back,
@@ -464,4 +465,33 @@ fn the_engine_sums_municipalities_to_the_published_kreis_value(backend: Backend)
         new.contains(&"14522275".to_string()) && !new.contains(&"14522450".to_string()),
         "Jahnatal after it"
     );
+}
+
+fn search_matches_the_text_literally_and_alike(backend: Backend) {
+    let Some(mut db) = new_db(backend, "search_literal") else {
+        return;
+    };
+    imported(import(
+        &mut db.store,
+        &demo("registers/GV100AD_301123.txt.gz"),
+        ImportOptions::default(),
+    ));
+    let names = |q: &str| -> Vec<String> {
+        db.store
+            .search_regions(q, 5)
+            .unwrap_or_else(|e| panic!("{q:?}: {e}"))
+            .into_iter()
+            .map(|r| r.key)
+            .collect()
+    };
+    // A name in any case (Freiberg am Neckar and Freiberg in Saxony, ordered by name, then key).
+    assert_eq!(names("freiberg")[..2], ["08118078", "14522180"]);
+    assert_eq!(names("FREIBERG"), names("Freiberg"));
+    // Wildcards and the escape character are plain characters.
+    for q in ["%", "_", "\\", "abc\\", "50%_"] {
+        assert!(names(q).is_empty(), "{q:?} matched {:?}", names(q));
+    }
+    // A Land by its key; more than five matches are cut at the limit.
+    assert_eq!(names("14").first().map(String::as_str), Some("14"));
+    assert_eq!(names("145").len(), 5);
 }
