@@ -3,6 +3,7 @@
 
 mod audit;
 mod bench;
+mod bench_germany;
 mod bench_indicators;
 mod bench_reports;
 mod catalog;
@@ -263,7 +264,8 @@ enum Command {
         /// For `indicators` and `reports`: the demo database (built first if missing).
         #[arg(long, default_value = "bench/out/demo.sqlite")]
         demo_db: PathBuf,
-        /// For `indicators`: copies of Saxony (26 ≈ Germany's number of municipalities).
+        /// For `indicators` and `germany`: copies of Saxony (26 ≈ Germany's number of
+        /// municipalities).
         #[arg(long, default_value_t = 26)]
         copies: usize,
         /// Rows to generate by replicating the real ffcsv files.
@@ -285,6 +287,10 @@ enum Command {
         /// (postgres://user@host/anydb; the benchmark database is created and dropped).
         #[arg(long)]
         pg: Option<String>,
+        /// For `germany`: the database to write (its content is replaced) [default:
+        /// bench/out/germany.sqlite].
+        #[arg(long)]
+        to: Option<String>,
     },
 }
 
@@ -976,6 +982,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             chromium_limit,
             ..
         } => bench_reports::run(&demo_db, &dir, chromium_limit, data.as_deref()),
+        Command::Bench {
+            what: BenchKind::Germany,
+            demo_db,
+            copies,
+            data,
+            to,
+            ..
+        } => bench_germany::run(
+            &demo_db,
+            to.as_deref().unwrap_or("bench/out/germany.sqlite"),
+            copies,
+            data.as_deref(),
+        ),
     }
 }
 
@@ -988,6 +1007,8 @@ enum BenchKind {
     Indicators,
     /// Municipal profiles as PDF per second, against headless Chromium printing the HTML page.
     Reports,
+    /// A Germany-sized database (Saxony replicated) on either backend: load, compute, dashboard.
+    Germany,
 }
 
 /// Imports files one by one; each file is one transaction. Returns false if any file failed.

@@ -283,11 +283,11 @@ impl Store for Database {
     fn publish(&mut self, to: &Path) -> Result<Published> {
         each!(self, s => s.publish(to))
     }
-    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
-        each!(self, s => s.scan(tables, sink))
-    }
-    fn replace_all(&mut self, from: &dyn Store) -> Result<Counts> {
+    fn replace_all(&mut self, from: &dyn RowSource) -> Result<Counts> {
         each!(self, s => s.replace_all(from))
+    }
+    fn size_bytes(&self) -> Result<u64> {
+        each!(self, s => s.size_bytes())
     }
     fn backup(&self, to: &Path) -> Result<()> {
         each!(self, s => s.backup(to))
@@ -297,6 +297,12 @@ impl Store for Database {
     }
     fn describe(&self) -> String {
         each!(self, s => s.describe())
+    }
+}
+
+impl RowSource for Database {
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
+        each!(self, s => s.scan(tables, sink))
     }
 }
 

@@ -16,7 +16,7 @@ use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
 
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
-pub use transfer::{Counts, Field, RowSink, Table};
+pub use transfer::{Counts, Field, RowSink, RowSource, Table};
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -247,7 +247,7 @@ pub struct Summary {
 }
 
 /// The storage interface every caller uses.
-pub trait Store {
+pub trait Store: RowSource {
     /// Stores one file's dataset as one batch, in one transaction.
     fn import(
         &mut self,
@@ -310,11 +310,10 @@ pub trait Store {
     /// without its number; observations, their history and measures are not copied, so the host
     /// that serves it holds no confidential value. The cache must be fresh (the caller checks).
     fn publish(&mut self, to: &Path) -> Result<Published>;
-    /// Every row of these tables, table by table in their key order, all read in one consistent
-    /// snapshot (an import committed meanwhile is either wholly in it or not at all).
-    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()>;
-    /// Replaces everything in this database by the content of `from`, in one transaction.
-    fn replace_all(&mut self, from: &dyn Store) -> Result<Counts>;
+    /// Replaces everything in this database by the rows of `from`, in one transaction.
+    fn replace_all(&mut self, from: &dyn RowSource) -> Result<Counts>;
+    /// The space the database takes (SQLite: pages in use; PostgreSQL: `pg_database_size`).
+    fn size_bytes(&self) -> Result<u64>;
     /// Writes a consistent snapshot into the new SQLite file `to` while others keep reading and
     /// writing.
     fn backup(&self, to: &Path) -> Result<()>;

@@ -522,6 +522,43 @@ impl PgStore {
     }
 }
 
+impl RowSource for PgStore {
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
+        self.snapshot(|tx| {
+            let mut tx = tx.borrow_mut();
+            for t in tables {
+                let order = t.order.join(", ");
+                let sql = format!(
+                    "SELECT {} FROM {} ORDER BY {order}",
+                    t.column_list(),
+                    t.name
+                );
+                let none: [Param<'_>; 0] = [];
+                let mut rows = tx.query_raw(&sql, none)?;
+                let mut row = Vec::with_capacity(t.columns.len());
+                while let Some(r) = rows.next()? {
+                    row.clear();
+                    for (i, (_, ty)) in t.columns.iter().enumerate() {
+                        row.push(match ty {
+                            Ty::Int => r
+                                .try_get::<_, Option<i64>>(i)?
+                                .map_or(Field::Null, Field::Int),
+                            Ty::Real => r
+                                .try_get::<_, Option<f64>>(i)?
+                                .map_or(Field::Null, Field::Real),
+                            Ty::Text => r
+                                .try_get::<_, Option<String>>(i)?
+                                .map_or(Field::Null, Field::Text),
+                        });
+                    }
+                    sink(t, &row)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
 impl Store for PgStore {
     fn import(
         &mut self,
@@ -966,42 +1003,7 @@ impl Store for PgStore {
         SqliteStore::open(to)?.load_publication(self)
     }
 
-    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
-        self.snapshot(|tx| {
-            let mut tx = tx.borrow_mut();
-            for t in tables {
-                let order = t.order.join(", ");
-                let sql = format!(
-                    "SELECT {} FROM {} ORDER BY {order}",
-                    t.column_list(),
-                    t.name
-                );
-                let none: [Param<'_>; 0] = [];
-                let mut rows = tx.query_raw(&sql, none)?;
-                let mut row = Vec::with_capacity(t.columns.len());
-                while let Some(r) = rows.next()? {
-                    row.clear();
-                    for (i, (_, ty)) in t.columns.iter().enumerate() {
-                        row.push(match ty {
-                            Ty::Int => r
-                                .try_get::<_, Option<i64>>(i)?
-                                .map_or(Field::Null, Field::Int),
-                            Ty::Real => r
-                                .try_get::<_, Option<f64>>(i)?
-                                .map_or(Field::Null, Field::Real),
-                            Ty::Text => r
-                                .try_get::<_, Option<String>>(i)?
-                                .map_or(Field::Null, Field::Text),
-                        });
-                    }
-                    sink(t, &row)?;
-                }
-            }
-            Ok(())
-        })
-    }
-
-    fn replace_all(&mut self, from: &dyn Store) -> Result<Counts> {
+    fn replace_all(&mut self, from: &dyn RowSource) -> Result<Counts> {
         let client = self.client.get_mut();
         let mut tx = client.transaction()?;
         let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
@@ -1055,6 +1057,15 @@ impl Store for PgStore {
         // One repeatable-read snapshot, written into a new SQLite file: the portable backup.
         SqliteStore::open(to)?.replace_all(self)?;
         Ok(())
+    }
+
+    fn size_bytes(&self) -> Result<u64> {
+        let n: i64 = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT pg_database_size(current_database())", &[])?
+            .try_get(0)?;
+        Ok(n.max(0) as u64)
     }
 
     fn schema_version(&self) -> Result<(i64, i64)> {

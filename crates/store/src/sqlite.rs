@@ -411,6 +411,32 @@ fn store_catalog(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i64
     Ok(n)
 }
 
+impl RowSource for SqliteStore {
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
+        // One read transaction: a snapshot, whatever is committed meanwhile.
+        let tx = self.conn.unchecked_transaction()?;
+        for t in tables {
+            let order = t.order.join(", ");
+            let mut st = tx.prepare(&format!(
+                "SELECT {} FROM {} ORDER BY {order}",
+                t.column_list(),
+                t.name
+            ))?;
+            let mut rows = st.query([])?;
+            let mut row = Vec::with_capacity(t.columns.len());
+            while let Some(r) = rows.next()? {
+                row.clear();
+                for (i, (_, ty)) in t.columns.iter().enumerate() {
+                    row.push(field(r.get_ref(i)?, *ty));
+                }
+                sink(t, &row)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
 impl Store for SqliteStore {
     fn import(
         &mut self,
@@ -754,31 +780,7 @@ impl Store for SqliteStore {
         SqliteStore::open(to)?.load_publication(self)
     }
 
-    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()> {
-        // One read transaction: a snapshot, whatever is committed meanwhile.
-        let tx = self.conn.unchecked_transaction()?;
-        for t in tables {
-            let order = t.order.join(", ");
-            let mut st = tx.prepare(&format!(
-                "SELECT {} FROM {} ORDER BY {order}",
-                t.column_list(),
-                t.name
-            ))?;
-            let mut rows = st.query([])?;
-            let mut row = Vec::with_capacity(t.columns.len());
-            while let Some(r) = rows.next()? {
-                row.clear();
-                for (i, (_, ty)) in t.columns.iter().enumerate() {
-                    row.push(field(r.get_ref(i)?, *ty));
-                }
-                sink(t, &row)?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn replace_all(&mut self, from: &dyn Store) -> Result<Counts> {
+    fn replace_all(&mut self, from: &dyn RowSource) -> Result<Counts> {
         let tx = self.conn.transaction()?;
         for t in TABLES.iter().rev() {
             tx.execute(&format!("DELETE FROM {}", t.name), [])?;
@@ -804,6 +806,12 @@ impl Store for SqliteStore {
         self.conn
             .execute("VACUUM INTO ?1", [to.to_string_lossy().as_ref()])?;
         Ok(())
+    }
+
+    fn size_bytes(&self) -> Result<u64> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok((pages * size).max(0) as u64)
     }
 
     fn schema_version(&self) -> Result<(i64, i64)> {
@@ -941,7 +949,7 @@ impl<'t> Loader<'t> {
 
 impl SqliteStore {
     /// Fills this new, empty database with the public side of `from` (see [`Store::publish`]).
-    pub(crate) fn load_publication(&mut self, from: &dyn Store) -> Result<Published> {
+    pub(crate) fn load_publication(&mut self, from: &dyn RowSource) -> Result<Published> {
         const PUBLIC: [&str; 7] = [
             "import_batch",
             "region",

@@ -276,18 +276,26 @@ impl Field {
 /// Receives the rows of a scan: the table, then one row of its columns.
 pub type RowSink<'a> = dyn FnMut(&'static Table, &[Field]) -> Result<()> + 'a;
 
+/// Whatever yields the rows of the tables: every database, and generators such as the
+/// benchmark's Germany-sized database replicated from the demo.
+pub trait RowSource {
+    /// Every row of these tables, table by table in their key order, all read in one consistent
+    /// snapshot (an import committed meanwhile is either wholly in it or not at all).
+    fn scan(&self, tables: &[&'static Table], sink: &mut RowSink<'_>) -> Result<()>;
+}
+
 /// Rows per table moved by [`copy`].
 pub type Counts = Vec<(&'static str, u64)>;
 
 /// Replaces everything in `to` by the content of `from` (one consistent read, one transaction on
 /// the target): values, history, batches, registers, boundaries, catalogue and results cache.
-pub fn copy(from: &dyn Store, to: &mut dyn Store) -> Result<Counts> {
+pub fn copy(from: &dyn RowSource, to: &mut dyn Store) -> Result<Counts> {
     to.replace_all(from)
 }
 
 /// A full export as text: every table, every row in key order, one line per row. Two databases
 /// with equal exports hold the same data, whatever their backend.
-pub fn export_text(store: &dyn Store) -> Result<String> {
+pub fn export_text(store: &dyn RowSource) -> Result<String> {
     let mut out = String::new();
     let mut current = "";
     store.scan(&all(), &mut |t, row| {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_store::testing::{Backend, Scratch};
-use sozialmonitor_store::transfer;
+use sozialmonitor_store::transfer::{self, RowSource};
 use sozialmonitor_store::{
     Database, ImportOptions, ImportOutcome, ResultRow, Results, Store, StoreError, Territory,
 };
