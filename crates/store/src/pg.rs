@@ -279,46 +279,50 @@ fn store_observations(tx: &mut Transaction<'_>, data: &Dataset, batch: i64) -> R
     let rids = region_ids(tx, data)?;
     let bids = breakdown_ids(tx, data)?;
     let order = write_order(data, &mids, &rids, &bids);
-    tx.batch_execute(
-        "CREATE TEMP TABLE obs_in (measure_id BIGINT, region_id BIGINT, period BIGINT,
-           breakdown_id BIGINT, num DOUBLE PRECISION, sym BIGINT, fmt BIGINT, raw TEXT, quality TEXT)
-         ON COMMIT DROP",
-    )?;
-    {
-        let sink = tx.copy_in("COPY obs_in FROM STDIN (FORMAT binary)")?;
-        let types = [
-            Type::INT8,
-            Type::INT8,
-            Type::INT8,
-            Type::INT8,
-            Type::FLOAT8,
-            Type::INT8,
-            Type::INT8,
-            Type::TEXT,
-            Type::TEXT,
-        ];
-        let mut w = BinaryCopyInWriter::new(sink, &types);
-        for &(k, i) in &order {
-            let o = &data.observations[i as usize];
-            let (num, sym, fmt, raw) = value_parts(&o.value);
-            let q = (o.quality != 0).then(|| data.qualities[o.quality as usize].as_str());
-            let [m, r, per, b] = unpack_key(k);
-            w.write(&[&m, &r, &per, &b, &num, &sym, &fmt, &raw, &q])?;
-        }
-        w.finish()?;
-    }
-    let stored = tx.execute(
-        "INSERT INTO observation(measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, import_id)
-         SELECT measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, $1 FROM obs_in
-         ON CONFLICT (measure_id, region_id, period, breakdown_id) DO UPDATE SET
-           num = excluded.num, sym = excluded.sym, fmt = excluded.fmt, raw = excluded.raw,
-           quality = coalesce(excluded.quality, observation.quality), import_id = excluded.import_id
-         WHERE observation.num IS DISTINCT FROM excluded.num OR observation.sym IS DISTINCT FROM excluded.sym
-            OR (observation.fmt & ~4096) IS DISTINCT FROM (excluded.fmt & ~4096)
-            OR observation.raw IS DISTINCT FROM excluded.raw
-            OR (excluded.quality IS NOT NULL AND observation.quality IS DISTINCT FROM excluded.quality)",
-        &[&batch],
-    )? as i64;
+    // No stored value of these measures (a first import of a statistic): nothing can be revised,
+    // so the rows go straight into the table, without a temporary table and `ON CONFLICT`.
+    let fresh: bool = tx
+        .query_one(
+            "SELECT NOT EXISTS(SELECT 1 FROM observation WHERE measure_id = ANY($1))",
+            &[&mids],
+        )?
+        .try_get(0)?;
+    let stored = if fresh {
+        copy_observations(
+            tx,
+            "COPY observation (measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, import_id)
+             FROM STDIN (FORMAT binary)",
+            data,
+            &order,
+            Some(batch),
+        )?;
+        order.len() as i64
+    } else {
+        tx.batch_execute(
+            "CREATE TEMP TABLE obs_in (measure_id BIGINT, region_id BIGINT, period BIGINT,
+               breakdown_id BIGINT, num DOUBLE PRECISION, sym BIGINT, fmt BIGINT, raw TEXT, quality TEXT)
+             ON COMMIT DROP",
+        )?;
+        copy_observations(
+            tx,
+            "COPY obs_in FROM STDIN (FORMAT binary)",
+            data,
+            &order,
+            None,
+        )?;
+        tx.execute(
+            "INSERT INTO observation(measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, import_id)
+             SELECT measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, $1 FROM obs_in
+             ON CONFLICT (measure_id, region_id, period, breakdown_id) DO UPDATE SET
+               num = excluded.num, sym = excluded.sym, fmt = excluded.fmt, raw = excluded.raw,
+               quality = coalesce(excluded.quality, observation.quality), import_id = excluded.import_id
+             WHERE observation.num IS DISTINCT FROM excluded.num OR observation.sym IS DISTINCT FROM excluded.sym
+                OR (observation.fmt & ~4096) IS DISTINCT FROM (excluded.fmt & ~4096)
+                OR observation.raw IS DISTINCT FROM excluded.raw
+                OR (excluded.quality IS NOT NULL AND observation.quality IS DISTINCT FROM excluded.quality)",
+            &[&batch],
+        )? as i64
+    };
     // Keep each region's last period with a number up to date (see SQLite's migration 0002).
     let (ids, ends): (Vec<i64>, Vec<i64>) = last_data(data, &rids).into_iter().unzip();
     tx.execute(
@@ -327,6 +331,45 @@ fn store_observations(tx: &mut Transaction<'_>, data: &Dataset, batch: i64) -> R
         &[&ids, &ends],
     )?;
     Ok((stored, order.len() as i64 - stored))
+}
+
+/// Writes the observations in `order` by binary `COPY` (`sql`), with the batch as a last column
+/// when given.
+fn copy_observations(
+    tx: &mut Transaction<'_>,
+    sql: &str,
+    data: &Dataset,
+    order: &[(u128, u32)],
+    batch: Option<i64>,
+) -> Result<()> {
+    let mut types = vec![
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::FLOAT8,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+    ];
+    if batch.is_some() {
+        types.push(Type::INT8);
+    }
+    let sink = tx.copy_in(sql)?;
+    let mut w = BinaryCopyInWriter::new(sink, &types);
+    for &(k, i) in order {
+        let o = &data.observations[i as usize];
+        let (num, sym, fmt, raw) = value_parts(&o.value);
+        let q = (o.quality != 0).then(|| data.qualities[o.quality as usize].as_str());
+        let [m, r, per, b] = unpack_key(k);
+        match &batch {
+            Some(id) => w.write(&[&m, &r, &per, &b, &num, &sym, &fmt, &raw, &q, id])?,
+            None => w.write(&[&m, &r, &per, &b, &num, &sym, &fmt, &raw, &q])?,
+        }
+    }
+    w.finish()?;
+    Ok(())
 }
 
 /// Stores register snapshot rows; returns how many were new or changed.
