@@ -16,10 +16,11 @@ command -v openssl >/dev/null 2>&1 || install openssl
 mkdir -p tests-output
 db=tests-output/e2e.sqlite
 cargo build --release --locked -p sozialmonitor
-./target/release/sozialmonitor --db "$db" demo --no-serve >tests-output/demo.log
-./target/release/sozialmonitor --db "$db" serve --addr 127.0.0.1:8099 >tests-output/serve.log 2>&1 &
+bin=${CARGO_TARGET_DIR:-target}/release/sozialmonitor
+"$bin" --db "$db" demo --no-serve >tests-output/demo.log
+"$bin" --db "$db" serve --addr 127.0.0.1:8099 >tests-output/serve.log 2>&1 &
 server=$!
-./target/release/sozialmonitor --db "$db" serve --addr 127.0.0.1:8098 >tests-output/serve2.log 2>&1 &
+"$bin" --db "$db" serve --addr 127.0.0.1:8098 >tests-output/serve2.log 2>&1 &
 server2=$!
 ng=$(pwd)/tests-output/nginx
 trap 'kill $server $server2 2>/dev/null || true; [ -f "$ng/nginx.pid" ] && nginx -p "$ng" -c "$ng/nginx.conf" -s stop 2>/dev/null || true' EXIT
@@ -77,8 +78,8 @@ done
 
 # The PDF reports of the demo, rendered to PNG pages for looking at (tests-output/reports/).
 mkdir -p tests-output/reports
-./target/release/sozialmonitor --db "$db" report profile 14522010 -o tests-output/reports/gemeindeprofil-14522010.pdf
-./target/release/sozialmonitor --db "$db" report sozialbericht --kreis 14522 -o tests-output/reports/sozialbericht-14522.pdf
+"$bin" --db "$db" report profile 14522010 -o tests-output/reports/gemeindeprofil-14522010.pdf
+"$bin" --db "$db" report sozialbericht --kreis 14522 -o tests-output/reports/sozialbericht-14522.pdf
 if command -v pdftoppm >/dev/null 2>&1; then
     pdftoppm -r 70 -png tests-output/reports/gemeindeprofil-14522010.pdf tests-output/reports/gemeindeprofil
     pdftoppm -r 50 -png -l 12 tests-output/reports/sozialbericht-14522.pdf tests-output/reports/sozialbericht

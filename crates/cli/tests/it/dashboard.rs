@@ -5,6 +5,8 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use sozialmonitor_store::testing::Backend;
+
 use crate::{demo, run, text};
 
 pub(crate) struct Server {
@@ -154,10 +156,11 @@ pub(crate) fn fill_demo_db(db: impl AsRef<std::ffi::OsStr>) {
 
 /// Every page type answers in German with the landmarks, the numbers in German format and the
 /// public values only; the API and the downloads agree with the pages.
-#[test]
-fn dashboard_pages_api_and_downloads() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = demo_db(dir.path());
+pub fn dashboard_pages_api_and_downloads(backend: Backend) {
+    let Some((_scratch, db)) = crate::scratch(backend, "dashboard_pages_api_and_downloads") else {
+        return;
+    };
+    fill_demo_db(&db);
     let s = start(&db);
 
     let r = get(&s, "/", &[]);

@@ -5,7 +5,9 @@ mod crash;
 mod dashboard;
 mod hostile;
 mod ops;
+use dashboard::dashboard_pages_api_and_downloads;
 use ops::*;
+use reports::profiles_and_the_social_report_as_pdf;
 mod reports;
 
 use std::ffi::OsStr;
@@ -39,6 +41,8 @@ on_both_backends!(
     compute_all_compares_classifies_and_publishes_only_protected_values,
     copy_backup_and_restore_move_everything,
     two_servers_serve_an_import_within_seconds,
+    dashboard_pages_api_and_downloads,
+    profiles_and_the_social_report_as_pdf,
 );
 
 /// A new database for a command test, as `--db` takes it; `None` when the PostgreSQL half is

@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::dashboard::demo_db;
+use sozialmonitor_store::testing::Backend;
+
+use crate::dashboard::fill_demo_db;
 use crate::{run, text};
 
 fn poppler(tool: &str, pdf: &Path, extra: &[&str]) -> String {
@@ -42,17 +44,20 @@ fn pages(info: &str) -> usize {
         .unwrap_or_else(|| panic!("no page count in {info}"))
 }
 
-fn ok(db: &Path, args: &[&str]) -> (String, String) {
+fn ok(db: &str, args: &[&str]) -> (String, String) {
     let o = run(db, args);
     let t = text(&o);
     assert!(o.status.success(), "{args:?}: {t:?}");
     t
 }
 
-#[test]
-fn profiles_and_the_social_report_as_pdf() {
+pub fn profiles_and_the_social_report_as_pdf(backend: Backend) {
+    let Some((_scratch, db)) = crate::scratch(backend, "profiles_and_the_social_report_as_pdf")
+    else {
+        return;
+    };
+    fill_demo_db(&db);
     let dir = tempfile::tempdir().expect("tmp");
-    let db = demo_db(dir.path());
     let p = |name: &str| dir.path().join(name);
     let s = |path: &Path| path.to_str().expect("utf-8 path").to_string();
 
