@@ -101,6 +101,36 @@ fn peer(script: &Path, csv: &Path, db: &Path) -> Result<Option<f64>> {
     Ok(python(script, &[csv, db]).and_then(|s| field(&s, "seconds=")))
 }
 
+/// Stores the parsed benchmark file into `store` as one import (closing it after, so that the
+/// time includes what closing writes) and checks that every row landed; returns the rows stored.
+fn store_all(
+    mut store: Database,
+    csv: &Path,
+    sha256: &str,
+    ds: &sozialmonitor_core::Dataset,
+    rows: usize,
+) -> Result<i64> {
+    let outcome = store.import(
+        &ImportSource {
+            file_name: csv.display().to_string(),
+            sha256: sha256.to_string(),
+        },
+        ds,
+        ImportOptions::default(),
+    )?;
+    let at = store.describe();
+    drop(store);
+    let stored = match outcome {
+        ImportOutcome::Imported(b) => b.rows_stored,
+        _ => 0,
+    };
+    anyhow::ensure!(
+        stored as usize == rows,
+        "{at} stored {stored} of {rows} rows"
+    );
+    Ok(stored)
+}
+
 /// Runs the benchmark.
 pub fn run(
     rows: usize,
@@ -145,22 +175,14 @@ pub fn run(
         "benchmark file has errors: {}",
         ds.diagnostics[0]
     );
-    let mut store = Database::open(&sozialmonitor_store::Location::file(&db))?;
-    let outcome = store.import(
-        &ImportSource {
-            file_name: csv.display().to_string(),
-            sha256: src.sha256.clone(),
-        },
+    let stored = store_all(
+        Database::open(&sozialmonitor_store::Location::file(&db))?,
+        &csv,
+        &src.sha256,
         &ds,
-        ImportOptions::default(),
+        rows,
     )?;
-    drop(store);
     let ours = t.elapsed().as_secs_f64();
-    let stored = match outcome {
-        ImportOutcome::Imported(b) => b.rows_stored,
-        _ => 0,
-    };
-    anyhow::ensure!(stored as usize == rows, "stored {stored} of {rows} rows");
     println!(
         "  sozialmonitor (SQLite): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s, store {:.2} s; {} rows stored)",
         ours,
@@ -174,26 +196,10 @@ pub fn run(
         // again, so the figure is the parse above plus this store.
         let scratch = sozialmonitor_store::testing::Scratch::on_server(server, "sm_bench")
             .context("creating a benchmark database on the PostgreSQL server")?;
-        let mut store = Database::open(&scratch.at)?;
+        let store = Database::open(&scratch.at)?;
         let t = Instant::now();
-        let outcome = store.import(
-            &ImportSource {
-                file_name: csv.display().to_string(),
-                sha256: src.sha256.clone(),
-            },
-            &ds,
-            ImportOptions::default(),
-        )?;
+        store_all(store, &csv, &src.sha256, &ds, rows)?;
         let t_store = t.elapsed().as_secs_f64();
-        drop(store);
-        let stored = match outcome {
-            ImportOutcome::Imported(b) => b.rows_stored,
-            _ => 0,
-        };
-        anyhow::ensure!(
-            stored as usize == rows,
-            "PostgreSQL stored {stored} of {rows} rows"
-        );
         let total = t_parse.as_secs_f64() + t_store;
         println!(
             "  sozialmonitor (PostgreSQL {}): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s as above, store by binary COPY {:.2} s)",

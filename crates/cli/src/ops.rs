@@ -72,6 +72,13 @@ fn newer_in(store: &mut Database, version: i64, kreis: &str) -> Result<Option<(S
 /// Loads the public side of the database (computing the results cache if it is stale) and
 /// serves the dashboard until Ctrl-C or SIGTERM, reloading when new data is computed.
 pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
+    // Settings first: a mistake is reported before the cache is computed and the site loaded.
+    anyhow::ensure!(
+        o.reload_every.is_finite() && (0.0..=86_400.0).contains(&o.reload_every),
+        "reload interval {}: between 0 and 86400 seconds",
+        o.reload_every
+    );
+    let config = sozialmonitor_web::Config::from_vars_or_env(&o.vars)?;
     let mut store = open_existing(db)?;
     indicator::ensure_cache(&mut store, Territory::Today)?;
     let t = std::time::Instant::now();
@@ -85,12 +92,6 @@ pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
         site.indicators.len(),
         site.regions.len()
     );
-    anyhow::ensure!(
-        o.reload_every.is_finite() && (0.0..=86_400.0).contains(&o.reload_every),
-        "reload interval {}: between 0 and 86400 seconds",
-        o.reload_every
-    );
-    let config = sozialmonitor_web::Config::from_vars_or_env(&o.vars)?;
     let source: Arc<dyn Source> = Arc::new(DbSource {
         db: db.clone(),
         kreis: o.kreis.clone(),

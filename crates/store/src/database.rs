@@ -196,11 +196,6 @@ impl Database {
         SqliteStore::snapshot_file(file, work)?;
         Ok(Database::Sqlite(SqliteStore::open(work)?))
     }
-
-    /// An empty in-memory SQLite database (tests).
-    pub fn in_memory() -> Result<Database> {
-        Ok(Database::Sqlite(SqliteStore::in_memory()?))
-    }
 }
 
 macro_rules! each {

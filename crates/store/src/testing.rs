@@ -9,6 +9,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{Database, Location, Result};
 
+/// Runs each named test (a `fn(Backend)` in scope) once per backend, as `sqlite::name` and
+/// `postgres::name`: one suite for both, in the store's tests and the command tests alike.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name($crate::testing::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name($crate::testing::Backend::Postgres) } )*
+        }
+    };
+}
+
 /// The variable naming the test server (`postgres://user@127.0.0.1:port/db`).
 pub const PG_ENV: &str = "SOZIALMONITOR_TEST_PG";
 /// Set to `1` to make a missing test server an error rather than a skip.

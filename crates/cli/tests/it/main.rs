@@ -16,21 +16,8 @@ use std::process::{Command, Output};
 
 use sozialmonitor_store::testing::{Backend, Scratch};
 
-/// Runs each named command test (a `fn(Backend)`) once per backend: the same commands, typed
-/// the same way, on a SQLite file and on a PostgreSQL database (skipped, saying so, without a
-/// test server).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
-        }
-    };
-}
-
-on_both_backends!(
+// The same commands, typed the same way, on a SQLite file and on a PostgreSQL database.
+sozialmonitor_store::on_both_backends!(
     import_query_and_export_in_all_three_formats,
     symbols_and_decimals_survive_the_export,
     a_bad_file_fails_with_file_line_and_reason,

@@ -39,20 +39,7 @@ fn new_db(backend: Backend, test: &str) -> Option<TestDb> {
     Some(TestDb { store, scratch })
 }
 
-/// Runs each named test (a `fn(Backend)`) once per backend, as `sqlite::name` and
-/// `postgres::name`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )*
-        }
-    };
-}
-
-on_both_backends!(
+sozialmonitor_store::on_both_backends!(
     values_round_trip_exactly_as_published,
     identical_reimport_is_a_no_op,
     a_different_value_is_a_revision_with_history,
