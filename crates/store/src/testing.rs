@@ -71,18 +71,13 @@ pub fn pg_server(test: &str) -> Option<String> {
                 std::env::var(REQUIRE_PG_ENV).as_deref() != Ok("1"),
                 "{test}: {REQUIRE_PG_ENV}=1 but {PG_ENV} names no PostgreSQL server"
             );
-            // Past the test harness, which captures the output of passing tests: a skipped half
-            // must be seen in every run.
+            // Through the stderr handle, not `eprintln!`: the test harness captures the macros'
+            // output of passing tests, and a skipped half must be seen in every run. One write
+            // per line, so that lines of parallel tests do not interleave.
             let line = format!(
                 "SKIPPED {test} on PostgreSQL: {PG_ENV} is not set (see scripts/pg-test-server)\n"
             );
-            match std::fs::OpenOptions::new().append(true).open("/dev/stderr") {
-                // One write per line, so that lines of parallel tests do not interleave.
-                Ok(mut err) => {
-                    let _ = err.write_all(line.as_bytes());
-                }
-                Err(_) => eprint!("{line}"),
-            }
+            let _ = std::io::stderr().write_all(line.as_bytes());
             None
         }
     }
