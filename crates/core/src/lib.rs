@@ -4,6 +4,7 @@
 //! This crate does no I/O, no async, no SQL and no HTTP; every type here can be built from text and
 //! validated on construction, so the rest of the system can rely on the guarantees the types carry.
 
+pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod classify;

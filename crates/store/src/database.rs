@@ -319,6 +319,23 @@ impl Inputs for Database {
     }
 }
 
+impl crate::accounts::Sql for Database {
+    fn select(
+        &self,
+        sql: &str,
+        params: &[Field],
+        types: &[crate::transfer::Ty],
+    ) -> Result<Vec<Vec<Field>>> {
+        each!(self, s => s.select(sql, params, types))
+    }
+    fn transact(
+        &mut self,
+        steps: &[crate::accounts::Step<'_>],
+    ) -> Result<Vec<(Vec<Vec<Field>>, u64)>> {
+        each!(self, s => s.transact(steps))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

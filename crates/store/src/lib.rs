@@ -2,6 +2,7 @@
 //! [`Database`], the one type callers hold, chosen by a [`Location`] (`--db`). All SQL lives in
 //! this crate; nothing outside it names a backend.
 
+pub mod accounts;
 mod bulk;
 mod common;
 mod database;
@@ -14,6 +15,9 @@ use std::path::Path;
 
 use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
 
+pub use accounts::{
+    Account, AccountChange, Accounts, AuditEvent, AuditFilter, NewAccount, Session,
+};
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
 pub use transfer::{Counts, Field, RowSink, RowSource, Table};
@@ -41,6 +45,9 @@ pub enum StoreError {
         /// Highest version this build knows.
         known: i64,
     },
+    /// A change that contradicts what is stored (an account name taken, an id unknown).
+    #[error("{0}")]
+    Conflict(String),
     /// Stored data that cannot be decoded (a bug or a hand-edited database).
     #[error("corrupt data in the database: {0}")]
     Corrupt(String),

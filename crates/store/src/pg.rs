@@ -21,7 +21,10 @@ use crate::transfer::{Field, TABLES, Ty};
 use crate::*;
 
 /// Migrations in order; the index + 1 is the schema version (table `sozialmonitor_schema`).
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_workspace_accounts.sql"),
+];
 
 /// Advisory lock keys: one migration and one import at a time per database.
 const MIGRATE_LOCK: i64 = 0x5a4d_0001;
@@ -1049,7 +1052,11 @@ impl Store for PgStore {
     fn replace_all(&mut self, from: &dyn RowSource) -> Result<Counts> {
         let client = self.client.get_mut();
         let mut tx = client.transaction()?;
-        let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = TABLES
+            .iter()
+            .map(|t| t.name)
+            .chain(crate::transfer::NOT_MOVED.iter().copied())
+            .collect();
         tx.batch_execute(&format!("TRUNCATE {}", names.join(", ")))?;
         let mut counts: Counts = Vec::new();
         let mut buffer: Vec<Vec<Field>> = Vec::new();
@@ -1360,5 +1367,78 @@ impl sozialmonitor_core::engine::Inputs for PgStore {
     /// See [`crate::bulk::parts`].
     fn parts(&self, region: &RegionKey, period: Period) -> Vec<RegionKey> {
         crate::bulk::parts(&self.client, region, period)
+    }
+}
+
+/// `?N` parameters as PostgreSQL's `$N` (the shared statements of [`crate::accounts`] use
+/// SQLite's form; no `?` stands anywhere else in them).
+fn dollar_params(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn fields_of(r: &Row, types: &[Ty]) -> Result<Vec<Field>> {
+    types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            Ok(match ty {
+                Ty::Int => r
+                    .try_get::<_, Option<i64>>(i)?
+                    .map_or(Field::Null, Field::Int),
+                Ty::Real => r
+                    .try_get::<_, Option<f64>>(i)?
+                    .map_or(Field::Null, Field::Real),
+                Ty::Text => r
+                    .try_get::<_, Option<String>>(i)?
+                    .map_or(Field::Null, Field::Text),
+            })
+        })
+        .collect()
+}
+
+impl crate::accounts::Sql for PgStore {
+    fn select(&self, sql: &str, params: &[Field], types: &[Ty]) -> Result<Vec<Vec<Field>>> {
+        let ps: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
+        let rows = self.client.borrow_mut().query(&dollar_params(sql), &ps)?;
+        rows.iter().map(|r| fields_of(r, types)).collect()
+    }
+
+    fn transact(
+        &mut self,
+        steps: &[crate::accounts::Step<'_>],
+    ) -> Result<Vec<(Vec<Vec<Field>>, u64)>> {
+        let client = self.client.get_mut();
+        let mut tx = client.transaction()?;
+        let mut out = Vec::with_capacity(steps.len());
+        for s in steps {
+            let ps: Vec<Param<'_>> = s.params.iter().map(|p| p as Param<'_>).collect();
+            let sql = dollar_params(s.sql);
+            if s.returns.is_empty() {
+                out.push((Vec::new(), tx.execute(&sql, &ps)?));
+            } else {
+                let rows = tx.query(&sql, &ps)?;
+                let fields = rows
+                    .iter()
+                    .map(|r| fields_of(r, s.returns))
+                    .collect::<Result<Vec<_>>>()?;
+                let n = fields.len() as u64;
+                out.push((fields, n));
+            }
+            if let (Some((_, 0)), Some(why)) = (out.last(), &s.or_else) {
+                // Dropping the transaction rolls it back.
+                return Err(StoreError::Conflict(why.clone()));
+            }
+        }
+        tx.commit()?;
+        Ok(out)
     }
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_measure_kind.sql"),
     include_str!("../migrations/sqlite/0005_publication.sql"),
     include_str!("../migrations/sqlite/0006_batch_contents.sql"),
+    include_str!("../migrations/sqlite/0007_workspace_accounts.sql"),
 ];
 
 /// A store in one SQLite file.
@@ -782,6 +783,9 @@ impl Store for SqliteStore {
 
     fn replace_all(&mut self, from: &dyn RowSource) -> Result<Counts> {
         let tx = self.conn.transaction()?;
+        for name in crate::transfer::NOT_MOVED {
+            tx.execute(&format!("DELETE FROM {name}"), [])?;
+        }
         for t in TABLES.iter().rev() {
             tx.execute(&format!("DELETE FROM {}", t.name), [])?;
         }
@@ -1193,5 +1197,54 @@ impl Reader for Connection {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn rows_of(
+    st: &mut rusqlite::CachedStatement<'_>,
+    params: &[Field],
+    types: &[Ty],
+) -> Result<Vec<Vec<Field>>> {
+    let rows = st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+        types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| Ok(field(r.get_ref(i)?, *ty)))
+            .collect::<rusqlite::Result<Vec<Field>>>()
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+impl crate::accounts::Sql for SqliteStore {
+    fn select(&self, sql: &str, params: &[Field], types: &[Ty]) -> Result<Vec<Vec<Field>>> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        rows_of(&mut st, params, types)
+    }
+
+    fn transact(
+        &mut self,
+        steps: &[crate::accounts::Step<'_>],
+    ) -> Result<Vec<(Vec<Vec<Field>>, u64)>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(steps.len());
+        for s in steps {
+            let mut st = tx.prepare_cached(s.sql)?;
+            if s.returns.is_empty() {
+                let n = st.execute(rusqlite::params_from_iter(s.params.iter()))?;
+                out.push((Vec::new(), n as u64));
+            } else {
+                let rows = rows_of(&mut st, &s.params, s.returns)?;
+                let n = rows.len() as u64;
+                out.push((rows, n));
+            }
+            if let (Some((_, 0)), Some(why)) = (out.last(), &s.or_else) {
+                // Dropping the transaction rolls it back.
+                return Err(StoreError::Conflict(why.clone()));
+            }
+        }
+        tx.commit()?;
+        Ok(out)
     }
 }

@@ -238,7 +238,44 @@ pub static TABLES: &[Table] = &[
         order: &["id"],
         generated_id: false,
     },
+    Table {
+        name: "account",
+        columns: &[
+            ("id", Int),
+            ("login", Text),
+            ("name", Text),
+            ("role", Text),
+            ("department", Text),
+            ("password_hash", Text),
+            ("disabled", Int),
+            ("must_change", Int),
+            ("failed_logins", Int),
+            ("locked_until", Int),
+            ("created_at", Int),
+            ("password_changed_at", Int),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
+    Table {
+        name: "audit_event",
+        columns: &[
+            ("id", Int),
+            ("at", Int),
+            ("actor", Text),
+            ("action", Text),
+            ("object", Text),
+            ("old_value", Text),
+            ("new_value", Text),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
 ];
+
+/// Tables that are not moved: `copy` and `restore` empty them (sessions are bound to the
+/// database they were made in; after a restore everyone signs in again).
+pub static NOT_MOVED: &[&str] = &["session"];
 
 /// Every table, in load order, as [`Store::scan`] takes them.
 pub fn all() -> Vec<&'static Table> {

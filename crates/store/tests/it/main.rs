@@ -11,6 +11,7 @@ use sozialmonitor_store::{
     Database, ImportOptions, ImportOutcome, ImportSource, ObservationQuery, Store,
 };
 
+mod accounts;
 mod both;
 use both::*;
 

@@ -1,0 +1,190 @@
+//! Accounts, sessions and the audit log on both backends.
+
+use sozialmonitor_core::access::{Login, Role};
+use sozialmonitor_store::testing::{Backend, Scratch};
+use sozialmonitor_store::transfer::export_text;
+use sozialmonitor_store::{
+    AccountChange, Accounts, AuditEvent, AuditFilter, Database, NewAccount, StoreError,
+};
+
+sozialmonitor_store::on_both_backends!(
+    accounts_change_with_their_audit_event_and_end_sessions,
+    sessions_end_on_sign_out_and_when_stale,
+    audit_filters_match_literally,
+    copy_moves_accounts_and_audit_but_no_session,
+);
+
+fn scratch(backend: Backend, test: &str) -> Option<(Scratch, Database)> {
+    let s = Scratch::new(backend, test)?;
+    let db = s.open().expect("open");
+    Some((s, db))
+}
+
+fn anna() -> NewAccount {
+    NewAccount {
+        login: Login::parse("Anna.Sommer").expect("login"),
+        name: "Anna Sommer".into(),
+        role: Role::Planner,
+        department: None,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        must_change: true,
+    }
+}
+
+fn accounts_change_with_their_audit_event_and_end_sessions(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "accounts_change") else {
+        return;
+    };
+    let ev = |at, action: &str| AuditEvent::new(at, "cli:admin", action, "anna.sommer");
+    let id = db
+        .add_account(&anna(), 100, &ev(100, "account.create"))
+        .expect("add");
+    let Err(StoreError::Conflict(_)) = db.add_account(&anna(), 101, &ev(101, "account.create"))
+    else {
+        panic!("a second account with the same login must be refused");
+    };
+    let (a, hash) = db.account("anna.sommer").expect("read").expect("there");
+    assert_eq!((a.id, a.role, a.must_change), (id, Role::Planner, true));
+    assert!(hash.starts_with("$argon2id$"));
+    db.login_succeeded(id, "tokenhash", "csrf1", &ev(110, "login"))
+        .expect("login");
+    assert_eq!(
+        db.session("tokenhash").expect("s").map(|s| s.csrf),
+        Some("csrf1".into())
+    );
+    db.change_account(
+        id,
+        &AccountChange::Role(Role::Provider, Some("Jugendamt".into())),
+        &ev(120, "account.role").values(Some("planner".into()), Some("provider".into())),
+    )
+    .expect("role");
+    // A new role ends the sessions begun under the old one.
+    assert_eq!(db.session("tokenhash").expect("s"), None);
+    let a = db.account_by_id(id).expect("r").expect("there");
+    assert_eq!(a.department.as_deref(), Some("Jugendamt"));
+    let Err(StoreError::Conflict(_)) = db.change_account(
+        999,
+        &AccountChange::Disabled(true),
+        &ev(130, "account.disable"),
+    ) else {
+        panic!("an unknown id is an error");
+    };
+    let events = db.audit_events(&AuditFilter::default()).expect("audit");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    // Newest first; the refused changes left no event.
+    assert_eq!(actions, ["account.role", "login", "account.create"]);
+    assert_eq!(events[0].new_value.as_deref(), Some("provider"));
+}
+
+fn sessions_end_on_sign_out_and_when_stale(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "sessions_end") else {
+        return;
+    };
+    let id = db
+        .add_account(
+            &anna(),
+            0,
+            &AuditEvent::new(0, "system", "account.create", "anna"),
+        )
+        .expect("add");
+    for (t, at) in [("a", 10), ("b", 20), ("c", 30)] {
+        db.login_succeeded(id, t, "x", &AuditEvent::new(at, "anna", "login", "anna"))
+            .expect("login");
+    }
+    db.touch_session("a", 40).expect("touch");
+    db.end_session("c", Some(&AuditEvent::new(41, "anna", "logout", "anna")))
+        .expect("logout");
+    assert!(db.session("c").expect("s").is_none());
+    // Idle since before 25: b (seen 20); a was seen at 40.
+    assert_eq!(db.end_stale_sessions(25, 0).expect("stale"), 1);
+    assert!(db.session("a").expect("s").is_some());
+    assert!(db.session("b").expect("s").is_none());
+    db.change_account(
+        id,
+        &AccountChange::Password {
+            hash: "new".into(),
+            must_change: false,
+        },
+        &AuditEvent::new(50, "anna", "account.password", "anna"),
+    )
+    .expect("password");
+    assert!(db.session("a").expect("s").is_none());
+    let a = db.account_by_id(id).expect("r").expect("there");
+    assert_eq!((a.password_changed_at, a.must_change), (50, false));
+}
+
+fn audit_filters_match_literally(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "audit_filters") else {
+        return;
+    };
+    for (i, (actor, action)) in [
+        ("anna", "account.create"),
+        ("bert", "account_x"),
+        ("anna", "import.commit"),
+        ("anna", "account.role"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        db.record(&AuditEvent::new(i as i64, actor, action, "o"))
+            .expect("record");
+    }
+    let only = |actor: Option<&str>, prefix: Option<&str>, limit| {
+        db.audit_events(&AuditFilter {
+            actor: actor.map(str::to_string),
+            action_prefix: prefix.map(str::to_string),
+            limit,
+        })
+        .expect("audit")
+        .iter()
+        .map(|e| e.action.clone())
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        only(None, Some("account."), 0),
+        ["account.role", "account.create"]
+    );
+    // `_` is a character here, not a wildcard.
+    assert_eq!(only(None, Some("account_"), 0), ["account_x"]);
+    assert_eq!(
+        only(Some("anna"), None, 2),
+        ["account.role", "import.commit"]
+    );
+}
+
+fn copy_moves_accounts_and_audit_but_no_session(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "copy_accounts") else {
+        return;
+    };
+    let id = db
+        .add_account(
+            &anna(),
+            0,
+            &AuditEvent::new(0, "system", "account.create", "anna"),
+        )
+        .expect("add");
+    db.login_succeeded(id, "tok", "x", &AuditEvent::new(1, "anna", "login", "anna"))
+        .expect("login");
+    let other = Scratch::new(Backend::Sqlite, "copy_accounts_target").expect("sqlite");
+    let mut to = other.open().expect("open");
+    // A session already in the target must not survive the copy either.
+    let tid = to
+        .add_account(
+            &anna(),
+            0,
+            &AuditEvent::new(0, "system", "account.create", "anna"),
+        )
+        .expect("add");
+    to.login_succeeded(
+        tid,
+        "old",
+        "x",
+        &AuditEvent::new(1, "anna", "login", "anna"),
+    )
+    .expect("login");
+    sozialmonitor_store::transfer::copy(&db, &mut to).expect("copy");
+    assert_eq!(export_text(&db).expect("a"), export_text(&to).expect("b"));
+    assert!(to.account("anna.sommer").expect("r").is_some());
+    assert!(to.session("tok").expect("s").is_none());
+    assert!(to.session("old").expect("s").is_none());
+}
