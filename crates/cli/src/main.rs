@@ -59,6 +59,10 @@ enum Command {
         /// Import the good rows of a file with bad ones; the bad rows are listed.
         #[arg(long)]
         skip_bad_rows: bool,
+        /// Show what each file would change (new, revised, unchanged values; bad rows) and
+        /// store nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Find regions, show one region with its children, or its territorial history.
     Regions {
@@ -524,6 +528,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             files,
             format,
             skip_bad_rows,
+            dry_run,
         } => {
             let format = match format {
                 Some(f) => Some(Format::from_name(&f).with_context(|| {
@@ -543,7 +548,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &mut store,
                 &files,
                 format,
-                ImportOptions { skip_bad_rows },
+                ImportOptions {
+                    skip_bad_rows,
+                    dry_run,
+                },
                 true,
             )?;
             Ok(if ok {
@@ -1093,6 +1101,16 @@ pub(crate) fn import_files(
                     }
                 }
             }
+            ImportOutcome::Previewed(b) => print(format!(
+                "{}: would import ({}): {} rows read, {} new or changed, {} revised, {} unchanged, {} bad rows; nothing was stored (--dry-run)",
+                path.display(),
+                b.format,
+                de_int(b.rows_read),
+                de_int(b.rows_stored),
+                de_int(b.rows_revised),
+                de_int(b.rows_unchanged),
+                de_int(b.rows_skipped)
+            )),
             ImportOutcome::AlreadyImported(b) => {
                 if verbose {
                     print(format!(

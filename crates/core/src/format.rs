@@ -44,9 +44,84 @@ pub fn german_date(iso: &str) -> String {
     }
 }
 
+/// The civil date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Days since 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds of 01:00 UTC on the last Sunday of a month (when summer time begins, in
+/// March, and ends, in October, everywhere in the EU).
+fn last_sunday_1utc(year: i64, month: u32) -> i64 {
+    let last = days_from_civil(year, month, 31);
+    // 1970-01-01 was a Thursday: weekday 0 = Sunday is (days + 4) mod 7.
+    let sunday = last - (last + 4).rem_euclid(7);
+    sunday * 86_400 + 3_600
+}
+
+/// A moment (Unix seconds) as German local time, `03.12.2026, 16:05 Uhr`: Central European
+/// Time, or summer time between the last Sundays of March and October.
+pub fn german_datetime(unix: i64) -> String {
+    let (year, ..) = civil_from_days(unix.div_euclid(86_400));
+    let summer = (last_sunday_1utc(year, 3)..last_sunday_1utc(year, 10)).contains(&unix);
+    let local = unix + if summer { 7_200 } else { 3_600 };
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+    let secs = local.rem_euclid(86_400);
+    format!(
+        "{d:02}.{m:02}.{y}, {:02}:{:02} Uhr",
+        secs / 3_600,
+        secs % 3_600 / 60
+    )
+}
+
+/// Unix seconds of an ISO 8601 moment in UTC as [`iso_datetime_utc`] writes it
+/// (`2026-12-03T15:05:00Z`).
+pub fn unix_from_iso_utc(s: &str) -> Option<i64> {
+    let (date, time) = s.strip_suffix('Z')?.split_once('T')?;
+    let mut d = date.split('-').map(str::parse::<i64>);
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut t = time.split(':').map(str::parse::<i64>);
+    let (h, mi, sec) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, m as u32, day as u32) * 86_400 + h * 3_600 + mi * 60 + sec)
+}
+
+/// A moment (Unix seconds) as ISO 8601 in UTC, `2026-12-03T15:05:00Z`, for exports.
+pub fn iso_datetime_utc(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::german_number;
+    use super::{german_datetime, german_number, iso_datetime_utc, unix_from_iso_utc};
 
     #[test]
     fn formats_like_a_german_office() {
@@ -65,5 +140,25 @@ mod tests {
         assert_eq!(unit_decimals("Jahre"), 1);
         assert_eq!(unit_decimals("je 1.000 Einwohner:innen"), 1);
         assert_eq!(unit_decimals("%"), 1);
+    }
+
+    #[test]
+    fn moments_in_german_local_time() {
+        // 2026-12-03 15:05 UTC is winter: 16:05 in Germany.
+        assert_eq!(german_datetime(1_796_310_300), "03.12.2026, 16:05 Uhr");
+        assert_eq!(iso_datetime_utc(1_796_310_300), "2026-12-03T15:05:00Z");
+        // Summer time 2026 begins on 29 March at 01:00 UTC and ends on 25 October at 01:00 UTC.
+        assert_eq!(german_datetime(1_774_745_999), "29.03.2026, 01:59 Uhr");
+        assert_eq!(german_datetime(1_774_746_000), "29.03.2026, 03:00 Uhr");
+        assert_eq!(german_datetime(1_792_890_000), "25.10.2026, 02:00 Uhr");
+        assert_eq!(german_datetime(1_792_889_999), "25.10.2026, 02:59 Uhr");
+        assert_eq!(iso_datetime_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_datetime_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            unix_from_iso_utc("2026-12-03T15:05:00Z"),
+            Some(1_796_310_300)
+        );
+        assert_eq!(unix_from_iso_utc("2026-13-03T15:05:00Z"), None);
+        assert_eq!(unix_from_iso_utc("gestern"), None);
     }
 }

@@ -117,6 +117,17 @@ impl Source {
         ))
     }
 
+    /// Bytes received from elsewhere (an upload): gzip content is unpacked, to at most `limit`
+    /// bytes, as [`Source::read`] unpacks a `.gz` file.
+    pub fn unpacked(name: String, bytes: Vec<u8>, limit: u64) -> std::io::Result<Self> {
+        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+            gunzip(&bytes, limit.min(MAX_GUNZIPPED_BYTES))?
+        } else {
+            bytes
+        };
+        Ok(Source::from_bytes(name, bytes))
+    }
+
     /// Wraps bytes already in memory.
     pub fn from_bytes(name: String, bytes: Vec<u8>) -> Self {
         let sha256 = sha256_hex(&bytes);

@@ -70,6 +70,9 @@ pub struct ImportSource {
 pub struct ImportOptions {
     /// Import the good rows of a file that has bad ones (the bad ones are listed).
     pub skip_bad_rows: bool,
+    /// Run the whole import and roll it back: the counts say what the file would change
+    /// (new, revised, unchanged values) and nothing is stored (the workspace's preview).
+    pub dry_run: bool,
 }
 
 /// The outcome of one import.
@@ -81,6 +84,9 @@ pub enum ImportOutcome {
     AlreadyImported(ImportBatch),
     /// The file has errors and `skip_bad_rows` was not chosen; nothing changed.
     Rejected(Vec<Diagnostic>),
+    /// A dry run: what the import would have stored (the batch as it would be, with its
+    /// counts); nothing changed.
+    Previewed(ImportBatch),
 }
 
 /// One recorded import.

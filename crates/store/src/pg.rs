@@ -658,6 +658,14 @@ impl Store for PgStore {
             "UPDATE import_batch SET rows_stored = $2, rows_revised = $3, rows_unchanged = $4, rows_skipped = $5, diagnostics = $6, duration_ms = $7 WHERE id = $1",
             &[&batch, &(obs_stored + reg + bnd + cat), &revised, &unchanged, &skipped, &diag_json(&diags), &duration],
         )?;
+        if opts.dry_run {
+            let row = tx.query_one(
+                &format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = $1"),
+                &[&batch],
+            )?;
+            // Dropping the transaction rolls everything back.
+            return Ok(ImportOutcome::Previewed(batch_from_row(&row)?));
+        }
         tx.commit()?;
         let row = client.query_one(
             &format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = $1"),

@@ -488,6 +488,15 @@ impl Store for SqliteStore {
             "UPDATE import_batch SET rows_stored = ?2, rows_revised = ?3, rows_unchanged = ?4, rows_skipped = ?5, diagnostics = ?6, duration_ms = ?7 WHERE id = ?1",
             params![batch, obs_stored + reg + bnd + cat, revised, unchanged, skipped, diag_json(&diags), duration],
         )?;
+        if opts.dry_run {
+            let b = tx.query_row(
+                &format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = ?1"),
+                [batch],
+                batch_from_row,
+            )?;
+            // Dropping the transaction rolls everything back.
+            return Ok(ImportOutcome::Previewed(b));
+        }
         tx.commit()?;
         let b = self.conn.query_row(
             &format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = ?1"),

@@ -56,6 +56,7 @@ sozialmonitor_store::on_both_backends!(
     copy_moves_everything_there_and_back,
     a_database_from_a_newer_program_is_refused,
     the_results_cache_round_trips,
+    a_dry_run_counts_what_would_change_and_stores_nothing,
 );
 
 fn import(store: &mut dyn Store, path: &Path, opts: ImportOptions) -> ImportOutcome {
@@ -260,6 +261,7 @@ fn skip_bad_rows_imports_the_good_ones_and_lists_the_bad(backend: Backend) {
         &bad("conflicting_duplicates.csv"),
         ImportOptions {
             skip_bad_rows: true,
+            ..ImportOptions::default()
         },
     ));
     assert_eq!(b.rows_read, 4);
@@ -309,6 +311,7 @@ fn an_error_about_the_whole_file_rejects_it_even_when_bad_rows_are_skipped(backe
             &ds,
             ImportOptions {
                 skip_bad_rows: true,
+                ..ImportOptions::default()
             },
         )
         .expect("store");
@@ -482,4 +485,37 @@ fn search_matches_the_text_literally_and_alike(backend: Backend) {
     // A Land by its key; more than five matches are cut at the limit.
     assert_eq!(names("14").first().map(String::as_str), Some("14"));
     assert_eq!(names("145").len(), 5);
+}
+
+fn a_dry_run_counts_what_would_change_and_stores_nothing(backend: Backend) {
+    let Some(mut db) = new_db(backend, "a_dry_run_counts") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(&a, "region;measure;period;value;unit\n14522;SGB2_BG;31.12.2023;1234,5;Anzahl\n14522180;SGB2_BG;31.12.2023;.;Anzahl\n").expect("w");
+    std::fs::write(&b, "region;measure;period;value;unit\n14522;SGB2_BG;31.12.2023;1240,0;Anzahl\n14522180;SGB2_BG;31.12.2023;.;Anzahl\n14522190;SGB2_BG;31.12.2023;17;Anzahl\n").expect("w");
+    imported(import(&mut db.store, &a, ImportOptions::default()));
+    let before = sozialmonitor_store::transfer::export_text(&db.store).expect("export");
+    let dry = ImportOptions {
+        dry_run: true,
+        ..ImportOptions::default()
+    };
+    let ImportOutcome::Previewed(p) = import(&mut db.store, &b, dry) else {
+        panic!("a dry run previews");
+    };
+    // One new value, one revision (new and changed both count as stored), one unchanged.
+    assert_eq!(
+        (p.rows_read, p.rows_stored, p.rows_revised, p.rows_unchanged),
+        (3, 2, 1, 1)
+    );
+    assert_eq!(
+        sozialmonitor_store::transfer::export_text(&db.store).expect("export"),
+        before,
+        "a dry run must leave the database exactly as it was"
+    );
+    // The real import afterwards finds the same and is not taken for a duplicate.
+    let real = imported(import(&mut db.store, &b, ImportOptions::default()));
+    assert_eq!((real.rows_stored, real.rows_revised), (2, 1));
 }

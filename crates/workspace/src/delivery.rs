@@ -1,0 +1,638 @@
+//! Data delivery in the browser: upload one or more files, see a preview (what would be new,
+//! revised, unchanged; which rows fail, beside their text), then commit or discard; and the
+//! import history. The preview is the real import run in a transaction that is rolled back, so
+//! it counts exactly what the commit will do; the commit imports each file in a transaction of
+//! its own, as the command line does.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Extension;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::format::{german_datetime, unix_from_iso_utc};
+use sozialmonitor_core::{Diagnostic, Severity};
+use sozialmonitor_import::Source;
+use sozialmonitor_store::{
+    Accounts, AuditEvent, Database, ImportBatch, ImportOptions, ImportOutcome, ImportSource, Store,
+};
+use sozialmonitor_viz::esc;
+
+use crate::guard::{CsrfInBody, Form};
+use crate::pages::{csrf_field, internal, page, refusal};
+use crate::{Signed, Workspace, auth};
+
+/// A delivery not decided within this many seconds is dropped.
+const PENDING_SECONDS: i64 = 2 * 60 * 60;
+/// Diagnostics shown per file (all are kept with the batch).
+const SHOWN_DIAGNOSTICS: usize = 200;
+
+/// What the preview found for one file.
+enum Found {
+    /// It would be imported as this batch.
+    Would(ImportBatch),
+    /// The identical file is imported already.
+    Already(ImportBatch),
+    /// It has an error about the whole file; nothing of it can be imported.
+    Unusable,
+}
+
+/// One checked file of a delivery.
+struct Checked {
+    source: Source,
+    format: String,
+    found: Found,
+    diagnostics: Vec<Diagnostic>,
+    /// The text of the lines that diagnostics point at.
+    lines: BTreeMap<usize, String>,
+}
+
+impl Checked {
+    fn row_errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error && d.line > 0)
+            .map(|d| d.line)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+}
+
+/// A delivery waiting for its decision.
+struct Delivery {
+    owner: i64,
+    created: i64,
+    files: Vec<Checked>,
+}
+
+impl Delivery {
+    fn bytes(&self) -> usize {
+        self.files.iter().map(|f| f.source.bytes.len()).sum()
+    }
+}
+
+/// Deliveries waiting for a decision, by their random id.
+#[derive(Default)]
+pub struct Pending {
+    map: Mutex<BTreeMap<String, Arc<Delivery>>>,
+}
+
+impl Pending {
+    /// Drops expired deliveries; the bytes still held.
+    fn sweep(&self, now: i64) -> usize {
+        let Ok(mut m) = self.map.lock() else { return 0 };
+        m.retain(|_, d| now - d.created <= PENDING_SECONDS);
+        m.values().map(|d| d.bytes()).sum()
+    }
+
+    fn get(&self, id: &str, owner: i64) -> Option<Arc<Delivery>> {
+        let m = self.map.lock().ok()?;
+        m.get(id).filter(|d| d.owner == owner).cloned()
+    }
+
+    fn take(&self, id: &str, owner: i64) -> Option<Arc<Delivery>> {
+        let mut m = self.map.lock().ok()?;
+        if m.get(id).is_some_and(|d| d.owner == owner) {
+            m.remove(id)
+        } else {
+            None
+        }
+    }
+}
+
+/// `GET /arbeitsbereich/lieferung`: the upload form.
+pub async fn form(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
+    upload_page(&ws, &me, "", StatusCode::OK)
+}
+
+fn upload_page(ws: &Workspace, me: &Signed, message: &str, status: StatusCode) -> Response {
+    let body = format!(
+        r#"<h1>Daten liefern</h1>
+<p class="lead">Laden Sie eine oder mehrere Dateien hoch. Sie werden zuerst nur geprüft: Sie sehen, welche Werte neu sind, welche sich ändern und welche Zeilen Fehler haben. Übernommen wird erst, wenn Sie es bestätigen.</p>
+{message}
+<form id="upload" class="stack" method="post" action="/arbeitsbereich/lieferung" enctype="multipart/form-data">{csrf}
+<label for="dateien">Dateien <span class="hint">GENESIS-Export (ffcsv, flach, Tabelle, Würfel), Gemeindeverzeichnis GV100AD, INKAR, Lang-CSV, Tabellenblatt (XLSX/XLS), GeoJSON; auch gzip-komprimiert (.gz); zusammen höchstens {max} MB</span>
+<input id="dateien" name="dateien" type="file" multiple required></label>
+<p><button type="submit">Hochladen und prüfen</button></p>
+<progress id="upload-progress" max="1" value="0" hidden></progress>
+<p id="upload-status" role="status" aria-live="polite"></p>
+</form>"#,
+        csrf = csrf_field(me),
+        max = ws.inner.settings.max_upload_bytes >> 20,
+    );
+    (status, page("Daten liefern", &body, Some(me))).into_response()
+}
+
+fn error_note(m: &str) -> String {
+    format!(r#"<p class="error" role="alert">{}</p>"#, esc(m))
+}
+
+/// Reads the multipart body: the CSRF token first, then the files, within the size limit.
+async fn read_upload(
+    mp: &mut Multipart,
+    csrf: &str,
+    limit: usize,
+) -> Result<Vec<(String, Vec<u8>)>, (StatusCode, String)> {
+    let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_string());
+    let first = mp
+        .next_field()
+        .await
+        .map_err(|_| bad("Das Formular konnte nicht gelesen werden."))?;
+    let token = match first {
+        Some(f) if f.name() == Some("_csrf") => f.text().await.unwrap_or_default(),
+        _ => String::new(),
+    };
+    if !auth::same_secret(&token, csrf) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.".into(),
+        ));
+    }
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    while let Some(mut field) = mp
+        .next_field()
+        .await
+        .map_err(|_| bad("Das Hochladen wurde unterbrochen."))?
+    {
+        if field.name() != Some("dateien") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "upload".into());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|_| bad("Das Hochladen wurde unterbrochen."))?
+        {
+            total += chunk.len();
+            if total > limit {
+                return Err((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("Die Dateien sind zusammen größer als {} MB.", limit >> 20),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !bytes.is_empty() {
+            files.push((name, bytes));
+        }
+    }
+    if files.is_empty() {
+        return Err(bad("Es wurde keine Datei ausgewählt."));
+    }
+    Ok(files)
+}
+
+/// The texts of the lines diagnostics point at (a text file's lines, as the importer numbers
+/// them).
+fn quoted_lines(source: &Source, diags: &[Diagnostic]) -> BTreeMap<usize, String> {
+    let wanted: std::collections::BTreeSet<usize> = diags
+        .iter()
+        .filter(|d| d.line > 0)
+        .map(|d| d.line)
+        .take(SHOWN_DIAGNOSTICS)
+        .collect();
+    let Ok((text, _)) = sozialmonitor_import::text::decode(&source.name, &source.bytes) else {
+        return BTreeMap::new();
+    };
+    text.split('\n')
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(&(i + 1)))
+        .map(|(i, l)| {
+            let l = l.strip_suffix('\r').unwrap_or(l);
+            // A line is shown, not kept whole: 500 characters say where the error is.
+            (i + 1, l.chars().take(500).collect())
+        })
+        .collect()
+}
+
+/// Checks one file: parse, then the import as a dry run on a connection of its own.
+fn check(db: &mut Database, name: String, bytes: Vec<u8>, limit: u64) -> anyhow::Result<Checked> {
+    let source = match Source::unpacked(name.clone(), bytes, limit) {
+        Ok(s) => s,
+        Err(e) => {
+            let d = Diagnostic::error(&name, 0, 0, format!("the file cannot be unpacked: {e}"));
+            return Ok(Checked {
+                source: Source::from_bytes(name, Vec::new()),
+                format: "unknown".into(),
+                found: Found::Unusable,
+                diagnostics: vec![d],
+                lines: BTreeMap::new(),
+            });
+        }
+    };
+    let ds = sozialmonitor_import::read(&source, None);
+    let outcome = db.import(
+        &ImportSource {
+            file_name: source.name.clone(),
+            sha256: source.sha256.clone(),
+        },
+        &ds,
+        ImportOptions {
+            // The preview counts the good rows even when there are bad ones; whether they are
+            // skipped is the user's decision at the commit.
+            skip_bad_rows: true,
+            dry_run: true,
+        },
+    )?;
+    let found = match outcome {
+        ImportOutcome::Previewed(b) | ImportOutcome::Imported(b) => Found::Would(b),
+        ImportOutcome::AlreadyImported(b) => Found::Already(b),
+        ImportOutcome::Rejected(_) => Found::Unusable,
+    };
+    let lines = quoted_lines(&source, &ds.diagnostics);
+    Ok(Checked {
+        format: ds.format.clone(),
+        diagnostics: ds.diagnostics,
+        source,
+        found,
+        lines,
+    })
+}
+
+/// `POST /arbeitsbereich/lieferung` (multipart): checks every file and shows the preview.
+pub async fn upload(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(CsrfInBody(csrf)): Extension<CsrfInBody>,
+    mut mp: Multipart,
+) -> Response {
+    let limit = ws.inner.settings.max_upload_bytes;
+    let now = ws.now();
+    // Waiting deliveries hold their files in memory: at most two uploads' worth.
+    if ws.inner.deliveries.sweep(now) > 2 * limit {
+        return upload_page(
+            &ws,
+            &me,
+            &error_note(
+                "Zu viele Lieferungen warten auf ihre Entscheidung. Bitte übernehmen oder verwerfen Sie diese zuerst oder versuchen Sie es später.",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE,
+        );
+    }
+    let files = match read_upload(&mut mp, &csrf, limit).await {
+        Ok(f) => f,
+        Err((status, m)) => return upload_page(&ws, &me, &error_note(&m), status),
+    };
+    let location = ws.inner.location.clone();
+    let unpack_limit = (limit as u64).saturating_mul(16);
+    let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Checked>> {
+        let mut db = Database::open(&location)?;
+        files
+            .into_iter()
+            .map(|(name, bytes)| check(&mut db, name, bytes, unpack_limit))
+            .collect()
+    })
+    .await;
+    let files = match checked {
+        Ok(Ok(f)) => f,
+        Ok(Err(e)) => return internal(&e),
+        Err(e) => return internal(&e.into()),
+    };
+    let Ok(id) = auth::token() else {
+        return internal(&anyhow::anyhow!("no random numbers"));
+    };
+    if let Ok(mut m) = ws.inner.deliveries.map.lock() {
+        m.insert(
+            id.clone(),
+            Arc::new(Delivery {
+                owner: me.account.id,
+                created: now,
+                files,
+            }),
+        );
+    }
+    Redirect::to(&format!("/arbeitsbereich/lieferung/{id}")).into_response()
+}
+
+/// One diagnostic as a table row, with the offending line and its field marked.
+fn diagnostic_row(d: &Diagnostic, lines: &BTreeMap<usize, String>) -> String {
+    let text = lines.get(&d.line).map_or(String::new(), |l| {
+        let fields: Vec<&str> = l.split(';').collect();
+        if d.column > 0 && d.column <= fields.len() && fields.len() > 1 {
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    if i + 1 == d.column {
+                        format!(r#"<mark class="bad">{}</mark>"#, esc(f))
+                    } else {
+                        esc(f)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        } else {
+            esc(l)
+        }
+    });
+    format!(
+        "<tr><td>{sev}</td><td class=\"num\">{line}</td><td class=\"num\">{col}</td><td>{msg}</td><td>{hint}</td><td><pre>{text}</pre></td></tr>",
+        sev = if d.severity == Severity::Error {
+            "Fehler"
+        } else {
+            "Hinweis"
+        },
+        line = if d.line > 0 {
+            d.line.to_string()
+        } else {
+            "ganze Datei".into()
+        },
+        col = if d.column > 0 {
+            d.column.to_string()
+        } else {
+            "–".into()
+        },
+        msg = esc(&d.message),
+        hint = esc(d.hint.as_deref().unwrap_or("")),
+    )
+}
+
+fn counts(b: &ImportBatch) -> String {
+    format!(
+        r#"<dl class="meta"><dt>Zeilen gelesen</dt><dd>{read}</dd><dt>Neue Werte</dt><dd>{new}</dd><dt>Geänderte Werte (die bisherigen bleiben als Revision erhalten)</dt><dd>{rev}</dd><dt>Unveränderte Werte</dt><dd>{same}</dd><dt>Fehlerhafte Zeilen</dt><dd>{bad}</dd></dl>"#,
+        read = de_int(b.rows_read),
+        new = de_int(b.rows_stored - b.rows_revised),
+        rev = de_int(b.rows_revised),
+        same = de_int(b.rows_unchanged),
+        bad = de_int(b.rows_skipped),
+    )
+}
+
+fn de_int(n: i64) -> String {
+    sozialmonitor_core::format::german_number(n as f64, 0)
+}
+
+/// `GET /arbeitsbereich/lieferung/{id}`: the preview and the decision.
+pub async fn preview(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(d) = ws.inner.deliveries.get(&id, me.account.id) else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "Lieferung nicht gefunden",
+            "Diese Lieferung gibt es nicht (mehr): sie wurde übernommen, verworfen oder ist nach zwei Stunden verfallen.",
+        );
+    };
+    let mut sections = String::new();
+    let mut any_row_errors = false;
+    let mut any_importable = false;
+    for f in &d.files {
+        let errors = f.row_errors();
+        any_row_errors |= errors > 0;
+        let status = match &f.found {
+            Found::Would(b) => {
+                any_importable = true;
+                let extra = if errors > 0 {
+                    format!(
+                        r#"<p class="note">{errors} Zeilen haben Fehler. Übernehmen lässt sich diese Datei nur, wenn Sie unten wählen, fehlerhafte Zeilen auszulassen; besser ist, die Datei zu berichtigen und neu hochzuladen.</p>"#
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    r#"<p class="ok">Format {fmt}: lesbar.</p>{}{extra}"#,
+                    counts(b),
+                    fmt = esc(&f.format)
+                )
+            }
+            Found::Already(b) => format!(
+                r#"<p class="note">Genau diese Datei ist schon als Import Nr. {} ({}) übernommen; sie ändert nichts.</p>"#,
+                b.id,
+                esc(&b.file_name)
+            ),
+            Found::Unusable => r#"<p class="error">Diese Datei kann nicht übernommen werden: der Fehler betrifft die ganze Datei.</p>"#.to_string(),
+        };
+        let shown: String = f
+            .diagnostics
+            .iter()
+            .take(SHOWN_DIAGNOSTICS)
+            .map(|d| diagnostic_row(d, &f.lines))
+            .collect();
+        let more = f.diagnostics.len().saturating_sub(SHOWN_DIAGNOSTICS);
+        let table = if f.diagnostics.is_empty() {
+            String::new()
+        } else {
+            format!(
+                r#"<div class="table-wrap"><table><caption>Meldungen zu {name}{more}</caption>
+<thead><tr><th scope="col">Art</th><th scope="col">Zeile</th><th scope="col">Spalte</th><th scope="col">Meldung</th><th scope="col">Hinweis</th><th scope="col">Inhalt der Zeile (die Spalte markiert)</th></tr></thead>
+<tbody>{shown}</tbody></table></div>"#,
+                name = esc(&f.source.name),
+                more = if more > 0 {
+                    format!(" (die ersten {SHOWN_DIAGNOSTICS}; {more} weitere)")
+                } else {
+                    String::new()
+                },
+            )
+        };
+        sections.push_str(&format!(
+            "<section><h2>{}</h2>{status}{table}</section>",
+            esc(&f.source.name)
+        ));
+    }
+    let skip = if any_row_errors {
+        r#"<p><label><input type="checkbox" name="auslassen" value="1"> Fehlerhafte Zeilen auslassen und die übrigen übernehmen (die ausgelassenen Zeilen werden beim Import vermerkt)</label></p>"#
+    } else {
+        ""
+    };
+    let commit = if any_importable {
+        r#"<button type="submit" name="entscheidung" value="uebernehmen">Übernehmen</button> "#
+    } else {
+        ""
+    };
+    let body = format!(
+        r#"<h1>Vorschau der Lieferung</h1>
+<p class="lead">Geprüft am {when}. Noch ist nichts übernommen.</p>
+{sections}
+<h2>Entscheidung</h2>
+<form method="post" action="/arbeitsbereich/lieferung/{id}">{csrf}
+{skip}
+<p>{commit}<button type="submit" name="entscheidung" value="verwerfen" class="secondary">Verwerfen</button></p>
+</form>
+<p class="hint">Jede Datei wird für sich in einem Schritt übernommen: ganz oder gar nicht. Danach werden die Ergebnisse im Hintergrund neu berechnet; das öffentliche Dashboard zeigt die neuen Werte, sobald sie fertig sind.</p>"#,
+        when = esc(&german_datetime(d.created)),
+        id = esc(&id),
+        csrf = csrf_field(&me),
+    );
+    page("Vorschau der Lieferung", &body, Some(&me)).into_response()
+}
+
+/// `POST /arbeitsbereich/lieferung/{id}`: commit (each file in its own transaction, each with its
+/// audit event) or discard.
+pub async fn decide(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(d) = ws.inner.deliveries.take(&id, me.account.id) else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "Lieferung nicht gefunden",
+            "Diese Lieferung gibt es nicht (mehr): sie wurde übernommen, verworfen oder ist verfallen.",
+        );
+    };
+    if form.get("entscheidung") != "uebernehmen" {
+        return Redirect::to("/arbeitsbereich/lieferung").into_response();
+    }
+    let skip = form.get("auslassen") == "1";
+    let actor = me.account.login.clone();
+    let location = ws.inner.location.clone();
+    let now = ws.now();
+    let done = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<i64>> {
+        let mut db = Database::open(&location)?;
+        let mut ids = Vec::new();
+        for f in &d.files {
+            let ds = sozialmonitor_import::read(&f.source, None);
+            let outcome = db.import(
+                &ImportSource {
+                    file_name: f.source.name.clone(),
+                    sha256: f.source.sha256.clone(),
+                },
+                &ds,
+                ImportOptions {
+                    skip_bad_rows: skip,
+                    dry_run: false,
+                },
+            )?;
+            let (action, value) = match &outcome {
+                ImportOutcome::Imported(b) => {
+                    ids.push(b.id);
+                    (
+                        "import.commit",
+                        format!(
+                            "Import Nr. {}: {} neu, {} geändert, {} unverändert, {} Zeilen ausgelassen",
+                            b.id,
+                            b.rows_stored - b.rows_revised,
+                            b.rows_revised,
+                            b.rows_unchanged,
+                            b.rows_skipped
+                        ),
+                    )
+                }
+                ImportOutcome::AlreadyImported(b) => {
+                    ("import.duplicate", format!("schon Import Nr. {}", b.id))
+                }
+                ImportOutcome::Rejected(diags) => (
+                    "import.rejected",
+                    format!("{} Meldungen; nichts übernommen", diags.len()),
+                ),
+                ImportOutcome::Previewed(_) => ("import.preview", String::new()),
+            };
+            let ev = AuditEvent::new(now, &actor, action, &f.source.name)
+                .values(None, Some(value));
+            db.record(&ev)?;
+        }
+        Ok(ids)
+    })
+    .await;
+    match done {
+        Ok(Ok(ids)) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            Redirect::to(&format!(
+                "/arbeitsbereich/importe?uebernommen={}",
+                list.join(",")
+            ))
+            .into_response()
+        }
+        Ok(Err(e)) => internal(&e),
+        Err(e) => internal(&e.into()),
+    }
+}
+
+/// `GET /arbeitsbereich/importe`: every import batch, newest first, with its diagnostics, and
+/// whether the published results are computed from the newest data yet.
+pub async fn history(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let fresh: Vec<i64> = q
+        .as_deref()
+        .map(|q| Form::parse(q.as_bytes()).get("uebernommen").to_string())
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let got = ws.db(|db| Ok((db.imports()?, db.cache_state()?))).await;
+    let (batches, cache) = match got {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let note = if fresh.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<p class="ok" role="status">Übernommen als Import Nr. {}. Die Ergebnisse werden im Hintergrund neu berechnet.</p>"#,
+            fresh
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let state = match cache {
+        Some((computed, now, _)) if computed == now => format!(
+            "Die veröffentlichten Ergebnisse sind aus dem neuesten Stand berechnet (Import Nr. {computed})."
+        ),
+        Some((computed, now, _)) => format!(
+            "Die veröffentlichten Ergebnisse stammen aus dem Stand von Import Nr. {computed}; der neueste ist Nr. {now}. Sie werden im Hintergrund neu berechnet."
+        ),
+        None => "Ergebnisse sind noch nicht berechnet.".to_string(),
+    };
+    let rows: String = batches
+        .iter()
+        .rev()
+        .map(|b| {
+            let when = unix_from_iso_utc(&b.imported_at)
+                .map_or_else(|| b.imported_at.clone(), german_datetime);
+            let diags = if b.diagnostics.is_empty() {
+                "–".to_string()
+            } else {
+                let items: String = b
+                    .diagnostics
+                    .iter()
+                    .take(50)
+                    .map(|d| format!("<li>{}</li>", esc(&d.to_string())))
+                    .collect();
+                format!(
+                    "<details><summary>{} Meldungen</summary><ul class=\"plain\">{items}</ul></details>",
+                    b.diagnostics.len()
+                )
+            };
+            format!(
+                "<tr{mark}><td class=\"num\">{id}</td><td>{when}</td><td>{file}</td><td>{fmt}</td><td class=\"num\">{read}</td><td class=\"num\">{new}</td><td class=\"num\">{rev}</td><td class=\"num\">{same}</td><td class=\"num\">{skip}</td><td>{diags}</td></tr>",
+                mark = if fresh.contains(&b.id) { " class=\"note\"" } else { "" },
+                id = b.id,
+                when = esc(&when),
+                file = esc(&b.file_name),
+                fmt = esc(&b.format),
+                read = de_int(b.rows_read),
+                new = de_int(b.rows_stored - b.rows_revised),
+                rev = de_int(b.rows_revised),
+                same = de_int(b.rows_unchanged),
+                skip = de_int(b.rows_skipped),
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>Importe</h1>
+{note}
+<p>{state}</p>
+<div class="table-wrap"><table>
+<caption>{n} Importe, die neuesten zuerst</caption>
+<thead><tr><th scope="col">Nr.</th><th scope="col">Zeit</th><th scope="col">Datei</th><th scope="col">Format</th><th scope="col" class="num">Zeilen</th><th scope="col" class="num">neu</th><th scope="col" class="num">geändert</th><th scope="col" class="num">unverändert</th><th scope="col" class="num">ausgelassen</th><th scope="col">Meldungen</th></tr></thead>
+<tbody>{rows}</tbody></table></div>"#,
+        n = batches.len(),
+        state = esc(&state),
+    );
+    page("Importe", &body, Some(&me)).into_response()
+}

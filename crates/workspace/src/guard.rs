@@ -1,0 +1,228 @@
+//! The guard in front of every workspace route: the session from its cookie (valid, not idle,
+//! not too old, account enabled), a password change first where an admin set the password,
+//! the role's permission, and for every POST the origin and the form's CSRF token.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::access;
+use sozialmonitor_store::{Account, Accounts, AuditEvent};
+
+use crate::auth::{self, SESSION_COOKIE};
+use crate::{Need, SecureCookies, Workspace, pages};
+
+/// Largest form body (not an upload).
+const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// The signed-in account of a request, as the guard found it.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The account.
+    pub account: Account,
+    /// The session's CSRF token, put into every form.
+    pub csrf: String,
+    /// The SHA-256 of the session token.
+    pub token_hash: String,
+}
+
+/// The fields of a form posted as `application/x-www-form-urlencoded`, read by the guard (which
+/// checked its CSRF token) and handed to the handler.
+#[derive(Debug, Clone, Default)]
+pub struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    /// The first value of a field, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Reads a urlencoded body.
+    pub fn parse(body: &[u8]) -> Form {
+        Form(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+}
+
+/// A multipart POST whose CSRF token the handler must check in the first field (the guard does
+/// not read uploads).
+#[derive(Debug, Clone)]
+pub struct CsrfInBody(pub String);
+
+/// Whether the request came over TLS (as the reverse proxy says) or the deployment says so.
+pub fn secure(ws: &Workspace, headers: &HeaderMap) -> bool {
+    ws.inner.settings.secure_cookies == SecureCookies::Always
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// A POST from a page of another site is refused: browsers send `Origin` with every POST, and it
+/// must name the host the request went to (SameSite=Strict cookies and the CSRF token already
+/// stop such requests; this is the second lock).
+pub fn foreign_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
+    origin == "null" || origin_host != host
+}
+
+/// Where a signed-out visitor goes: the login form, returning to the page asked for.
+fn to_login(req_path: &str, method: &Method) -> Response {
+    if *method == Method::GET {
+        let back = crate::pages::qv(req_path);
+        Redirect::to(&format!("/arbeitsbereich/anmelden?weiter={back}")).into_response()
+    } else {
+        pages::refusal(
+            StatusCode::UNAUTHORIZED,
+            "Nicht angemeldet",
+            "Ihre Sitzung ist abgelaufen oder Sie sind nicht angemeldet. Bitte melden Sie sich erneut an.",
+        )
+    }
+}
+
+/// The guard of one route (see the module documentation).
+pub async fn guard(
+    State((ws, need, upload)): State<(Workspace, Need, bool)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Need::Role(permission) = need else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let Some(token) = auth::cookie(req.headers(), SESSION_COOKIE) else {
+        return to_login(&path, &method);
+    };
+    let token_hash = auth::token_hash(&token);
+    let now = ws.now();
+    let th = token_hash.clone();
+    let found = ws.db(move |db| Ok(db.session(&th)?)).await;
+    let session = match found {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_login(&path, &method),
+        Err(e) => return pages::internal(&e),
+    };
+    if !access::session_valid(session.created_at, session.seen_at, now) || session.account.disabled
+    {
+        let th = token_hash.clone();
+        let login = session.account.login.clone();
+        let _ = ws
+            .db(move |db| {
+                let ev = AuditEvent::new(now, &login, "session.expired", &login);
+                Ok(db.end_session(&th, Some(&ev))?)
+            })
+            .await;
+        return to_login(&path, &method);
+    }
+    let account = session.account.clone();
+    let password_pages = ["/arbeitsbereich/passwort", "/arbeitsbereich/abmelden"];
+    if account.must_change && !password_pages.contains(&path.as_str()) {
+        return if method == Method::GET {
+            Redirect::to("/arbeitsbereich/passwort").into_response()
+        } else {
+            pages::refusal(
+                StatusCode::FORBIDDEN,
+                "Passwort ändern",
+                "Bitte ändern Sie zuerst Ihr Passwort.",
+            )
+        };
+    }
+    if !account.role.may(permission) {
+        tracing::warn!(login = %account.login, %path, "refused: role lacks the permission");
+        return pages::refusal(
+            StatusCode::FORBIDDEN,
+            "Kein Zugriff",
+            "Ihre Rolle erlaubt diese Seite nicht. Wenden Sie sich an die Administration, wenn Sie den Zugriff brauchen.",
+        );
+    }
+    if method == Method::POST {
+        if foreign_origin(req.headers()) {
+            return pages::refusal(
+                StatusCode::FORBIDDEN,
+                "Anfrage abgelehnt",
+                "Das Formular kam nicht von dieser Seite.",
+            );
+        }
+        match check_form(req, &session.csrf, upload).await {
+            Ok(r) => req = r,
+            Err(refused) => return refused,
+        }
+    }
+    let th = token_hash.clone();
+    if let Err(e) = ws.db(move |db| Ok(db.touch_session(&th, now)?)).await {
+        return pages::internal(&e);
+    }
+    req.extensions_mut().insert(Signed {
+        account,
+        csrf: session.csrf,
+        token_hash,
+    });
+    next.run(req).await
+}
+
+/// Reads a posted form and checks its `_csrf` field; the multipart body of an upload route is
+/// left to the handler with the token it must find first. Any other body is refused.
+async fn check_form(req: Request, csrf: &str, upload: bool) -> Result<Request, Response> {
+    let refused = || {
+        pages::refusal(
+            StatusCode::FORBIDDEN,
+            "Anfrage abgelehnt",
+            "Das Formular ist abgelaufen oder unvollständig. Bitte laden Sie die Seite neu und senden Sie es noch einmal.",
+        )
+    };
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if upload {
+        if !kind.starts_with("multipart/form-data") {
+            return Err(refused());
+        }
+        let mut req = req;
+        req.extensions_mut().insert(CsrfInBody(csrf.to_string()));
+        return Ok(req);
+    }
+    if !kind.starts_with("application/x-www-form-urlencoded") {
+        return Err(refused());
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return Err(pages::refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Formular zu groß",
+            "Das Formular ist größer als erlaubt.",
+        ));
+    };
+    let form = Form::parse(&bytes);
+    if !auth::same_secret(form.get("_csrf"), csrf) {
+        return Err(refused());
+    }
+    parts.extensions.insert(form);
+    Ok(Request::from_parts(parts, Body::empty()))
+}
+
+/// Nothing from the workspace is kept by a browser or a proxy: it holds internal values.
+pub async fn no_store(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}

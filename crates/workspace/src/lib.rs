@@ -1,0 +1,358 @@
+//! The planners' workspace (Arbeitsbereich): accounts with roles, an audit log of every change,
+//! the import history and data delivery with a preview, behind a login, under `/arbeitsbereich`.
+//!
+//! Every route is declared once in [`routes`] with the [`Permission`] it needs; the router is
+//! built from that table and each route passes [`guard::guard`], which signs the request in,
+//! checks the role, the CSRF token of every form and the origin of every POST. A route cannot
+//! exist without its rule, and the authorization test walks the same table. The public
+//! dashboard never reaches this crate's data: it is served from the results cache, and this
+//! router is mounted only where `serve` puts it (the same address, or `--workspace-addr`).
+
+#![warn(clippy::string_slice)]
+
+pub mod auth;
+mod delivery;
+mod guard;
+mod pages;
+mod people;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodRouter, get, post};
+use sozialmonitor_core::access::Permission;
+use sozialmonitor_store::{Database, Location};
+
+pub use guard::Signed;
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone, signed in or not (the login form, the stylesheet).
+    Anyone,
+    /// A signed-in account whose role has this permission.
+    Role(Permission),
+}
+
+/// One route of the workspace with its rule.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Method.
+    pub method: Method,
+    /// Path pattern as axum reads it.
+    pub path: &'static str,
+    /// A path that matches the pattern, for the authorization test.
+    pub example: &'static str,
+    /// What it needs.
+    pub need: Need,
+    /// A POST of files (`multipart/form-data`, the CSRF token its first field); other POSTs
+    /// are forms (`application/x-www-form-urlencoded`), checked by the guard.
+    pub upload: bool,
+}
+
+/// When the session cookie carries `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecureCookies {
+    /// When the request came over TLS as the proxy says (`X-Forwarded-Proto: https`).
+    #[default]
+    Auto,
+    /// Always (a deployment behind TLS that does not send the header).
+    Always,
+}
+
+/// Settings of the workspace.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest upload of one delivery, in bytes.
+    pub max_upload_bytes: usize,
+    /// When cookies are `Secure`.
+    pub secure_cookies: SecureCookies,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_upload_bytes: 512 << 20,
+            secure_cookies: SecureCookies::Auto,
+        }
+    }
+}
+
+/// The shared state of the workspace.
+#[derive(Clone)]
+pub struct Workspace {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// One connection for the workspace's small reads and writes.
+    db: Mutex<Database>,
+    /// Where the database is: imports open a connection of their own, so that a long import
+    /// does not hold up sign-ins.
+    location: Location,
+    settings: Settings,
+    clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    /// Password hashing is slow on purpose and takes 19 MiB; at most two run at once, so that a
+    /// flood of logins cannot exhaust memory or starve the dashboard.
+    hashing: tokio::sync::Semaphore,
+    deliveries: delivery::Pending,
+}
+
+impl Workspace {
+    /// The workspace over the database at `location` (opened once more for imports).
+    pub fn new(location: Location, settings: Settings) -> anyhow::Result<Workspace> {
+        Workspace::with_clock(location, settings, Box::new(unix_now))
+    }
+
+    /// With a clock of its own (tests move time on to see sessions expire).
+    pub fn with_clock(
+        location: Location,
+        settings: Settings,
+        clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    ) -> anyhow::Result<Workspace> {
+        let db = Database::open(&location)?;
+        Ok(Workspace {
+            inner: Arc::new(Inner {
+                db: Mutex::new(db),
+                location,
+                settings,
+                clock,
+                hashing: tokio::sync::Semaphore::new(2),
+                deliveries: delivery::Pending::default(),
+            }),
+        })
+    }
+
+    /// Unix seconds now.
+    pub fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    /// Runs `f` on the workspace's connection on a blocking thread.
+    pub(crate) async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Database) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let mut db = inner
+                .db
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the workspace connection was poisoned"))?;
+            f(&mut db)
+        })
+        .await?
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Every route of the workspace with its rule and its handler. The router and the
+/// authorization test are both made from this table.
+fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
+    use Permission::*;
+    let r = |method: Method, path, example, need| Route {
+        method,
+        path,
+        example,
+        need,
+        upload: false,
+    };
+    vec![
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/static/workspace.css",
+                "/arbeitsbereich/static/workspace.css",
+                Need::Anyone,
+            ),
+            get(pages::css),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/static/workspace.js",
+                "/arbeitsbereich/static/workspace.js",
+                Need::Anyone,
+            ),
+            get(pages::js),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/anmelden",
+                "/arbeitsbereich/anmelden",
+                Need::Anyone,
+            ),
+            get(people::login_form),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/anmelden",
+                "/arbeitsbereich/anmelden",
+                Need::Anyone,
+            ),
+            post(people::login),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/abmelden",
+                "/arbeitsbereich/abmelden",
+                Need::Role(SignedIn),
+            ),
+            post(people::logout),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich",
+                "/arbeitsbereich",
+                Need::Role(SignedIn),
+            ),
+            get(pages::overview),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/passwort",
+                "/arbeitsbereich/passwort",
+                Need::Role(SignedIn),
+            ),
+            get(people::password_form),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/passwort",
+                "/arbeitsbereich/passwort",
+                Need::Role(SignedIn),
+            ),
+            post(people::change_password),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/konten",
+                "/arbeitsbereich/konten",
+                Need::Role(ManageAccounts),
+            ),
+            get(people::accounts),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/konten",
+                "/arbeitsbereich/konten",
+                Need::Role(ManageAccounts),
+            ),
+            post(people::create_account),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/konten/{login}",
+                "/arbeitsbereich/konten/anna",
+                Need::Role(ManageAccounts),
+            ),
+            post(people::change_account),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/protokoll",
+                "/arbeitsbereich/protokoll",
+                Need::Role(ReadAudit),
+            ),
+            get(people::audit),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/protokoll.csv",
+                "/arbeitsbereich/protokoll.csv",
+                Need::Role(ReadAudit),
+            ),
+            get(people::audit_csv),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/importe",
+                "/arbeitsbereich/importe",
+                Need::Role(ReadInternal),
+            ),
+            get(delivery::history),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/lieferung",
+                "/arbeitsbereich/lieferung",
+                Need::Role(DeliverData),
+            ),
+            get(delivery::form),
+        ),
+        (
+            Route {
+                upload: true,
+                ..r(
+                    Method::POST,
+                    "/arbeitsbereich/lieferung",
+                    "/arbeitsbereich/lieferung",
+                    Need::Role(DeliverData),
+                )
+            },
+            post(delivery::upload),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/lieferung/{id}",
+                "/arbeitsbereich/lieferung/x",
+                Need::Role(DeliverData),
+            ),
+            get(delivery::preview),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/lieferung/{id}",
+                "/arbeitsbereich/lieferung/x",
+                Need::Role(DeliverData),
+            ),
+            post(delivery::decide),
+        ),
+    ]
+}
+
+/// The routes and their rules (for tests and documentation).
+pub fn routes() -> Vec<Route> {
+    table().into_iter().map(|(r, _)| r).collect()
+}
+
+/// The workspace's router: every route behind its guard, the rest 404, nothing cached.
+pub fn router(ws: Workspace) -> Router {
+    let mut router: Router<Workspace> = Router::new();
+    for (route, handler) in table() {
+        let guarded = handler.route_layer(from_fn_with_state(
+            (ws.clone(), route.need, route.upload),
+            guard::guard,
+        ));
+        router = router.route(route.path, guarded);
+    }
+    router
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(guard::no_store))
+        .with_state(ws)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,206 @@
+//! The workspace's page frame (its own navigation, the signed-in account, the sign-out button),
+//! its stylesheet and script, the overview and the refusal pages.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use sozialmonitor_core::access::Permission;
+use sozialmonitor_viz::esc;
+
+use crate::{Signed, Workspace};
+
+/// The public stylesheet and what the workspace adds (forms, status labels, the preview).
+pub fn stylesheet() -> String {
+    format!(
+        "{}{}",
+        sozialmonitor_web::html::CSS,
+        r#"
+header.site.ws{background:#1d3b2a}
+.ws-user{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap}
+.ws-user form{margin:0}
+.ws-user button{background:#fff;color:#1d3b2a;border-color:#fff}
+form.stack{display:grid;gap:.75rem;max-width:32rem;margin:1rem 0}
+form.stack label{display:flex;flex-direction:column;font-weight:600;gap:.2rem}
+form.inline{display:inline-flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.15rem 0}
+.hint{font-weight:400;color:var(--muted);font-size:.9rem}
+.ok{background:#e8f5e9;border-left:4px solid #1b5e20;padding:.5rem 1rem;margin:1rem 0}
+.error{background:#fdecea;border-left:4px solid #8e1b10;padding:.5rem 1rem;margin:1rem 0}
+.tag{display:inline-block;border:1px solid var(--line);border-radius:3px;padding:0 .35rem;font-size:.9rem}
+.tag.off{background:#fdecea;border-color:#8e1b10}
+td pre,dd pre{white-space:pre-wrap;margin:0;font-size:.9rem;overflow-wrap:anywhere}
+mark.bad{background:#ffd7d2;color:#111;padding:0 .1rem}
+progress{width:100%;max-width:32rem}
+button.secondary{background:#fff;color:var(--accent)}
+"#
+    )
+}
+
+/// Script: the upload form shows its progress (without JavaScript the browser's own display
+/// serves).
+pub const JS: &str = r#"(function(){var f=document.getElementById('upload');if(!f||!window.XMLHttpRequest||!window.FormData)return;f.addEventListener('submit',function(e){e.preventDefault();var p=document.getElementById('upload-progress');var s=document.getElementById('upload-status');p.hidden=false;var x=new XMLHttpRequest();x.open('POST',f.action);x.upload.addEventListener('progress',function(ev){if(ev.lengthComputable){p.value=ev.loaded/ev.total;s.textContent='Hochgeladen: '+Math.round(100*ev.loaded/ev.total)+' %';}});x.upload.addEventListener('load',function(){s.textContent='Hochgeladen. Die Dateien werden geprüft …';});x.addEventListener('load',function(){if(x.status<400&&x.responseURL){window.location.href=x.responseURL;return;}var d=new DOMParser().parseFromString(x.responseText,'text/html').querySelector('main');var m=document.querySelector('main');if(d&&m){m.innerHTML=d.innerHTML;m.focus();}else{s.textContent='Fehler '+x.status;}});x.addEventListener('error',function(){s.textContent='Das Hochladen ist fehlgeschlagen. Bitte versuchen Sie es noch einmal.';});x.send(new FormData(f));});})();"#;
+
+/// `GET /arbeitsbereich/static/workspace.css`.
+pub async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        stylesheet(),
+    )
+        .into_response()
+}
+
+/// `GET /arbeitsbereich/static/workspace.js`.
+pub async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JS,
+    )
+        .into_response()
+}
+
+/// Percent-encodes a query value.
+pub fn qv(s: &str) -> String {
+    sozialmonitor_web::html::qv(s)
+}
+
+/// The hidden CSRF field of a form.
+pub fn csrf_field(s: &Signed) -> String {
+    format!(
+        r#"<input type="hidden" name="_csrf" value="{}">"#,
+        esc(&s.csrf)
+    )
+}
+
+/// A whole workspace page for a signed-in account (`None`: the login form).
+pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
+    let nav = who.map_or(String::new(), |s| {
+        let role = s.account.role;
+        let mut items = vec![("/arbeitsbereich", "Übersicht")];
+        if role.may(Permission::DeliverData) {
+            items.push(("/arbeitsbereich/lieferung", "Daten liefern"));
+        }
+        if role.may(Permission::ReadInternal) {
+            items.push(("/arbeitsbereich/importe", "Importe"));
+        }
+        if role.may(Permission::ManageAccounts) {
+            items.push(("/arbeitsbereich/konten", "Konten"));
+        }
+        if role.may(Permission::ReadAudit) {
+            items.push(("/arbeitsbereich/protokoll", "Protokoll"));
+        }
+        let links: String = items
+            .iter()
+            .map(|(href, label)| format!(r#"<li><a href="{href}">{label}</a></li>"#))
+            .collect();
+        format!(
+            r#"<nav aria-label="Arbeitsbereich"><ul>{links}</ul></nav>
+<div class="ws-user"><span>{name} ({role})</span><a href="/arbeitsbereich/passwort">Passwort ändern</a>
+<form method="post" action="/arbeitsbereich/abmelden">{csrf}<button type="submit">Abmelden</button></form></div>"#,
+            name = esc(&s.account.name),
+            role = esc(role.label_de()),
+            csrf = csrf_field(s),
+        )
+    });
+    Html(format!(
+        r##"<!DOCTYPE html>
+<html lang="de">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>{t} – Arbeitsbereich – Sozialmonitor</title>
+<link rel="stylesheet" href="/arbeitsbereich/static/workspace.css">
+</head>
+<body>
+<a class="skip" href="#inhalt">Zum Inhalt springen</a>
+<header class="site ws">
+<a class="brand" href="/arbeitsbereich">Sozialmonitor · Arbeitsbereich</a>
+{nav}
+</header>
+<main id="inhalt" tabindex="-1">
+{body}
+</main>
+<footer class="site"><div><p>Interner Arbeitsbereich der Sozialplanung. Werte hier können vertraulich sein und sind nicht zur Veröffentlichung bestimmt.</p></div></footer>
+<script src="/arbeitsbereich/static/workspace.js" defer></script>
+</body>
+</html>
+"##,
+        t = esc(title),
+    ))
+}
+
+/// A refusal page with its status.
+pub fn refusal(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        r#"<h1>{}</h1><p>{}</p><p><a href="/arbeitsbereich">Zur Übersicht</a> · <a href="/arbeitsbereich/anmelden">Anmelden</a></p>"#,
+        esc(title),
+        esc(message)
+    );
+    (status, page(title, &body, None)).into_response()
+}
+
+/// The page of an internal error (the cause goes to the log only).
+pub fn internal(e: &anyhow::Error) -> Response {
+    tracing::error!(error = format!("{e:#}"), "workspace request failed");
+    refusal(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Interner Fehler",
+        "Bei dieser Anfrage ist ein Fehler aufgetreten. Er wurde protokolliert.",
+    )
+}
+
+/// Unknown workspace paths.
+pub async fn not_found() -> Response {
+    refusal(
+        StatusCode::NOT_FOUND,
+        "Seite nicht gefunden",
+        "Diese Seite gibt es im Arbeitsbereich nicht.",
+    )
+}
+
+/// `GET /arbeitsbereich`: what this account can do here.
+pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
+    let role = me.account.role;
+    let imports = ws
+        .db(|db| Ok(sozialmonitor_store::Store::imports(db)?.len()))
+        .await;
+    let imports = match imports {
+        Ok(n) => n,
+        Err(e) => return internal(&e),
+    };
+    let mut tasks = Vec::new();
+    if role.may(Permission::DeliverData) {
+        tasks.push(r#"<li><a href="/arbeitsbereich/lieferung">Daten liefern</a>: Dateien hochladen, prüfen und übernehmen.</li>"#.to_string());
+    }
+    if role.may(Permission::ReadInternal) {
+        tasks.push(format!(
+            r#"<li><a href="/arbeitsbereich/importe">Importe</a>: {imports} Lieferungen mit ihren Meldungen.</li>"#
+        ));
+    }
+    if role.may(Permission::ManageAccounts) {
+        tasks.push(
+            r#"<li><a href="/arbeitsbereich/konten">Konten</a>: Zugänge anlegen, Rollen vergeben, sperren.</li>"#.into(),
+        );
+    }
+    if role.may(Permission::ReadAudit) {
+        tasks.push(
+            r#"<li><a href="/arbeitsbereich/protokoll">Protokoll</a>: jede Änderung mit Zeit, Person, altem und neuem Wert.</li>"#.into(),
+        );
+    }
+    let dept = me
+        .account
+        .department
+        .as_deref()
+        .map(|d| format!(" für {}", esc(d)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<h1>Arbeitsbereich</h1>
+<p class="lead">Angemeldet als {name}, Rolle {role}{dept}.</p>
+<ul class="plain">{tasks}</ul>
+<p><a href="/">Zum öffentlichen Sozialmonitor</a></p>"#,
+        name = esc(&me.account.name),
+        role = esc(role.label_de()),
+        tasks = tasks.join("\n"),
+    );
+    page("Übersicht", &body, Some(&me)).into_response()
+}

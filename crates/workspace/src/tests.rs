@@ -1,0 +1,672 @@
+//! Tests of the workspace through its router: the authorization matrix over every route and
+//! role, CSRF and origin refusals, escaping of hostile text, sessions (fixation, reuse after
+//! sign-out, expiry), lockout, the admin's guards, and the delivery workflow on a real file.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use sozialmonitor_core::access::{Login, ROLES, Role};
+use sozialmonitor_store::{Accounts, AuditEvent, AuditFilter, Database, Location, NewAccount};
+use tower::ServiceExt;
+
+use crate::{Need, Settings, Workspace, auth, router, routes};
+
+const PASSWORD: &str = "Pferd Batterie Heftklammer";
+const BOUNDARY: &str = "----smtest";
+
+/// A workspace over a new SQLite file, with a clock the test moves.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    location: Location,
+    clock: Arc<AtomicI64>,
+    app: Router,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tmp");
+        let location = Location::Sqlite(dir.path().join("ws.sqlite"));
+        let clock = Arc::new(AtomicI64::new(1_796_310_300));
+        let c = Arc::clone(&clock);
+        let ws = Workspace::with_clock(
+            location.clone(),
+            Settings::default(),
+            Box::new(move || c.load(Ordering::Relaxed)),
+        )
+        .expect("workspace");
+        let hash = auth::hash_password(PASSWORD).expect("hash");
+        let mut db = Database::open(&location).expect("db");
+        for role in ROLES {
+            let department = role.needs_department().then(|| "Jugendamt".to_string());
+            db.add_account(
+                &NewAccount {
+                    login: Login::parse(role.code()).expect("login"),
+                    name: format!("Test {}", role.label_de()),
+                    role,
+                    department,
+                    password_hash: hash.clone(),
+                    must_change: false,
+                },
+                0,
+                &AuditEvent::new(0, "test", "account.create", role.code()),
+            )
+            .expect("account");
+        }
+        Fixture {
+            _dir: dir,
+            location,
+            clock,
+            app: router(ws),
+        }
+    }
+
+    fn db(&self) -> Database {
+        Database::open(&self.location).expect("db")
+    }
+
+    fn advance(&self, seconds: i64) {
+        self.clock.fetch_add(seconds, Ordering::Relaxed);
+    }
+
+    /// A session made in the store directly (the matrix needs many; the login flow is tested
+    /// on its own): the cookie and the CSRF token.
+    fn session(&self, role: Role) -> (String, String) {
+        let token = auth::token().expect("token");
+        let csrf = auth::token().expect("csrf");
+        let mut db = self.db();
+        let (a, _) = db.account(role.code()).expect("read").expect("there");
+        let now = self.clock.load(Ordering::Relaxed);
+        db.login_succeeded(
+            a.id,
+            &auth::token_hash(&token),
+            &csrf,
+            &AuditEvent::new(now, role.code(), "login", role.code()),
+        )
+        .expect("session");
+        (format!("{}={token}", auth::SESSION_COOKIE), csrf)
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, header::HeaderMap, String) {
+        let res = self.app.clone().oneshot(req).await.expect("response");
+        let (parts, body) = res.into_parts();
+        let bytes = to_bytes(body, 64 << 20).await.expect("body");
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, header::HeaderMap, String) {
+        let mut b = Request::get(path).header(header::HOST, "localhost");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).expect("req")).await
+    }
+
+    async fn post_form(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, header::HeaderMap, String) {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut b = Request::post(path)
+            .header(header::HOST, "localhost")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(body)).expect("req")).await
+    }
+
+    async fn upload(
+        &self,
+        cookie: &str,
+        csrf: &str,
+        files: &[(&str, &[u8])],
+    ) -> (StatusCode, header::HeaderMap, String) {
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n"
+            )
+            .as_bytes(),
+        );
+        for (name, bytes) in files {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"dateien\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let req = Request::post("/arbeitsbereich/lieferung")
+            .header(header::HOST, "localhost")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body))
+            .expect("req");
+        self.send(req).await
+    }
+
+    /// Signs in through the form as a browser does; the session cookie.
+    async fn login(&self, login: &str, password: &str) -> Result<String, StatusCode> {
+        let (_, headers, html) = self.get("/arbeitsbereich/anmelden", None).await;
+        let form_cookie = set_cookie(&headers, auth::LOGIN_COOKIE).expect("login cookie");
+        let token = hidden(&html, "_login").expect("form token");
+        let (status, headers, _) = self
+            .post_form(
+                "/arbeitsbereich/anmelden",
+                Some(&format!("{}={form_cookie}", auth::LOGIN_COOKIE)),
+                &[("_login", &token), ("login", login), ("password", password)],
+            )
+            .await;
+        match set_cookie(&headers, auth::SESSION_COOKIE) {
+            Some(t) if status == StatusCode::SEE_OTHER => {
+                Ok(format!("{}={t}", auth::SESSION_COOKIE))
+            }
+            _ => Err(status),
+        }
+    }
+}
+
+fn set_cookie(h: &header::HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!(r#"name="{name}" value=""#))?;
+    let rest = html.get(at + name.len() + 15..)?;
+    Some(rest.split('"').next()?.to_string())
+}
+
+fn location(h: &header::HeaderMap) -> String {
+    h.get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_admits_exactly_the_roles_its_rule_names() {
+    let f = Fixture::new();
+    let mut checked = 0;
+    for route in routes() {
+        let mut who: Vec<Option<Role>> = vec![None];
+        who.extend(ROLES.map(Some));
+        for role in who {
+            let session = role.map(|r| f.session(r));
+            let cookie = session.as_ref().map(|s| s.0.as_str());
+            let csrf = session.as_ref().map_or("", |s| s.1.as_str());
+            let (status, headers, _) = if route.method == axum::http::Method::GET {
+                f.get(route.example, cookie).await
+            } else if route.upload {
+                match cookie {
+                    Some(c) => f.upload(c, csrf, &[("leer.csv", b"x")]).await,
+                    None => f.post_form(route.example, None, &[]).await,
+                }
+            } else {
+                f.post_form(route.example, cookie, &[("_csrf", csrf)]).await
+            };
+            let allowed = match route.need {
+                Need::Anyone => true,
+                Need::Role(p) => role.is_some_and(|r| r.may(p)),
+            };
+            let to_login = location(&headers).starts_with("/arbeitsbereich/anmelden?weiter=");
+            let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+                || (status == StatusCode::SEE_OTHER && to_login);
+            let what = format!("{} {} as {role:?}: {status}", route.method, route.example);
+            if route.need == Need::Anyone {
+                // The login form answers everyone; its own checks are tested below.
+                continue;
+            }
+            assert_eq!(!refused, allowed, "{what}");
+            if !allowed {
+                // Signed out: to the login form (GET) or 401; signed in without the right: 403.
+                match (role, route.method.as_str()) {
+                    (None, "GET") => assert!(to_login, "{what}"),
+                    (None, _) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}"),
+                    (Some(_), _) => assert_eq!(status, StatusCode::FORBIDDEN, "{what}"),
+                }
+            }
+            checked += 1;
+        }
+    }
+    // Every guarded route × 5 (anonymous and four roles).
+    let guarded = routes().iter().filter(|r| r.need != Need::Anyone).count();
+    assert!(guarded >= 14);
+    assert_eq!(checked, guarded * 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_is_refused_without_its_csrf_token_or_from_another_origin() {
+    let f = Fixture::new();
+    for route in routes() {
+        if route.method != axum::http::Method::POST {
+            continue;
+        }
+        let (cookie, csrf) = f.session(Role::Admin);
+        let (status, ..) = if route.upload {
+            f.upload(&cookie, "falsch", &[("a.csv", b"x")]).await
+        } else {
+            f.post_form(route.example, Some(&cookie), &[("_csrf", "falsch")])
+                .await
+        };
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{} without token",
+            route.example
+        );
+        if route.need == Need::Anyone {
+            continue;
+        }
+        let req = Request::post(route.example)
+            .header(header::HOST, "localhost")
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &cookie)
+            .body(Body::from(format!("_csrf={csrf}")))
+            .expect("req");
+        let (status, ..) = f.send(req).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{} from another origin",
+            route.example
+        );
+    }
+    // The login form without the cookie that its token belongs to.
+    let (_, _, html) = f.get("/arbeitsbereich/anmelden", None).await;
+    let token = hidden(&html, "_login").expect("token");
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/anmelden",
+            None,
+            &[
+                ("_login", &token),
+                ("login", "admin"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_new_at_login_and_dead_after_logout_and_when_idle() {
+    let f = Fixture::new();
+    // A session id planted before the login is not taken over.
+    let (_, headers, html) = f.get("/arbeitsbereich/anmelden", None).await;
+    let form_cookie = set_cookie(&headers, auth::LOGIN_COOKIE).expect("cookie");
+    let token = hidden(&html, "_login").expect("token");
+    let planted = format!(
+        "{}=planted; {}={form_cookie}",
+        auth::SESSION_COOKIE,
+        auth::LOGIN_COOKIE
+    );
+    let (status, headers, _) = f
+        .post_form(
+            "/arbeitsbereich/anmelden",
+            Some(&planted),
+            &[
+                ("_login", &token),
+                ("login", "planner"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = set_cookie(&headers, auth::SESSION_COOKIE).expect("new session");
+    assert_ne!(session, "planted");
+    let set: Vec<&str> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        set.iter().any(|c| c.starts_with("sm_session=")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Strict")
+            && c.contains("Path=/arbeitsbereich")),
+        "{set:?}"
+    );
+    let cookie = format!("{}={session}", auth::SESSION_COOKIE);
+    let (status, _, html) = f.get("/arbeitsbereich", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = hidden(&html, "_csrf").expect("csrf");
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/abmelden",
+            Some(&cookie),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The old cookie is worth nothing now.
+    let (status, headers, _) = f.get("/arbeitsbereich", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location(&headers).starts_with("/arbeitsbereich/anmelden"));
+    // Idle for more than 30 minutes: signed out.
+    let cookie = f.login("viewer", PASSWORD).await.expect("login");
+    f.advance(29 * 60);
+    assert_eq!(
+        f.get("/arbeitsbereich", Some(&cookie)).await.0,
+        StatusCode::OK
+    );
+    f.advance(31 * 60);
+    assert_eq!(
+        f.get("/arbeitsbereich", Some(&cookie)).await.0,
+        StatusCode::SEE_OTHER
+    );
+    // Secure behind TLS.
+    let req = Request::get("/arbeitsbereich/anmelden")
+        .header("x-forwarded-proto", "https")
+        .body(Body::empty())
+        .expect("req");
+    let (_, headers, _) = f.send(req).await;
+    let c = headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(c.ends_with("; Secure"), "{c}");
+    // Nothing from the workspace is cached.
+    let (_, headers, _) = f.get("/arbeitsbereich/anmelden", None).await;
+    assert_eq!(
+        headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+        Some(&b"no-store"[..])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_passwords_lock_the_account_for_a_while() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.login("nobody", PASSWORD).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            f.login("planner", "falsch falsch falsch").await,
+            Err(StatusCode::UNAUTHORIZED)
+        );
+    }
+    // Locked: even the right password is refused, with the same message.
+    assert_eq!(
+        f.login("planner", PASSWORD).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    f.advance(61);
+    assert!(f.login("planner", PASSWORD).await.is_ok());
+    let events = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("login.failed".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(
+        events.len(),
+        7,
+        "one event per failed attempt, unknown names included"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_manage_accounts_with_every_change_logged_and_text_escaped() {
+    let f = Fixture::new();
+    let (cookie, csrf) = f.session(Role::Admin);
+    let xss = "<script>alert(1)</script>";
+    let (status, _, html) = f
+        .post_form(
+            "/arbeitsbereich/konten",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("login", "berta"),
+                ("name", xss),
+                ("rolle", "provider"),
+                ("fachbereich", "Sozialamt"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(!html.contains(xss) && html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let initial = html
+        .split("<code>")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .expect("initial password shown once")
+        .to_string();
+    // A provider needs a department.
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/konten",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("login", "carl"),
+                ("name", "Carl"),
+                ("rolle", "provider"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The first login must change the password before anything else.
+    let berta = f.login("berta", &initial).await.expect("login");
+    let (status, headers, _) = f.get("/arbeitsbereich", Some(&berta)).await;
+    assert_eq!(
+        (status, location(&headers).as_str()),
+        (StatusCode::SEE_OTHER, "/arbeitsbereich/passwort")
+    );
+    // The admin disables her: her session ends at once.
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/konten/berta",
+            Some(&cookie),
+            &[("_csrf", &csrf), ("aktion", "sperren")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        f.get("/arbeitsbereich/passwort", Some(&berta)).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        f.login("berta", &initial).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    // The only admin can neither lock nor demote itself.
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/konten/admin",
+            Some(&cookie),
+            &[("_csrf", &csrf), ("aktion", "sperren")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/konten/admin",
+            Some(&cookie),
+            &[("_csrf", &csrf), ("aktion", "rolle"), ("rolle", "viewer")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Audit log: page and CSV, escaped and formula-safe.
+    let (status, _, html) = f
+        .get("/arbeitsbereich/protokoll?aktion=account.", Some(&cookie))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("account.disable") && html.contains("account.create"));
+    assert!(!html.contains("login.failed"));
+    let (status, headers, csv) = f
+        .get("/arbeitsbereich/protokoll.csv?wer=admin", Some(&cookie))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.contains("account.create;berta;;provider (Sozialamt)"),
+        "{csv}"
+    );
+    let (_, _, html) = f
+        .get(
+            &format!("/arbeitsbereich/protokoll?wer={}", crate::pages::qv(xss)),
+            Some(&cookie),
+        )
+        .await;
+    assert!(!html.contains(xss));
+}
+
+/// The real long CSV of the Bundesagentur (734 rows), and the same with one bad value.
+fn ba_file() -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/demo/ba/arbeitslose-kreise-sachsen-sachsen-anhalt-2012-2025.csv"),
+    )
+    .expect("demo file")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
+    let f = Fixture::new();
+    let (cookie, csrf) = f.session(Role::Provider);
+    let good = ba_file();
+    let text = String::from_utf8(good.clone()).expect("utf-8");
+    let bad: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 2 {
+                l.replacen(";6258;", ";62x8<b>;", 1)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(bad.contains("62x8"), "the third line is the one with 6258");
+    let (other, other_csrf) = f.session(Role::Planner);
+    let before = sozialmonitor_store::transfer::export_text(&f.db()).expect("export");
+    let (status, headers, _) = f
+        .upload(&cookie, &csrf, &[("ba.csv", bad.as_bytes())])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let preview = location(&headers);
+    let (status, _, html) = f.get(&preview, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    // The error with its line and column, the line's text beside it, escaped, the field marked.
+    assert!(
+        html.contains("<td class=\"num\">3</td><td class=\"num\">4</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<mark class=\"bad\">62x8&lt;b&gt;</mark>"),
+        "{html}"
+    );
+    assert!(html.contains("<dt>Neue Werte</dt><dd>733</dd>"), "{html}");
+    // The preview changed nothing.
+    assert_eq!(
+        sozialmonitor_store::transfer::export_text(&f.db()).expect("export"),
+        before
+    );
+    // Another account cannot see or decide this delivery.
+    assert_eq!(f.get(&preview, Some(&other)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        f.post_form(
+            &preview,
+            Some(&other),
+            &[("_csrf", &other_csrf), ("entscheidung", "uebernehmen")]
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // Discard it, upload the real file, commit.
+    let (status, ..) = f
+        .post_form(
+            &preview,
+            Some(&cookie),
+            &[("_csrf", &csrf), ("entscheidung", "verwerfen")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sozialmonitor_store::transfer::export_text(&f.db()).expect("export"),
+        before
+    );
+    let (_, headers, _) = f
+        .upload(&cookie, &csrf, &[("ba.csv.gz", &gzip(&good))])
+        .await;
+    let preview = location(&headers);
+    let (_, _, html) = f.get(&preview, Some(&cookie)).await;
+    assert!(html.contains("<dt>Neue Werte</dt><dd>734</dd>"), "{html}");
+    let (status, headers, _) = f
+        .post_form(
+            &preview,
+            Some(&cookie),
+            &[("_csrf", &csrf), ("entscheidung", "uebernehmen")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/arbeitsbereich/importe?uebernommen=1");
+    // A second decision on the same delivery finds nothing.
+    assert_eq!(
+        f.post_form(
+            &preview,
+            Some(&cookie),
+            &[("_csrf", &csrf), ("entscheidung", "uebernehmen")]
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let db = f.db();
+    let batches = sozialmonitor_store::Store::imports(&db).expect("imports");
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].rows_read, 734);
+    let events = db
+        .audit_events(&AuditFilter {
+            action_prefix: Some("import.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].actor.as_str(), events[0].object.as_str()),
+        ("provider", "ba.csv.gz")
+    );
+    // The planner sees it in the history.
+    let (status, _, html) = f.get("/arbeitsbereich/importe", Some(&other)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("ba.csv.gz"));
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(b).expect("gzip");
+    z.finish().expect("gzip")
+}
