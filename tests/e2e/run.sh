@@ -17,7 +17,16 @@ mkdir -p tests-output
 db=tests-output/e2e.sqlite
 cargo build --release --locked -p sozialmonitor
 bin=${CARGO_TARGET_DIR:-target}/release/sozialmonitor
-"$bin" --db "$db" demo --no-serve >tests-output/demo.log
+# The demo without the newest file of Anhalt-Bitterfeld (31.12.2025), which a planner then
+# delivers through the workspace (workspace.mjs); the demo data is linked, not copied, and the
+# catalogue sits where the demo looks for it (beside data/).
+rm -rf "$db" tests-output/e2e-data && mkdir -p tests-output/e2e-data/data
+cp -rs "$(pwd)/data/demo" tests-output/e2e-data/data/demo
+rm -rf tests-output/e2e-data/data/demo/recent/stala-st-alter-2025
+ln -s "$(pwd)/catalog" tests-output/e2e-data/catalog
+"$bin" --db "$db" demo --no-serve --data tests-output/e2e-data/data/demo >tests-output/demo.log
+ws_password=$(openssl rand -hex 16)
+echo "$ws_password" | "$bin" --db "$db" user add planerin --name "Petra Planerin" --role admin --password-stdin >/dev/null
 "$bin" --db "$db" serve --addr 127.0.0.1:8099 >tests-output/serve.log 2>&1 &
 server=$!
 "$bin" --db "$db" serve --addr 127.0.0.1:8098 >tests-output/serve2.log 2>&1 &
@@ -69,11 +78,21 @@ curl -skf -D "$ng/head1" -o /dev/null "$base/katalog"
 curl -skf -D "$ng/head2" -o /dev/null "$base/katalog"
 grep -qi '^strict-transport-security:' "$ng/head1" || { echo "no HSTS through nginx" >&2; exit 1; }
 grep -qi '^x-cache-status: HIT' "$ng/head2" || { echo "nginx did not cache /katalog" >&2; cat "$ng/head2" >&2; exit 1; }
+# The workspace is never cached by nginx: its pages are per person.
+curl -sk -o /dev/null "$base/arbeitsbereich/anmelden"
+curl -sk -D "$ng/head3" -o /dev/null "$base/arbeitsbereich/anmelden"
+grep -qi '^x-cache-status' "$ng/head3" && { echo "nginx cached a workspace page" >&2; cat "$ng/head3" >&2; exit 1; }
+grep -qi '^cache-control: no-store' "$ng/head3" || { echo "a workspace page without no-store" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8180/)" = 301 ] || { echo "no redirect to https" >&2; exit 1; }
 for port in 8099 8098; do
     curl -sf "http://127.0.0.1:$port/metrics" | grep -q '^sozialmonitor_data_version' \
         || { echo "no metrics on $port" >&2; exit 1; }
 done
+# The planner's delivery first (the dashboard's walk expects the complete demo afterwards).
+(cd tests/e2e && SM_LOGIN=planerin SM_PASSWORD="$ws_password" \
+    SM_FILE="$(pwd)/../../data/demo/recent/stala-st-alter-2025/bevoelkerung-altersgruppen-15082-31122025.csv" \
+    SM_PUBLIC_PATH=/gemeinde/15082005 SM_PUBLIC_TEXT="Aken (Elbe), Stadt am 31.12.2025" \
+    node workspace.mjs "$base" ../../tests-output/screenshots)
 (cd tests/e2e && node dashboard.mjs "$base" ../../tests-output/screenshots)
 
 # The PDF reports of the demo, rendered to PNG pages for looking at (tests-output/reports/).

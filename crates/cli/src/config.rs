@@ -46,6 +46,15 @@ pub struct Serve {
     pub max_connections: Option<u64>,
     /// PDF requests that may wait (`SOZIALMONITOR_PDF_QUEUE`).
     pub pdf_queue: Option<u64>,
+    /// Address of the planners' workspace (`SOZIALMONITOR_WORKSPACE_ADDR`,
+    /// `--workspace-addr`): `same` (under `/arbeitsbereich` on the dashboard's address, the
+    /// default), an address of its own such as `10.0.0.5:8081`, or `off`.
+    pub workspace_addr: Option<String>,
+    /// Session cookies always `Secure` (`SOZIALMONITOR_SECURE_COOKIES`); by default they are
+    /// when the proxy says the request came over TLS (`X-Forwarded-Proto: https`).
+    pub secure_cookies: Option<bool>,
+    /// Largest upload of one data delivery in MB (`SOZIALMONITOR_MAX_UPLOAD_MB`, default 512).
+    pub max_upload_mb: Option<u64>,
 }
 
 impl Config {

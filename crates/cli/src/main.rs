@@ -15,6 +15,7 @@ mod indicator;
 mod ops;
 mod report;
 mod table;
+mod user;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -226,6 +227,16 @@ enum Command {
         /// Seconds between checks for new data; 0: never [default: 5].
         #[arg(long, env = "SOZIALMONITOR_RELOAD_SECONDS")]
         reload_seconds: Option<f64>,
+        /// The planners' workspace: `same` (under /arbeitsbereich on --addr), an address of its
+        /// own (e.g. an internal 10.0.0.5:8081), or `off` [default: same].
+        #[arg(long, env = "SOZIALMONITOR_WORKSPACE_ADDR")]
+        workspace_addr: Option<String>,
+    },
+    /// Accounts of the planners' workspace: add, list, disable, enable, set-role,
+    /// reset-password.
+    User {
+        #[command(subcommand)]
+        action: user::UserAction,
     },
     /// Bring the database schema up to date (every command does so when it opens the database)
     /// and show its version.
@@ -942,6 +953,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             kreis,
             log_format,
             reload_seconds,
+            workspace_addr,
         } => {
             let s = &settings.serve;
             let opts = ops::ServeOptions {
@@ -952,9 +964,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 json_log: log_format.or(s.log_format.clone()).as_deref() == Some("json"),
                 reload_every: reload_seconds.or(s.reload_seconds).unwrap_or(5.0),
                 vars: settings.server_vars(),
+                workspace_addr: workspace_addr
+                    .or(s.workspace_addr.clone())
+                    .unwrap_or_else(|| "same".into()),
+                workspace: ops::workspace_settings(s)?,
             };
             ops::serve(&db, &opts)
         }
+        Command::User { action } => user::run(&db, action),
         Command::Report { action } => match action {
             ReportAction::Profile { key, output } => report::profile(&db, &key, &output),
             ReportAction::Profiles { kreis, output } => report::profiles(&db, &kreis, &output),
@@ -1063,13 +1080,18 @@ pub(crate) fn import_files(
                 de_int(ds.observations.len() as i64)
             ));
         }
-        let outcome = store.import(
+        let by = sozialmonitor_store::Actor {
+            name: user::actor(),
+            at: user::now(),
+        };
+        let outcome = store.import_by(
             &ImportSource {
                 file_name: src.name.clone(),
                 sha256: src.sha256.clone(),
             },
             &ds,
             opts,
+            Some(&by),
         )?;
         if let Some(s) = sp {
             s.finish_and_clear();

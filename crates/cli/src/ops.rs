@@ -24,6 +24,41 @@ pub struct ServeOptions {
     pub reload_every: f64,
     /// Server limits from the configuration file, as the environment variables they stand for.
     pub vars: Vec<(&'static str, String)>,
+    /// `same`, `off` or the workspace's own address.
+    pub workspace_addr: String,
+    /// The workspace's settings.
+    pub workspace: sozialmonitor_workspace::Settings,
+}
+
+/// The workspace's settings from the environment, else the configuration file.
+pub fn workspace_settings(s: &crate::config::Serve) -> Result<sozialmonitor_workspace::Settings> {
+    let mut w = sozialmonitor_workspace::Settings::default();
+    let secure = match std::env::var("SOZIALMONITOR_SECURE_COOKIES") {
+        Ok(v) => match v.trim() {
+            "1" | "true" | "yes" => Some(true),
+            "0" | "false" | "no" => Some(false),
+            other => bail!("SOZIALMONITOR_SECURE_COOKIES={other}: true or false"),
+        },
+        Err(_) => s.secure_cookies,
+    };
+    if secure == Some(true) {
+        w.secure_cookies = sozialmonitor_workspace::SecureCookies::Always;
+    }
+    let mb =
+        match std::env::var("SOZIALMONITOR_MAX_UPLOAD_MB") {
+            Ok(v) => Some(v.trim().parse::<u64>().with_context(|| {
+                format!("SOZIALMONITOR_MAX_UPLOAD_MB={v}: a number of megabytes")
+            })?),
+            Err(_) => s.max_upload_mb,
+        };
+    if let Some(mb) = mb {
+        anyhow::ensure!(
+            (1..=4096).contains(&mb),
+            "max_upload_mb {mb}: between 1 and 4096"
+        );
+        w.max_upload_bytes = (mb as usize) << 20;
+    }
+    Ok(w)
 }
 
 /// The database as the server's source of new data, with one connection kept between checks
@@ -80,6 +115,13 @@ pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
     );
     let config = sozialmonitor_web::Config::from_vars_or_env(&o.vars)?;
     let mut store = open_existing(db)?;
+    // A publication holds the public side only: no accounts, nothing to plan with.
+    let workspace = match o.workspace_addr.trim() {
+        "off" => None,
+        _ if store.is_publication()? => None,
+        "same" | "" => Some(None),
+        own => Some(Some(own.to_string())),
+    };
     indicator::ensure_cache(&mut store, Territory::Today)?;
     let t = std::time::Instant::now();
     // The version before the site: a cache saved meanwhile by another process then looks new
@@ -97,6 +139,16 @@ pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
         kreis: o.kreis.clone(),
         conn: Mutex::new(Some(store)),
     });
+    let workspace = match workspace {
+        Some(addr) => Some(sozialmonitor_web::WorkspaceMount {
+            router: sozialmonitor_workspace::router(sozialmonitor_workspace::Workspace::new(
+                db.clone(),
+                o.workspace.clone(),
+            )?),
+            addr,
+        }),
+        None => None,
+    };
     let log = if o.json_log {
         sozialmonitor_web::LogFormat::Json
     } else {
@@ -112,6 +164,7 @@ pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
             config,
             log,
             Some((Duration::from_secs_f64(o.reload_every), source)),
+            workspace,
         ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -275,6 +275,26 @@ fn event_step(e: &AuditEvent) -> Step<'static> {
     }
 }
 
+/// The audit event of an import, as a statement for the import's transaction.
+pub(crate) fn import_event(
+    by: &crate::Actor,
+    file: &str,
+    batch: i64,
+    stored: i64,
+    revised: i64,
+    unchanged: i64,
+    skipped: i64,
+) -> (&'static str, Vec<Field>) {
+    let e = AuditEvent::new(by.at, &by.name, "import.commit", file).values(
+        None,
+        Some(format!(
+            "batch={batch} stored={stored} revised={revised} unchanged={unchanged} skipped={skipped}"
+        )),
+    );
+    let step = event_step(&e);
+    (step.sql, step.params)
+}
+
 fn end_sessions_of(id: i64) -> Step<'static> {
     Step {
         sql: "DELETE FROM session WHERE account_id = ?1",

@@ -208,13 +208,14 @@ macro_rules! each {
 }
 
 impl Store for Database {
-    fn import(
+    fn import_by(
         &mut self,
         source: &ImportSource,
         data: &Dataset,
         opts: ImportOptions,
+        by: Option<&Actor>,
     ) -> Result<ImportOutcome> {
-        each!(self, s => s.import(source, data, opts))
+        each!(self, s => s.import_by(source, data, opts, by))
     }
     fn imports(&self) -> Result<Vec<ImportBatch>> {
         each!(self, s => s.imports())

@@ -65,6 +65,15 @@ pub struct ImportSource {
     pub sha256: String,
 }
 
+/// Who does something, and when (Unix seconds), for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Login name, or `cli:<system user>`.
+    pub name: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
 /// Choices the user makes for one import.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
@@ -267,6 +276,18 @@ pub trait Store: RowSource {
         source: &ImportSource,
         data: &Dataset,
         opts: ImportOptions,
+    ) -> Result<ImportOutcome> {
+        self.import_by(source, data, opts, None)
+    }
+    /// [`Store::import`] on behalf of someone: the audit event `import.commit` (who, when, the
+    /// batch and its counts) is written in the import's own transaction, so an import is never
+    /// without its event, nor an event without its import.
+    fn import_by(
+        &mut self,
+        source: &ImportSource,
+        data: &Dataset,
+        opts: ImportOptions,
+        by: Option<&Actor>,
     ) -> Result<ImportOutcome>;
     /// All batches, oldest first.
     fn imports(&self) -> Result<Vec<ImportBatch>>;

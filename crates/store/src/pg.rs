@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 use sozialmonitor_core::confidential::RULES_VERSION;
 use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionKey, RegionLevel};
 
+use crate::accounts::import_event;
 use crate::bulk::{GridChange, GridRow, PartRow, Reader};
 use crate::common::*;
 use crate::sqlite::SqliteStore;
@@ -606,11 +607,12 @@ impl RowSource for PgStore {
 }
 
 impl Store for PgStore {
-    fn import(
+    fn import_by(
         &mut self,
         source: &ImportSource,
         data: &Dataset,
         opts: ImportOptions,
+        by: Option<&Actor>,
     ) -> Result<ImportOutcome> {
         let started = Instant::now();
         if let Some(rejected) = rejection(data, opts) {
@@ -629,8 +631,16 @@ impl Store for PgStore {
         }
         let batch: i64 = tx
             .query_one(
-                "INSERT INTO import_batch(file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms, contents)
-                 VALUES ($1, $2, $3, $4, 0, 0, 0, 0, '[]', $5, 0, $6) RETURNING id",
+                // A dry run takes the next id by hand: a sequence value is not given back by the
+                // rollback, and the real import after a preview should get the id the preview
+                // showed, as on SQLite. The import lock keeps other imports out meanwhile.
+                if opts.dry_run {
+                    "INSERT INTO import_batch(id, file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms, contents)
+                     VALUES ((SELECT coalesce(max(id), 0) + 1 FROM import_batch), $1, $2, $3, $4, 0, 0, 0, 0, '[]', $5, 0, $6) RETURNING id"
+                } else {
+                    "INSERT INTO import_batch(file_name, sha256, format, rows_read, rows_stored, rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, duration_ms, contents)
+                     VALUES ($1, $2, $3, $4, 0, 0, 0, 0, '[]', $5, 0, $6) RETURNING id"
+                },
                 &[
                     &source.file_name,
                     &source.sha256,
@@ -658,6 +668,19 @@ impl Store for PgStore {
             "UPDATE import_batch SET rows_stored = $2, rows_revised = $3, rows_unchanged = $4, rows_skipped = $5, diagnostics = $6, duration_ms = $7 WHERE id = $1",
             &[&batch, &(obs_stored + reg + bnd + cat), &revised, &unchanged, &skipped, &diag_json(&diags), &duration],
         )?;
+        if let Some(by) = by {
+            let (sql, params) = import_event(
+                by,
+                &source.file_name,
+                batch,
+                obs_stored + reg + bnd + cat,
+                revised,
+                unchanged,
+                skipped,
+            );
+            let ps: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
+            tx.execute(&dollar_params(sql), &ps)?;
+        }
         if opts.dry_run {
             let row = tx.query_one(
                 &format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = $1"),

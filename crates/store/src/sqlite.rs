@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use sozialmonitor_core::confidential::RULES_VERSION;
 use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionKey, RegionLevel, Symbol};
 
+use crate::accounts::import_event;
 use crate::bulk::{GridChange, GridRow, PartRow, Reader};
 use crate::common::*;
 use crate::transfer::{Field, TABLES, Ty};
@@ -439,11 +440,12 @@ impl RowSource for SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn import(
+    fn import_by(
         &mut self,
         source: &ImportSource,
         data: &Dataset,
         opts: ImportOptions,
+        by: Option<&Actor>,
     ) -> Result<ImportOutcome> {
         let started = Instant::now();
         if let Some(rejected) = rejection(data, opts) {
@@ -488,6 +490,18 @@ impl Store for SqliteStore {
             "UPDATE import_batch SET rows_stored = ?2, rows_revised = ?3, rows_unchanged = ?4, rows_skipped = ?5, diagnostics = ?6, duration_ms = ?7 WHERE id = ?1",
             params![batch, obs_stored + reg + bnd + cat, revised, unchanged, skipped, diag_json(&diags), duration],
         )?;
+        if let Some(by) = by {
+            let (sql, params) = import_event(
+                by,
+                &source.file_name,
+                batch,
+                obs_stored + reg + bnd + cat,
+                revised,
+                unchanged,
+                skipped,
+            );
+            tx.execute(sql, rusqlite::params_from_iter(params.iter()))?;
+        }
         if opts.dry_run {
             let b = tx.query_row(
                 &format!("SELECT {BATCH_COLS} FROM import_batch WHERE id = ?1"),

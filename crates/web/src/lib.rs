@@ -35,7 +35,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 pub use middleware::CSP;
 pub use query::Params;
-pub use server::{Config, LogFormat, serve, serve_live, serve_with};
+pub use server::{Config, LogFormat, WorkspaceMount, serve, serve_live, serve_with};
 pub use sozialmonitor_site::{self as site, Site};
 
 use crate::cache::ResponseCache;
@@ -43,6 +43,16 @@ use crate::middleware::Layers;
 use crate::pdf::{PdfQueue, Pdfs};
 
 type Shared = Arc<Site>;
+
+/// The layers every response of another router served beside the dashboard gets (the
+/// planners' workspace): security headers, the request log and the panic guard. No time limit:
+/// an upload or an import may take longer than a page.
+pub fn harden(router: Router) -> Router {
+    router
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(from_fn(middleware::security_headers))
+        .layer(from_fn(middleware::log_request))
+}
 
 /// The router of the dashboard and the API with the default limits.
 pub fn router(site: Site) -> Router {

@@ -76,6 +76,8 @@ struct Current {
 /// The switchable dashboard with its health and metrics.
 pub struct Live {
     current: RwLock<Current>,
+    /// The planners' workspace when it is served on the dashboard's address.
+    workspace: Option<Router>,
     config: Config,
     metrics: Metrics,
     ready: AtomicBool,
@@ -83,8 +85,9 @@ pub struct Live {
 }
 
 impl Live {
-    /// A server state serving `site`, computed from data version `version`.
-    pub fn new(site: Site, version: i64, config: Config) -> Arc<Live> {
+    /// A server state serving `site`, computed from data version `version`, and the
+    /// workspace's router under `/arbeitsbereich` if given.
+    pub fn new(site: Site, version: i64, config: Config, workspace: Option<Router>) -> Arc<Live> {
         let (router, cache, pdfs) = crate::app_parts(site, &config);
         let live = Live {
             current: RwLock::new(Current {
@@ -92,6 +95,7 @@ impl Live {
                 cache,
                 pdfs,
             }),
+            workspace,
             config,
             metrics: Metrics::default(),
             ready: AtomicBool::new(true),
@@ -153,9 +157,12 @@ impl Live {
             _ => {}
         }
         let route = route_label(req.uri().path());
-        let router = match self.current.read() {
-            Ok(c) => c.router.clone(),
-            Err(_) => return plain(StatusCode::SERVICE_UNAVAILABLE, "not ready\n".into()),
+        let router = match (&self.workspace, route) {
+            (Some(ws), "/arbeitsbereich") => ws.clone(),
+            _ => match self.current.read() {
+                Ok(c) => c.router.clone(),
+                Err(_) => return plain(StatusCode::SERVICE_UNAVAILABLE, "not ready\n".into()),
+            },
         };
         let start = Instant::now();
         let res = match router.oneshot(req.map(Body::new)).await {
@@ -341,6 +348,7 @@ pub fn route_label(path: &str) -> &'static str {
         (Some("vergleich"), None, ..) => "/vergleich",
         (Some("impressum"), None, ..) => "/impressum",
         (Some("static"), ..) => "/static/{file}",
+        (Some("arbeitsbereich"), ..) => "/arbeitsbereich",
         (Some("api"), Some("v1"), Some("regions"), _) => "/api/v1/regions",
         (Some("api"), Some("v1"), Some("indicators"), _) => "/api/v1/indicators",
         (Some("api"), Some("v1"), Some("values"), _) => "/api/v1/values",
@@ -367,5 +375,7 @@ mod tests {
         );
         assert_eq!(route_label("/gibt/es/nicht/ü"), "other");
         assert_eq!(route_label("/api/v1/values"), "/api/v1/values");
+        assert_eq!(route_label("/arbeitsbereich/konten/x"), "/arbeitsbereich");
+        assert_eq!(route_label("/arbeitsbereichx"), "other");
     }
 }

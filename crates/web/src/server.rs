@@ -163,11 +163,21 @@ pub async fn serve(site: Site, addr: &str) -> Result<()> {
 
 /// [`serve`] with explicit limits.
 pub async fn serve_with(site: Site, addr: &str, config: Config) -> Result<()> {
-    serve_live(site, 0, addr, config, LogFormat::Text, None).await
+    serve_live(site, 0, addr, config, LogFormat::Text, None, None).await
+}
+
+/// Where the planners' workspace is served: its router, and its own address (else the
+/// dashboard's, under `/arbeitsbereich`).
+pub struct WorkspaceMount {
+    /// The workspace's router.
+    pub router: axum::Router,
+    /// Its own address (`--workspace-addr`), so that it can stay on the internal network.
+    pub addr: Option<String>,
 }
 
 /// Serves `site` (computed from data `version`) with `/healthz`, `/readyz` and `/metrics`; with
-/// a source, asks it for new data every interval and serves that as soon as it is loaded.
+/// a source, asks it for new data every interval and serves that as soon as it is loaded; with
+/// a workspace, serves it too.
 pub async fn serve_live(
     site: Site,
     version: i64,
@@ -175,14 +185,40 @@ pub async fn serve_live(
     config: Config,
     log: LogFormat,
     source: Option<(Duration, Arc<dyn crate::live::Source>)>,
+    workspace: Option<WorkspaceMount>,
 ) -> Result<()> {
     init_log(config.log, log);
     let listener = TcpListener::bind(addr).await?;
+    let (beside, apart) = match workspace {
+        Some(WorkspaceMount {
+            router,
+            addr: Some(a),
+        }) => {
+            let l = TcpListener::bind(&a)
+                .await
+                .with_context(|| format!("listening at the workspace address {a}"))?;
+            (None, Some((crate::harden(router), l)))
+        }
+        Some(WorkspaceMount { router, addr: None }) => (Some(crate::harden(router)), None),
+        None => (None, None),
+    };
     println!(
         "serving the dashboard at http://{}/ (Ctrl-C stops)",
         listener.local_addr()?
     );
-    let live = crate::live::Live::new(site, version, config.clone());
+    if beside.is_some() {
+        println!(
+            "serving the workspace at http://{}/arbeitsbereich",
+            listener.local_addr()?
+        );
+    }
+    if let Some((_, l)) = &apart {
+        println!(
+            "serving the workspace at http://{}/arbeitsbereich",
+            l.local_addr()?
+        );
+    }
+    let live = crate::live::Live::new(site, version, config.clone(), beside);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reloader = source
         .filter(|(every, _)| !every.is_zero())
@@ -192,11 +228,28 @@ pub async fn serve_live(
         let live = Arc::clone(&handler);
         async move { Ok::<_, std::convert::Infallible>(live.handle(req).await) }
     });
-    let signal = async {
+    // One signal stops both listeners.
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let signal_live = Arc::clone(&live);
+    tokio::spawn(async move {
         shutdown_signal().await;
-        live.shutting_down();
+        signal_live.shutting_down();
+        let _ = stopping.send(true);
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
     };
-    run(listener, service, &config, signal).await;
+    let dashboard = run(listener, service, &config, until_stopped(stopped.clone()));
+    match apart {
+        Some((router, l)) => {
+            let ws = tower::ServiceExt::map_request(
+                router,
+                |req: hyper::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+            );
+            tokio::join!(dashboard, run(l, ws, &config, until_stopped(stopped)));
+        }
+        None => dashboard.await,
+    }
     // Not joined: the reload thread may be in the middle of computing the cache, which must not
     // hold up a shutdown (systemd's stop timeout); it stops at its next look at the flag.
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

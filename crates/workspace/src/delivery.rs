@@ -11,11 +11,12 @@ use axum::Extension;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::format::{german_datetime, unix_from_iso_utc};
 use sozialmonitor_core::{Diagnostic, Severity};
 use sozialmonitor_import::Source;
 use sozialmonitor_store::{
-    Accounts, AuditEvent, Database, ImportBatch, ImportOptions, ImportOutcome, ImportSource, Store,
+    Actor, Database, ImportBatch, ImportOptions, ImportOutcome, ImportSource, Store,
 };
 use sozialmonitor_viz::esc;
 
@@ -79,11 +80,20 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Drops expired deliveries; the bytes still held.
-    fn sweep(&self, now: i64) -> usize {
-        let Ok(mut m) = self.map.lock() else { return 0 };
-        m.retain(|_, d| now - d.created <= PENDING_SECONDS);
-        m.values().map(|d| d.bytes()).sum()
+    /// Keeps a checked delivery, replacing the owner's earlier one (one waits per account) and
+    /// dropping expired ones; refused when the deliveries waiting would hold more than
+    /// `budget` bytes.
+    fn put(&self, id: String, d: Delivery, budget: usize) -> bool {
+        let Ok(mut m) = self.map.lock() else {
+            return false;
+        };
+        m.retain(|_, w| d.created - w.created <= PENDING_SECONDS && w.owner != d.owner);
+        let held: usize = m.values().map(|w| w.bytes()).sum();
+        if held + d.bytes() > budget {
+            return false;
+        }
+        m.insert(id, Arc::new(d));
+        true
     }
 
     fn get(&self, id: &str, owner: i64) -> Option<Arc<Delivery>> {
@@ -212,9 +222,19 @@ fn quoted_lines(source: &Source, diags: &[Diagnostic]) -> BTreeMap<usize, String
         .collect()
 }
 
-/// Checks one file: parse, then the import as a dry run on a connection of its own.
-fn check(db: &mut Database, name: String, bytes: Vec<u8>, limit: u64) -> anyhow::Result<Checked> {
-    let source = match Source::unpacked(name.clone(), bytes, limit) {
+/// Checks one file: unpack (within what is left of the upload's budget), parse, then the
+/// import as a dry run on a connection of its own.
+fn check(
+    db: &mut Database,
+    name: String,
+    bytes: Vec<u8>,
+    budget: &mut u64,
+) -> anyhow::Result<Checked> {
+    let unpacked = Source::unpacked(name.clone(), bytes, *budget);
+    if let Ok(s) = &unpacked {
+        *budget = budget.saturating_sub(s.bytes.len() as u64);
+    }
+    let source = match unpacked {
         Ok(s) => s,
         Err(e) => {
             let d = Diagnostic::error(&name, 0, 0, format!("the file cannot be unpacked: {e}"));
@@ -260,33 +280,32 @@ fn check(db: &mut Database, name: String, bytes: Vec<u8>, limit: u64) -> anyhow:
 pub async fn upload(
     State(ws): State<Workspace>,
     Extension(me): Extension<Signed>,
-    Extension(CsrfInBody(csrf)): Extension<CsrfInBody>,
+    csrf: Option<Extension<CsrfInBody>>,
     mut mp: Multipart,
 ) -> Response {
-    let limit = ws.inner.settings.max_upload_bytes;
-    let now = ws.now();
-    // Waiting deliveries hold their files in memory: at most two uploads' worth.
-    if ws.inner.deliveries.sweep(now) > 2 * limit {
+    let Some(CsrfInBody(csrf)) = csrf.map(|e| e.0) else {
         return upload_page(
             &ws,
             &me,
-            &error_note(
-                "Zu viele Lieferungen warten auf ihre Entscheidung. Bitte übernehmen oder verwerfen Sie diese zuerst oder versuchen Sie es später.",
-            ),
-            StatusCode::SERVICE_UNAVAILABLE,
+            &error_note("Bitte wählen Sie die Dateien im Formular aus."),
+            StatusCode::BAD_REQUEST,
         );
-    }
+    };
+    let limit = ws.inner.settings.max_upload_bytes;
+    let now = ws.now();
     let files = match read_upload(&mut mp, &csrf, limit).await {
         Ok(f) => f,
         Err((status, m)) => return upload_page(&ws, &me, &error_note(&m), status),
     };
     let location = ws.inner.location.clone();
-    let unpack_limit = (limit as u64).saturating_mul(16);
+    // Compressed files may unpack to four times the upload limit, all files of an upload
+    // together.
+    let mut budget = (limit as u64).saturating_mul(4);
     let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Checked>> {
         let mut db = Database::open(&location)?;
         files
             .into_iter()
-            .map(|(name, bytes)| check(&mut db, name, bytes, unpack_limit))
+            .map(|(name, bytes)| check(&mut db, name, bytes, &mut budget))
             .collect()
     })
     .await;
@@ -298,14 +317,22 @@ pub async fn upload(
     let Ok(id) = auth::token() else {
         return internal(&anyhow::anyhow!("no random numbers"));
     };
-    if let Ok(mut m) = ws.inner.deliveries.map.lock() {
-        m.insert(
-            id.clone(),
-            Arc::new(Delivery {
-                owner: me.account.id,
-                created: now,
-                files,
-            }),
+    let delivery = Delivery {
+        owner: me.account.id,
+        created: now,
+        files,
+    };
+    // Waiting deliveries hold their files in memory: one per account, at most two full
+    // uploads' worth (unpacked) in all.
+    let budget = limit.saturating_mul(4).saturating_mul(2);
+    if !ws.inner.deliveries.put(id.clone(), delivery, budget) {
+        return upload_page(
+            &ws,
+            &me,
+            &error_note(
+                "Zu viele Lieferungen warten auf ihre Entscheidung. Bitte versuchen Sie es später noch einmal.",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE,
         );
     }
     Redirect::to(&format!("/arbeitsbereich/lieferung/{id}")).into_response()
@@ -354,7 +381,17 @@ fn diagnostic_row(d: &Diagnostic, lines: &BTreeMap<usize, String>) -> String {
     )
 }
 
-fn counts(b: &ImportBatch) -> String {
+/// What a file would change. Only for accounts that may read internal values: "unchanged"
+/// and "changed" would otherwise let a data provider probe stored (also withheld) values by
+/// uploading guesses.
+fn counts(b: &ImportBatch, internal: bool) -> String {
+    if !internal {
+        return format!(
+            r#"<dl class="meta"><dt>Zeilen gelesen</dt><dd>{}</dd><dt>Fehlerhafte Zeilen</dt><dd>{}</dd></dl>"#,
+            de_int(b.rows_read),
+            de_int(b.rows_skipped),
+        );
+    }
     format!(
         r#"<dl class="meta"><dt>Zeilen gelesen</dt><dd>{read}</dd><dt>Neue Werte</dt><dd>{new}</dd><dt>Geänderte Werte (die bisherigen bleiben als Revision erhalten)</dt><dd>{rev}</dd><dt>Unveränderte Werte</dt><dd>{same}</dd><dt>Fehlerhafte Zeilen</dt><dd>{bad}</dd></dl>"#,
         read = de_int(b.rows_read),
@@ -363,6 +400,15 @@ fn counts(b: &ImportBatch) -> String {
         same = de_int(b.rows_unchanged),
         bad = de_int(b.rows_skipped),
     )
+}
+
+/// `1 Zeile hat`, `3 Zeilen haben`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {many}", de_int(n as i64))
+    }
 }
 
 fn de_int(n: i64) -> String {
@@ -382,6 +428,12 @@ pub async fn preview(
             "Diese Lieferung gibt es nicht (mehr): sie wurde übernommen, verworfen oder ist nach zwei Stunden verfallen.",
         );
     };
+    preview_page(&d, &id, &me, None)
+}
+
+/// The preview of a delivery, with a message above the decision when it was refused.
+fn preview_page(d: &Delivery, id: &str, me: &Signed, problem: Option<&str>) -> Response {
+    let internal = me.account.role.may(Permission::ReadInternal);
     let mut sections = String::new();
     let mut any_row_errors = false;
     let mut any_importable = false;
@@ -393,22 +445,27 @@ pub async fn preview(
                 any_importable = true;
                 let extra = if errors > 0 {
                     format!(
-                        r#"<p class="note">{errors} Zeilen haben Fehler. Übernehmen lässt sich diese Datei nur, wenn Sie unten wählen, fehlerhafte Zeilen auszulassen; besser ist, die Datei zu berichtigen und neu hochzuladen.</p>"#
+                        r#"<p class="note">{} Fehler. Übernehmen lässt sich diese Datei nur, wenn Sie unten wählen, fehlerhafte Zeilen auszulassen; besser ist, die Datei zu berichtigen und neu hochzuladen.</p>"#,
+                        count(errors, "Zeile hat", "Zeilen haben")
                     )
                 } else {
                     String::new()
                 };
                 format!(
                     r#"<p class="ok">Format {fmt}: lesbar.</p>{}{extra}"#,
-                    counts(b),
+                    counts(b, internal),
                     fmt = esc(&f.format)
                 )
             }
-            Found::Already(b) => format!(
+            Found::Already(b) if internal => format!(
                 r#"<p class="note">Genau diese Datei ist schon als Import Nr. {} ({}) übernommen; sie ändert nichts.</p>"#,
                 b.id,
                 esc(&b.file_name)
             ),
+            Found::Already(_) => {
+                r#"<p class="note">Genau diese Datei ist schon übernommen; sie ändert nichts.</p>"#
+                    .to_string()
+            }
             Found::Unusable => r#"<p class="error">Diese Datei kann nicht übernommen werden: der Fehler betrifft die ganze Datei.</p>"#.to_string(),
         };
         let shown: String = f
@@ -453,16 +510,23 @@ pub async fn preview(
 <p class="lead">Geprüft am {when}. Noch ist nichts übernommen.</p>
 {sections}
 <h2>Entscheidung</h2>
+{problem}
 <form method="post" action="/arbeitsbereich/lieferung/{id}">{csrf}
 {skip}
 <p>{commit}<button type="submit" name="entscheidung" value="verwerfen" class="secondary">Verwerfen</button></p>
 </form>
 <p class="hint">Jede Datei wird für sich in einem Schritt übernommen: ganz oder gar nicht. Danach werden die Ergebnisse im Hintergrund neu berechnet; das öffentliche Dashboard zeigt die neuen Werte, sobald sie fertig sind.</p>"#,
         when = esc(&german_datetime(d.created)),
-        id = esc(&id),
-        csrf = csrf_field(&me),
+        id = esc(id),
+        csrf = csrf_field(me),
+        problem = problem.map_or(String::new(), error_note),
     );
-    page("Vorschau der Lieferung", &body, Some(&me)).into_response()
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, page("Vorschau der Lieferung", &body, Some(me))).into_response()
 }
 
 /// `POST /arbeitsbereich/lieferung/{id}`: commit (each file in its own transaction, each with its
@@ -473,79 +537,117 @@ pub async fn decide(
     Extension(form): Extension<Form>,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(d) = ws.inner.deliveries.take(&id, me.account.id) else {
-        return refusal(
+    let gone = || {
+        refusal(
             StatusCode::NOT_FOUND,
             "Lieferung nicht gefunden",
             "Diese Lieferung gibt es nicht (mehr): sie wurde übernommen, verworfen oder ist verfallen.",
-        );
+        )
     };
-    if form.get("entscheidung") != "uebernehmen" {
+    let skip = form.get("auslassen") == "1";
+    let commit = form.get("entscheidung") == "uebernehmen";
+    match ws.inner.deliveries.get(&id, me.account.id) {
+        None => return gone(),
+        // Bad rows are left out only when the user said so; the delivery waits meanwhile.
+        Some(d) if commit && !skip && d.files.iter().any(|f| f.row_errors() > 0) => {
+            return preview_page(
+                &d,
+                &id,
+                &me,
+                Some(
+                    "Einige Zeilen haben Fehler. Wählen Sie, die fehlerhaften Zeilen auszulassen, oder verwerfen Sie die Lieferung und laden Sie die berichtigte Datei hoch.",
+                ),
+            );
+        }
+        Some(_) => {}
+    }
+    let Some(d) = ws.inner.deliveries.take(&id, me.account.id) else {
+        return gone();
+    };
+    if !commit {
         return Redirect::to("/arbeitsbereich/lieferung").into_response();
     }
-    let skip = form.get("auslassen") == "1";
-    let actor = me.account.login.clone();
+    let by = Actor {
+        name: me.account.login.clone(),
+        at: ws.now(),
+    };
     let location = ws.inner.location.clone();
-    let now = ws.now();
-    let done = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<i64>> {
+    // Each file in its own transaction with its audit event; an error in one file undoes
+    // nothing before it and is reported with the others' outcomes.
+    let done = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Committed>> {
         let mut db = Database::open(&location)?;
-        let mut ids = Vec::new();
-        for f in &d.files {
-            let ds = sozialmonitor_import::read(&f.source, None);
-            let outcome = db.import(
-                &ImportSource {
+        Ok(d.files
+            .iter()
+            .map(|f| {
+                let ds = sozialmonitor_import::read(&f.source, None);
+                let source = ImportSource {
                     file_name: f.source.name.clone(),
                     sha256: f.source.sha256.clone(),
-                },
-                &ds,
-                ImportOptions {
+                };
+                let opts = ImportOptions {
                     skip_bad_rows: skip,
                     dry_run: false,
-                },
-            )?;
-            let (action, value) = match &outcome {
-                ImportOutcome::Imported(b) => {
-                    ids.push(b.id);
-                    (
-                        "import.commit",
-                        format!(
-                            "Import Nr. {}: {} neu, {} geändert, {} unverändert, {} Zeilen ausgelassen",
-                            b.id,
-                            b.rows_stored - b.rows_revised,
-                            b.rows_revised,
-                            b.rows_unchanged,
-                            b.rows_skipped
-                        ),
-                    )
-                }
-                ImportOutcome::AlreadyImported(b) => {
-                    ("import.duplicate", format!("schon Import Nr. {}", b.id))
-                }
-                ImportOutcome::Rejected(diags) => (
-                    "import.rejected",
-                    format!("{} Meldungen; nichts übernommen", diags.len()),
-                ),
-                ImportOutcome::Previewed(_) => ("import.preview", String::new()),
-            };
-            let ev = AuditEvent::new(now, &actor, action, &f.source.name)
-                .values(None, Some(value));
-            db.record(&ev)?;
-        }
-        Ok(ids)
+                };
+                let outcome = db.import_by(&source, &ds, opts, Some(&by)).map_err(|e| {
+                    tracing::error!(error = %e, file = %f.source.name, "a delivery's import failed");
+                });
+                (f.source.name.clone(), outcome)
+            })
+            .collect())
     })
     .await;
-    match done {
-        Ok(Ok(ids)) => {
-            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            Redirect::to(&format!(
-                "/arbeitsbereich/importe?uebernommen={}",
-                list.join(",")
-            ))
-            .into_response()
-        }
-        Ok(Err(e)) => internal(&e),
-        Err(e) => internal(&e.into()),
+    let results = match done {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return internal(&e),
+        Err(e) => return internal(&e.into()),
+    };
+    let ids: Vec<String> = results
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Ok(ImportOutcome::Imported(b)) => Some(b.id.to_string()),
+            _ => None,
+        })
+        .collect();
+    if ids.len() == results.len() {
+        let to = format!("/arbeitsbereich/importe?uebernommen={}", ids.join(","));
+        return Redirect::to(&to).into_response();
     }
+    commit_report(&results, &me)
+}
+
+/// A file of a commit and what became of it (`Err`: the database failed; logged).
+type Committed = (String, Result<ImportOutcome, ()>);
+
+/// The outcome of a commit where not every file was imported.
+fn commit_report(results: &[Committed], me: &Signed) -> Response {
+    let items: String = results
+        .iter()
+        .map(|(name, r)| {
+            let what = match r {
+                Ok(ImportOutcome::Imported(b)) => format!("übernommen als Import Nr. {}", b.id),
+                Ok(ImportOutcome::AlreadyImported(_)) => {
+                    "schon früher übernommen; nichts geändert".to_string()
+                }
+                Ok(ImportOutcome::Rejected(d)) => format!(
+                    "nicht übernommen ({}); nichts geändert",
+                    count(d.len(), "Meldung", "Meldungen")
+                ),
+                Ok(ImportOutcome::Previewed(_)) => "nur geprüft".to_string(),
+                Err(()) => {
+                    "nicht übernommen: ein Fehler der Datenbank (protokolliert); nichts geändert"
+                        .to_string()
+                }
+            };
+            format!("<li><strong>{}</strong>: {}</li>", esc(name), esc(&what))
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>Ergebnis der Lieferung</h1>
+<p class="note" role="status">Nicht jede Datei wurde übernommen. Jede Datei ist ganz oder gar nicht übernommen.</p>
+<ul class="plain">{items}</ul>
+<p><a href="/arbeitsbereich/importe">Zu den Importen</a> · <a href="/arbeitsbereich/lieferung">Neue Lieferung</a></p>"#
+    );
+    page("Ergebnis der Lieferung", &body, Some(me)).into_response()
 }
 
 /// `GET /arbeitsbereich/importe`: every import batch, newest first, with its diagnostics, and
@@ -628,10 +730,10 @@ pub async fn history(
 {note}
 <p>{state}</p>
 <div class="table-wrap"><table>
-<caption>{n} Importe, die neuesten zuerst</caption>
+<caption>{n}, die neuesten zuerst</caption>
 <thead><tr><th scope="col">Nr.</th><th scope="col">Zeit</th><th scope="col">Datei</th><th scope="col">Format</th><th scope="col" class="num">Zeilen</th><th scope="col" class="num">neu</th><th scope="col" class="num">geändert</th><th scope="col" class="num">unverändert</th><th scope="col" class="num">ausgelassen</th><th scope="col">Meldungen</th></tr></thead>
 <tbody>{rows}</tbody></table></div>"#,
-        n = batches.len(),
+        n = count(batches.len(), "Import", "Importe"),
         state = esc(&state),
     );
     page("Importe", &body, Some(&me)).into_response()

@@ -72,13 +72,30 @@ pub fn foreign_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
+    // `Host` only: `X-Forwarded-Host` is whatever the client sent unless a proxy overwrites it.
     let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
+        .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
-    origin == "null" || origin_host != host
+    // A reverse proxy often passes the host without the port (nginx's `$host`), so hosts are
+    // compared without ports: another port of the same host is the same site for the browser's
+    // SameSite rule anyway.
+    origin == "null" || !without_port(origin_host).eq_ignore_ascii_case(without_port(host))
+}
+
+/// `example.de:8443` → `example.de`; `[::1]:8080` → `[::1]`.
+fn without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.is_empty() => {
+            if h.starts_with('[') || !h.contains(':') {
+                h
+            } else {
+                host
+            }
+        }
+        _ => host,
+    }
 }
 
 /// Where a signed-out visitor goes: the login form, returning to the page asked for.
@@ -164,9 +181,16 @@ pub async fn guard(
             Err(refused) => return refused,
         }
     }
-    let th = token_hash.clone();
-    if let Err(e) = ws.db(move |db| Ok(db.touch_session(&th, now)?)).await {
-        return pages::internal(&e);
+    // The idle clock is moved at most once a minute, and a failure to move it (the database
+    // busy with a long import) does not fail the request: the session is valid either way.
+    if now - session.seen_at >= 60 {
+        let th = token_hash.clone();
+        if let Err(e) = ws.db(move |db| Ok(db.touch_session(&th, now)?)).await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "noting the session's activity failed"
+            );
+        }
     }
     req.extensions_mut().insert(Signed {
         account,
@@ -225,4 +249,25 @@ pub async fn no_store(req: Request, next: Next) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_compared_by_host_without_port() {
+        let h = |origin: &str, host: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ORIGIN, origin.parse().expect("origin"));
+            m.insert(header::HOST, host.parse().expect("host"));
+            foreign_origin(&m)
+        };
+        assert!(!h("https://127.0.0.1:8443", "127.0.0.1"));
+        assert!(!h("http://localhost:8080", "localhost:8080"));
+        assert!(!h("https://[::1]:8443", "[::1]"));
+        assert!(h("https://evil.example", "127.0.0.1"));
+        assert!(h("https://127.0.0.1.evil.example", "127.0.0.1"));
+        assert!(h("null", "127.0.0.1"));
+    }
 }

@@ -97,8 +97,16 @@ struct Inner {
     /// Password hashing is slow on purpose and takes 19 MiB; at most two run at once, so that a
     /// flood of logins cannot exhaust memory or starve the dashboard.
     hashing: tokio::sync::Semaphore,
+    /// Requests waiting for a hashing slot; beyond [`MAX_HASH_WAITING`] a sign-in gets 503.
+    hash_waiting: std::sync::atomic::AtomicUsize,
+    /// Accounts with a sign-in under way in this process: a second attempt for the same account
+    /// meanwhile is refused, so that parallel guesses cannot outrun the lockout.
+    signing_in: Mutex<std::collections::HashSet<String>>,
     deliveries: delivery::Pending,
 }
+
+/// Sign-ins that may wait for a hashing slot at once.
+const MAX_HASH_WAITING: usize = 16;
 
 impl Workspace {
     /// The workspace over the database at `location` (opened once more for imports).
@@ -120,6 +128,8 @@ impl Workspace {
                 settings,
                 clock,
                 hashing: tokio::sync::Semaphore::new(2),
+                hash_waiting: std::sync::atomic::AtomicUsize::new(0),
+                signing_in: Mutex::new(std::collections::HashSet::new()),
                 deliveries: delivery::Pending::default(),
             }),
         })
@@ -144,6 +154,50 @@ impl Workspace {
             f(&mut db)
         })
         .await?
+    }
+}
+
+/// A hashing slot, or `None` when too many wait already.
+pub(crate) struct HashSlot<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Workspace {
+    /// Waits for one of the two hashing slots; `None` when [`MAX_HASH_WAITING`] requests wait
+    /// already (the caller answers 503).
+    pub(crate) async fn hash_slot(&self) -> Option<HashSlot<'_>> {
+        use std::sync::atomic::Ordering;
+        let waiting = &self.inner.hash_waiting;
+        if waiting.fetch_add(1, Ordering::AcqRel) >= MAX_HASH_WAITING {
+            waiting.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        let permit = self.inner.hashing.acquire().await.ok();
+        waiting.fetch_sub(1, Ordering::AcqRel);
+        permit.map(|p| HashSlot { _permit: p })
+    }
+
+    /// Marks a sign-in of `login` as under way; `None` when one is already.
+    pub(crate) fn begin_sign_in(&self, login: &str) -> Option<SigningIn<'_>> {
+        let mut set = self.inner.signing_in.lock().ok()?;
+        set.insert(login.to_string()).then(|| SigningIn {
+            ws: self,
+            login: login.to_string(),
+        })
+    }
+}
+
+/// A sign-in under way; dropping it ends the mark.
+pub(crate) struct SigningIn<'a> {
+    ws: &'a Workspace,
+    login: String,
+}
+
+impl Drop for SigningIn<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.ws.inner.signing_in.lock() {
+            set.remove(&self.login);
+        }
     }
 }
 
@@ -199,7 +253,8 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 "/arbeitsbereich/anmelden",
                 Need::Anyone,
             ),
-            post(people::login),
+            // A login form is a few hundred bytes.
+            post(people::login).layer(axum::extract::DefaultBodyLimit::max(16 << 10)),
         ),
         (
             r(
@@ -310,7 +365,8 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                     Need::Role(DeliverData),
                 )
             },
-            post(delivery::upload),
+            // The handler counts the bytes against `Settings::max_upload_bytes` itself.
+            post(delivery::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         ),
         (
             r(

@@ -81,7 +81,8 @@ pub async fn login_form(
 const LOGIN_FAILED: &str = r#"<p class="error" role="alert">Anmeldename oder Passwort sind falsch, oder die Anmeldung ist vorübergehend gesperrt.</p>"#;
 
 /// `POST /arbeitsbereich/anmelden`: checks the password (slowly, and as slowly for unknown
-/// names), counts failures, locks for a while after five, starts a new session.
+/// names), counts failures, locks for a while after five, starts a new session (ending the one
+/// the browser had).
 pub async fn login(State(ws): State<Workspace>, headers: HeaderMap, body: Bytes) -> Response {
     let secure = secure(&ws, &headers);
     let form = Form::parse(&body);
@@ -99,58 +100,101 @@ pub async fn login(State(ws): State<Workspace>, headers: HeaderMap, body: Bytes)
         );
     }
     let now = ws.now();
-    let name = form.get("login").trim().to_lowercase();
+    let failed = || login_page(StatusCode::UNAUTHORIZED, &weiter, LOGIN_FAILED, secure);
+    // A name no account can have is refused before anything is looked up or logged as given.
+    let Ok(name) = Login::parse(form.get("login")) else {
+        let ev = AuditEvent::new(now, "?", "login.failed", "(ungültiger Anmeldename)");
+        let _ = ws.db(move |db| Ok(db.record(&ev)?)).await;
+        return failed();
+    };
+    let name = name.as_str().to_string();
+    // One sign-in per account at a time in this process: parallel guesses cannot all read
+    // the failure count before any of them has raised it.
+    let Some(_under_way) = ws.begin_sign_in(&name) else {
+        return failed();
+    };
     let password = form.get("password").to_string();
     let lookup = name.clone();
     let found = match ws.db(move |db| Ok(db.account(&lookup)?)).await {
         Ok(f) => f,
         Err(e) => return internal(&e),
     };
+    if let Some((account, _)) = &found
+        && account.locked_until > now
+    {
+        // Locked: refused without checking the password, and not counted, so that the lock
+        // does not grow while it lasts.
+        let ev = AuditEvent::new(now, &account.login, "login.failed", &account.login)
+            .values(None, Some("vorübergehend gesperrt".into()));
+        let _ = ws.db(move |db| Ok(db.record(&ev)?)).await;
+        return failed();
+    }
     let hash = found
         .as_ref()
         .map_or_else(|| auth::dummy_hash().to_string(), |(_, h)| h.clone());
-    let Ok(_permit) = ws.inner.hashing.acquire().await else {
-        return internal(&anyhow::anyhow!("the hashing queue is closed"));
+    let Some(_slot) = ws.hash_slot().await else {
+        return busy();
     };
-    let pw = password.clone();
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
+    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
     let Some((account, _)) = found else {
         let ev = AuditEvent::new(now, &name, "login.failed", &name)
             .values(None, Some("unbekannter Anmeldename".into()));
         let _ = ws.db(move |db| Ok(db.record(&ev)?)).await;
-        return login_page(StatusCode::UNAUTHORIZED, &weiter, LOGIN_FAILED, secure);
+        return failed();
     };
-    let locked = account.locked_until > now;
-    if !matches || locked || account.disabled {
+    if !matches || account.disabled {
         let why = if account.disabled {
             "Konto gesperrt"
-        } else if locked {
-            "vorübergehend gesperrt"
         } else {
             "falsches Passwort"
         };
-        let failures = if matches {
-            account.failed_logins
-        } else {
-            account.failed_logins + 1
-        };
-        let lock = access::lockout_seconds(failures);
-        let until = if lock > 0 && !locked {
-            now + lock
-        } else {
-            account.locked_until
-        };
-        let ev = AuditEvent::new(now, &account.login, "login.failed", &account.login)
-            .values(None, Some(why.into()));
-        let id = account.id;
-        let _ = ws
-            .db(move |db| Ok(db.login_failed(id, failures, until, &ev)?))
-            .await;
-        return login_page(StatusCode::UNAUTHORIZED, &weiter, LOGIN_FAILED, secure);
+        if let Err(e) = count_failure(&ws, &account, now, "login.failed", why).await {
+            return internal(&e);
+        }
+        return failed();
+    }
+    if let Some(old) = auth::cookie(&headers, SESSION_COOKIE) {
+        let th = auth::token_hash(&old);
+        let _ = ws.db(move |db| Ok(db.end_session(&th, None)?)).await;
     }
     start_session(&ws, &account, "login", safe_target(&weiter), secure).await
+}
+
+/// A failed password check of `account`: one more failure in a row, the lock it leads to, and
+/// its audit event.
+async fn count_failure(
+    ws: &Workspace,
+    account: &Account,
+    now: i64,
+    action: &str,
+    why: &str,
+) -> anyhow::Result<()> {
+    let failures = account.failed_logins + 1;
+    let lock = access::lockout_seconds(failures);
+    let until = if lock > 0 {
+        now + lock
+    } else {
+        account.locked_until
+    };
+    let ev = AuditEvent::new(now, &account.login, action, &account.login)
+        .values(None, Some(why.to_string()));
+    let id = account.id;
+    ws.db(move |db| Ok(db.login_failed(id, failures, until, &ev)?))
+        .await
+}
+
+/// Too many sign-ins wait for the password check.
+fn busy() -> Response {
+    let mut r = refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Bitte gleich noch einmal",
+        "Gerade melden sich sehr viele an. Bitte versuchen Sie es in einigen Sekunden noch einmal.",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
 }
 
 /// A new session for `account` (a new token every time: a session cannot be fixed), and the
@@ -255,13 +299,22 @@ pub async fn change_password(
         return fail(&p.0);
     }
     let login = me.account.login.clone();
-    let stored = match ws.db(move |db| Ok(db.account(&login)?)).await {
-        Ok(Some((_, h))) => h,
+    let Some(_under_way) = ws.begin_sign_in(&login) else {
+        return busy();
+    };
+    let (account, stored) = match ws.db(move |db| Ok(db.account(&login)?)).await {
+        Ok(Some(found)) => found,
         Ok(None) => return internal(&anyhow::anyhow!("the signed-in account is gone")),
         Err(e) => return internal(&e),
     };
-    let Ok(_permit) = ws.inner.hashing.acquire().await else {
-        return internal(&anyhow::anyhow!("the hashing queue is closed"));
+    let now = ws.now();
+    if account.locked_until > now {
+        return fail(
+            "Nach mehreren falschen Passwörtern ist das Ändern für einige Minuten gesperrt.",
+        );
+    }
+    let Some(_slot) = ws.hash_slot().await else {
+        return busy();
     };
     let checked = tokio::task::spawn_blocking(move || {
         auth::verify_password(&current, &stored)
@@ -271,7 +324,22 @@ pub async fn change_password(
     .await;
     let hash = match checked {
         Ok(Ok(Some(h))) => h,
-        Ok(Ok(None)) => return fail("Das bisherige Passwort ist falsch."),
+        Ok(Ok(None)) => {
+            // Counted like a failed sign-in: a taken-over session cannot guess the password
+            // at the speed of the hash.
+            if let Err(e) = count_failure(
+                &ws,
+                &account,
+                now,
+                "password.change_failed",
+                "falsches Passwort",
+            )
+            .await
+            {
+                return internal(&e);
+            }
+            return fail("Das bisherige Passwort ist falsch.");
+        }
         Ok(Err(e)) => return internal(&e),
         Err(e) => return internal(&e.into()),
     };
@@ -364,7 +432,7 @@ async fn accounts_page(ws: &Workspace, me: &Signed, message: &str, status: Statu
         r#"<h1>Konten</h1>
 {message}
 <div class="table-wrap"><table>
-<caption>{n} Konten</caption>
+<caption>{n}</caption>
 <thead><tr><th scope="col">Anmeldename</th><th scope="col">Name</th><th scope="col">Rolle</th><th scope="col">Fachbereich</th><th scope="col">Zustand</th><th scope="col">Passwort geändert</th><th scope="col">Ändern</th></tr></thead>
 <tbody>{rows}</tbody></table></div>
 <h2>Neues Konto</h2>
@@ -376,7 +444,7 @@ async fn accounts_page(ws: &Workspace, me: &Signed, message: &str, status: Statu
 <p><button type="submit">Konto anlegen</button></p>
 </form>
 <p class="hint">Ein neues Konto bekommt ein zufälliges Passwort, das nur einmal angezeigt wird und bei der ersten Anmeldung geändert werden muss.</p>"#,
-        n = list.len(),
+        n = crate::delivery::count(list.len(), "Konto", "Konten"),
         csrf = csrf_field(me),
         roles = role_options(Role::Viewer),
     );
@@ -421,7 +489,8 @@ pub async fn create_account(
     let login = match Login::parse(form.get("login")) {
         Ok(l) => l,
         Err(m) => {
-            return accounts_page(&ws, &me, &error_note(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return accounts_page(&ws, &me, &error_note(&m), StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
     let name = form.get("name").trim().to_string();
@@ -437,7 +506,8 @@ pub async fn create_account(
     let (role, department) = match role_and_department(&form) {
         Ok(x) => x,
         Err(m) => {
-            return accounts_page(&ws, &me, &error_note(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return accounts_page(&ws, &me, &error_note(&m), StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
     let Ok(password) = auth::initial_password() else {
@@ -664,15 +734,15 @@ pub async fn audit(
 <label for="aktion">Aktion beginnt mit<input id="aktion" name="aktion" value="{aktion}" placeholder="z. B. account."></label>
 <button type="submit">Filtern</button>
 </form>
-<p><a href="{csv}">Als CSV herunterladen (alle passenden Einträge)</a></p>
+<p><a href="{csv}">Als CSV herunterladen (alle passenden Einträge, höchstens die neuesten 200.000)</a></p>
 <div class="table-wrap"><table>
-<caption>{n} Einträge, die neuesten zuerst{more}</caption>
+<caption>{n}, die neuesten zuerst{more}</caption>
 <thead><tr><th scope="col">Zeit</th><th scope="col">Wer</th><th scope="col">Aktion</th><th scope="col">Objekt</th><th scope="col">Vorher</th><th scope="col">Nachher</th></tr></thead>
 <tbody>{rows}</tbody></table></div>"#,
         wer = esc(&wer),
         aktion = esc(&aktion),
         csv = esc(&csv_link),
-        n = events.len(),
+        n = crate::delivery::count(events.len(), "Eintrag", "Einträge"),
         more = if events.len() == 500 {
             " (höchstens 500; die CSV-Datei enthält alle)"
         } else {
@@ -685,7 +755,8 @@ pub async fn audit(
 /// `GET /arbeitsbereich/protokoll.csv`: every matching event, UTF-8 with BOM for spreadsheet
 /// programs, semicolons as German spreadsheets expect, times in ISO 8601 UTC.
 pub async fn audit_csv(State(ws): State<Workspace>, RawQuery(q): RawQuery) -> Response {
-    let filter = audit_filter(q.as_deref(), 0);
+    // The newest 200,000 events: a file of some 30 MB, built in memory.
+    let filter = audit_filter(q.as_deref(), 200_000);
     let events = match ws.db(move |db| Ok(db.audit_events(&filter)?)).await {
         Ok(e) => e,
         Err(e) => return internal(&e),

@@ -27,13 +27,17 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with(Settings::default())
+    }
+
+    fn with(settings: Settings) -> Fixture {
         let dir = tempfile::tempdir().expect("tmp");
         let location = Location::Sqlite(dir.path().join("ws.sqlite"));
         let clock = Arc::new(AtomicI64::new(1_796_310_300));
         let c = Arc::clone(&clock);
         let ws = Workspace::with_clock(
             location.clone(),
-            Settings::default(),
+            settings,
             Box::new(move || c.load(Ordering::Relaxed)),
         )
         .expect("workspace");
@@ -586,7 +590,16 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         html.contains("<mark class=\"bad\">62x8&lt;b&gt;</mark>"),
         "{html}"
     );
-    assert!(html.contains("<dt>Neue Werte</dt><dd>733</dd>"), "{html}");
+    // A data provider sees which rows are bad, not what is stored: "unchanged" would tell
+    // a stored (perhaps withheld) value to whoever uploads a guess.
+    assert!(
+        html.contains("<dt>Fehlerhafte Zeilen</dt><dd>1</dd>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Neue Werte") && !html.contains("Unveränderte"),
+        "{html}"
+    );
     // The preview changed nothing.
     assert_eq!(
         sozialmonitor_store::transfer::export_text(&f.db()).expect("export"),
@@ -604,6 +617,20 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         .0,
         StatusCode::NOT_FOUND
     );
+    // Committing a file with bad rows needs the explicit choice to leave them out.
+    let (status, _, html) = f
+        .post_form(
+            &preview,
+            Some(&cookie),
+            &[("_csrf", &csrf), ("entscheidung", "uebernehmen")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("fehlerhaften Zeilen auszulassen"), "{html}");
+    assert_eq!(
+        sozialmonitor_store::transfer::export_text(&f.db()).expect("export"),
+        before
+    );
     // Discard it, upload the real file, commit.
     let (status, ..) = f
         .post_form(
@@ -617,12 +644,19 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         sozialmonitor_store::transfer::export_text(&f.db()).expect("export"),
         before
     );
+    // A planner sees what the file would change.
+    let (_, headers, _) = f.upload(&other, &other_csrf, &[("ba.csv", &good)]).await;
+    let (_, _, html) = f.get(&location(&headers), Some(&other)).await;
+    assert!(html.contains("<dt>Neue Werte</dt><dd>734</dd>"), "{html}");
     let (_, headers, _) = f
         .upload(&cookie, &csrf, &[("ba.csv.gz", &gzip(&good))])
         .await;
     let preview = location(&headers);
     let (_, _, html) = f.get(&preview, Some(&cookie)).await;
-    assert!(html.contains("<dt>Neue Werte</dt><dd>734</dd>"), "{html}");
+    assert!(
+        html.contains("<dt>Zeilen gelesen</dt><dd>734</dd>"),
+        "{html}"
+    );
     let (status, headers, _) = f
         .post_form(
             &preview,
@@ -658,6 +692,10 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         (events[0].actor.as_str(), events[0].object.as_str()),
         ("provider", "ba.csv.gz")
     );
+    assert_eq!(
+        events[0].new_value.as_deref(),
+        Some("batch=1 stored=734 revised=0 unchanged=0 skipped=0")
+    );
     // The planner sees it in the history.
     let (status, _, html) = f.get("/arbeitsbereich/importe", Some(&other)).await;
     assert_eq!(status, StatusCode::OK);
@@ -669,4 +707,88 @@ fn gzip(b: &[u8]) -> Vec<u8> {
     let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     z.write_all(b).expect("gzip");
     z.finish().expect("gzip")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_beyond_the_limit_are_refused_and_larger_than_two_megabytes_pass() {
+    let f = Fixture::with(Settings {
+        max_upload_bytes: 3 << 20,
+        ..Settings::default()
+    });
+    let (cookie, csrf) = f.session(Role::Planner);
+    // 2.5 MB: beyond axum's default body limit, within ours.
+    let mut big = ba_file();
+    while big.len() < (5 << 20) / 2 {
+        big.extend_from_slice(&ba_file()[..]);
+    }
+    let (status, _, html) = f.upload(&cookie, &csrf, &[("gross.csv", &big)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let mut huge = big.clone();
+    huge.extend_from_slice(&big);
+    let (status, _, html) = f.upload(&cookie, &csrf, &[("zu-gross.csv", &huge)]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(html.contains("größer als 3 MB"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_for_one_account_are_refused_unchecked() {
+    let f = Arc::new(Fixture::new());
+    let attempts: Vec<_> = (0..24)
+        .map(|_| {
+            let f = Arc::clone(&f);
+            tokio::spawn(async move { f.login("planner", PASSWORD).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for a in attempts {
+        if a.await.expect("join").is_ok() {
+            ok += 1;
+        }
+    }
+    // One password check per account at a time: the others were turned away, not checked.
+    assert!(
+        (1..24).contains(&ok),
+        "{ok} of 24 parallel sign-ins were checked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_current_passwords_count_and_a_lock_does_not_grow_while_it_lasts() {
+    let f = Fixture::new();
+    let cookie = f.login("viewer", PASSWORD).await.expect("login");
+    let (_, _, html) = f.get("/arbeitsbereich/passwort", Some(&cookie)).await;
+    let csrf = hidden(&html, "_csrf").expect("csrf");
+    for _ in 0..5 {
+        let (status, ..) = f
+            .post_form(
+                "/arbeitsbereich/passwort",
+                Some(&cookie),
+                &[
+                    ("_csrf", &csrf),
+                    ("current", "geraten geraten"),
+                    ("new", "Ein ganz neues Passwort"),
+                    ("repeat", "Ein ganz neues Passwort"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (a, _) = f.db().account("viewer").expect("r").expect("there");
+    assert_eq!(a.failed_logins, 5);
+    let until = a.locked_until;
+    assert!(until > f.clock.load(Ordering::Relaxed));
+    // Locked: more attempts neither count nor extend the lock.
+    for _ in 0..3 {
+        assert!(f.login("viewer", "falsch falsch falsch").await.is_err());
+    }
+    let (a, _) = f.db().account("viewer").expect("r").expect("there");
+    assert_eq!((a.failed_logins, a.locked_until), (5, until));
+    let failed = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("password.change_failed".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(failed.len(), 5);
 }

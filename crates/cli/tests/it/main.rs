@@ -9,6 +9,8 @@ use dashboard::dashboard_pages_api_and_downloads;
 use ops::*;
 use reports::profiles_and_the_social_report_as_pdf;
 mod reports;
+mod users;
+use users::accounts_from_the_command_line_are_checked_and_logged;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ sozialmonitor_store::on_both_backends!(
     two_servers_serve_an_import_within_seconds,
     dashboard_pages_api_and_downloads,
     profiles_and_the_social_report_as_pdf,
+    accounts_from_the_command_line_are_checked_and_logged,
 );
 
 /// A new database for a command test, as `--db` takes it; `None` when the PostgreSQL half is

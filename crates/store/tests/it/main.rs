@@ -518,4 +518,6 @@ fn a_dry_run_counts_what_would_change_and_stores_nothing(backend: Backend) {
     // The real import afterwards finds the same and is not taken for a duplicate.
     let real = imported(import(&mut db.store, &b, ImportOptions::default()));
     assert_eq!((real.rows_stored, real.rows_revised), (2, 1));
+    // The id the preview showed is the one the import gets, on both backends.
+    assert_eq!(real.id, p.id);
 }
