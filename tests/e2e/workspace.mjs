@@ -9,6 +9,7 @@
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
@@ -42,7 +43,7 @@ const check = async (name, fn) => {
     console.log(`FAIL ${name}\n     ${String(e.message ?? e).split('\n').slice(0, 8).join('\n     ')}`);
   }
 };
-const ctx = await browser.newContext({ bypassCSP: true, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+const ctx = await browser.newContext({ acceptDownloads: true, bypassCSP: true, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
 const page = await ctx.newPage();
 
 const axe = async (name) => {
@@ -117,10 +118,39 @@ await check('the public page shows the delivered values once they are recomputed
   }
 });
 
+await check('write the summary commentary, then download the social report with it', async () => {
+  await page.goto(base + '/arbeitsbereich/bericht');
+  await axe('bericht');
+  await page.getByRole('link', { name: 'Zusammenfassung', exact: true }).click();
+  const words = 'Kommentar aus dem Browsertest mit der Prüfzahl 4711.';
+  await page.getByLabel(/^Kommentar/).fill(words);
+  await page.getByRole('button', { name: 'Vorschau' }).click();
+  assert.match(await page.locator('section .card').innerText(), /Prüfzahl 4711/);
+  await axe('kommentar');
+  await Promise.all([page.waitForURL(/kapitel\/zusammenfassung$/), page.getByRole('button', { name: 'Speichern' }).click()]);
+  assert.match(await page.locator('textarea').inputValue(), /Prüfzahl 4711/);
+  await page.goto(base + '/arbeitsbereich/bericht');
+  await page.getByRole('button', { name: 'Sozialbericht jetzt erstellen' }).click();
+  const deadline = Date.now() + 120_000;
+  const link = page.getByRole('link', { name: /Sozialbericht Nr\. \d+/ }).first();
+  while (!(await link.count())) {
+    assert.ok(Date.now() < deadline, 'no report after 2 minutes');
+    await page.waitForTimeout(2000);
+    await page.goto(base + '/arbeitsbereich/bericht');
+  }
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const pdf = await download.path();
+  const text = execFileSync('pdftotext', ['-layout', pdf, '-']).toString();
+  assert.match(text, /Prüfzahl 4711/);
+  assert.match(text, /Sozialbericht/);
+});
+
 await check('the audit log lists the sign-in and the import; the other workspace pages pass axe', async () => {
   await page.goto(base + '/arbeitsbereich/protokoll');
   const main = await page.locator('main').innerText();
   assert.match(main, /import\.commit/);
+  assert.match(main, /commentary\.save/);
+  assert.match(main, /report\.create/);
   assert.match(main, /login/);
   await axe('protokoll');
   for (const [name, path] of [['uebersicht', '/arbeitsbereich'], ['passwort', '/arbeitsbereich/passwort'], ['unbekannt', '/arbeitsbereich/gibt-es-nicht']]) {

@@ -143,7 +143,10 @@ pub fn serve(db: &Location, o: &ServeOptions) -> Result<ExitCode> {
         Some(addr) => Some(sozialmonitor_web::WorkspaceMount {
             router: sozialmonitor_workspace::router(sozialmonitor_workspace::Workspace::new(
                 db.clone(),
-                o.workspace.clone(),
+                sozialmonitor_workspace::Settings {
+                    kreis: o.kreis.clone(),
+                    ..o.workspace.clone()
+                },
             )?),
             addr,
         }),

@@ -18,7 +18,7 @@ mod social;
 pub mod typeset;
 
 pub use profile::profile;
-pub use social::{Commentary, SocialReport, slug, social_report};
+pub use social::{Commentary, SocialReport, commentary_chapters, slug, social_report};
 pub use typeset::TypesetError;
 
 /// Why a report could not be made.

@@ -78,6 +78,24 @@ impl Commentary {
         Ok(Commentary { files })
     }
 
+    /// Commentary written elsewhere (the workspace): Markdown per chapter slug. Each is named
+    /// `arbeitsbereich/SLUG.md` in messages.
+    pub fn from_markdown(texts: &[(String, String)]) -> Commentary {
+        Commentary {
+            files: texts
+                .iter()
+                .filter(|(_, md)| !md.trim().is_empty())
+                .map(|(slug, md)| {
+                    (
+                        slug.clone(),
+                        PathBuf::from(format!("arbeitsbereich/{slug}.md")),
+                        markdown::to_typst(md, 2),
+                    )
+                })
+                .collect(),
+        }
+    }
+
     fn get(&self, slug: &str) -> Option<&(String, PathBuf, String)> {
         self.files.iter().find(|(s, _, _)| s == slug)
     }
@@ -115,6 +133,18 @@ pub fn slug(title: &str) -> String {
 
 /// The indicators of the report: the catalogue's own (not the INKAR codebook), with a number for
 /// the district, grouped by action field in catalogue order.
+/// The chapters of a district's social report that take commentary, in order: slug and title.
+pub fn commentary_chapters(site: &Site, kreis: usize) -> Vec<(String, String)> {
+    let mut out = vec![("zusammenfassung".to_string(), "Zusammenfassung".to_string())];
+    out.extend(
+        chapters(site, kreis)
+            .into_iter()
+            .map(|(f, _)| (slug(&f), f)),
+    );
+    out.push(("datenluecken".to_string(), "Datenlücken".to_string()));
+    out
+}
+
 fn chapters(site: &Site, kreis: usize) -> Vec<(String, Vec<&Indicator>)> {
     let mut out: Vec<(String, Vec<&Indicator>)> = Vec::new();
     for ind in &site.indicators {

@@ -258,7 +258,7 @@ fn account_of(r: &[Field]) -> Result<Account> {
     })
 }
 
-fn event_step(e: &AuditEvent) -> Step<'static> {
+pub(crate) fn event_step(e: &AuditEvent) -> Step<'static> {
     Step {
         sql: "INSERT INTO audit_event (at, actor, action, object, old_value, new_value) \
               VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

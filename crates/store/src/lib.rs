@@ -10,6 +10,7 @@ mod pg;
 mod sqlite;
 pub mod testing;
 pub mod transfer;
+pub mod writing;
 
 use std::path::Path;
 
@@ -21,6 +22,7 @@ pub use accounts::{
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
 pub use transfer::{Counts, Field, RowSink, RowSource, Table};
+pub use writing::{CommentaryVersion, ReportInfo, Writing};
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

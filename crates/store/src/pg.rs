@@ -25,6 +25,7 @@ use crate::*;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_workspace_accounts.sql"),
+    include_str!("../migrations/postgres/0003_commentary_and_reports.sql"),
 ];
 
 /// Advisory lock keys: one migration and one import at a time per database.

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0005_publication.sql"),
     include_str!("../migrations/sqlite/0006_batch_contents.sql"),
     include_str!("../migrations/sqlite/0007_workspace_accounts.sql"),
+    include_str!("../migrations/sqlite/0008_commentary_and_reports.sql"),
 ];
 
 /// A store in one SQLite file.

@@ -271,6 +271,34 @@ pub static TABLES: &[Table] = &[
         order: &["id"],
         generated_id: true,
     },
+    Table {
+        name: "commentary",
+        columns: &[
+            ("id", Int),
+            ("kreis", Text),
+            ("chapter", Text),
+            ("body", Text),
+            ("author", Text),
+            ("at", Int),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
+    Table {
+        name: "report_file",
+        columns: &[
+            ("id", Int),
+            ("kind", Text),
+            ("region_key", Text),
+            ("data_version", Int),
+            ("created_at", Int),
+            ("author", Text),
+            ("bytes", Int),
+            ("pdf_base64", Text),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
 ];
 
 /// Tables that are not moved: `copy` and `restore` empty them (sessions are bound to the

@@ -15,6 +15,7 @@ mod delivery;
 mod guard;
 mod pages;
 mod people;
+mod writing;
 
 use std::sync::{Arc, Mutex};
 
@@ -69,6 +70,8 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// When cookies are `Secure`.
     pub secure_cookies: SecureCookies,
+    /// The district whose social report the workspace writes (the start page's).
+    pub kreis: String,
 }
 
 impl Default for Settings {
@@ -76,6 +79,7 @@ impl Default for Settings {
         Settings {
             max_upload_bytes: 512 << 20,
             secure_cookies: SecureCookies::Auto,
+            kreis: "14522".into(),
         }
     }
 }
@@ -103,6 +107,7 @@ struct Inner {
     /// meanwhile is refused, so that parallel guesses cannot outrun the lockout.
     signing_in: Mutex<std::collections::HashSet<String>>,
     deliveries: delivery::Pending,
+    jobs: writing::Jobs,
 }
 
 /// Sign-ins that may wait for a hashing slot at once.
@@ -131,6 +136,7 @@ impl Workspace {
                 hash_waiting: std::sync::atomic::AtomicUsize::new(0),
                 signing_in: Mutex::new(std::collections::HashSet::new()),
                 deliveries: delivery::Pending::default(),
+                jobs: writing::Jobs::default(),
             }),
         })
     }
@@ -385,6 +391,51 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(DeliverData),
             ),
             post(delivery::decide),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/bericht",
+                "/arbeitsbereich/bericht",
+                Need::Role(ReadInternal),
+            ),
+            get(writing::overview),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/bericht/kapitel/{slug}",
+                "/arbeitsbereich/bericht/kapitel/wohnen",
+                Need::Role(ReadInternal),
+            ),
+            get(writing::chapter),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/bericht/kapitel/{slug}",
+                "/arbeitsbereich/bericht/kapitel/wohnen",
+                Need::Role(WriteReports),
+            ),
+            post(writing::save_chapter),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/bericht/erstellen",
+                "/arbeitsbereich/bericht/erstellen",
+                Need::Role(WriteReports),
+            ),
+            post(writing::make_report),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/bericht/datei/{id}",
+                "/arbeitsbereich/bericht/datei/1",
+                Need::Role(ReadInternal),
+            ),
+            get(writing::download),
         ),
     ]
 }

@@ -31,6 +31,8 @@ form.inline{display:inline-flex;flex-wrap:wrap;gap:.4rem;align-items:center;marg
 td pre,dd pre{white-space:pre-wrap;margin:0;font-size:.9rem;overflow-wrap:anywhere}
 mark.bad{background:#ffd7d2;color:#111;padding:0 .1rem}
 progress{width:100%;max-width:32rem}
+form.stack.wide{max-width:none}
+textarea{font:inherit;width:100%;padding:.4rem;border:1px solid #555;border-radius:3px}
 button.secondary{background:#fff;color:var(--accent)}
 "#
     )
@@ -81,6 +83,9 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
         }
         if role.may(Permission::ReadInternal) {
             items.push(("/arbeitsbereich/importe", "Importe"));
+        }
+        if role.may(Permission::ReadInternal) {
+            items.push(("/arbeitsbereich/bericht", "Sozialbericht"));
         }
         if role.may(Permission::ManageAccounts) {
             items.push(("/arbeitsbereich/konten", "Konten"));
@@ -176,6 +181,11 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
         tasks.push(format!(
             r#"<li><a href="/arbeitsbereich/importe">Importe</a>: {imports} Lieferungen mit ihren Meldungen.</li>"#
         ));
+    }
+    if role.may(Permission::ReadInternal) {
+        tasks.push(
+            r#"<li><a href="/arbeitsbereich/bericht">Sozialbericht</a>: Kommentare der Kapitel schreiben, den Bericht erstellen.</li>"#.into(),
+        );
     }
     if role.may(Permission::ManageAccounts) {
         tasks.push(

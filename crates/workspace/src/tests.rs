@@ -9,7 +9,9 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use sozialmonitor_core::access::{Login, ROLES, Role};
-use sozialmonitor_store::{Accounts, AuditEvent, AuditFilter, Database, Location, NewAccount};
+use sozialmonitor_store::{
+    Accounts, AuditEvent, AuditFilter, Database, Location, NewAccount, Writing,
+};
 use tower::ServiceExt;
 
 use crate::{Need, Settings, Workspace, auth, router, routes};
@@ -791,4 +793,91 @@ async fn wrong_current_passwords_count_and_a_lock_does_not_grow_while_it_lasts()
         })
         .expect("audit");
     assert_eq!(failed.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commentary_is_previewed_escaped_saved_in_versions_and_logged() {
+    let f = Fixture::new();
+    let (cookie, csrf) = f.session(Role::Planner);
+    let (status, _, html) = f.get("/arbeitsbereich/bericht", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("/arbeitsbereich/bericht/kapitel/zusammenfassung"),
+        "{html}"
+    );
+    let text = "Die Lage ist **stabil**.\n\n<script>alert(1)</script>\n\nEin [Link](javascript:alert(1)) und [einer](https://www.statistik.sachsen.de/).";
+    let path = "/arbeitsbereich/bericht/kapitel/zusammenfassung";
+    let (status, _, html) = f
+        .post_form(
+            path,
+            Some(&cookie),
+            &[("_csrf", &csrf), ("text", text), ("aktion", "vorschau")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The preview renders Markdown, shows HTML as text and drops script links.
+    assert!(html.contains("<strong>stabil</strong>"), "{html}");
+    assert!(
+        !html.contains("<script>alert") && !html.contains("href=\"javascript:"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r##"<a href="#">Link</a>"##)
+            && html.contains(r#"<a href="https://www.statistik.sachsen.de/">einer</a>"#),
+        "{html}"
+    );
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    // Not saved by a preview.
+    assert!(f.db().commentary("14522").expect("c").is_empty());
+    for body in ["Erste Fassung", "Zweite Fassung"] {
+        let (status, ..) = f
+            .post_form(
+                path,
+                Some(&cookie),
+                &[("_csrf", &csrf), ("text", body), ("aktion", "speichern")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let (_, _, html) = f.get(path, Some(&cookie)).await;
+    assert!(
+        html.contains(">Zweite Fassung</textarea>") && html.contains("<p>Zweite Fassung</p>"),
+        "{html}"
+    );
+    assert_eq!(
+        f.db()
+            .commentary_versions("14522", "zusammenfassung")
+            .expect("v")
+            .len(),
+        2
+    );
+    let events = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("commentary.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        (
+            events[0].old_value.as_deref(),
+            events[0].new_value.as_deref()
+        ),
+        (Some("Erste Fassung"), Some("Zweite Fassung"))
+    );
+    // A viewer reads, but has no editor; a chapter the report has not is 404.
+    let (viewer, _) = f.session(Role::Viewer);
+    let (status, _, html) = f.get(path, Some(&viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<textarea"), "{html}");
+    assert_eq!(
+        f.get(
+            "/arbeitsbereich/bericht/kapitel/gibt-es-nicht",
+            Some(&cookie)
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
 }

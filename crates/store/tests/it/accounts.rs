@@ -4,7 +4,8 @@ use sozialmonitor_core::access::{Login, Role};
 use sozialmonitor_store::testing::{Backend, Scratch};
 use sozialmonitor_store::transfer::export_text;
 use sozialmonitor_store::{
-    AccountChange, Accounts, AuditEvent, AuditFilter, Database, NewAccount, StoreError,
+    AccountChange, Accounts, AuditEvent, AuditFilter, CommentaryVersion, Database, NewAccount,
+    ReportInfo, StoreError, Writing,
 };
 
 sozialmonitor_store::on_both_backends!(
@@ -12,6 +13,7 @@ sozialmonitor_store::on_both_backends!(
     sessions_end_on_sign_out_and_when_stale,
     audit_filters_match_literally,
     copy_moves_accounts_and_audit_but_no_session,
+    commentary_keeps_every_version_and_reports_their_bytes,
 );
 
 fn scratch(backend: Backend, test: &str) -> Option<(Scratch, Database)> {
@@ -187,4 +189,70 @@ fn copy_moves_accounts_and_audit_but_no_session(b: Backend) {
     assert!(to.account("anna.sommer").expect("r").is_some());
     assert!(to.session("tok").expect("s").is_none());
     assert!(to.session("old").expect("s").is_none());
+}
+
+fn commentary_keeps_every_version_and_reports_their_bytes(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "commentary_versions") else {
+        return;
+    };
+    let v = |chapter: &str, body: &str, at| CommentaryVersion {
+        id: 0,
+        kreis: "14522".into(),
+        chapter: chapter.into(),
+        body: body.into(),
+        author: "anna".into(),
+        at,
+    };
+    let ev = |at| AuditEvent::new(at, "anna", "commentary.save", "14522/wohnen");
+    db.save_commentary(&v("wohnen", "Erster Entwurf", 1), &ev(1))
+        .expect("save");
+    db.save_commentary(&v("zusammenfassung", "Kurz **gesagt**", 2), &ev(2))
+        .expect("save");
+    db.save_commentary(&v("wohnen", "Zweiter <Entwurf> & mehr", 3), &ev(3))
+        .expect("save");
+    let current: Vec<(String, String)> = db
+        .commentary("14522")
+        .expect("current")
+        .into_iter()
+        .map(|c| (c.chapter, c.body))
+        .collect();
+    assert_eq!(
+        current,
+        [
+            ("wohnen".to_string(), "Zweiter <Entwurf> & mehr".to_string()),
+            ("zusammenfassung".to_string(), "Kurz **gesagt**".to_string())
+        ]
+    );
+    let versions = db.commentary_versions("14522", "wohnen").expect("versions");
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1].body, "Erster Entwurf");
+    assert!(db.commentary("15082").expect("other").is_empty());
+    let pdf: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let info = ReportInfo {
+        id: 0,
+        kind: "sozialbericht".into(),
+        region_key: "14522".into(),
+        data_version: 97,
+        created_at: 4,
+        author: "anna".into(),
+        bytes: 0,
+    };
+    let id = db
+        .save_report(
+            &info,
+            &pdf,
+            &AuditEvent::new(4, "anna", "report.create", "14522"),
+        )
+        .expect("report");
+    let (got, bytes) = db.report(id).expect("read").expect("there");
+    assert_eq!((got.data_version, got.bytes), (97, 70_000));
+    assert_eq!(bytes, pdf);
+    assert_eq!(db.reports("14522").expect("list").len(), 1);
+    assert!(db.report(id + 1).expect("read").is_none());
+    assert_eq!(
+        db.audit_events(&AuditFilter::default())
+            .expect("audit")
+            .len(),
+        4
+    );
 }

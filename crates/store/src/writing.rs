@@ -1,0 +1,221 @@
+//! What planners write and make in the workspace: the social report's commentary per chapter,
+//! every saved version kept, and the reports made from the browser, kept with the data version
+//! they were made from. On both backends through [`crate::accounts::Sql`], each change with its
+//! audit event in one transaction.
+
+use base64::Engine as _;
+
+use crate::accounts::{Sql, Step, event_step};
+use crate::transfer::{Field, Ty};
+use crate::{AuditEvent, Result, StoreError};
+
+/// One saved version of a chapter's commentary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentaryVersion {
+    /// Id (versions of a chapter in order).
+    pub id: i64,
+    /// The district's key.
+    pub kreis: String,
+    /// The chapter's slug (`zusammenfassung`, `wohnen`, …).
+    pub chapter: String,
+    /// Markdown.
+    pub body: String,
+    /// Who saved it.
+    pub author: String,
+    /// When (Unix seconds).
+    pub at: i64,
+}
+
+/// A report made in the workspace (without its bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportInfo {
+    /// Id.
+    pub id: i64,
+    /// What: `sozialbericht`.
+    pub kind: String,
+    /// The region it is about.
+    pub region_key: String,
+    /// The import batch the data was computed from.
+    pub data_version: i64,
+    /// When it was made (Unix seconds).
+    pub created_at: i64,
+    /// Who started it.
+    pub author: String,
+    /// Size of the PDF.
+    pub bytes: i64,
+}
+
+/// Commentary and reports.
+pub trait Writing {
+    /// Saves a new version of a chapter's commentary; its id.
+    fn save_commentary(&mut self, v: &CommentaryVersion, event: &AuditEvent) -> Result<i64>;
+    /// The newest version of every chapter of a district, by chapter.
+    fn commentary(&self, kreis: &str) -> Result<Vec<CommentaryVersion>>;
+    /// Every version of one chapter, newest first.
+    fn commentary_versions(&self, kreis: &str, chapter: &str) -> Result<Vec<CommentaryVersion>>;
+    /// Keeps a report; its id.
+    fn save_report(&mut self, r: &ReportInfo, pdf: &[u8], event: &AuditEvent) -> Result<i64>;
+    /// The reports of a region, newest first.
+    fn reports(&self, region_key: &str) -> Result<Vec<ReportInfo>>;
+    /// One report with its PDF.
+    fn report(&self, id: i64) -> Result<Option<(ReportInfo, Vec<u8>)>>;
+}
+
+const VERSION_COLS: &str = "id, kreis, chapter, body, author, at";
+const VERSION_TYPES: [Ty; 6] = [Ty::Int, Ty::Text, Ty::Text, Ty::Text, Ty::Text, Ty::Int];
+const REPORT_COLS: &str = "id, kind, region_key, data_version, created_at, author, bytes";
+const REPORT_TYPES: [Ty; 8] = [
+    Ty::Int,
+    Ty::Text,
+    Ty::Text,
+    Ty::Int,
+    Ty::Int,
+    Ty::Text,
+    Ty::Int,
+    Ty::Text,
+];
+
+fn int(f: &Field) -> i64 {
+    f.as_int().unwrap_or(0)
+}
+
+fn text(f: &Field) -> String {
+    match f {
+        Field::Text(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn version_of(r: &[Field]) -> CommentaryVersion {
+    CommentaryVersion {
+        id: int(&r[0]),
+        kreis: text(&r[1]),
+        chapter: text(&r[2]),
+        body: text(&r[3]),
+        author: text(&r[4]),
+        at: int(&r[5]),
+    }
+}
+
+fn report_of(r: &[Field]) -> ReportInfo {
+    ReportInfo {
+        id: int(&r[0]),
+        kind: text(&r[1]),
+        region_key: text(&r[2]),
+        data_version: int(&r[3]),
+        created_at: int(&r[4]),
+        author: text(&r[5]),
+        bytes: int(&r[6]),
+    }
+}
+
+fn first_id(done: &[(Vec<Vec<Field>>, u64)]) -> Result<i64> {
+    done.first()
+        .and_then(|(rows, _)| rows.first())
+        .and_then(|r| r.first())
+        .and_then(Field::as_int)
+        .ok_or_else(|| StoreError::Corrupt("no id for the new row".into()))
+}
+
+impl<T: Sql> Writing for T {
+    fn save_commentary(&mut self, v: &CommentaryVersion, event: &AuditEvent) -> Result<i64> {
+        let done = self.transact(&[
+            Step {
+                sql: "INSERT INTO commentary (kreis, chapter, body, author, at) \
+                      VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                params: vec![
+                    Field::Text(v.kreis.clone()),
+                    Field::Text(v.chapter.clone()),
+                    Field::Text(v.body.clone()),
+                    Field::Text(v.author.clone()),
+                    Field::Int(v.at),
+                ],
+                returns: &[Ty::Int],
+                or_else: None,
+            },
+            event_step(event),
+        ])?;
+        first_id(&done)
+    }
+
+    fn commentary(&self, kreis: &str) -> Result<Vec<CommentaryVersion>> {
+        let sql = format!(
+            "SELECT {VERSION_COLS} FROM commentary c WHERE kreis = ?1 AND id = \
+             (SELECT max(id) FROM commentary d WHERE d.kreis = c.kreis AND d.chapter = c.chapter) \
+             ORDER BY chapter"
+        );
+        Ok(self
+            .select(&sql, &[Field::Text(kreis.to_string())], &VERSION_TYPES)?
+            .iter()
+            .map(|r| version_of(r))
+            .collect())
+    }
+
+    fn commentary_versions(&self, kreis: &str, chapter: &str) -> Result<Vec<CommentaryVersion>> {
+        let sql = format!(
+            "SELECT {VERSION_COLS} FROM commentary WHERE kreis = ?1 AND chapter = ?2 ORDER BY id DESC"
+        );
+        Ok(self
+            .select(
+                &sql,
+                &[
+                    Field::Text(kreis.to_string()),
+                    Field::Text(chapter.to_string()),
+                ],
+                &VERSION_TYPES,
+            )?
+            .iter()
+            .map(|r| version_of(r))
+            .collect())
+    }
+
+    fn save_report(&mut self, r: &ReportInfo, pdf: &[u8], event: &AuditEvent) -> Result<i64> {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pdf);
+        let done = self.transact(&[
+            Step {
+                sql: "INSERT INTO report_file (kind, region_key, data_version, created_at, author, \
+                      bytes, pdf_base64) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                params: vec![
+                    Field::Text(r.kind.clone()),
+                    Field::Text(r.region_key.clone()),
+                    Field::Int(r.data_version),
+                    Field::Int(r.created_at),
+                    Field::Text(r.author.clone()),
+                    Field::Int(pdf.len() as i64),
+                    Field::Text(encoded),
+                ],
+                returns: &[Ty::Int],
+                or_else: None,
+            },
+            event_step(event),
+        ])?;
+        first_id(&done)
+    }
+
+    fn reports(&self, region_key: &str) -> Result<Vec<ReportInfo>> {
+        let sql =
+            format!("SELECT {REPORT_COLS} FROM report_file WHERE region_key = ?1 ORDER BY id DESC");
+        Ok(self
+            .select(
+                &sql,
+                &[Field::Text(region_key.to_string())],
+                &REPORT_TYPES[..7],
+            )?
+            .iter()
+            .map(|r| report_of(r))
+            .collect())
+    }
+
+    fn report(&self, id: i64) -> Result<Option<(ReportInfo, Vec<u8>)>> {
+        let sql = format!("SELECT {REPORT_COLS}, pdf_base64 FROM report_file WHERE id = ?1");
+        let rows = self.select(&sql, &[Field::Int(id)], &REPORT_TYPES)?;
+        rows.first()
+            .map(|r| {
+                let pdf = base64::engine::general_purpose::STANDARD
+                    .decode(text(&r[7]))
+                    .map_err(|e| StoreError::Corrupt(format!("report {id}: {e}")))?;
+                Ok((report_of(r), pdf))
+            })
+            .transpose()
+    }
+}

@@ -1,0 +1,469 @@
+//! The social report from the browser: the chapters' commentary written in Markdown with a
+//! preview beside the text and every version kept, and the report typeset in the background and
+//! kept with the data version it was made from.
+
+use std::sync::Mutex;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::access::Permission;
+use sozialmonitor_core::format::german_datetime;
+use sozialmonitor_store::{AuditEvent, CommentaryVersion, Database, ReportInfo, Store, Writing};
+use sozialmonitor_viz::esc;
+
+use crate::guard::Form;
+use crate::pages::{csrf_field, internal, page, refusal};
+use crate::{Signed, Workspace};
+
+/// Longest commentary of one chapter, in characters.
+const MAX_COMMENTARY_CHARS: usize = 100_000;
+
+/// A report being made.
+#[derive(Debug, Clone)]
+struct Job {
+    author: String,
+    started: i64,
+    /// `None` while running; the error of a failed run.
+    failed: Option<String>,
+}
+
+/// Report jobs of this process (finished reports are in the database).
+#[derive(Default)]
+pub struct Jobs {
+    running: Mutex<Vec<Job>>,
+}
+
+/// Markdown as HTML for the preview: raw HTML in the text is shown as text, never run.
+pub fn markdown_html(md: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, html};
+    let events = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(
+        |e| match e {
+            Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+            Event::Start(pulldown_cmark::Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if !safe_url(&dest_url) => Event::Start(pulldown_cmark::Tag::Link {
+                link_type,
+                dest_url: "#".into(),
+                title,
+                id,
+            }),
+            Event::Start(pulldown_cmark::Tag::Image {
+                link_type,
+                title,
+                id,
+                ..
+            }) => Event::Start(pulldown_cmark::Tag::Image {
+                // No images from elsewhere (CSP would block them, and they could track readers).
+                link_type,
+                dest_url: "".into(),
+                title,
+                id,
+            }),
+            other => other,
+        },
+    );
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+/// Links in commentary: web addresses, mail and local anchors only (no `javascript:`).
+fn safe_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    ["https://", "http://", "mailto:", "#", "/"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+/// The chapters that take commentary, from the data (action fields with indicators).
+async fn chapters(ws: &Workspace) -> anyhow::Result<Vec<(String, String)>> {
+    let kreis = ws.inner.settings.kreis.clone();
+    let location = ws.inner.location.clone();
+    tokio::task::spawn_blocking(move || {
+        let db = Database::open(&location)?;
+        // Without data (a new database) the report has its summary and the data gaps only.
+        let fixed = || {
+            vec![
+                ("zusammenfassung".to_string(), "Zusammenfassung".to_string()),
+                ("datenluecken".to_string(), "Datenlücken".to_string()),
+            ]
+        };
+        if db.cache_state()?.is_none() {
+            return Ok(fixed());
+        }
+        let site = sozialmonitor_site::Site::load(&db, &kreis)?;
+        Ok(match site.regions.iter().position(|r| r.key == kreis) {
+            Some(k) => sozialmonitor_report::commentary_chapters(&site, k),
+            None => fixed(),
+        })
+    })
+    .await?
+}
+
+/// `GET /arbeitsbereich/bericht`: the chapters with their commentary, the reports made, and
+/// the button that makes a new one.
+pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let list = match chapters(&ws).await {
+        Ok(c) => c,
+        Err(e) => return internal(&e),
+    };
+    let k = kreis.clone();
+    let stored = ws
+        .db(move |db| Ok((db.commentary(&k)?, db.reports(&k)?)))
+        .await;
+    let (current, reports) = match stored {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let rows: String = list
+        .iter()
+        .map(|(slug, title)| {
+            let state = match current.iter().find(|c| &c.chapter == slug) {
+                Some(c) if !c.body.trim().is_empty() => format!(
+                    "{} Zeichen, zuletzt {} von {}",
+                    c.body.chars().count(),
+                    esc(&german_datetime(c.at)),
+                    esc(&c.author)
+                ),
+                _ => "noch kein Text".to_string(),
+            };
+            format!(
+                r#"<tr><td><a href="/arbeitsbereich/bericht/kapitel/{slug}">{title}</a></td><td>{state}</td></tr>"#,
+                slug = esc(slug),
+                title = esc(title),
+            )
+        })
+        .collect();
+    let jobs: String = ws
+        .inner
+        .jobs
+        .running
+        .lock()
+        .map(|j| {
+            j.iter()
+                .map(|job| match &job.failed {
+                    None => format!(
+                        "<li>wird erstellt (begonnen {} von {}) – bitte die Seite gleich neu laden</li>",
+                        esc(&german_datetime(job.started)),
+                        esc(&job.author)
+                    ),
+                    Some(e) => format!(
+                        "<li>fehlgeschlagen (begonnen {}): {}</li>",
+                        esc(&german_datetime(job.started)),
+                        esc(e)
+                    ),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let files: String = reports
+        .iter()
+        .map(|r| {
+            format!(
+                r#"<tr><td><a href="/arbeitsbereich/bericht/datei/{id}">Sozialbericht Nr. {id} (PDF, {kb} KB)</a></td><td>{when}</td><td>{who}</td><td class="num">{dv}</td></tr>"#,
+                id = r.id,
+                kb = r.bytes / 1024,
+                when = esc(&german_datetime(r.created_at)),
+                who = esc(&r.author),
+                dv = r.data_version,
+            )
+        })
+        .collect();
+    let make = if me.account.role.may(Permission::WriteReports) {
+        format!(
+            r#"<form method="post" action="/arbeitsbereich/bericht/erstellen">{}<button type="submit">Sozialbericht jetzt erstellen</button></form>"#,
+            csrf_field(&me)
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        r#"<h1>Sozialbericht</h1>
+<p class="lead">Die Kommentare der Kapitel schreiben Sie hier; der Bericht wird mit den aktuellen Daten und den zuletzt gespeicherten Kommentaren gesetzt.</p>
+<div class="table-wrap"><table><caption>Kapitel und ihre Kommentare</caption>
+<thead><tr><th scope="col">Kapitel</th><th scope="col">Kommentar</th></tr></thead>
+<tbody>{rows}</tbody></table></div>
+<h2>Berichte</h2>
+{make}
+<ul class="plain">{jobs}</ul>
+<div class="table-wrap"><table><caption>Erstellte Berichte, die neuesten zuerst</caption>
+<thead><tr><th scope="col">Datei</th><th scope="col">Erstellt</th><th scope="col">Von</th><th scope="col" class="num">Datenstand (Import Nr.)</th></tr></thead>
+<tbody>{files}</tbody></table></div>"#
+    );
+    page("Sozialbericht", &body, Some(&me)).into_response()
+}
+
+fn chapter_page(
+    me: &Signed,
+    slug: &str,
+    title: &str,
+    text: &str,
+    versions: &[CommentaryVersion],
+    message: &str,
+    status: StatusCode,
+) -> Response {
+    let editable = me.account.role.may(Permission::WriteReports);
+    let editor = if editable {
+        format!(
+            r#"<form class="stack wide" method="post" action="/arbeitsbereich/bericht/kapitel/{slug}">{csrf}
+<label for="text">Kommentar (Markdown: **fett**, *kursiv*, Listen mit „- “, Absätze durch eine Leerzeile)<textarea id="text" name="text" rows="18" maxlength="{max}">{text}</textarea></label>
+<p><button type="submit" name="aktion" value="vorschau" class="secondary">Vorschau</button> <button type="submit" name="aktion" value="speichern">Speichern</button></p>
+</form>"#,
+            slug = esc(slug),
+            csrf = csrf_field(me),
+            max = MAX_COMMENTARY_CHARS,
+            text = esc(text),
+        )
+    } else {
+        String::new()
+    };
+    let history: String = versions
+        .iter()
+        .map(|v| {
+            format!(
+                "<li>{} von {}: {} Zeichen</li>",
+                esc(&german_datetime(v.at)),
+                esc(&v.author),
+                v.body.chars().count()
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>{title}</h1>
+<p><a href="/arbeitsbereich/bericht">Zurück zum Sozialbericht</a></p>
+{message}
+<div class="grid2">
+<div>{editor}</div>
+<section aria-labelledby="vorschau"><h2 id="vorschau">Vorschau</h2><div class="card">{preview}</div></section>
+</div>
+<h2>Gespeicherte Fassungen</h2>
+<ul class="plain">{history}</ul>"#,
+        title = esc(title),
+        preview = markdown_html(text),
+        history = if history.is_empty() {
+            "<li>noch keine</li>".to_string()
+        } else {
+            history
+        },
+    );
+    (status, page(title, &body, Some(me))).into_response()
+}
+
+async fn title_of(ws: &Workspace, slug: &str) -> Result<String, Response> {
+    match chapters(ws).await {
+        Ok(c) => c
+            .into_iter()
+            .find(|(s, _)| s == slug)
+            .map(|(_, t)| t)
+            .ok_or_else(|| {
+                refusal(
+                    StatusCode::NOT_FOUND,
+                    "Kein solches Kapitel",
+                    "Dieses Kapitel hat der Sozialbericht nicht.",
+                )
+            }),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+/// `GET /arbeitsbereich/bericht/kapitel/{slug}`: the chapter's commentary with its preview
+/// and versions.
+pub async fn chapter(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Path(slug): Path<String>,
+) -> Response {
+    let title = match title_of(&ws, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let (k, s) = (ws.inner.settings.kreis.clone(), slug.clone());
+    let versions = match ws.db(move |db| Ok(db.commentary_versions(&k, &s)?)).await {
+        Ok(v) => v,
+        Err(e) => return internal(&e),
+    };
+    let text = versions.first().map(|v| v.body.clone()).unwrap_or_default();
+    chapter_page(&me, &slug, &title, &text, &versions, "", StatusCode::OK)
+}
+
+/// `POST /arbeitsbereich/bericht/kapitel/{slug}`: preview the text, or save it as a new version.
+pub async fn save_chapter(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(slug): Path<String>,
+) -> Response {
+    let title = match title_of(&ws, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    // Line breaks as the browser sends them (CRLF) are kept as LF.
+    let text = form.get("text").replace("\r\n", "\n");
+    let (k, s) = (ws.inner.settings.kreis.clone(), slug.clone());
+    let versions = match ws.db(move |db| Ok(db.commentary_versions(&k, &s)?)).await {
+        Ok(v) => v,
+        Err(e) => return internal(&e),
+    };
+    if text.chars().count() > MAX_COMMENTARY_CHARS {
+        let m = format!(
+            r#"<p class="error" role="alert">Der Text ist länger als {MAX_COMMENTARY_CHARS} Zeichen.</p>"#
+        );
+        return chapter_page(
+            &me,
+            &slug,
+            &title,
+            &text,
+            &versions,
+            &m,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    if form.get("aktion") != "speichern" {
+        let m = r#"<p class="note" role="status">Vorschau – noch nicht gespeichert.</p>"#;
+        return chapter_page(&me, &slug, &title, &text, &versions, m, StatusCode::OK);
+    }
+    let now = ws.now();
+    let kreis = ws.inner.settings.kreis.clone();
+    let old = versions.first().map(|v| v.body.clone());
+    let v = CommentaryVersion {
+        id: 0,
+        kreis: kreis.clone(),
+        chapter: slug.clone(),
+        body: text,
+        author: me.account.login.clone(),
+        at: now,
+    };
+    let ev = AuditEvent::new(
+        now,
+        &me.account.login,
+        "commentary.save",
+        &format!("{kreis}/{slug}"),
+    )
+    .values(old, Some(v.body.clone()));
+    if let Err(e) = ws.db(move |db| Ok(db.save_commentary(&v, &ev)?)).await {
+        return internal(&e);
+    }
+    Redirect::to(&format!("/arbeitsbereich/bericht/kapitel/{slug}")).into_response()
+}
+
+/// `POST /arbeitsbereich/bericht/erstellen`: typesets the social report in the background with
+/// the newest commentary; it is kept with its data version.
+pub async fn make_report(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+) -> Response {
+    let started = ws.now();
+    let author = me.account.login.clone();
+    let index = match ws.inner.jobs.running.lock() {
+        Ok(mut j) => {
+            // Failed runs are shown once; a second run while one is under way waits for it.
+            j.retain(|job| job.failed.is_none());
+            if !j.is_empty() {
+                return Redirect::to("/arbeitsbereich/bericht").into_response();
+            }
+            j.push(Job {
+                author: author.clone(),
+                started,
+                failed: None,
+            });
+            j.len() - 1
+        }
+        Err(_) => return internal(&anyhow::anyhow!("the job list was poisoned")),
+    };
+    let ws2 = ws.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = typeset_report(&ws2, &author, started);
+        if let Ok(mut j) = ws2.inner.jobs.running.lock() {
+            match result {
+                Ok(()) => {
+                    if index < j.len() {
+                        j.remove(index);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "the social report failed");
+                    if let Some(job) = j.get_mut(index) {
+                        job.failed = Some(format!("{e:#}"));
+                    }
+                }
+            }
+        }
+    });
+    Redirect::to("/arbeitsbereich/bericht").into_response()
+}
+
+fn typeset_report(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<()> {
+    let kreis = ws.inner.settings.kreis.clone();
+    let mut db = Database::open(&ws.inner.location)?;
+    let data_version = db.cache_state()?.map_or(0, |s| s.0);
+    let site = sozialmonitor_site::Site::load(&db, &kreis)?;
+    let k = site
+        .regions
+        .iter()
+        .position(|r| r.key == kreis)
+        .ok_or_else(|| anyhow::anyhow!("the district {kreis} is not in the data"))?;
+    let texts: Vec<(String, String)> = db
+        .commentary(&kreis)?
+        .into_iter()
+        .map(|c| (c.chapter, c.body))
+        .collect();
+    let commentary = sozialmonitor_report::Commentary::from_markdown(&texts);
+    let report = sozialmonitor_report::social_report(&site, k, &commentary)?;
+    let info = ReportInfo {
+        id: 0,
+        kind: "sozialbericht".into(),
+        region_key: kreis.clone(),
+        data_version,
+        created_at: started,
+        author: author.to_string(),
+        bytes: report.pdf.len() as i64,
+    };
+    let ev = AuditEvent::new(ws.now(), author, "report.create", &kreis).values(
+        None,
+        Some(format!(
+            "sozialbericht data_version={data_version} bytes={}",
+            report.pdf.len()
+        )),
+    );
+    db.save_report(&info, &report.pdf, &ev)?;
+    Ok(())
+}
+
+/// `GET /arbeitsbereich/bericht/datei/{id}`: a report made here.
+pub async fn download(State(ws): State<Workspace>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "Kein solcher Bericht",
+            "Diesen Bericht gibt es nicht.",
+        );
+    };
+    match ws.db(move |db| Ok(db.report(id)?)).await {
+        Ok(Some((info, pdf))) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"sozialbericht-{}-{}.pdf\"",
+                        info.region_key, info.id
+                    ),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Ok(None) => refusal(
+            StatusCode::NOT_FOUND,
+            "Kein solcher Bericht",
+            "Diesen Bericht gibt es nicht.",
+        ),
+        Err(e) => internal(&e),
+    }
+}
