@@ -10,11 +10,7 @@ use sozialmonitor_store::{Database, Store};
 use crate::table::Table;
 
 fn status_de(s: IndicatorStatus) -> &'static str {
-    match s {
-        IndicatorStatus::Available => "verfügbar",
-        IndicatorStatus::Planned => "geplant",
-        IndicatorStatus::Missing => "fehlt",
-    }
+    s.label_de()
 }
 
 /// Lists the catalogue, optionally only one action field.
@@ -162,35 +158,14 @@ pub fn check(store: &Database) -> Result<ExitCode> {
 pub fn gaps(store: &Database) -> Result<ExitCode> {
     let entries = store.indicators()?;
     for (title, by_group) in [("Handlungsfeld", false), ("Zielgruppe", true)] {
-        let mut groups: BTreeMap<String, [usize; 3]> = BTreeMap::new();
-        for e in &entries {
-            let keys = if by_group {
-                e.target_groups.clone()
-            } else {
-                vec![e.action_field.clone()]
-            };
-            for k in keys {
-                let c = groups.entry(k).or_default();
-                c[match e.status {
-                    IndicatorStatus::Available => 0,
-                    IndicatorStatus::Planned => 1,
-                    IndicatorStatus::Missing => 2,
-                }] += 1;
-            }
-        }
         let mut t = Table::new(&[title, "verfügbar", "geplant", "fehlt", "Bewertung"]);
-        for (k, c) in groups {
-            let verdict = match (c[0] > 0, c[1] + c[2] > 0) {
-                (true, false) => "verfügbar",
-                (true, true) => "teilweise verfügbar",
-                _ => "fehlt",
-            };
+        for g in sozialmonitor_core::catalog::gap_groups(&entries, by_group) {
             t.row(vec![
-                k,
-                c[0].to_string(),
-                c[1].to_string(),
-                c[2].to_string(),
-                verdict.into(),
+                g.name.clone(),
+                g.available.to_string(),
+                g.planned.to_string(),
+                g.missing.to_string(),
+                g.coverage().label_de().into(),
             ]);
         }
         println!("{}", t.render_right(&[1, 2, 3]));

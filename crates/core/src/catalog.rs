@@ -209,3 +209,131 @@ pub const INKAR_PREFIX: &str = "inkar_";
 fn default_true() -> bool {
     true
 }
+
+impl IndicatorStatus {
+    /// The German word for the status.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            IndicatorStatus::Available => "verfügbar",
+            IndicatorStatus::Planned => "geplant",
+            IndicatorStatus::Missing => "fehlt",
+        }
+    }
+}
+
+/// How well a group of indicators (an action field, a target group) is covered by data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every indicator has data.
+    Available,
+    /// Some have, some are planned or missing.
+    Partly,
+    /// None has data yet.
+    Missing,
+}
+
+impl Coverage {
+    /// The German words for it.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            Coverage::Available => "verfügbar",
+            Coverage::Partly => "teilweise verfügbar",
+            Coverage::Missing => "fehlt",
+        }
+    }
+}
+
+/// The indicators of one group by status, and what that means for the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GapGroup {
+    /// The action field or target group.
+    pub name: String,
+    /// Indicators with data.
+    pub available: usize,
+    /// Indicators whose collection is planned.
+    pub planned: usize,
+    /// Indicators nobody collects yet.
+    pub missing: usize,
+}
+
+impl GapGroup {
+    /// All indicators the group needs.
+    pub fn needed(&self) -> usize {
+        self.available + self.planned + self.missing
+    }
+
+    /// The group's coverage.
+    pub fn coverage(&self) -> Coverage {
+        match (self.available > 0, self.planned + self.missing > 0) {
+            (true, false) => Coverage::Available,
+            (true, true) => Coverage::Partly,
+            _ => Coverage::Missing,
+        }
+    }
+}
+
+/// The data gaps of the catalogue per action field (`by_target_group = false`) or per target
+/// group, sorted by name: the seeds' "which data is still missing" as a working list.
+pub fn gap_groups(entries: &[IndicatorEntry], by_target_group: bool) -> Vec<GapGroup> {
+    let mut groups: std::collections::BTreeMap<&str, GapGroup> = Default::default();
+    for e in entries {
+        let names: Vec<&str> = if by_target_group {
+            e.target_groups.iter().map(String::as_str).collect()
+        } else {
+            vec![e.action_field.as_str()]
+        };
+        for n in names.into_iter().filter(|n| !n.trim().is_empty()) {
+            let g = groups.entry(n).or_insert_with(|| GapGroup {
+                name: n.to_string(),
+                available: 0,
+                planned: 0,
+                missing: 0,
+            });
+            match e.status {
+                IndicatorStatus::Available => g.available += 1,
+                IndicatorStatus::Planned => g.planned += 1,
+                IndicatorStatus::Missing => g.missing += 1,
+            }
+        }
+    }
+    groups.into_values().collect()
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::*;
+
+    fn entry(field: &str, groups: &[&str], status: IndicatorStatus) -> IndicatorEntry {
+        let mut e = IndicatorEntry::new("x", "", "");
+        e.action_field = field.into();
+        e.target_groups = groups.iter().map(|g| g.to_string()).collect();
+        e.status = status;
+        e
+    }
+
+    #[test]
+    fn groups_count_their_indicators_by_status() {
+        use IndicatorStatus::*;
+        let entries = [
+            entry("Bildung", &["Kinder und Jugendliche"], Available),
+            entry("Bildung", &[], Missing),
+            entry("Teilhabe", &["Menschen mit Behinderungen"], Missing),
+            entry("Senior:innen", &["Senior:innen"], Available),
+        ];
+        let fields = gap_groups(&entries, false);
+        let got: Vec<(&str, usize, Coverage)> = fields
+            .iter()
+            .map(|g| (g.name.as_str(), g.needed(), g.coverage()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Bildung", 2, Coverage::Partly),
+                ("Senior:innen", 1, Coverage::Available),
+                ("Teilhabe", 1, Coverage::Missing)
+            ]
+        );
+        let groups = gap_groups(&entries, true);
+        assert_eq!(groups.len(), 3);
+    }
+}

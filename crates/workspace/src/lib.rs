@@ -395,6 +395,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         (
             r(
                 Method::GET,
+                "/arbeitsbereich/datenluecken",
+                "/arbeitsbereich/datenluecken",
+                Need::Role(SignedIn),
+            ),
+            get(pages::gaps),
+        ),
+        (
+            r(
+                Method::GET,
                 "/arbeitsbereich/bericht",
                 "/arbeitsbereich/bericht",
                 Need::Role(ReadInternal),

@@ -32,7 +32,7 @@ td pre,dd pre{white-space:pre-wrap;margin:0;font-size:.9rem;overflow-wrap:anywhe
 mark.bad{background:#ffd7d2;color:#111;padding:0 .1rem}
 progress{width:100%;max-width:32rem}
 form.stack.wide{max-width:none}
-textarea{font:inherit;width:100%;padding:.4rem;border:1px solid #555;border-radius:3px}
+textarea{font:inherit;font-weight:400;width:100%;padding:.4rem;border:1px solid #555;border-radius:3px}
 button.secondary{background:#fff;color:var(--accent)}
 "#
     )
@@ -77,7 +77,10 @@ pub fn csrf_field(s: &Signed) -> String {
 pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
     let nav = who.map_or(String::new(), |s| {
         let role = s.account.role;
-        let mut items = vec![("/arbeitsbereich", "Übersicht")];
+        let mut items = vec![
+            ("/arbeitsbereich", "Übersicht"),
+            ("/arbeitsbereich/datenluecken", "Datenlücken"),
+        ];
         if role.may(Permission::DeliverData) {
             items.push(("/arbeitsbereich/lieferung", "Daten liefern"));
         }
@@ -173,7 +176,9 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
         Ok(n) => n,
         Err(e) => return internal(&e),
     };
-    let mut tasks = Vec::new();
+    let mut tasks = vec![
+        r#"<li><a href="/arbeitsbereich/datenluecken">Datenlücken</a>: welche Daten fehlen, wer zuständig ist und wie sie zu erheben sind.</li>"#.to_string(),
+    ];
     if role.may(Permission::DeliverData) {
         tasks.push(r#"<li><a href="/arbeitsbereich/lieferung">Daten liefern</a>: Dateien hochladen, prüfen und übernehmen.</li>"#.to_string());
     }
@@ -213,4 +218,72 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
         tasks = tasks.join("\n"),
     );
     page("Übersicht", &body, Some(&me)).into_response()
+}
+
+/// `GET /arbeitsbereich/datenluecken`: the data gaps as a working list: per action field and
+/// target group what is needed, available, planned and missing, then every gap with its owner
+/// and the plan to close it.
+pub async fn gaps(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
+    use sozialmonitor_core::catalog::{IndicatorStatus, gap_groups};
+    let entries = match ws
+        .db(|db| Ok(sozialmonitor_store::Store::indicators(db)?))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return internal(&e),
+    };
+    let table = |title: &str, by_group: bool| {
+        let rows: String = gap_groups(&entries, by_group)
+            .iter()
+            .map(|g| {
+                format!(
+                    r#"<tr><th scope="row">{}</th><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+                    esc(&g.name),
+                    g.needed(),
+                    g.available,
+                    g.planned,
+                    g.missing,
+                    g.coverage().label_de()
+                )
+            })
+            .collect();
+        format!(
+            r#"<div class="table-wrap"><table><caption>Nach {title}</caption>
+<thead><tr><th scope="col">{title}</th><th scope="col" class="num">benötigt</th><th scope="col" class="num">verfügbar</th><th scope="col" class="num">geplant</th><th scope="col" class="num">fehlt</th><th scope="col">Bewertung</th></tr></thead>
+<tbody>{rows}</tbody></table></div>"#
+        )
+    };
+    let open: Vec<_> = entries
+        .iter()
+        .filter(|e| e.status != IndicatorStatus::Available)
+        .collect();
+    let list: String = open
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.name),
+                esc(&e.action_field),
+                esc(&e.target_groups.join(", ")),
+                e.status.label_de(),
+                esc(&e.owner),
+                esc(&e.how_to_collect)
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>Datenlücken</h1>
+<p class="lead">Welche Daten der Datenkatalog braucht, welche vorliegen und welche noch fehlen: {n} von {all} Indikatoren haben noch keine Daten.</p>
+{fields}
+{groups}
+<h2>Offene Lücken und wie sie sich schließen lassen</h2>
+<div class="table-wrap"><table><caption>{n} Indikatoren ohne Daten</caption>
+<thead><tr><th scope="col">Indikator</th><th scope="col">Handlungsfeld</th><th scope="col">Zielgruppen</th><th scope="col">Stand</th><th scope="col">Zuständig</th><th scope="col">Wie die Daten zu erheben sind</th></tr></thead>
+<tbody>{list}</tbody></table></div>"#,
+        n = open.len(),
+        all = entries.len(),
+        fields = table("Handlungsfeld", false),
+        groups = table("Zielgruppe", true),
+    );
+    page("Datenlücken", &body, Some(&me)).into_response()
 }

@@ -881,3 +881,37 @@ async fn commentary_is_previewed_escaped_saved_in_versions_and_logged() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_gaps_are_listed_with_owner_and_plan() {
+    let f = Fixture::new();
+    let catalog =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
+    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
+    let ds = sozialmonitor_import::read(&src, None);
+    let mut db = f.db();
+    sozialmonitor_store::Store::import(
+        &mut db,
+        &sozialmonitor_store::ImportSource {
+            file_name: src.name.clone(),
+            sha256: src.sha256.clone(),
+        },
+        &ds,
+        sozialmonitor_store::ImportOptions::default(),
+    )
+    .expect("import");
+    let entries = sozialmonitor_store::Store::indicators(&db).expect("entries");
+    let gap = entries
+        .iter()
+        .find(|e| e.status != sozialmonitor_core::IndicatorStatus::Available)
+        .expect("the catalogue names data gaps");
+    let (cookie, _) = f.session(Role::Provider);
+    let (status, _, html) = f.get("/arbeitsbereich/datenluecken", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&sozialmonitor_viz::esc(&gap.name)), "{html}");
+    assert!(
+        html.contains(&sozialmonitor_viz::esc(&gap.how_to_collect)),
+        "{html}"
+    );
+    assert!(html.contains("teilweise verfügbar"), "{html}");
+}
