@@ -13,6 +13,7 @@
 pub mod auth;
 mod delivery;
 mod guard;
+mod internal;
 mod pages;
 mod people;
 mod writing;
@@ -391,6 +392,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(DeliverData),
             ),
             post(delivery::decide),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/werte",
+                "/arbeitsbereich/werte",
+                Need::Role(ReadInternal),
+            ),
+            get(internal::values),
         ),
         (
             r(

@@ -85,6 +85,7 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
             items.push(("/arbeitsbereich/lieferung", "Daten liefern"));
         }
         if role.may(Permission::ReadInternal) {
+            items.push(("/arbeitsbereich/werte", "Interne Werte"));
             items.push(("/arbeitsbereich/importe", "Importe"));
         }
         if role.may(Permission::ReadInternal) {
@@ -183,6 +184,9 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
         tasks.push(r#"<li><a href="/arbeitsbereich/lieferung">Daten liefern</a>: Dateien hochladen, prüfen und übernehmen.</li>"#.to_string());
     }
     if role.may(Permission::ReadInternal) {
+        tasks.push(
+            r#"<li><a href="/arbeitsbereich/werte">Interne Werte</a>: die Werte vor der Geheimhaltung, gesperrte Zellen markiert.</li>"#.into(),
+        );
         tasks.push(format!(
             r#"<li><a href="/arbeitsbereich/importe">Importe</a>: {imports} Lieferungen mit ihren Meldungen.</li>"#
         ));

@@ -915,3 +915,83 @@ async fn the_data_gaps_are_listed_with_owner_and_plan() {
     );
     assert!(html.contains("teilweise verfügbar"), "{html}");
 }
+
+/// Imports a real file of the demo data into the fixture's database.
+fn import_demo(f: &Fixture, rel: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/demo")
+        .join(rel);
+    let src = sozialmonitor_import::Source::read(&path).expect("demo file");
+    let ds = sozialmonitor_import::read(&src, None);
+    sozialmonitor_store::Store::import(
+        &mut f.db(),
+        &sozialmonitor_store::ImportSource {
+            file_name: src.name.clone(),
+            sha256: src.sha256.clone(),
+        },
+        &ds,
+        sozialmonitor_store::ImportOptions::default(),
+    )
+    .expect("import");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_values_mark_what_the_public_does_not_see() {
+    use sozialmonitor_core::engine::Cell;
+    use sozialmonitor_store::{ResultRow, Results, Store, Territory};
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    let catalog =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
+    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
+    let ds = sozialmonitor_import::read(&src, None);
+    let mut db = f.db();
+    db.import(
+        &sozialmonitor_store::ImportSource {
+            file_name: src.name.clone(),
+            sha256: src.sha256.clone(),
+        },
+        &ds,
+        sozialmonitor_store::ImportOptions::default(),
+    )
+    .expect("catalogue");
+    let key = db.indicators().expect("entries")[0].key.clone();
+    let row = |region: &str, cell, suppressed| ResultRow {
+        indicator: key.clone(),
+        region: region.into(),
+        year: 2023,
+        cell,
+        incomplete: false,
+        suppressed,
+        equivalent: false,
+    };
+    let version = db.data_version().expect("version");
+    db.save_results(&Results {
+        territory: Territory::Today,
+        years: (2000, 2024),
+        data_version: version,
+        rows: vec![
+            row("14522", Cell::Num(296_431.0), false),
+            row("14522010", Cell::Num(7.0), true),
+        ],
+    })
+    .expect("results");
+    let path = format!("/arbeitsbereich/werte?indikator={key}&jahr=2023");
+    let (viewer, _) = f.session(Role::Viewer);
+    let (status, _, html) = f.get(&path, Some(&viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    // The internal number is there for the team, marked as withheld from the public.
+    assert!(html.contains("Altmittweida"), "{html}");
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("14522010"))
+        .expect("the municipality's row");
+    assert!(
+        (row.contains(">7</td>") || row.contains(">7,0</td>")) && row.contains("gesperrt"),
+        "{row}"
+    );
+    assert!(html.contains("1 von"), "{html}");
+    // A data provider may not read internal values.
+    let (provider, _) = f.session(Role::Provider);
+    assert_eq!(f.get(&path, Some(&provider)).await.0, StatusCode::FORBIDDEN);
+}
