@@ -4,12 +4,12 @@
 //! it counts exactly what the commit will do; the commit imports each file in a transaction of
 //! its own, as the command line does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use axum::Extension;
 use axum::extract::{Multipart, Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::format::{german_datetime, unix_from_iso_utc};
@@ -111,12 +111,31 @@ impl Pending {
     }
 }
 
-/// `GET /arbeitsbereich/lieferung`: the upload form.
+/// `GET /arbeitsbereich/lieferung`: the upload form and the templates.
 pub async fn form(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
-    upload_page(&ws, &me, "", StatusCode::OK)
+    let options = template_options(&ws, &me).await;
+    let templates = if options.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<h2>Vorlage für eine Lieferung von Hand</h2>
+<p>Die Vorlage ist eine CSV-Datei im Lang-Format mit dem Kreis, seinen Gemeinden, den Merkmalen des Indikators und dem erwarteten Jahr; Sie tragen nur die Werte ein (Zahl oder Zeichen wie „.“) und laden die Datei oben hoch.</p>
+<form class="controls" method="get" action="/arbeitsbereich/vorlage">
+<label for="vorlage">Indikator<select id="vorlage" name="indikator">{options}</select></label>
+<button type="submit">Vorlage herunterladen</button>
+</form>"#
+        )
+    };
+    upload_page(&ws, &me, &templates, StatusCode::OK)
 }
 
-fn upload_page(ws: &Workspace, me: &Signed, message: &str, status: StatusCode) -> Response {
+fn upload_page(ws: &Workspace, me: &Signed, extra: &str, status: StatusCode) -> Response {
+    // Messages (class "error") go above the form, the templates below it.
+    let (message, below) = if extra.starts_with("<h2>") {
+        ("", extra)
+    } else {
+        (extra, "")
+    };
     let body = format!(
         r#"<h1>Daten liefern</h1>
 <p class="lead">Laden Sie eine oder mehrere Dateien hoch. Sie werden zuerst nur geprüft: Sie sehen, welche Werte neu sind, welche sich ändern und welche Zeilen Fehler haben. Übernommen wird erst, wenn Sie es bestätigen.</p>
@@ -127,7 +146,8 @@ fn upload_page(ws: &Workspace, me: &Signed, message: &str, status: StatusCode) -
 <p><button type="submit">Hochladen und prüfen</button></p>
 <progress id="upload-progress" max="1" value="0" hidden></progress>
 <p id="upload-status" role="status" aria-live="polite"></p>
-</form>"#,
+</form>
+{below}"#,
         csrf = csrf_field(me),
         max = ws.inner.settings.max_upload_bytes >> 20,
     );
@@ -199,6 +219,53 @@ async fn read_upload(
     Ok(files)
 }
 
+/// Why a department may not deliver this dataset: a measure that none of its catalogue entries
+/// reads, or registers, boundaries or catalogue entries, which only the planning team imports.
+fn outside_department(
+    ds: &sozialmonitor_core::Dataset,
+    allowed: &BTreeSet<String>,
+) -> Option<String> {
+    if !ds.regions.is_empty() || !ds.boundaries.is_empty() || !ds.catalog.is_empty() {
+        return Some(
+            "registers, boundaries and catalogues are imported by the planning team".into(),
+        );
+    }
+    ds.measures
+        .iter()
+        .find(|m| !allowed.contains(&m.code))
+        .map(|m| {
+            format!(
+                "the measure `{}` belongs to none of your department's catalogue entries",
+                m.code
+            )
+        })
+}
+
+/// The measures a provider's department delivers: those its catalogue entries read that no
+/// official statistic in the store supplies; `None` for everyone else (no restriction).
+async fn department_measures(
+    ws: &Workspace,
+    me: &Signed,
+) -> anyhow::Result<Option<BTreeSet<String>>> {
+    if me.account.role != sozialmonitor_core::access::Role::Provider {
+        return Ok(None);
+    }
+    let me2 = me.clone();
+    let (entries, measures) = ws.db(|db| Ok((db.indicators()?, db.measures()?))).await?;
+    Ok(Some(
+        entries
+            .iter()
+            .filter(|e| delivers_for(&me2, e))
+            .flat_map(|e| sozialmonitor_core::formula::measures(&e.formula))
+            .filter(|c| {
+                !measures
+                    .iter()
+                    .any(|m| &m.code == c && m.statistic != "manuell")
+            })
+            .collect(),
+    ))
+}
+
 /// The texts of the lines diagnostics point at (a text file's lines, as the importer numbers
 /// them).
 fn quoted_lines(source: &Source, diags: &[Diagnostic]) -> BTreeMap<usize, String> {
@@ -229,6 +296,7 @@ fn check(
     name: String,
     bytes: Vec<u8>,
     budget: &mut u64,
+    allowed: Option<&BTreeSet<String>>,
 ) -> anyhow::Result<Checked> {
     let unpacked = Source::unpacked(name.clone(), bytes, *budget);
     if let Ok(s) = &unpacked {
@@ -247,7 +315,20 @@ fn check(
             });
         }
     };
-    let ds = sozialmonitor_import::read(&source, None);
+    let mut ds = sozialmonitor_import::read(&source, None);
+    if let Some(problem) = allowed.and_then(|a| outside_department(&ds, a)) {
+        ds.diagnostics.push(
+            Diagnostic::error(&source.name, 0, 0, problem)
+                .with_hint("a department delivers the values of its own catalogue entries only; the planning team imports everything else"),
+        );
+        return Ok(Checked {
+            format: ds.format.clone(),
+            diagnostics: ds.diagnostics,
+            source,
+            found: Found::Unusable,
+            lines: BTreeMap::new(),
+        });
+    }
     let outcome = db.import(
         &ImportSource {
             file_name: source.name.clone(),
@@ -297,6 +378,10 @@ pub async fn upload(
         Ok(f) => f,
         Err((status, m)) => return upload_page(&ws, &me, &error_note(&m), status),
     };
+    let allowed = match department_measures(&ws, &me).await {
+        Ok(a) => a,
+        Err(e) => return internal(&e),
+    };
     let location = ws.inner.location.clone();
     // Compressed files may unpack to four times the upload limit, all files of an upload
     // together.
@@ -305,7 +390,7 @@ pub async fn upload(
         let mut db = Database::open(&location)?;
         files
             .into_iter()
-            .map(|(name, bytes)| check(&mut db, name, bytes, &mut budget))
+            .map(|(name, bytes)| check(&mut db, name, bytes, &mut budget, allowed.as_ref()))
             .collect()
     })
     .await;
@@ -737,4 +822,152 @@ pub async fn history(
         state = esc(&state),
     );
     page("Importe", &body, Some(&me)).into_response()
+}
+
+/// Whether an account may deliver for a catalogue entry: planners and admins for every entry, a
+/// department's provider for the entries its department owns.
+fn delivers_for(me: &Signed, entry: &sozialmonitor_core::IndicatorEntry) -> bool {
+    match (&me.account.role, &me.account.department) {
+        // An entry may have joint owners: `Jobcenter / Sozialplanung`.
+        (sozialmonitor_core::access::Role::Provider, Some(d)) => entry
+            .owner
+            .split('/')
+            .any(|o| o.trim().eq_ignore_ascii_case(d.trim())),
+        (sozialmonitor_core::access::Role::Provider, None) => false,
+        _ => true,
+    }
+}
+
+/// The catalogue entries this account may download a template for, as `<option>`s.
+pub(crate) async fn template_options(ws: &Workspace, me: &Signed) -> String {
+    let entries = ws.db(|db| Ok(db.indicators()?)).await.unwrap_or_default();
+    entries
+        .iter()
+        .filter(|e| delivers_for(me, e))
+        .map(|e| {
+            format!(
+                r#"<option value="{}">{} ({})</option>"#,
+                esc(&e.key),
+                esc(&e.name),
+                esc(&e.owner)
+            )
+        })
+        .collect()
+}
+
+/// `GET /arbeitsbereich/vorlage?indikator=KEY`: the long CSV a department fills in for a
+/// catalogue entry, prefilled with the district, its municipalities, the measures of the
+/// entry's formula and the year expected next; the values are left empty.
+pub async fn template(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let key = q
+        .as_deref()
+        .map(|q| Form::parse(q.as_bytes()).get("indikator").to_string())
+        .unwrap_or_default();
+    let kreis = ws.inner.settings.kreis.clone();
+    let now = ws.now();
+    let loaded = ws
+        .db(move |db| {
+            let entry = db.indicators()?.into_iter().find(|e| e.key == key);
+            let measures = db.measures()?;
+            let mut regions: Vec<_> = db.region(&kreis)?.into_iter().collect();
+            // Municipalities only: the sums above them are computed.
+            regions.extend(db.children(&kreis, None)?.into_iter().filter(|r| {
+                r.valid_to.is_none() && r.level == sozialmonitor_core::RegionLevel::Gemeinde
+            }));
+            Ok((entry, measures, regions))
+        })
+        .await;
+    let (entry, measures, regions) = match loaded {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let Some(entry) = entry else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "Kein solcher Indikator",
+            "Diesen Eintrag hat der Datenkatalog nicht.",
+        );
+    };
+    if !delivers_for(&me, &entry) {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "Kein Zugriff",
+            "Diesen Eintrag liefert ein anderer Fachbereich.",
+        );
+    }
+    // What the department delivers: the formula's measures that no official statistic in the
+    // store supplies (a population from the register is not asked of the health office).
+    let official = |code: &str| {
+        measures
+            .iter()
+            .any(|m| m.code == code && m.statistic != "manuell")
+    };
+    let mut codes = sozialmonitor_core::formula::measures(&entry.formula);
+    codes.dedup();
+    codes.retain(|c| !official(c));
+    if codes.is_empty() {
+        codes.push(entry.key.clone());
+    }
+    // The year after the newest one held, else the last complete calendar year.
+    let this_year = i64::from(
+        sozialmonitor_core::format::iso_datetime_utc(now)
+            .get(..4)
+            .and_then(|y| y.parse::<u16>().ok())
+            .unwrap_or(2026),
+    );
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    let write = |out: Vec<u8>| -> anyhow::Result<Vec<u8>> {
+        let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+        w.write_record([
+            "region",
+            "measure",
+            "period",
+            "value",
+            "breakdown",
+            "unit",
+            "kind",
+            "label",
+        ])?;
+        for code in &codes {
+            let known = measures.iter().find(|m| &m.code == code);
+            let year = known
+                .and_then(|m| m.last)
+                .map_or(this_year - 1, |p| i64::from(p.year()) + 1);
+            for r in &regions {
+                w.write_record([
+                    r.key.as_str(),
+                    code.as_str(),
+                    &year.to_string(),
+                    "",
+                    "",
+                    known.map_or("", |m| m.unit.as_str()),
+                    known.map_or("", |m| m.kind.as_str()),
+                    known.map_or(entry.name.as_str(), |m| m.label.as_str()),
+                ])?;
+            }
+        }
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    out = match write(out) {
+        Ok(b) => b,
+        Err(e) => return internal(&e),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"vorlage-{}.csv\"",
+                    entry.key.replace('"', "")
+                ),
+            ),
+        ],
+        out,
+    )
+        .into_response()
 }

@@ -396,6 +396,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         (
             r(
                 Method::GET,
+                "/arbeitsbereich/vorlage",
+                "/arbeitsbereich/vorlage",
+                Need::Role(DeliverData),
+            ),
+            get(delivery::template),
+        ),
+        (
+            r(
+                Method::GET,
                 "/arbeitsbereich/werte",
                 "/arbeitsbereich/werte",
                 Need::Role(ReadInternal),

@@ -557,7 +557,28 @@ fn ba_file() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
+    use sozialmonitor_store::AccountChange;
     let f = Fixture::new();
+    import_catalogue(&f);
+    // The youth office may not deliver the Jobcenter's unemployment figures.
+    let (youth, youth_csrf) = f.session(Role::Provider);
+    let (_, headers, _) = f
+        .upload(&youth, &youth_csrf, &[("ba.csv", &ba_file())])
+        .await;
+    let (_, _, html) = f.get(&location(&headers), Some(&youth)).await;
+    assert!(
+        html.contains("belongs to none of your department"),
+        "{html}"
+    );
+    assert!(!html.contains(r#"value="uebernehmen""#), "{html}");
+    let mut db = f.db();
+    let (p, _) = db.account("provider").expect("r").expect("there");
+    db.change_account(
+        p.id,
+        &AccountChange::Role(Role::Provider, Some("Jobcenter".into())),
+        &AuditEvent::new(0, "test", "account.role", "provider"),
+    )
+    .expect("department");
     let (cookie, csrf) = f.session(Role::Provider);
     let good = ba_file();
     let text = String::from_utf8(good.clone()).expect("utf-8");
@@ -667,7 +688,8 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location(&headers), "/arbeitsbereich/importe?uebernommen=1");
+    // Batch 1 is the catalogue.
+    assert_eq!(location(&headers), "/arbeitsbereich/importe?uebernommen=2");
     // A second decision on the same delivery finds nothing.
     assert_eq!(
         f.post_form(
@@ -681,8 +703,8 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
     );
     let db = f.db();
     let batches = sozialmonitor_store::Store::imports(&db).expect("imports");
-    assert_eq!(batches.len(), 1);
-    assert_eq!(batches[0].rows_read, 734);
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[1].rows_read, 734);
     let events = db
         .audit_events(&AuditFilter {
             action_prefix: Some("import.".into()),
@@ -696,7 +718,7 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
     );
     assert_eq!(
         events[0].new_value.as_deref(),
-        Some("batch=1 stored=734 revised=0 unchanged=0 skipped=0")
+        Some("batch=2 stored=734 revised=0 unchanged=0 skipped=0")
     );
     // The planner sees it in the history.
     let (status, _, html) = f.get("/arbeitsbereich/importe", Some(&other)).await;
@@ -916,6 +938,24 @@ async fn the_data_gaps_are_listed_with_owner_and_plan() {
     assert!(html.contains("teilweise verfügbar"), "{html}");
 }
 
+/// Imports the repository's catalogue into the fixture's database.
+fn import_catalogue(f: &Fixture) {
+    let catalog =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
+    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
+    let ds = sozialmonitor_import::read(&src, None);
+    sozialmonitor_store::Store::import(
+        &mut f.db(),
+        &sozialmonitor_store::ImportSource {
+            file_name: src.name.clone(),
+            sha256: src.sha256.clone(),
+        },
+        &ds,
+        sozialmonitor_store::ImportOptions::default(),
+    )
+    .expect("catalogue");
+}
+
 /// Imports a real file of the demo data into the fixture's database.
 fn import_demo(f: &Fixture, rel: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -994,4 +1034,85 @@ async fn internal_values_mark_what_the_public_does_not_see() {
     // A data provider may not read internal values.
     let (provider, _) = f.session(Role::Provider);
     assert_eq!(f.get(&path, Some(&provider)).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_downloads_the_template_of_its_own_entries_only() {
+    use sozialmonitor_store::{AccountChange, Store};
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    let catalog =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
+    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
+    let ds = sozialmonitor_import::read(&src, None);
+    let mut db = f.db();
+    db.import(
+        &sozialmonitor_store::ImportSource {
+            file_name: src.name.clone(),
+            sha256: src.sha256.clone(),
+        },
+        &ds,
+        sozialmonitor_store::ImportOptions::default(),
+    )
+    .expect("catalogue");
+    let entries = db.indicators().expect("entries");
+    let own = entries
+        .iter()
+        .find(|e| e.owner == "Gesundheitsamt")
+        .expect("an entry of the health office");
+    let other = entries
+        .iter()
+        .find(|e| e.owner == "Sozialamt")
+        .expect("an entry of the social office");
+    let (provider, _) = db.account("provider").expect("r").expect("there");
+    db.change_account(
+        provider.id,
+        &AccountChange::Role(Role::Provider, Some("Gesundheitsamt".into())),
+        &AuditEvent::new(0, "test", "account.role", "provider"),
+    )
+    .expect("department");
+    let (cookie, _) = f.session(Role::Provider);
+    let (_, _, html) = f.get("/arbeitsbereich/lieferung", Some(&cookie)).await;
+    assert!(html.contains(&format!(r#"value="{}""#, own.key)), "{html}");
+    assert!(
+        !html.contains(&format!(r#"value="{}""#, other.key)),
+        "{html}"
+    );
+    let (status, headers, csv) = f
+        .get(
+            &format!("/arbeitsbereich/vorlage?indikator={}", own.key),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "region;measure;period;value;breakdown;unit;kind;label"
+    );
+    // The district and its 52 municipalities of 2023, for each measure of the formula that no
+    // official statistic in the store supplies (the register's population is not asked for).
+    let asked: std::collections::BTreeSet<&str> = lines[1..]
+        .iter()
+        .filter_map(|l| l.split(';').nth(1))
+        .collect();
+    assert!(
+        asked.contains("BTT001") && !asked.contains("GV100_BEV"),
+        "{asked:?}"
+    );
+    assert_eq!(lines.len() - 1, 53 * asked.len(), "{csv}");
+    assert!(lines[1].starts_with("14522;BTT001;2025;;"), "{}", lines[1]);
+    let (status, ..) = f
+        .get(
+            &format!("/arbeitsbereich/vorlage?indikator={}", other.key),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
