@@ -22,7 +22,7 @@ pub use accounts::{
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
 pub use transfer::{Counts, Field, RowSink, RowSource, Table};
-pub use writing::{CommentaryVersion, ReportInfo, Writing};
+pub use writing::{CommentaryVersion, ReportInfo, Undo, Undone, Writing};
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

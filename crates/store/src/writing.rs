@@ -219,3 +219,117 @@ impl<T: Sql> Writing for T {
             .transpose()
     }
 }
+
+/// What undoing an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undone {
+    /// The new batch that restored the values.
+    pub batch: i64,
+    /// Values set back to what they were before the undone import.
+    pub restored: i64,
+    /// Values the undone import had added and that are gone again (kept in the history).
+    pub removed: i64,
+}
+
+/// Undoing an import batch.
+pub trait Undo {
+    /// Undoes the values of import `batch` that are still current: each goes back to the value
+    /// before it, or, where the batch added the cell, the cell is removed. All of it is a new
+    /// batch (`undo`), so the history keeps both the undone values and the undo. Values a later
+    /// import has replaced stay as they are; registers, boundaries and catalogue entries of the
+    /// batch are not touched. Once undone, a batch has no current values left to undo.
+    fn undo_import(&mut self, batch: i64, by: &crate::Actor, now_iso: &str) -> Result<Undone>;
+}
+
+impl<T: Sql> Undo for T {
+    fn undo_import(&mut self, batch: i64, by: &crate::Actor, now_iso: &str) -> Result<Undone> {
+        let found = self.select(
+            "SELECT file_name FROM import_batch WHERE id = ?1",
+            &[Field::Int(batch)],
+            &[Ty::Text],
+        )?;
+        let Some(file) = found.first().map(|r| text(&r[0])) else {
+            return Err(StoreError::Conflict(format!("no import {batch}")));
+        };
+        let current = self.select(
+            "SELECT count(*) FROM observation WHERE import_id = ?1",
+            &[Field::Int(batch)],
+            &[Ty::Int],
+        )?;
+        if current.first().map_or(0, |r| int(&r[0])) == 0 {
+            return Err(StoreError::Conflict(format!(
+                "import {batch} has no current values to undo"
+            )));
+        }
+        // The undo batch is found by its unique mark, so the statements after its insert need
+        // not know its id (one text for both backends).
+        let mark = format!("undo:{batch}");
+        let restore = "UPDATE observation SET num = h.num, sym = h.sym, fmt = h.fmt, raw = h.raw, \
+             quality = h.quality, import_id = (SELECT id FROM import_batch WHERE sha256 = ?2) \
+             FROM observation_history h \
+             WHERE observation.import_id = ?1 AND h.superseded_by = ?1 \
+             AND h.measure_id = observation.measure_id AND h.region_id = observation.region_id \
+             AND h.period = observation.period AND h.breakdown_id = observation.breakdown_id";
+        let keep = "INSERT INTO observation_history (measure_id, region_id, period, breakdown_id, \
+             num, sym, fmt, raw, quality, import_id, superseded_by) \
+             SELECT measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, \
+             import_id, (SELECT id FROM import_batch WHERE sha256 = ?2) \
+             FROM observation WHERE import_id = ?1";
+        let counts = "UPDATE import_batch SET \
+             rows_stored = (SELECT count(*) FROM observation WHERE import_id = import_batch.id), \
+             rows_revised = (SELECT count(*) FROM observation_history \
+                             WHERE superseded_by = import_batch.id), \
+             rows_read = (SELECT count(*) FROM observation_history \
+                          WHERE superseded_by = import_batch.id) \
+             WHERE sha256 = ?1";
+        let both = || vec![Field::Int(batch), Field::Text(mark.clone())];
+        let plain = |sql, params| Step {
+            sql,
+            params,
+            returns: &[],
+            or_else: None,
+        };
+        let done = self.transact(&[
+            Step {
+                sql: "INSERT INTO import_batch (file_name, sha256, format, rows_read, rows_stored, \
+                      rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, \
+                      duration_ms, contents) \
+                      VALUES (?1, ?2, 'undo', 0, 0, 0, 0, 0, '[]', ?3, 0, '[]') RETURNING id",
+                params: vec![
+                    Field::Text(format!("Rücknahme von Import Nr. {batch} ({file})")),
+                    Field::Text(mark.clone()),
+                    Field::Text(now_iso.to_string()),
+                ],
+                returns: &[Ty::Int],
+                or_else: None,
+            },
+            plain(restore, both()),
+            plain(keep, both()),
+            plain(
+                "DELETE FROM observation WHERE import_id = ?1",
+                vec![Field::Int(batch)],
+            ),
+            plain(counts, vec![Field::Text(mark.clone())]),
+            event_step(
+                &AuditEvent::new(
+                    by.at,
+                    &by.name,
+                    "import.undo",
+                    &format!("Import Nr. {batch}"),
+                )
+                .values(
+                    Some(file.clone()),
+                    Some(format!("undone by the batch marked {mark}")),
+                ),
+            ),
+        ])?;
+        let id = first_id(&done)?;
+        let restored = done.get(1).map_or(0, |d| d.1 as i64);
+        let removed = done.get(3).map_or(0, |d| d.1 as i64);
+        Ok(Undone {
+            batch: id,
+            restored,
+            removed,
+        })
+    }
+}

@@ -754,7 +754,17 @@ pub async fn history(
         Ok(x) => x,
         Err(e) => return internal(&e),
     };
-    let note = if fresh.is_empty() {
+    let undone: Option<i64> = q.as_deref().and_then(|q| {
+        Form::parse(q.as_bytes())
+            .get("zurueckgenommen")
+            .parse()
+            .ok()
+    });
+    let note = if let Some(u) = undone {
+        format!(
+            r#"<p class="ok" role="status">Zurückgenommen als Import Nr. {u}: die Werte davor gelten wieder, die zurückgenommenen bleiben in der Historie. Die Ergebnisse werden im Hintergrund neu berechnet.</p>"#
+        )
+    } else if fresh.is_empty() {
         String::new()
     } else {
         format!(
@@ -775,6 +785,7 @@ pub async fn history(
         ),
         None => "Ergebnisse sind noch nicht berechnet.".to_string(),
     };
+    let may_undo = me.account.role.may(Permission::UndoImport);
     let rows: String = batches
         .iter()
         .rev()
@@ -795,8 +806,17 @@ pub async fn history(
                     b.diagnostics.len()
                 )
             };
+            let undo = if may_undo && b.format != "undo" {
+                format!(
+                    r#"<form class="inline" method="post" action="/arbeitsbereich/importe/{id}/zuruecknehmen">{csrf}<label><input type="checkbox" name="bestaetigt" value="1" required> bestätigen</label><button type="submit" class="secondary">Zurücknehmen</button></form>"#,
+                    id = b.id,
+                    csrf = csrf_field(&me),
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "<tr{mark}><td class=\"num\">{id}</td><td>{when}</td><td>{file}</td><td>{fmt}</td><td class=\"num\">{read}</td><td class=\"num\">{new}</td><td class=\"num\">{rev}</td><td class=\"num\">{same}</td><td class=\"num\">{skip}</td><td>{diags}</td></tr>",
+                "<tr{mark}><td class=\"num\">{id}</td><td>{when}</td><td>{file}</td><td>{fmt}</td><td class=\"num\">{read}</td><td class=\"num\">{new}</td><td class=\"num\">{rev}</td><td class=\"num\">{same}</td><td class=\"num\">{skip}</td><td>{diags}</td><td>{undo}</td></tr>",
                 mark = if fresh.contains(&b.id) { " class=\"note\"" } else { "" },
                 id = b.id,
                 when = esc(&when),
@@ -816,7 +836,7 @@ pub async fn history(
 <p>{state}</p>
 <div class="table-wrap"><table>
 <caption>{n}, die neuesten zuerst</caption>
-<thead><tr><th scope="col">Nr.</th><th scope="col">Zeit</th><th scope="col">Datei</th><th scope="col">Format</th><th scope="col" class="num">Zeilen</th><th scope="col" class="num">neu</th><th scope="col" class="num">geändert</th><th scope="col" class="num">unverändert</th><th scope="col" class="num">ausgelassen</th><th scope="col">Meldungen</th></tr></thead>
+<thead><tr><th scope="col">Nr.</th><th scope="col">Zeit</th><th scope="col">Datei</th><th scope="col">Format</th><th scope="col" class="num">Zeilen</th><th scope="col" class="num">neu</th><th scope="col" class="num">geändert</th><th scope="col" class="num">unverändert</th><th scope="col" class="num">ausgelassen</th><th scope="col">Meldungen</th><th scope="col">Rücknahme</th></tr></thead>
 <tbody>{rows}</tbody></table></div>"#,
         n = count(batches.len(), "Import", "Importe"),
         state = esc(&state),
@@ -970,4 +990,56 @@ pub async fn template(
         out,
     )
         .into_response()
+}
+
+/// `POST /arbeitsbereich/importe/{id}/zuruecknehmen`: undoes an import's values that are still
+/// current, as a new batch (see `store::Undo`), after the user confirmed it.
+pub async fn undo(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(batch) = id.parse::<i64>() else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "Kein solcher Import",
+            "Diesen Import gibt es nicht.",
+        );
+    };
+    if form.get("bestaetigt") != "1" {
+        return refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Bitte bestätigen",
+            "Eine Rücknahme muss bestätigt werden. Bitte setzen Sie das Häkchen neben „Zurücknehmen“.",
+        );
+    }
+    let by = Actor {
+        name: me.account.login.clone(),
+        at: ws.now(),
+    };
+    let location = ws.inner.location.clone();
+    let done = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut db = Database::open(&location)?;
+        let now = sozialmonitor_core::format::iso_datetime_utc(by.at);
+        Ok(sozialmonitor_store::Undo::undo_import(
+            &mut db, batch, &by, &now,
+        ))
+    })
+    .await;
+    match done {
+        Ok(Ok(Ok(u))) => Redirect::to(&format!(
+            "/arbeitsbereich/importe?zurueckgenommen={}",
+            u.batch
+        ))
+        .into_response(),
+        Ok(Ok(Err(sozialmonitor_store::StoreError::Conflict(_)))) => refusal(
+            StatusCode::CONFLICT,
+            "Nichts zurückzunehmen",
+            "Dieser Import hat keine aktuellen Werte mehr: er wurde schon zurückgenommen, oder spätere Importe haben seine Werte ersetzt, oder er enthielt keine Werte (Verzeichnis, Grenzen, Katalog).",
+        ),
+        Ok(Ok(Err(e))) => internal(&e.into()),
+        Ok(Err(e)) => internal(&e),
+        Err(e) => internal(&e.into()),
+    }
 }

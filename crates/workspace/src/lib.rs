@@ -395,6 +395,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         ),
         (
             r(
+                Method::POST,
+                "/arbeitsbereich/importe/{id}/zuruecknehmen",
+                "/arbeitsbereich/importe/1/zuruecknehmen",
+                Need::Role(UndoImport),
+            ),
+            post(delivery::undo),
+        ),
+        (
+            r(
                 Method::GET,
                 "/arbeitsbereich/vorlage",
                 "/arbeitsbereich/vorlage",

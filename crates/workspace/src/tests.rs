@@ -720,10 +720,55 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         events[0].new_value.as_deref(),
         Some("batch=2 stored=734 revised=0 unchanged=0 skipped=0")
     );
-    // The planner sees it in the history.
+    // The planner sees it in the history, and undoes it (after confirming).
     let (status, _, html) = f.get("/arbeitsbereich/importe", Some(&other)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("ba.csv.gz"));
+    assert!(html.contains("ba.csv.gz") && html.contains("/arbeitsbereich/importe/2/zuruecknehmen"));
+    let undo = "/arbeitsbereich/importe/2/zuruecknehmen";
+    let (status, ..) = f
+        .post_form(undo, Some(&other), &[("_csrf", &other_csrf)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, headers, _) = f
+        .post_form(
+            undo,
+            Some(&other),
+            &[("_csrf", &other_csrf), ("bestaetigt", "1")],
+        )
+        .await;
+    assert_eq!(
+        (status, location(&headers).as_str()),
+        (
+            StatusCode::SEE_OTHER,
+            "/arbeitsbereich/importe?zurueckgenommen=3"
+        )
+    );
+    let q = sozialmonitor_store::ObservationQuery {
+        measures: vec!["BA-ALO:Arbeitslose".into()],
+        ..Default::default()
+    };
+    assert!(
+        sozialmonitor_store::Store::query(&f.db(), &q)
+            .expect("query")
+            .is_empty()
+    );
+    let (status, ..) = f
+        .post_form(
+            undo,
+            Some(&other),
+            &[("_csrf", &other_csrf), ("bestaetigt", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let undone = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("import.undo".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(undone.len(), 1);
+    assert_eq!(undone[0].actor, "planner");
 }
 
 fn gzip(b: &[u8]) -> Vec<u8> {

@@ -57,6 +57,7 @@ sozialmonitor_store::on_both_backends!(
     a_database_from_a_newer_program_is_refused,
     the_results_cache_round_trips,
     a_dry_run_counts_what_would_change_and_stores_nothing,
+    undoing_an_import_restores_the_values_before_it_as_a_new_batch,
 );
 
 fn import(store: &mut dyn Store, path: &Path, opts: ImportOptions) -> ImportOutcome {
@@ -520,4 +521,87 @@ fn a_dry_run_counts_what_would_change_and_stores_nothing(backend: Backend) {
     assert_eq!((real.rows_stored, real.rows_revised), (2, 1));
     // The id the preview showed is the one the import gets, on both backends.
     assert_eq!(real.id, p.id);
+}
+
+fn undoing_an_import_restores_the_values_before_it_as_a_new_batch(backend: Backend) {
+    use sozialmonitor_store::{Actor, Undo};
+    let Some(mut db) = new_db(backend, "undoing_an_import") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(&a, "region;measure;period;value;unit\n14522;SGB2_BG;31.12.2023;1234,5;Anzahl\n14522180;SGB2_BG;31.12.2023;.;Anzahl\n").expect("w");
+    std::fs::write(&b, "region;measure;period;value;unit\n14522;SGB2_BG;31.12.2023;1240,0;Anzahl\n14522180;SGB2_BG;31.12.2023;.;Anzahl\n14522190;SGB2_BG;31.12.2023;17;Anzahl\n").expect("w");
+    let first = imported(import(&mut db.store, &a, ImportOptions::default()));
+    let current = |store: &Database| -> Vec<(String, String)> {
+        let q = ObservationQuery {
+            measures: vec!["SGB2_BG".into()],
+            ..Default::default()
+        };
+        let mut v: Vec<(String, String)> = store
+            .query(&q)
+            .expect("query")
+            .into_iter()
+            .map(|r| (r.region_key, r.value.render()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = current(&db.store);
+    let second = imported(import(&mut db.store, &b, ImportOptions::default()));
+    assert_ne!(current(&db.store), before);
+    let by = Actor {
+        name: "anna".into(),
+        at: 100,
+    };
+    let undone = db
+        .store
+        .undo_import(second.id, &by, "2026-12-03T16:00:00Z")
+        .expect("undo");
+    assert_eq!((undone.restored, undone.removed), (1, 1));
+    assert!(undone.batch > second.id);
+    // The values are those before the undone import again.
+    assert_eq!(current(&db.store), before);
+    // Nothing is lost: the undone value and the one before it are in the history.
+    let q = ObservationQuery {
+        measures: vec!["SGB2_BG".into()],
+        regions: vec!["14522".into()],
+        history: true,
+        ..Default::default()
+    };
+    let history: Vec<(String, i64, Option<i64>)> = db
+        .store
+        .query(&q)
+        .expect("history")
+        .into_iter()
+        .map(|r| (r.value.render(), r.import_id, r.superseded_by))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("1234,5".to_string(), first.id, Some(second.id)),
+            ("1240,0".to_string(), second.id, Some(undone.batch)),
+            ("1234,5".to_string(), undone.batch, None),
+        ]
+    );
+    let batches = db.store.imports().expect("imports");
+    let u = batches.last().expect("the undo batch");
+    assert_eq!(
+        (u.format.as_str(), u.rows_stored, u.rows_revised),
+        ("undo", 1, 2)
+    );
+    assert!(u.file_name.contains(&format!("Import Nr. {}", second.id)));
+    // Once undone, there is nothing left to undo; an unknown batch is an error too.
+    assert!(
+        db.store
+            .undo_import(second.id, &by, "2026-12-03T16:00:01Z")
+            .is_err()
+    );
+    assert!(
+        db.store
+            .undo_import(999, &by, "2026-12-03T16:00:01Z")
+            .is_err()
+    );
+    assert_eq!(db.store.data_version().expect("version"), undone.batch);
 }
