@@ -834,6 +834,7 @@ pub async fn history(
         r#"<h1>Importe</h1>
 {note}
 <p>{state}</p>
+<p><a href="/arbeitsbereich/revisionen">Revisionen eines Werts nachsehen</a>: jeder Wert, den ein Gebiet für ein Merkmal je hatte, mit seiner Quelle.</p>
 <div class="table-wrap"><table>
 <caption>{n}, die neuesten zuerst</caption>
 <thead><tr><th scope="col">Nr.</th><th scope="col">Zeit</th><th scope="col">Datei</th><th scope="col">Format</th><th scope="col" class="num">Zeilen</th><th scope="col" class="num">neu</th><th scope="col" class="num">geändert</th><th scope="col" class="num">unverändert</th><th scope="col" class="num">ausgelassen</th><th scope="col">Meldungen</th><th scope="col">Rücknahme</th></tr></thead>

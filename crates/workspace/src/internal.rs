@@ -128,3 +128,102 @@ pub async fn values(
     );
     page("Interne Werte", &body, Some(&me)).into_response()
 }
+
+/// `GET /arbeitsbereich/revisionen?merkmal=CODE&gebiet=KEY`: every value a region ever had for a
+/// measure, with the import (file) that brought it and the one that replaced it.
+pub async fn revisions(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    use std::collections::BTreeMap;
+    let form = q.as_deref().map(|q| Form::parse(q.as_bytes())).unwrap_or_default();
+    let measure = form.get("merkmal").trim().to_string();
+    let region = form.get("gebiet").trim().to_string();
+    let (m, r) = (measure.clone(), region.clone());
+    let loaded = ws
+        .db(move |db| {
+            let measures = db.measures()?;
+            let rows = if m.is_empty() || r.is_empty() {
+                Vec::new()
+            } else {
+                db.query(&sozialmonitor_store::ObservationQuery {
+                    measures: vec![m],
+                    regions: vec![r],
+                    history: true,
+                    limit: Some(5_000),
+                    ..Default::default()
+                })?
+            };
+            let files: BTreeMap<i64, String> = db
+                .imports()?
+                .into_iter()
+                .map(|b| (b.id, b.file_name))
+                .collect();
+            Ok((measures, rows, files))
+        })
+        .await;
+    let (measures, rows, files) = match loaded {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let options: String = measures
+        .iter()
+        .map(|x| {
+            format!(
+                r#"<option value="{}"{}>{} ({})</option>"#,
+                esc(&x.code),
+                if x.code == measure { " selected" } else { "" },
+                esc(&x.label),
+                esc(&x.code)
+            )
+        })
+        .collect();
+    let source = |id: i64| {
+        format!(
+            "Nr. {id} {}",
+            files.get(&id).map(|f| esc(f)).unwrap_or_default()
+        )
+    };
+    let body_rows: String = rows
+        .iter()
+        .map(|r| {
+            format!(
+                r#"<tr><td>{period}</td><td>{breakdown}</td><td class="num">{value}</td><td>{from}</td><td>{until}</td></tr>"#,
+                period = esc(&r.period.german()),
+                breakdown = esc(if r.breakdown_label.is_empty() { "insgesamt" } else { &r.breakdown_label }),
+                value = esc(&r.value.render()),
+                from = source(r.import_id),
+                until = r
+                    .superseded_by
+                    .map_or_else(|| "gilt".to_string(), |b| format!("ersetzt durch {}", source(b))),
+            )
+        })
+        .collect();
+    let table = if measure.is_empty() || region.is_empty() {
+        String::new()
+    } else if rows.is_empty() {
+        r#"<p>Für dieses Merkmal und Gebiet gibt es keine Werte.</p>"#.to_string()
+    } else {
+        format!(
+            r#"<div class="table-wrap"><table><caption>{n} Werte von {name} ({key}), ältere Fassungen zuerst</caption>
+<thead><tr><th scope="col">Zeit</th><th scope="col">Gliederung</th><th scope="col" class="num">Wert</th><th scope="col">Quelle (Import)</th><th scope="col">Stand</th></tr></thead>
+<tbody>{body_rows}</tbody></table></div>"#,
+            n = rows.len(),
+            name = esc(&rows[0].region_name),
+            key = esc(&rows[0].region_key),
+        )
+    };
+    let body = format!(
+        r#"<h1>Revisionen eines Werts</h1>
+<p class="lead">Jeder Wert, den ein Gebiet für ein Merkmal je hatte, mit der Datei, aus der er kam, und der, die ihn ersetzt hat.</p>
+<form class="controls" method="get" action="/arbeitsbereich/revisionen">
+<label for="merkmal">Merkmal<select id="merkmal" name="merkmal">{options}</select></label>
+<label for="gebiet">Gebiet (Schlüssel)<input id="gebiet" name="gebiet" value="{region}" placeholder="z. B. 14522" size="12"></label>
+<button type="submit">Anzeigen</button>
+</form>
+{table}"#,
+        region = esc(&region),
+    );
+    page("Revisionen", &body, Some(&me)).into_response()
+}

@@ -414,6 +414,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         (
             r(
                 Method::GET,
+                "/arbeitsbereich/revisionen",
+                "/arbeitsbereich/revisionen",
+                Need::Role(ReadInternal),
+            ),
+            get(internal::revisions),
+        ),
+        (
+            r(
+                Method::GET,
                 "/arbeitsbereich/werte",
                 "/arbeitsbereich/werte",
                 Need::Role(ReadInternal),

@@ -760,6 +760,12 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
+    // Every value the Kreis had, with the file it came from and the batch that replaced it.
+    let (status, _, html) = f
+        .get("/arbeitsbereich/revisionen?merkmal=BA-ALO%3AArbeitslose&gebiet=14522", Some(&other))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Nr. 2 ba.csv.gz") && html.contains("ersetzt durch Nr. 3"), "{html}");
     let undone = f
         .db()
         .audit_events(&AuditFilter {
