@@ -291,7 +291,12 @@ pub(crate) fn import_event(
             "batch={batch} stored={stored} revised={revised} unchanged={unchanged} skipped={skipped}"
         )),
     );
-    let step = event_step(&e);
+    audit_insert(&e)
+}
+
+/// An audit event as a statement for another transaction (imports, catalogue changes).
+pub(crate) fn audit_insert(e: &AuditEvent) -> (&'static str, Vec<Field>) {
+    let step = event_step(e);
     (step.sql, step.params)
 }
 

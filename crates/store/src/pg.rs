@@ -537,15 +537,36 @@ fn store_boundaries(
     Ok(n)
 }
 
-fn store_catalog(tx: &mut Transaction<'_>, data: &Dataset, batch: i64) -> Result<i64> {
+fn store_catalog(
+    tx: &mut Transaction<'_>,
+    data: &Dataset,
+    batch: i64,
+    by: Option<&Actor>,
+) -> Result<i64> {
     let mut n = 0;
     for e in &data.catalog {
-        n += tx.execute(
+        let new = entry_json(e)?;
+        let old: Option<String> = match by {
+            Some(_) => tx
+                .query_opt("SELECT entry FROM indicator WHERE key = $1", &[&e.key])?
+                .map(|r| r.try_get(0))
+                .transpose()?,
+            None => None,
+        };
+        let changed = tx.execute(
             "INSERT INTO indicator(key, entry, import_id) VALUES ($1, $2, $3)
              ON CONFLICT (key) DO UPDATE SET entry = excluded.entry, import_id = excluded.import_id
              WHERE indicator.entry IS DISTINCT FROM excluded.entry",
-            &[&e.key, &entry_json(e)?, &batch],
+            &[&e.key, &new, &batch],
         )? as i64;
+        n += changed;
+        if let (Some(by), 1) = (by, changed) {
+            let ev =
+                AuditEvent::new(by.at, &by.name, "catalog.change", &e.key).values(old, Some(new));
+            let (sql, ps) = crate::accounts::audit_insert(&ev);
+            let ps: Vec<Param<'_>> = ps.iter().map(|p| p as Param<'_>).collect();
+            tx.execute(&dollar_params(sql), &ps)?;
+        }
     }
     Ok(n)
 }
@@ -662,7 +683,7 @@ impl Store for PgStore {
             .try_get(0)?;
         let reg = store_register(&mut tx, data, batch)?;
         let bnd = store_boundaries(&mut tx, data, batch, &mut diags, &source.file_name)?;
-        let cat = store_catalog(&mut tx, data, batch)?;
+        let cat = store_catalog(&mut tx, data, batch, by)?;
         let skipped = skipped_rows(&diags);
         let duration = started.elapsed().as_millis() as i64;
         tx.execute(

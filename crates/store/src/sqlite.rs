@@ -402,14 +402,37 @@ fn store_boundaries(
     Ok(n)
 }
 
-fn store_catalog(tx: &Transaction<'_>, data: &Dataset, batch: i64) -> Result<i64> {
+fn store_catalog(
+    tx: &Transaction<'_>,
+    data: &Dataset,
+    batch: i64,
+    by: Option<&Actor>,
+) -> Result<i64> {
     let mut st = tx.prepare_cached(
         "INSERT INTO indicator(key, entry, import_id) VALUES (?1, ?2, ?3)
          ON CONFLICT(key) DO UPDATE SET entry = excluded.entry, import_id = excluded.import_id WHERE indicator.entry IS NOT excluded.entry",
     )?;
     let mut n = 0;
     for e in &data.catalog {
-        n += st.execute(params![e.key, entry_json(e)?, batch])? as i64;
+        let new = entry_json(e)?;
+        let old: Option<String> = match by {
+            Some(_) => tx
+                .query_row(
+                    "SELECT entry FROM indicator WHERE key = ?1",
+                    [&e.key],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            None => None,
+        };
+        let changed = st.execute(params![e.key, new, batch])? as i64;
+        n += changed;
+        if let (Some(by), 1) = (by, changed) {
+            let ev =
+                AuditEvent::new(by.at, &by.name, "catalog.change", &e.key).values(old, Some(new));
+            let (sql, ps) = crate::accounts::audit_insert(&ev);
+            tx.execute(sql, rusqlite::params_from_iter(ps.iter()))?;
+        }
     }
     Ok(n)
 }
@@ -484,7 +507,7 @@ impl Store for SqliteStore {
         )?;
         let reg = store_register(&tx, data, batch)?;
         let bnd = store_boundaries(&tx, data, batch, &mut diags, &source.file_name)?;
-        let cat = store_catalog(&tx, data, batch)?;
+        let cat = store_catalog(&tx, data, batch, by)?;
         let skipped = skipped_rows(&diags);
         let duration = started.elapsed().as_millis() as i64;
         tx.execute(

@@ -847,7 +847,7 @@ pub async fn history(
 
 /// Whether an account may deliver for a catalogue entry: planners and admins for every entry, a
 /// department's provider for the entries its department owns.
-fn delivers_for(me: &Signed, entry: &sozialmonitor_core::IndicatorEntry) -> bool {
+pub(crate) fn delivers_for(me: &Signed, entry: &sozialmonitor_core::IndicatorEntry) -> bool {
     match (&me.account.role, &me.account.department) {
         // An entry may have joint owners: `Jobcenter / Sozialplanung`.
         (sozialmonitor_core::access::Role::Provider, Some(d)) => entry

@@ -137,7 +137,10 @@ pub async fn revisions(
     RawQuery(q): RawQuery,
 ) -> Response {
     use std::collections::BTreeMap;
-    let form = q.as_deref().map(|q| Form::parse(q.as_bytes())).unwrap_or_default();
+    let form = q
+        .as_deref()
+        .map(|q| Form::parse(q.as_bytes()))
+        .unwrap_or_default();
     let measure = form.get("merkmal").trim().to_string();
     let region = form.get("gebiet").trim().to_string();
     let (m, r) = (measure.clone(), region.clone());

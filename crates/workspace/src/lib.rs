@@ -11,6 +11,7 @@
 #![warn(clippy::string_slice)]
 
 pub mod auth;
+mod catalogue;
 mod delivery;
 mod guard;
 mod internal;
@@ -410,6 +411,42 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(DeliverData),
             ),
             get(delivery::template),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/katalog",
+                "/arbeitsbereich/katalog",
+                Need::Role(SignedIn),
+            ),
+            get(catalogue::list),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/katalog.toml",
+                "/arbeitsbereich/katalog.toml",
+                Need::Role(SignedIn),
+            ),
+            get(catalogue::export),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/katalog/{key}",
+                "/arbeitsbereich/katalog/anteil_65_plus",
+                Need::Role(EditCatalogue),
+            ),
+            get(catalogue::edit),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/katalog/{key}",
+                "/arbeitsbereich/katalog/anteil_65_plus",
+                Need::Role(EditCatalogue),
+            ),
+            post(catalogue::save),
         ),
         (
             r(

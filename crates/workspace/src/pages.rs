@@ -79,6 +79,7 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
         let role = s.account.role;
         let mut items = vec![
             ("/arbeitsbereich", "Übersicht"),
+            ("/arbeitsbereich/katalog", "Katalog"),
             ("/arbeitsbereich/datenluecken", "Datenlücken"),
         ];
         if role.may(Permission::DeliverData) {

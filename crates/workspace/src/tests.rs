@@ -762,10 +762,16 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
     assert_eq!(status, StatusCode::CONFLICT);
     // Every value the Kreis had, with the file it came from and the batch that replaced it.
     let (status, _, html) = f
-        .get("/arbeitsbereich/revisionen?merkmal=BA-ALO%3AArbeitslose&gebiet=14522", Some(&other))
+        .get(
+            "/arbeitsbereich/revisionen?merkmal=BA-ALO%3AArbeitslose&gebiet=14522",
+            Some(&other),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Nr. 2 ba.csv.gz") && html.contains("ersetzt durch Nr. 3"), "{html}");
+    assert!(
+        html.contains("Nr. 2 ba.csv.gz") && html.contains("ersetzt durch Nr. 3"),
+        "{html}"
+    );
     let undone = f
         .db()
         .audit_events(&AuditFilter {
@@ -1166,4 +1172,88 @@ async fn a_department_downloads_the_template_of_its_own_entries_only() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalogue_is_edited_by_its_rules_versioned_and_exported_unchanged() {
+    use sozialmonitor_store::Store;
+    let f = Fixture::new();
+    import_catalogue(&f);
+    let before = f.db().indicators().expect("entries");
+    let (cookie, csrf) = f.session(Role::Planner);
+    // Export and read back by the importer: the same entries.
+    let (status, _, toml) = f.get("/arbeitsbereich/katalog.toml", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    let again = sozialmonitor_import::catalog::read("export.toml", &toml);
+    assert!(!again.has_errors(), "{:?}", again.diagnostics.first());
+    assert_eq!(again.catalog, before);
+    let entry = before
+        .iter()
+        .find(|e| e.key == "anteil_65_plus")
+        .expect("entry");
+    let path = "/arbeitsbereich/katalog/anteil_65_plus";
+    let mut fields: Vec<(&str, String)> = vec![
+        ("_csrf", csrf.clone()),
+        ("name", entry.name.clone()),
+        ("short_name", entry.short_name.clone()),
+        ("definition", "Neue Definition <b>mit</b> Zeichen.".into()),
+        ("formula", "100 * (".into()),
+        ("unit", entry.unit.clone()),
+        ("action_field", entry.action_field.clone()),
+        ("target_groups", entry.target_groups.join(", ")),
+        ("owner", entry.owner.clone()),
+        ("status", "available".into()),
+        ("update_rhythm", entry.update_rhythm.clone()),
+        ("source", entry.source.clone()),
+        ("how_to_collect", entry.how_to_collect.clone()),
+        ("aktion", "speichern".into()),
+    ];
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = f.post_form(path, Some(&cookie), &refs).await;
+    // A broken formula is refused with the importer's message; nothing is stored.
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("nicht gespeichert") && html.contains("Neue Definition &lt;b&gt;"),
+        "{html}"
+    );
+    assert_eq!(f.db().indicators().expect("entries"), before);
+    fields[4].1 = entry.formula.clone();
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, headers, _) = f.post_form(path, Some(&cookie), &refs).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location(&headers).ends_with("?gespeichert=1"));
+    let after = f.db().indicators().expect("entries");
+    let changed = after
+        .iter()
+        .find(|e| e.key == "anteil_65_plus")
+        .expect("entry");
+    assert_eq!(changed.definition, "Neue Definition <b>mit</b> Zeichen.");
+    assert_eq!(after.len(), before.len());
+    // A new catalogue version, its old and new entry in the audit log.
+    let events = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("catalog.change".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0]
+            .old_value
+            .as_deref()
+            .unwrap_or("")
+            .contains(&entry.definition)
+    );
+    assert!(
+        events[0]
+            .new_value
+            .as_deref()
+            .unwrap_or("")
+            .contains("Neue Definition")
+    );
+    assert_eq!(f.db().imports().expect("batches").len(), 2);
+    // A department edits its own entries only.
+    let (provider, _) = f.session(Role::Provider);
+    assert_eq!(f.get(path, Some(&provider)).await.0, StatusCode::FORBIDDEN);
 }

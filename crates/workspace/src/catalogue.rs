@@ -1,0 +1,363 @@
+//! The Datenkatalog in the browser: the list, an entry edited in a form and checked by the same
+//! rules as a catalogue file (the entry is written as TOML and read by the importer, so a
+//! formula error comes back with its position), saved as a new catalogue version (an import
+//! batch, its old and new entry in the audit log), and the whole catalogue as a TOML file that
+//! imports again unchanged.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+use sozialmonitor_core::access::Permission;
+use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus};
+use sozialmonitor_core::{Diagnostic, Severity};
+use sozialmonitor_store::{Actor, ImportOptions, ImportOutcome, ImportSource, Store};
+use sozialmonitor_viz::esc;
+
+use crate::guard::Form;
+use crate::pages::{csrf_field, internal, page, refusal};
+use crate::{Signed, Workspace};
+
+/// A catalogue file as the importer reads it.
+#[derive(Serialize)]
+struct CatalogueFile<'a> {
+    indicator: &'a [IndicatorEntry],
+}
+
+/// The entries as a catalogue file.
+pub fn to_toml(entries: &[IndicatorEntry]) -> anyhow::Result<String> {
+    let body = toml::to_string(&CatalogueFile { indicator: entries })?;
+    Ok(format!(
+        "# Datenkatalog, exported from the Sozialmonitor workspace. Import with\n# `sozialmonitor import FILE`; the fields are explained in catalog/README.md.\n\n{body}"
+    ))
+}
+
+/// Whether this account may change this entry: planners and admins every entry, a department
+/// the entries it owns.
+fn may_edit(me: &Signed, e: &IndicatorEntry) -> bool {
+    me.account.role.may(Permission::EditCatalogue) && crate::delivery::delivers_for(me, e)
+}
+
+/// `GET /arbeitsbereich/katalog`: every entry, with a form for those this account may change.
+pub async fn list(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
+    let entries = match ws.db(|db| Ok(db.indicators()?)).await {
+        Ok(e) => e,
+        Err(e) => return internal(&e),
+    };
+    let rows: String = entries
+        .iter()
+        .map(|e| {
+            let name = if may_edit(&me, e) {
+                format!(
+                    r#"<a href="/arbeitsbereich/katalog/{}">{}</a>"#,
+                    esc(&e.key),
+                    esc(&e.name)
+                )
+            } else {
+                esc(&e.name)
+            };
+            format!(
+                "<tr><td>{name}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.key),
+                esc(&e.action_field),
+                esc(&e.owner),
+                e.status.label_de()
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>Datenkatalog</h1>
+<p class="lead">Die Einträge, die Sie ändern dürfen, sind verlinkt. Jede Änderung ist eine neue Fassung des Katalogs und steht im Protokoll.</p>
+<p><a href="/arbeitsbereich/katalog.toml">Den ganzen Katalog als TOML-Datei herunterladen</a> (lässt sich mit <code>sozialmonitor import</code> unverändert wieder einlesen).</p>
+<div class="table-wrap"><table><caption>{n} Einträge</caption>
+<thead><tr><th scope="col">Indikator</th><th scope="col">Schlüssel</th><th scope="col">Handlungsfeld</th><th scope="col">Zuständig</th><th scope="col">Stand</th></tr></thead>
+<tbody>{rows}</tbody></table></div>"#,
+        n = entries.len()
+    );
+    page("Datenkatalog", &body, Some(&me)).into_response()
+}
+
+/// `GET /arbeitsbereich/katalog.toml`.
+pub async fn export(State(ws): State<Workspace>) -> Response {
+    let text = ws
+        .db(|db| Ok(db.indicators()?))
+        .await
+        .and_then(|e| to_toml(&e));
+    match text {
+        Ok(t) => (
+            [
+                (header::CONTENT_TYPE, "application/toml; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"indikatoren.toml\"",
+                ),
+            ],
+            t,
+        )
+            .into_response(),
+        Err(e) => internal(&e),
+    }
+}
+
+fn field(label: &str, name: &str, value: &str, hint: &str) -> String {
+    format!(
+        r#"<label for="f-{name}">{label}{hint}<input id="f-{name}" name="{name}" value="{value}"></label>"#,
+        hint = if hint.is_empty() {
+            String::new()
+        } else {
+            format!(r#" <span class="hint">{}</span>"#, esc(hint))
+        },
+        value = esc(value),
+    )
+}
+
+fn area(label: &str, name: &str, value: &str) -> String {
+    format!(
+        r#"<label for="f-{name}">{label}<textarea id="f-{name}" name="{name}" rows="3">{}</textarea></label>"#,
+        esc(value)
+    )
+}
+
+fn form_page(
+    me: &Signed,
+    e: &IndicatorEntry,
+    diagnostics: &[Diagnostic],
+    note: &str,
+    status: StatusCode,
+) -> Response {
+    let problems: String = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            format!(
+                "<li>{}{}</li>",
+                esc(&d.message),
+                d.hint
+                    .as_deref()
+                    .map(|h| format!(" – {}", esc(h)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    let problems = if problems.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<div class="error" role="alert"><p>Der Eintrag hat Fehler und ist nicht gespeichert:</p><ul>{problems}</ul></div>"#
+        )
+    };
+    let status_options: String = [
+        IndicatorStatus::Available,
+        IndicatorStatus::Planned,
+        IndicatorStatus::Missing,
+    ]
+    .iter()
+    .map(|s| {
+        let code = match s {
+            IndicatorStatus::Available => "available",
+            IndicatorStatus::Planned => "planned",
+            IndicatorStatus::Missing => "missing",
+        };
+        format!(
+            r#"<option value="{code}"{}>{}</option>"#,
+            if *s == e.status { " selected" } else { "" },
+            s.label_de()
+        )
+    })
+    .collect();
+    let owner = if me.account.role == sozialmonitor_core::access::Role::Provider {
+        format!(r#"<p><strong>Zuständig:</strong> {}</p>"#, esc(&e.owner))
+    } else {
+        field(
+            "Zuständig",
+            "owner",
+            &e.owner,
+            "Fachbereich, z. B. Gesundheitsamt",
+        )
+    };
+    let body = format!(
+        r#"<h1>{name}</h1>
+<p><a href="/arbeitsbereich/katalog">Zurück zum Datenkatalog</a> · Schlüssel <code>{key}</code></p>
+{note}{problems}
+<form class="stack wide" method="post" action="/arbeitsbereich/katalog/{key}">{csrf}
+{f_name}{f_short}{f_def}
+{f_formula}
+{f_unit}{f_field}{f_groups}{owner}
+<label for="f-status">Stand<select id="f-status" name="status">{status_options}</select></label>
+{f_rhythm}{f_source}{f_collect}
+<p><button type="submit" name="aktion" value="pruefen" class="secondary">Prüfen</button> <button type="submit" name="aktion" value="speichern">Speichern</button></p>
+</form>"#,
+        name = esc(&e.name),
+        key = esc(&e.key),
+        csrf = csrf_field(me),
+        f_name = field("Name", "name", &e.name, ""),
+        f_short = field(
+            "Kurzname",
+            "short_name",
+            &e.short_name,
+            "für Tabellen und Grafiken"
+        ),
+        f_def = area("Definition", "definition", &e.definition),
+        f_formula = field(
+            "Formel",
+            "formula",
+            &e.formula,
+            "Merkmale in Backticks, z. B. 100 * `A` / `B`; geprüft beim Prüfen und Speichern"
+        ),
+        f_unit = field("Einheit", "unit", &e.unit, ""),
+        f_field = field("Handlungsfeld", "action_field", &e.action_field, ""),
+        f_groups = field(
+            "Zielgruppen",
+            "target_groups",
+            &e.target_groups.join(", "),
+            "durch Komma getrennt"
+        ),
+        f_rhythm = field(
+            "Aktualisierung",
+            "update_rhythm",
+            &e.update_rhythm,
+            "z. B. jährlich"
+        ),
+        f_source = field("Quelle", "source", &e.source, ""),
+        f_collect = area(
+            "Wie die Daten zu erheben sind",
+            "how_to_collect",
+            &e.how_to_collect
+        ),
+    );
+    (status, page(&e.name, &body, Some(me))).into_response()
+}
+
+async fn entry_for(ws: &Workspace, me: &Signed, key: &str) -> Result<IndicatorEntry, Response> {
+    let k = key.to_string();
+    let found = ws
+        .db(move |db| Ok(db.indicators()?.into_iter().find(|e| e.key == k)))
+        .await;
+    match found {
+        Ok(Some(e)) if may_edit(me, &e) => Ok(e),
+        Ok(Some(_)) => Err(refusal(
+            StatusCode::FORBIDDEN,
+            "Kein Zugriff",
+            "Diesen Eintrag pflegt ein anderer Fachbereich.",
+        )),
+        Ok(None) => Err(refusal(
+            StatusCode::NOT_FOUND,
+            "Kein solcher Eintrag",
+            "Diesen Eintrag hat der Datenkatalog nicht.",
+        )),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+/// `GET /arbeitsbereich/katalog/{key}`.
+pub async fn edit(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Path(key): Path<String>,
+) -> Response {
+    match entry_for(&ws, &me, &key).await {
+        Ok(e) => form_page(&me, &e, &[], "", StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// The entry with the form's fields.
+fn changed(old: &IndicatorEntry, form: &Form, me: &Signed) -> IndicatorEntry {
+    let mut e = old.clone();
+    let text = |name: &str| form.get(name).replace("\r\n", "\n").trim().to_string();
+    e.name = text("name");
+    e.short_name = text("short_name");
+    e.definition = text("definition");
+    e.formula = text("formula");
+    e.unit = text("unit");
+    e.action_field = text("action_field");
+    e.target_groups = text("target_groups")
+        .split(',')
+        .map(|g| g.trim().to_string())
+        .filter(|g| !g.is_empty())
+        .collect();
+    if me.account.role != sozialmonitor_core::access::Role::Provider {
+        e.owner = text("owner");
+    }
+    e.status = match form.get("status") {
+        "planned" => IndicatorStatus::Planned,
+        "missing" => IndicatorStatus::Missing,
+        _ => IndicatorStatus::Available,
+    };
+    e.update_rhythm = text("update_rhythm");
+    e.source = text("source");
+    e.how_to_collect = text("how_to_collect");
+    e
+}
+
+/// `POST /arbeitsbereich/katalog/{key}`: check the entry by the catalogue's rules, or save it as
+/// a new catalogue version.
+pub async fn save(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(key): Path<String>,
+) -> Response {
+    let old = match entry_for(&ws, &me, &key).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let entry = changed(&old, &form, &me);
+    let text = match to_toml(std::slice::from_ref(&entry)) {
+        Ok(t) => t,
+        Err(e) => return internal(&e),
+    };
+    let name = format!("Arbeitsbereich: Katalogeintrag {key}");
+    let ds = sozialmonitor_import::catalog::read(&name, &text);
+    if ds.has_errors() {
+        return form_page(
+            &me,
+            &entry,
+            &ds.diagnostics,
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    if form.get("aktion") != "speichern" {
+        let note = r#"<p class="ok" role="status">Der Eintrag ist in Ordnung (noch nicht gespeichert).</p>"#;
+        return form_page(&me, &entry, &[], note, StatusCode::OK);
+    }
+    if entry == old {
+        let note = r#"<p class="note" role="status">Nichts geändert.</p>"#;
+        return form_page(&me, &entry, &[], note, StatusCode::OK);
+    }
+    let by = Actor {
+        name: me.account.login.clone(),
+        at: ws.now(),
+    };
+    // Each change its own version, even one back to an earlier text: the mark names the
+    // moment and the person, not only the content.
+    let sha =
+        sozialmonitor_import::sha256_hex(format!("{text}\n{}\n{}", by.name, by.at).as_bytes());
+    let location = ws.inner.location.clone();
+    let done = tokio::task::spawn_blocking(move || -> anyhow::Result<ImportOutcome> {
+        let mut db = sozialmonitor_store::Database::open(&location)?;
+        Ok(db.import_by(
+            &ImportSource {
+                file_name: name,
+                sha256: sha,
+            },
+            &ds,
+            ImportOptions::default(),
+            Some(&by),
+        )?)
+    })
+    .await;
+    match done {
+        Ok(Ok(ImportOutcome::Imported(_))) => {
+            Redirect::to(&format!("/arbeitsbereich/katalog/{key}?gespeichert=1")).into_response()
+        }
+        Ok(Ok(ImportOutcome::Rejected(d))) => {
+            form_page(&me, &entry, &d, "", StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Ok(Ok(_)) => form_page(&me, &entry, &[], "", StatusCode::OK),
+        Ok(Err(e)) => internal(&e),
+        Err(e) => internal(&e.into()),
+    }
+}
