@@ -337,3 +337,77 @@ mod gap_tests {
         assert_eq!(groups.len(), 3);
     }
 }
+
+/// The newest year a delivery should hold in `this_year`, from an entry's update rhythm
+/// (`jährlich`: last year; `jährlich (3 Jahre Verzug)`: three years back; `zweijährlich`: every
+/// other year, so one more year of slack); `None` for a rhythm it does not know.
+pub fn expected_year(update_rhythm: &str, this_year: i32) -> Option<i32> {
+    let r = update_rhythm.trim().to_lowercase();
+    let lag = r
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<i32>().ok())
+        .unwrap_or(1);
+    if r.starts_with("zweijährlich") {
+        Some(this_year - lag - 1)
+    } else if r.starts_with("jährlich") {
+        Some(this_year - lag)
+    } else {
+        None
+    }
+}
+
+/// Where a department's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// The expected year is there.
+    Delivered,
+    /// The year before the expected one is there: the next delivery is due.
+    Due,
+    /// Older than that.
+    Overdue,
+    /// Never delivered.
+    Never,
+}
+
+impl DeliveryState {
+    /// Where a delivery stands with `held` the newest year held and `expected` the year expected.
+    pub fn of(held: Option<i32>, expected: i32) -> DeliveryState {
+        match held {
+            None => DeliveryState::Never,
+            Some(h) if h >= expected => DeliveryState::Delivered,
+            Some(h) if h == expected - 1 => DeliveryState::Due,
+            Some(_) => DeliveryState::Overdue,
+        }
+    }
+
+    /// The German words for it.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            DeliveryState::Delivered => "geliefert",
+            DeliveryState::Due => "fällig",
+            DeliveryState::Overdue => "überfällig",
+            DeliveryState::Never => "noch nie geliefert",
+        }
+    }
+}
+
+#[cfg(test)]
+mod delivery_tests {
+    use super::*;
+
+    #[test]
+    fn the_expected_year_follows_the_rhythm_and_the_state_the_year_held() {
+        assert_eq!(expected_year("jährlich", 2026), Some(2025));
+        assert_eq!(expected_year("jährlich (3 Jahre Verzug)", 2026), Some(2023));
+        assert_eq!(expected_year("zweijährlich", 2026), Some(2024));
+        assert_eq!(expected_year("bei Bedarf", 2026), None);
+        assert_eq!(
+            DeliveryState::of(Some(2025), 2025),
+            DeliveryState::Delivered
+        );
+        assert_eq!(DeliveryState::of(Some(2024), 2025), DeliveryState::Due);
+        assert_eq!(DeliveryState::of(Some(2019), 2025), DeliveryState::Overdue);
+        assert_eq!(DeliveryState::of(None, 2025), DeliveryState::Never);
+    }
+}

@@ -1044,3 +1044,87 @@ pub async fn undo(
         Err(e) => internal(&e.into()),
     }
 }
+
+/// `GET /arbeitsbereich/lieferungen`: the deliveries due and overdue per department: for each
+/// catalogue entry a department owns, each measure it delivers by hand (no official statistic
+/// in the store supplies it), the newest year held against the year its update rhythm expects.
+/// A department's account sees its own.
+pub async fn due(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
+    use sozialmonitor_core::catalog::{DeliveryState, expected_year};
+    let loaded = ws.db(|db| Ok((db.indicators()?, db.measures()?))).await;
+    let (entries, measures) = match loaded {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let this_year = sozialmonitor_core::format::iso_datetime_utc(ws.now())
+        .get(..4)
+        .and_then(|y| y.parse::<i32>().ok())
+        .unwrap_or(2026);
+    // (department, entry, measure, held, expected, state)
+    let mut rows: Vec<(
+        String,
+        &sozialmonitor_core::IndicatorEntry,
+        String,
+        Option<i32>,
+        i32,
+        DeliveryState,
+    )> = Vec::new();
+    for e in entries.iter().filter(|e| delivers_for(&me, e)) {
+        let Some(expected) = expected_year(&e.update_rhythm, this_year) else {
+            continue;
+        };
+        let mut codes = sozialmonitor_core::formula::measures(&e.formula);
+        codes.dedup();
+        for code in codes {
+            let known = measures.iter().find(|m| m.code == code);
+            if known.is_some_and(|m| m.statistic != "manuell") {
+                continue;
+            }
+            let held = known.and_then(|m| m.last).map(|p| i32::from(p.year()));
+            for dept in e.owner.split('/').map(str::trim).filter(|d| !d.is_empty()) {
+                rows.push((
+                    dept.to_string(),
+                    e,
+                    code.clone(),
+                    held,
+                    expected,
+                    DeliveryState::of(held, expected),
+                ));
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.name.cmp(&b.1.name))
+            .then(a.2.cmp(&b.2))
+    });
+    let open = rows
+        .iter()
+        .filter(|r| r.5 != DeliveryState::Delivered)
+        .count();
+    let body_rows: String = rows
+        .iter()
+        .map(|(dept, e, code, held, expected, state)| {
+            format!(
+                r#"<tr><td>{dept}</td><td>{name}</td><td><code>{code}</code></td><td class="num">{held}</td><td class="num">{expected}</td><td>{state}</td><td><a href="/arbeitsbereich/vorlage?indikator={key}">Vorlage</a></td></tr>"#,
+                dept = esc(dept),
+                name = esc(&e.name),
+                code = esc(code),
+                held = held.map_or_else(|| "–".to_string(), |h| h.to_string()),
+                state = match state {
+                    DeliveryState::Delivered => state.label_de().to_string(),
+                    _ => format!("<strong>{}</strong>", state.label_de()),
+                },
+                key = crate::pages::qv(&e.key),
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>Lieferungen der Fachbereiche</h1>
+<p class="lead">Was die Fachbereiche von Hand liefern (kein amtlicher Datensatz im Bestand enthält es): das neueste vorhandene Jahr gegen das Jahr, das der Aktualisierungsrhythmus des Katalogs erwartet. {open} Lieferungen sind fällig, überfällig oder noch nie eingegangen.</p>
+<div class="table-wrap"><table><caption>Stand {this_year}</caption>
+<thead><tr><th scope="col">Fachbereich</th><th scope="col">Indikator</th><th scope="col">Merkmal</th><th scope="col" class="num">vorhanden bis</th><th scope="col" class="num">erwartet</th><th scope="col">Stand</th><th scope="col">Vorlage</th></tr></thead>
+<tbody>{body_rows}</tbody></table></div>"#
+    );
+    page("Lieferungen der Fachbereiche", &body, Some(&me)).into_response()
+}

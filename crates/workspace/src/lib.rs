@@ -406,6 +406,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         (
             r(
                 Method::GET,
+                "/arbeitsbereich/lieferungen",
+                "/arbeitsbereich/lieferungen",
+                Need::Role(DeliverData),
+            ),
+            get(delivery::due),
+        ),
+        (
+            r(
+                Method::GET,
                 "/arbeitsbereich/vorlage",
                 "/arbeitsbereich/vorlage",
                 Need::Role(DeliverData),

@@ -84,6 +84,7 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
         ];
         if role.may(Permission::DeliverData) {
             items.push(("/arbeitsbereich/lieferung", "Daten liefern"));
+            items.push(("/arbeitsbereich/lieferungen", "Fällige Lieferungen"));
         }
         if role.may(Permission::ReadInternal) {
             items.push(("/arbeitsbereich/werte", "Interne Werte"));

@@ -1172,6 +1172,20 @@ async fn a_department_downloads_the_template_of_its_own_entries_only() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The department's deliveries: never delivered yet, its own only.
+    let (status, _, html) = f.get("/arbeitsbereich/lieferungen", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("<code>BTT001</code>"))
+        .expect("the hospital beds row");
+    assert!(
+        row.contains("Gesundheitsamt")
+            && row.contains("noch nie geliefert")
+            && row.contains(">2025<"),
+        "{row}"
+    );
+    assert!(!html.contains("<td>Sozialamt</td>"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
