@@ -1045,6 +1045,17 @@ pub async fn undo(
     }
 }
 
+/// One measure a department delivers: (department, entry, measure, newest year held, year
+/// expected, state).
+type DueRow<'a> = (
+    String,
+    &'a sozialmonitor_core::IndicatorEntry,
+    String,
+    Option<i32>,
+    i32,
+    sozialmonitor_core::catalog::DeliveryState,
+);
+
 /// `GET /arbeitsbereich/lieferungen`: the deliveries due and overdue per department: for each
 /// catalogue entry a department owns, each measure it delivers by hand (no official statistic
 /// in the store supplies it), the newest year held against the year its update rhythm expects.
@@ -1060,15 +1071,7 @@ pub async fn due(State(ws): State<Workspace>, Extension(me): Extension<Signed>) 
         .get(..4)
         .and_then(|y| y.parse::<i32>().ok())
         .unwrap_or(2026);
-    // (department, entry, measure, held, expected, state)
-    let mut rows: Vec<(
-        String,
-        &sozialmonitor_core::IndicatorEntry,
-        String,
-        Option<i32>,
-        i32,
-        DeliveryState,
-    )> = Vec::new();
+    let mut rows: Vec<DueRow<'_>> = Vec::new();
     for e in entries.iter().filter(|e| delivers_for(&me, e)) {
         let Some(expected) = expected_year(&e.update_rhythm, this_year) else {
             continue;
