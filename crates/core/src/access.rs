@@ -25,7 +25,9 @@ pub enum Role {
 pub enum Permission {
     /// Any signed-in account: the overview, its own password.
     SignedIn,
-    /// Internal (unprotected) values, import history and the working lists.
+    /// Internal (unprotected) values, the import history, revisions and the report's
+    /// commentary. (The data-gap list and the catalogue are for every signed-in account: the
+    /// catalogue is public anyway.)
     ReadInternal,
     /// Upload files, preview and commit imports.
     DeliverData,

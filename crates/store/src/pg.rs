@@ -320,7 +320,15 @@ fn store_observations(tx: &mut Transaction<'_>, data: &Dataset, batch: i64) -> R
              SELECT measure_id, region_id, period, breakdown_id, num, sym, fmt, raw, quality, $1 FROM obs_in
              ON CONFLICT (measure_id, region_id, period, breakdown_id) DO UPDATE SET
                num = excluded.num, sym = excluded.sym, fmt = excluded.fmt, raw = excluded.raw,
-               quality = coalesce(excluded.quality, observation.quality), import_id = excluded.import_id
+               quality = coalesce(excluded.quality, observation.quality),
+               -- A quality mark added to the same value only completes the cell (no revision,
+               -- see the trigger): the value still comes from its batch, which an undo must know.
+               import_id = CASE WHEN observation.num IS DISTINCT FROM excluded.num
+                     OR observation.sym IS DISTINCT FROM excluded.sym
+                     OR (observation.fmt & ~4096) IS DISTINCT FROM (excluded.fmt & ~4096)
+                     OR observation.raw IS DISTINCT FROM excluded.raw
+                     OR (observation.quality IS NOT NULL AND observation.quality IS DISTINCT FROM excluded.quality)
+                   THEN excluded.import_id ELSE observation.import_id END
              WHERE observation.num IS DISTINCT FROM excluded.num OR observation.sym IS DISTINCT FROM excluded.sym
                 OR (observation.fmt & ~4096) IS DISTINCT FROM (excluded.fmt & ~4096)
                 OR observation.raw IS DISTINCT FROM excluded.raw
@@ -646,7 +654,9 @@ impl Store for PgStore {
         // every batch committed before, so two imports of one file cannot both land.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])?;
         if let Some(row) = tx.query_opt(
-            &format!("SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = $1 ORDER BY id LIMIT 1"),
+            &format!("SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM import_batch u WHERE u.sha256 = 'undo:' || import_batch.id) \
+                     ORDER BY id LIMIT 1"),
             &[&source.sha256],
         )? {
             return Ok(ImportOutcome::AlreadyImported(batch_from_row(&row)?));

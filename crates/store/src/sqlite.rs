@@ -221,7 +221,13 @@ fn upsert_sql(rows: usize) -> String {
     sql.push_str(
         " ON CONFLICT(measure_id, region_id, period, breakdown_id) DO UPDATE SET
            num = excluded.num, sym = excluded.sym, fmt = excluded.fmt, raw = excluded.raw,
-           quality = coalesce(excluded.quality, observation.quality), import_id = excluded.import_id
+           quality = coalesce(excluded.quality, observation.quality),
+           -- A quality mark added to the same value only completes the cell (no revision, see
+           -- the trigger): the value still comes from its batch, which an undo must know.
+           import_id = CASE WHEN observation.num IS NOT excluded.num OR observation.sym IS NOT excluded.sym
+                 OR (observation.fmt & ~4096) IS NOT (excluded.fmt & ~4096) OR observation.raw IS NOT excluded.raw
+                 OR (observation.quality IS NOT NULL AND observation.quality IS NOT excluded.quality)
+               THEN excluded.import_id ELSE observation.import_id END
          WHERE observation.num IS NOT excluded.num OR observation.sym IS NOT excluded.sym
             OR (observation.fmt & ~4096) IS NOT (excluded.fmt & ~4096) OR observation.raw IS NOT excluded.raw
             OR (excluded.quality IS NOT NULL AND observation.quality IS NOT excluded.quality)",
@@ -483,7 +489,9 @@ impl Store for SqliteStore {
         let existing = tx
             .query_row(
                 &format!(
-                    "SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = ?1 ORDER BY id LIMIT 1"
+                    "SELECT {BATCH_COLS} FROM import_batch WHERE sha256 = ?1 \
+                     AND NOT EXISTS (SELECT 1 FROM import_batch u WHERE u.sha256 = 'undo:' || import_batch.id) \
+                     ORDER BY id LIMIT 1"
                 ),
                 [&source.sha256],
                 batch_from_row,

@@ -251,16 +251,7 @@ impl<T: Sql> Undo for T {
         let Some(file) = found.first().map(|r| text(&r[0])) else {
             return Err(StoreError::Conflict(format!("no import {batch}")));
         };
-        let current = self.select(
-            "SELECT count(*) FROM observation WHERE import_id = ?1",
-            &[Field::Int(batch)],
-            &[Ty::Int],
-        )?;
-        if current.first().map_or(0, |r| int(&r[0])) == 0 {
-            return Err(StoreError::Conflict(format!(
-                "import {batch} has no current values to undo"
-            )));
-        }
+
         // The undo batch is found by its unique mark, so the statements after its insert need
         // not know its id (one text for both backends).
         let mark = format!("undo:{batch}");
@@ -290,6 +281,14 @@ impl<T: Sql> Undo for T {
             or_else: None,
         };
         let done = self.transact(&[
+            // Inside the transaction, so that two undos of one batch cannot both pass.
+            Step {
+                sql: "UPDATE import_batch SET rows_read = rows_read WHERE id = ?1 \
+                      AND EXISTS (SELECT 1 FROM observation WHERE import_id = ?1)",
+                params: vec![Field::Int(batch)],
+                returns: &[],
+                or_else: Some(format!("import {batch} has no current values to undo")),
+            },
             Step {
                 sql: "INSERT INTO import_batch (file_name, sha256, format, rows_read, rows_stored, \
                       rows_revised, rows_unchanged, rows_skipped, diagnostics, imported_at, \
@@ -323,9 +322,9 @@ impl<T: Sql> Undo for T {
                 ),
             ),
         ])?;
-        let id = first_id(&done)?;
-        let restored = done.get(1).map_or(0, |d| d.1 as i64);
-        let removed = done.get(3).map_or(0, |d| d.1 as i64);
+        let id = first_id(&done[1..])?;
+        let restored = done.get(2).map_or(0, |d| d.1 as i64);
+        let removed = done.get(4).map_or(0, |d| d.1 as i64);
         Ok(Undone {
             batch: id,
             restored,

@@ -29,7 +29,7 @@ struct CatalogueFile<'a> {
 pub fn to_toml(entries: &[IndicatorEntry]) -> anyhow::Result<String> {
     let body = toml::to_string(&CatalogueFile { indicator: entries })?;
     Ok(format!(
-        "# Datenkatalog, exported from the Sozialmonitor workspace. Import with\n# `sozialmonitor import FILE`; the fields are explained in catalog/README.md.\n\n{body}"
+        "# Datenkatalog, aus dem Arbeitsbereich des Sozialmonitors heruntergeladen. Einlesen mit\n# `sozialmonitor import DATEI`; die Felder erklärt catalog/README.md.\n\n{body}"
     ))
 }
 
@@ -199,12 +199,19 @@ fn form_page(
             "für Tabellen und Grafiken"
         ),
         f_def = area("Definition", "definition", &e.definition),
-        f_formula = field(
-            "Formel",
-            "formula",
-            &e.formula,
-            "Merkmale in Backticks, z. B. 100 * `A` / `B`; geprüft beim Prüfen und Speichern"
-        ),
+        f_formula = if me.account.role == sozialmonitor_core::access::Role::Provider {
+            format!(
+                r#"<p><strong>Formel:</strong> <code>{}</code> <span class="hint">(ändert die Sozialplanung)</span></p>"#,
+                esc(&e.formula)
+            )
+        } else {
+            field(
+                "Formel",
+                "formula",
+                &e.formula,
+                "Merkmale in Backticks, z. B. 100 * `A` / `B`; geprüft beim Prüfen und Speichern",
+            )
+        },
         f_unit = field("Einheit", "unit", &e.unit, ""),
         f_field = field("Handlungsfeld", "action_field", &e.action_field, ""),
         f_groups = field(
@@ -255,9 +262,18 @@ pub async fn edit(
     State(ws): State<Workspace>,
     Extension(me): Extension<Signed>,
     Path(key): Path<String>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Response {
+    let saved = q
+        .as_deref()
+        .is_some_and(|q| Form::parse(q.as_bytes()).get("gespeichert") == "1");
+    let note = if saved {
+        r#"<p class="ok" role="status">Gespeichert: eine neue Fassung des Katalogs, im Protokoll mit altem und neuem Eintrag.</p>"#
+    } else {
+        ""
+    };
     match entry_for(&ws, &me, &key).await {
-        Ok(e) => form_page(&me, &e, &[], "", StatusCode::OK),
+        Ok(e) => form_page(&me, &e, &[], note, StatusCode::OK),
         Err(r) => r,
     }
 }
@@ -269,7 +285,11 @@ fn changed(old: &IndicatorEntry, form: &Form, me: &Signed) -> IndicatorEntry {
     e.name = text("name");
     e.short_name = text("short_name");
     e.definition = text("definition");
-    e.formula = text("formula");
+    // A department's account changes descriptions, not formulas: a formula names the measures
+    // the department may deliver, so widening it is the planning team's decision.
+    if me.account.role != sozialmonitor_core::access::Role::Provider {
+        e.formula = text("formula");
+    }
     e.unit = text("unit");
     e.action_field = text("action_field");
     e.target_groups = text("target_groups")

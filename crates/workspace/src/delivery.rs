@@ -65,6 +65,9 @@ struct Delivery {
     owner: i64,
     created: i64,
     files: Vec<Checked>,
+    /// The measures the uploading department may deliver (`None`: no restriction), checked
+    /// again at the commit.
+    allowed: Option<BTreeSet<String>>,
 }
 
 impl Delivery {
@@ -226,16 +229,14 @@ fn outside_department(
     allowed: &BTreeSet<String>,
 ) -> Option<String> {
     if !ds.regions.is_empty() || !ds.boundaries.is_empty() || !ds.catalog.is_empty() {
-        return Some(
-            "registers, boundaries and catalogues are imported by the planning team".into(),
-        );
+        return Some("Verzeichnisse, Grenzen und Kataloge übernimmt die Sozialplanung.".into());
     }
     ds.measures
         .iter()
         .find(|m| !allowed.contains(&m.code))
         .map(|m| {
             format!(
-                "the measure `{}` belongs to none of your department's catalogue entries",
+                "Das Merkmal „{}“ gehört zu keinem Katalogeintrag Ihres Fachbereichs.",
                 m.code
             )
         })
@@ -252,15 +253,27 @@ async fn department_measures(
     }
     let me2 = me.clone();
     let (entries, measures) = ws.db(|db| Ok((db.indicators()?, db.measures()?))).await?;
+    let official = |c: &str| {
+        measures
+            .iter()
+            .any(|m| m.code == c && m.statistic != "manuell")
+    };
     Ok(Some(
         entries
             .iter()
             .filter(|e| delivers_for(&me2, e))
-            .flat_map(|e| sozialmonitor_core::formula::measures(&e.formula))
-            .filter(|c| {
-                !measures
-                    .iter()
-                    .any(|m| &m.code == c && m.statistic != "manuell")
+            .flat_map(|e| {
+                let own: Vec<String> = sozialmonitor_core::formula::measures(&e.formula)
+                    .into_iter()
+                    .filter(|c| !official(c))
+                    .collect();
+                // As the template does: an entry without a measure of its own is delivered
+                // under its key.
+                if own.is_empty() {
+                    vec![e.key.clone()]
+                } else {
+                    own
+                }
             })
             .collect(),
     ))
@@ -305,7 +318,12 @@ fn check(
     let source = match unpacked {
         Ok(s) => s,
         Err(e) => {
-            let d = Diagnostic::error(&name, 0, 0, format!("the file cannot be unpacked: {e}"));
+            let d = Diagnostic::error(
+                &name,
+                0,
+                0,
+                format!("Die Datei lässt sich nicht entpacken: {e}"),
+            );
             return Ok(Checked {
                 source: Source::from_bytes(name, Vec::new()),
                 format: "unknown".into(),
@@ -319,7 +337,7 @@ fn check(
     if let Some(problem) = allowed.and_then(|a| outside_department(&ds, a)) {
         ds.diagnostics.push(
             Diagnostic::error(&source.name, 0, 0, problem)
-                .with_hint("a department delivers the values of its own catalogue entries only; the planning team imports everything else"),
+                .with_hint("Ein Fachbereich liefert die Werte seiner eigenen Katalogeinträge; alles andere übernimmt die Sozialplanung."),
         );
         return Ok(Checked {
             format: ds.format.clone(),
@@ -382,6 +400,7 @@ pub async fn upload(
         Ok(a) => a,
         Err(e) => return internal(&e),
     };
+    let kept = allowed.clone();
     let location = ws.inner.location.clone();
     // Compressed files may unpack to four times the upload limit, all files of an upload
     // together.
@@ -406,6 +425,7 @@ pub async fn upload(
         owner: me.account.id,
         created: now,
         files,
+        allowed: kept,
     };
     // Waiting deliveries hold their files in memory: one per account, at most two full
     // uploads' worth (unpacked) in all.
@@ -664,7 +684,16 @@ pub async fn decide(
         Ok(d.files
             .iter()
             .map(|f| {
+                // A file the preview found unusable is never imported, whatever the form says;
+                // nor one outside the department's measures (checked again on the re-read).
+                if matches!(f.found, Found::Unusable) {
+                    return (f.source.name.clone(), Ok(ImportOutcome::Rejected(f.diagnostics.clone())));
+                }
                 let ds = sozialmonitor_import::read(&f.source, None);
+                if let Some(problem) = d.allowed.as_ref().and_then(|a| outside_department(&ds, a)) {
+                    let diag = Diagnostic::error(&f.source.name, 0, 0, problem);
+                    return (f.source.name.clone(), Ok(ImportOutcome::Rejected(vec![diag])));
+                }
                 let source = ImportSource {
                     file_name: f.source.name.clone(),
                     sha256: f.source.sha256.clone(),
@@ -821,9 +850,17 @@ pub async fn history(
                 id = b.id,
                 when = esc(&when),
                 file = esc(&b.file_name),
-                fmt = esc(&b.format),
+                fmt = if b.format == "undo" {
+                    "Rücknahme".to_string()
+                } else {
+                    esc(&b.format)
+                },
                 read = de_int(b.rows_read),
-                new = de_int(b.rows_stored - b.rows_revised),
+                new = if b.format == "undo" {
+                    "–".to_string()
+                } else {
+                    de_int(b.rows_stored - b.rows_revised)
+                },
                 rev = de_int(b.rows_revised),
                 same = de_int(b.rows_unchanged),
                 skip = de_int(b.rows_skipped),
@@ -927,9 +964,9 @@ pub async fn template(
             .iter()
             .any(|m| m.code == code && m.statistic != "manuell")
     };
+    let mut seen = BTreeSet::new();
     let mut codes = sozialmonitor_core::formula::measures(&entry.formula);
-    codes.dedup();
-    codes.retain(|c| !official(c));
+    codes.retain(|c| !official(c) && seen.insert(c.clone()));
     if codes.is_empty() {
         codes.push(entry.key.clone());
     }
@@ -1022,24 +1059,32 @@ pub async fn undo(
     let location = ws.inner.location.clone();
     let done = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut db = Database::open(&location)?;
+        if !db.imports()?.iter().any(|b| b.id == batch) {
+            return Ok(None);
+        }
         let now = sozialmonitor_core::format::iso_datetime_utc(by.at);
-        Ok(sozialmonitor_store::Undo::undo_import(
+        Ok(Some(sozialmonitor_store::Undo::undo_import(
             &mut db, batch, &by, &now,
-        ))
+        )))
     })
     .await;
     match done {
-        Ok(Ok(Ok(u))) => Redirect::to(&format!(
+        Ok(Ok(None)) => refusal(
+            StatusCode::NOT_FOUND,
+            "Kein solcher Import",
+            "Diesen Import gibt es nicht.",
+        ),
+        Ok(Ok(Some(Ok(u)))) => Redirect::to(&format!(
             "/arbeitsbereich/importe?zurueckgenommen={}",
             u.batch
         ))
         .into_response(),
-        Ok(Ok(Err(sozialmonitor_store::StoreError::Conflict(_)))) => refusal(
+        Ok(Ok(Some(Err(sozialmonitor_store::StoreError::Conflict(_))))) => refusal(
             StatusCode::CONFLICT,
             "Nichts zurückzunehmen",
             "Dieser Import hat keine aktuellen Werte mehr: er wurde schon zurückgenommen, oder spätere Importe haben seine Werte ersetzt, oder er enthielt keine Werte (Verzeichnis, Grenzen, Katalog).",
         ),
-        Ok(Ok(Err(e))) => internal(&e.into()),
+        Ok(Ok(Some(Err(e)))) => internal(&e.into()),
         Ok(Err(e)) => internal(&e),
         Err(e) => internal(&e.into()),
     }
@@ -1076,8 +1121,9 @@ pub async fn due(State(ws): State<Workspace>, Extension(me): Extension<Signed>) 
         let Some(expected) = expected_year(&e.update_rhythm, this_year) else {
             continue;
         };
+        let mut seen = BTreeSet::new();
         let mut codes = sozialmonitor_core::formula::measures(&e.formula);
-        codes.dedup();
+        codes.retain(|c| seen.insert(c.clone()));
         for code in codes {
             let known = measures.iter().find(|m| m.code == code);
             if known.is_some_and(|m| m.statistic != "manuell") {

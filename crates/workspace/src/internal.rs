@@ -45,7 +45,12 @@ pub async fn values(
             };
             let rows = db.results(&key)?.unwrap_or_default();
             let mut regions = db.region(&kreis)?.into_iter().collect::<Vec<_>>();
-            regions.extend(db.children(&kreis, None)?);
+            // Today's regions: dissolved municipalities have no row of their own any more.
+            regions.extend(
+                db.children(&kreis, None)?
+                    .into_iter()
+                    .filter(|r| r.valid_to.is_none()),
+            );
             Ok((entries, key, rows, regions))
         })
         .await;

@@ -17,7 +17,7 @@ mod guard;
 mod internal;
 mod pages;
 mod people;
-mod writing;
+pub(crate) mod writing;
 
 use std::sync::{Arc, Mutex};
 

@@ -567,10 +567,29 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         .await;
     let (_, _, html) = f.get(&location(&headers), Some(&youth)).await;
     assert!(
-        html.contains("belongs to none of your department"),
+        html.contains("gehört zu keinem Katalogeintrag Ihres Fachbereichs"),
         "{html}"
     );
     assert!(!html.contains(r#"value="uebernehmen""#), "{html}");
+    // Not even a hand-made commit imports it.
+    let before_forced = sozialmonitor_store::transfer::export_text(&f.db()).expect("export");
+    let (status, _, html) = f
+        .post_form(
+            &location(&headers),
+            Some(&youth),
+            &[
+                ("_csrf", &youth_csrf),
+                ("entscheidung", "uebernehmen"),
+                ("auslassen", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("nicht übernommen"), "{html}");
+    assert_eq!(
+        sozialmonitor_store::transfer::export_text(&f.db()).expect("export"),
+        before_forced
+    );
     let mut db = f.db();
     let (p, _) = db.account("provider").expect("r").expect("there");
     db.change_account(
@@ -906,6 +925,11 @@ async fn commentary_is_previewed_escaped_saved_in_versions_and_logged() {
         "{html}"
     );
     assert!(html.contains("&lt;script&gt;"), "{html}");
+    let md = crate::writing::markdown_html("<anna@example.de> ![Bild](https://example.de/x.png)");
+    assert!(
+        md.contains(r#"href="mailto:anna@example.de""#) && !md.contains("<img"),
+        "{md}"
+    );
     // Not saved by a preview.
     assert!(f.db().commentary("14522").expect("c").is_empty());
     for body in ["Erste Fassung", "Zweite Fassung"] {
@@ -1267,7 +1291,36 @@ async fn the_catalogue_is_edited_by_its_rules_versioned_and_exported_unchanged()
             .contains("Neue Definition")
     );
     assert_eq!(f.db().imports().expect("batches").len(), 2);
-    // A department edits its own entries only.
+    // A department edits its own entries only, and their descriptions, not their formulas.
     let (provider, _) = f.session(Role::Provider);
     assert_eq!(f.get(path, Some(&provider)).await.0, StatusCode::FORBIDDEN);
+    let mut db = f.db();
+    let (p, _) = db.account("provider").expect("r").expect("there");
+    db.change_account(
+        p.id,
+        &sozialmonitor_store::AccountChange::Role(Role::Provider, Some("Gesundheitsamt".into())),
+        &AuditEvent::new(0, "test", "account.role", "provider"),
+    )
+    .expect("department");
+    let own = after
+        .iter()
+        .find(|e| e.key == "krankenhausbetten_je_10000")
+        .expect("entry");
+    let (provider, provider_csrf) = f.session(Role::Provider);
+    let own_path = "/arbeitsbereich/katalog/krankenhausbetten_je_10000";
+    fields[0].1 = provider_csrf;
+    fields[1].1 = own.name.clone();
+    fields[3].1 = "Vom Gesundheitsamt beschrieben.".into();
+    fields[4].1 = "`ANDERES_MERKMAL`".into();
+    fields[8].1 = "Sozialamt".into();
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = f.post_form(own_path, Some(&provider), &refs).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let saved = f.db().indicators().expect("entries");
+    let saved = saved.iter().find(|e| e.key == own.key).expect("entry");
+    assert_eq!(saved.definition, "Vom Gesundheitsamt beschrieben.");
+    assert_eq!(
+        (saved.formula.as_str(), saved.owner.as_str()),
+        (own.formula.as_str(), "Gesundheitsamt")
+    );
 }

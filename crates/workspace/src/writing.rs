@@ -35,38 +35,33 @@ pub struct Jobs {
     running: Mutex<Vec<Job>>,
 }
 
-/// Markdown as HTML for the preview: raw HTML in the text is shown as text, never run.
+/// Markdown as HTML for the preview: raw HTML in the text is shown as text, never run; links
+/// only to the web, mail and anchors; images are left out (their description stays as text).
 pub fn markdown_html(md: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser, html};
-    let events = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(
-        |e| match e {
+    use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd, html};
+    let events = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
+        .filter(|e| {
+            !matches!(
+                e,
+                Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image)
+            )
+        })
+        .map(|e| match e {
             Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
-            Event::Start(pulldown_cmark::Tag::Link {
+            // An e-mail autolink (`<anna@example.de>`): the writer adds `mailto:` itself.
+            Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 id,
-            }) if !safe_url(&dest_url) => Event::Start(pulldown_cmark::Tag::Link {
+            }) if link_type != LinkType::Email && !safe_url(&dest_url) => Event::Start(Tag::Link {
                 link_type,
                 dest_url: "#".into(),
                 title,
                 id,
             }),
-            Event::Start(pulldown_cmark::Tag::Image {
-                link_type,
-                title,
-                id,
-                ..
-            }) => Event::Start(pulldown_cmark::Tag::Image {
-                // No images from elsewhere (CSP would block them, and they could track readers).
-                link_type,
-                dest_url: "".into(),
-                title,
-                id,
-            }),
             other => other,
-        },
-    );
+        });
     let mut out = String::new();
     html::push_html(&mut out, events);
     out
@@ -378,7 +373,11 @@ pub async fn make_report(
     };
     let ws2 = ws.clone();
     tokio::task::spawn_blocking(move || {
-        let result = typeset_report(&ws2, &author, started);
+        // A panic in typesetting ends the job as failed, not as "running" for ever.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            typeset_report(&ws2, &author, started)
+        }))
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("das Setzen des Berichts ist abgebrochen")));
         if let Ok(mut j) = ws2.inner.jobs.running.lock() {
             match result {
                 Ok(()) => {
@@ -407,7 +406,7 @@ fn typeset_report(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<
         .regions
         .iter()
         .position(|r| r.key == kreis)
-        .ok_or_else(|| anyhow::anyhow!("the district {kreis} is not in the data"))?;
+        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} ist nicht in den Daten"))?;
     let texts: Vec<(String, String)> = db
         .commentary(&kreis)?
         .into_iter()

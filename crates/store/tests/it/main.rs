@@ -58,6 +58,7 @@ sozialmonitor_store::on_both_backends!(
     the_results_cache_round_trips,
     a_dry_run_counts_what_would_change_and_stores_nothing,
     undoing_an_import_restores_the_values_before_it_as_a_new_batch,
+    undoing_an_import_that_only_added_quality_marks_keeps_the_values,
 );
 
 fn import(store: &mut dyn Store, path: &Path, opts: ImportOptions) -> ImportOutcome {
@@ -604,4 +605,50 @@ fn undoing_an_import_restores_the_values_before_it_as_a_new_batch(backend: Backe
             .is_err()
     );
     assert_eq!(db.store.data_version().expect("version"), undone.batch);
+    // The undone file can be imported again (it is no duplicate of an undone batch).
+    let again = imported(import(&mut db.store, &b, ImportOptions::default()));
+    assert_eq!((again.rows_revised, again.rows_stored), (1, 2));
+}
+
+fn undoing_an_import_that_only_added_quality_marks_keeps_the_values(backend: Backend) {
+    use sozialmonitor_store::{Actor, Undo};
+    let Some(mut db) = new_db(backend, "undo_quality_marks") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(
+        &a,
+        "region;measure;period;value;unit\n14522;SGB2_BG;31.12.2023;17;Anzahl\n",
+    )
+    .expect("w");
+    std::fs::write(&b, "region;measure;period;value;unit;quality\n14522;SGB2_BG;31.12.2023;17;Anzahl;e\n14522180;SGB2_BG;31.12.2023;3;Anzahl;\n").expect("w");
+    let first = imported(import(&mut db.store, &a, ImportOptions::default()));
+    let second = imported(import(&mut db.store, &b, ImportOptions::default()));
+    let by = Actor {
+        name: "anna".into(),
+        at: 1,
+    };
+    let undone = db
+        .store
+        .undo_import(second.id, &by, "2026-12-03T16:00:00Z")
+        .expect("undo");
+    // The cell the second file only completed with a quality mark keeps its value (it came from
+    // the first file); the cell the second file added is gone.
+    assert_eq!((undone.restored, undone.removed), (0, 1));
+    let q = ObservationQuery {
+        measures: vec!["SGB2_BG".into()],
+        ..Default::default()
+    };
+    let rows = db.store.query(&q).expect("query");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0].region_key.as_str(),
+            rows[0].value.render(),
+            rows[0].import_id
+        ),
+        ("14522", "17".to_string(), first.id)
+    );
 }
