@@ -689,21 +689,31 @@ fn audit_filter(q: Option<&str>, limit: usize) -> AuditFilter {
     }
 }
 
-/// `GET /arbeitsbereich/protokoll`: the newest 500 events, filtered by person and action.
+/// Events on the audit page (the CSV file has all).
+const SHOWN_EVENTS: usize = 200;
+/// Characters of an old or new value shown on the audit page.
+const SHOWN_CHARS: usize = 160;
+
+/// `GET /arbeitsbereich/protokoll`: the newest 200 events, filtered by person and action.
 pub async fn audit(
     State(ws): State<Workspace>,
     Extension(me): Extension<Signed>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let filter = audit_filter(q.as_deref(), 500);
+    let filter = audit_filter(q.as_deref(), SHOWN_EVENTS);
     let f = filter.clone();
     let events = match ws.db(move |db| Ok(db.audit_events(&f)?)).await {
         Ok(e) => e,
         Err(e) => return internal(&e),
     };
+    // Long values (a catalogue entry, a chapter's commentary) are cut on the page; the CSV
+    // file has them whole.
     let cell = |v: &Option<String>| {
-        v.as_deref()
-            .map_or(String::from("–"), |s| format!("<pre>{}</pre>", esc(s)))
+        v.as_deref().map_or(String::from("–"), |s| {
+            let short: String = s.chars().take(SHOWN_CHARS).collect();
+            let cut = if short.len() < s.len() { " …" } else { "" };
+            format!("<pre>{}{cut}</pre>", esc(&short))
+        })
     };
     let rows: String = events
         .iter()
@@ -743,8 +753,8 @@ pub async fn audit(
         aktion = esc(&aktion),
         csv = esc(&csv_link),
         n = crate::delivery::count(events.len(), "Eintrag", "Einträge"),
-        more = if events.len() == 500 {
-            " (höchstens 500; die CSV-Datei enthält alle)"
+        more = if events.len() == SHOWN_EVENTS {
+            " (höchstens 200; die CSV-Datei enthält alle)"
         } else {
             ""
         },
