@@ -482,6 +482,9 @@ pub fn social_report(
             "header": ["Kennzahl", "Jahr", kname.clone(), land.map(|l| site.regions[l].name.clone()).unwrap_or_else(|| "Land".into()), "Entwicklung", "Einordnung"],
             "rows": key_rows,
             "align": ["l", "r", "r", "r", "l", "l"],
+            // Fixed shares: with `auto` columns the long trend texts took the whole width and
+            // squeezed the names column until it overlapped the year.
+            "widths": [2.5, 0.9, 1.4, 1.2, 2.5, 2.0],
         },
         "developments": developments(site, kreis),
         "better": better,
