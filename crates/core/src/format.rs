@@ -107,6 +107,11 @@ pub fn unix_from_iso_utc(s: &str) -> Option<i64> {
     Some(days_from_civil(y, m as u32, day as u32) * 86_400 + h * 3_600 + mi * 60 + sec)
 }
 
+/// The calendar year (UTC) of a moment in Unix seconds.
+pub fn year_utc(unix: i64) -> i32 {
+    civil_from_days(unix.div_euclid(86_400)).0 as i32
+}
+
 /// A moment (Unix seconds) as ISO 8601 in UTC, `2026-12-03T15:05:00Z`, for exports.
 pub fn iso_datetime_utc(unix: i64) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
@@ -121,7 +126,7 @@ pub fn iso_datetime_utc(unix: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{german_datetime, german_number, iso_datetime_utc, unix_from_iso_utc};
+    use super::{german_datetime, german_number, iso_datetime_utc, unix_from_iso_utc, year_utc};
 
     #[test]
     fn formats_like_a_german_office() {
@@ -153,6 +158,7 @@ mod tests {
         assert_eq!(german_datetime(1_792_890_000), "25.10.2026, 02:00 Uhr");
         assert_eq!(german_datetime(1_792_889_999), "25.10.2026, 02:59 Uhr");
         assert_eq!(iso_datetime_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!((year_utc(1_796_310_300), year_utc(-1)), (2026, 1969));
         assert_eq!(iso_datetime_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(
             unix_from_iso_utc("2026-12-03T15:05:00Z"),

@@ -190,6 +190,16 @@ pub(crate) struct Step<'a> {
     pub or_else: Option<String>,
 }
 
+impl Step<'_> {
+    /// The refusal of a step that had to change a row and changed none (see `or_else`).
+    pub(crate) fn check(&self, done: Option<&(Vec<Vec<Field>>, u64)>) -> Result<()> {
+        match (done, &self.or_else) {
+            (Some((_, 0)), Some(why)) => Err(StoreError::Conflict(why.clone())),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What a backend provides for [`Accounts`]: reads and transactions of plain statements.
 pub(crate) trait Sql {
     /// Rows of a query, as fields of the given types.
@@ -224,7 +234,16 @@ const EVENT_TYPES: [Ty; 7] = [
     Ty::Text,
 ];
 
-fn int(f: &Field) -> i64 {
+/// The id the first step of a transaction returned (an `INSERT … RETURNING id`).
+pub(crate) fn first_id(done: &[(Vec<Vec<Field>>, u64)]) -> Result<i64> {
+    done.first()
+        .and_then(|(rows, _)| rows.first())
+        .and_then(|r| r.first())
+        .and_then(Field::as_int)
+        .ok_or_else(|| StoreError::Corrupt("no id for the new row".into()))
+}
+
+pub(crate) fn int(f: &Field) -> i64 {
     f.as_int().unwrap_or(0)
 }
 
@@ -360,11 +379,7 @@ impl<T: Sql> Accounts for T {
             },
             event_step(event),
         ])?;
-        done.first()
-            .and_then(|(rows, _)| rows.first())
-            .and_then(|r| r.first())
-            .and_then(Field::as_int)
-            .ok_or_else(|| StoreError::Corrupt("no id for the new account".into()))
+        first_id(&done)
     }
 
     fn change_account(

@@ -612,22 +612,10 @@ impl RowSource for PgStore {
                 );
                 let none: [Param<'_>; 0] = [];
                 let mut rows = tx.query_raw(&sql, none)?;
+                let types: Vec<Ty> = t.columns.iter().map(|(_, ty)| *ty).collect();
                 let mut row = Vec::with_capacity(t.columns.len());
                 while let Some(r) = rows.next()? {
-                    row.clear();
-                    for (i, (_, ty)) in t.columns.iter().enumerate() {
-                        row.push(match ty {
-                            Ty::Int => r
-                                .try_get::<_, Option<i64>>(i)?
-                                .map_or(Field::Null, Field::Int),
-                            Ty::Real => r
-                                .try_get::<_, Option<f64>>(i)?
-                                .map_or(Field::Null, Field::Real),
-                            Ty::Text => r
-                                .try_get::<_, Option<String>>(i)?
-                                .map_or(Field::Null, Field::Text),
-                        });
-                    }
+                    fields_into(&r, &types, &mut row)?;
                     sink(t, &row)?;
                 }
             }
@@ -1448,24 +1436,29 @@ fn dollar_params(sql: &str) -> String {
     out
 }
 
+/// A row's columns as fields of the given types, into `out` (reused between rows of a scan).
+fn fields_into(r: &Row, types: &[Ty], out: &mut Vec<Field>) -> Result<()> {
+    out.clear();
+    for (i, ty) in types.iter().enumerate() {
+        out.push(match ty {
+            Ty::Int => r
+                .try_get::<_, Option<i64>>(i)?
+                .map_or(Field::Null, Field::Int),
+            Ty::Real => r
+                .try_get::<_, Option<f64>>(i)?
+                .map_or(Field::Null, Field::Real),
+            Ty::Text => r
+                .try_get::<_, Option<String>>(i)?
+                .map_or(Field::Null, Field::Text),
+        });
+    }
+    Ok(())
+}
+
 fn fields_of(r: &Row, types: &[Ty]) -> Result<Vec<Field>> {
-    types
-        .iter()
-        .enumerate()
-        .map(|(i, ty)| {
-            Ok(match ty {
-                Ty::Int => r
-                    .try_get::<_, Option<i64>>(i)?
-                    .map_or(Field::Null, Field::Int),
-                Ty::Real => r
-                    .try_get::<_, Option<f64>>(i)?
-                    .map_or(Field::Null, Field::Real),
-                Ty::Text => r
-                    .try_get::<_, Option<String>>(i)?
-                    .map_or(Field::Null, Field::Text),
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(types.len());
+    fields_into(r, types, &mut out)?;
+    Ok(out)
 }
 
 impl crate::accounts::Sql for PgStore {
@@ -1496,10 +1489,8 @@ impl crate::accounts::Sql for PgStore {
                 let n = fields.len() as u64;
                 out.push((fields, n));
             }
-            if let (Some((_, 0)), Some(why)) = (out.last(), &s.or_else) {
-                // Dropping the transaction rolls it back.
-                return Err(StoreError::Conflict(why.clone()));
-            }
+            // Dropping the transaction rolls it back.
+            s.check(out.last())?;
         }
         tx.commit()?;
         Ok(out)

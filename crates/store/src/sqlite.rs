@@ -1294,10 +1294,8 @@ impl crate::accounts::Sql for SqliteStore {
                 let n = rows.len() as u64;
                 out.push((rows, n));
             }
-            if let (Some((_, 0)), Some(why)) = (out.last(), &s.or_else) {
-                // Dropping the transaction rolls it back.
-                return Err(StoreError::Conflict(why.clone()));
-            }
+            // Dropping the transaction rolls it back.
+            s.check(out.last())?;
         }
         tx.commit()?;
         Ok(out)

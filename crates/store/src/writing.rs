@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 
-use crate::accounts::{Sql, Step, event_step};
+use crate::accounts::{Sql, Step, event_step, first_id, int};
 use crate::transfer::{Field, Ty};
 use crate::{AuditEvent, Result, StoreError};
 
@@ -75,10 +75,6 @@ const REPORT_TYPES: [Ty; 8] = [
     Ty::Text,
 ];
 
-fn int(f: &Field) -> i64 {
-    f.as_int().unwrap_or(0)
-}
-
 fn text(f: &Field) -> String {
     match f {
         Field::Text(s) => s.clone(),
@@ -107,14 +103,6 @@ fn report_of(r: &[Field]) -> ReportInfo {
         author: text(&r[5]),
         bytes: int(&r[6]),
     }
-}
-
-fn first_id(done: &[(Vec<Vec<Field>>, u64)]) -> Result<i64> {
-    done.first()
-        .and_then(|(rows, _)| rows.first())
-        .and_then(|r| r.first())
-        .and_then(Field::as_int)
-        .ok_or_else(|| StoreError::Corrupt("no id for the new row".into()))
 }
 
 impl<T: Sql> Writing for T {

@@ -264,9 +264,7 @@ pub async fn edit(
     Path(key): Path<String>,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Response {
-    let saved = q
-        .as_deref()
-        .is_some_and(|q| Form::parse(q.as_bytes()).get("gespeichert") == "1");
+    let saved = Form::query(q.as_deref()).get("gespeichert") == "1";
     let note = if saved {
         r#"<p class="ok" role="status">Gespeichert: eine neue Fassung des Katalogs, im Protokoll mit altem und neuem Eintrag.</p>"#
     } else {

@@ -242,6 +242,24 @@ fn outside_department(
         })
 }
 
+/// The measures of an entry's formula that are delivered by hand: each once, in order, without
+/// those an official statistic in the store supplies (statistic other than `manuell`, the long
+/// CSV's): a population from the register is not asked of the health office.
+fn by_hand(
+    entry: &sozialmonitor_core::IndicatorEntry,
+    measures: &[sozialmonitor_store::MeasureInfo],
+) -> Vec<String> {
+    let official = |c: &str| {
+        measures
+            .iter()
+            .any(|m| m.code == c && m.statistic != "manuell")
+    };
+    let mut seen = BTreeSet::new();
+    let mut codes = sozialmonitor_core::formula::measures(&entry.formula);
+    codes.retain(|c| !official(c) && seen.insert(c.clone()));
+    codes
+}
+
 /// The measures a provider's department delivers: those its catalogue entries read that no
 /// official statistic in the store supplies; `None` for everyone else (no restriction).
 async fn department_measures(
@@ -253,20 +271,12 @@ async fn department_measures(
     }
     let me2 = me.clone();
     let (entries, measures) = ws.db(|db| Ok((db.indicators()?, db.measures()?))).await?;
-    let official = |c: &str| {
-        measures
-            .iter()
-            .any(|m| m.code == c && m.statistic != "manuell")
-    };
     Ok(Some(
         entries
             .iter()
             .filter(|e| delivers_for(&me2, e))
             .flat_map(|e| {
-                let own: Vec<String> = sozialmonitor_core::formula::measures(&e.formula)
-                    .into_iter()
-                    .filter(|c| !official(c))
-                    .collect();
+                let own = by_hand(e, &measures);
                 // As the template does: an entry without a measure of its own is delivered
                 // under its key.
                 if own.is_empty() {
@@ -771,10 +781,9 @@ pub async fn history(
     Extension(me): Extension<Signed>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let fresh: Vec<i64> = q
-        .as_deref()
-        .map(|q| Form::parse(q.as_bytes()).get("uebernommen").to_string())
-        .unwrap_or_default()
+    let query = Form::query(q.as_deref());
+    let fresh: Vec<i64> = query
+        .get("uebernommen")
         .split(',')
         .filter_map(|s| s.parse().ok())
         .collect();
@@ -783,12 +792,7 @@ pub async fn history(
         Ok(x) => x,
         Err(e) => return internal(&e),
     };
-    let undone: Option<i64> = q.as_deref().and_then(|q| {
-        Form::parse(q.as_bytes())
-            .get("zurueckgenommen")
-            .parse()
-            .ok()
-    });
+    let undone: Option<i64> = query.get("zurueckgenommen").parse().ok();
     let note = if let Some(u) = undone {
         format!(
             r#"<p class="ok" role="status">Zurückgenommen als Import Nr. {u}: die Werte davor gelten wieder, die zurückgenommenen bleiben in der Historie. Die Ergebnisse werden im Hintergrund neu berechnet.</p>"#
@@ -921,10 +925,7 @@ pub async fn template(
     Extension(me): Extension<Signed>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let key = q
-        .as_deref()
-        .map(|q| Form::parse(q.as_bytes()).get("indikator").to_string())
-        .unwrap_or_default();
+    let key = Form::query(q.as_deref()).get("indikator").to_string();
     let kreis = ws.inner.settings.kreis.clone();
     let now = ws.now();
     let loaded = ws
@@ -957,26 +958,12 @@ pub async fn template(
             "Diesen Eintrag liefert ein anderer Fachbereich.",
         );
     }
-    // What the department delivers: the formula's measures that no official statistic in the
-    // store supplies (a population from the register is not asked of the health office).
-    let official = |code: &str| {
-        measures
-            .iter()
-            .any(|m| m.code == code && m.statistic != "manuell")
-    };
-    let mut seen = BTreeSet::new();
-    let mut codes = sozialmonitor_core::formula::measures(&entry.formula);
-    codes.retain(|c| !official(c) && seen.insert(c.clone()));
+    let mut codes = by_hand(&entry, &measures);
     if codes.is_empty() {
         codes.push(entry.key.clone());
     }
     // The year after the newest one held, else the last complete calendar year.
-    let this_year = i64::from(
-        sozialmonitor_core::format::iso_datetime_utc(now)
-            .get(..4)
-            .and_then(|y| y.parse::<u16>().ok())
-            .unwrap_or(2026),
-    );
+    let this_year = i64::from(sozialmonitor_core::format::year_utc(now));
     let mut out = vec![0xEF, 0xBB, 0xBF];
     let write = |out: Vec<u8>| -> anyhow::Result<Vec<u8>> {
         let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
@@ -1112,23 +1099,14 @@ pub async fn due(State(ws): State<Workspace>, Extension(me): Extension<Signed>) 
         Ok(x) => x,
         Err(e) => return internal(&e),
     };
-    let this_year = sozialmonitor_core::format::iso_datetime_utc(ws.now())
-        .get(..4)
-        .and_then(|y| y.parse::<i32>().ok())
-        .unwrap_or(2026);
+    let this_year = sozialmonitor_core::format::year_utc(ws.now());
     let mut rows: Vec<DueRow<'_>> = Vec::new();
     for e in entries.iter().filter(|e| delivers_for(&me, e)) {
         let Some(expected) = expected_year(&e.update_rhythm, this_year) else {
             continue;
         };
-        let mut seen = BTreeSet::new();
-        let mut codes = sozialmonitor_core::formula::measures(&e.formula);
-        codes.retain(|c| seen.insert(c.clone()));
-        for code in codes {
+        for code in by_hand(e, &measures) {
             let known = measures.iter().find(|m| m.code == code);
-            if known.is_some_and(|m| m.statistic != "manuell") {
-                continue;
-            }
             let held = known.and_then(|m| m.last).map(|p| i32::from(p.year()));
             for dept in e.owner.split('/').map(str::trim).filter(|d| !d.is_empty()) {
                 rows.push((

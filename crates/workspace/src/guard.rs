@@ -41,6 +41,11 @@ impl Form {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// Reads a query string (none: no fields).
+    pub fn query(q: Option<&str>) -> Form {
+        q.map(|q| Form::parse(q.as_bytes())).unwrap_or_default()
+    }
+
     /// Reads a urlencoded body.
     pub fn parse(body: &[u8]) -> Form {
         Form(

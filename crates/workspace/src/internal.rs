@@ -28,10 +28,7 @@ pub async fn values(
     Extension(me): Extension<Signed>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let form = q
-        .as_deref()
-        .map(|q| Form::parse(q.as_bytes()))
-        .unwrap_or_default();
+    let form = Form::query(q.as_deref());
     let wanted = form.get("indikator").to_string();
     let year: Option<u16> = form.get("jahr").parse().ok();
     let kreis = ws.inner.settings.kreis.clone();
@@ -142,10 +139,7 @@ pub async fn revisions(
     RawQuery(q): RawQuery,
 ) -> Response {
     use std::collections::BTreeMap;
-    let form = q
-        .as_deref()
-        .map(|q| Form::parse(q.as_bytes()))
-        .unwrap_or_default();
+    let form = Form::query(q.as_deref());
     let measure = form.get("merkmal").trim().to_string();
     let region = form.get("gebiet").trim().to_string();
     let (m, r) = (measure.clone(), region.clone());

@@ -27,8 +27,7 @@ fn safe_target(weiter: &str) -> &str {
 }
 
 fn query_field(q: Option<&str>, name: &str) -> String {
-    q.map(|q| Form::parse(q.as_bytes()).get(name).to_string())
-        .unwrap_or_default()
+    Form::query(q).get(name).to_string()
 }
 
 fn with_cookies(mut res: Response, cookies: &[String]) -> Response {

@@ -988,22 +988,8 @@ async fn commentary_is_previewed_escaped_saved_in_versions_and_logged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_data_gaps_are_listed_with_owner_and_plan() {
     let f = Fixture::new();
-    let catalog =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
-    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
-    let ds = sozialmonitor_import::read(&src, None);
-    let mut db = f.db();
-    sozialmonitor_store::Store::import(
-        &mut db,
-        &sozialmonitor_store::ImportSource {
-            file_name: src.name.clone(),
-            sha256: src.sha256.clone(),
-        },
-        &ds,
-        sozialmonitor_store::ImportOptions::default(),
-    )
-    .expect("import");
-    let entries = sozialmonitor_store::Store::indicators(&db).expect("entries");
+    import_catalogue(&f);
+    let entries = sozialmonitor_store::Store::indicators(&f.db()).expect("entries");
     let gap = entries
         .iter()
         .find(|e| e.status != sozialmonitor_core::IndicatorStatus::Available)
@@ -1019,30 +1005,9 @@ async fn the_data_gaps_are_listed_with_owner_and_plan() {
     assert!(html.contains("teilweise verfügbar"), "{html}");
 }
 
-/// Imports the repository's catalogue into the fixture's database.
-fn import_catalogue(f: &Fixture) {
-    let catalog =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
-    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
-    let ds = sozialmonitor_import::read(&src, None);
-    sozialmonitor_store::Store::import(
-        &mut f.db(),
-        &sozialmonitor_store::ImportSource {
-            file_name: src.name.clone(),
-            sha256: src.sha256.clone(),
-        },
-        &ds,
-        sozialmonitor_store::ImportOptions::default(),
-    )
-    .expect("catalogue");
-}
-
-/// Imports a real file of the demo data into the fixture's database.
-fn import_demo(f: &Fixture, rel: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/demo")
-        .join(rel);
-    let src = sozialmonitor_import::Source::read(&path).expect("demo file");
+/// Imports a file into the fixture's database.
+fn import_file(f: &Fixture, path: &std::path::Path) {
+    let src = sozialmonitor_import::Source::read(path).expect("file");
     let ds = sozialmonitor_import::read(&src, None);
     sozialmonitor_store::Store::import(
         &mut f.db(),
@@ -1056,26 +1021,32 @@ fn import_demo(f: &Fixture, rel: &str) {
     .expect("import");
 }
 
+/// Imports the repository's catalogue into the fixture's database.
+fn import_catalogue(f: &Fixture) {
+    import_file(
+        f,
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml"),
+    );
+}
+
+/// Imports a real file of the demo data into the fixture's database.
+fn import_demo(f: &Fixture, rel: &str) {
+    import_file(
+        f,
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/demo")
+            .join(rel),
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn internal_values_mark_what_the_public_does_not_see() {
     use sozialmonitor_core::engine::Cell;
     use sozialmonitor_store::{ResultRow, Results, Store, Territory};
     let f = Fixture::new();
     import_demo(&f, "registers/GV100AD_301123.txt.gz");
-    let catalog =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
-    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
-    let ds = sozialmonitor_import::read(&src, None);
+    import_catalogue(&f);
     let mut db = f.db();
-    db.import(
-        &sozialmonitor_store::ImportSource {
-            file_name: src.name.clone(),
-            sha256: src.sha256.clone(),
-        },
-        &ds,
-        sozialmonitor_store::ImportOptions::default(),
-    )
-    .expect("catalogue");
     let key = db.indicators().expect("entries")[0].key.clone();
     let row = |region: &str, cell, suppressed| ResultRow {
         indicator: key.clone(),
@@ -1122,20 +1093,8 @@ async fn a_department_downloads_the_template_of_its_own_entries_only() {
     use sozialmonitor_store::{AccountChange, Store};
     let f = Fixture::new();
     import_demo(&f, "registers/GV100AD_301123.txt.gz");
-    let catalog =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog/indikatoren.toml");
-    let src = sozialmonitor_import::Source::read(&catalog).expect("catalogue");
-    let ds = sozialmonitor_import::read(&src, None);
+    import_catalogue(&f);
     let mut db = f.db();
-    db.import(
-        &sozialmonitor_store::ImportSource {
-            file_name: src.name.clone(),
-            sha256: src.sha256.clone(),
-        },
-        &ds,
-        sozialmonitor_store::ImportOptions::default(),
-    )
-    .expect("catalogue");
     let entries = db.indicators().expect("entries");
     let own = entries
         .iter()

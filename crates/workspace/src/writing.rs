@@ -20,6 +20,9 @@ use crate::{Signed, Workspace};
 /// Longest commentary of one chapter, in characters.
 const MAX_COMMENTARY_CHARS: usize = 100_000;
 
+/// The chapters that take commentary: slug and title, in order.
+type Chapters = Vec<(String, String)>;
+
 /// A report being made.
 #[derive(Debug, Clone)]
 struct Job {
@@ -33,6 +36,9 @@ struct Job {
 #[derive(Default)]
 pub struct Jobs {
     running: Mutex<Vec<Job>>,
+    /// The report's chapters, by the results version they were read from: reading them loads
+    /// the whole public site, which is not done again for every page of the editor.
+    chapters: Mutex<Option<(i64, Chapters)>>,
 }
 
 /// Markdown as HTML for the preview: raw HTML in the text is shown as text, never run; links
@@ -76,11 +82,11 @@ fn safe_url(url: &str) -> bool {
 }
 
 /// The chapters that take commentary, from the data (action fields with indicators).
-async fn chapters(ws: &Workspace) -> anyhow::Result<Vec<(String, String)>> {
-    let kreis = ws.inner.settings.kreis.clone();
-    let location = ws.inner.location.clone();
+async fn chapters(ws: &Workspace) -> anyhow::Result<Chapters> {
+    let ws = ws.clone();
     tokio::task::spawn_blocking(move || {
-        let db = Database::open(&location)?;
+        let kreis = &ws.inner.settings.kreis;
+        let db = Database::open(&ws.inner.location)?;
         // Without data (a new database) the report has its summary and the data gaps only.
         let fixed = || {
             vec![
@@ -88,14 +94,25 @@ async fn chapters(ws: &Workspace) -> anyhow::Result<Vec<(String, String)>> {
                 ("datenluecken".to_string(), "Datenlücken".to_string()),
             ]
         };
-        if db.cache_state()?.is_none() {
+        let Some((version, ..)) = db.cache_state()? else {
             return Ok(fixed());
+        };
+        let cache = &ws.inner.jobs.chapters;
+        if let Ok(c) = cache.lock()
+            && let Some((v, list)) = c.as_ref()
+            && *v == version
+        {
+            return Ok(list.clone());
         }
-        let site = sozialmonitor_site::Site::load(&db, &kreis)?;
-        Ok(match site.regions.iter().position(|r| r.key == kreis) {
+        let site = sozialmonitor_site::Site::load(&db, kreis)?;
+        let list = match site.regions.iter().position(|r| &r.key == kreis) {
             Some(k) => sozialmonitor_report::commentary_chapters(&site, k),
             None => fixed(),
-        })
+        };
+        if let Ok(mut c) = cache.lock() {
+            *c = Some((version, list.clone()));
+        }
+        Ok(list)
     })
     .await?
 }
