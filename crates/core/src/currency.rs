@@ -1,10 +1,12 @@
 //! Data currency: when publishers release the figures an indicator reads, and how far the
 //! figures we hold lag behind. Publication dates are catalogue data (`[[release]]`), not code.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::RegionLevel;
 use crate::formula::Expr;
+use crate::{IndicatorEntry, IndicatorStatus, RegionKey, RegionLevel};
 
 /// A regular publication: who releases which measures, how long after the end of a reference
 /// year, and which file brings them in.
@@ -59,6 +61,17 @@ pub struct Month {
     pub year: i32,
     /// 1 to 12.
     pub month: u8,
+}
+
+impl Month {
+    /// The month (UTC) of a Unix time; the caller reads the clock.
+    pub fn from_unix(unix: i64) -> Month {
+        let (year, month, _) = crate::format::civil_from_days(unix.div_euclid(86_400));
+        Month {
+            year: year as i32,
+            month: month as u8,
+        }
+    }
 }
 
 impl std::str::FromStr for Month {
@@ -236,6 +249,167 @@ pub fn currency<'a>(
     }
 }
 
+/// One indicator at one level in the currency overview, owned (for pages and tables).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The indicator's key.
+    pub indicator: String,
+    /// Its name, in German.
+    pub name: String,
+    /// The level.
+    pub level: RegionLevel,
+    /// The latest year held at this level.
+    pub held: Option<u16>,
+    /// The latest year released, when the catalogue knows the publications.
+    pub released: Option<i32>,
+    /// Years behind (`None` when no release is known).
+    pub behind: Option<i32>,
+    /// The state in German words.
+    pub words: String,
+    /// The publications to import to catch up (keys), empty when current.
+    pub from: Vec<String>,
+}
+
+/// The currency of every available indicator at its levels, and the publications to import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    /// "Today".
+    pub today: Month,
+    /// A line per indicator and level, in catalogue order.
+    pub lines: Vec<Line>,
+    /// The publications that would bring the lines that are behind up to date, first-seen order.
+    pub needed: Vec<Release>,
+}
+
+impl Line {
+    /// Whether the publishers have released a year we do not hold.
+    pub fn is_behind(&self) -> bool {
+        self.behind.is_some_and(|n| n > 0)
+    }
+}
+
+impl Overview {
+    /// Lines behind their publishers.
+    pub fn behind(&self) -> usize {
+        self.lines.iter().filter(|l| l.is_behind()).count()
+    }
+
+    /// Lines whose publications the catalogue does not date.
+    pub fn unknown(&self) -> usize {
+        self.lines.iter().filter(|l| l.behind.is_none()).count()
+    }
+
+    /// Lines as current as the publishers.
+    pub fn current(&self) -> usize {
+        self.lines.len() - self.behind() - self.unknown()
+    }
+}
+
+/// The currency overview of the available `entries`: `held` gives, per indicator key, the
+/// latest year with a value per level (over `region` and the regions below it, when given).
+/// Entries whose formula does not parse are left out (`catalog check` reports them).
+pub fn overview(
+    entries: &[IndicatorEntry],
+    held: &BTreeMap<String, BTreeMap<RegionLevel, u16>>,
+    region: Option<&RegionKey>,
+    today: Month,
+) -> Overview {
+    let available: Vec<&IndicatorEntry> = entries
+        .iter()
+        .filter(|e| e.status == IndicatorStatus::Available)
+        .collect();
+    let mut all: Vec<Release> = Vec::new();
+    for r in available.iter().flat_map(|e| &e.releases) {
+        if !all.iter().any(|a| a.key == r.key) {
+            all.push(r.clone());
+        }
+    }
+    let empty = BTreeMap::new();
+    let mut out = Overview {
+        today,
+        lines: Vec::new(),
+        needed: Vec::new(),
+    };
+    for e in available {
+        let Ok(formula) = crate::formula::parse(&e.formula) else {
+            continue;
+        };
+        let releases: Vec<Release> = releases_of(e, &all)
+            .into_iter()
+            .filter(|r| r.serves(region.map(RegionKey::as_str)))
+            .collect();
+        let held = held.get(&e.key).unwrap_or(&empty);
+        for level in levels_of(e, held, region.map(RegionKey::level)) {
+            let c = currency(
+                &formula,
+                &releases,
+                e.inkar_code.is_some(),
+                level,
+                held.get(&level).copied(),
+                today,
+            );
+            let behind = c.behind();
+            let from: Vec<&Release> = match &c.released {
+                Some((_, rs)) if behind.is_some_and(|n| n > 0) => rs.clone(),
+                _ => Vec::new(),
+            };
+            for r in &from {
+                if !out.needed.iter().any(|n| n.key == r.key) {
+                    out.needed.push((*r).clone());
+                }
+            }
+            out.lines.push(Line {
+                indicator: e.key.clone(),
+                name: e.name.clone(),
+                level,
+                held: c.held,
+                released: c.released.as_ref().map(|(y, _)| *y),
+                behind,
+                words: c.words(),
+                from: from.iter().map(|r| r.key.clone()).collect(),
+            });
+        }
+    }
+    out
+}
+
+/// The releases concerning an entry: those the catalogue attached, else (an INKAR codebook
+/// entry, imported from its own file) the catalogue's releases of the measures it reads.
+fn releases_of(e: &IndicatorEntry, all: &[Release]) -> Vec<Release> {
+    if !e.releases.is_empty() {
+        return e.releases.clone();
+    }
+    let measures = crate::formula::measures(&e.formula);
+    all.iter()
+        .filter(|r| r.concerns(&measures, false))
+        .cloned()
+        .collect()
+}
+
+/// The levels to report: those the catalogue names, else those with values; with a region,
+/// the levels from its own down.
+fn levels_of(
+    e: &IndicatorEntry,
+    held: &BTreeMap<RegionLevel, u16>,
+    top: Option<RegionLevel>,
+) -> Vec<RegionLevel> {
+    let mut levels: Vec<RegionLevel> = e
+        .spatial_levels
+        .iter()
+        .filter_map(|l| RegionLevel::from_code(l))
+        .collect();
+    if levels.is_empty() {
+        levels = held
+            .keys()
+            .copied()
+            .filter(|l| *l >= RegionLevel::Land && *l != RegionLevel::Regierungsbezirk)
+            .collect();
+    }
+    levels.retain(|l| top.is_none_or(|t| *l >= t));
+    levels.sort();
+    levels
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +524,9 @@ mod tests {
         let c = currency(&g, &all, false, RegionLevel::Kreis, Some(2015), DEC_2026);
         assert_eq!(c.released, None);
         assert_eq!("2026-12".parse::<Month>(), Ok(DEC_2026));
+        // 1 December 2026, 00:00 UTC.
+        assert_eq!(Month::from_unix(1_796_083_200), DEC_2026);
+        assert_eq!(Month::from_unix(1_796_083_199).month, 11);
         assert!("2026-13".parse::<Month>().is_err());
         assert!(all[1].concerns(&["12411-02-03-5:Bevölkerungsstand".into()], false));
         assert!(!all[1].concerns(&["BEVSTD".into()], false));
@@ -358,5 +535,71 @@ mod tests {
             ..release("stala_st", 8)
         };
         assert!(st.serves(Some("15082")) && st.serves(None) && !st.serves(Some("14522")));
+    }
+
+    #[test]
+    fn the_overview_names_what_to_import_and_skips_entries_without_data() {
+        let mut alo = IndicatorEntry::new("alo", "1000 * `13211-01:A` / `12411-x:B`", "je 1.000");
+        alo.spatial_levels = vec!["kreis".into()];
+        alo.releases = vec![
+            Release {
+                measures: vec!["13211-".into()],
+                ..release("alo", 4)
+            },
+            release("bev", 6),
+        ];
+        // An INKAR entry without releases of its own borrows those of the measures it reads.
+        let inkar = IndicatorEntry::new("bev_inkar", "`12411-y:C`", "Personen");
+        let mut gap = IndicatorEntry::new("gap", "`X`", "");
+        gap.status = IndicatorStatus::Missing;
+        let held = BTreeMap::from([
+            (
+                "alo".to_string(),
+                BTreeMap::from([(RegionLevel::Kreis, 2015)]),
+            ),
+            (
+                "bev_inkar".to_string(),
+                BTreeMap::from([(RegionLevel::Land, 2025), (RegionLevel::Kreis, 2025)]),
+            ),
+        ]);
+        let entries = [alo, inkar, gap];
+        let o = overview(&entries, &held, None, DEC_2026);
+        let lines: Vec<(&str, RegionLevel, Option<i32>, &[String])> = o
+            .lines
+            .iter()
+            .map(|l| (l.indicator.as_str(), l.level, l.behind, l.from.as_slice()))
+            .collect();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            lines,
+            [
+                (
+                    "alo",
+                    RegionLevel::Kreis,
+                    Some(10),
+                    names(&["alo", "bev"]).as_slice()
+                ),
+                ("bev_inkar", RegionLevel::Land, Some(0), &[][..]),
+                ("bev_inkar", RegionLevel::Kreis, Some(0), &[][..]),
+            ]
+        );
+        assert_eq!((o.behind(), o.current(), o.unknown()), (1, 2, 0));
+        let needed: Vec<&str> = o.needed.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(needed, ["alo", "bev"]);
+        // For one Kreis only the levels from the Kreis down are shown.
+        let kreis = RegionKey::parse("15082").expect("key");
+        let o = overview(&entries, &held, Some(&kreis), DEC_2026);
+        let levels: Vec<(&str, RegionLevel)> = o
+            .lines
+            .iter()
+            .map(|l| (l.indicator.as_str(), l.level))
+            .collect();
+        assert_eq!(
+            levels,
+            [
+                ("alo", RegionLevel::Kreis),
+                ("bev_inkar", RegionLevel::Kreis)
+            ]
+        );
     }
 }

@@ -14,7 +14,8 @@ pub mod writing;
 
 use std::path::Path;
 
-use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
+use sozialmonitor_core::engine::Cell;
+use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionKey, RegionLevel, Value};
 
 pub use accounts::{
     Account, AccountChange, Accounts, AuditEvent, AuditFilter, NewAccount, Session,
@@ -331,6 +332,30 @@ pub trait Store: RowSource {
     fn save_results(&mut self, results: &Results) -> Result<usize>;
     /// Cached values of one indicator (all regions and years); `None` if nothing is cached.
     fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>>;
+    /// The latest year with a cached value (a number or a published symbol) per region level,
+    /// over `within` and the regions below it (every region for Germany or none), for the
+    /// currency overview.
+    fn latest_years(
+        &self,
+        indicator: &str,
+        within: Option<&RegionKey>,
+    ) -> Result<std::collections::BTreeMap<RegionLevel, u16>> {
+        let prefix = within
+            .filter(|r| r.level() != RegionLevel::Germany)
+            .map(RegionKey::as_str);
+        let mut out = std::collections::BTreeMap::new();
+        for row in self.results(indicator)?.unwrap_or_default() {
+            if row.cell == Cell::Missing || prefix.is_some_and(|p| !row.region.starts_with(p)) {
+                continue;
+            }
+            let Ok(k) = RegionKey::parse(&row.region) else {
+                continue;
+            };
+            let y = out.entry(k.level()).or_insert(row.year);
+            *y = (*y).max(row.year);
+        }
+        Ok(out)
+    }
     /// The state of the cache: `(data version it was computed from, current data version)`.
     fn cache_state(&self) -> Result<Option<(i64, i64, Territory)>>;
     /// The current data version: the newest import batch (0 for none).
@@ -422,7 +447,7 @@ pub struct ResultRow {
     /// Year.
     pub year: u16,
     /// The value.
-    pub cell: sozialmonitor_core::engine::Cell,
+    pub cell: Cell,
     /// Rests on an incomplete sum.
     pub incomplete: bool,
     /// Suppressed for the public by our rules.

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Database, Location, Result};
+use crate::{Database, Location, Result, StoreError};
 
 /// Runs each named test (a `fn(Backend)` in scope) once per backend, as `sqlite::name` and
 /// `postgres::name`: one suite for both, in the store's tests and the command tests alike.
@@ -132,6 +132,55 @@ impl Scratch {
             dir: None,
             pg: Some((server.to_string(), name)),
         })
+    }
+
+    /// A new database holding a copy of this one (a file copy; on PostgreSQL a database made
+    /// from this one as its template), for tests that start many times from one state.
+    ///
+    /// # Errors
+    /// When the copy fails; on PostgreSQL also while a session is still connected to this one
+    /// after a few retries.
+    pub fn copy(&self) -> Result<Scratch> {
+        match (&self.at, &self.pg) {
+            (Location::Sqlite(file), _) => {
+                let dir = std::env::temp_dir().join(unique("sozialmonitor_test"));
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    StoreError::Location(format!("copy of {}: {e}", file.display()))
+                })?;
+                let to = dir.join("test.sqlite");
+                std::fs::copy(file, &to).map_err(|e| {
+                    StoreError::Location(format!("copy of {}: {e}", file.display()))
+                })?;
+                Ok(Scratch {
+                    at: Location::Sqlite(to),
+                    dir: Some(dir),
+                    pg: None,
+                })
+            }
+            (Location::Postgres(_), Some((server, template))) => {
+                let name = unique("sm_copy");
+                let mut admin = postgres::Client::connect(server, postgres::NoTls)?;
+                // A process that just exited may still show as a session for a moment.
+                let mut tries = 0;
+                while let Err(e) =
+                    admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                {
+                    tries += 1;
+                    if tries == 50 {
+                        return Err(e.into());
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Ok(Scratch {
+                    at: Location::Postgres(with_dbname(server, &name)),
+                    dir: None,
+                    pg: Some((server.clone(), name)),
+                })
+            }
+            (Location::Postgres(_), None) => Err(StoreError::Location(
+                "only a scratch database made on a test server can be copied".into(),
+            )),
+        }
     }
 
     /// Opens it (every call a new connection).

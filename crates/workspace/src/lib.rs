@@ -12,6 +12,7 @@
 
 pub mod auth;
 mod catalogue;
+mod currency;
 mod delivery;
 mod guard;
 mod internal;
@@ -483,6 +484,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(SignedIn),
             ),
             get(pages::gaps),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/aktualitaet",
+                "/arbeitsbereich/aktualitaet",
+                Need::Role(SignedIn),
+            ),
+            get(currency::page_of),
         ),
         (
             r(

@@ -81,6 +81,7 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
             ("/arbeitsbereich", "Übersicht"),
             ("/arbeitsbereich/katalog", "Katalog"),
             ("/arbeitsbereich/datenluecken", "Datenlücken"),
+            ("/arbeitsbereich/aktualitaet", "Aktualität"),
         ];
         if role.may(Permission::DeliverData) {
             items.push(("/arbeitsbereich/lieferung", "Daten liefern"));
@@ -181,6 +182,7 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
     };
     let mut tasks = vec![
         r#"<li><a href="/arbeitsbereich/datenluecken">Datenlücken</a>: welche Daten fehlen, wer zuständig ist und wie sie zu erheben sind.</li>"#.to_string(),
+        r#"<li><a href="/arbeitsbereich/aktualitaet">Aktualität</a>: bis zu welchem Jahr die Daten reichen, was veröffentlicht ist und was nachzuladen ist.</li>"#.to_string(),
     ];
     if role.may(Permission::DeliverData) {
         tasks.push(r#"<li><a href="/arbeitsbereich/lieferung">Daten liefern</a>: Dateien hochladen, prüfen und übernehmen.</li>"#.to_string());

@@ -1283,3 +1283,68 @@ async fn the_catalogue_is_edited_by_its_rules_versioned_and_exported_unchanged()
         (own.formula.as_str(), "Gesundheitsamt")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_currency_page_says_how_far_behind_the_district_is_and_what_to_import() {
+    use sozialmonitor_core::engine::Cell;
+    use sozialmonitor_store::{ResultRow, Results, Store, Territory};
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    import_catalogue(&f);
+    let mut db = f.db();
+    let row = |region: &str, year| ResultRow {
+        indicator: "bevoelkerung".into(),
+        region: region.into(),
+        year,
+        cell: Cell::Num(1.0),
+        incomplete: false,
+        suppressed: false,
+        equivalent: false,
+    };
+    let version = db.data_version().expect("version");
+    // Mittelsachsen up to 2015, Anhalt-Bitterfeld up to 2025 (the clock says December 2026).
+    db.save_results(&Results {
+        territory: Territory::Today,
+        years: (2000, 2025),
+        data_version: version,
+        rows: vec![row("14522", 2015), row("15082", 2025)],
+    })
+    .expect("results");
+    drop(db);
+    let line = |html: &str| -> String {
+        html.split("<tr")
+            .find(|r| r.contains(">Bevölkerung</th>") && r.contains("<td>Kreis</td>"))
+            .expect("the population's Kreis line")
+            .to_string()
+    };
+    let (viewer, _) = f.session(Role::Viewer);
+    // Over every region the latest Kreis year is 2025: current.
+    let (status, _, html) = f.get("/arbeitsbereich/aktualitaet", Some(&viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    let all = line(&html);
+    assert!(
+        all.contains(">2025</td>") && all.contains("aktuell"),
+        "{all}"
+    );
+    // For Mittelsachsen: ten years behind, and the table to import is named.
+    let path = "/arbeitsbereich/aktualitaet?gebiet=14522&nur=zurueck";
+    let (_, _, html) = f.get(path, Some(&viewer)).await;
+    let ms = line(&html);
+    assert!(
+        ms.contains(">2015</td>") && ms.contains("10 Jahre zurück"),
+        "{ms}"
+    );
+    assert!(
+        ms.contains("Fortschreibung des Bevölkerungsstandes"),
+        "{ms}"
+    );
+    assert!(html.contains("<h2>Nachzuladen</h2>"), "{html}");
+    assert!(html.contains("12411-01-01-5"), "{html}");
+    // With "only behind" no current line is listed.
+    assert!(!html.contains(r#"<tr class="ok">"#), "{html}");
+    // A region outside the district's choices is ignored, not read.
+    let (_, _, html) = f
+        .get("/arbeitsbereich/aktualitaet?gebiet=15082", Some(&viewer))
+        .await;
+    assert!(line(&html).contains("aktuell"), "{html}");
+}

@@ -5,15 +5,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::dashboard::{demo_db, get, start};
-use crate::{run, text};
+use sozialmonitor_store::testing::Backend;
+
+use crate::dashboard::{fill_demo_db, get, start};
+use crate::{run, scratch, text};
 
 const POPULATION: &str = "12411-01-01-5:Bevölkerungsstand";
 
 /// (key, breakdown, period) → (value, withheld) from a CSV export.
 type Cells = BTreeMap<(String, String, String), (Option<f64>, bool)>;
 
-fn export(db: &Path, out: &Path, public: bool) -> Cells {
+fn export(db: &str, out: &Path, public: bool) -> Cells {
     let mut args = vec!["export", "-m", POPULATION, "-o", out.to_str().expect("p")];
     if public {
         args.push("--public");
@@ -52,10 +54,15 @@ fn export(db: &Path, out: &Path, public: bool) -> Cells {
     cells
 }
 
-#[test]
-fn no_withheld_cell_can_be_worked_out_from_the_public_view() {
+pub fn no_withheld_cell_can_be_worked_out_from_the_public_view(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = demo_db(dir.path());
+    let Some((_scratch, db)) = scratch(
+        backend,
+        "no_withheld_cell_can_be_worked_out_from_the_public_view",
+    ) else {
+        return;
+    };
+    fill_demo_db(&db);
 
     // The audit of both territories together: Gaussian elimination over all relations, the
     // singletons and every small count's interval over all relations together (linear
@@ -118,7 +125,8 @@ fn no_withheld_cell_can_be_worked_out_from_the_public_view() {
     }
     assert!(checked > 1000, "only {checked} Kreis totals checked");
 
-    // The public-only database: the public side of the results and nothing else.
+    // The public-only database (a SQLite file from either backend): the public side of the
+    // results and nothing else.
     let public_db = dir.path().join("public.sqlite");
     let o = run(&db, &["publish", "--to", public_db.to_str().expect("p")]);
     let (out, err) = text(&o);
@@ -151,10 +159,14 @@ fn no_withheld_cell_can_be_worked_out_from_the_public_view() {
 
 /// A department's count without a declared kind is protected, and the import says so by name;
 /// with `art = quote` it is a rate and published as it is.
-#[test]
-fn an_undeclared_count_is_protected_and_named_at_import() {
+pub fn an_undeclared_count_is_protected_and_named_at_import(backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("t.sqlite");
+    let Some((_scratch, db)) = scratch(
+        backend,
+        "an_undeclared_count_is_protected_and_named_at_import",
+    ) else {
+        return;
+    };
     let register = crate::demo("registers/GV100AD_301123.txt.gz");
     assert!(
         run(&db, &["import", register.to_str().expect("p")])

@@ -127,12 +127,6 @@ pub(crate) fn get(s: &Server, path: &str, extra: &[(&str, &str)]) -> Reply {
     }
 }
 
-pub(crate) fn demo_db(dir: &Path) -> std::path::PathBuf {
-    let db = dir.join("d.sqlite");
-    fill_demo_db(&db);
-    db
-}
-
 /// Imports the small demo set into `db` (as `--db` takes it) and computes the cache.
 pub(crate) fn fill_demo_db(db: impl AsRef<std::ffi::OsStr>) {
     let db = db.as_ref();

@@ -4,17 +4,19 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::dashboard::{Server, demo_db, start_with};
+use sozialmonitor_store::testing::Backend;
+
+use crate::dashboard::{Server, fill_demo_db, start_with};
 
 /// Header timeout of the server under test, in seconds (the default is 10).
 const HEADER_TIMEOUT: f64 = 1.0;
 
 /// The server with tight limits: a small cache, a short header timeout, a short PDF queue.
-fn start(db: &Path) -> Server {
+fn start(db: &str) -> Server {
     let timeout = HEADER_TIMEOUT.to_string();
     start_with(
         db,
@@ -108,10 +110,12 @@ fn rss_kb(pid: u32) -> Option<u64> {
         .ok()
 }
 
-#[test]
-fn hostile_requests_leave_the_server_up() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = demo_db(dir.path());
+pub fn hostile_requests_leave_the_server_up(backend: Backend) {
+    let Some((_scratch, db)) = crate::scratch(backend, "hostile_requests_leave_the_server_up")
+    else {
+        return;
+    };
+    fill_demo_db(&db);
     let mut s = start(&db);
     assert_eq!(get(&s, "/").status, 200);
 

@@ -5,7 +5,13 @@ mod crash;
 mod dashboard;
 mod hostile;
 mod ops;
+use confidentiality::{
+    an_undeclared_count_is_protected_and_named_at_import,
+    no_withheld_cell_can_be_worked_out_from_the_public_view,
+};
+use crash::an_import_killed_at_any_moment_leaves_all_or_nothing;
 use dashboard::dashboard_pages_api_and_downloads;
+use hostile::hostile_requests_leave_the_server_up;
 use ops::*;
 use reports::profiles_and_the_social_report_as_pdf;
 mod reports;
@@ -33,6 +39,10 @@ sozialmonitor_store::on_both_backends!(
     dashboard_pages_api_and_downloads,
     profiles_and_the_social_report_as_pdf,
     accounts_from_the_command_line_are_checked_and_logged,
+    no_withheld_cell_can_be_worked_out_from_the_public_view,
+    an_undeclared_count_is_protected_and_named_at_import,
+    an_import_killed_at_any_moment_leaves_all_or_nothing,
+    hostile_requests_leave_the_server_up,
 );
 
 /// A new database for a command test, as `--db` takes it; `None` when the PostgreSQL half is
