@@ -466,24 +466,28 @@ impl Site {
             .filter(|e| e.key.starts_with(INKAR_PREFIX))
             .filter_map(|e| Some((e.inkar_code.clone()?, e.source.clone())))
             .collect();
-        let mut indicators = Vec::new();
-        let mut gaps = Vec::new();
-        for e in entries {
-            if e.status != IndicatorStatus::Available {
-                gaps.push(e);
-                continue;
-            }
-            let Some(rows) = store.results(&e.key)? else {
-                continue;
+        let (available, gaps): (Vec<IndicatorEntry>, Vec<IndicatorEntry>) = entries
+            .into_iter()
+            .partition(|e| e.status == IndicatorStatus::Available);
+        let keys: Vec<String> = available.iter().map(|e| e.key.clone()).collect();
+        let mut loaded: FxHashMap<String, Indicator> = FxHashMap::default();
+        let mut entry_of: FxHashMap<String, IndicatorEntry> =
+            available.into_iter().map(|e| (e.key.clone(), e)).collect();
+        store.each_results(&keys, &mut |key, rows| {
+            let Some(e) = entry_of.remove(key) else {
+                return Ok(());
             };
             if let Some(mut ind) = Indicator::from_rows(e, rows, &by_key) {
                 ind.equivalent_source = equivalent_label(&ind.entry, &inkar_source);
                 ind.breaks = (ind.entry.breaks.iter().cloned())
                     .map(|b| ScopedBreak::new(b, &regions))
                     .collect();
-                indicators.push(ind);
+                loaded.insert(key.to_string(), ind);
             }
-        }
+            Ok(())
+        })?;
+        // In the catalogue's order, whatever order the store handed them in.
+        let indicators: Vec<Indicator> = keys.iter().filter_map(|k| loaded.remove(k)).collect();
         let ind_by_key = indicators
             .iter()
             .enumerate()

@@ -264,6 +264,13 @@ impl Store for Database {
     fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>> {
         each!(self, s => s.results(indicator))
     }
+    fn each_results(
+        &self,
+        indicators: &[String],
+        f: &mut dyn FnMut(&str, Vec<ResultRow>) -> Result<()>,
+    ) -> Result<bool> {
+        each!(self, s => s.each_results(indicators, f))
+    }
     fn cache_state(&self) -> Result<Option<(i64, i64, Territory)>> {
         each!(self, s => s.cache_state())
     }

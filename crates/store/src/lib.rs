@@ -332,6 +332,24 @@ pub trait Store: RowSource {
     fn save_results(&mut self, results: &Results) -> Result<usize>;
     /// Cached values of one indicator (all regions and years); `None` if nothing is cached.
     fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>>;
+    /// The cached values of each of `indicators`, handed to `f` one indicator at a time (every
+    /// key once, in no particular order; rows ordered by region key and year as
+    /// [`Store::results`] gives them), for loading the dashboard; `false` when nothing is
+    /// cached. The default asks for one indicator after another.
+    fn each_results(
+        &self,
+        indicators: &[String],
+        f: &mut dyn FnMut(&str, Vec<ResultRow>) -> Result<()>,
+    ) -> Result<bool> {
+        for key in indicators {
+            // The cache is filled or empty as a whole: `None` comes for the first key or not at all.
+            let Some(rows) = self.results(key)? else {
+                return Ok(false);
+            };
+            f(key, rows)?;
+        }
+        Ok(true)
+    }
     /// The latest year with a cached value (a number or a published symbol) per region level,
     /// over `within` and the regions below it (every region for Germany or none), for the
     /// currency overview.

@@ -276,3 +276,79 @@ pub fn a_database_from_a_newer_program_is_refused(backend: Backend) {
         Ok(_) => panic!("a newer database was opened"),
     }
 }
+
+/// The dashboard's one pass over every indicator gives what `results` gives per indicator,
+/// every key once (an indicator without values as an empty list), and nothing before a cache.
+pub fn each_results_agrees_with_results_per_indicator(backend: Backend) {
+    let Some(mut db) = new_db(backend, "each_results_agrees") else {
+        return;
+    };
+    let keys: Vec<String> = ["bev", "alo", "leer"].map(String::from).to_vec();
+    let mut seen = Vec::new();
+    let cached = db
+        .store
+        .each_results(&keys, &mut |k, _| {
+            seen.push(k.to_string());
+            Ok(())
+        })
+        .expect("each");
+    assert!(!cached && seen.is_empty(), "nothing is cached yet");
+    imported(import(
+        &mut db.store,
+        &demo(FILES[1]),
+        ImportOptions::default(),
+    ));
+    let row = |indicator: &str, region: &str, year, cell| ResultRow {
+        indicator: indicator.into(),
+        region: region.into(),
+        year,
+        cell,
+        incomplete: false,
+        suppressed: region.len() == 8,
+        equivalent: false,
+    };
+    // Out of order on purpose: the store hands them back by region key and year.
+    let rows = vec![
+        row(
+            "bev",
+            "14522275",
+            2022,
+            Cell::Sym(sozialmonitor_core::Symbol::Secret),
+        ),
+        row("bev", "14522", 2023, Cell::Num(297_000.0)),
+        row("bev", "14522", 2022, Cell::Num(300_639.0)),
+        row("alo", "14", 2024, Cell::Num(6.1)),
+        row("alo", "14522", 2024, Cell::Missing),
+        row("andere", "14", 2024, Cell::Num(1.0)),
+    ];
+    let version = db.store.data_version().expect("version");
+    db.store
+        .save_results(&Results {
+            territory: Territory::Today,
+            years: (2000, 2024),
+            data_version: version,
+            rows,
+        })
+        .expect("save");
+    let mut got = std::collections::BTreeMap::new();
+    let cached = db
+        .store
+        .each_results(&keys, &mut |k, rows| {
+            assert!(got.insert(k.to_string(), rows).is_none(), "{k} twice");
+            Ok(())
+        })
+        .expect("each");
+    assert!(cached);
+    assert_eq!(got.len(), 3, "{got:?}");
+    for k in &keys {
+        assert_eq!(
+            Some(&got[k]),
+            db.store.results(k).expect("results").as_ref(),
+            "{k}"
+        );
+    }
+    assert_eq!(got["bev"].len(), 3);
+    assert_eq!(got["bev"][0].region, "14522");
+    assert_eq!(got["bev"][0].year, 2022);
+    assert!(got["leer"].is_empty());
+}

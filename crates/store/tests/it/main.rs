@@ -59,6 +59,7 @@ sozialmonitor_store::on_both_backends!(
     a_dry_run_counts_what_would_change_and_stores_nothing,
     undoing_an_import_restores_the_values_before_it_as_a_new_batch,
     undoing_an_import_that_only_added_quality_marks_keeps_the_values,
+    each_results_agrees_with_results_per_indicator,
 );
 
 fn import(store: &mut dyn Store, path: &Path, opts: ImportOptions) -> ImportOutcome {
