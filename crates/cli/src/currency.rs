@@ -1,13 +1,13 @@
 //! `sozialmonitor catalog currency`: per indicator and region level, the latest year held
 //! against the latest year its publishers have released, and what to import to catch up.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sozialmonitor_core::RegionKey;
-use sozialmonitor_core::currency::{Month, overview};
-use sozialmonitor_store::{Database, Store, Territory};
+use sozialmonitor_core::currency::Month;
+use sozialmonitor_store::currency::currency_overview;
+use sozialmonitor_store::{Database, Territory};
 
 use crate::indicator::ensure_cache;
 use crate::table::Table;
@@ -40,12 +40,7 @@ pub fn run(store: &mut Database, o: &Options) -> Result<ExitCode> {
         Some(r) => Some(RegionKey::parse(r).with_context(|| format!("--region `{r}`"))?),
         None => None,
     };
-    let entries = store.indicators()?;
-    let mut held = BTreeMap::new();
-    for e in &entries {
-        held.insert(e.key.clone(), store.latest_years(&e.key, region.as_ref())?);
-    }
-    let view = overview(&entries, &held, region.as_ref(), now);
+    let view = currency_overview(store, region.as_ref(), now)?;
     let mut t = Table::new(&[
         "Indikator",
         "Ebene",

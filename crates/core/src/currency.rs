@@ -373,6 +373,30 @@ pub fn overview(
     out
 }
 
+/// The latest year with a value (a number or a published symbol) per region level among
+/// `cells` (region key, year, cell), over `within` and the regions below it (every region for
+/// Germany or none).
+pub fn latest_years<'a>(
+    cells: impl IntoIterator<Item = (&'a str, u16, &'a crate::engine::Cell)>,
+    within: Option<&RegionKey>,
+) -> BTreeMap<RegionLevel, u16> {
+    let prefix = within
+        .filter(|r| r.level() != RegionLevel::Germany)
+        .map(RegionKey::as_str);
+    let mut out = BTreeMap::new();
+    for (region, year, cell) in cells {
+        if *cell == crate::engine::Cell::Missing || prefix.is_some_and(|p| !region.starts_with(p)) {
+            continue;
+        }
+        let Ok(k) = RegionKey::parse(region) else {
+            continue;
+        };
+        let y = out.entry(k.level()).or_insert(year);
+        *y = (*y).max(year);
+    }
+    out
+}
+
 /// The releases concerning an entry: those the catalogue attached, else (an INKAR codebook
 /// entry, imported from its own file) the catalogue's releases of the measures it reads.
 fn releases_of(e: &IndicatorEntry, all: &[Release]) -> Vec<Release> {
@@ -600,6 +624,34 @@ mod tests {
                 ("alo", RegionLevel::Kreis),
                 ("bev_inkar", RegionLevel::Kreis)
             ]
+        );
+    }
+
+    #[test]
+    fn the_latest_year_per_level_counts_symbols_but_not_gaps() {
+        use crate::engine::Cell;
+        let secret = Cell::Sym(crate::Symbol::Secret);
+        let cells = [
+            ("14522", 2024, &Cell::Num(1.0)),
+            ("14522", 2025, &Cell::Missing),
+            ("14522010", 2023, &secret),
+            ("15082", 2025, &Cell::Num(2.0)),
+            ("14", 2022, &Cell::Num(3.0)),
+        ];
+        let all = latest_years(cells, None);
+        assert_eq!(
+            all,
+            BTreeMap::from([
+                (RegionLevel::Land, 2022),
+                (RegionLevel::Kreis, 2025),
+                (RegionLevel::Gemeinde, 2023)
+            ])
+        );
+        let ms = RegionKey::parse("14522").expect("key");
+        let own = latest_years(cells, Some(&ms));
+        assert_eq!(
+            own,
+            BTreeMap::from([(RegionLevel::Kreis, 2024), (RegionLevel::Gemeinde, 2023)])
         );
     }
 }

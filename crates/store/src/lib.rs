@@ -5,6 +5,7 @@
 pub mod accounts;
 mod bulk;
 mod common;
+pub mod currency;
 mod database;
 mod pg;
 mod sqlite;
@@ -15,7 +16,7 @@ pub mod writing;
 use std::path::Path;
 
 use sozialmonitor_core::engine::Cell;
-use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionKey, RegionLevel, Value};
+use sozialmonitor_core::{Dataset, Diagnostic, Period, RegionLevel, Value};
 
 pub use accounts::{
     Account, AccountChange, Accounts, AuditEvent, AuditFilter, NewAccount, Session,
@@ -334,45 +335,22 @@ pub trait Store: RowSource {
     fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>>;
     /// The cached values of each of `indicators`, handed to `f` one indicator at a time (every
     /// key once, in no particular order; rows ordered by region key and year as
-    /// [`Store::results`] gives them), for loading the dashboard; `false` when nothing is
-    /// cached. The default asks for one indicator after another.
+    /// [`Store::results`] gives them), for loading the dashboard; `false`, without calling `f`,
+    /// when nothing is cached. `f` must not use the store (PostgreSQL streams meanwhile). The
+    /// default asks for one indicator after another.
     fn each_results(
         &self,
         indicators: &[String],
         f: &mut dyn FnMut(&str, Vec<ResultRow>) -> Result<()>,
     ) -> Result<bool> {
-        for key in indicators {
-            // The cache is filled or empty as a whole: `None` comes for the first key or not at all.
-            let Some(rows) = self.results(key)? else {
-                return Ok(false);
-            };
-            f(key, rows)?;
+        if self.cache_state()?.is_none() {
+            return Ok(false);
+        }
+        let keys: std::collections::BTreeSet<&String> = indicators.iter().collect();
+        for key in keys {
+            f(key, self.results(key)?.unwrap_or_default())?;
         }
         Ok(true)
-    }
-    /// The latest year with a cached value (a number or a published symbol) per region level,
-    /// over `within` and the regions below it (every region for Germany or none), for the
-    /// currency overview.
-    fn latest_years(
-        &self,
-        indicator: &str,
-        within: Option<&RegionKey>,
-    ) -> Result<std::collections::BTreeMap<RegionLevel, u16>> {
-        let prefix = within
-            .filter(|r| r.level() != RegionLevel::Germany)
-            .map(RegionKey::as_str);
-        let mut out = std::collections::BTreeMap::new();
-        for row in self.results(indicator)?.unwrap_or_default() {
-            if row.cell == Cell::Missing || prefix.is_some_and(|p| !row.region.starts_with(p)) {
-                continue;
-            }
-            let Ok(k) = RegionKey::parse(&row.region) else {
-                continue;
-            };
-            let y = out.entry(k.level()).or_insert(row.year);
-            *y = (*y).max(row.year);
-        }
-        Ok(out)
     }
     /// The state of the cache: `(data version it was computed from, current data version)`.
     fn cache_state(&self) -> Result<Option<(i64, i64, Territory)>>;

@@ -927,27 +927,34 @@ impl Store for PgStore {
         Ok(out)
     }
 
+    /// All counts from one snapshot, so that an import committing meanwhile is counted whole or
+    /// not at all.
     fn summary(&self) -> Result<Summary> {
-        let c = |sql: &str| -> Result<i64> {
-            Ok(self.client.borrow_mut().query_one(sql, &[])?.try_get(0)?)
-        };
-        let levels = self
-            .query_rows(
-                "SELECT level, count(*) FROM region GROUP BY level ORDER BY count(*), level",
-                &[],
-            )?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_>>()?;
-        Ok(Summary {
-            imports: c("SELECT count(*) FROM import_batch")?,
-            regions_by_level: levels,
-            measures: c("SELECT count(*) FROM measure")?,
-            observations: c("SELECT count(*) FROM observation")?,
-            revisions: c("SELECT count(*) FROM observation_history")?,
-            boundaries: c("SELECT count(*) FROM boundary")?,
-            indicators: c("SELECT count(*) FROM indicator")?,
-            changes: c("SELECT count(*) FROM region_change")?,
+        self.snapshot(|tx| {
+            let mut tx = tx.borrow_mut();
+            let levels = tx
+                .query(
+                    "SELECT level, count(*) FROM region GROUP BY level ORDER BY count(*), level",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_>>()?;
+            let mut c = |table: &str| -> Result<i64> {
+                Ok(tx
+                    .query_one(&format!("SELECT count(*) FROM {table}"), &[])?
+                    .try_get(0)?)
+            };
+            Ok(Summary {
+                imports: c("import_batch")?,
+                regions_by_level: levels,
+                measures: c("measure")?,
+                observations: c("observation")?,
+                revisions: c("observation_history")?,
+                boundaries: c("boundary")?,
+                indicators: c("indicator")?,
+                changes: c("region_change")?,
+            })
         })
     }
 
@@ -1030,39 +1037,24 @@ impl Store for PgStore {
     fn results(&self, indicator: &str) -> Result<Option<Vec<ResultRow>>> {
         self.snapshot(|tx| {
             let mut tx = tx.borrow_mut();
-            let cached: bool = tx
-                .query_one("SELECT EXISTS(SELECT 1 FROM indicator_cache)", &[])?
-                .try_get(0)?;
-            if !cached {
+            if !is_cached(&mut tx)? {
                 return Ok(None);
             }
             let rows = tx.query(
-                "SELECT r.key, v.year, v.num, v.sym, v.flags FROM indicator_value v
+                "SELECT v.indicator, r.key, v.year, v.num, v.sym, v.flags FROM indicator_value v
                  JOIN region r ON r.id = v.region_id WHERE v.indicator = $1 ORDER BY r.key, v.year",
                 &[&indicator],
             )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let flags: i64 = r.try_get(4)?;
-                let year: i64 = r.try_get(1)?;
-                out.push(ResultRow {
-                    indicator: indicator.to_string(),
-                    region: r.try_get(0)?,
-                    year: u16::try_from(year)
-                        .map_err(|_| StoreError::Corrupt(format!("year {year}")))?,
-                    cell: crate::bulk::stored_cell(r.try_get(2)?, r.try_get(3)?),
-                    incomplete: flags & 1 != 0,
-                    suppressed: flags & 2 != 0,
-                    equivalent: flags & 4 != 0,
-                });
-            }
-            Ok(Some(out))
+            rows.iter()
+                .map(|r| result_row(r, r.try_get(1)?))
+                .collect::<Result<_>>()
+                .map(Some)
         })
     }
 
-    /// One query for every indicator instead of one per indicator: each of those joined all
-    /// regions again (100 ms apiece on a Germany-sized database). The region keys are read once
-    /// and the rows streamed in the primary key's order, sorted by region key per indicator.
+    /// One query for all the indicators instead of one per indicator: each of those joined all
+    /// regions again (100 ms apiece on a Germany-sized database). The region keys are read once,
+    /// the rows streamed by indicator and sorted by region key and year per indicator.
     fn each_results(
         &self,
         indicators: &[String],
@@ -1070,64 +1062,33 @@ impl Store for PgStore {
     ) -> Result<bool> {
         self.snapshot(|tx| {
             let mut tx = tx.borrow_mut();
-            let cached: bool = tx
-                .query_one("SELECT EXISTS(SELECT 1 FROM indicator_cache)", &[])?
-                .try_get(0)?;
-            if !cached {
+            if !is_cached(&mut tx)? {
                 return Ok(false);
             }
             let mut keys: FxHashMap<i64, String> = FxHashMap::default();
             for r in tx.query("SELECT id, key FROM region", &[])? {
                 keys.insert(r.try_get(0)?, r.try_get(1)?);
             }
-            let mut pending: std::collections::BTreeSet<&str> =
-                indicators.iter().map(String::as_str).collect();
             let mut rows = tx.query_raw(
                 "SELECT indicator, region_id, year, num, sym, flags FROM indicator_value
-                 ORDER BY indicator",
-                std::iter::empty::<Param<'_>>(),
+                 WHERE indicator = ANY($1) ORDER BY indicator",
+                [&indicators as Param<'_>],
             )?;
-            let mut current: Option<(String, Vec<ResultRow>)> = None;
-            let mut hand_over = |done: Option<(String, Vec<ResultRow>)>,
-                                 pending: &mut std::collections::BTreeSet<&str>|
-             -> Result<()> {
-                if let Some((key, mut out)) = done
-                    && pending.remove(key.as_str())
-                {
-                    out.sort_by(|a, b| (&a.region, a.year).cmp(&(&b.region, b.year)));
-                    f(&key, out)?;
-                }
-                Ok(())
-            };
+            let mut pending: std::collections::BTreeSet<&str> =
+                indicators.iter().map(String::as_str).collect();
+            let mut batch: Vec<ResultRow> = Vec::new();
             while let Some(r) = rows.next()? {
-                let indicator: &str = r.try_get(0)?;
-                if current.as_ref().is_none_or(|(k, _)| k != indicator) {
-                    hand_over(current.take(), &mut pending)?;
-                    current = Some((indicator.to_string(), Vec::new()));
-                }
-                let Some((_, out)) = current.as_mut() else {
-                    continue;
-                };
-                if !pending.contains(indicator) {
-                    continue;
-                }
-                let region_id: i64 = r.try_get(1)?;
-                let region = keys.get(&region_id).cloned().ok_or_else(|| {
-                    StoreError::Corrupt(format!("indicator value of unknown region {region_id}"))
+                let id: i64 = r.try_get(1)?;
+                let region = keys.get(&id).cloned().ok_or_else(|| {
+                    StoreError::Corrupt(format!("an indicator value of unknown region {id}"))
                 })?;
-                let (year, flags): (i64, i64) = (r.try_get(2)?, r.try_get(5)?);
-                out.push(ResultRow {
-                    indicator: indicator.to_string(),
-                    region,
-                    year: u16::try_from(year)
-                        .map_err(|_| StoreError::Corrupt(format!("year {year}")))?,
-                    cell: crate::bulk::stored_cell(r.try_get(3)?, r.try_get(4)?),
-                    incomplete: flags & 1 != 0,
-                    suppressed: flags & 2 != 0,
-                    equivalent: flags & 4 != 0,
-                });
+                let row = result_row(&r, region)?;
+                if batch.first().is_some_and(|b| b.indicator != row.indicator) {
+                    hand_over(std::mem::take(&mut batch), &mut pending, f)?;
+                }
+                batch.push(row);
             }
-            hand_over(current.take(), &mut pending)?;
+            hand_over(batch, &mut pending, f)?;
             // Indicators without a single cached value get their empty list, as `results` gives.
             for key in pending {
                 f(key, Vec::new())?;
@@ -1571,4 +1532,42 @@ impl crate::accounts::Sql for PgStore {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// Whether the results cache has been filled.
+fn is_cached(tx: &mut Transaction<'_>) -> Result<bool> {
+    Ok(tx
+        .query_one("SELECT EXISTS(SELECT 1 FROM indicator_cache)", &[])?
+        .try_get(0)?)
+}
+
+/// One cached value from a row `(indicator, region, year, num, sym, flags)`, its region's key
+/// given (the query joined it, or it was looked up).
+fn result_row(r: &Row, region: String) -> Result<ResultRow> {
+    let (year, flags): (i64, i64) = (r.try_get(2)?, r.try_get(5)?);
+    Ok(ResultRow {
+        indicator: r.try_get(0)?,
+        region,
+        year: u16::try_from(year).map_err(|_| StoreError::Corrupt(format!("year {year}")))?,
+        cell: crate::bulk::stored_cell(r.try_get(3)?, r.try_get(4)?),
+        incomplete: flags & 1 != 0,
+        suppressed: flags & 2 != 0,
+        equivalent: flags & 4 != 0,
+    })
+}
+
+/// One indicator's streamed rows, sorted as `results` sorts them, to `f` (once per key).
+fn hand_over(
+    mut rows: Vec<ResultRow>,
+    pending: &mut std::collections::BTreeSet<&str>,
+    f: &mut dyn FnMut(&str, Vec<ResultRow>) -> Result<()>,
+) -> Result<()> {
+    let Some(key) = rows.first().map(|r| r.indicator.clone()) else {
+        return Ok(());
+    };
+    if pending.remove(key.as_str()) {
+        rows.sort_by(|a, b| (&a.region, a.year).cmp(&(&b.region, b.year)));
+        f(&key, rows)?;
+    }
+    Ok(())
 }

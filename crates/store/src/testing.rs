@@ -83,6 +83,12 @@ pub fn pg_server(test: &str) -> Option<String> {
     }
 }
 
+/// A database name quoted as an SQL identifier (the names are made here, but quoting costs
+/// nothing and keeps the statements safe whatever a name holds).
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// `url` with its database name replaced.
 fn with_dbname(url: &str, name: &str) -> String {
     let (base, query) = url
@@ -126,7 +132,7 @@ impl Scratch {
     pub fn on_server(server: &str, prefix: &str) -> Result<Scratch> {
         let name = unique(prefix);
         let mut admin = postgres::Client::connect(server, postgres::NoTls)?;
-        admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        admin.batch_execute(&format!("CREATE DATABASE {}", ident(&name)))?;
         Ok(Scratch {
             at: Location::Postgres(with_dbname(server, &name)),
             dir: None,
@@ -160,13 +166,17 @@ impl Scratch {
             (Location::Postgres(_), Some((server, template))) => {
                 let name = unique("sm_copy");
                 let mut admin = postgres::Client::connect(server, postgres::NoTls)?;
-                // A process that just exited may still show as a session for a moment.
+                let sql = format!(
+                    "CREATE DATABASE {} TEMPLATE {}",
+                    ident(&name),
+                    ident(template)
+                );
+                // A process that just exited may still show as a session of the template for a
+                // moment ("being accessed by other users"); other errors fail at once.
                 let mut tries = 0;
-                while let Err(e) =
-                    admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                {
+                while let Err(e) = admin.batch_execute(&sql) {
                     tries += 1;
-                    if tries == 50 {
+                    if tries == 50 || e.code() != Some(&postgres::error::SqlState::OBJECT_IN_USE) {
                         return Err(e.into());
                     }
                     std::thread::sleep(std::time::Duration::from_millis(100));
@@ -183,6 +193,34 @@ impl Scratch {
         }
     }
 
+    /// Waits until no session is connected to it any more (up to 30 s): on PostgreSQL the
+    /// server's session of a killed client may still be finishing what it received. A SQLite
+    /// file has no sessions.
+    ///
+    /// # Errors
+    /// When the server cannot be asked, or sessions remain after 30 s.
+    pub fn wait_idle(&self) -> Result<()> {
+        let Some((server, name)) = &self.pg else {
+            return Ok(());
+        };
+        let mut admin = postgres::Client::connect(server, postgres::NoTls)?;
+        for _ in 0..300 {
+            let n: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                    &[name],
+                )?
+                .try_get(0)?;
+            if n == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err(StoreError::Conflict(format!(
+            "sessions on {name} after 30 s"
+        )))
+    }
+
     /// Opens it (every call a new connection).
     pub fn open(&self) -> Result<Database> {
         Database::open(&self.at)
@@ -197,7 +235,10 @@ impl Drop for Scratch {
         if let Some((server, name)) = &self.pg
             && let Ok(mut admin) = postgres::Client::connect(server, postgres::NoTls)
         {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                ident(name)
+            ));
         }
     }
 }

@@ -1340,11 +1340,19 @@ async fn the_currency_page_says_how_far_behind_the_district_is_and_what_to_impor
     );
     assert!(html.contains("<h2>Nachzuladen</h2>"), "{html}");
     assert!(html.contains("12411-01-01-5"), "{html}");
+    assert!(
+        html.contains(r#"<option value="14522" selected>Mittelsachsen"#),
+        "{html}"
+    );
     // With "only behind" no current line is listed.
-    assert!(!html.contains(r#"<tr class="ok">"#), "{html}");
-    // A region outside the district's choices is ignored, not read.
+    assert!(!html.contains(">aktuell</td>"), "{html}");
+    // A region outside the district's choices is ignored, not read: every region is shown.
     let (_, _, html) = f
         .get("/arbeitsbereich/aktualitaet?gebiet=15082", Some(&viewer))
         .await;
-    assert!(line(&html).contains("aktuell"), "{html}");
+    assert!(
+        html.contains(r#"<option value="" selected>alle Gebiete"#),
+        "{html}"
+    );
+    assert!(!html.contains("<option value=\"15082\""), "{html}");
 }

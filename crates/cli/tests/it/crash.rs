@@ -87,6 +87,7 @@ pub fn an_import_killed_at_any_moment_leaves_all_or_nothing(backend: Backend) {
         // PostgreSQL the server rolls back the transaction of the lost connection.
         let _ = child.kill();
         let _ = child.wait();
+        db.wait_idle().expect("the killed import's session ends");
         let s = state(&db);
         if s == before {
             none += 1;
