@@ -131,6 +131,25 @@ fn store_all(
     Ok(stored)
 }
 
+/// CPU time (user + system) of this process so far, in seconds, from `/proc/self/stat` (Linux;
+/// `None` elsewhere). The kernel reports it in USER_HZ ticks, 100 per second on every Linux
+/// architecture we build for.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name in parentheses may hold spaces; the fields after it are plain.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// "12.5 s CPU = 1.9 cores" for a phase of `wall` seconds that used `cpu` seconds of CPU.
+fn cores(cpu: Option<f64>, wall: f64) -> String {
+    cpu.map_or_else(String::new, |c| {
+        format!(", {c:.1} s CPU = {:.2} cores", c / wall.max(1e-9))
+    })
+}
+
 /// Runs the benchmark.
 pub fn run(
     rows: usize,
@@ -168,8 +187,10 @@ pub fn run(
         let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
     }
     let t = Instant::now();
+    let cpu0 = cpu_seconds();
     let (src, ds) = sozialmonitor_import::load(&csv, None)?;
     let t_parse = t.elapsed();
+    let cpu1 = cpu_seconds();
     anyhow::ensure!(
         !ds.has_errors(),
         "benchmark file has errors: {}",
@@ -183,12 +204,16 @@ pub fn run(
         rows,
     )?;
     let ours = t.elapsed().as_secs_f64();
+    let cpu2 = cpu_seconds();
+    let diff = |a: Option<f64>, b: Option<f64>| Some(b? - a?);
     println!(
-        "  sozialmonitor (SQLite): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s, store {:.2} s; {} rows stored)",
+        "  sozialmonitor (SQLite): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s{}; store {:.2} s{}; {} rows stored)",
         ours,
         crate::de_int((rows as f64 / ours) as i64),
         t_parse.as_secs_f64(),
+        cores(diff(cpu0, cpu1), t_parse.as_secs_f64()),
         ours - t_parse.as_secs_f64(),
+        cores(diff(cpu1, cpu2), ours - t_parse.as_secs_f64()),
         crate::de_int(stored)
     );
     if let Some(server) = pg {
@@ -198,16 +223,18 @@ pub fn run(
             .context("creating a benchmark database on the PostgreSQL server")?;
         let store = Database::open(&scratch.at)?;
         let t = Instant::now();
+        let cpu3 = cpu_seconds();
         store_all(store, &csv, &src.sha256, &ds, rows)?;
         let t_store = t.elapsed().as_secs_f64();
         let total = t_parse.as_secs_f64() + t_store;
         println!(
-            "  sozialmonitor (PostgreSQL {}): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s as above, store by binary COPY {:.2} s)",
+            "  sozialmonitor (PostgreSQL {}): {:.2} s = {} rows/s (read+hash+parse+validate {:.2} s as above, store by binary COPY {:.2} s{} in the client; the server's CPU is not counted)",
             scratch.at,
             total,
             crate::de_int((rows as f64 / total) as i64),
             t_parse.as_secs_f64(),
-            t_store
+            t_store,
+            cores(diff(cpu3, cpu_seconds()), t_store)
         );
     }
     if peers {
