@@ -33,8 +33,14 @@ pub enum Permission {
     DeliverData,
     /// Undo an import batch (a new batch restoring the values before it).
     UndoImport,
-    /// Create and edit catalogue entries (a provider: only its department's).
+    /// Edit catalogue entries (a provider: only its department's).
     EditCatalogue,
+    /// Create new catalogue entries and change an entry's levels, publication and
+    /// confidentiality rule (the planning team, not a department).
+    DesignCatalogue,
+    /// Set a confidentiality rule weaker than the default (`none`, or `min_count` below 3):
+    /// small counts of that indicator would be published, so only an admin may.
+    WeakenConfidentiality,
     /// Write the report's commentary and start report jobs.
     WriteReports,
     /// Create, change and disable accounts; reset passwords.
@@ -47,12 +53,14 @@ pub enum Permission {
 pub const ROLES: [Role; 4] = [Role::Admin, Role::Planner, Role::Provider, Role::Viewer];
 
 /// Every permission.
-pub const PERMISSIONS: [Permission; 8] = [
+pub const PERMISSIONS: [Permission; 10] = [
     Permission::SignedIn,
     Permission::ReadInternal,
     Permission::DeliverData,
     Permission::UndoImport,
     Permission::EditCatalogue,
+    Permission::DesignCatalogue,
+    Permission::WeakenConfidentiality,
     Permission::WriteReports,
     Permission::ManageAccounts,
     Permission::ReadAudit,
@@ -65,7 +73,7 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Planner => !matches!(p, ManageAccounts | ReadAudit),
+            Role::Planner => !matches!(p, ManageAccounts | ReadAudit | WeakenConfidentiality),
             Role::Provider => matches!(p, SignedIn | DeliverData | EditCatalogue),
             Role::Viewer => matches!(p, SignedIn | ReadInternal),
         }
@@ -248,6 +256,8 @@ mod tests {
         assert!(!Role::Provider.may(UndoImport) && !Role::Provider.may(WriteReports));
         assert!(Role::Viewer.may(ReadInternal) && !Role::Viewer.may(DeliverData));
         assert!(!Role::Viewer.may(EditCatalogue));
+        assert!(Role::Planner.may(DesignCatalogue) && !Role::Provider.may(DesignCatalogue));
+        assert!(!Role::Planner.may(WeakenConfidentiality));
         for r in ROLES {
             assert!(r.may(SignedIn));
             assert_eq!(Role::parse(r.code()), Some(r));

@@ -65,6 +65,12 @@ impl Rule {
         }
     }
 
+    /// Whether a parsed catalogue rule protects less than the default: `none`, or a
+    /// `min_count` below 3 (only an admin may set one in the workspace).
+    pub fn weaker_than_default(rule: Option<Rule>) -> bool {
+        rule.is_none_or(|r| r.min_count < Rule::default().min_count)
+    }
+
     /// Whether a published count falls under primary suppression.
     pub fn primary(&self, v: f64) -> bool {
         v > 0.0 && v < self.min_count
@@ -509,6 +515,9 @@ mod tests {
         );
         assert!(Rule::parse("min_count=0").is_err());
         assert!(Rule::parse("dominance").is_err());
+        let weaker = |t: &str| Rule::weaker_than_default(Rule::parse(t).expect("rule"));
+        assert!(weaker("none") && weaker("min_count=2") && weaker("keine"));
+        assert!(!weaker("") && !weaker("min_count=3") && !weaker("min_count=5"));
         let r = Rule::default();
         assert!(!r.primary(0.0) && r.primary(1.0) && r.primary(2.0) && !r.primary(3.0));
     }

@@ -1,4 +1,4 @@
-//! The Datenkatalog in the browser: the list, an entry edited in a form and checked by the same
+//! The Datenkatalog in the browser: the list, an entry created or edited in a form and checked by the same
 //! rules as a catalogue file (the entry is written as TOML and read by the importer, so a
 //! formula error comes back with its position), saved as a new catalogue version (an import
 //! batch, its old and new entry in the audit log), and the whole catalogue as a TOML file that
@@ -69,11 +69,16 @@ pub async fn list(State(ws): State<Workspace>, Extension(me): Extension<Signed>)
     let body = format!(
         r#"<h1>Datenkatalog</h1>
 <p class="lead">Die Einträge, die Sie ändern dürfen, sind verlinkt. Jede Änderung ist eine neue Fassung des Katalogs und steht im Protokoll.</p>
-<p><a href="/arbeitsbereich/katalog.toml">Den ganzen Katalog als TOML-Datei herunterladen</a> (lässt sich mit <code>sozialmonitor import</code> unverändert wieder einlesen).</p>
+{create}<p><a href="/arbeitsbereich/katalog.toml">Den ganzen Katalog als TOML-Datei herunterladen</a> (lässt sich mit <code>sozialmonitor import</code> unverändert wieder einlesen).</p>
 <div class="table-wrap"><table><caption>{n} Einträge</caption>
 <thead><tr><th scope="col">Indikator</th><th scope="col">Schlüssel</th><th scope="col">Handlungsfeld</th><th scope="col">Zuständig</th><th scope="col">Stand</th></tr></thead>
 <tbody>{rows}</tbody></table></div>"#,
-        n = entries.len()
+        n = entries.len(),
+        create = if me.account.role.may(Permission::DesignCatalogue) {
+            r#"<p><a href="/arbeitsbereich/katalog-neu">Neuen Eintrag anlegen</a> (ein Indikator oder eine Datenlücke).</p>"#
+        } else {
+            ""
+        },
     );
     page("Datenkatalog", &body, Some(&me)).into_response()
 }
@@ -119,9 +124,58 @@ fn area(label: &str, name: &str, value: &str) -> String {
     )
 }
 
+/// Whether the form edits an entry or creates one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Edit,
+    New,
+}
+
+/// The region levels an entry can be shown at, as the catalogue names them.
+const LEVELS: [(&str, &str); 4] = [
+    ("land", "Land"),
+    ("kreis", "Kreis"),
+    ("gemeindeverband", "Gemeindeverband"),
+    ("gemeinde", "Gemeinde"),
+];
+
+/// Levels, publication and confidentiality rule: the fields only the planning team changes.
+fn design_fields(me: &Signed, e: &IndicatorEntry) -> String {
+    if !me.account.role.may(Permission::DesignCatalogue) {
+        return String::new();
+    }
+    let boxes: String = LEVELS
+        .iter()
+        .map(|(code, label)| {
+            let checked = if e.spatial_levels.iter().any(|l| l == code) {
+                " checked"
+            } else {
+                ""
+            };
+            format!(
+                r#"<label class="check"><input type="checkbox" name="ebene_{code}" value="1"{checked}> {label}</label>"#
+            )
+        })
+        .collect();
+    let public = if e.public { " checked" } else { "" };
+    format!(
+        r#"<input type="hidden" name="gestaltung" value="1">
+<fieldset><legend>Ebenen</legend>{boxes}</fieldset>
+<label class="check"><input type="checkbox" name="public" value="1"{public}> im öffentlichen Sozialmonitor zeigen</label>
+{rule}"#,
+        rule = field(
+            "Geheimhaltung",
+            "confidentiality",
+            &e.confidentiality,
+            "leer für die Regel min_count=3 (Fallzahlen 1 und 2 gesperrt); schwächere Regeln nur durch die Administration",
+        ),
+    )
+}
+
 fn form_page(
     me: &Signed,
     e: &IndicatorEntry,
+    mode: Mode,
     diagnostics: &[Diagnostic],
     note: &str,
     status: StatusCode,
@@ -176,20 +230,40 @@ fn form_page(
             "Fachbereich, z. B. Gesundheitsamt",
         )
     };
+    let (title, intro, action, f_key) = match mode {
+        Mode::Edit => (
+            e.name.clone(),
+            format!("Schlüssel <code>{}</code>", esc(&e.key)),
+            format!("/arbeitsbereich/katalog/{}", esc(&e.key)),
+            String::new(),
+        ),
+        Mode::New => (
+            "Neuer Katalogeintrag".to_string(),
+            "Ein neuer Indikator oder eine Datenlücke; der Schlüssel lässt sich später nicht ändern.".to_string(),
+            "/arbeitsbereich/katalog-neu".to_string(),
+            field(
+                "Schlüssel",
+                "key",
+                &e.key,
+                "Kleinbuchstaben, Ziffern und _, z. B. anteil_alleinerziehende",
+            ),
+        ),
+    };
     let body = format!(
-        r#"<h1>{name}</h1>
-<p><a href="/arbeitsbereich/katalog">Zurück zum Datenkatalog</a> · Schlüssel <code>{key}</code></p>
+        r#"<h1>{title_html}</h1>
+<p><a href="/arbeitsbereich/katalog">Zurück zum Datenkatalog</a> · {intro}</p>
 {note}{problems}
-<form class="stack wide" method="post" action="/arbeitsbereich/katalog/{key}">{csrf}
-{f_name}{f_short}{f_def}
+<form class="stack wide" method="post" action="{action}">{csrf}
+{f_key}{f_name}{f_short}{f_def}
 {f_formula}
 {f_unit}{f_field}{f_groups}{owner}
 <label for="f-status">Stand<select id="f-status" name="status">{status_options}</select></label>
 {f_rhythm}{f_source}{f_collect}
+{design}
 <p><button type="submit" name="aktion" value="pruefen" class="secondary">Prüfen</button> <button type="submit" name="aktion" value="speichern">Speichern</button></p>
 </form>"#,
-        name = esc(&e.name),
-        key = esc(&e.key),
+        title_html = esc(&title),
+        design = design_fields(me, e),
         csrf = csrf_field(me),
         f_name = field("Name", "name", &e.name, ""),
         f_short = field(
@@ -233,7 +307,7 @@ fn form_page(
             &e.how_to_collect
         ),
     );
-    (status, page(&e.name, &body, Some(me))).into_response()
+    (status, page(&title, &body, Some(me))).into_response()
 }
 
 async fn entry_for(ws: &Workspace, me: &Signed, key: &str) -> Result<IndicatorEntry, Response> {
@@ -271,7 +345,7 @@ pub async fn edit(
         ""
     };
     match entry_for(&ws, &me, &key).await {
-        Ok(e) => form_page(&me, &e, &[], note, StatusCode::OK),
+        Ok(e) => form_page(&me, &e, Mode::Edit, &[], note, StatusCode::OK),
         Err(r) => r,
     }
 }
@@ -306,7 +380,44 @@ fn changed(old: &IndicatorEntry, form: &Form, me: &Signed) -> IndicatorEntry {
     e.update_rhythm = text("update_rhythm");
     e.source = text("source");
     e.how_to_collect = text("how_to_collect");
+    // Only when the form showed them: a form without them leaves them as they were.
+    if me.account.role.may(Permission::DesignCatalogue) && form.get("gestaltung") == "1" {
+        e.spatial_levels = LEVELS
+            .iter()
+            .filter(|(code, _)| form.get(&format!("ebene_{code}")) == "1")
+            .map(|(code, _)| (*code).to_string())
+            .collect();
+        e.public = form.get("public") == "1";
+        e.confidentiality = text("confidentiality");
+    }
     e
+}
+
+/// The workspace's own checks of an entry beyond the catalogue file's: the confidentiality
+/// rule must parse, and only an admin may weaken it (small counts would be published).
+fn rule_problems(me: &Signed, old: Option<&IndicatorEntry>, e: &IndicatorEntry) -> Vec<Diagnostic> {
+    use sozialmonitor_core::confidential::Rule;
+    let here = format!("Katalogeintrag {}", e.key);
+    let unchanged = old.is_some_and(|o| o.confidentiality == e.confidentiality);
+    match Rule::parse(&e.confidentiality) {
+        Err(m) => vec![
+            Diagnostic::error(&here, 0, 0, format!("Geheimhaltung: {m}"))
+                .with_hint("z. B. min_count=3 oder min_count=5"),
+        ],
+        Ok(rule)
+            if !unchanged
+                && Rule::weaker_than_default(rule)
+                && !me.account.role.may(Permission::WeakenConfidentiality) =>
+        {
+            vec![Diagnostic::error(
+                &here,
+                0,
+                0,
+                "Eine schwächere Geheimhaltung als min_count=3 darf nur die Administration festlegen.",
+            )]
+        }
+        Ok(_) => Vec::new(),
+    }
 }
 
 /// `POST /arbeitsbereich/katalog/{key}`: check the entry by the catalogue's rules, or save it as
@@ -322,28 +433,77 @@ pub async fn save(
         Err(r) => return r,
     };
     let entry = changed(&old, &form, &me);
+    check_and_store(&ws, &me, &form, Some(&old), entry, Mode::Edit).await
+}
+
+/// `GET /arbeitsbereich/katalog-neu`: the form for a new entry.
+pub async fn new_form(Extension(me): Extension<Signed>) -> Response {
+    let mut e = IndicatorEntry::new("", "", "");
+    e.name = String::new();
+    e.short_name = String::new();
+    e.status = IndicatorStatus::Missing;
+    form_page(&me, &e, Mode::New, &[], "", StatusCode::OK)
+}
+
+/// `POST /arbeitsbereich/katalog-neu`: check a new entry, or save it as a new catalogue version.
+pub async fn create(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let key = form.get("key").trim().to_string();
+    let mut blank = IndicatorEntry::new(&key, "", "");
+    blank.public = true;
+    let entry = changed(&blank, &form, &me);
+    let k = key.clone();
+    let taken = ws
+        .db(move |db| Ok(db.indicators()?.iter().any(|e| e.key == k)))
+        .await;
+    match taken {
+        Ok(false) => check_and_store(&ws, &me, &form, None, entry, Mode::New).await,
+        Ok(true) => {
+            let d = Diagnostic::error(
+                "Katalogeintrag",
+                0,
+                0,
+                format!("Den Schlüssel `{key}` hat schon ein anderer Eintrag."),
+            )
+            .with_hint("Einen anderen Schlüssel wählen, oder den vorhandenen Eintrag bearbeiten.");
+            form_page(&me, &entry, Mode::New, &[d], "", StatusCode::CONFLICT)
+        }
+        Err(e) => internal(&e),
+    }
+}
+
+/// Checks `entry` by the catalogue's rules and the workspace's, then (on "Speichern") stores it
+/// as a new catalogue version with `old` and the new entry in the audit log.
+async fn check_and_store(
+    ws: &Workspace,
+    me: &Signed,
+    form: &Form,
+    old: Option<&IndicatorEntry>,
+    entry: IndicatorEntry,
+    mode: Mode,
+) -> Response {
+    let key = entry.key.clone();
     let text = match to_toml(std::slice::from_ref(&entry)) {
         Ok(t) => t,
         Err(e) => return internal(&e),
     };
     let name = format!("Arbeitsbereich: Katalogeintrag {key}");
-    let ds = sozialmonitor_import::catalog::read(&name, &text);
+    let mut ds = sozialmonitor_import::catalog::read(&name, &text);
+    ds.diagnostics.extend(rule_problems(me, old, &entry));
     if ds.has_errors() {
-        return form_page(
-            &me,
-            &entry,
-            &ds.diagnostics,
-            "",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return form_page(me, &entry, mode, &ds.diagnostics, "", status);
     }
     if form.get("aktion") != "speichern" {
         let note = r#"<p class="ok" role="status">Der Eintrag ist in Ordnung (noch nicht gespeichert).</p>"#;
-        return form_page(&me, &entry, &[], note, StatusCode::OK);
+        return form_page(me, &entry, mode, &[], note, StatusCode::OK);
     }
-    if entry == old {
+    if old == Some(&entry) {
         let note = r#"<p class="note" role="status">Nichts geändert.</p>"#;
-        return form_page(&me, &entry, &[], note, StatusCode::OK);
+        return form_page(me, &entry, mode, &[], note, StatusCode::OK);
     }
     let by = Actor {
         name: me.account.login.clone(),
@@ -372,9 +532,9 @@ pub async fn save(
             Redirect::to(&format!("/arbeitsbereich/katalog/{key}?gespeichert=1")).into_response()
         }
         Ok(Ok(ImportOutcome::Rejected(d))) => {
-            form_page(&me, &entry, &d, "", StatusCode::UNPROCESSABLE_ENTITY)
+            form_page(me, &entry, mode, &d, "", StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Ok(Ok(_)) => form_page(&me, &entry, &[], "", StatusCode::OK),
+        Ok(Ok(_)) => form_page(me, &entry, mode, &[], "", StatusCode::OK),
         Ok(Err(e)) => internal(&e),
         Err(e) => internal(&e.into()),
     }

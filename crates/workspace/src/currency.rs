@@ -88,7 +88,7 @@ fn render(
 <button type="submit">Anzeigen</button>
 </form>
 {needed}
-<div class="table-wrap"><table><caption>Neuestes Jahr je Indikator und Ebene</caption>
+<div class="table-wrap" tabindex="0" role="region" aria-labelledby="aktualitaet-tabelle"><table><caption id="aktualitaet-tabelle">Neuestes Jahr je Indikator und Ebene</caption>
 <thead><tr><th scope="col">Indikator</th><th scope="col">Ebene</th><th scope="col" class="num">vorhanden bis</th><th scope="col" class="num">veröffentlicht bis</th><th scope="col">Stand</th><th scope="col">nachladen</th></tr></thead>
 <tbody>{rows}</tbody></table></div>
 <p>Das veröffentlichte Jahr folgt aus dem Veröffentlichungsrhythmus und dem zeitlichen Abstand, die der Datenkatalog je Quelle nennt (<code>[[release]]</code>).</p>"#,
@@ -155,7 +155,16 @@ fn row(view: &Overview, l: &Line) -> String {
             view.needed
                 .iter()
                 .find(|r| &r.key == k)
-                .map_or_else(|| esc(k), |r| esc(&r.title))
+                // The title up to its details in parentheses: the list above has them whole.
+                .map_or_else(
+                    || esc(k),
+                    |r| {
+                        esc(r
+                            .title
+                            .split_once(" (")
+                            .map_or(r.title.as_str(), |(short, _)| short))
+                    },
+                )
         })
         .collect();
     let year =

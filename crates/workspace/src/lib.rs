@@ -443,6 +443,24 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         (
             r(
                 Method::GET,
+                "/arbeitsbereich/katalog-neu",
+                "/arbeitsbereich/katalog-neu",
+                Need::Role(DesignCatalogue),
+            ),
+            get(catalogue::new_form),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/katalog-neu",
+                "/arbeitsbereich/katalog-neu",
+                Need::Role(DesignCatalogue),
+            ),
+            post(catalogue::create),
+        ),
+        (
+            r(
+                Method::GET,
                 "/arbeitsbereich/katalog/{key}",
                 "/arbeitsbereich/katalog/anteil_65_plus",
                 Need::Role(EditCatalogue),

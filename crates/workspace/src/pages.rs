@@ -32,6 +32,9 @@ td pre,dd pre{white-space:pre-wrap;margin:0;font-size:.9rem;overflow-wrap:anywhe
 mark.bad{background:#ffd7d2;color:#111;padding:0 .1rem}
 progress{width:100%;max-width:32rem}
 form.stack.wide{max-width:none}
+form.stack label.check{flex-direction:row;align-items:center;font-weight:400;gap:.4rem}
+form.stack fieldset{border:1px solid var(--line);border-radius:3px;padding:.5rem .75rem;display:flex;flex-wrap:wrap;gap:.5rem 1.25rem}
+form.stack legend{font-weight:600;padding:0 .25rem}
 textarea{font:inherit;font-weight:400;width:100%;padding:.4rem;border:1px solid #555;border-radius:3px}
 button.secondary{background:#fff;color:var(--accent)}
 "#

@@ -1225,6 +1225,15 @@ async fn the_catalogue_is_edited_by_its_rules_versioned_and_exported_unchanged()
         .find(|e| e.key == "anteil_65_plus")
         .expect("entry");
     assert_eq!(changed.definition, "Neue Definition <b>mit</b> Zeichen.");
+    // A form without the levels, publication and rule fields leaves them as they were.
+    assert_eq!(
+        (
+            &changed.spatial_levels,
+            changed.public,
+            &changed.confidentiality
+        ),
+        (&entry.spatial_levels, entry.public, &entry.confidentiality)
+    );
     assert_eq!(after.len(), before.len());
     // A new catalogue version, its old and new entry in the audit log.
     let events = f
@@ -1355,4 +1364,142 @@ async fn the_currency_page_says_how_far_behind_the_district_is_and_what_to_impor
         "{html}"
     );
     assert!(!html.contains("<option value=\"15082\""), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_entry_is_checked_stored_and_a_weaker_rule_needs_an_admin() {
+    use sozialmonitor_store::Store;
+    let f = Fixture::new();
+    import_catalogue(&f);
+    let count = || f.db().indicators().expect("entries").len();
+    let before = count();
+    let (cookie, csrf) = f.session(Role::Planner);
+    let form = |csrf: &str, key: &str, rule: &str, action: &str| -> Vec<(String, String)> {
+        [
+            ("_csrf", csrf),
+            ("key", key),
+            ("name", "Anteil der Alleinerziehenden an den Familien"),
+            ("short_name", "Alleinerziehende"),
+            (
+                "definition",
+                "Familien mit einem Elternteil je 100 Familien mit Kindern.",
+            ),
+            ("formula", "100 * `ALLEINERZ_FAM` / `FAM_KINDER`"),
+            ("unit", "%"),
+            ("action_field", "Soziale Lage"),
+            ("target_groups", "Kinder und Jugendliche, Familien"),
+            ("owner", "Sozialplanung"),
+            ("status", "missing"),
+            ("update_rhythm", "jährlich"),
+            ("source", "Jugendamt"),
+            ("how_to_collect", "Auswertung der Unterhaltsvorschussakten."),
+            ("gestaltung", "1"),
+            ("ebene_kreis", "1"),
+            ("ebene_gemeinde", "1"),
+            ("public", "1"),
+            ("confidentiality", rule),
+            ("aktion", action),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let post = |path: &'static str, cookie: String, fields: Vec<(String, String)>| {
+        let f = &f;
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            f.post_form(path, Some(&cookie), &refs).await
+        }
+    };
+    let new = "/arbeitsbereich/katalog-neu";
+    let (status, _, html) = f.get(new, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"name="key""#) && html.contains("Geheimhaltung"),
+        "{html}"
+    );
+    // A planner may not weaken the rule: small counts would be published.
+    let key = "anteil_alleinerziehende";
+    let (status, _, html) = post(new, cookie.clone(), form(&csrf, key, "none", "speichern")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("nur die Administration"), "{html}");
+    // A rule that does not parse, and a key the catalogue refuses, come back with the reason.
+    let (status, _, html) = post(
+        new,
+        cookie.clone(),
+        form(&csrf, key, "dominanz", "speichern"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("Geheimhaltung: unknown confidentiality rule"),
+        "{html}"
+    );
+    let (status, _, html) = post(
+        new,
+        cookie.clone(),
+        form(&csrf, "Anteil-Ä", "", "speichern"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("must be lowercase letters"), "{html}");
+    // "Prüfen" stores nothing.
+    let (status, _, html) = post(
+        new,
+        cookie.clone(),
+        form(&csrf, key, "min_count=5", "pruefen"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("in Ordnung"), "{html}");
+    assert_eq!(count(), before);
+    // Saved: a new entry with its levels, publication and rule, a new catalogue version.
+    let (status, headers, html) = post(
+        new,
+        cookie.clone(),
+        form(&csrf, key, "min_count=5", "speichern"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert!(
+        location(&headers)
+            .ends_with("/arbeitsbereich/katalog/anteil_alleinerziehende?gespeichert=1")
+    );
+    assert_eq!(count(), before + 1);
+    let entries = f.db().indicators().expect("entries");
+    let e = entries
+        .iter()
+        .find(|e| e.key == key)
+        .expect("the new entry");
+    assert_eq!(e.spatial_levels, ["kreis", "gemeinde"]);
+    assert_eq!(
+        (e.public, e.confidentiality.as_str()),
+        (true, "min_count=5")
+    );
+    assert_eq!(e.status, sozialmonitor_core::IndicatorStatus::Missing);
+    assert_eq!(e.target_groups, ["Kinder und Jugendliche", "Familien"]);
+    // The same key again is refused.
+    let (status, _, html) = post(new, cookie.clone(), form(&csrf, key, "", "speichern")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert_eq!(count(), before + 1);
+    // An admin may publish without the rule (e.g. a rate, not a count); off the public site too.
+    let (admin, admin_csrf) = f.session(Role::Admin);
+    let mut fields = form(&admin_csrf, key, "none", "speichern");
+    fields.retain(|(k, _)| k != "key" && k != "public");
+    let (status, _, html) = post(
+        "/arbeitsbereich/katalog/anteil_alleinerziehende",
+        admin,
+        fields,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let entries = f.db().indicators().expect("entries");
+    let e = entries.iter().find(|e| e.key == key).expect("entry");
+    assert_eq!((e.public, e.confidentiality.as_str()), (false, "none"));
+    // A department creates no entries.
+    let (provider, _) = f.session(Role::Provider);
+    assert_eq!(f.get(new, Some(&provider)).await.0, StatusCode::FORBIDDEN);
 }
