@@ -299,6 +299,26 @@ pub fn gap_groups(entries: &[IndicatorEntry], by_target_group: bool) -> Vec<GapG
     groups.into_values().collect()
 }
 
+/// The keys of `new` entries that set a confidentiality rule weaker than the default (`none`,
+/// or `min_count` below 3) which the `stored` entry of the same key does not already have:
+/// what only an admin may do from the workspace, whether by form or by catalogue file. A rule
+/// that does not parse is not listed (the catalogue's check reports it).
+pub fn weakened_confidentiality<'a>(
+    new: &'a [IndicatorEntry],
+    stored: &[IndicatorEntry],
+) -> Vec<&'a str> {
+    use crate::confidential::Rule;
+    new.iter()
+        .filter(|e| {
+            Rule::parse(&e.confidentiality).is_ok_and(Rule::weaker_than_default)
+                && !stored
+                    .iter()
+                    .any(|s| s.key == e.key && s.confidentiality == e.confidentiality)
+        })
+        .map(|e| e.key.as_str())
+        .collect()
+}
+
 #[cfg(test)]
 mod gap_tests {
     use super::*;
@@ -309,6 +329,24 @@ mod gap_tests {
         e.target_groups = groups.iter().map(|g| g.to_string()).collect();
         e.status = status;
         e
+    }
+
+    #[test]
+    fn a_weakened_rule_is_named_unless_it_was_already_stored() {
+        let with = |key: &str, rule: &str| {
+            let mut e = IndicatorEntry::new(key, "`X`", "");
+            e.confidentiality = rule.into();
+            e
+        };
+        let stored = [with("quote", "none"), with("faelle", "")];
+        let new = [
+            with("quote", "none"),
+            with("faelle", "min_count=2"),
+            with("neu", "keine"),
+            with("streng", "min_count=5"),
+            with("kaputt", "dominanz"),
+        ];
+        assert_eq!(weakened_confidentiality(&new, &stored), ["faelle", "neu"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 use sozialmonitor_core::access::Permission;
-use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus};
+use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus, weakened_confidentiality};
 use sozialmonitor_core::{Diagnostic, Severity};
 use sozialmonitor_store::{Actor, ImportOptions, ImportOutcome, ImportSource, Store};
 use sozialmonitor_viz::esc;
@@ -398,16 +398,18 @@ fn changed(old: &IndicatorEntry, form: &Form, me: &Signed) -> IndicatorEntry {
 fn rule_problems(me: &Signed, old: Option<&IndicatorEntry>, e: &IndicatorEntry) -> Vec<Diagnostic> {
     use sozialmonitor_core::confidential::Rule;
     let here = format!("Katalogeintrag {}", e.key);
-    let unchanged = old.is_some_and(|o| o.confidentiality == e.confidentiality);
     match Rule::parse(&e.confidentiality) {
         Err(m) => vec![
             Diagnostic::error(&here, 0, 0, format!("Geheimhaltung: {m}"))
                 .with_hint("z. B. min_count=3 oder min_count=5"),
         ],
-        Ok(rule)
-            if !unchanged
-                && Rule::weaker_than_default(rule)
-                && !me.account.role.may(Permission::WeakenConfidentiality) =>
+        Ok(_)
+            if !me.account.role.may(Permission::WeakenConfidentiality)
+                && !weakened_confidentiality(
+                    std::slice::from_ref(e),
+                    old.map_or(&[][..], std::slice::from_ref),
+                )
+                .is_empty() =>
         {
             vec![Diagnostic::error(
                 &here,

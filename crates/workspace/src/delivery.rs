@@ -242,6 +242,35 @@ fn outside_department(
         })
 }
 
+/// Why this account may not import this dataset, with a hint: a department's file outside its
+/// entries, or a catalogue that weakens a confidentiality rule without the admin's permission
+/// (the same rule as the catalogue's form).
+fn not_deliverable(
+    db: &Database,
+    ds: &sozialmonitor_core::Dataset,
+    allowed: Option<&BTreeSet<String>>,
+    may_weaken: bool,
+) -> anyhow::Result<Option<(String, &'static str)>> {
+    if let Some(problem) = allowed.and_then(|a| outside_department(ds, a)) {
+        let hint = "Ein Fachbereich liefert die Werte seiner eigenen Katalogeinträge; alles andere übernimmt die Sozialplanung.";
+        return Ok(Some((problem, hint)));
+    }
+    if may_weaken || ds.catalog.is_empty() {
+        return Ok(None);
+    }
+    let stored = db.indicators()?;
+    let keys = sozialmonitor_core::catalog::weakened_confidentiality(&ds.catalog, &stored);
+    Ok((!keys.is_empty()).then(|| {
+        (
+            format!(
+                "Der Katalog setzt eine schwächere Geheimhaltung als min_count=3 für: {}.",
+                keys.join(", ")
+            ),
+            "Das darf nur die Administration; oder die Regel im Katalog unverändert lassen.",
+        )
+    }))
+}
+
 /// The measures of an entry's formula that are delivered by hand: each once, in order, without
 /// those an official statistic in the store supplies (statistic other than `manuell`, the long
 /// CSV's): a population from the register is not asked of the health office.
@@ -320,6 +349,7 @@ fn check(
     bytes: Vec<u8>,
     budget: &mut u64,
     allowed: Option<&BTreeSet<String>>,
+    may_weaken: bool,
 ) -> anyhow::Result<Checked> {
     let unpacked = Source::unpacked(name.clone(), bytes, *budget);
     if let Ok(s) = &unpacked {
@@ -344,11 +374,9 @@ fn check(
         }
     };
     let mut ds = sozialmonitor_import::read(&source, None);
-    if let Some(problem) = allowed.and_then(|a| outside_department(&ds, a)) {
-        ds.diagnostics.push(
-            Diagnostic::error(&source.name, 0, 0, problem)
-                .with_hint("Ein Fachbereich liefert die Werte seiner eigenen Katalogeinträge; alles andere übernimmt die Sozialplanung."),
-        );
+    if let Some((problem, hint)) = not_deliverable(db, &ds, allowed, may_weaken)? {
+        ds.diagnostics
+            .push(Diagnostic::error(&source.name, 0, 0, problem).with_hint(hint));
         return Ok(Checked {
             format: ds.format.clone(),
             diagnostics: ds.diagnostics,
@@ -411,6 +439,7 @@ pub async fn upload(
         Err(e) => return internal(&e),
     };
     let kept = allowed.clone();
+    let may_weaken = me.account.role.may(Permission::WeakenConfidentiality);
     let location = ws.inner.location.clone();
     // Compressed files may unpack to four times the upload limit, all files of an upload
     // together.
@@ -419,7 +448,16 @@ pub async fn upload(
         let mut db = Database::open(&location)?;
         files
             .into_iter()
-            .map(|(name, bytes)| check(&mut db, name, bytes, &mut budget, allowed.as_ref()))
+            .map(|(name, bytes)| {
+                check(
+                    &mut db,
+                    name,
+                    bytes,
+                    &mut budget,
+                    allowed.as_ref(),
+                    may_weaken,
+                )
+            })
             .collect()
     })
     .await;
@@ -687,6 +725,7 @@ pub async fn decide(
         at: ws.now(),
     };
     let location = ws.inner.location.clone();
+    let may_weaken = me.account.role.may(Permission::WeakenConfidentiality);
     // Each file in its own transaction with its audit event; an error in one file undoes
     // nothing before it and is reported with the others' outcomes.
     let done = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Committed>> {
@@ -700,9 +739,16 @@ pub async fn decide(
                     return (f.source.name.clone(), Ok(ImportOutcome::Rejected(f.diagnostics.clone())));
                 }
                 let ds = sozialmonitor_import::read(&f.source, None);
-                if let Some(problem) = d.allowed.as_ref().and_then(|a| outside_department(&ds, a)) {
-                    let diag = Diagnostic::error(&f.source.name, 0, 0, problem);
-                    return (f.source.name.clone(), Ok(ImportOutcome::Rejected(vec![diag])));
+                match not_deliverable(&db, &ds, d.allowed.as_ref(), may_weaken) {
+                    Ok(Some((problem, hint))) => {
+                        let diag = Diagnostic::error(&f.source.name, 0, 0, problem).with_hint(hint);
+                        return (f.source.name.clone(), Ok(ImportOutcome::Rejected(vec![diag])));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, file = %f.source.name, "a delivery's check failed");
+                        return (f.source.name.clone(), Err(()));
+                    }
                 }
                 let source = ImportSource {
                     file_name: f.source.name.clone(),

@@ -1503,3 +1503,45 @@ async fn a_new_entry_is_checked_stored_and_a_weaker_rule_needs_an_admin() {
     let (provider, _) = f.session(Role::Provider);
     assert_eq!(f.get(new, Some(&provider)).await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalogue_file_that_weakens_a_rule_is_refused_to_a_planner() {
+    use sozialmonitor_store::Store;
+    let f = Fixture::new();
+    import_catalogue(&f);
+    let mut entries = f.db().indicators().expect("entries");
+    let e = entries
+        .iter_mut()
+        .find(|e| e.key == "anteil_65_plus")
+        .expect("entry");
+    assert!(e.confidentiality.is_empty() || e.confidentiality == "min_count=3");
+    e.confidentiality = "none".into();
+    let file = crate::catalogue::to_toml(std::slice::from_ref(e)).expect("toml");
+    let (planner, planner_csrf) = f.session(Role::Planner);
+    let before = sozialmonitor_store::transfer::export_text(&f.db()).expect("export");
+    let (status, headers, _) = f
+        .upload(
+            &planner,
+            &planner_csrf,
+            &[("katalog.toml", file.as_bytes())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = f.get(&location(&headers), Some(&planner)).await;
+    assert!(
+        html.contains("schwächere Geheimhaltung als min_count=3 für: anteil_65_plus"),
+        "{html}"
+    );
+    assert!(!html.contains(r#"value="uebernehmen""#), "{html}");
+    assert_eq!(
+        sozialmonitor_store::transfer::export_text(&f.db()).expect("export"),
+        before
+    );
+    // An admin may: the preview offers to commit it.
+    let (admin, admin_csrf) = f.session(Role::Admin);
+    let (_, headers, _) = f
+        .upload(&admin, &admin_csrf, &[("katalog.toml", file.as_bytes())])
+        .await;
+    let (_, _, html) = f.get(&location(&headers), Some(&admin)).await;
+    assert!(html.contains(r#"value="uebernehmen""#), "{html}");
+}
