@@ -108,15 +108,7 @@ impl Scratch {
     /// A new, empty database on `backend`; `None` when the PostgreSQL half is skipped.
     pub fn new(backend: Backend, test: &str) -> Option<Scratch> {
         match backend {
-            Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(unique("sozialmonitor_test"));
-                std::fs::create_dir_all(&dir).ok()?;
-                Some(Scratch {
-                    at: Location::Sqlite(dir.join("test.sqlite")),
-                    dir: Some(dir),
-                    pg: None,
-                })
-            }
+            Backend::Sqlite => Scratch::in_temp_dir().ok(),
             Backend::Postgres => {
                 let server = pg_server(test)?;
                 Some(
@@ -125,6 +117,17 @@ impl Scratch {
                 )
             }
         }
+    }
+
+    /// A SQLite file (not yet created) in a new temporary folder, removed with it.
+    fn in_temp_dir() -> std::io::Result<Scratch> {
+        let dir = std::env::temp_dir().join(unique("sozialmonitor_test"));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch {
+            at: Location::Sqlite(dir.join("test.sqlite")),
+            dir: Some(dir),
+            pg: None,
+        })
     }
 
     /// A new, empty database on the PostgreSQL server `server` (a URL naming any database
@@ -149,19 +152,14 @@ impl Scratch {
     pub fn copy(&self) -> Result<Scratch> {
         match (&self.at, &self.pg) {
             (Location::Sqlite(file), _) => {
-                let dir = std::env::temp_dir().join(unique("sozialmonitor_test"));
-                std::fs::create_dir_all(&dir).map_err(|e| {
+                let failed = |e: std::io::Error| {
                     StoreError::Location(format!("copy of {}: {e}", file.display()))
-                })?;
-                let to = dir.join("test.sqlite");
-                std::fs::copy(file, &to).map_err(|e| {
-                    StoreError::Location(format!("copy of {}: {e}", file.display()))
-                })?;
-                Ok(Scratch {
-                    at: Location::Sqlite(to),
-                    dir: Some(dir),
-                    pg: None,
-                })
+                };
+                let copy = Scratch::in_temp_dir().map_err(failed)?;
+                if let Location::Sqlite(to) = &copy.at {
+                    std::fs::copy(file, to).map_err(failed)?;
+                }
+                Ok(copy)
             }
             (Location::Postgres(_), Some((server, template))) => {
                 let name = unique("sm_copy");

@@ -454,9 +454,8 @@ pub async fn create(
     Extension(form): Extension<Form>,
 ) -> Response {
     let key = form.get("key").trim().to_string();
-    let mut blank = IndicatorEntry::new(&key, "", "");
-    blank.public = true;
-    let entry = changed(&blank, &form, &me);
+    // `new` makes a public entry; the form's checkbox decides.
+    let entry = changed(&IndicatorEntry::new(&key, "", ""), &form, &me);
     let k = key.clone();
     let taken = ws
         .db(move |db| Ok(db.indicators()?.iter().any(|e| e.key == k)))
