@@ -55,6 +55,9 @@ pub struct Serve {
     pub secure_cookies: Option<bool>,
     /// Largest upload of one data delivery in MB (`SOZIALMONITOR_MAX_UPLOAD_MB`, default 512).
     pub max_upload_mb: Option<u64>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`SOZIALMONITOR_TRUSTED_PROXIES`, comma-separated; default the loopback addresses).
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl Config {

@@ -58,6 +58,24 @@ pub fn workspace_settings(s: &crate::config::Serve) -> Result<sozialmonitor_work
         );
         w.max_upload_bytes = (mb as usize) << 20;
     }
+    let proxies = match std::env::var("SOZIALMONITOR_TRUSTED_PROXIES") {
+        Ok(v) => Some(
+            v.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        ),
+        Err(_) => s.trusted_proxies.clone(),
+    };
+    if let Some(proxies) = proxies {
+        w.trusted_proxies = proxies
+            .iter()
+            .map(|p: &String| {
+                p.parse()
+                    .with_context(|| format!("trusted proxy {p:?}: an IP address expected"))
+            })
+            .collect::<Result<_>>()?;
+    }
     Ok(w)
 }
 

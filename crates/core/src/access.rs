@@ -241,6 +241,83 @@ pub fn lockout_seconds(failures: i64) -> i64 {
     (60_i64 << doublings).min(3600)
 }
 
+/// Failed sign-ins one client address may make within [`ADDRESS_WINDOW_SECONDS`] before its
+/// sign-ins are refused for the rest of the window. Per account, [`lockout_seconds`] stops
+/// guessing one password; this stops one address from trying a few passwords on every account
+/// (ASVS 2.2.1, "password spraying"). Generous, so that a shared office address is not locked
+/// out by its own typos.
+pub const ADDRESS_FAILURES_FREE: u32 = 20;
+/// The window of [`ADDRESS_FAILURES_FREE`], in seconds.
+pub const ADDRESS_WINDOW_SECONDS: i64 = 15 * 60;
+/// Addresses the throttle remembers at most; beyond it the oldest window is forgotten, so that
+/// a flood of addresses cannot grow the memory without bound.
+pub const ADDRESS_CAPACITY: usize = 10_000;
+
+/// The part of a client address that one attacker controls as a whole: the IPv4 address, or the
+/// /64 network of an IPv6 address (one household or server gets a whole /64).
+pub fn address_key(addr: std::net::IpAddr) -> std::net::IpAddr {
+    match addr {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => {
+                let mut s = v6.segments();
+                s[4..].fill(0);
+                std::net::IpAddr::V6(s.into())
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// Failed sign-ins per client address in fixed windows (see [`ADDRESS_FAILURES_FREE`]).
+#[derive(Debug, Default)]
+pub struct AddressThrottle {
+    /// Per address key: the start of its window and the failures in it.
+    windows: std::collections::HashMap<std::net::IpAddr, (i64, u32)>,
+}
+
+impl AddressThrottle {
+    /// Seconds until `addr` may try again, or `None` when it may sign in now.
+    pub fn refused_for(&self, addr: std::net::IpAddr, now: i64) -> Option<i64> {
+        let (start, failures) = *self.windows.get(&address_key(addr))?;
+        let ends = start + ADDRESS_WINDOW_SECONDS;
+        (failures >= ADDRESS_FAILURES_FREE && now < ends).then_some(ends - now)
+    }
+
+    /// Counts a failed sign-in from `addr`.
+    pub fn failed(&mut self, addr: std::net::IpAddr, now: i64) {
+        let key = address_key(addr);
+        if !self.windows.contains_key(&key) && self.windows.len() >= ADDRESS_CAPACITY {
+            self.windows
+                .retain(|_, (start, _)| now < *start + ADDRESS_WINDOW_SECONDS);
+            if self.windows.len() >= ADDRESS_CAPACITY
+                && let Some(oldest) = self
+                    .windows
+                    .iter()
+                    .min_by_key(|(k, (start, _))| (*start, **k))
+                    .map(|(k, _)| *k)
+            {
+                self.windows.remove(&oldest);
+            }
+        }
+        let w = self.windows.entry(key).or_insert((now, 0));
+        if now >= w.0 + ADDRESS_WINDOW_SECONDS {
+            *w = (now, 0);
+        }
+        w.1 = w.1.saturating_add(1);
+    }
+
+    /// Addresses remembered (for tests of the bound).
+    pub fn len(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// Whether no address is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +389,45 @@ mod tests {
         assert_eq!(lockout_seconds(5), 60);
         assert_eq!(lockout_seconds(6), 120);
         assert_eq!(lockout_seconds(1000), 3600);
+    }
+
+    #[test]
+    fn an_address_is_refused_after_its_free_failures_until_its_window_ends() {
+        let a: std::net::IpAddr = "203.0.113.7".parse().expect("ip");
+        let b: std::net::IpAddr = "203.0.113.8".parse().expect("ip");
+        let mut t = AddressThrottle::default();
+        for i in 0..ADDRESS_FAILURES_FREE {
+            assert_eq!(t.refused_for(a, 1000), None, "failure {i}");
+            t.failed(a, 1000 + i64::from(i));
+        }
+        assert_eq!(t.refused_for(a, 1100), Some(ADDRESS_WINDOW_SECONDS - 100));
+        // Another address is not held up; the window ends on its own.
+        assert_eq!(t.refused_for(b, 1100), None);
+        assert_eq!(t.refused_for(a, 1000 + ADDRESS_WINDOW_SECONDS), None);
+        t.failed(a, 1000 + ADDRESS_WINDOW_SECONDS);
+        assert_eq!(t.refused_for(a, 1000 + ADDRESS_WINDOW_SECONDS), None);
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address_and_memory_is_bounded() {
+        let one: std::net::IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let same_net: std::net::IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        let other_net: std::net::IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(address_key(one), address_key(same_net));
+        assert_ne!(address_key(one), address_key(other_net));
+        let mapped: std::net::IpAddr = "::ffff:192.0.2.1".parse().expect("ip");
+        assert_eq!(
+            address_key(mapped),
+            "192.0.2.1".parse::<std::net::IpAddr>().expect("ip")
+        );
+        let mut t = AddressThrottle::default();
+        for _ in 0..ADDRESS_FAILURES_FREE {
+            t.failed(one, 0);
+        }
+        assert!(t.refused_for(same_net, 1).is_some());
+        for i in 0..(ADDRESS_CAPACITY as u32 + 5) {
+            t.failed(std::net::IpAddr::V4(std::net::Ipv4Addr::from(i)), 2);
+        }
+        assert_eq!(t.len(), ADDRESS_CAPACITY);
     }
 }

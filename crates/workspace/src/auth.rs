@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 pub const SESSION_COOKIE: &str = "sm_session";
 /// The cookie that ties the login form to the browser that loaded it (login CSRF).
 pub const LOGIN_COOKIE: &str = "sm_login";
-/// Where the cookies are sent: the workspace only, never the public pages.
+/// Where the cookies are sent without TLS: the workspace only, never the public pages.
 pub const COOKIE_PATH: &str = "/arbeitsbereich";
 
 /// Argon2id with OWASP's first recommended setting: 19 MiB, 2 passes, 1 lane.
@@ -93,22 +93,56 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// A `Set-Cookie` value for the workspace: HttpOnly, SameSite=Strict, limited to the workspace's
-/// path, Secure when the workspace is reached over TLS. No expiry: it ends with the browser, and
-/// the server ends the session earlier (idle and absolute limits).
-pub fn set_cookie(name: &str, value: &str, secure: bool) -> String {
-    format!(
-        "{name}={value}; Path={COOKIE_PATH}; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    )
+/// The workspace's cookies as one request's connection calls for them.
+///
+/// Over TLS they carry the `__Host-` prefix, which the browser accepts only with `Secure`,
+/// `Path=/` and no `Domain`: a page on a neighbouring subdomain can then neither set nor shadow
+/// them (ASVS 3.4.4), and a cookie without the prefix is not read at all. Without TLS (a
+/// workspace on the internal network, or a test) they keep their plain names and are limited to
+/// the workspace's path. HttpOnly and SameSite=Strict always; no expiry, so they end with the
+/// browser, and the server ends the session earlier (idle and absolute limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Jar {
+    secure: bool,
 }
 
-/// A `Set-Cookie` value that removes the cookie.
-pub fn clear_cookie(name: &str, secure: bool) -> String {
-    format!(
-        "{name}=; Path={COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    )
+impl Jar {
+    /// The jar of a request over TLS (`secure`) or not.
+    pub fn new(secure: bool) -> Jar {
+        Jar { secure }
+    }
+
+    /// The name a cookie has in this jar.
+    pub fn name(self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_string()
+        }
+    }
+
+    /// The value of a cookie in the request.
+    pub fn get(self, headers: &HeaderMap, base: &str) -> Option<String> {
+        cookie(headers, &self.name(base))
+    }
+
+    /// A `Set-Cookie` value.
+    pub fn set(self, base: &str, value: &str) -> String {
+        format!("{}={value}; {}", self.name(base), self.attributes())
+    }
+
+    /// A `Set-Cookie` value that removes the cookie.
+    pub fn clear(self, base: &str) -> String {
+        format!("{}=; Max-Age=0; {}", self.name(base), self.attributes())
+    }
+
+    fn attributes(self) -> String {
+        if self.secure {
+            "Path=/; HttpOnly; SameSite=Strict; Secure".to_string()
+        } else {
+            format!("Path={COOKIE_PATH}; HttpOnly; SameSite=Strict")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,7 +186,23 @@ mod tests {
         );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("yes"));
         assert_eq!(cookie(&h, "none"), None);
-        let c = set_cookie(SESSION_COOKIE, "t", true);
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.ends_with("Secure"));
+        let c = Jar::new(true).set(SESSION_COOKIE, "t");
+        assert_eq!(
+            c,
+            "__Host-sm_session=t; Path=/; HttpOnly; SameSite=Strict; Secure"
+        );
+        let plain = Jar::new(false).set(SESSION_COOKIE, "t");
+        assert_eq!(
+            plain,
+            "sm_session=t; Path=/arbeitsbereich; HttpOnly; SameSite=Strict"
+        );
+        // Over TLS the plain name is not read: a cookie set without the prefix (by a
+        // neighbouring subdomain, say) cannot stand in for the session.
+        assert_eq!(Jar::new(true).get(&h, SESSION_COOKIE), None);
+        assert!(
+            Jar::new(true)
+                .clear(LOGIN_COOKIE)
+                .starts_with("__Host-sm_login=; Max-Age=0;")
+        );
     }
 }

@@ -4,6 +4,8 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
+use std::net::IpAddr;
+
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -72,8 +74,19 @@ pub fn secure(ws: &Workspace, headers: &HeaderMap) -> bool {
 
 /// A POST from a page of another site is refused: browsers send `Origin` with every POST, and it
 /// must name the host the request went to (SameSite=Strict cookies and the CSRF token already
-/// stop such requests; this is the second lock).
+/// stop such requests; this is the second lock). Where the browser says where the request came
+/// from (`Sec-Fetch-Site`, sent by every current browser), it must be this very origin: that
+/// also refuses another port or a neighbouring subdomain of the same site, which the host
+/// comparison lets through.
 pub fn foreign_origin(headers: &HeaderMap) -> bool {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or("").to_ascii_lowercase());
+    // `none`: the user's own action (typed address, bookmark), which a form post is not, but
+    // harmless to accept.
+    if fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
+        return true;
+    }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -87,6 +100,35 @@ pub fn foreign_origin(headers: &HeaderMap) -> bool {
     // compared without ports: another port of the same host is the same site for the browser's
     // SameSite rule anyway.
     origin == "null" || !without_port(origin_host).eq_ignore_ascii_case(without_port(host))
+}
+
+/// The client of a request: the connection's peer, or where the peer is a trusted proxy, the
+/// last address of `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends the
+/// address it was called from, so everything left of that is the client's own word). Without a
+/// known peer (a request not from the server's accept loop) it is the unspecified address.
+pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let Some(peer) = peer.map(|p| p.to_canonical()) else {
+        return IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    };
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(a) if trusted.contains(&a.to_canonical()) => continue,
+            Ok(a) => return a.to_canonical(),
+            // Not an address where a proxy would have written one: the chain cannot be read.
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 /// `example.de:8443` → `example.de`; `[::1]:8080` → `[::1]`.
@@ -128,7 +170,8 @@ pub async fn guard(
     };
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let Some(token) = auth::cookie(req.headers(), SESSION_COOKIE) else {
+    let jar = auth::Jar::new(secure(&ws, req.headers()));
+    let Some(token) = jar.get(req.headers(), SESSION_COOKIE) else {
         return to_login(&path, &method);
     };
     let token_hash = auth::token_hash(&token);
@@ -274,5 +317,58 @@ mod tests {
         assert!(h("https://evil.example", "127.0.0.1"));
         assert!(h("https://127.0.0.1.evil.example", "127.0.0.1"));
         assert!(h("null", "127.0.0.1"));
+    }
+
+    #[test]
+    fn the_client_is_read_from_the_trusted_proxys_header_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let trusted = [ip("127.0.0.1"), ip("::1")];
+        let mut m = HeaderMap::new();
+        m.insert(
+            "x-forwarded-for",
+            "10.9.9.9, 198.51.100.4, 127.0.0.1".parse().expect("h"),
+        );
+        // From the proxy: the last hop that is not a proxy; whatever the client put before it
+        // is not believed.
+        assert_eq!(
+            client_address(Some(ip("127.0.0.1")), &m, &trusted),
+            ip("198.51.100.4")
+        );
+        assert_eq!(
+            client_address(Some(ip("::ffff:127.0.0.1")), &m, &trusted),
+            ip("198.51.100.4")
+        );
+        // From anyone else the header is the client's own claim.
+        assert_eq!(
+            client_address(Some(ip("203.0.113.5")), &m, &trusted),
+            ip("203.0.113.5")
+        );
+        m.insert(
+            "x-forwarded-for",
+            "kein, 198.51.100.4 x".parse().expect("h"),
+        );
+        assert_eq!(
+            client_address(Some(ip("127.0.0.1")), &m, &trusted),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            client_address(None, &HeaderMap::new(), &trusted),
+            ip("0.0.0.0")
+        );
+    }
+
+    #[test]
+    fn the_browsers_own_word_on_the_requests_origin_is_heeded() {
+        let h = |site: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ORIGIN, "https://a.example".parse().expect("origin"));
+            m.insert(header::HOST, "a.example".parse().expect("host"));
+            m.insert("sec-fetch-site", site.parse().expect("site"));
+            foreign_origin(&m)
+        };
+        assert!(!h("same-origin"));
+        assert!(h("same-site"));
+        assert!(h("cross-site"));
+        assert!(h("Cross-Site"));
     }
 }

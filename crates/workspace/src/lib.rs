@@ -75,6 +75,10 @@ pub struct Settings {
     pub secure_cookies: SecureCookies,
     /// The district whose social report the workspace writes (the start page's).
     pub kreis: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (by default the loopback
+    /// addresses: a proxy on the same host). The sign-in throttle counts per client address;
+    /// from any other peer the header is ignored, since a client can send whatever it likes.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -83,6 +87,10 @@ impl Default for Settings {
             max_upload_bytes: 512 << 20,
             secure_cookies: SecureCookies::Auto,
             kreis: "14522".into(),
+            trusted_proxies: vec![
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::Ipv6Addr::LOCALHOST.into(),
+            ],
         }
     }
 }
@@ -109,6 +117,8 @@ struct Inner {
     /// Accounts with a sign-in under way in this process: a second attempt for the same account
     /// meanwhile is refused, so that parallel guesses cannot outrun the lockout.
     signing_in: Mutex<std::collections::HashSet<String>>,
+    /// Failed sign-ins per client address (password spraying across accounts).
+    addresses: Mutex<sozialmonitor_core::access::AddressThrottle>,
     deliveries: delivery::Pending,
     jobs: writing::Jobs,
 }
@@ -138,6 +148,7 @@ impl Workspace {
                 hashing: tokio::sync::Semaphore::new(2),
                 hash_waiting: std::sync::atomic::AtomicUsize::new(0),
                 signing_in: Mutex::new(std::collections::HashSet::new()),
+                addresses: Mutex::new(Default::default()),
                 deliveries: delivery::Pending::default(),
                 jobs: writing::Jobs::default(),
             }),
@@ -184,6 +195,18 @@ impl Workspace {
         let permit = self.inner.hashing.acquire().await.ok();
         waiting.fetch_sub(1, Ordering::AcqRel);
         permit.map(|p| HashSlot { _permit: p })
+    }
+
+    /// Seconds until sign-ins from `addr` are taken again, or `None` when they are now.
+    pub(crate) fn address_refused_for(&self, addr: std::net::IpAddr, now: i64) -> Option<i64> {
+        self.inner.addresses.lock().ok()?.refused_for(addr, now)
+    }
+
+    /// Counts a failed sign-in from `addr`.
+    pub(crate) fn address_failed(&self, addr: std::net::IpAddr, now: i64) {
+        if let Ok(mut t) = self.inner.addresses.lock() {
+            t.failed(addr, now);
+        }
     }
 
     /// Marks a sign-in of `login` as under way; `None` when one is already.

@@ -13,7 +13,7 @@ use sozialmonitor_store::{
 use sozialmonitor_viz::esc;
 
 use crate::auth::{self, LOGIN_COOKIE, SESSION_COOKIE};
-use crate::guard::{Form, foreign_origin, secure};
+use crate::guard::{Form, client_address, foreign_origin, secure};
 use crate::pages::{csrf_field, internal, page, refusal};
 use crate::{Signed, Workspace};
 
@@ -59,7 +59,10 @@ fn login_page(status: StatusCode, weiter: &str, message: &str, secure: bool) -> 
         weiter = esc(safe_target(weiter)),
     );
     let res = (status, page("Anmelden", &body, None)).into_response();
-    with_cookies(res, &[auth::set_cookie(LOGIN_COOKIE, &form_token, secure)])
+    with_cookies(
+        res,
+        &[auth::Jar::new(secure).set(LOGIN_COOKIE, &form_token)],
+    )
 }
 
 /// `GET /arbeitsbereich/anmelden`.
@@ -82,11 +85,17 @@ const LOGIN_FAILED: &str = r#"<p class="error" role="alert">Anmeldename oder Pas
 /// `POST /arbeitsbereich/anmelden`: checks the password (slowly, and as slowly for unknown
 /// names), counts failures, locks for a while after five, starts a new session (ending the one
 /// the browser had).
-pub async fn login(State(ws): State<Workspace>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn login(
+    State(ws): State<Workspace>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let secure = secure(&ws, &headers);
     let form = Form::parse(&body);
     let weiter = form.get("weiter").to_string();
-    let cookie_token = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let jar = auth::Jar::new(secure);
+    let cookie_token = jar.get(&headers, LOGIN_COOKIE).unwrap_or_default();
     if foreign_origin(&headers)
         || cookie_token.is_empty()
         || !auth::same_secret(&cookie_token, form.get("_login"))
@@ -99,7 +108,18 @@ pub async fn login(State(ws): State<Workspace>, headers: HeaderMap, body: Bytes)
         );
     }
     let now = ws.now();
-    let failed = || login_page(StatusCode::UNAUTHORIZED, &weiter, LOGIN_FAILED, secure);
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let from = client_address(peer, &headers, &ws.inner.settings.trusted_proxies);
+    if let Some(wait) = ws.address_refused_for(from, now) {
+        tracing::warn!(address = %from, "sign-in refused: too many failures from this address");
+        return throttled(wait);
+    }
+    let failed = || {
+        ws.address_failed(from, now);
+        login_page(StatusCode::UNAUTHORIZED, &weiter, LOGIN_FAILED, secure)
+    };
     // A name no account can have is refused before anything is looked up or logged as given.
     let Ok(name) = Login::parse(form.get("login")) else {
         let ev = AuditEvent::new(now, "?", "login.failed", "(ungültiger Anmeldename)");
@@ -154,7 +174,7 @@ pub async fn login(State(ws): State<Workspace>, headers: HeaderMap, body: Bytes)
         }
         return failed();
     }
-    if let Some(old) = auth::cookie(&headers, SESSION_COOKIE) {
+    if let Some(old) = jar.get(&headers, SESSION_COOKIE) {
         let th = auth::token_hash(&old);
         let _ = ws.db(move |db| Ok(db.end_session(&th, None)?)).await;
     }
@@ -182,6 +202,24 @@ async fn count_failure(
     let id = account.id;
     ws.db(move |db| Ok(db.login_failed(id, failures, until, &ev)?))
         .await
+}
+
+/// Too many failed sign-ins from the client's address: refused, whatever the password, until
+/// the address's window ends.
+fn throttled(wait: i64) -> Response {
+    let minutes = (wait + 59) / 60;
+    let mut r = refusal(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Zu viele Fehlversuche",
+        &format!(
+            "Von Ihrer Adresse gab es zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in {minutes} {} noch einmal.",
+            if minutes == 1 { "Minute" } else { "Minuten" }
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 /// Too many sign-ins wait for the password check.
@@ -225,8 +263,8 @@ async fn start_session(
     with_cookies(
         Redirect::to(to).into_response(),
         &[
-            auth::set_cookie(SESSION_COOKIE, &token, secure),
-            auth::clear_cookie(LOGIN_COOKIE, secure),
+            auth::Jar::new(secure).set(SESSION_COOKIE, &token),
+            auth::Jar::new(secure).clear(LOGIN_COOKIE),
         ],
     )
 }
@@ -244,7 +282,7 @@ pub async fn logout(
     }
     with_cookies(
         Redirect::to("/arbeitsbereich/anmelden?abgemeldet=1").into_response(),
-        &[auth::clear_cookie(SESSION_COOKIE, secure(&ws, &headers))],
+        &[auth::Jar::new(secure(&ws, &headers)).clear(SESSION_COOKIE)],
     )
 }
 

@@ -435,6 +435,163 @@ async fn five_wrong_passwords_lock_the_account_for_a_while() {
     );
 }
 
+/// A sign-in as a browser at `peer` sends it (through a proxy when `forwarded_for` is given);
+/// the status.
+async fn login_from(
+    f: &Fixture,
+    peer: &str,
+    forwarded_for: Option<&str>,
+    login: &str,
+    password: &str,
+) -> (StatusCode, header::HeaderMap) {
+    let (_, headers, html) = f.get("/arbeitsbereich/anmelden", None).await;
+    let form_cookie = set_cookie(&headers, auth::LOGIN_COOKIE).expect("login cookie");
+    let token = hidden(&html, "_login").expect("form token");
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("_login", token.as_str()),
+            ("login", login),
+            ("password", password),
+        ])
+        .finish();
+    let mut b = Request::post("/arbeitsbereich/anmelden")
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            header::COOKIE,
+            format!("{}={form_cookie}", auth::LOGIN_COOKIE),
+        );
+    if let Some(x) = forwarded_for {
+        b = b.header("x-forwarded-for", x);
+    }
+    let mut req = b.body(Body::from(body)).expect("req");
+    let peer: std::net::SocketAddr = peer.parse().expect("peer");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    let (status, headers, _) = f.send(req).await;
+    (status, headers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_that_tries_every_account_is_refused_for_a_while() {
+    let f = Fixture::new();
+    let sprayer = "198.51.100.1:50000";
+    // Four wrong passwords per account (under each account's own lockout) and four unknown
+    // names: twenty failures from one address.
+    for role in ROLES {
+        for _ in 0..4 {
+            let (status, _) = login_from(&f, sprayer, None, role.code(), "falsch falsch").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    for i in 0..4 {
+        let (status, _) =
+            login_from(&f, sprayer, None, &format!("niemand{i}"), "falsch falsch").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password is refused from there, and the answer says for how long.
+    let (status, headers) = login_from(&f, sprayer, None, "planner", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("900")
+    );
+    // Through the proxy on this host the forwarded address counts; a client elsewhere that
+    // claims to be forwarded is taken at its own address.
+    let (status, _) = login_from(
+        &f,
+        "127.0.0.1:40000",
+        Some("198.51.100.1"),
+        "planner",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = login_from(
+        &f,
+        "203.0.113.9:40000",
+        Some("198.51.100.1"),
+        "planner",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "another address signs in");
+    f.advance(15 * 60);
+    let (status, _) = login_from(&f, sprayer, None, "viewer", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the window is over");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_cookies_are_host_prefixed_and_posts_must_be_same_origin() {
+    let f = Fixture::new();
+    let tls = |b: axum::http::request::Builder| {
+        b.header(header::HOST, "localhost")
+            .header("x-forwarded-proto", "https")
+    };
+    let req = tls(Request::get("/arbeitsbereich/anmelden"))
+        .body(Body::empty())
+        .expect("req");
+    let (_, headers, html) = f.send(req).await;
+    let raw: Vec<String> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    assert!(
+        raw.iter().any(|c| c.starts_with("__Host-sm_login=")
+            && c.contains("; Path=/;")
+            && c.ends_with("; Secure")),
+        "{raw:?}"
+    );
+    let form_cookie = set_cookie(&headers, "__Host-sm_login").expect("cookie");
+    let token = hidden(&html, "_login").expect("token");
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("_login", token.as_str()),
+            ("login", "planner"),
+            ("password", PASSWORD),
+        ])
+        .finish();
+    let req = tls(Request::post("/arbeitsbereich/anmelden"))
+        .header(header::ORIGIN, "https://localhost")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("__Host-sm_login={form_cookie}"))
+        .body(Body::from(body))
+        .expect("req");
+    let (status, headers, _) = f.send(req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = set_cookie(&headers, "__Host-sm_session").expect("prefixed session");
+    assert!(set_cookie(&headers, auth::SESSION_COOKIE).is_none());
+    let page = |cookie: String| {
+        tls(Request::get("/arbeitsbereich"))
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .expect("req")
+    };
+    let (status, ..) = f.send(page(format!("__Host-sm_session={session}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    // The same token under the plain name (as a neighbouring subdomain could set it) is not a
+    // session over TLS.
+    let (status, headers, _) = f.send(page(format!("sm_session={session}"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location(&headers).starts_with("/arbeitsbereich/anmelden"));
+    // A form with the right token from a neighbouring site of the same host is refused.
+    let (_, _, html) = f.send(page(format!("__Host-sm_session={session}"))).await;
+    let csrf = hidden(&html, "_csrf").expect("csrf");
+    let req = tls(Request::post("/arbeitsbereich/abmelden"))
+        .header(header::ORIGIN, "https://localhost")
+        .header("sec-fetch-site", "same-site")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("__Host-sm_session={session}"))
+        .body(Body::from(format!("_csrf={csrf}")))
+        .expect("req");
+    let (status, ..) = f.send(req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_manage_accounts_with_every_change_logged_and_text_escaped() {
     let f = Fixture::new();
