@@ -159,6 +159,19 @@ await check('the audit log lists the sign-in and the import; the other workspace
   }
 });
 
+await check('catalogue: a formula is checked while it is typed, with a preview of its values', async () => {
+  await page.goto(base + '/arbeitsbereich/katalog-neu');
+  const result = page.locator('#formel-pruefung');
+  await page.locator('#f-formula').fill('100 * ');
+  await result.getByText('die Formel endet zu früh').waitFor({ timeout: 10000 });
+  await page.locator('#f-formula').fill('`GV100_BEV` / 1000');
+  await result.getByText('Die Formel ist in Ordnung').waitFor({ timeout: 10000 });
+  assert.match(await result.locator('table').innerText(), /Mittelsachsen/);
+  // The first sentence is what a screen reader hears.
+  assert.match(await page.locator('#formel-status').textContent(), /Die Formel ist in Ordnung/);
+  await axe('katalog-neu-vorschau');
+});
+
 await check('sign out: the workspace asks to sign in again', async () => {
   await page.goto(base + '/arbeitsbereich');
   await Promise.all([page.waitForURL(/abgemeldet=1$/), page.getByRole('button', { name: 'Abmelden' }).click()]);

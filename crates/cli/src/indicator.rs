@@ -16,8 +16,7 @@ use sozialmonitor_store::{Database, ResultRow, Results, Store, Territory};
 
 use crate::table::Table;
 
-/// The years the cache covers.
-pub const YEARS: (u16, u16) = (1995, 2025);
+pub use sozialmonitor_core::indicators::YEARS;
 
 /// What one full computation produced.
 pub struct Run {

@@ -89,11 +89,102 @@ impl Func {
 pub struct FormulaError {
     /// Character position (0-based).
     pub pos: usize,
-    /// What is wrong.
+    /// What is wrong, in English.
     pub message: String,
+    /// What is wrong, typed.
+    pub problem: Problem,
+}
+
+/// What is wrong with a formula, typed so that the workspace can say it in German and the
+/// command line in English from one list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// Digits that do not make a number.
+    NotANumber(String),
+    /// A backtick quote without its end.
+    UnclosedQuote,
+    /// A character no formula has.
+    UnexpectedChar(char),
+    /// This symbol was expected.
+    Expected(char),
+    /// Nested more than [`MAX_DEPTH`] levels.
+    TooDeep,
+    /// A function such as `change` without a whole number as its second argument.
+    WholeNumberArgument(String),
+    /// `mavg(…, 0)`.
+    MovingAverageYears,
+    /// A selector without its variable code.
+    VariableCode,
+    /// A selector's variable without a value.
+    ValueOf(String),
+    /// A symbol where a value was expected.
+    UnexpectedSymbol(char),
+    /// The formula ends in the middle.
+    UnexpectedEnd,
+    /// Nothing at all.
+    Empty,
+    /// Text after a complete formula.
+    TrailingText,
+}
+
+impl Problem {
+    /// In English (command line, logs).
+    pub fn english(&self) -> String {
+        match self {
+            Problem::NotANumber(t) => format!("`{t}` is not a number"),
+            Problem::UnclosedQuote => "unclosed ` quote".into(),
+            Problem::UnexpectedChar(c) => format!("unexpected character `{c}`"),
+            Problem::Expected(c) => format!("expected `{c}`"),
+            Problem::TooDeep => format!(
+                "the formula is nested more than {MAX_DEPTH} levels deep (parentheses, functions or operators in a row)"
+            ),
+            Problem::WholeNumberArgument(f) => {
+                format!("{f}(…, n) needs a whole number as its second argument")
+            }
+            Problem::MovingAverageYears => "mavg needs at least 1 year".into(),
+            Problem::VariableCode => "expected a variable code, e.g. GES".into(),
+            Problem::ValueOf(v) => format!("expected a value of {v}, e.g. GESW"),
+            Problem::UnexpectedSymbol(c) => format!("unexpected `{c}`"),
+            Problem::UnexpectedEnd => "unexpected end of formula".into(),
+            Problem::Empty => "empty formula".into(),
+            Problem::TrailingText => "unexpected text after the end of the formula".into(),
+        }
+    }
+
+    /// In German (the workspace).
+    pub fn german(&self) -> String {
+        match self {
+            Problem::NotANumber(t) => format!("„{t}“ ist keine Zahl"),
+            Problem::UnclosedQuote => "ein Backtick ` wird nicht geschlossen".into(),
+            Problem::UnexpectedChar(c) => format!("das Zeichen „{c}“ gehört nicht in eine Formel"),
+            Problem::Expected(c) => format!("hier fehlt „{c}“"),
+            Problem::TooDeep => format!(
+                "die Formel ist tiefer als {MAX_DEPTH} Ebenen verschachtelt (Klammern, Funktionen oder Rechenzeichen hintereinander)"
+            ),
+            Problem::WholeNumberArgument(f) => {
+                format!("{f}(…, n) braucht als zweites Argument eine ganze Zahl")
+            }
+            Problem::MovingAverageYears => "mavg braucht mindestens 1 Jahr".into(),
+            Problem::VariableCode => "hier fehlt ein Merkmalscode, z. B. GES".into(),
+            Problem::ValueOf(v) => format!("hier fehlt ein Wert von {v}, z. B. GESW"),
+            Problem::UnexpectedSymbol(c) => format!("„{c}“ steht an dieser Stelle falsch"),
+            Problem::UnexpectedEnd => "die Formel endet zu früh".into(),
+            Problem::Empty => "die Formel ist leer".into(),
+            Problem::TrailingText => "nach dem Ende der Formel folgt noch Text".into(),
+        }
+    }
 }
 
 impl FormulaError {
+    /// The error of `problem` at character `pos`.
+    pub fn new(pos: usize, problem: Problem) -> FormulaError {
+        FormulaError {
+            pos,
+            message: problem.english(),
+            problem,
+        }
+    }
+
     /// The formula with a caret under the position, for terminals and logs.
     pub fn show(&self, formula: &str) -> String {
         format!("{formula}\n{}^ {}", " ".repeat(self.pos), self.message)
@@ -133,10 +224,7 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FormulaError> {
                 continue;
             }
             let text: String = chars[start..i].iter().collect();
-            let n = text.parse().map_err(|_| FormulaError {
-                pos: start,
-                message: format!("`{text}` is not a number"),
-            })?;
+            let n = text.parse().map_err(|_| FormulaError::new(start, Problem::NotANumber(text.clone())))?;
             out.push((start, Tok::Num(n)));
         } else if c == '`' {
             let start = i;
@@ -146,10 +234,7 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FormulaError> {
                 i += 1;
             }
             if i == chars.len() {
-                return Err(FormulaError {
-                    pos: start,
-                    message: "unclosed ` quote".into(),
-                });
+                return Err(FormulaError::new(start, Problem::UnclosedQuote));
             }
             out.push((start, Tok::Ident(chars[s..i].iter().collect())));
             i += 1;
@@ -163,10 +248,7 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FormulaError> {
             out.push((i, Tok::Sym(c)));
             i += 1;
         } else {
-            return Err(FormulaError {
-                pos: i,
-                message: format!("unexpected character `{c}`"),
-            });
+            return Err(FormulaError::new(i, Problem::UnexpectedChar(c)));
         }
     }
     Ok(out)
@@ -201,11 +283,8 @@ impl Parser {
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.i).map(|t| &t.1)
     }
-    fn err<T>(&self, message: impl Into<String>) -> Result<T, FormulaError> {
-        Err(FormulaError {
-            pos: self.pos(),
-            message: message.into(),
-        })
+    fn err<T>(&self, problem: Problem) -> Result<T, FormulaError> {
+        Err(FormulaError::new(self.pos(), problem))
     }
     fn eat(&mut self, c: char) -> bool {
         if self.peek() == Some(&Tok::Sym(c)) {
@@ -219,7 +298,7 @@ impl Parser {
         if self.eat(c) {
             Ok(())
         } else {
-            self.err(format!("expected `{c}`"))
+            self.err(Problem::Expected(c))
         }
     }
 
@@ -227,12 +306,7 @@ impl Parser {
     /// when that is more than [`MAX_DEPTH`].
     fn deeper(&self, h: usize, pos: usize) -> Result<usize, FormulaError> {
         if h >= MAX_DEPTH {
-            return Err(FormulaError {
-                pos,
-                message: format!(
-                    "the formula is nested more than {MAX_DEPTH} levels deep (parentheses, functions or operators in a row)"
-                ),
-            });
+            return Err(FormulaError::new(pos, Problem::TooDeep));
         }
         Ok(h + 1)
     }
@@ -325,18 +399,12 @@ impl Parser {
                     let n = match self.peek().cloned() {
                         Some(Tok::Num(n)) if n.fract() == 0.0 && n.abs() < 10_000.0 => n as i32,
                         _ => {
-                            return self.err(format!(
-                                "{}(…, n) needs a whole number as its second argument",
-                                f.name()
-                            ));
+                            return self.err(Problem::WholeNumberArgument(f.name().into()));
                         }
                     };
                     self.i += 1;
                     if matches!(f, Func::Mavg) && n < 1 {
-                        return Err(FormulaError {
-                            pos: npos,
-                            message: "mavg needs at least 1 year".into(),
-                        });
+                        return Err(FormulaError::new(npos, Problem::MovingAverageYears));
                     }
                     self.expect(')')?;
                     return Ok((Expr::Call(f, Box::new(arg), n), self.deeper(h, pos)?));
@@ -345,14 +413,14 @@ impl Parser {
                 if self.eat('[') {
                     loop {
                         let Some(Tok::Ident(var)) = self.peek().cloned() else {
-                            return self.err("expected a variable code, e.g. GES");
+                            return self.err(Problem::VariableCode);
                         };
                         self.i += 1;
                         self.expect('=')?;
                         let mut vals = Vec::new();
                         loop {
                             let Some(Tok::Ident(v)) = self.peek().cloned() else {
-                                return self.err(format!("expected a value of {var}, e.g. GESW"));
+                                return self.err(Problem::ValueOf(var.clone()));
                             };
                             self.i += 1;
                             vals.push(v);
@@ -375,8 +443,8 @@ impl Parser {
                     1,
                 ))
             }
-            Some(Tok::Sym(c)) => self.err(format!("unexpected `{c}`")),
-            None => self.err("unexpected end of formula"),
+            Some(Tok::Sym(c)) => self.err(Problem::UnexpectedSymbol(c)),
+            None => self.err(Problem::UnexpectedEnd),
         }
     }
 }
@@ -399,11 +467,11 @@ pub fn parse(src: &str) -> Result<Expr, FormulaError> {
         nesting: 0,
     };
     if p.peek().is_none() {
-        return p.err("empty formula");
+        return p.err(Problem::Empty);
     }
     let (e, _) = p.expr()?;
     if p.peek().is_some() {
-        return p.err("unexpected text after the end of the formula");
+        return p.err(Problem::TrailingText);
     }
     Ok(e)
 }

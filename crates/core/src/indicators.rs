@@ -14,6 +14,9 @@ use crate::engine::Cell;
 use crate::formula::{Expr, parse};
 use crate::frame::{AuditReport, Frame, Grid, Protection, Series, audit_views, protect_views};
 
+/// The years the results cover (the cache, the audit, the workspace's preview).
+pub const YEARS: (u16, u16) = (1995, 2025);
+
 /// One indicator's results.
 #[derive(Debug, Clone)]
 pub struct Computed {
@@ -266,6 +269,99 @@ fn fill_from(
     }
 }
 
+/// One cell of a [`Preview`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PreviewCell {
+    /// The value as computed (internal).
+    pub cell: Cell,
+    /// Summed over parts with some parts missing.
+    pub incomplete: bool,
+    /// The public would not see it (confidentiality, or an internal-only entry).
+    pub withheld: bool,
+}
+
+/// A formula's values before it is saved: for the regions asked, the newest years in which one
+/// of them has a value, as computed and as the public would see them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    /// The years shown, oldest first.
+    pub years: Vec<u16>,
+    /// The regions asked that the data knows, in the order asked, each with one cell per year.
+    pub rows: Vec<(String, Vec<PreviewCell>)>,
+}
+
+impl Preview {
+    /// Regions with a number in the newest year shown.
+    pub fn with_value(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|(_, cells)| cells.last().is_some_and(|c| matches!(c.cell, Cell::Num(_))))
+            .count()
+    }
+
+    /// Cells shown that the public would not see.
+    pub fn withheld(&self) -> usize {
+        self.rows
+            .iter()
+            .flat_map(|(_, cells)| cells)
+            .filter(|c| c.withheld && c.cell != Cell::Missing)
+            .count()
+    }
+}
+
+/// Computes `expr` as `entry`'s formula over `raw` (as read for its input measures, as
+/// published) on today's territory, protected by the entry's rule the way the results are, and
+/// keeps the `years` newest years with a value among `regions`.
+pub fn preview(
+    raw: Frame,
+    entry: &IndicatorEntry,
+    expr: &Expr,
+    regions: &[&str],
+    years: usize,
+) -> Result<Preview, String> {
+    let formulas = [(entry, expr.clone())];
+    let views = Views::protect(raw, |f| measure_rules(&formulas, f))?;
+    let (internal, public) = views.territory(true);
+    let (values, seen) = (internal.eval(expr), public.eval(expr));
+    let grid = internal.grid();
+    let found: Vec<(&str, usize)> = regions
+        .iter()
+        .filter_map(|k| {
+            let key = crate::RegionKey::parse(k).ok()?;
+            Some((*k, grid.region(&key)?))
+        })
+        .collect();
+    let has_value = |col: usize| {
+        found
+            .iter()
+            .any(|(_, r)| matches!(values.get(grid.at(*r, col)).cell, Cell::Num(_)))
+    };
+    let mut cols: Vec<usize> = (0..grid.years()).rev().filter(|c| has_value(*c)).take(years).collect();
+    cols.reverse();
+    let rows = found
+        .iter()
+        .map(|(k, r)| {
+            let cells = cols
+                .iter()
+                .map(|c| {
+                    let i = grid.at(*r, *c);
+                    let o = values.get(i);
+                    PreviewCell {
+                        cell: o.cell,
+                        incomplete: o.incomplete,
+                        withheld: !entry.public || seen.get(i).cell != o.cell,
+                    }
+                })
+                .collect();
+            ((*k).to_string(), cells)
+        })
+        .collect();
+    Ok(Preview {
+        years: cols.iter().map(|c| grid.year(*c)).collect(),
+        rows,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +481,58 @@ mod tests {
         // is filled.
         assert_eq!(cells(&out[0], 1), [dot, dot, Cell::Num(8.5), dot]);
         assert_eq!(cells(&out[1], 0), [dot, dot, Cell::Num(8.5), dot]);
+    }
+
+    #[test]
+    fn a_preview_shows_the_newest_years_and_marks_what_the_public_would_not_see() {
+        let region = |k: &str, parent: Option<&str>| GridRegion {
+            key: RegionKey::parse(k).expect("key"),
+            parent: parent.map(|p| RegionKey::parse(p).expect("key")),
+            alive: (1, 9999),
+        };
+        let grid = Grid::new(
+            vec![
+                region("14522", None),
+                region("14522010", Some("14522")),
+                region("14522020", Some("14522")),
+            ],
+            2019,
+            2022,
+        );
+        let mut f = Frame::new(grid);
+        f.set_additive("KINDER");
+        f.set_additive("EINW");
+        for (r, kinder, einw) in [(1, 2.0, 400.0), (2, 30.0, 600.0)] {
+            for y in [2020, 2021] {
+                let col = f.grid().col(y).expect("year");
+                f.put("KINDER", "", r, col, Cell::Num(kinder));
+                f.put("EINW", "", r, col, Cell::Num(einw));
+            }
+        }
+        let e = IndicatorEntry::new("quote", "100 * `KINDER` / `EINW`", "%");
+        let x = parse(&e.formula).expect("formula");
+        let p = preview(f.clone(), &e, &x, &["14522", "14522010", "14522020", "99999"], 5)
+            .expect("preview");
+        // Only years with a value; the unknown region is left out.
+        assert_eq!(p.years, [2020, 2021]);
+        let keys: Vec<&str> = p.rows.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["14522", "14522010", "14522020"]);
+        // The Kreis sums its municipalities: 100 * 32 / 1000.
+        assert_eq!(p.rows[0].1[1].cell, Cell::Num(3.2));
+        // 2 children: below min_count=3, computed but withheld; the complement at the Kreis too.
+        assert_eq!(p.rows[1].1[1].cell, Cell::Num(0.5));
+        assert!(p.rows[1].1.iter().all(|c| c.withheld), "{p:?}");
+        // The sibling or the Kreis goes with it, or the difference would tell: a second cell
+        // per year.
+        assert!(p.withheld() >= 4, "{p:?}");
+        assert_eq!(p.with_value(), 3);
+        // An internal-only entry withholds everything.
+        let internal_only = IndicatorEntry {
+            public: false,
+            ..e.clone()
+        };
+        let p = preview(f, &internal_only, &x, &["14522010"], 1).expect("preview");
+        assert_eq!(p.years, [2021]);
+        assert!(p.rows[0].1[0].withheld);
     }
 }

@@ -15,6 +15,7 @@ use sozialmonitor_core::{Diagnostic, Severity};
 use sozialmonitor_store::{Actor, ImportOptions, ImportOutcome, ImportSource, Store};
 use sozialmonitor_viz::esc;
 
+use crate::formula;
 use crate::guard::Form;
 use crate::pages::{csrf_field, internal, page, refusal};
 use crate::{Signed, Workspace};
@@ -179,6 +180,7 @@ fn form_page(
     diagnostics: &[Diagnostic],
     note: &str,
     status: StatusCode,
+    check: &str,
 ) -> Response {
     let problems: String = diagnostics
         .iter()
@@ -279,11 +281,16 @@ fn form_page(
                 esc(&e.formula)
             )
         } else {
-            field(
-                "Formel",
-                "formula",
-                &e.formula,
-                "Merkmale in Backticks, z. B. 100 * `A` / `B`; geprüft beim Prüfen und Speichern",
+            format!(
+                r#"{}
+<p id="formel-status" class="visually-hidden" role="status"></p>
+<div id="formel-pruefung" class="formula-check" data-check="/arbeitsbereich/formel-pruefen">{check}</div>"#,
+                field(
+                    "Formel",
+                    "formula",
+                    &e.formula,
+                    "Merkmale in Backticks, z. B. 100 * `A` / `B`; geprüft während der Eingabe und beim Prüfen",
+                )
             )
         },
         f_unit = field("Einheit", "unit", &e.unit, ""),
@@ -345,7 +352,7 @@ pub async fn edit(
         ""
     };
     match entry_for(&ws, &me, &key).await {
-        Ok(e) => form_page(&me, &e, Mode::Edit, &[], note, StatusCode::OK),
+        Ok(e) => form_page(&me, &e, Mode::Edit, &[], note, StatusCode::OK, ""),
         Err(r) => r,
     }
 }
@@ -399,9 +406,17 @@ fn rule_problems(me: &Signed, old: Option<&IndicatorEntry>, e: &IndicatorEntry) 
     use sozialmonitor_core::confidential::Rule;
     let here = format!("Katalogeintrag {}", e.key);
     match Rule::parse(&e.confidentiality) {
-        Err(m) => vec![
-            Diagnostic::error(&here, 0, 0, format!("Geheimhaltung: {m}"))
-                .with_hint("z. B. min_count=3 oder min_count=5"),
+        Err(_) => vec![
+            Diagnostic::error(
+                &here,
+                0,
+                0,
+                format!(
+                    "Geheimhaltung: „{}“ ist keine Regel; erwartet wird min_count=N (eine ganze Zahl ab 1) oder none",
+                    e.confidentiality
+                ),
+            )
+            .with_hint("z. B. min_count=3 oder min_count=5"),
         ],
         Ok(_)
             if !me.account.role.may(Permission::WeakenConfidentiality)
@@ -444,7 +459,7 @@ pub async fn new_form(Extension(me): Extension<Signed>) -> Response {
     e.name = String::new();
     e.short_name = String::new();
     e.status = IndicatorStatus::Missing;
-    form_page(&me, &e, Mode::New, &[], "", StatusCode::OK)
+    form_page(&me, &e, Mode::New, &[], "", StatusCode::OK, "")
 }
 
 /// `POST /arbeitsbereich/katalog-neu`: check a new entry, or save it as a new catalogue version.
@@ -470,7 +485,7 @@ pub async fn create(
                 format!("Den Schlüssel `{key}` hat schon ein anderer Eintrag."),
             )
             .with_hint("Einen anderen Schlüssel wählen, oder den vorhandenen Eintrag bearbeiten.");
-            form_page(&me, &entry, Mode::New, &[d], "", StatusCode::CONFLICT)
+            form_page(&me, &entry, Mode::New, &[d], "", StatusCode::CONFLICT, "")
         }
         Err(e) => internal(&e),
     }
@@ -491,20 +506,45 @@ async fn check_and_store(
         Ok(t) => t,
         Err(e) => return internal(&e),
     };
+    // The formula first, said in German with its place marked; the catalogue's other rules
+    // follow once it reads.
+    let f = entry.formula.trim();
+    if !f.is_empty()
+        && let Err(err) = sozialmonitor_core::formula::parse(f)
+    {
+        let d = Diagnostic::error(
+            &format!("Katalogeintrag {key}"),
+            0,
+            0,
+            format!(
+                "Formel: {} (an Stelle {})",
+                err.problem.german(),
+                err.pos + 1
+            ),
+        );
+        let check = formula::error_html(f, &err);
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return form_page(me, &entry, mode, &[d], "", status, &check);
+    }
     let name = format!("Arbeitsbereich: Katalogeintrag {key}");
     let mut ds = sozialmonitor_import::catalog::read(&name, &text);
     ds.diagnostics.extend(rule_problems(me, old, &entry));
     if ds.has_errors() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return form_page(me, &entry, mode, &ds.diagnostics, "", status);
+        return form_page(me, &entry, mode, &ds.diagnostics, "", status, "");
     }
     if form.get("aktion") != "speichern" {
         let note = r#"<p class="ok" role="status">Der Eintrag ist in Ordnung (noch nicht gespeichert).</p>"#;
-        return form_page(me, &entry, mode, &[], note, StatusCode::OK);
+        let check = if me.account.role.may(Permission::DesignCatalogue) {
+            formula::check_html(ws, entry.clone()).await
+        } else {
+            String::new()
+        };
+        return form_page(me, &entry, mode, &[], note, StatusCode::OK, &check);
     }
     if old == Some(&entry) {
         let note = r#"<p class="note" role="status">Nichts geändert.</p>"#;
-        return form_page(me, &entry, mode, &[], note, StatusCode::OK);
+        return form_page(me, &entry, mode, &[], note, StatusCode::OK, "");
     }
     let by = Actor {
         name: me.account.login.clone(),
@@ -533,9 +573,9 @@ async fn check_and_store(
             Redirect::to(&format!("/arbeitsbereich/katalog/{key}?gespeichert=1")).into_response()
         }
         Ok(Ok(ImportOutcome::Rejected(d))) => {
-            form_page(me, &entry, mode, &d, "", StatusCode::UNPROCESSABLE_ENTITY)
+            form_page(me, &entry, mode, &d, "", StatusCode::UNPROCESSABLE_ENTITY, "")
         }
-        Ok(Ok(_)) => form_page(me, &entry, mode, &[], "", StatusCode::OK),
+        Ok(Ok(_)) => form_page(me, &entry, mode, &[], "", StatusCode::OK, ""),
         Ok(Err(e)) => internal(&e),
         Err(e) => internal(&e.into()),
     }

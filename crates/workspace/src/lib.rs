@@ -14,6 +14,7 @@ pub mod auth;
 mod catalogue;
 mod currency;
 mod delivery;
+mod formula;
 mod guard;
 mod internal;
 mod pages;
@@ -480,6 +481,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(DesignCatalogue),
             ),
             post(catalogue::create),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/formel-pruefen",
+                "/arbeitsbereich/formel-pruefen?formula=1",
+                Need::Role(DesignCatalogue),
+            ),
+            get(formula::check),
         ),
         (
             r(

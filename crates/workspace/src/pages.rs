@@ -37,13 +37,17 @@ form.stack fieldset{border:1px solid var(--line);border-radius:3px;padding:.5rem
 form.stack legend{font-weight:600;padding:0 .25rem}
 textarea{font:inherit;font-weight:400;width:100%;padding:.4rem;border:1px solid #555;border-radius:3px}
 button.secondary{background:#fff;color:var(--accent)}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.formula-check{border-left:4px solid var(--line);padding:0 0 0 .75rem}
+.formula-check:empty{display:none}
+.formula-check mark{background:#ffd7d2;color:#111;padding:0 .1rem;outline:1px solid #8e1b10}
 "#
     )
 }
 
 /// Script: the upload form shows its progress (without JavaScript the browser's own display
-/// serves).
-pub const JS: &str = r#"(function(){var f=document.getElementById('upload');if(!f||!window.XMLHttpRequest||!window.FormData)return;f.addEventListener('submit',function(e){e.preventDefault();var p=document.getElementById('upload-progress');var s=document.getElementById('upload-status');p.hidden=false;var x=new XMLHttpRequest();x.open('POST',f.action);x.upload.addEventListener('progress',function(ev){if(ev.lengthComputable){p.value=ev.loaded/ev.total;s.textContent='Hochgeladen: '+Math.round(100*ev.loaded/ev.total)+' %';}});x.upload.addEventListener('load',function(){s.textContent='Hochgeladen. Die Dateien werden geprüft …';});x.addEventListener('load',function(){if(x.status<400&&x.responseURL){window.location.href=x.responseURL;return;}var d=new DOMParser().parseFromString(x.responseText,'text/html').querySelector('main');var m=document.querySelector('main');if(d&&m){m.innerHTML=d.innerHTML;m.focus();}else{s.textContent='Fehler '+x.status;}});x.addEventListener('error',function(){s.textContent='Das Hochladen ist fehlgeschlagen. Bitte versuchen Sie es noch einmal.';});x.send(new FormData(f));});})();"#;
+/// serves), and a catalogue formula is checked while it is typed (without it, "Prüfen").
+pub const JS: &str = include_str!("workspace.js");
 
 /// `GET /arbeitsbereich/static/workspace.css`.
 pub async fn css() -> Response {

@@ -1592,7 +1592,7 @@ async fn a_new_entry_is_checked_stored_and_a_weaker_rule_needs_an_admin() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(
-        html.contains("Geheimhaltung: unknown confidentiality rule"),
+        html.contains("Geheimhaltung: „dominanz“ ist keine Regel"),
         "{html}"
     );
     let (status, _, html) = post(
@@ -1701,4 +1701,89 @@ async fn a_catalogue_file_that_weakens_a_rule_is_refused_to_a_planner() {
         .await;
     let (_, _, html) = f.get(&location(&headers), Some(&admin)).await;
     assert!(html.contains(r#"value="uebernehmen""#), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_formula_is_checked_in_german_while_typed_and_its_values_previewed() {
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    import_catalogue(&f);
+    let (cookie, csrf) = f.session(Role::Planner);
+    let check = |q: &str| {
+        let path = format!("/arbeitsbereich/formel-pruefen?{q}");
+        let cookie = cookie.clone();
+        let f = &f;
+        async move { f.get(&path, Some(&cookie)).await }
+    };
+    // A formula that ends too early: said in German, the place marked.
+    let (status, _, html) = check("formula=100+*+&unit=%25").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("an Stelle 6 fehlerhaft: die Formel endet zu früh"),
+        "{html}"
+    );
+    assert!(html.contains("<mark>&nbsp;</mark>"), "{html}");
+    // A good one: its measure, and the district's and its municipalities' values.
+    let (_, _, html) = check("formula=%60GV100_BEV%60+%2F+1000&unit=Tsd.&public=1").await;
+    assert!(
+        html.contains("Die Formel ist in Ordnung. Sie liest <code>GV100_BEV</code>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Mittelsachsen") && html.contains("Altmittweida"),
+        "{html}"
+    );
+    assert!(html.contains("… und 42 weitere Gemeinden"), "{html}");
+    let kreis_row = html
+        .split("<tr>")
+        .find(|r| r.contains(">Mittelsachsen<"))
+        .expect("the district's row");
+    assert!(kreis_row.contains(">300,6</td>"), "{kreis_row}");
+    assert!(!html.contains("gesperrt</span>"), "{html}");
+    // The same values for an entry the public does not see: every one withheld.
+    let (_, _, html) = check("formula=%60GV100_BEV%60+%2F+1000&unit=Tsd.").await;
+    assert!(html.contains("gesperrt</span>"), "{html}");
+    // A measure the database does not hold.
+    let (_, _, html) = check("formula=%60GIBT_ES_NICHT%60").await;
+    assert!(
+        html.contains("Ohne Werte in der Datenbank: <code>GIBT_ES_NICHT</code>")
+            && html.contains("noch keine Werte"),
+        "{html}"
+    );
+    // Without script, "Prüfen" shows the same check in the form, and a broken formula is
+    // refused in German before anything is stored.
+    let fields = |formula: &'static str, aktion: &'static str| {
+        vec![
+            ("_csrf", csrf.as_str()),
+            ("key", "bev_tsd"),
+            ("name", "Bevölkerung in Tausend"),
+            ("formula", formula),
+            ("unit", "Tsd."),
+            ("status", "available"),
+            ("aktion", aktion),
+        ]
+    };
+    let new = "/arbeitsbereich/katalog-neu";
+    let (status, _, html) = f
+        .post_form(new, Some(&cookie), &fields("(`GV100_BEV` / 1000", "speichern"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Formel: hier fehlt „)“ (an Stelle 20)") && !html.contains("formula error"),
+        "{html}"
+    );
+    let (status, _, html) = f
+        .post_form(new, Some(&cookie), &fields("`GV100_BEV` / 1000", "pruefen"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"id="formel-pruefung""#) && html.contains("Vorschau "),
+        "{html}"
+    );
+    // A department neither sees the formula field nor reaches the check.
+    let (provider, _) = f.session(Role::Provider);
+    let (status, ..) = f
+        .get("/arbeitsbereich/formel-pruefen?formula=1", Some(&provider))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
