@@ -224,7 +224,9 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FormulaError> {
                 continue;
             }
             let text: String = chars[start..i].iter().collect();
-            let n = text.parse().map_err(|_| FormulaError::new(start, Problem::NotANumber(text.clone())))?;
+            let n = text
+                .parse()
+                .map_err(|_| FormulaError::new(start, Problem::NotANumber(text.clone())))?;
             out.push((start, Tok::Num(n)));
         } else if c == '`' {
             let start = i;

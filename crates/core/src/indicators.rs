@@ -336,7 +336,11 @@ pub fn preview(
             .iter()
             .any(|(_, r)| matches!(values.get(grid.at(*r, col)).cell, Cell::Num(_)))
     };
-    let mut cols: Vec<usize> = (0..grid.years()).rev().filter(|c| has_value(*c)).take(years).collect();
+    let mut cols: Vec<usize> = (0..grid.years())
+        .rev()
+        .filter(|c| has_value(*c))
+        .take(years)
+        .collect();
     cols.reverse();
     let rows = found
         .iter()
@@ -511,8 +515,14 @@ mod tests {
         }
         let e = IndicatorEntry::new("quote", "100 * `KINDER` / `EINW`", "%");
         let x = parse(&e.formula).expect("formula");
-        let p = preview(f.clone(), &e, &x, &["14522", "14522010", "14522020", "99999"], 5)
-            .expect("preview");
+        let p = preview(
+            f.clone(),
+            &e,
+            &x,
+            &["14522", "14522010", "14522020", "99999"],
+            5,
+        )
+        .expect("preview");
         // Only years with a value; the unknown region is left out.
         assert_eq!(p.years, [2020, 2021]);
         let keys: Vec<&str> = p.rows.iter().map(|(k, _)| k.as_str()).collect();

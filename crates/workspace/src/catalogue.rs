@@ -572,9 +572,15 @@ async fn check_and_store(
         Ok(Ok(ImportOutcome::Imported(_))) => {
             Redirect::to(&format!("/arbeitsbereich/katalog/{key}?gespeichert=1")).into_response()
         }
-        Ok(Ok(ImportOutcome::Rejected(d))) => {
-            form_page(me, &entry, mode, &d, "", StatusCode::UNPROCESSABLE_ENTITY, "")
-        }
+        Ok(Ok(ImportOutcome::Rejected(d))) => form_page(
+            me,
+            &entry,
+            mode,
+            &d,
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
         Ok(Ok(_)) => form_page(me, &entry, mode, &[], "", StatusCode::OK, ""),
         Ok(Err(e)) => internal(&e),
         Err(e) => internal(&e.into()),

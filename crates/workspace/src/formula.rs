@@ -178,7 +178,9 @@ fn found_html(entry: &IndicatorEntry, expr: &Expr, f: &Found) -> String {
         .collect();
     let more = municipalities.saturating_sub(SHOWN_MUNICIPALITIES);
     let more = if more > 0 {
-        format!(r#"<p class="hint">… und {more} weitere Gemeinden (unter „Interne Werte“ nach dem Speichern).</p>"#)
+        format!(
+            r#"<p class="hint">… und {more} weitere Gemeinden (unter „Interne Werte“ nach dem Speichern).</p>"#
+        )
     } else {
         String::new()
     };
@@ -226,7 +228,11 @@ pub async fn check_html(ws: &Workspace, entry: IndicatorEntry) -> String {
 /// typed.
 pub async fn check(State(ws): State<Workspace>, RawQuery(q): RawQuery) -> Response {
     let form = Form::query(q.as_deref());
-    let mut entry = IndicatorEntry::new("vorschau", form.get("formula").trim(), form.get("unit").trim());
+    let mut entry = IndicatorEntry::new(
+        "vorschau",
+        form.get("formula").trim(),
+        form.get("unit").trim(),
+    );
     entry.confidentiality = form.get("confidentiality").trim().to_string();
     entry.public = form.get("public") == "1";
     // A rule that does not parse is the form's own error; the preview then protects by the
@@ -235,9 +241,5 @@ pub async fn check(State(ws): State<Workspace>, RawQuery(q): RawQuery) -> Respon
         entry.confidentiality = String::new();
     }
     let html = check_html(&ws, entry).await;
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }

@@ -1765,7 +1765,11 @@ async fn a_formula_is_checked_in_german_while_typed_and_its_values_previewed() {
     };
     let new = "/arbeitsbereich/katalog-neu";
     let (status, _, html) = f
-        .post_form(new, Some(&cookie), &fields("(`GV100_BEV` / 1000", "speichern"))
+        .post_form(
+            new,
+            Some(&cookie),
+            &fields("(`GV100_BEV` / 1000", "speichern"),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
