@@ -145,12 +145,32 @@ await check('write the summary commentary, then download the social report with 
   assert.match(text, /Sozialbericht/);
 });
 
+await check('make the profile of one municipality in the background, kept with its data version', async () => {
+  await page.goto(base + '/arbeitsbereich/bericht');
+  await page.getByLabel('Gemeinde', { exact: true }).selectOption({ label: 'Altmittweida' });
+  await page.getByRole('button', { name: 'Gemeindeprofile erstellen' }).click();
+  const deadline = Date.now() + 120_000;
+  const link = page.getByRole('row', { name: /Altmittweida/ }).getByRole('link', { name: /Gemeindeprofil Nr\. \d+/ });
+  while (!(await link.count())) {
+    assert.ok(Date.now() < deadline, 'no profile after 2 minutes');
+    await page.waitForTimeout(2000);
+    await page.goto(base + '/arbeitsbereich/bericht');
+  }
+  await axe('bericht-profile');
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  assert.match(download.suggestedFilename(), /^gemeindeprofil-14522010-\d+\.pdf$/);
+  const text = execFileSync('pdftotext', ['-layout', await download.path(), '-']).toString();
+  assert.match(text, /Altmittweida/);
+  assert.match(text, /Gemeindeprofil/);
+});
+
 await check('the audit log lists the sign-in and the import; the other workspace pages pass axe', async () => {
   await page.goto(base + '/arbeitsbereich/protokoll');
   const main = await page.locator('main').innerText();
   assert.match(main, /import\.commit/);
   assert.match(main, /commentary\.save/);
   assert.match(main, /report\.create/);
+  assert.match(main, /gemeindeprofil n=1/);
   assert.match(main, /login/);
   await axe('protokoll');
   for (const [name, path] of [['uebersicht', '/arbeitsbereich'], ['datenluecken', '/arbeitsbereich/datenluecken'], ['aktualitaet', '/arbeitsbereich/aktualitaet?gebiet=14522'], ['werte', '/arbeitsbereich/werte?indikator=anteil_65_plus'], ['revisionen', '/arbeitsbereich/revisionen?merkmal=GV100_BEV&gebiet=14522'], ['katalog', '/arbeitsbereich/katalog'], ['lieferungen', '/arbeitsbereich/lieferungen'], ['katalogeintrag', '/arbeitsbereich/katalog/anteil_65_plus'], ['katalog-neu', '/arbeitsbereich/katalog-neu'], ['passwort', '/arbeitsbereich/passwort'], ['unbekannt', '/arbeitsbereich/gibt-es-nicht']]) {

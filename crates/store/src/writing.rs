@@ -55,8 +55,18 @@ pub trait Writing {
     fn commentary_versions(&self, kreis: &str, chapter: &str) -> Result<Vec<CommentaryVersion>>;
     /// Keeps a report; its id.
     fn save_report(&mut self, r: &ReportInfo, pdf: &[u8], event: &AuditEvent) -> Result<i64>;
+    /// Keeps several reports made together (the profiles of a district's municipalities) in one
+    /// transaction with one audit event; their ids in order.
+    fn save_reports(
+        &mut self,
+        files: &[(ReportInfo, Vec<u8>)],
+        event: &AuditEvent,
+    ) -> Result<Vec<i64>>;
     /// The reports of a region, newest first.
     fn reports(&self, region_key: &str) -> Result<Vec<ReportInfo>>;
+    /// The reports of one kind for the regions whose keys begin with `under` (a district's
+    /// municipalities), newest first. A key of anything but letters and digits finds nothing.
+    fn reports_of(&self, kind: &str, under: &str) -> Result<Vec<ReportInfo>>;
     /// One report with its PDF.
     fn report(&self, id: i64) -> Result<Option<(ReportInfo, Vec<u8>)>>;
 }
@@ -158,9 +168,20 @@ impl<T: Sql> Writing for T {
     }
 
     fn save_report(&mut self, r: &ReportInfo, pdf: &[u8], event: &AuditEvent) -> Result<i64> {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(pdf);
-        let done = self.transact(&[
-            Step {
+        let ids = self.save_reports(&[(r.clone(), pdf.to_vec())], event)?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt("a saved report has no id".into()))
+    }
+
+    fn save_reports(
+        &mut self,
+        files: &[(ReportInfo, Vec<u8>)],
+        event: &AuditEvent,
+    ) -> Result<Vec<i64>> {
+        let mut steps: Vec<Step> = files
+            .iter()
+            .map(|(r, pdf)| Step {
                 sql: "INSERT INTO report_file (kind, region_key, data_version, created_at, author, \
                       bytes, pdf_base64) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                 params: vec![
@@ -170,14 +191,18 @@ impl<T: Sql> Writing for T {
                     Field::Int(r.created_at),
                     Field::Text(r.author.clone()),
                     Field::Int(pdf.len() as i64),
-                    Field::Text(encoded),
+                    Field::Text(base64::engine::general_purpose::STANDARD.encode(pdf)),
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
-            },
-            event_step(event),
-        ])?;
-        first_id(&done)
+            })
+            .collect();
+        steps.push(event_step(event));
+        let done = self.transact(&steps)?;
+        done.iter()
+            .take(files.len())
+            .map(|d| first_id(std::slice::from_ref(d)))
+            .collect()
     }
 
     fn reports(&self, region_key: &str) -> Result<Vec<ReportInfo>> {
@@ -187,6 +212,28 @@ impl<T: Sql> Writing for T {
             .select(
                 &sql,
                 &[Field::Text(region_key.to_string())],
+                &REPORT_TYPES[..7],
+            )?
+            .iter()
+            .map(|r| report_of(r))
+            .collect())
+    }
+
+    fn reports_of(&self, kind: &str, under: &str) -> Result<Vec<ReportInfo>> {
+        if !under.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {REPORT_COLS} FROM report_file WHERE kind = ?1 AND region_key LIKE ?2 \
+             ORDER BY id DESC"
+        );
+        Ok(self
+            .select(
+                &sql,
+                &[
+                    Field::Text(kind.to_string()),
+                    Field::Text(format!("{under}%")),
+                ],
                 &REPORT_TYPES[..7],
             )?
             .iter()

@@ -78,14 +78,11 @@ fn find(
         .into_iter()
         .map(|r| (r.key, r.name))
         .collect();
-    let mut places: Vec<(String, String)> = db
-        .children(kreis, None)?
-        .into_iter()
-        .filter(|r| r.valid_to.is_none())
-        .map(|r| (r.key, r.name))
-        .collect();
-    places.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-    names.extend(places);
+    names.extend(
+        crate::pages::municipalities_of(db, kreis)?
+            .into_iter()
+            .map(|r| (r.key, r.name)),
+    );
     let keys: Vec<&str> = names.iter().map(|(k, _)| k.as_str()).collect();
     let preview = preview(raw, entry, expr, &keys, SHOWN_YEARS).map_err(anyhow::Error::msg)?;
     Ok(Found {

@@ -583,6 +583,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         ),
         (
             r(
+                Method::POST,
+                "/arbeitsbereich/bericht/profile",
+                "/arbeitsbereich/bericht/profile",
+                Need::Role(WriteReports),
+            ),
+            post(writing::make_profiles),
+        ),
+        (
+            r(
                 Method::GET,
                 "/arbeitsbereich/bericht/datei/{id}",
                 "/arbeitsbereich/bericht/datei/1",

@@ -67,6 +67,34 @@ pub async fn js() -> Response {
         .into_response()
 }
 
+/// The current municipalities of a district, through Gemeindeverbände where the register puts
+/// them in between, by name.
+pub fn municipalities_of(
+    db: &sozialmonitor_store::Database,
+    kreis: &str,
+) -> anyhow::Result<Vec<sozialmonitor_store::RegionInfo>> {
+    use sozialmonitor_core::RegionLevel;
+    use sozialmonitor_store::Store;
+    let mut out = Vec::new();
+    for r in db.children(kreis, None)? {
+        if r.valid_to.is_some() {
+            continue;
+        }
+        match r.level {
+            RegionLevel::Gemeinde => out.push(r),
+            RegionLevel::Gemeindeverband => out.extend(
+                db.children(&r.key, None)?
+                    .into_iter()
+                    .filter(|g| g.valid_to.is_none() && g.level == RegionLevel::Gemeinde),
+            ),
+            _ => {}
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key)));
+    out.dedup_by(|a, b| a.key == b.key);
+    Ok(out)
+}
+
 /// Percent-encodes a query value.
 pub fn qv(s: &str) -> String {
     sozialmonitor_web::html::qv(s)

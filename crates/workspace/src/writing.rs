@@ -26,6 +26,8 @@ type Chapters = Vec<(String, String)>;
 /// A report being made.
 #[derive(Debug, Clone)]
 struct Job {
+    /// What is made, as the page says it ("Sozialbericht", "Gemeindeprofile").
+    what: String,
     author: String,
     started: i64,
     /// `None` while running; the error of a failed run.
@@ -127,9 +129,17 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
     };
     let k = kreis.clone();
     let stored = ws
-        .db(move |db| Ok((db.commentary(&k)?, db.reports(&k)?)))
+        .db(move |db| {
+            Ok((
+                (db.commentary(&k)?, db.reports(&k)?),
+                (
+                    db.reports_of(PROFILE, &k)?,
+                    crate::pages::municipalities_of(db, &k)?,
+                ),
+            ))
+        })
         .await;
-    let (current, reports) = match stored {
+    let ((current, reports), (profiles, places)) = match stored {
         Ok(x) => x,
         Err(e) => return internal(&e),
     };
@@ -161,12 +171,14 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
             j.iter()
                 .map(|job| match &job.failed {
                     None => format!(
-                        "<li>wird erstellt (begonnen {} von {}) – bitte die Seite gleich neu laden</li>",
+                        "<li>{} wird erstellt (begonnen {} von {}) – bitte die Seite gleich neu laden</li>",
+                        esc(&job.what),
                         esc(&german_datetime(job.started)),
                         esc(&job.author)
                     ),
                     Some(e) => format!(
-                        "<li>fehlgeschlagen (begonnen {}): {}</li>",
+                        "<li>{} fehlgeschlagen (begonnen {}): {}</li>",
+                        esc(&job.what),
                         esc(&german_datetime(job.started)),
                         esc(e)
                     ),
@@ -195,6 +207,7 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
     } else {
         String::new()
     };
+    let profiles = profiles_html(&me, &profiles, &places);
     let body = format!(
         r#"<h1>Sozialbericht</h1>
 <p class="lead">Die Kommentare der Kapitel schreiben Sie hier; der Bericht wird mit den aktuellen Daten und den zuletzt gespeicherten Kommentaren gesetzt.</p>
@@ -206,7 +219,8 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
 <ul class="plain">{jobs}</ul>
 <div class="table-wrap"><table><caption>Erstellte Berichte, die neuesten zuerst</caption>
 <thead><tr><th scope="col">Datei</th><th scope="col">Erstellt</th><th scope="col">Von</th><th scope="col" class="num">Datenstand (Import Nr.)</th></tr></thead>
-<tbody>{files}</tbody></table></div>"#
+<tbody>{files}</tbody></table></div>
+{profiles}"#
     );
     page("Sozialbericht", &body, Some(&me)).into_response()
 }
@@ -370,8 +384,47 @@ pub async fn make_report(
     State(ws): State<Workspace>,
     Extension(me): Extension<Signed>,
 ) -> Response {
-    let started = ws.now();
     let author = me.account.login.clone();
+    start_job(
+        &ws,
+        "Sozialbericht",
+        &me.account.login,
+        move |ws, started| typeset_report(ws, &author, started),
+    )
+}
+
+/// `POST /arbeitsbereich/bericht/profile` (`gemeinde`: a municipality's key, or `alle`):
+/// typesets the municipal profiles of the district in the background; they are kept with their
+/// data version.
+pub async fn make_profiles(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let author = me.account.login.clone();
+    let which = match form.get("gemeinde") {
+        "" | "alle" => None,
+        key => Some(key.to_string()),
+    };
+    let what = if which.is_some() {
+        "Gemeindeprofil"
+    } else {
+        "Gemeindeprofile"
+    };
+    start_job(&ws, what, &me.account.login, move |ws, started| {
+        typeset_profiles(ws, &author, started, which.as_deref())
+    })
+}
+
+/// Starts `work` on a blocking thread as the one job of this process (a second waits until the
+/// first is done) and goes back to the report page, which shows the job until it is done.
+fn start_job(
+    ws: &Workspace,
+    what: &str,
+    author: &str,
+    work: impl FnOnce(&Workspace, i64) -> anyhow::Result<()> + Send + 'static,
+) -> Response {
+    let started = ws.now();
     let index = match ws.inner.jobs.running.lock() {
         Ok(mut j) => {
             // Failed runs are shown once; a second run while one is under way waits for it.
@@ -380,7 +433,8 @@ pub async fn make_report(
                 return Redirect::to("/arbeitsbereich/bericht").into_response();
             }
             j.push(Job {
-                author: author.clone(),
+                what: what.to_string(),
+                author: author.to_string(),
                 started,
                 failed: None,
             });
@@ -389,12 +443,11 @@ pub async fn make_report(
         Err(_) => return internal(&anyhow::anyhow!("the job list was poisoned")),
     };
     let ws2 = ws.clone();
+    let what = what.to_string();
     tokio::task::spawn_blocking(move || {
         // A panic in typesetting ends the job as failed, not as "running" for ever.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            typeset_report(&ws2, &author, started)
-        }))
-        .unwrap_or_else(|_| Err(anyhow::anyhow!("das Setzen des Berichts ist abgebrochen")));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&ws2, started)))
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("das Setzen ist abgebrochen")));
         if let Ok(mut j) = ws2.inner.jobs.running.lock() {
             match result {
                 Ok(()) => {
@@ -403,7 +456,7 @@ pub async fn make_report(
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "the social report failed");
+                    tracing::error!(error = format!("{e:#}"), what, "a report job failed");
                     if let Some(job) = j.get_mut(index) {
                         job.failed = Some(format!("{e:#}"));
                     }
@@ -413,6 +466,126 @@ pub async fn make_report(
     });
     Redirect::to("/arbeitsbereich/bericht").into_response()
 }
+
+/// Typesets the profiles of the district's current municipalities (or of one) from the public
+/// results, as the dashboard offers them, and keeps them together with their data version.
+fn typeset_profiles(
+    ws: &Workspace,
+    author: &str,
+    started: i64,
+    which: Option<&str>,
+) -> anyhow::Result<()> {
+    let kreis = ws.inner.settings.kreis.clone();
+    let mut db = Database::open(&ws.inner.location)?;
+    let data_version = db.cache_state()?.map_or(0, |s| s.0);
+    let site = sozialmonitor_site::Site::load(&db, &kreis)?;
+    let k = site
+        .regions
+        .iter()
+        .position(|r| r.key == kreis)
+        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} ist nicht in den Daten"))?;
+    let chosen: Vec<usize> = site
+        .municipalities(k)
+        .into_iter()
+        .filter(|&m| which.is_none_or(|w| site.regions[m].key == w))
+        .collect();
+    anyhow::ensure!(
+        !chosen.is_empty(),
+        "diese Gemeinde gehört nicht zum Kreis {kreis}"
+    );
+    let mut files = Vec::with_capacity(chosen.len());
+    let mut bytes = 0;
+    for m in chosen {
+        let pdf = sozialmonitor_report::profile(&site, m)?;
+        bytes += pdf.len();
+        let info = ReportInfo {
+            id: 0,
+            kind: PROFILE.into(),
+            region_key: site.regions[m].key.clone(),
+            data_version,
+            created_at: started,
+            author: author.to_string(),
+            bytes: pdf.len() as i64,
+        };
+        files.push((info, pdf));
+    }
+    let ev = AuditEvent::new(ws.now(), author, "report.create", &kreis).values(
+        None,
+        Some(format!(
+            "gemeindeprofil n={} data_version={data_version} bytes={bytes}",
+            files.len()
+        )),
+    );
+    db.save_reports(&files, &ev)?;
+    Ok(())
+}
+
+/// The municipal profiles: the form that makes them, and the newest of each municipality.
+fn profiles_html(
+    me: &Signed,
+    kept: &[ReportInfo],
+    places: &[sozialmonitor_store::RegionInfo],
+) -> String {
+    let make = if me.account.role.may(Permission::WriteReports) {
+        let options: String = places
+            .iter()
+            .map(|p| {
+                format!(
+                    r#"<option value="{}">{}</option>"#,
+                    esc(&p.key),
+                    esc(&p.name)
+                )
+            })
+            .collect();
+        format!(
+            r#"<form class="inline" method="post" action="/arbeitsbereich/bericht/profile">{}
+<label for="gemeinde">Gemeinde</label><select id="gemeinde" name="gemeinde"><option value="alle">alle Gemeinden des Kreises</option>{options}</select>
+<button type="submit">Gemeindeprofile erstellen</button></form>"#,
+            csrf_field(me)
+        )
+    } else {
+        String::new()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let newest: Vec<&ReportInfo> = kept
+        .iter()
+        .filter(|r| seen.insert(r.region_key.as_str()))
+        .collect();
+    let name_of = |key: &str| {
+        places
+            .iter()
+            .find(|p| p.key == key)
+            .map_or(key.to_string(), |p| p.name.clone())
+    };
+    let rows: String = newest
+        .iter()
+        .map(|r| {
+            format!(
+                r#"<tr><th scope="row">{name}</th><td><a href="/arbeitsbereich/bericht/datei/{id}">Gemeindeprofil Nr. {id} (PDF, {kb} KB)</a></td><td>{when}</td><td>{who}</td><td class="num">{dv}</td></tr>"#,
+                name = esc(&name_of(&r.region_key)),
+                id = r.id,
+                kb = (r.bytes + 1023) / 1024,
+                when = esc(&german_datetime(r.created_at)),
+                who = esc(&r.author),
+                dv = r.data_version,
+            )
+        })
+        .collect();
+    format!(
+        r#"<h2>Gemeindeprofile</h2>
+<p>Die Profile zeigen, was der öffentliche Sozialmonitor zeigt (gesperrte Werte als „.“), und werden mit ihrem Datenstand aufbewahrt. {n} von {m} Gemeinden haben ein Profil; frühere Fassungen bleiben gespeichert ({older}).</p>
+{make}
+<div class="table-wrap"><table><caption>Das neueste Profil jeder Gemeinde</caption>
+<thead><tr><th scope="col">Gemeinde</th><th scope="col">Datei</th><th scope="col">Erstellt</th><th scope="col">Von</th><th scope="col" class="num">Datenstand (Import Nr.)</th></tr></thead>
+<tbody>{rows}</tbody></table></div>"#,
+        n = newest.len(),
+        m = places.len(),
+        older = kept.len() - newest.len(),
+    )
+}
+
+/// The kind of a municipal profile among the kept reports.
+const PROFILE: &str = "gemeindeprofil";
 
 fn typeset_report(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<()> {
     let kreis = ws.inner.settings.kreis.clone();
@@ -467,8 +640,14 @@ pub async fn download(State(ws): State<Workspace>, Path(id): Path<String>) -> Re
                 (
                     header::CONTENT_DISPOSITION,
                     format!(
-                        "attachment; filename=\"sozialbericht-{}-{}.pdf\"",
-                        info.region_key, info.id
+                        "attachment; filename=\"{}-{}-{}.pdf\"",
+                        if info.kind == PROFILE {
+                            PROFILE
+                        } else {
+                            "sozialbericht"
+                        },
+                        info.region_key,
+                        info.id
                     ),
                 ),
             ],

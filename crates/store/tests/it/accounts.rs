@@ -255,4 +255,55 @@ fn commentary_keeps_every_version_and_reports_their_bytes(b: Backend) {
             .len(),
         4
     );
+    // Profiles of a district's municipalities: kept together, one audit event, found by kind
+    // and the district's key; other districts and kinds stay out.
+    let profile = |key: &str, byte: u8| {
+        (
+            ReportInfo {
+                kind: "gemeindeprofil".into(),
+                region_key: key.into(),
+                ..info.clone()
+            },
+            vec![byte; 1000],
+        )
+    };
+    let ids = db
+        .save_reports(
+            &[
+                profile("14522010", 1),
+                profile("14522020", 2),
+                profile("15082005", 3),
+            ],
+            &AuditEvent::new(5, "anna", "report.create", "14522"),
+        )
+        .expect("profiles");
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    assert_eq!(
+        db.report(ids[1]).expect("read").expect("there").1,
+        vec![2; 1000]
+    );
+    let found: Vec<String> = db
+        .reports_of("gemeindeprofil", "14522")
+        .expect("list")
+        .into_iter()
+        .map(|r| r.region_key)
+        .collect();
+    assert_eq!(found, ["14522020", "14522010"]);
+    assert!(
+        db.reports_of("sozialbericht", "1452201")
+            .expect("list")
+            .is_empty()
+    );
+    assert!(
+        db.reports_of("gemeindeprofil", "%")
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        db.audit_events(&AuditFilter::default())
+            .expect("audit")
+            .len(),
+        5
+    );
 }
