@@ -739,6 +739,61 @@ impl Frame {
         self.changes = changes;
     }
 
+    /// A copy holding only `root` and the regions below it (dissolved ones included), with
+    /// their series and territorial changes; `root` becomes the top. For work on one district
+    /// (the workspace's formula preview) without aggregating and protecting the whole country.
+    /// `None` when the frame does not know `root`.
+    pub fn within(&self, root: &RegionKey) -> Option<Frame> {
+        let top = self.grid.region(root)?;
+        let mut kept = vec![top];
+        let mut at = 0;
+        while at < kept.len() {
+            kept.extend(self.grid.children(kept[at]));
+            at += 1;
+        }
+        kept.sort_unstable();
+        let new_index = |old: usize| kept.binary_search(&old).ok();
+        let regions = kept
+            .iter()
+            .map(|&r| GridRegion {
+                key: self.grid.key(r).clone(),
+                parent: (r != top)
+                    .then(|| self.grid.parent(r).map(|p| self.grid.key(p).clone()))
+                    .flatten(),
+                alive: self.grid.lifetime(r),
+            })
+            .collect();
+        let years = self.grid.years;
+        let last = self.grid.year(years.saturating_sub(1));
+        let grid = Grid::new(regions, self.grid.first_year, last);
+        let series = self
+            .series
+            .iter()
+            .map(|(k, s)| {
+                let mut out = Series::missing(kept.len(), years);
+                for (n, &old) in kept.iter().enumerate() {
+                    for col in 0..years {
+                        out.set(n * years + col, s.get(old * years + col));
+                    }
+                }
+                (k.clone(), Arc::new(out))
+            })
+            .collect();
+        let remap = |list: &[(usize, usize, u16)]| {
+            list.iter()
+                .filter_map(|&(a, b, y)| Some((new_index(a)?, new_index(b)?, y)))
+                .collect()
+        };
+        Some(Frame {
+            grid,
+            series,
+            additive: self.additive.clone(),
+            counts: self.counts.clone(),
+            mergers: remap(&self.mergers),
+            changes: remap(&self.changes),
+        })
+    }
+
     /// A copy on today's territory: the recorded changes applied (see [`Frame::to_today`]).
     /// A frame without recorded changes is copied as it is.
     pub fn today(&self) -> Frame {

@@ -310,15 +310,25 @@ impl Preview {
 }
 
 /// Computes `expr` as `entry`'s formula over `raw` (as read for its input measures, as
-/// published) on today's territory, protected by the entry's rule the way the results are, and
-/// keeps the `years` newest years with a value among `regions`.
+/// published) on today's territory for `root` and the regions below it, protected by the
+/// entry's rule the way the results are but within `root` only (a sum over the country could
+/// withhold more, never less), and keeps the `years` newest years with a value among `regions`
+/// that are alive in the newest of them.
 pub fn preview(
     raw: Frame,
     entry: &IndicatorEntry,
     expr: &Expr,
+    root: &str,
     regions: &[&str],
     years: usize,
 ) -> Result<Preview, String> {
+    let root = crate::RegionKey::parse(root).map_err(|e| e.to_string())?;
+    let Some(raw) = raw.within(&root) else {
+        return Ok(Preview {
+            years: Vec::new(),
+            rows: Vec::new(),
+        });
+    };
     let formulas = [(entry, expr.clone())];
     let views = Views::protect(raw, |f| measure_rules(&formulas, f))?;
     let (internal, public) = views.territory(true);
@@ -344,6 +354,7 @@ pub fn preview(
     cols.reverse();
     let rows = found
         .iter()
+        .filter(|(_, r)| cols.last().is_none_or(|&c| grid.alive(*r, c)))
         .map(|(k, r)| {
             let cells = cols
                 .iter()
@@ -499,6 +510,8 @@ mod tests {
                 region("14522", None),
                 region("14522010", Some("14522")),
                 region("14522020", Some("14522")),
+                region("14521", None),
+                region("14521010", Some("14521")),
             ],
             2019,
             2022,
@@ -513,17 +526,22 @@ mod tests {
                 f.put("EINW", "", r, col, Cell::Num(einw));
             }
         }
+        let col = f.grid().col(2022).expect("year");
+        f.put("KINDER", "", 4, col, Cell::Num(50.0));
+        f.put("EINW", "", 4, col, Cell::Num(500.0));
         let e = IndicatorEntry::new("quote", "100 * `KINDER` / `EINW`", "%");
         let x = parse(&e.formula).expect("formula");
         let p = preview(
             f.clone(),
             &e,
             &x,
-            &["14522", "14522010", "14522020", "99999"],
+            "14522",
+            &["14522", "14522010", "14522020", "99999", "14521010"],
             5,
         )
         .expect("preview");
-        // Only years with a value; the unknown region is left out.
+        // Only years with a value; the unknown region and one outside the district are left
+        // out.
         assert_eq!(p.years, [2020, 2021]);
         let keys: Vec<&str> = p.rows.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["14522", "14522010", "14522020"]);
@@ -541,7 +559,7 @@ mod tests {
             public: false,
             ..e.clone()
         };
-        let p = preview(f, &internal_only, &x, &["14522010"], 1).expect("preview");
+        let p = preview(f, &internal_only, &x, "14522", &["14522010"], 1).expect("preview");
         assert_eq!(p.years, [2021]);
         assert!(p.rows[0].1[0].withheld);
     }

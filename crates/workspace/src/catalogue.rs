@@ -173,15 +173,33 @@ fn design_fields(me: &Signed, e: &IndicatorEntry) -> String {
     )
 }
 
-fn form_page(
-    me: &Signed,
-    e: &IndicatorEntry,
-    mode: Mode,
-    diagnostics: &[Diagnostic],
-    note: &str,
+/// What a form page shows besides the entry.
+#[derive(Debug, Default)]
+struct View<'a> {
+    problems: &'a [Diagnostic],
+    note: &'a str,
     status: StatusCode,
-    check: &str,
-) -> Response {
+    /// The formula's check (HTML), shown below the field.
+    check: &'a str,
+    /// The version of the stored entry the form started from (editing only).
+    stand: &'a str,
+}
+
+/// The version of a stored entry as a form carries it: a later save finds out whether someone
+/// else saved the entry meanwhile.
+fn stand_of(e: &IndicatorEntry) -> String {
+    let text = to_toml(std::slice::from_ref(e)).unwrap_or_default();
+    sozialmonitor_import::sha256_hex(text.as_bytes())
+}
+
+fn form_page(me: &Signed, e: &IndicatorEntry, mode: Mode, v: View<'_>) -> Response {
+    let View {
+        problems: diagnostics,
+        note,
+        status,
+        check,
+        stand,
+    } = v;
     let problems: String = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -237,7 +255,10 @@ fn form_page(
             e.name.clone(),
             format!("Schlüssel <code>{}</code>", esc(&e.key)),
             format!("/arbeitsbereich/katalog/{}", esc(&e.key)),
-            String::new(),
+            format!(
+                r#"<input type="hidden" name="stand" value="{}">"#,
+                esc(stand)
+            ),
         ),
         Mode::New => (
             "Neuer Katalogeintrag".to_string(),
@@ -352,7 +373,19 @@ pub async fn edit(
         ""
     };
     match entry_for(&ws, &me, &key).await {
-        Ok(e) => form_page(&me, &e, Mode::Edit, &[], note, StatusCode::OK, ""),
+        Ok(e) => {
+            let stand = stand_of(&e);
+            form_page(
+                &me,
+                &e,
+                Mode::Edit,
+                View {
+                    note,
+                    stand: &stand,
+                    ..View::default()
+                },
+            )
+        }
         Err(r) => r,
     }
 }
@@ -445,11 +478,36 @@ pub async fn save(
     Extension(form): Extension<Form>,
     Path(key): Path<String>,
 ) -> Response {
+    // One catalogue change at a time in this process: the check against the stored entry and
+    // the import that replaces it are one step for everyone else.
+    let _one = ws.inner.catalogue.lock().await;
     let old = match entry_for(&ws, &me, &key).await {
         Ok(e) => e,
         Err(r) => return r,
     };
     let entry = changed(&old, &form, &me);
+    let now = stand_of(&old);
+    let from = form.get("stand");
+    // Someone saved the entry since this form was loaded: saving would silently undo their
+    // change. (A form without the field, from a script, is taken as it is.)
+    if !from.is_empty() && from != now && form.get("aktion") == "speichern" {
+        let d = Diagnostic::error(
+            &format!("Katalogeintrag {key}"),
+            0,
+            0,
+            "Der Eintrag wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert.",
+        )
+        .with_hint(
+            "Vergleichen Sie mit der gespeicherten Fassung (Katalog in neuem Fenster öffnen) und speichern Sie dann erneut.",
+        );
+        let view = View {
+            problems: &[d],
+            status: StatusCode::CONFLICT,
+            stand: &now,
+            ..View::default()
+        };
+        return form_page(&me, &entry, Mode::Edit, view);
+    }
     check_and_store(&ws, &me, &form, Some(&old), entry, Mode::Edit).await
 }
 
@@ -459,7 +517,7 @@ pub async fn new_form(Extension(me): Extension<Signed>) -> Response {
     e.name = String::new();
     e.short_name = String::new();
     e.status = IndicatorStatus::Missing;
-    form_page(&me, &e, Mode::New, &[], "", StatusCode::OK, "")
+    form_page(&me, &e, Mode::New, View::default())
 }
 
 /// `POST /arbeitsbereich/katalog-neu`: check a new entry, or save it as a new catalogue version.
@@ -468,6 +526,7 @@ pub async fn create(
     Extension(me): Extension<Signed>,
     Extension(form): Extension<Form>,
 ) -> Response {
+    let _one = ws.inner.catalogue.lock().await;
     let key = form.get("key").trim().to_string();
     // `new` makes a public entry; the form's checkbox decides.
     let entry = changed(&IndicatorEntry::new(&key, "", ""), &form, &me);
@@ -485,7 +544,12 @@ pub async fn create(
                 format!("Den Schlüssel `{key}` hat schon ein anderer Eintrag."),
             )
             .with_hint("Einen anderen Schlüssel wählen, oder den vorhandenen Eintrag bearbeiten.");
-            form_page(&me, &entry, Mode::New, &[d], "", StatusCode::CONFLICT, "")
+            let view = View {
+                problems: &[d],
+                status: StatusCode::CONFLICT,
+                ..View::default()
+            };
+            form_page(&me, &entry, Mode::New, view)
         }
         Err(e) => internal(&e),
     }
@@ -502,6 +566,7 @@ async fn check_and_store(
     mode: Mode,
 ) -> Response {
     let key = entry.key.clone();
+    let stand = form.get("stand");
     let text = match to_toml(std::slice::from_ref(&entry)) {
         Ok(t) => t,
         Err(e) => return internal(&e),
@@ -523,15 +588,26 @@ async fn check_and_store(
             ),
         );
         let check = formula::error_html(f, &err);
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return form_page(me, &entry, mode, &[d], "", status, &check);
+        let view = View {
+            problems: &[d],
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            check: &check,
+            stand,
+            ..View::default()
+        };
+        return form_page(me, &entry, mode, view);
     }
     let name = format!("Arbeitsbereich: Katalogeintrag {key}");
     let mut ds = sozialmonitor_import::catalog::read(&name, &text);
     ds.diagnostics.extend(rule_problems(me, old, &entry));
     if ds.has_errors() {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return form_page(me, &entry, mode, &ds.diagnostics, "", status, "");
+        let view = View {
+            problems: &ds.diagnostics,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            stand,
+            ..View::default()
+        };
+        return form_page(me, &entry, mode, view);
     }
     if form.get("aktion") != "speichern" {
         let note = r#"<p class="ok" role="status">Der Eintrag ist in Ordnung (noch nicht gespeichert).</p>"#;
@@ -540,11 +616,22 @@ async fn check_and_store(
         } else {
             String::new()
         };
-        return form_page(me, &entry, mode, &[], note, StatusCode::OK, &check);
+        let view = View {
+            note,
+            check: &check,
+            stand,
+            ..View::default()
+        };
+        return form_page(me, &entry, mode, view);
     }
     if old == Some(&entry) {
         let note = r#"<p class="note" role="status">Nichts geändert.</p>"#;
-        return form_page(me, &entry, mode, &[], note, StatusCode::OK, "");
+        let view = View {
+            note,
+            stand,
+            ..View::default()
+        };
+        return form_page(me, &entry, mode, view);
     }
     let by = Actor {
         name: me.account.login.clone(),
@@ -572,16 +659,24 @@ async fn check_and_store(
         Ok(Ok(ImportOutcome::Imported(_))) => {
             Redirect::to(&format!("/arbeitsbereich/katalog/{key}?gespeichert=1")).into_response()
         }
-        Ok(Ok(ImportOutcome::Rejected(d))) => form_page(
+        Ok(Ok(ImportOutcome::Rejected(d))) => {
+            let view = View {
+                problems: &d,
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                stand,
+                ..View::default()
+            };
+            form_page(me, &entry, mode, view)
+        }
+        Ok(Ok(_)) => form_page(
             me,
             &entry,
             mode,
-            &d,
-            "",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "",
+            View {
+                stand,
+                ..View::default()
+            },
         ),
-        Ok(Ok(_)) => form_page(me, &entry, mode, &[], "", StatusCode::OK, ""),
         Ok(Err(e)) => internal(&e),
         Err(e) => internal(&e.into()),
     }

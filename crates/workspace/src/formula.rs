@@ -84,7 +84,8 @@ fn find(
             .map(|r| (r.key, r.name)),
     );
     let keys: Vec<&str> = names.iter().map(|(k, _)| k.as_str()).collect();
-    let preview = preview(raw, entry, expr, &keys, SHOWN_YEARS).map_err(anyhow::Error::msg)?;
+    let preview =
+        preview(raw, entry, expr, kreis, &keys, SHOWN_YEARS).map_err(anyhow::Error::msg)?;
     Ok(Found {
         preview,
         names,
@@ -142,7 +143,7 @@ fn found_html(entry: &IndicatorEntry, expr: &Expr, f: &Found) -> String {
     };
     let municipalities = p.rows.len().saturating_sub(1);
     out.push_str(&format!(
-        r#"<p>Vorschau {newest}: Werte für {} von {} Gebieten (Kreis und Gemeinden); {} Zellen der Vorschau wären nach der Regel dieses Eintrags öffentlich gesperrt.</p>"#,
+        r#"<p>Vorschau {newest}: Werte für {} von {} Gebieten (Kreis und Gemeinden); {} Zellen der Vorschau wären nach der Regel dieses Eintrags öffentlich gesperrt (im Kreis gerechnet; die Veröffentlichung rechnet über alle Gebiete und kann mehr sperren).</p>"#,
         p.with_value(),
         p.rows.len(),
         p.withheld(),

@@ -122,6 +122,9 @@ struct Inner {
     addresses: Mutex<sozialmonitor_core::access::AddressThrottle>,
     deliveries: delivery::Pending,
     jobs: writing::Jobs,
+    /// Held while a catalogue entry is checked against the stored one and saved, so that two
+    /// saves of this process cannot interleave (a new key taken twice, an edit lost).
+    catalogue: tokio::sync::Mutex<()>,
 }
 
 /// Sign-ins that may wait for a hashing slot at once.
@@ -152,6 +155,7 @@ impl Workspace {
                 addresses: Mutex::new(Default::default()),
                 deliveries: delivery::Pending::default(),
                 jobs: writing::Jobs::default(),
+                catalogue: tokio::sync::Mutex::new(()),
             }),
         })
     }

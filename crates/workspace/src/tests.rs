@@ -1346,8 +1346,12 @@ async fn the_catalogue_is_edited_by_its_rules_versioned_and_exported_unchanged()
         .find(|e| e.key == "anteil_65_plus")
         .expect("entry");
     let path = "/arbeitsbereich/katalog/anteil_65_plus";
+    // The form carries the version of the entry it was opened with.
+    let (_, _, form_html) = f.get(path, Some(&cookie)).await;
+    let stand = hidden(&form_html, "stand").expect("the form's version");
     let mut fields: Vec<(&str, String)> = vec![
         ("_csrf", csrf.clone()),
+        ("stand", stand.clone()),
         ("name", entry.name.clone()),
         ("short_name", entry.short_name.clone()),
         ("definition", "Neue Definition <b>mit</b> Zeichen.".into()),
@@ -1371,11 +1375,27 @@ async fn the_catalogue_is_edited_by_its_rules_versioned_and_exported_unchanged()
         "{html}"
     );
     assert_eq!(f.db().indicators().expect("entries"), before);
-    fields[4].1 = entry.formula.clone();
+    fields[5].1 = entry.formula.clone();
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (status, headers, _) = f.post_form(path, Some(&cookie), &refs).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location(&headers).ends_with("?gespeichert=1"));
+    // A second form opened before that save does not silently undo it.
+    let saved = f.db().indicators().expect("entries");
+    fields[4].1 = "Eine ältere Fassung.".into();
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = f.post_form(path, Some(&cookie), &refs).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(
+        html.contains("seit Sie dieses Formular geöffnet haben"),
+        "{html}"
+    );
+    assert_eq!(f.db().indicators().expect("entries"), saved);
+    let fresh = hidden(&html, "stand").expect("the stored version");
+    assert_ne!(
+        fresh, stand,
+        "the refused form now carries the stored version"
+    );
     let after = f.db().indicators().expect("entries");
     let changed = after
         .iter()
@@ -1434,10 +1454,12 @@ async fn the_catalogue_is_edited_by_its_rules_versioned_and_exported_unchanged()
     let (provider, provider_csrf) = f.session(Role::Provider);
     let own_path = "/arbeitsbereich/katalog/krankenhausbetten_je_10000";
     fields[0].1 = provider_csrf;
-    fields[1].1 = own.name.clone();
-    fields[3].1 = "Vom Gesundheitsamt beschrieben.".into();
-    fields[4].1 = "`ANDERES_MERKMAL`".into();
-    fields[8].1 = "Sozialamt".into();
+    // Without the form's version, as a script would post it.
+    fields[1].1 = String::new();
+    fields[2].1 = own.name.clone();
+    fields[4].1 = "Vom Gesundheitsamt beschrieben.".into();
+    fields[5].1 = "`ANDERES_MERKMAL`".into();
+    fields[9].1 = "Sozialamt".into();
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (status, _, html) = f.post_form(own_path, Some(&provider), &refs).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");

@@ -23,6 +23,14 @@ const MAX_COMMENTARY_CHARS: usize = 100_000;
 /// The chapters that take commentary: slug and title, in order.
 type Chapters = Vec<(String, String)>;
 
+/// What the report page needs from the loaded site: the chapters that take commentary and the
+/// district's current municipalities (key and name, by name) that have a profile.
+#[derive(Debug, Clone, Default)]
+struct Outline {
+    chapters: Chapters,
+    places: Vec<(String, String)>,
+}
+
 /// A report being made.
 #[derive(Debug, Clone)]
 struct Job {
@@ -40,7 +48,7 @@ pub struct Jobs {
     running: Mutex<Vec<Job>>,
     /// The report's chapters, by the results version they were read from: reading them loads
     /// the whole public site, which is not done again for every page of the editor.
-    chapters: Mutex<Option<(i64, Chapters)>>,
+    chapters: Mutex<Option<(i64, Outline)>>,
 }
 
 /// Markdown as HTML for the preview: raw HTML in the text is shown as text, never run; links
@@ -85,36 +93,49 @@ fn safe_url(url: &str) -> bool {
 
 /// The chapters that take commentary, from the data (action fields with indicators).
 async fn chapters(ws: &Workspace) -> anyhow::Result<Chapters> {
+    Ok(outline(ws).await?.chapters)
+}
+
+/// The report's outline from the data, loaded once per results version.
+async fn outline(ws: &Workspace) -> anyhow::Result<Outline> {
     let ws = ws.clone();
     tokio::task::spawn_blocking(move || {
         let kreis = &ws.inner.settings.kreis;
         let db = Database::open(&ws.inner.location)?;
         // Without data (a new database) the report has its summary and the data gaps only.
-        let fixed = || {
-            vec![
+        let fixed = || Outline {
+            chapters: vec![
                 ("zusammenfassung".to_string(), "Zusammenfassung".to_string()),
                 ("datenluecken".to_string(), "Datenlücken".to_string()),
-            ]
+            ],
+            places: Vec::new(),
         };
         let Some((version, ..)) = db.cache_state()? else {
             return Ok(fixed());
         };
         let cache = &ws.inner.jobs.chapters;
         if let Ok(c) = cache.lock()
-            && let Some((v, list)) = c.as_ref()
+            && let Some((v, outline)) = c.as_ref()
             && *v == version
         {
-            return Ok(list.clone());
+            return Ok(outline.clone());
         }
         let site = sozialmonitor_site::Site::load(&db, kreis)?;
-        let list = match site.regions.iter().position(|r| &r.key == kreis) {
-            Some(k) => sozialmonitor_report::commentary_chapters(&site, k),
+        let outline = match site.regions.iter().position(|r| &r.key == kreis) {
+            Some(k) => Outline {
+                chapters: sozialmonitor_report::commentary_chapters(&site, k),
+                places: site
+                    .municipalities(k)
+                    .into_iter()
+                    .map(|m| (site.regions[m].key.clone(), site.regions[m].name.clone()))
+                    .collect(),
+            },
             None => fixed(),
         };
         if let Ok(mut c) = cache.lock() {
-            *c = Some((version, list.clone()));
+            *c = Some((version, outline.clone()));
         }
-        Ok(list)
+        Ok(outline)
     })
     .await?
 }
@@ -123,7 +144,10 @@ async fn chapters(ws: &Workspace) -> anyhow::Result<Chapters> {
 /// the button that makes a new one.
 pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
     let kreis = ws.inner.settings.kreis.clone();
-    let list = match chapters(&ws).await {
+    let Outline {
+        chapters: list,
+        places,
+    } = match outline(&ws).await {
         Ok(c) => c,
         Err(e) => return internal(&e),
     };
@@ -132,14 +156,11 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
         .db(move |db| {
             Ok((
                 (db.commentary(&k)?, db.reports(&k)?),
-                (
-                    db.reports_of(PROFILE, &k)?,
-                    crate::pages::municipalities_of(db, &k)?,
-                ),
+                db.reports_of(PROFILE, &k)?,
             ))
         })
         .await;
-    let ((current, reports), (profiles, places)) = match stored {
+    let ((current, reports), profiles) = match stored {
         Ok(x) => x,
         Err(e) => return internal(&e),
     };
@@ -489,10 +510,12 @@ fn typeset_profiles(
         .into_iter()
         .filter(|&m| which.is_none_or(|w| site.regions[m].key == w))
         .collect();
-    anyhow::ensure!(
-        !chosen.is_empty(),
-        "diese Gemeinde gehört nicht zum Kreis {kreis}"
-    );
+    if chosen.is_empty() {
+        anyhow::bail!(match which {
+            Some(w) => format!("die Gemeinde {w} gehört nicht zum Kreis {kreis}"),
+            None => format!("zum Kreis {kreis} sind keine Gemeinden in den Daten"),
+        });
+    }
     let mut files = Vec::with_capacity(chosen.len());
     let mut bytes = 0;
     for m in chosen {
@@ -521,21 +544,11 @@ fn typeset_profiles(
 }
 
 /// The municipal profiles: the form that makes them, and the newest of each municipality.
-fn profiles_html(
-    me: &Signed,
-    kept: &[ReportInfo],
-    places: &[sozialmonitor_store::RegionInfo],
-) -> String {
+fn profiles_html(me: &Signed, kept: &[ReportInfo], places: &[(String, String)]) -> String {
     let make = if me.account.role.may(Permission::WriteReports) {
         let options: String = places
             .iter()
-            .map(|p| {
-                format!(
-                    r#"<option value="{}">{}</option>"#,
-                    esc(&p.key),
-                    esc(&p.name)
-                )
-            })
+            .map(|(key, name)| format!(r#"<option value="{}">{}</option>"#, esc(key), esc(name)))
             .collect();
         format!(
             r#"<form class="inline" method="post" action="/arbeitsbereich/bericht/profile">{}
@@ -554,8 +567,8 @@ fn profiles_html(
     let name_of = |key: &str| {
         places
             .iter()
-            .find(|p| p.key == key)
-            .map_or(key.to_string(), |p| p.name.clone())
+            .find(|(k, _)| k == key)
+            .map_or(key.to_string(), |(_, n)| n.clone())
     };
     let rows: String = newest
         .iter()
