@@ -21,6 +21,7 @@ pub mod key;
 pub mod measure;
 pub mod parallel;
 pub mod period;
+pub mod planning;
 pub mod region;
 pub mod territory;
 pub mod value;

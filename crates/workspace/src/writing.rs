@@ -560,7 +560,7 @@ fn profiles_html(me: &Signed, kept: &[ReportInfo], places: &[(String, String)]) 
         String::new()
     };
     let mut seen = std::collections::HashSet::new();
-    let newest: Vec<&ReportInfo> = kept
+    let mut newest: Vec<&ReportInfo> = kept
         .iter()
         .filter(|r| seen.insert(r.region_key.as_str()))
         .collect();
@@ -570,6 +570,7 @@ fn profiles_html(me: &Signed, kept: &[ReportInfo], places: &[(String, String)]) 
             .find(|(k, _)| k == key)
             .map_or(key.to_string(), |(_, n)| n.clone())
     };
+    newest.sort_by_cached_key(|r| (name_of(&r.region_key), r.region_key.clone()));
     let rows: String = newest
         .iter()
         .map(|r| {

@@ -1,0 +1,398 @@
+//! The planning cycle's evaluation: how far a measure's indicator has come from its baseline
+//! toward its target, the path it was expected to take, and the change in the measure's
+//! municipalities against the rest of the district (a simple difference-in-differences, a
+//! description and never a proof of cause).
+//!
+//! Pure and typed: the workspace, the public pages and the planning document read one rule.
+
+use std::fmt;
+
+/// Which way an indicator should move for a measure's target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Up to the target or beyond (e.g. a care quota).
+    Increase,
+    /// Down to the target or below (e.g. a poverty rate).
+    Decrease,
+}
+
+impl Direction {
+    /// The code stored and used in forms and files.
+    pub fn code(self) -> &'static str {
+        match self {
+            Direction::Increase => "steigen",
+            Direction::Decrease => "sinken",
+        }
+    }
+
+    /// Reads a code (`steigen`, `sinken`; also `increase`, `decrease`).
+    pub fn parse(s: &str) -> Option<Direction> {
+        match s.trim().to_lowercase().as_str() {
+            "steigen" | "increase" | "up" => Some(Direction::Increase),
+            "sinken" | "decrease" | "down" => Some(Direction::Decrease),
+            _ => None,
+        }
+    }
+
+    /// +1 or −1: the sign of a change in the wanted direction.
+    fn sign(self) -> f64 {
+        match self {
+            Direction::Increase => 1.0,
+            Direction::Decrease => -1.0,
+        }
+    }
+}
+
+/// A measure's aim for one indicator: where it started and where it should be by when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Aim {
+    /// The value when the measure began.
+    pub baseline: f64,
+    /// The year of the baseline value.
+    pub baseline_year: u16,
+    /// The value aimed at.
+    pub target: f64,
+    /// The year by which it should be reached.
+    pub target_year: u16,
+    /// Which way the indicator should move.
+    pub direction: Direction,
+}
+
+/// Why an aim cannot be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AimError {
+    /// The target year is not after the baseline year.
+    TargetNotLater,
+    /// The target lies on the wrong side of the baseline for the direction.
+    TargetAgainstDirection,
+    /// A value is not a finite number.
+    NotFinite,
+}
+
+impl fmt::Display for AimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AimError::TargetNotLater => "das Zieljahr muss nach dem Jahr des Ausgangswerts liegen",
+            AimError::TargetAgainstDirection => {
+                "der Zielwert liegt nicht in der angegebenen Richtung vom Ausgangswert"
+            }
+            AimError::NotFinite => "Ausgangs- und Zielwert müssen Zahlen sein",
+        })
+    }
+}
+
+impl std::error::Error for AimError {}
+
+impl Aim {
+    /// An aim after checking that it can be evaluated.
+    pub fn new(
+        baseline: (f64, u16),
+        target: (f64, u16),
+        direction: Direction,
+    ) -> Result<Aim, AimError> {
+        if !baseline.0.is_finite() || !target.0.is_finite() {
+            return Err(AimError::NotFinite);
+        }
+        if target.1 <= baseline.1 {
+            return Err(AimError::TargetNotLater);
+        }
+        if (target.0 - baseline.0) * direction.sign() < 0.0 {
+            return Err(AimError::TargetAgainstDirection);
+        }
+        Ok(Aim {
+            baseline: baseline.0,
+            baseline_year: baseline.1,
+            target: target.0,
+            target_year: target.1,
+            direction,
+        })
+    }
+
+    /// The value expected in `year` on the straight path from baseline to target (the target
+    /// itself after the target year, the baseline before the baseline year).
+    pub fn expected(&self, year: u16) -> f64 {
+        let y = year.clamp(self.baseline_year, self.target_year);
+        let span = f64::from(self.target_year - self.baseline_year);
+        let done = f64::from(y - self.baseline_year) / span;
+        self.baseline + (self.target - self.baseline) * done
+    }
+}
+
+/// How a measure's indicator stands against its aim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Progress {
+    /// The target is reached (or passed in the wanted direction).
+    Reached,
+    /// At least as far as the straight path from baseline to target expects by now.
+    OnTrack,
+    /// Moving the wanted way, but less far than expected (or the target year has passed).
+    Behind,
+    /// Moving away from the target: worse than the baseline.
+    MovingAway,
+    /// No value after the baseline year yet.
+    NoNewData,
+}
+
+impl Progress {
+    /// The German label.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            Progress::Reached => "Ziel erreicht",
+            Progress::OnTrack => "auf Kurs",
+            Progress::Behind => "im Rückstand",
+            Progress::MovingAway => "entfernt sich vom Ziel",
+            Progress::NoNewData => "keine neuen Daten",
+        }
+    }
+
+    /// A short code for CSS classes, files and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Progress::Reached => "erreicht",
+            Progress::OnTrack => "auf_kurs",
+            Progress::Behind => "rueckstand",
+            Progress::MovingAway => "entfernt",
+            Progress::NoNewData => "keine_daten",
+        }
+    }
+}
+
+/// The evaluation of one aim against the data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// The state.
+    pub progress: Progress,
+    /// The newest value after the baseline year, with its year.
+    pub latest: Option<(u16, f64)>,
+    /// The value the straight path expects in the newest value's year.
+    pub expected: Option<f64>,
+    /// How much of the way from baseline to target is done (1 = reached; negative: the wrong
+    /// way), where the target differs from the baseline.
+    pub share_done: Option<f64>,
+}
+
+/// Values closer than this (relative to the larger) count as equal: a rate printed with one
+/// decimal must not flip between "reached" and "behind" by rounding noise.
+const EQUAL: f64 = 1e-9;
+
+fn at_least(a: f64, b: f64) -> bool {
+    a >= b - EQUAL * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Evaluates `aim` against the indicator's `series` (year and value, any order; gaps and other
+/// years are fine): the newest value after the baseline year decides.
+pub fn evaluate(aim: &Aim, series: &[(u16, f64)]) -> Evaluation {
+    let latest = series
+        .iter()
+        .filter(|(y, v)| *y > aim.baseline_year && v.is_finite())
+        .max_by_key(|(y, _)| *y)
+        .copied();
+    let Some((year, value)) = latest else {
+        return Evaluation {
+            progress: Progress::NoNewData,
+            latest: None,
+            expected: None,
+            share_done: None,
+        };
+    };
+    let s = aim.direction.sign();
+    let expected = aim.expected(year);
+    let progress = if at_least(value * s, aim.target * s) {
+        Progress::Reached
+    } else if !at_least(value * s, aim.baseline * s) {
+        Progress::MovingAway
+    } else if year <= aim.target_year && at_least(value * s, expected * s) {
+        Progress::OnTrack
+    } else {
+        Progress::Behind
+    };
+    let way = aim.target - aim.baseline;
+    Evaluation {
+        progress,
+        latest: Some((year, value)),
+        expected: Some(expected),
+        share_done: (way.abs() > 0.0).then(|| (value - aim.baseline) / way),
+    }
+}
+
+/// The change of an indicator in the measure's municipalities against the rest of the district
+/// between two years: a simple difference-in-differences of unweighted means.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// The first and the last year compared.
+    pub years: (u16, u16),
+    /// Mean change in the measure's municipalities, and how many had both values.
+    pub inside: (f64, usize),
+    /// Mean change in the district's other municipalities, and how many had both values.
+    pub outside: (f64, usize),
+}
+
+impl Comparison {
+    /// Inside minus outside: how much more the measure's municipalities changed.
+    pub fn difference(&self) -> f64 {
+        self.inside.0 - self.outside.0
+    }
+}
+
+/// Compares the change from `from` to `to` of the municipalities `inside` (the measure's) with
+/// the others of `all`, each a region's values by year. `None` without a municipality on either
+/// side that has values in both years.
+pub fn compare<'a>(
+    all: impl IntoIterator<Item = (&'a str, &'a [(u16, f64)])>,
+    inside: &[&str],
+    from: u16,
+    to: u16,
+) -> Option<Comparison> {
+    let value = |s: &[(u16, f64)], y: u16| {
+        s.iter()
+            .find(|(year, v)| *year == y && v.is_finite())
+            .map(|(_, v)| *v)
+    };
+    let (mut a, mut b) = ((0.0, 0usize), (0.0, 0usize));
+    for (key, s) in all {
+        let (Some(x0), Some(x1)) = (value(s, from), value(s, to)) else {
+            continue;
+        };
+        let side = if inside.contains(&key) {
+            &mut a
+        } else {
+            &mut b
+        };
+        side.0 += x1 - x0;
+        side.1 += 1;
+    }
+    if a.1 == 0 || b.1 == 0 || to <= from {
+        return None;
+    }
+    Some(Comparison {
+        years: (from, to),
+        inside: (a.0 / a.1 as f64, a.1),
+        outside: (b.0 / b.1 as f64, b.1),
+    })
+}
+
+/// The status of a step, a recommendation or a measure of the planning cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// Planned, not begun.
+    Planned,
+    /// Under way.
+    Running,
+    /// Done.
+    Done,
+    /// Given up or rejected.
+    Dropped,
+}
+
+/// Every status, in order.
+pub const STATUSES: [Status; 4] = [
+    Status::Planned,
+    Status::Running,
+    Status::Done,
+    Status::Dropped,
+];
+
+impl Status {
+    /// The code stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Planned => "geplant",
+            Status::Running => "laufend",
+            Status::Done => "abgeschlossen",
+            Status::Dropped => "verworfen",
+        }
+    }
+
+    /// The German label.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            Status::Planned => "geplant",
+            Status::Running => "läuft",
+            Status::Done => "abgeschlossen",
+            Status::Dropped => "verworfen",
+        }
+    }
+
+    /// Reads a code.
+    pub fn parse(s: &str) -> Option<Status> {
+        STATUSES.into_iter().find(|x| x.code() == s.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aim(b: f64, t: f64, d: Direction) -> Aim {
+        Aim::new((b, 2020), (t, 2026), d).expect("aim")
+    }
+
+    #[test]
+    fn aims_are_checked_before_they_are_evaluated() {
+        assert_eq!(
+            Aim::new((5.0, 2020), (4.0, 2026), Direction::Increase),
+            Err(AimError::TargetAgainstDirection)
+        );
+        assert_eq!(
+            Aim::new((5.0, 2020), (6.0, 2020), Direction::Increase),
+            Err(AimError::TargetNotLater)
+        );
+        assert_eq!(
+            Aim::new((f64::NAN, 2020), (6.0, 2026), Direction::Increase),
+            Err(AimError::NotFinite)
+        );
+        assert_eq!(Direction::parse(" Sinken"), Some(Direction::Decrease));
+        assert_eq!(Status::parse("laufend"), Some(Status::Running));
+    }
+
+    #[test]
+    fn progress_follows_the_straight_path_from_baseline_to_target() {
+        // Up from 10 to 16 in six years: one a year expected.
+        let a = aim(10.0, 16.0, Direction::Increase);
+        assert_eq!(a.expected(2023), 13.0);
+        assert_eq!(a.expected(2030), 16.0);
+        let e = |s: &[(u16, f64)]| evaluate(&a, s);
+        assert_eq!(e(&[(2020, 10.0)]).progress, Progress::NoNewData);
+        assert_eq!(e(&[]).progress, Progress::NoNewData);
+        assert_eq!(e(&[(2023, 13.5)]).progress, Progress::OnTrack);
+        assert_eq!(e(&[(2023, 13.0)]).progress, Progress::OnTrack);
+        assert_eq!(e(&[(2023, 11.0)]).progress, Progress::Behind);
+        assert_eq!(e(&[(2023, 9.0)]).progress, Progress::MovingAway);
+        assert_eq!(e(&[(2022, 16.2)]).progress, Progress::Reached);
+        // The newest value decides, whatever the order.
+        let ev = e(&[(2024, 15.0), (2021, 9.0), (2019, 1.0)]);
+        assert_eq!(ev.progress, Progress::OnTrack);
+        assert_eq!(ev.latest, Some((2024, 15.0)));
+        assert_eq!(ev.share_done, Some(5.0 / 6.0));
+        // After the target year, short of the target is behind.
+        assert_eq!(e(&[(2027, 15.9)]).progress, Progress::Behind);
+    }
+
+    #[test]
+    fn a_falling_target_mirrors_a_rising_one() {
+        let a = aim(20.0, 14.0, Direction::Decrease);
+        let e = |s: &[(u16, f64)]| evaluate(&a, s).progress;
+        assert_eq!(e(&[(2023, 16.5)]), Progress::OnTrack);
+        assert_eq!(e(&[(2023, 19.0)]), Progress::Behind);
+        assert_eq!(e(&[(2023, 21.0)]), Progress::MovingAway);
+        assert_eq!(e(&[(2025, 14.0)]), Progress::Reached);
+        // Unchanged is behind, not moving away.
+        assert_eq!(e(&[(2021, 20.0)]), Progress::Behind);
+    }
+
+    #[test]
+    fn the_measures_municipalities_are_compared_with_the_rest_of_the_district() {
+        let a: &[(u16, f64)] = &[(2018, 10.0), (2022, 14.0)];
+        let b: &[(u16, f64)] = &[(2018, 20.0), (2022, 22.0)];
+        let c: &[(u16, f64)] = &[(2018, 30.0), (2022, 31.0)];
+        let d: &[(u16, f64)] = &[(2022, 50.0)];
+        let all = [("a", a), ("b", b), ("c", c), ("d", d)];
+        let cmp = compare(all, &["a"], 2018, 2022).expect("comparison");
+        assert_eq!(cmp.inside, (4.0, 1));
+        // b and c; d lacks the first year.
+        assert_eq!(cmp.outside, (1.5, 2));
+        assert_eq!(cmp.difference(), 2.5);
+        assert!(compare(all, &["d"], 2018, 2022).is_none());
+        assert!(compare(all, &["a", "b", "c", "d"], 2018, 2022).is_none());
+    }
+}
