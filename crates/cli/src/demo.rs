@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sozialmonitor_core::Period;
-use sozialmonitor_store::{ImportOptions, Location, Store};
+use sozialmonitor_store::{ImportOptions, Location, Planning, Store};
 
 /// Finds the demo data: the given folder, `data/demo` below the current directory, or the one in
 /// the source tree this binary was built from.
@@ -38,7 +38,11 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
             if p.is_dir() {
                 // `original/` keeps a source as published beside the file derived from it for
                 // import (see its SOURCE-derived.txt); only the derived file is imported.
-                if p.file_name().is_some_and(|n| n != "original") {
+                // `planung/` holds the planning cycles, read by `planning::import` after the
+                // statistics, not by the importer of statistics.
+                if p.file_name()
+                    .is_some_and(|n| n != "original" && n != "planung")
+                {
                     stack.push(p);
                 }
                 continue;
@@ -92,6 +96,12 @@ pub fn run(db: &Location, data: Option<&Path>) -> Result<ExitCode> {
     let ok = crate::import_files(&mut store, &files, None, ImportOptions::default(), false)?;
     if !ok {
         anyhow::bail!("some demo files could not be imported (see above)");
+    }
+    // The planning cycles the seed documents record, once.
+    let plans = dir.join("planung/planungszyklen.toml");
+    if plans.is_file() && store.cycles("14522")?.is_empty() {
+        let n = crate::planning::import(&mut store, &plans, "demo", crate::user::now())?;
+        println!("  {n} planning cycles from {}", plans.display());
     }
     let s = store.summary()?;
     println!("done in {:.1} s\n", t.elapsed().as_secs_f64());

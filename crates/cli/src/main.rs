@@ -13,6 +13,7 @@ mod demo;
 mod export;
 mod indicator;
 mod ops;
+mod planning;
 mod report;
 mod table;
 mod user;
@@ -238,6 +239,13 @@ enum Command {
         #[command(subcommand)]
         action: user::UserAction,
     },
+    /// The planning cycle: `import FILE` reads cycles with their timeline, decisions,
+    /// priorities, recommendations and measures from a TOML file (see
+    /// data/demo/planung/planungszyklen.toml).
+    Planning {
+        #[command(subcommand)]
+        action: PlanningAction,
+    },
     /// Bring the database schema up to date (every command does so when it opens the database)
     /// and show its version.
     Migrate,
@@ -306,6 +314,16 @@ enum Command {
         /// bench/out/germany.sqlite].
         #[arg(long)]
         to: Option<String>,
+    },
+}
+
+/// What `planning` does.
+#[derive(Subcommand, Debug)]
+enum PlanningAction {
+    /// Import cycles from a TOML file (checked whole first; a cycle already held is refused).
+    Import {
+        /// The file.
+        file: PathBuf,
     },
 }
 
@@ -972,6 +990,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ops::serve(&db, &opts)
         }
         Command::User { action } => user::run(&db, action),
+        Command::Planning {
+            action: PlanningAction::Import { file },
+        } => {
+            let mut store = open(&db)?;
+            let n = planning::import(&mut store, &file, &user::actor(), user::now())?;
+            println!("{n} planning cycle(s) imported from {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { action } => match action {
             ReportAction::Profile { key, output } => report::profile(&db, &key, &output),
             ReportAction::Profiles { kreis, output } => report::profiles(&db, &kreis, &output),

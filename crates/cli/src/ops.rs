@@ -71,7 +71,8 @@ pub fn workspace_settings(s: &crate::config::Serve) -> Result<sozialmonitor_work
         w.trusted_proxies = proxies
             .iter()
             .map(|p: &String| {
-                p.parse()
+                p.parse::<std::net::IpAddr>()
+                    .map(|a| a.to_canonical())
                     .with_context(|| format!("trusted proxy {p:?}: an IP address expected"))
             })
             .collect::<Result<_>>()?;

@@ -43,6 +43,9 @@ pub enum Permission {
     WeakenConfidentiality,
     /// Write the report's commentary and start report jobs.
     WriteReports,
+    /// Change the planning cycle: timeline, decisions, priorities, recommendations, measures
+    /// and their aims (the planning team).
+    EditPlanning,
     /// Create, change and disable accounts; reset passwords.
     ManageAccounts,
     /// Read and export the audit log.
@@ -53,7 +56,7 @@ pub enum Permission {
 pub const ROLES: [Role; 4] = [Role::Admin, Role::Planner, Role::Provider, Role::Viewer];
 
 /// Every permission.
-pub const PERMISSIONS: [Permission; 10] = [
+pub const PERMISSIONS: [Permission; 11] = [
     Permission::SignedIn,
     Permission::ReadInternal,
     Permission::DeliverData,
@@ -62,6 +65,7 @@ pub const PERMISSIONS: [Permission; 10] = [
     Permission::DesignCatalogue,
     Permission::WeakenConfidentiality,
     Permission::WriteReports,
+    Permission::EditPlanning,
     Permission::ManageAccounts,
     Permission::ReadAudit,
 ];
@@ -307,6 +311,14 @@ impl AddressThrottle {
         w.1 = w.1.saturating_add(1);
     }
 
+    /// Takes back one counted attempt of `addr` (a sign-in counted before its password check
+    /// that then succeeded).
+    pub fn forgive(&mut self, addr: std::net::IpAddr) {
+        if let Some(w) = self.windows.get_mut(&address_key(addr)) {
+            w.1 = w.1.saturating_sub(1);
+        }
+    }
+
     /// Addresses remembered (for tests of the bound).
     pub fn len(&self) -> usize {
         self.windows.len()
@@ -335,6 +347,8 @@ mod tests {
         assert!(!Role::Viewer.may(EditCatalogue));
         assert!(Role::Planner.may(DesignCatalogue) && !Role::Provider.may(DesignCatalogue));
         assert!(!Role::Planner.may(WeakenConfidentiality));
+        assert!(Role::Planner.may(EditPlanning) && !Role::Viewer.may(EditPlanning));
+        assert!(!Role::Provider.may(EditPlanning));
         for r in ROLES {
             assert!(r.may(SignedIn));
             assert_eq!(Role::parse(r.code()), Some(r));

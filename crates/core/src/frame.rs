@@ -742,6 +742,8 @@ impl Frame {
     /// A copy holding only `root` and the regions below it (dissolved ones included), with
     /// their series and territorial changes; `root` becomes the top. For work on one district
     /// (the workspace's formula preview) without aggregating and protecting the whole country.
+    /// A merger across the border (a municipality of another district merged into one of
+    /// `root`'s) is left out, so the years before it can differ from the full frame's.
     /// `None` when the frame does not know `root`.
     pub fn within(&self, root: &RegionKey) -> Option<Frame> {
         let top = self.grid.region(root)?;

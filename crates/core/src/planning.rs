@@ -5,8 +5,6 @@
 //!
 //! Pure and typed: the workspace, the public pages and the planning document read one rule.
 
-use std::fmt;
-
 /// Which way an indicator should move for a measure's target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -43,45 +41,31 @@ impl Direction {
     }
 }
 
-/// A measure's aim for one indicator: where it started and where it should be by when.
+/// A measure's aim for one indicator: where it started and where it should be by when. Made
+/// only by [`Aim::new`], so every aim can be evaluated (the target year after the baseline's,
+/// the target on the side the direction says).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Aim {
-    /// The value when the measure began.
-    pub baseline: f64,
-    /// The year of the baseline value.
-    pub baseline_year: u16,
-    /// The value aimed at.
-    pub target: f64,
-    /// The year by which it should be reached.
-    pub target_year: u16,
-    /// Which way the indicator should move.
-    pub direction: Direction,
+    baseline: f64,
+    baseline_year: u16,
+    target: f64,
+    target_year: u16,
+    direction: Direction,
 }
 
-/// Why an aim cannot be evaluated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why an aim cannot be evaluated (said in German: the workspace shows it beside the form).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AimError {
     /// The target year is not after the baseline year.
+    #[error("das Zieljahr muss nach dem Jahr des Ausgangswerts liegen")]
     TargetNotLater,
     /// The target lies on the wrong side of the baseline for the direction.
+    #[error("der Zielwert liegt nicht in der angegebenen Richtung vom Ausgangswert")]
     TargetAgainstDirection,
     /// A value is not a finite number.
+    #[error("Ausgangs- und Zielwert müssen Zahlen sein")]
     NotFinite,
 }
-
-impl fmt::Display for AimError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AimError::TargetNotLater => "das Zieljahr muss nach dem Jahr des Ausgangswerts liegen",
-            AimError::TargetAgainstDirection => {
-                "der Zielwert liegt nicht in der angegebenen Richtung vom Ausgangswert"
-            }
-            AimError::NotFinite => "Ausgangs- und Zielwert müssen Zahlen sein",
-        })
-    }
-}
-
-impl std::error::Error for AimError {}
 
 impl Aim {
     /// An aim after checking that it can be evaluated.
@@ -106,6 +90,21 @@ impl Aim {
             target_year: target.1,
             direction,
         })
+    }
+
+    /// The value when the measure began, and its year.
+    pub fn baseline(&self) -> (f64, u16) {
+        (self.baseline, self.baseline_year)
+    }
+
+    /// The value aimed at, and the year by which.
+    pub fn target(&self) -> (f64, u16) {
+        (self.target, self.target_year)
+    }
+
+    /// Which way the indicator should move.
+    pub fn direction(&self) -> Direction {
+        self.direction
     }
 
     /// The value expected in `year` on the straight path from baseline to target (the target
@@ -171,8 +170,9 @@ pub struct Evaluation {
     pub share_done: Option<f64>,
 }
 
-/// Values closer than this (relative to the larger) count as equal: a rate printed with one
-/// decimal must not flip between "reached" and "behind" by rounding noise.
+/// Values closer than this (relative to the larger) count as equal: floating-point noise of
+/// a computed rate (0.1 + 0.2) must not decide between "reached" and "behind". Values are
+/// compared as computed, not as printed: 15,96 shown as „16,0“ has not reached 16.
 const EQUAL: f64 = 1e-9;
 
 fn at_least(a: f64, b: f64) -> bool {
@@ -319,6 +319,125 @@ impl Status {
     }
 }
 
+/// What a dated entry of a cycle's timeline is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MilestoneKind {
+    /// A process step that takes a while (data catalogue 2025, update 2026).
+    Step,
+    /// A milestone (a report published, a document submitted).
+    Milestone,
+    /// An event of participation (a conference, a forum).
+    Event,
+    /// A decision of a body (the district council's).
+    Decision,
+}
+
+/// Every kind of timeline entry, in order.
+pub const MILESTONE_KINDS: [MilestoneKind; 4] = [
+    MilestoneKind::Step,
+    MilestoneKind::Milestone,
+    MilestoneKind::Event,
+    MilestoneKind::Decision,
+];
+
+impl MilestoneKind {
+    /// The code stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            MilestoneKind::Step => "prozessschritt",
+            MilestoneKind::Milestone => "meilenstein",
+            MilestoneKind::Event => "veranstaltung",
+            MilestoneKind::Decision => "beschluss",
+        }
+    }
+
+    /// The German label.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            MilestoneKind::Step => "Prozessschritt",
+            MilestoneKind::Milestone => "Meilenstein",
+            MilestoneKind::Event => "Veranstaltung",
+            MilestoneKind::Decision => "Beschluss",
+        }
+    }
+
+    /// Reads a code.
+    pub fn parse(s: &str) -> Option<MilestoneKind> {
+        MILESTONE_KINDS.into_iter().find(|k| k.code() == s.trim())
+    }
+}
+
+/// What a cycle sets for an action field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PriorityKind {
+    /// A priority (Handlungsschwerpunkt).
+    Focus,
+    /// A goal (Ziel).
+    Goal,
+}
+
+impl PriorityKind {
+    /// The code stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            PriorityKind::Focus => "schwerpunkt",
+            PriorityKind::Goal => "ziel",
+        }
+    }
+
+    /// The German label.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            PriorityKind::Focus => "Handlungsschwerpunkt",
+            PriorityKind::Goal => "Ziel",
+        }
+    }
+
+    /// Reads a code.
+    pub fn parse(s: &str) -> Option<PriorityKind> {
+        [PriorityKind::Focus, PriorityKind::Goal]
+            .into_iter()
+            .find(|k| k.code() == s.trim())
+    }
+}
+
+/// A date as precise as a planning record knows it, in German: `2025` → `2025`, `2025-04` →
+/// `April 2025`, `2025-06-05` → `05.06.2025`; anything else as written.
+pub fn date_de(s: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ];
+    let parts: Vec<&str> = s.trim().split('-').collect();
+    match parts.as_slice() {
+        [y, m] if y.len() == 4 => match m.parse::<usize>() {
+            Ok(n @ 1..=12) => format!("{} {y}", MONTHS[n - 1]),
+            _ => s.to_string(),
+        },
+        [_, _, _] => crate::format::german_date(s.trim()),
+        _ => s.trim().to_string(),
+    }
+}
+
+/// A span of such dates: `April 2025`, or `Januar 2026 – Juni 2026`.
+pub fn span_de(from: &str, to: &str) -> String {
+    if to.trim().is_empty() || to.trim() == from.trim() {
+        date_de(from)
+    } else {
+        format!("{} – {}", date_de(from), date_de(to))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,5 +513,15 @@ mod tests {
         assert_eq!(cmp.difference(), 2.5);
         assert!(compare(all, &["d"], 2018, 2022).is_none());
         assert!(compare(all, &["a", "b", "c", "d"], 2018, 2022).is_none());
+    }
+
+    #[test]
+    fn dates_are_said_as_precisely_as_they_are_known() {
+        assert_eq!(date_de("2025"), "2025");
+        assert_eq!(date_de("2025-04"), "April 2025");
+        assert_eq!(date_de("2025-06-05"), "05.06.2025");
+        assert_eq!(date_de("2025-13"), "2025-13");
+        assert_eq!(span_de("2026-01", "2026-06"), "Januar 2026 – Juni 2026");
+        assert_eq!(span_de("2024-12", ""), "Dezember 2024");
     }
 }

@@ -188,6 +188,20 @@ pub(crate) struct Step<'a> {
     /// When it changes no row, the transaction is rolled back with this message (a
     /// [`StoreError::Conflict`]).
     pub or_else: Option<String>,
+    /// The id the transaction's first step returned is appended to the parameters: the rows
+    /// that belong to a new row (a measure's aims) are written in the same transaction.
+    pub first_id: bool,
+}
+
+impl Step<'_> {
+    /// The parameters, with the first step's id appended where the step asks for it.
+    pub(crate) fn params_with(&self, done: &[(Vec<Vec<Field>>, u64)]) -> Result<Vec<Field>> {
+        let mut p = self.params.clone();
+        if self.first_id {
+            p.push(Field::Int(first_id(done)?));
+        }
+        Ok(p)
+    }
 }
 
 impl Step<'_> {
@@ -291,6 +305,7 @@ pub(crate) fn event_step(e: &AuditEvent) -> Step<'static> {
         ],
         returns: &[],
         or_else: None,
+        first_id: false,
     }
 }
 
@@ -325,6 +340,7 @@ fn end_sessions_of(id: i64) -> Step<'static> {
         params: vec![Field::Int(id)],
         returns: &[],
         or_else: None,
+        first_id: false,
     }
 }
 
@@ -376,6 +392,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
+                first_id: false,
             },
             event_step(event),
         ])?;
@@ -398,6 +415,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
+                first_id: false,
             },
             AccountChange::Disabled(off) => Step {
                 sql: "UPDATE account SET disabled = ?2, failed_logins = 0, locked_until = 0 \
@@ -405,6 +423,7 @@ impl<T: Sql> Accounts for T {
                 params: vec![Field::Int(id), Field::Int(i64::from(*off))],
                 returns: &[],
                 or_else: None,
+                first_id: false,
             },
             AccountChange::Password { hash, must_change } => Step {
                 sql: "UPDATE account SET password_hash = ?2, must_change = ?3, \
@@ -418,10 +437,12 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
+                first_id: false,
             },
         };
         let update = Step {
             or_else: Some(format!("no account with id {id}")),
+            first_id: false,
             ..update
         };
         self.transact(&[update, end_sessions_of(id), event_step(event)])?;
@@ -445,6 +466,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
+                first_id: false,
             },
             event_step(event),
         ])?;
@@ -464,6 +486,7 @@ impl<T: Sql> Accounts for T {
                 params: vec![Field::Int(id)],
                 returns: &[],
                 or_else: None,
+                first_id: false,
             },
             Step {
                 sql: "INSERT INTO session (token_hash, account_id, csrf, created_at, seen_at) \
@@ -476,6 +499,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
+                first_id: false,
             },
             event_step(event),
         ])?;
@@ -513,6 +537,7 @@ impl<T: Sql> Accounts for T {
             params: vec![Field::Text(token_hash.to_string()), Field::Int(now)],
             returns: &[],
             or_else: None,
+            first_id: false,
         }])?;
         Ok(())
     }
@@ -523,6 +548,7 @@ impl<T: Sql> Accounts for T {
             params: vec![Field::Text(token_hash.to_string())],
             returns: &[],
             or_else: None,
+            first_id: false,
         }];
         steps.extend(event.map(event_step));
         self.transact(&steps)?;
@@ -535,6 +561,7 @@ impl<T: Sql> Accounts for T {
             params: vec![Field::Int(idle_before), Field::Int(begun_before)],
             returns: &[],
             or_else: None,
+            first_id: false,
         }])?;
         Ok(done.first().map_or(0, |d| d.1))
     }

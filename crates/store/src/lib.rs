@@ -8,6 +8,7 @@ mod common;
 pub mod currency;
 mod database;
 mod pg;
+pub mod planning;
 mod sqlite;
 pub mod testing;
 pub mod transfer;
@@ -23,6 +24,9 @@ pub use accounts::{
 };
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
+pub use planning::{
+    Cycle, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority, Recommendation,
+};
 pub use transfer::{Counts, Field, RowSink, RowSource, Table};
 pub use writing::{CommentaryVersion, ReportInfo, Undo, Undone, Writing};
 

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_workspace_accounts.sql"),
     include_str!("../migrations/postgres/0003_commentary_and_reports.sql"),
+    include_str!("../migrations/postgres/0004_planning.sql"),
 ];
 
 /// Advisory lock keys: one migration and one import at a time per database.
@@ -1513,7 +1514,8 @@ impl crate::accounts::Sql for PgStore {
         let mut tx = client.transaction()?;
         let mut out = Vec::with_capacity(steps.len());
         for s in steps {
-            let ps: Vec<Param<'_>> = s.params.iter().map(|p| p as Param<'_>).collect();
+            let params = s.params_with(&out)?;
+            let ps: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
             let sql = dollar_params(s.sql);
             if s.returns.is_empty() {
                 out.push((Vec::new(), tx.execute(&sql, &ps)?));

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_batch_contents.sql"),
     include_str!("../migrations/sqlite/0007_workspace_accounts.sql"),
     include_str!("../migrations/sqlite/0008_commentary_and_reports.sql"),
+    include_str!("../migrations/sqlite/0009_planning.sql"),
 ];
 
 /// A store in one SQLite file.
@@ -1286,11 +1287,12 @@ impl crate::accounts::Sql for SqliteStore {
         let mut out = Vec::with_capacity(steps.len());
         for s in steps {
             let mut st = tx.prepare_cached(s.sql)?;
+            let params = s.params_with(&out)?;
             if s.returns.is_empty() {
-                let n = st.execute(rusqlite::params_from_iter(s.params.iter()))?;
+                let n = st.execute(rusqlite::params_from_iter(params.iter()))?;
                 out.push((Vec::new(), n as u64));
             } else {
-                let rows = rows_of(&mut st, &s.params, s.returns)?;
+                let rows = rows_of(&mut st, &params, s.returns)?;
                 let n = rows.len() as u64;
                 out.push((rows, n));
             }

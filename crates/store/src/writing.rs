@@ -130,6 +130,7 @@ impl<T: Sql> Writing for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
+                first_id: false,
             },
             event_step(event),
         ])?;
@@ -195,6 +196,7 @@ impl<T: Sql> Writing for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
+                first_id: false,
             })
             .collect();
         steps.push(event_step(event));
@@ -314,6 +316,7 @@ impl<T: Sql> Undo for T {
             params,
             returns: &[],
             or_else: None,
+            first_id: false,
         };
         let done = self.transact(&[
             // Inside the transaction, so that two undos of one batch cannot both pass.
@@ -323,6 +326,7 @@ impl<T: Sql> Undo for T {
                 params: vec![Field::Int(batch)],
                 returns: &[],
                 or_else: Some(format!("import {batch} has no current values to undo")),
+                first_id: false,
             },
             Step {
                 sql: "INSERT INTO import_batch (file_name, sha256, format, rows_read, rows_stored, \
@@ -336,6 +340,7 @@ impl<T: Sql> Undo for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
+                first_id: false,
             },
             plain(restore, both()),
             plain(keep, both()),

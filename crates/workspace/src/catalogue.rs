@@ -187,9 +187,9 @@ struct View<'a> {
 
 /// The version of a stored entry as a form carries it: a later save finds out whether someone
 /// else saved the entry meanwhile.
-fn stand_of(e: &IndicatorEntry) -> String {
-    let text = to_toml(std::slice::from_ref(e)).unwrap_or_default();
-    sozialmonitor_import::sha256_hex(text.as_bytes())
+fn stand_of(e: &IndicatorEntry) -> anyhow::Result<String> {
+    let text = to_toml(std::slice::from_ref(e))?;
+    Ok(sozialmonitor_import::sha256_hex(text.as_bytes()))
 }
 
 fn form_page(me: &Signed, e: &IndicatorEntry, mode: Mode, v: View<'_>) -> Response {
@@ -374,7 +374,10 @@ pub async fn edit(
     };
     match entry_for(&ws, &me, &key).await {
         Ok(e) => {
-            let stand = stand_of(&e);
+            let stand = match stand_of(&e) {
+                Ok(s) => s,
+                Err(err) => return internal(&err),
+            };
             form_page(
                 &me,
                 &e,
@@ -479,14 +482,22 @@ pub async fn save(
     Path(key): Path<String>,
 ) -> Response {
     // One catalogue change at a time in this process: the check against the stored entry and
-    // the import that replaces it are one step for everyone else.
-    let _one = ws.inner.catalogue.lock().await;
+    // the import that replaces it are one step for everyone else ("Prüfen" changes nothing
+    // and does not wait).
+    let _one = if form.get("aktion") == "speichern" {
+        Some(ws.inner.catalogue.lock().await)
+    } else {
+        None
+    };
     let old = match entry_for(&ws, &me, &key).await {
         Ok(e) => e,
         Err(r) => return r,
     };
     let entry = changed(&old, &form, &me);
-    let now = stand_of(&old);
+    let now = match stand_of(&old) {
+        Ok(s) => s,
+        Err(e) => return internal(&e),
+    };
     let from = form.get("stand");
     // Someone saved the entry since this form was loaded: saving would silently undo their
     // change. (A form without the field, from a script, is taken as it is.)
@@ -526,7 +537,11 @@ pub async fn create(
     Extension(me): Extension<Signed>,
     Extension(form): Extension<Form>,
 ) -> Response {
-    let _one = ws.inner.catalogue.lock().await;
+    let _one = if form.get("aktion") == "speichern" {
+        Some(ws.inner.catalogue.lock().await)
+    } else {
+        None
+    };
     let key = form.get("key").trim().to_string();
     // `new` makes a public entry; the form's checkbox decides.
     let entry = changed(&IndicatorEntry::new(&key, "", ""), &form, &me);

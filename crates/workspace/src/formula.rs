@@ -54,14 +54,17 @@ struct Found {
     missing: Vec<String>,
 }
 
-/// Reads the formula's measures and computes the preview for the district and its current
-/// municipalities.
-fn find(
-    db: &sozialmonitor_store::Database,
-    kreis: &str,
-    entry: &IndicatorEntry,
-    expr: &Expr,
-) -> anyhow::Result<Found> {
+/// What is read under the workspace's connection: the formula's measures as published, and
+/// the district's regions.
+struct Read {
+    raw: sozialmonitor_core::frame::Frame,
+    names: Vec<(String, String)>,
+    missing: Vec<String>,
+}
+
+/// Reads the formula's measures and the district's current municipalities (the computation
+/// follows without the connection, so other requests are not held up).
+fn read(db: &sozialmonitor_store::Database, kreis: &str, expr: &Expr) -> anyhow::Result<Read> {
     let mut measures: Vec<String> = expr.refs().iter().map(|r| r.measure.clone()).collect();
     measures.sort();
     measures.dedup();
@@ -83,13 +86,22 @@ fn find(
             .into_iter()
             .map(|r| (r.key, r.name)),
     );
-    let keys: Vec<&str> = names.iter().map(|(k, _)| k.as_str()).collect();
-    let preview =
-        preview(raw, entry, expr, kreis, &keys, SHOWN_YEARS).map_err(anyhow::Error::msg)?;
-    Ok(Found {
-        preview,
+    Ok(Read {
+        raw,
         names,
         missing,
+    })
+}
+
+/// Computes the preview from what was read.
+fn find(read: Read, kreis: &str, entry: &IndicatorEntry, expr: &Expr) -> anyhow::Result<Found> {
+    let keys: Vec<&str> = read.names.iter().map(|(k, _)| k.as_str()).collect();
+    let preview =
+        preview(read.raw, entry, expr, kreis, &keys, SHOWN_YEARS).map_err(anyhow::Error::msg)?;
+    Ok(Found {
+        preview,
+        names: read.names,
+        missing: read.missing,
     })
 }
 
@@ -111,12 +123,12 @@ fn cell_html(cell: &sozialmonitor_core::indicators::PreviewCell, unit: &str) -> 
 }
 
 fn found_html(entry: &IndicatorEntry, expr: &Expr, f: &Found) -> String {
-    let mut reads: Vec<String> = expr
+    let reads: std::collections::BTreeSet<String> = expr
         .refs()
         .iter()
         .map(|r| format!("<code>{}</code>", esc(&r.measure)))
         .collect();
-    reads.dedup();
+    let reads: Vec<String> = reads.into_iter().collect();
     let mut out = format!(
         r#"<p class="ok">Die Formel ist in Ordnung. Sie liest {}.</p>"#,
         if reads.is_empty() {
@@ -211,8 +223,16 @@ pub async fn check_html(ws: &Workspace, entry: IndicatorEntry) -> String {
         Err(e) => return error_html(&formula, &e),
     };
     let kreis = ws.inner.settings.kreis.clone();
-    let (e2, x2) = (entry.clone(), expr.clone());
-    match ws.db(move |db| find(db, &kreis, &e2, &x2)).await {
+    let (k2, x2) = (kreis.clone(), expr.clone());
+    let (e2, x3) = (entry.clone(), expr.clone());
+    let found = match ws.db(move |db| read(db, &k2, &x2)).await {
+        Ok(r) => tokio::task::spawn_blocking(move || find(r, &kreis, &e2, &x3))
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|f| f),
+        Err(e) => Err(e),
+    };
+    match found {
         Ok(found) => found_html(&entry, &expr, &found),
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "a formula preview failed");

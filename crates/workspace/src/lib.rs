@@ -19,6 +19,7 @@ mod guard;
 mod internal;
 mod pages;
 mod people;
+mod planning;
 pub(crate) mod writing;
 
 use std::sync::{Arc, Mutex};
@@ -118,7 +119,8 @@ struct Inner {
     /// Accounts with a sign-in under way in this process: a second attempt for the same account
     /// meanwhile is refused, so that parallel guesses cannot outrun the lockout.
     signing_in: Mutex<std::collections::HashSet<String>>,
-    /// Failed sign-ins per client address (password spraying across accounts).
+    /// Failed sign-ins per client address (password spraying across accounts), counted in this
+    /// process: each process behind a proxy counts its own.
     addresses: Mutex<sozialmonitor_core::access::AddressThrottle>,
     deliveries: delivery::Pending,
     jobs: writing::Jobs,
@@ -207,10 +209,17 @@ impl Workspace {
         self.inner.addresses.lock().ok()?.refused_for(addr, now)
     }
 
-    /// Counts a failed sign-in from `addr`.
+    /// Counts a sign-in attempt from `addr` as failed until [`Workspace::address_forgive`].
     pub(crate) fn address_failed(&self, addr: std::net::IpAddr, now: i64) {
         if let Ok(mut t) = self.inner.addresses.lock() {
             t.failed(addr, now);
+        }
+    }
+
+    /// Takes back the attempt counted for a sign-in from `addr` that succeeded.
+    pub(crate) fn address_forgive(&self, addr: std::net::IpAddr) {
+        if let Ok(mut t) = self.inner.addresses.lock() {
+            t.forgive(addr);
         }
     }
 
@@ -593,6 +602,42 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(WriteReports),
             ),
             post(writing::make_profiles),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/planung",
+                "/arbeitsbereich/planung",
+                Need::Role(ReadInternal),
+            ),
+            get(planning::overview),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/empfehlung",
+                "/arbeitsbereich/planung/empfehlung",
+                Need::Role(EditPlanning),
+            ),
+            post(planning::add_recommendation),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/empfehlung/{id}/beschluss",
+                "/arbeitsbereich/planung/empfehlung/1/beschluss",
+                Need::Role(EditPlanning),
+            ),
+            post(planning::decide),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/massnahme",
+                "/arbeitsbereich/planung/massnahme",
+                Need::Role(EditPlanning),
+            ),
+            post(planning::add_measure),
         ),
         (
             r(

@@ -116,10 +116,10 @@ pub async fn login(
         tracing::warn!(address = %from, "sign-in refused: too many failures from this address");
         return throttled(wait);
     }
-    let failed = || {
-        ws.address_failed(from, now);
-        login_page(StatusCode::UNAUTHORIZED, &weiter, LOGIN_FAILED, secure)
-    };
+    // Counted now, before the slow password check, so that parallel attempts cannot all pass
+    // the check above first; a successful sign-in takes it back.
+    ws.address_failed(from, now);
+    let failed = || login_page(StatusCode::UNAUTHORIZED, &weiter, LOGIN_FAILED, secure);
     // A name no account can have is refused before anything is looked up or logged as given.
     let Ok(name) = Login::parse(form.get("login")) else {
         let ev = AuditEvent::new(now, "?", "login.failed", "(ungültiger Anmeldename)");
@@ -174,6 +174,7 @@ pub async fn login(
         }
         return failed();
     }
+    ws.address_forgive(from);
     if let Some(old) = jar.get(&headers, SESSION_COOKIE) {
         let th = auth::token_hash(&old);
         let _ = ws.db(move |db| Ok(db.end_session(&th, None)?)).await;

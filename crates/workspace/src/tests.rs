@@ -1813,3 +1813,183 @@ async fn a_formula_is_checked_in_german_while_typed_and_its_values_previewed() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recommendation_is_decided_and_a_measure_evaluated_against_the_data() {
+    use sozialmonitor_core::engine::Cell;
+    use sozialmonitor_core::planning::{MilestoneKind, Status};
+    use sozialmonitor_store::{Cycle, Milestone, Planning, ResultRow, Results, Store, Territory};
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    import_catalogue(&f);
+    let mut db = f.db();
+    let ev = AuditEvent::new(1, "test", "plan.cycle.create", "14522");
+    let cycle = db
+        .save_cycle(
+            &Cycle {
+                id: 0,
+                kreis: "14522".into(),
+                title: "Zyklus <Test>".into(),
+                first_year: 2024,
+                last_year: 2026,
+                note: "Notiz".into(),
+                source: "Test".into(),
+            },
+            &ev,
+        )
+        .expect("cycle");
+    db.save_milestone(
+        &Milestone {
+            id: 0,
+            cycle_id: cycle,
+            kind: MilestoneKind::Event,
+            title: "DIALOG Mittelsachsen Sozial".into(),
+            date_from: "2025-04".into(),
+            date_to: String::new(),
+            status: Status::Done,
+            responsible: "Sozialplanung".into(),
+            documents: String::new(),
+            source: "Rückblick 2025".into(),
+            example: false,
+        },
+        &ev,
+    )
+    .expect("milestone");
+    // The share of people 65+ in the district, as the results cache holds it (internal).
+    let results = |years: &[(u16, f64)]| Results {
+        territory: Territory::Today,
+        years: (2000, 2025),
+        data_version: 1,
+        rows: years
+            .iter()
+            .map(|(y, v)| ResultRow {
+                indicator: "anteil_65_plus".into(),
+                region: "14522".into(),
+                year: *y,
+                cell: Cell::Num(*v),
+                incomplete: false,
+                suppressed: false,
+                equivalent: false,
+            })
+            .collect(),
+    };
+    db.save_results(&results(&[(2021, 30.1), (2022, 30.5)]))
+        .expect("results");
+    let (viewer, _) = f.session(Role::Viewer);
+    let (status, _, html) = f.get("/arbeitsbereich/planung", Some(&viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Zyklus &lt;Test&gt;") && html.contains("April 2025"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Empfehlung hinzufügen"),
+        "a viewer changes nothing"
+    );
+    let (cookie, csrf) = f.session(Role::Planner);
+    let cycle_s = cycle.to_string();
+    let (status, headers, _) = f
+        .post_form(
+            "/arbeitsbereich/planung/empfehlung",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("zyklus", &cycle_s),
+                ("titel", "Seniorenpolitische Strategie <script>x</script>"),
+                ("handlungsfeld", "Senior:innen"),
+                ("indikator", "anteil_65_plus"),
+                ("gremium", "Kreistag"),
+                ("oeffentlich", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location(&headers).contains("gespeichert=1"));
+    let rec = db.recommendations(cycle).expect("list");
+    assert_eq!(rec.len(), 1);
+    let rec_id = rec[0].id.to_string();
+    let (status, ..) = f
+        .post_form(
+            &format!("/arbeitsbereich/planung/empfehlung/{rec_id}/beschluss"),
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("gremium", "Kreistag Mittelsachsen"),
+                ("datum", "2026-09-24"),
+                ("nummer", "BV 12/2026"),
+                ("ergebnis", "angenommen"),
+                ("stand", "laufend"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A measure with an aim: its baseline is the newest value, 30,5 in 2022.
+    let measure = |target: &'static str, year: &'static str, dir: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("zyklus", cycle_s.clone()),
+            ("titel", "Seniorenwegweiser".to_string()),
+            ("empfehlung", rec_id.clone()),
+            ("indikator", "anteil_65_plus".to_string()),
+            ("zielwert", target.to_string()),
+            ("zieljahr", year.to_string()),
+            ("richtung", dir.to_string()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let cookie = cookie.clone();
+        let f = &f;
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            f.post_form("/arbeitsbereich/planung/massnahme", Some(&cookie), &refs)
+                .await
+        }
+    };
+    // A target on the wrong side of the baseline is refused with the reason.
+    let (status, _, html) = post(measure("35", "2030", "sinken")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("nicht in der angegebenen Richtung"), "{html}");
+    let (status, ..) = post(measure("28,5", "2026", "sinken")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let m = db.plan_measures(cycle).expect("measures");
+    let aims = db.plan_aims(m[0].id).expect("aims");
+    assert_eq!((aims[0].baseline, aims[0].baseline_year), (30.5, 2022));
+    assert_eq!(m[0].recommendation_id, Some(rec[0].id));
+    let page = || async { f.get("/arbeitsbereich/planung", Some(&cookie)).await.2 };
+    let html = page().await;
+    assert!(
+        html.contains("Kreistag Mittelsachsen am 24.09.2026 (BV 12/2026): angenommen"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>x"),
+        "escaped"
+    );
+    assert!(html.contains("keine neuen Daten"), "{html}");
+    // New data: 2024 at 29,0 is ahead of the straight path (30,5 → 28,5 over four years).
+    db.save_results(&results(&[(2021, 30.1), (2022, 30.5), (2024, 29.0)]))
+        .expect("results");
+    let html = page().await;
+    assert!(html.contains("progress-auf_kurs"), "{html}");
+    assert!(
+        html.contains("<svg") && html.contains("erwarteter Pfad"),
+        "{html}"
+    );
+    // Moving away.
+    db.save_results(&results(&[(2022, 30.5), (2024, 31.0)]))
+        .expect("results");
+    assert!(page().await.contains("entfernt sich vom Ziel"));
+    // Each change is in the audit log.
+    let events = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("plan.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"plan.recommendation.decide") && actions.contains(&"plan.measure.create"),
+        "{actions:?}"
+    );
+}

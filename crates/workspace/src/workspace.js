@@ -12,7 +12,7 @@
   var out = document.getElementById('formel-pruefung');
   var status = document.getElementById('formel-status');
   if (!input || !out || !status || !window.fetch || !window.URLSearchParams) return;
-  var form = input.form, timer = null, asked = 0;
+  var form = input.form, timer = null, asked = 0, pending = null;
   function value(name) {
     var e = form.elements[name];
     if (!e) return '';
@@ -25,7 +25,13 @@
       formula: input.value, unit: value('unit'),
       confidentiality: value('confidentiality'), public: value('public')
     });
-    fetch(out.getAttribute('data-check') + '?' + q.toString(), { credentials: 'same-origin' })
+    // Only the newest check matters: the one before it is cancelled.
+    if (pending && window.AbortController) pending.abort();
+    pending = window.AbortController ? new AbortController() : null;
+    // An expired session answers with a redirect to the login page, which must not land in
+    // the form: a redirect is an error here.
+    fetch(out.getAttribute('data-check') + '?' + q.toString(),
+      { credentials: 'same-origin', redirect: 'error', signal: pending ? pending.signal : undefined })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         if (mine !== asked) return;
@@ -33,7 +39,15 @@
         var first = out.querySelector('p');
         status.textContent = first ? first.textContent : '';
       })
-      .catch(function () { if (mine === asked) status.textContent = 'Die Prüfung ist gerade nicht möglich.'; });
+      .catch(function (e) {
+        if (mine !== asked || (e && e.name === 'AbortError')) return;
+        status.textContent = 'Die Prüfung ist gerade nicht möglich. Ist die Sitzung abgelaufen? Dann bitte neu anmelden; „Prüfen“ prüft ebenfalls.';
+        out.innerHTML = '';
+        var p = document.createElement('p');
+        p.className = 'error';
+        p.textContent = status.textContent;
+        out.appendChild(p);
+      });
   }
   input.addEventListener('input', function () {
     clearTimeout(timer);

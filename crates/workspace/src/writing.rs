@@ -142,7 +142,16 @@ async fn outline(ws: &Workspace) -> anyhow::Result<Outline> {
 
 /// `GET /arbeitsbereich/bericht`: the chapters with their commentary, the reports made, and
 /// the button that makes a new one.
-pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Signed>) -> Response {
+pub async fn overview(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    let busy = if Form::query(q.as_deref()).get("beschaeftigt") == "1" {
+        r#"<p class="note" role="status">Es wird gerade schon etwas erstellt; Ihr Auftrag ist nicht angenommen. Bitte starten Sie ihn, wenn das Laufende fertig ist.</p>"#
+    } else {
+        ""
+    };
     let kreis = ws.inner.settings.kreis.clone();
     let Outline {
         chapters: list,
@@ -236,7 +245,7 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
 <thead><tr><th scope="col">Kapitel</th><th scope="col">Kommentar</th></tr></thead>
 <tbody>{rows}</tbody></table></div>
 <h2>Berichte</h2>
-{make}
+{busy}{make}
 <ul class="plain">{jobs}</ul>
 <div class="table-wrap"><table><caption>Erstellte Berichte, die neuesten zuerst</caption>
 <thead><tr><th scope="col">Datei</th><th scope="col">Erstellt</th><th scope="col">Von</th><th scope="col" class="num">Datenstand (Import Nr.)</th></tr></thead>
@@ -437,8 +446,9 @@ pub async fn make_profiles(
     })
 }
 
-/// Starts `work` on a blocking thread as the one job of this process (a second waits until the
-/// first is done) and goes back to the report page, which shows the job until it is done.
+/// Starts `work` on a blocking thread as the one job of this process and goes back to the
+/// report page, which shows the job until it is done. While one runs, another is not started:
+/// the page says so, and the planner starts it again afterwards.
 fn start_job(
     ws: &Workspace,
     what: &str,
@@ -451,7 +461,7 @@ fn start_job(
             // Failed runs are shown once; a second run while one is under way waits for it.
             j.retain(|job| job.failed.is_none());
             if !j.is_empty() {
-                return Redirect::to("/arbeitsbereich/bericht").into_response();
+                return Redirect::to("/arbeitsbereich/bericht?beschaeftigt=1").into_response();
             }
             j.push(Job {
                 what: what.to_string(),
@@ -592,7 +602,10 @@ fn profiles_html(me: &Signed, kept: &[ReportInfo], places: &[(String, String)]) 
 <div class="table-wrap"><table><caption>Das neueste Profil jeder Gemeinde</caption>
 <thead><tr><th scope="col">Gemeinde</th><th scope="col">Datei</th><th scope="col">Erstellt</th><th scope="col">Von</th><th scope="col" class="num">Datenstand (Import Nr.)</th></tr></thead>
 <tbody>{rows}</tbody></table></div>"#,
-        n = newest.len(),
+        n = newest
+            .iter()
+            .filter(|r| places.iter().any(|(k, _)| *k == r.region_key))
+            .count(),
         m = places.len(),
         older = kept.len() - newest.len(),
     )

@@ -13,6 +13,7 @@ use sozialmonitor_store::{
 
 mod accounts;
 mod both;
+mod planning;
 use both::*;
 
 fn demo(rel: &str) -> PathBuf {

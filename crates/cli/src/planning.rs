@@ -1,0 +1,489 @@
+//! The planning cycle from a TOML file with German field names as planners write them
+//! (`sozialmonitor planning import FILE`, and the demo's `data/demo/planung/`): cycles with
+//! their timeline, pending decisions, priorities and goals, recommendations and measures with
+//! their aims. The whole file is checked before anything is saved; a cycle already held (same
+//! district and title) is refused, so a file cannot be imported twice.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use sozialmonitor_core::planning::{Aim, Direction, MilestoneKind, PriorityKind, Status};
+use sozialmonitor_store::{
+    AuditEvent, Cycle, Database, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
+    Recommendation,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    zyklus: Vec<CycleIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CycleIn {
+    kreis: String,
+    titel: String,
+    von: i64,
+    bis: i64,
+    #[serde(default)]
+    notiz: String,
+    #[serde(default)]
+    quelle: String,
+    #[serde(default)]
+    zeitplan: Vec<MilestoneIn>,
+    #[serde(default)]
+    entscheidung: Vec<DecisionIn>,
+    #[serde(default)]
+    schwerpunkt: Vec<PriorityIn>,
+    #[serde(default)]
+    empfehlung: Vec<RecommendationIn>,
+    #[serde(default)]
+    massnahme: Vec<MeasureIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MilestoneIn {
+    art: String,
+    titel: String,
+    von: String,
+    #[serde(default)]
+    bis: String,
+    stand: String,
+    #[serde(default)]
+    verantwortlich: String,
+    #[serde(default)]
+    dokumente: String,
+    #[serde(default)]
+    quelle: String,
+    #[serde(default)]
+    beispiel: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionIn {
+    frage: String,
+    #[serde(default)]
+    optionen: String,
+    #[serde(default)]
+    entscheidet: String,
+    #[serde(default)]
+    bis: String,
+    #[serde(default)]
+    ergebnis: String,
+    #[serde(default)]
+    entschieden_am: String,
+    #[serde(default)]
+    quelle: String,
+    #[serde(default)]
+    beispiel: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorityIn {
+    handlungsfeld: String,
+    art: String,
+    titel: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    quelle: String,
+    #[serde(default)]
+    beispiel: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecommendationIn {
+    handlungsfeld: String,
+    titel: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    indikatoren: Vec<String>,
+    #[serde(default)]
+    befunde: String,
+    stand: String,
+    #[serde(default)]
+    beschlossen_von: String,
+    #[serde(default)]
+    beschlossen_am: String,
+    #[serde(default)]
+    aktenzeichen: String,
+    #[serde(default)]
+    ergebnis: String,
+    #[serde(default)]
+    oeffentlich: bool,
+    #[serde(default)]
+    quelle: String,
+    #[serde(default)]
+    beispiel: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeasureIn {
+    titel: String,
+    #[serde(default)]
+    text: String,
+    /// The title of the recommendation of the same cycle it implements.
+    #[serde(default)]
+    empfehlung: Option<String>,
+    #[serde(default)]
+    verantwortlich: String,
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    von: String,
+    #[serde(default)]
+    bis: String,
+    #[serde(default)]
+    budget: Option<f64>,
+    stand: String,
+    #[serde(default)]
+    zielgruppen: String,
+    #[serde(default)]
+    gemeinden: Vec<String>,
+    #[serde(default)]
+    notizen: String,
+    #[serde(default)]
+    oeffentlich: bool,
+    #[serde(default)]
+    quelle: String,
+    #[serde(default)]
+    beispiel: bool,
+    #[serde(default)]
+    ziel: Vec<AimIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AimIn {
+    indikator: String,
+    gebiet: String,
+    ausgangswert: f64,
+    ausgangsjahr: u16,
+    zielwert: f64,
+    zieljahr: u16,
+    richtung: String,
+}
+
+/// A cycle checked and ready to save, its records typed.
+struct Checked {
+    cycle: Cycle,
+    milestones: Vec<Milestone>,
+    decisions: Vec<Decision>,
+    priorities: Vec<Priority>,
+    recommendations: Vec<Recommendation>,
+    /// Each measure with the title of its recommendation and its aims.
+    measures: Vec<(PlanMeasure, Option<String>, Vec<MeasureAim>)>,
+}
+
+fn status(s: &str, what: &str) -> Result<Status> {
+    Status::parse(s).with_context(|| {
+        format!("{what}: stand = {s:?} (geplant, laufend, abgeschlossen oder verworfen)")
+    })
+}
+
+fn check_cycle(c: CycleIn) -> Result<Checked> {
+    let here = format!("Zyklus {:?}", c.titel);
+    if c.bis < c.von {
+        bail!("{here}: bis ({}) liegt vor von ({})", c.bis, c.von);
+    }
+    let milestones = c
+        .zeitplan
+        .into_iter()
+        .map(|m| {
+            let what = format!("{here}, Zeitplan {:?}", m.titel);
+            Ok(Milestone {
+                id: 0,
+                cycle_id: 0,
+                kind: MilestoneKind::parse(&m.art).with_context(|| {
+                    format!("{what}: art = {:?} (prozessschritt, meilenstein, veranstaltung oder beschluss)", m.art)
+                })?,
+                status: status(&m.stand, &what)?,
+                title: m.titel,
+                date_from: m.von,
+                date_to: m.bis,
+                responsible: m.verantwortlich,
+                documents: m.dokumente,
+                source: m.quelle,
+                example: m.beispiel,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let decisions = c
+        .entscheidung
+        .into_iter()
+        .map(|d| Decision {
+            id: 0,
+            cycle_id: 0,
+            question: d.frage,
+            options: d.optionen,
+            decider: d.entscheidet,
+            due: d.bis,
+            outcome: d.ergebnis,
+            decided_on: d.entschieden_am,
+            source: d.quelle,
+            example: d.beispiel,
+        })
+        .collect();
+    let priorities = c
+        .schwerpunkt
+        .into_iter()
+        .map(|p| {
+            Ok(Priority {
+                id: 0,
+                cycle_id: 0,
+                kind: PriorityKind::parse(&p.art).with_context(|| {
+                    format!(
+                        "{here}, Schwerpunkt {:?}: art = {:?} (schwerpunkt oder ziel)",
+                        p.titel, p.art
+                    )
+                })?,
+                action_field: p.handlungsfeld,
+                title: p.titel,
+                body: p.text,
+                source: p.quelle,
+                example: p.beispiel,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let recommendations = c
+        .empfehlung
+        .into_iter()
+        .map(|r| {
+            let what = format!("{here}, Empfehlung {:?}", r.titel);
+            Ok(Recommendation {
+                id: 0,
+                cycle_id: 0,
+                status: status(&r.stand, &what)?,
+                action_field: r.handlungsfeld,
+                title: r.titel,
+                body: r.text,
+                indicators: r.indikatoren,
+                findings: r.befunde,
+                decided_by: r.beschlossen_von,
+                decided_on: r.beschlossen_am,
+                reference: r.aktenzeichen,
+                outcome: r.ergebnis,
+                public: r.oeffentlich,
+                source: r.quelle,
+                example: r.beispiel,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let measures = c
+        .massnahme
+        .into_iter()
+        .map(|m| check_measure(&here, m, &recommendations))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Checked {
+        cycle: Cycle {
+            id: 0,
+            kreis: c.kreis,
+            title: c.titel,
+            first_year: c.von,
+            last_year: c.bis,
+            note: c.notiz,
+            source: c.quelle,
+        },
+        milestones,
+        decisions,
+        priorities,
+        recommendations,
+        measures,
+    })
+}
+
+fn check_measure(
+    here: &str,
+    m: MeasureIn,
+    recommendations: &[Recommendation],
+) -> Result<(PlanMeasure, Option<String>, Vec<MeasureAim>)> {
+    let what = format!("{here}, Maßnahme {:?}", m.titel);
+    if let Some(r) = &m.empfehlung
+        && !recommendations.iter().any(|x| &x.title == r)
+    {
+        bail!("{what}: keine Empfehlung {r:?} in diesem Zyklus");
+    }
+    let aims = m
+        .ziel
+        .iter()
+        .map(|a| {
+            let direction = Direction::parse(&a.richtung).with_context(|| {
+                format!("{what}: richtung = {:?} (steigen oder sinken)", a.richtung)
+            })?;
+            // The same checks as the workspace's form: an aim that cannot be evaluated is
+            // refused here.
+            Aim::new(
+                (a.ausgangswert, a.ausgangsjahr),
+                (a.zielwert, a.zieljahr),
+                direction,
+            )
+            .with_context(|| format!("{what}, Ziel für {}", a.indikator))?;
+            Ok(MeasureAim {
+                id: 0,
+                measure_id: 0,
+                indicator: a.indikator.clone(),
+                region_key: a.gebiet.clone(),
+                baseline: a.ausgangswert,
+                baseline_year: i64::from(a.ausgangsjahr),
+                target: a.zielwert,
+                target_year: i64::from(a.zieljahr),
+                direction,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let measure = PlanMeasure {
+        id: 0,
+        cycle_id: 0,
+        recommendation_id: None,
+        status: status(&m.stand, &what)?,
+        title: m.titel,
+        body: m.text,
+        owner: m.verantwortlich,
+        partners: m.partner,
+        period_from: m.von,
+        period_to: m.bis,
+        budget: m.budget,
+        target_groups: m.zielgruppen,
+        municipalities: m.gemeinden,
+        notes: m.notizen,
+        public: m.oeffentlich,
+        source: m.quelle,
+        example: m.beispiel,
+    };
+    Ok((measure, m.empfehlung, aims))
+}
+
+/// Reads and checks a planning file: every cycle typed, nothing saved yet.
+fn read(path: &Path) -> Result<Vec<Checked>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: File =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    file.zyklus
+        .into_iter()
+        .map(check_cycle)
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("in {}", path.display()))
+}
+
+/// Saves the checked cycles; their number.
+fn save(db: &mut Database, cycles: Vec<Checked>, actor: &str, now: i64) -> Result<usize> {
+    let ev = |action: &str, object: &str| AuditEvent::new(now, actor, action, object);
+    let n = cycles.len();
+    for c in cycles {
+        let object = format!("{}/{}", c.cycle.kreis, c.cycle.title);
+        let cycle_id = db.save_cycle(&c.cycle, &ev("plan.cycle.create", &object))?;
+        for m in c.milestones {
+            db.save_milestone(
+                &Milestone { cycle_id, ..m },
+                &ev("plan.milestone.create", &object),
+            )?;
+        }
+        for d in c.decisions {
+            db.save_decision(
+                &Decision { cycle_id, ..d },
+                &ev("plan.decision.create", &object),
+            )?;
+        }
+        for p in c.priorities {
+            db.save_priority(
+                &Priority { cycle_id, ..p },
+                &ev("plan.priority.create", &object),
+            )?;
+        }
+        let mut titled = Vec::new();
+        for r in c.recommendations {
+            let title = r.title.clone();
+            let id = db.save_recommendation(
+                &Recommendation { cycle_id, ..r },
+                &ev("plan.recommendation.create", &object),
+            )?;
+            titled.push((title, id));
+        }
+        for (m, rec, aims) in c.measures {
+            let recommendation_id = rec.and_then(|t| {
+                titled
+                    .iter()
+                    .find(|(title, _)| *title == t)
+                    .map(|(_, id)| *id)
+            });
+            db.save_plan_measure(
+                &PlanMeasure {
+                    cycle_id,
+                    recommendation_id,
+                    ..m
+                },
+                &aims,
+                &ev("plan.measure.create", &object),
+            )?;
+        }
+    }
+    Ok(n)
+}
+
+/// Imports a planning file: checked whole, refused if one of its cycles is held already, then
+/// saved record by record, each with its audit event.
+pub fn import(db: &mut Database, path: &Path, actor: &str, now: i64) -> Result<usize> {
+    let cycles = read(path)?;
+    for c in &cycles {
+        if db
+            .cycles(&c.cycle.kreis)?
+            .iter()
+            .any(|held| held.title == c.cycle.title)
+        {
+            bail!(
+                "{}: the cycle {:?} of {} is already in the database (change it in the workspace)",
+                path.display(),
+                c.cycle.title,
+                c.cycle.kreis
+            );
+        }
+    }
+    save(db, cycles, actor, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_file_reads_and_bad_codes_are_named() {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/demo/planung/planungszyklen.toml");
+        let cycles = read(&demo).expect("the demo's planning file");
+        assert_eq!(cycles.len(), 2);
+        let ms = &cycles[0];
+        assert_eq!(ms.cycle.kreis, "14522");
+        assert!(
+            ms.milestones
+                .iter()
+                .any(|m| m.title == "DIALOG Mittelsachsen Sozial" && m.date_from == "2025-04")
+        );
+        // Anything beyond the sources is marked as an example.
+        assert!(ms.measures.iter().all(|(m, ..)| m.example));
+        assert_eq!(cycles[1].decisions.len(), 2);
+        let dir = tempfile::tempdir().expect("tmp");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(
+            &bad,
+            "[[zyklus]]\nkreis = \"14522\"\ntitel = \"T\"\nvon = 2024\nbis = 2026\n[[zyklus.zeitplan]]\nart = \"feier\"\ntitel = \"X\"\nvon = \"2025\"\nstand = \"geplant\"\n",
+        )
+        .expect("write");
+        let e = format!("{:#}", read(&bad).err().expect("refused"));
+        assert!(
+            e.contains("art = \"feier\"") && e.contains("bad.toml"),
+            "{e}"
+        );
+        std::fs::write(&bad, "[[zyklus]]\nkreis = \"14522\"\ntitel = 5\n").expect("write");
+        let e = format!("{:#}", read(&bad).err().expect("refused"));
+        assert!(e.contains("line 3"), "{e}");
+    }
+}

@@ -1,0 +1,191 @@
+//! The planning cycle's records on both backends: saved with their audit event, updated by id,
+//! a measure's aims replaced with it in one transaction, and moved by `copy`.
+
+use sozialmonitor_core::planning::{Direction, MilestoneKind, PriorityKind, Status};
+use sozialmonitor_store::testing::{Backend, Scratch};
+use sozialmonitor_store::{
+    Accounts, AuditEvent, AuditFilter, Cycle, Database, Decision, MeasureAim, Milestone,
+    PlanMeasure, Planning, Priority, Recommendation, StoreError,
+};
+
+sozialmonitor_store::on_both_backends!(a_cycle_with_its_records_is_stored_and_updated_by_id,);
+
+fn scratch(backend: Backend, test: &str) -> Option<(Scratch, Database)> {
+    let s = Scratch::new(backend, test)?;
+    let db = s.open().expect("open");
+    Some((s, db))
+}
+
+fn aim(indicator: &str, target: f64) -> MeasureAim {
+    MeasureAim {
+        id: 0,
+        measure_id: 0,
+        indicator: indicator.into(),
+        region_key: "14522".into(),
+        baseline: 26.5,
+        baseline_year: 2015,
+        target,
+        target_year: 2030,
+        direction: Direction::Decrease,
+    }
+}
+
+fn a_cycle_with_its_records_is_stored_and_updated_by_id(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "planning_records") else {
+        return;
+    };
+    let ev = |action: &str| AuditEvent::new(7, "anna", action, "14522");
+    let mut cycle = Cycle {
+        id: 0,
+        kreis: "14522".into(),
+        title: "Integrierte Sozialplanung 2022–2026".into(),
+        first_year: 2022,
+        last_year: 2026,
+        note: "Fünfjähriger Fortschreibungszyklus".into(),
+        source: "Rückblick 2025".into(),
+    };
+    cycle.id = db.save_cycle(&cycle, &ev("plan.cycle")).expect("cycle");
+    assert!(cycle.id > 0);
+    let forum = Milestone {
+        id: 0,
+        cycle_id: cycle.id,
+        kind: MilestoneKind::Event,
+        title: "Regionale Seniorenforen".into(),
+        date_from: "2026-01".into(),
+        date_to: "2026-06".into(),
+        status: Status::Running,
+        responsible: "Sozialplanung".into(),
+        documents: String::new(),
+        source: "Rückblick 2025".into(),
+        example: false,
+    };
+    let forum_id = db
+        .save_milestone(&forum, &ev("plan.milestone"))
+        .expect("milestone");
+    let done = Milestone {
+        id: forum_id,
+        status: Status::Done,
+        ..forum.clone()
+    };
+    db.save_milestone(&done, &ev("plan.milestone"))
+        .expect("update");
+    assert_eq!(db.milestones(cycle.id).expect("list"), [done]);
+    // Updating a record that is not there changes nothing and says so.
+    let missing = Milestone { id: 9999, ..forum };
+    assert!(matches!(
+        db.save_milestone(&missing, &ev("plan.milestone")),
+        Err(StoreError::Conflict(_))
+    ));
+    let decision = Decision {
+        id: 0,
+        cycle_id: cycle.id,
+        question: "Umfang der Sozialplanung".into(),
+        options: "Gesamtheit sozialer Prozesse\nSoziale Infrastruktur der Beratungsangebote".into(),
+        decider: "Kreistag".into(),
+        due: "2026".into(),
+        outcome: String::new(),
+        decided_on: String::new(),
+        source: "Prozessdarstellung Sozialplanung".into(),
+        example: false,
+    };
+    db.save_decision(&decision, &ev("plan.decision"))
+        .expect("decision");
+    let priority = Priority {
+        id: 0,
+        cycle_id: cycle.id,
+        action_field: "Teilhabe und Inklusion".into(),
+        kind: PriorityKind::Focus,
+        title: "Gemeinsame Definition von Teilhabe".into(),
+        body: "Die Fachabteilungen erarbeiten eine gemeinsame Definition.".into(),
+        source: "Rückblick 2025".into(),
+        example: false,
+    };
+    db.save_priority(&priority, &ev("plan.priority"))
+        .expect("priority");
+    let rec = Recommendation {
+        id: 0,
+        cycle_id: cycle.id,
+        action_field: "Senior:innen".into(),
+        title: "Seniorenpolitische Strategie".into(),
+        body: "Text".into(),
+        indicators: vec!["anteil_65_plus".into(), "anteil_75_plus".into()],
+        findings: "Der Anteil Älterer wächst.".into(),
+        status: Status::Planned,
+        decided_by: "Kreistag".into(),
+        decided_on: String::new(),
+        reference: String::new(),
+        outcome: String::new(),
+        public: true,
+        source: "Rückblick 2025".into(),
+        example: false,
+    };
+    let rec_id = db
+        .save_recommendation(&rec, &ev("plan.recommendation"))
+        .expect("rec");
+    assert_eq!(
+        db.recommendations(cycle.id).expect("list")[0].indicators,
+        rec.indicators
+    );
+    let mut measure = PlanMeasure {
+        id: 0,
+        cycle_id: cycle.id,
+        recommendation_id: Some(rec_id),
+        title: "Seniorenwegweiser".into(),
+        body: String::new(),
+        owner: "Sozialplanung".into(),
+        partners: "Hochschule Mittweida".into(),
+        period_from: "2026".into(),
+        period_to: "2027".into(),
+        budget: None,
+        status: Status::Planned,
+        target_groups: "Senior:innen".into(),
+        municipalities: vec!["14522010".into(), "14522020".into()],
+        notes: String::new(),
+        public: false,
+        source: String::new(),
+        example: true,
+    };
+    measure.id = db
+        .save_plan_measure(
+            &measure,
+            &[aim("anteil_65_plus", 24.0), aim("anteil_75_plus", 12.0)],
+            &ev("plan.measure"),
+        )
+        .expect("measure");
+    let aims = db.plan_aims(measure.id).expect("aims");
+    assert_eq!(aims.len(), 2);
+    assert!(aims.iter().all(|a| a.measure_id == measure.id));
+    // Saved again: its aims are replaced, not added to.
+    measure.budget = Some(12_500.5);
+    db.save_plan_measure(
+        &measure,
+        &[aim("anteil_65_plus", 23.0)],
+        &ev("plan.measure"),
+    )
+    .expect("update");
+    let aims = db.plan_aims(measure.id).expect("aims");
+    assert_eq!(aims.len(), 1);
+    assert_eq!(aims[0].target, 23.0);
+    assert_eq!(db.plan_measures(cycle.id).expect("list"), [measure.clone()]);
+    // A measure for a cycle that does not exist is refused, and its aims with it.
+    let orphan = PlanMeasure {
+        id: 0,
+        cycle_id: 9999,
+        ..measure.clone()
+    };
+    assert!(
+        db.save_plan_measure(&orphan, &[aim("x", 1.0)], &ev("plan.measure"))
+            .is_err()
+    );
+    assert_eq!(db.plan_measures(9999).expect("list"), []);
+    assert_eq!(db.cycles("14522").expect("cycles"), [cycle]);
+    assert!(db.cycles("15082").expect("cycles").is_empty());
+    // One audit event per change that happened.
+    let events = db
+        .audit_events(&AuditFilter {
+            action_prefix: Some("plan.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 8, "{events:?}");
+}

@@ -1,0 +1,770 @@
+//! The planning cycle in the workspace: a cycle's timeline, its pending decisions, priorities
+//! and goals per action field, recommendations with the council's decision, and measures with
+//! their aims evaluated against the current (internal) values, each drawn as a chart of
+//! baseline, expected path, target and actual values. Planners add recommendations, record the
+//! decision on them and add measures with an aim whose baseline is taken from the data.
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::access::Permission;
+use sozialmonitor_core::engine::Cell;
+use sozialmonitor_core::format::{german_number, unit_decimals};
+use sozialmonitor_core::planning::{
+    Aim, Direction, Evaluation, STATUSES, Status, evaluate, span_de,
+};
+use sozialmonitor_store::{
+    AuditEvent, Cycle, Database, MeasureAim, PlanMeasure, Planning, Recommendation, Store,
+};
+use sozialmonitor_viz::esc;
+
+use crate::guard::Form;
+use crate::pages::{csrf_field, internal, page, refusal};
+use crate::{Signed, Workspace};
+
+/// An indicator's internal values in one region, by year.
+fn series_of(db: &Database, indicator: &str, region: &str) -> anyhow::Result<Vec<(u16, f64)>> {
+    Ok(db
+        .results(indicator)?
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.region == region)
+        .filter_map(|r| match r.cell {
+            Cell::Num(x) => Some((r.year, x)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// A measure's aim with its evaluation and the values it was evaluated on.
+struct Judged {
+    aim: MeasureAim,
+    unit: String,
+    name: String,
+    series: Vec<(u16, f64)>,
+    evaluation: Option<Evaluation>,
+}
+
+/// Everything the page shows of one cycle.
+struct Shown {
+    cycles: Vec<Cycle>,
+    cycle: Option<Cycle>,
+    milestones: Vec<sozialmonitor_store::Milestone>,
+    decisions: Vec<sozialmonitor_store::Decision>,
+    priorities: Vec<sozialmonitor_store::Priority>,
+    recommendations: Vec<Recommendation>,
+    measures: Vec<(PlanMeasure, Vec<Judged>)>,
+    indicators: Vec<(String, String)>,
+}
+
+fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown> {
+    let cycles = db.cycles(kreis)?;
+    let cycle = wanted
+        .and_then(|w| cycles.iter().find(|c| c.id == w))
+        .or_else(|| cycles.last())
+        .cloned();
+    let entries = db.indicators()?;
+    let indicators = entries
+        .iter()
+        .map(|e| (e.key.clone(), e.name.clone()))
+        .collect();
+    let Some(c) = &cycle else {
+        return Ok(Shown {
+            cycles,
+            cycle: None,
+            milestones: Vec::new(),
+            decisions: Vec::new(),
+            priorities: Vec::new(),
+            recommendations: Vec::new(),
+            measures: Vec::new(),
+            indicators,
+        });
+    };
+    let mut measures = Vec::new();
+    for m in db.plan_measures(c.id)? {
+        let mut judged = Vec::new();
+        for aim in db.plan_aims(m.id)? {
+            let series = series_of(db, &aim.indicator, &aim.region_key)?;
+            let entry = entries.iter().find(|e| e.key == aim.indicator);
+            let evaluation = aim_of(&aim).ok().map(|a| evaluate(&a, &series));
+            judged.push(Judged {
+                unit: entry.map(|e| e.unit.clone()).unwrap_or_default(),
+                name: entry.map_or(aim.indicator.clone(), |e| e.name.clone()),
+                aim,
+                series,
+                evaluation,
+            });
+        }
+        measures.push((m, judged));
+    }
+    let mut milestones = db.milestones(c.id)?;
+    milestones.sort_by(|a, b| a.date_from.cmp(&b.date_from).then(a.id.cmp(&b.id)));
+    Ok(Shown {
+        milestones,
+        decisions: db.decisions(c.id)?,
+        priorities: db.priorities(c.id)?,
+        recommendations: db.recommendations(c.id)?,
+        measures,
+        cycles,
+        cycle,
+        indicators,
+    })
+}
+
+fn aim_of(a: &MeasureAim) -> Result<Aim, sozialmonitor_core::planning::AimError> {
+    let year = |y: i64| u16::try_from(y).unwrap_or(0);
+    Aim::new(
+        (a.baseline, year(a.baseline_year)),
+        (a.target, year(a.target_year)),
+        a.direction,
+    )
+}
+
+fn example_tag(example: bool) -> &'static str {
+    if example {
+        r#" <span class="tag">Beispiel</span>"#
+    } else {
+        ""
+    }
+}
+
+fn timeline_html(s: &Shown) -> String {
+    let rows: String = s
+        .milestones
+        .iter()
+        .map(|m| {
+            format!(
+                r#"<tr><td>{when}</td><td>{kind}</td><td>{title}{ex}</td><td>{status}</td><td>{who}</td><td class="source">{src}</td></tr>"#,
+                when = esc(&span_de(&m.date_from, &m.date_to)),
+                kind = m.kind.label_de(),
+                title = esc(&m.title),
+                ex = example_tag(m.example),
+                status = m.status.label_de(),
+                who = esc(&m.responsible),
+                src = esc(&m.source),
+            )
+        })
+        .collect();
+    format!(
+        r#"<h2 id="zeitplan">Zeitplan</h2>
+<div class="table-wrap" role="region" aria-labelledby="zeitplan" tabindex="0"><table><caption>Prozessschritte, Meilensteine, Veranstaltungen und Beschlüsse, nach Datum</caption>
+<thead><tr><th scope="col">Wann</th><th scope="col">Art</th><th scope="col">Was</th><th scope="col">Stand</th><th scope="col">Verantwortlich</th><th scope="col">Quelle</th></tr></thead>
+<tbody>{rows}</tbody></table></div>"#
+    )
+}
+
+fn decisions_html(s: &Shown) -> String {
+    if s.decisions.is_empty() {
+        return String::new();
+    }
+    let items: String = s
+        .decisions
+        .iter()
+        .map(|d| {
+            let options: String = d
+                .options
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!("<li>{}</li>", esc(l.trim())))
+                .collect();
+            let outcome = if d.outcome.trim().is_empty() {
+                "offen".to_string()
+            } else {
+                format!("{} ({})", esc(&d.outcome), esc(&d.decided_on))
+            };
+            format!(
+                r#"<li><strong>{q}</strong>{ex}<ul>{options}</ul><p>Entscheidet: {who}{due} · Ergebnis: {outcome}</p><p class="hint">Quelle: {src}</p></li>"#,
+                q = esc(&d.question),
+                ex = example_tag(d.example),
+                who = esc(&d.decider),
+                due = if d.due.is_empty() {
+                    String::new()
+                } else {
+                    format!(", bis {}", esc(&span_de(&d.due, "")))
+                },
+                src = esc(&d.source),
+            )
+        })
+        .collect();
+    format!(r#"<h2>Ausstehende Entscheidungen</h2><ul class="plain decisions">{items}</ul>"#)
+}
+
+fn priorities_html(s: &Shown) -> String {
+    let mut fields: Vec<&str> = s
+        .priorities
+        .iter()
+        .map(|p| p.action_field.as_str())
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    let sections: String = fields
+        .iter()
+        .map(|f| {
+            let items: String = s
+                .priorities
+                .iter()
+                .filter(|p| p.action_field == *f)
+                .map(|p| {
+                    format!(
+                        r#"<li><strong>{kind}:</strong> {title}{ex}<br>{body} <span class="hint">Quelle: {src}</span></li>"#,
+                        kind = p.kind.label_de(),
+                        title = esc(&p.title),
+                        ex = example_tag(p.example),
+                        body = esc(&p.body),
+                        src = esc(&p.source),
+                    )
+                })
+                .collect();
+            format!("<h3>{}</h3><ul>{items}</ul>", esc(f))
+        })
+        .collect();
+    format!("<h2>Handlungsfelder: Schwerpunkte und Ziele</h2>{sections}")
+}
+
+fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
+    let name = |k: &str| {
+        s.indicators
+            .iter()
+            .find(|(key, _)| key == k)
+            .map_or(k.to_string(), |(_, n)| n.clone())
+    };
+    let indicators: Vec<String> = r
+        .indicators
+        .iter()
+        .map(|k| {
+            format!(
+                r#"<a href="/arbeitsbereich/werte?indikator={}">{}</a>"#,
+                crate::pages::qv(k),
+                esc(&name(k))
+            )
+        })
+        .collect();
+    let decision = if r.outcome.trim().is_empty() {
+        format!("noch nicht entschieden ({})", esc(&r.decided_by))
+    } else {
+        format!(
+            "{} am {}{}: {}",
+            esc(&r.decided_by),
+            esc(&span_de(&r.decided_on, "")),
+            if r.reference.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", esc(&r.reference))
+            },
+            esc(&r.outcome)
+        )
+    };
+    let form = if me.account.role.may(Permission::EditPlanning) {
+        let statuses: String = STATUSES
+            .iter()
+            .map(|st| {
+                format!(
+                    r#"<option value="{}"{}>{}</option>"#,
+                    st.code(),
+                    if *st == r.status { " selected" } else { "" },
+                    st.label_de()
+                )
+            })
+            .collect();
+        format!(
+            r#"<details><summary>Beschluss eintragen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/empfehlung/{id}/beschluss">{csrf}
+<label for="b-von-{id}">Gremium<input id="b-von-{id}" name="gremium" value="{by}"></label>
+<label for="b-am-{id}">Datum <span class="hint">JJJJ-MM-TT</span><input id="b-am-{id}" name="datum" value="{on}"></label>
+<label for="b-az-{id}">Beschlussnummer<input id="b-az-{id}" name="nummer" value="{reference}"></label>
+<label for="b-erg-{id}">Ergebnis<input id="b-erg-{id}" name="ergebnis" value="{outcome}" required></label>
+<label for="b-st-{id}">Stand<select id="b-st-{id}" name="stand">{statuses}</select></label>
+<p><button type="submit">Beschluss speichern</button></p></form></details>"#,
+            id = r.id,
+            csrf = csrf_field(me),
+            by = esc(&r.decided_by),
+            on = esc(&r.decided_on),
+            reference = esc(&r.reference),
+            outcome = esc(&r.outcome),
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<li id="empfehlung-{id}"><strong>{title}</strong>{ex} <span class="tag">{status}</span> <span class="hint">{field}{public}</span>
+<p>{body}</p><p><em>Befunde:</em> {findings}</p><p><em>Indikatoren:</em> {indicators}</p><p><em>Beschluss:</em> {decision}</p>{form}</li>"#,
+        id = r.id,
+        title = esc(&r.title),
+        ex = example_tag(r.example),
+        status = r.status.label_de(),
+        field = esc(&r.action_field),
+        public = if r.public {
+            " · öffentlich"
+        } else {
+            " · intern"
+        },
+        body = esc(&r.body),
+        findings = esc(&r.findings),
+        indicators = if indicators.is_empty() {
+            "keine".to_string()
+        } else {
+            indicators.join(", ")
+        },
+    )
+}
+
+/// The progress of one aim: its state in words, and the chart of baseline, expected path,
+/// target and actual values.
+fn aim_html(j: &Judged) -> String {
+    let d = unit_decimals(&j.unit);
+    let n = |x: f64| german_number(x, d);
+    let a = &j.aim;
+    let (Ok(aim), Some(ev)) = (aim_of(a), j.evaluation) else {
+        return format!(
+            "<li>{}: das Ziel ist unvollständig angegeben.</li>",
+            esc(&j.name)
+        );
+    };
+    let latest = match ev.latest {
+        Some((y, v)) => format!("zuletzt {} ({y})", n(v)),
+        None => "noch kein Wert nach dem Ausgangsjahr".to_string(),
+    };
+    let first = a.baseline_year.min(
+        j.series
+            .iter()
+            .map(|(y, _)| i64::from(*y))
+            .min()
+            .unwrap_or(a.baseline_year),
+    );
+    let last = a.target_year.max(
+        j.series
+            .iter()
+            .map(|(y, _)| i64::from(*y))
+            .max()
+            .unwrap_or(a.target_year),
+    );
+    let years: Vec<u16> = (first..=last)
+        .filter_map(|y| u16::try_from(y).ok())
+        .collect();
+    let actual = sozialmonitor_viz::chart::Line {
+        name: "Ist-Werte".into(),
+        points: years
+            .iter()
+            .map(|y| (*y, j.series.iter().find(|(yy, _)| yy == y).map(|(_, v)| *v)))
+            .collect(),
+        incomplete: Vec::new(),
+        breaks: Vec::new(),
+    };
+    let (b, by) = aim.baseline();
+    let (t, ty) = aim.target();
+    let path = sozialmonitor_viz::chart::Line {
+        name: "erwarteter Pfad".into(),
+        points: (by..=ty).map(|y| (y, Some(aim.expected(y)))).collect(),
+        incomplete: Vec::new(),
+        breaks: Vec::new(),
+    };
+    let target = sozialmonitor_viz::chart::Line {
+        name: "Ziel".into(),
+        points: vec![(ty, Some(t))],
+        incomplete: Vec::new(),
+        breaks: Vec::new(),
+    };
+    let title = format!("{} in {}", j.name, a.region_key);
+    let desc = format!(
+        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}: {}.",
+        n(b),
+        n(t),
+        if aim.direction() == Direction::Increase {
+            "steigen"
+        } else {
+            "sinken"
+        },
+        ev.progress.label_de()
+    );
+    let chart = sozialmonitor_viz::chart::lines(&[actual, path, target], &title, &desc, d, 560.0);
+    format!(
+        r#"<li><p><strong>{name}</strong> ({region}): <span class="tag progress-{code}">{label}</span> – {desc}</p><figure>{chart}</figure></li>"#,
+        name = esc(&j.name),
+        region = esc(&a.region_key),
+        code = ev.progress.code(),
+        label = ev.progress.label_de(),
+        desc = esc(&desc),
+    )
+}
+
+fn measures_html(s: &Shown) -> String {
+    let items: String = s
+        .measures
+        .iter()
+        .map(|(m, judged)| {
+            let rec = m
+                .recommendation_id
+                .and_then(|id| s.recommendations.iter().find(|r| r.id == id))
+                .map(|r| {
+                    format!(
+                        r##" · setzt um: <a href="#empfehlung-{}">{}</a>"##,
+                        r.id,
+                        esc(&r.title)
+                    )
+                })
+                .unwrap_or_default();
+            let aims: String = judged.iter().map(aim_html).collect();
+            format!(
+                r#"<li><strong>{title}</strong>{ex} <span class="tag">{status}</span><p>{body}</p><p class="hint">Verantwortlich: {owner}{partners} · {period}{rec}</p><ul class="plain aims">{aims}</ul></li>"#,
+                title = esc(&m.title),
+                ex = example_tag(m.example),
+                status = m.status.label_de(),
+                body = esc(&m.body),
+                owner = esc(&m.owner),
+                partners = if m.partners.is_empty() {
+                    String::new()
+                } else {
+                    format!(", mit {}", esc(&m.partners))
+                },
+                period = esc(&span_de(&m.period_from, &m.period_to)),
+            )
+        })
+        .collect();
+    format!(r#"<h2>Maßnahmen und Projekte</h2><ul class="plain measures">{items}</ul>"#)
+}
+
+fn forms_html(me: &Signed, s: &Shown, cycle: &Cycle) -> String {
+    if !me.account.role.may(Permission::EditPlanning) {
+        return String::new();
+    }
+    let options: String = s
+        .indicators
+        .iter()
+        .map(|(k, n)| format!(r#"<option value="{}">{}</option>"#, esc(k), esc(n)))
+        .collect();
+    let recs: String = s
+        .recommendations
+        .iter()
+        .map(|r| format!(r#"<option value="{}">{}</option>"#, r.id, esc(&r.title)))
+        .collect();
+    format!(
+        r#"<h2>Neu</h2>
+<details><summary>Empfehlung hinzufügen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/empfehlung">{csrf}<input type="hidden" name="zyklus" value="{cycle}">
+<label for="e-titel">Titel<input id="e-titel" name="titel" required></label>
+<label for="e-feld">Handlungsfeld<input id="e-feld" name="handlungsfeld" required></label>
+<label for="e-text">Text<textarea id="e-text" name="text" rows="3"></textarea></label>
+<label for="e-befunde">Befunde<textarea id="e-befunde" name="befunde" rows="2"></textarea></label>
+<label for="e-ind">Indikator, auf dem sie beruht<select id="e-ind" name="indikator"><option value="">–</option>{options}</select></label>
+<label for="e-gremium">Entscheidet<input id="e-gremium" name="gremium" value="Kreistag"></label>
+<label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen</label>
+<p><button type="submit">Empfehlung speichern</button></p></form></details>
+<details><summary>Maßnahme mit Ziel hinzufügen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/massnahme">{csrf}<input type="hidden" name="zyklus" value="{cycle}">
+<label for="m-titel">Titel<input id="m-titel" name="titel" required></label>
+<label for="m-text">Beschreibung<textarea id="m-text" name="text" rows="3"></textarea></label>
+<label for="m-wer">Verantwortlich<input id="m-wer" name="verantwortlich"></label>
+<label for="m-von">Von <span class="hint">Jahr</span><input id="m-von" name="von"></label>
+<label for="m-bis">Bis <span class="hint">Jahr</span><input id="m-bis" name="bis"></label>
+<label for="m-emp">Setzt die Empfehlung um<select id="m-emp" name="empfehlung"><option value="">–</option>{recs}</select></label>
+<label for="m-ind">Indikator des Ziels<select id="m-ind" name="indikator" required>{options}</select></label>
+<label for="m-gebiet">Gebiet <span class="hint">Schlüssel; leer: der Kreis</span><input id="m-gebiet" name="gebiet"></label>
+<label for="m-ziel">Zielwert<input id="m-ziel" name="zielwert" inputmode="decimal" required></label>
+<label for="m-zieljahr">Zieljahr<input id="m-zieljahr" name="zieljahr" inputmode="numeric" required></label>
+<label for="m-richtung">Richtung<select id="m-richtung" name="richtung"><option value="steigen">steigen</option><option value="sinken">sinken</option></select></label>
+<p class="hint">Der Ausgangswert ist der neueste Wert des Indikators im Gebiet, wenn die Maßnahme angelegt wird.</p>
+<label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen</label>
+<p><button type="submit">Maßnahme speichern</button></p></form></details>"#,
+        csrf = csrf_field(me),
+        cycle = cycle.id,
+    )
+}
+
+/// `GET /arbeitsbereich/planung?zyklus=ID`: the cycle (the newest by default).
+pub async fn overview(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let form = Form::query(q.as_deref());
+    let wanted = form.get("zyklus").parse().ok();
+    let note = match form.get("gespeichert") {
+        "1" => r#"<p class="ok" role="status">Gespeichert, im Protokoll vermerkt.</p>"#,
+        _ => "",
+    };
+    let kreis = ws.inner.settings.kreis.clone();
+    let shown = match ws.db(move |db| load(db, &kreis, wanted)).await {
+        Ok(s) => s,
+        Err(e) => return internal(&e),
+    };
+    let Some(cycle) = &shown.cycle else {
+        let body = "<h1>Planung</h1><p>Für diesen Kreis ist noch kein Planungszyklus angelegt (<code>sozialmonitor planning import DATEI</code>).</p>";
+        return page("Planung", body, Some(&me)).into_response();
+    };
+    let others: String = shown
+        .cycles
+        .iter()
+        .map(|c| {
+            if c.id == cycle.id {
+                format!(r#"<li aria-current="page">{}</li>"#, esc(&c.title))
+            } else {
+                format!(
+                    r#"<li><a href="/arbeitsbereich/planung?zyklus={}">{}</a></li>"#,
+                    c.id,
+                    esc(&c.title)
+                )
+            }
+        })
+        .collect();
+    let recs: String = shown
+        .recommendations
+        .iter()
+        .map(|r| recommendation_html(&me, &shown, r))
+        .collect();
+    let body = format!(
+        r#"<h1>Planung: {title}</h1>
+{note}<p class="lead">{years}. {text}</p><p class="hint">Quelle: {src}. Einträge mit „Beispiel“ stehen in keiner Quelle.</p>
+<nav aria-label="Planungszyklen"><ul class="plain">{others}</ul></nav>
+{timeline}{decisions}{priorities}
+<h2>Handlungsempfehlungen</h2><ul class="plain recommendations">{recs}</ul>
+{measures}{forms}"#,
+        title = esc(&cycle.title),
+        years = format_args!("{}–{}", cycle.first_year, cycle.last_year),
+        text = esc(&cycle.note),
+        src = esc(&cycle.source),
+        timeline = timeline_html(&shown),
+        decisions = decisions_html(&shown),
+        priorities = priorities_html(&shown),
+        measures = measures_html(&shown),
+        forms = forms_html(&me, &shown, cycle),
+    );
+    page("Planung", &body, Some(&me)).into_response()
+}
+
+/// A number as typed: `24,5` and `1.234,5` the German way, `24.5` as well.
+fn german_or_plain_number(s: &str) -> Option<f64> {
+    let t = if s.contains(',') {
+        s.replace('.', "").replace(',', ".")
+    } else {
+        s.to_string()
+    };
+    t.parse().ok().filter(|x: &f64| x.is_finite())
+}
+
+fn refused(why: &str) -> Response {
+    refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", why)
+}
+
+fn back(cycle: i64) -> Response {
+    Redirect::to(&format!(
+        "/arbeitsbereich/planung?zyklus={cycle}&gespeichert=1"
+    ))
+    .into_response()
+}
+
+/// The cycle a form names, if it is the district's.
+async fn cycle_of(ws: &Workspace, form: &Form) -> Result<Cycle, Response> {
+    let Ok(id) = form.get("zyklus").parse::<i64>() else {
+        return Err(refused("Der Planungszyklus fehlt."));
+    };
+    let kreis = ws.inner.settings.kreis.clone();
+    match ws.db(move |db| Ok(db.cycles(&kreis)?)).await {
+        Ok(cycles) => cycles
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| refused("Diesen Planungszyklus gibt es nicht.")),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+/// `POST /arbeitsbereich/planung/empfehlung`: a new recommendation.
+pub async fn add_recommendation(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let cycle = match cycle_of(&ws, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let text = |k: &str| form.get(k).trim().to_string();
+    if text("titel").is_empty() || text("handlungsfeld").is_empty() {
+        return refused("Titel und Handlungsfeld sind nötig.");
+    }
+    let r = Recommendation {
+        id: 0,
+        cycle_id: cycle.id,
+        action_field: text("handlungsfeld"),
+        title: text("titel"),
+        body: text("text"),
+        indicators: Some(text("indikator"))
+            .filter(|k| !k.is_empty())
+            .into_iter()
+            .collect(),
+        findings: text("befunde"),
+        status: Status::Planned,
+        decided_by: text("gremium"),
+        decided_on: String::new(),
+        reference: String::new(),
+        outcome: String::new(),
+        public: form.get("oeffentlich") == "1",
+        source: format!("Arbeitsbereich: {}", me.account.login),
+        example: false,
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.recommendation.create",
+        &cycle.title,
+    )
+    .values(None, Some(r.title.clone()));
+    match ws.db(move |db| Ok(db.save_recommendation(&r, &ev)?)).await {
+        Ok(_) => back(cycle.id),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /arbeitsbereich/planung/empfehlung/{id}/beschluss`: the decision on a recommendation.
+pub async fn decide(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<i64>,
+) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let found = ws
+        .db(move |db| {
+            for c in db.cycles(&kreis)? {
+                if let Some(r) = db.recommendations(c.id)?.into_iter().find(|r| r.id == id) {
+                    return Ok(Some(r));
+                }
+            }
+            Ok(None)
+        })
+        .await;
+    let old = match found {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return refusal(
+                StatusCode::NOT_FOUND,
+                "Keine solche Empfehlung",
+                "Diese Empfehlung gibt es nicht.",
+            );
+        }
+        Err(e) => return internal(&e),
+    };
+    let text = |k: &str| form.get(k).trim().to_string();
+    let Some(status) = Status::parse(form.get("stand")) else {
+        return refused("Der Stand ist unbekannt.");
+    };
+    if text("ergebnis").is_empty() {
+        return refused("Das Ergebnis des Beschlusses fehlt.");
+    }
+    let new = Recommendation {
+        decided_by: text("gremium"),
+        decided_on: text("datum"),
+        reference: text("nummer"),
+        outcome: text("ergebnis"),
+        status,
+        ..old.clone()
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.recommendation.decide",
+        &old.title,
+    )
+    .values(
+        Some(format!("{} {}", old.decided_on, old.outcome)),
+        Some(format!(
+            "{} {} {}",
+            new.decided_by, new.decided_on, new.outcome
+        )),
+    );
+    let cycle = old.cycle_id;
+    match ws
+        .db(move |db| Ok(db.save_recommendation(&new, &ev)?))
+        .await
+    {
+        Ok(_) => back(cycle),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /arbeitsbereich/planung/massnahme`: a new measure with one aim, its baseline the
+/// newest internal value of the indicator in the region.
+pub async fn add_measure(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let cycle = match cycle_of(&ws, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let text = |k: &str| form.get(k).trim().to_string();
+    if text("titel").is_empty() {
+        return refused("Der Titel fehlt.");
+    }
+    let Some(direction) = Direction::parse(form.get("richtung")) else {
+        return refused("Die Richtung ist unbekannt.");
+    };
+    let target = german_or_plain_number(&text("zielwert"));
+    let target_year: Option<u16> = text("zieljahr").parse().ok();
+    let (Some(target), Some(target_year)) = (target, target_year) else {
+        return refused("Zielwert und Zieljahr müssen Zahlen sein (z. B. 24,5 und 2030).");
+    };
+    let indicator = text("indikator");
+    let region = Some(text("gebiet"))
+        .filter(|g| !g.is_empty())
+        .unwrap_or_else(|| ws.inner.settings.kreis.clone());
+    let (i2, r2) = (indicator.clone(), region.clone());
+    let series = match ws.db(move |db| series_of(db, &i2, &r2)).await {
+        Ok(s) => s,
+        Err(e) => return internal(&e),
+    };
+    let Some(&(baseline_year, baseline)) = series.iter().max_by_key(|(y, _)| *y) else {
+        return refused(
+            "Für diesen Indikator hat das Gebiet noch keinen Wert: ohne Ausgangswert kein Ziel.",
+        );
+    };
+    if let Err(e) = Aim::new((baseline, baseline_year), (target, target_year), direction) {
+        return refused(&format!("Das Ziel geht so nicht: {e}."));
+    }
+    let recommendation_id = form.get("empfehlung").parse().ok();
+    let m = PlanMeasure {
+        id: 0,
+        cycle_id: cycle.id,
+        recommendation_id,
+        title: text("titel"),
+        body: text("text"),
+        owner: text("verantwortlich"),
+        partners: String::new(),
+        period_from: text("von"),
+        period_to: text("bis"),
+        budget: None,
+        status: Status::Planned,
+        target_groups: String::new(),
+        municipalities: Vec::new(),
+        notes: String::new(),
+        public: form.get("oeffentlich") == "1",
+        source: format!("Arbeitsbereich: {}", me.account.login),
+        example: false,
+    };
+    let aim = MeasureAim {
+        id: 0,
+        measure_id: 0,
+        indicator,
+        region_key: region,
+        baseline,
+        baseline_year: i64::from(baseline_year),
+        target,
+        target_year: i64::from(target_year),
+        direction,
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.measure.create",
+        &cycle.title,
+    )
+    .values(None, Some(m.title.clone()));
+    match ws
+        .db(move |db| Ok(db.save_plan_measure(&m, &[aim], &ev)?))
+        .await
+    {
+        Ok(_) => back(cycle.id),
+        Err(e) => internal(&e),
+    }
+}
