@@ -164,6 +164,59 @@ await check('make the profile of one municipality in the background, kept with i
   assert.match(text, /Gemeindeprofil/);
 });
 
+await check('planning: decide a recommendation, add a measure with an aim, see its progress chart', async () => {
+  await page.goto(base + '/arbeitsbereich/planung');
+  // The demo's cycle from the seed documents.
+  assert.match(await page.locator('main').innerText(), /DIALOG Mittelsachsen Sozial/);
+  await axe('planung');
+  await page.getByText('Empfehlung hinzufügen').click();
+  await page.locator('#e-titel').fill('Anteil Älterer beobachten (Browsertest)');
+  await page.locator('#e-feld').fill('Senior:innen');
+  await page.locator('#e-ind').selectOption('anteil_65_plus');
+  await Promise.all([page.waitForURL(/gespeichert=1/), page.getByRole('button', { name: 'Empfehlung speichern' }).click()]);
+  const rec = page.locator('li[id^="empfehlung-"]', { hasText: 'Browsertest' });
+  await rec.getByText('Beschluss eintragen').click();
+  await rec.getByLabel('Datum').fill('2026-09-24');
+  await rec.getByLabel('Beschlussnummer').fill('BV 99/2026');
+  await rec.getByLabel('Ergebnis').fill('angenommen');
+  await rec.getByLabel('Stand').selectOption('laufend');
+  await Promise.all([page.waitForURL(/gespeichert=1/), rec.getByRole('button', { name: 'Beschluss speichern' }).click()]);
+  assert.match(await page.locator('li[id^="empfehlung-"]', { hasText: 'Browsertest' }).innerText(), /24\.09\.2026 \(BV 99\/2026\): angenommen/);
+  await page.getByText('Maßnahme mit Ziel hinzufügen').click();
+  await page.locator('#m-titel').fill('Maßnahme aus dem Browsertest');
+  await page.locator('#m-emp').selectOption({ label: 'Anteil Älterer beobachten (Browsertest)' });
+  await page.locator('#m-ind').selectOption('anteil_65_plus');
+  await page.locator('#m-ziel').fill('99,0');
+  await page.locator('#m-zieljahr').fill('2035');
+  await page.locator('#m-richtung').selectOption('steigen');
+  await Promise.all([page.waitForURL(/gespeichert=1/), page.getByRole('button', { name: 'Maßnahme speichern' }).click()]);
+  const measure = page.locator('ul.measures > li', { hasText: 'Maßnahme aus dem Browsertest' });
+  assert.equal(await measure.locator('svg').count(), 1);
+  assert.match(await measure.innerText(), /Ausgangswert [\d,.]+ \(\d{4}\), Ziel 99,0 bis 2035/);
+  await axe('planung-massnahme');
+  await page.getByRole('button', { name: 'Planungsdokument jetzt erstellen' }).click();
+  const deadline = Date.now() + 120_000;
+  const link = page.getByRole('link', { name: /Planungsdokument Nr\. \d+/ }).first();
+  while (!(await link.count())) {
+    assert.ok(Date.now() < deadline, 'no planning document after 2 minutes');
+    await page.waitForTimeout(2000);
+    await page.goto(base + '/arbeitsbereich/planung');
+  }
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const text = execFileSync('pdftotext', ['-layout', await download.path(), '-']).toString();
+  assert.match(text, /Planungsdokument/);
+  assert.match(text, /Maßnahme aus dem Browsertest/);
+  assert.match(text, /BV 99\/2026/);
+});
+
+await check('the public planning page shows the published recommendations, and nothing internal', async () => {
+  await page.goto(base + '/planung');
+  const main = await page.locator('main').innerText();
+  assert.match(main, /Seniorenpolitische Strategie beschließen/);
+  assert.doesNotMatch(main, /Browsertest/);
+  await axe('oeffentlich-planung');
+});
+
 await check('the audit log lists the sign-in and the import; the other workspace pages pass axe', async () => {
   await page.goto(base + '/arbeitsbereich/protokoll');
   const main = await page.locator('main').innerText();
@@ -171,6 +224,7 @@ await check('the audit log lists the sign-in and the import; the other workspace
   assert.match(main, /commentary\.save/);
   assert.match(main, /report\.create/);
   assert.match(main, /gemeindeprofil n=1/);
+  assert.match(main, /plan\.measure\.create/);
   assert.match(main, /login/);
   await axe('protokoll');
   for (const [name, path] of [['uebersicht', '/arbeitsbereich'], ['datenluecken', '/arbeitsbereich/datenluecken'], ['aktualitaet', '/arbeitsbereich/aktualitaet?gebiet=14522'], ['werte', '/arbeitsbereich/werte?indikator=anteil_65_plus'], ['revisionen', '/arbeitsbereich/revisionen?merkmal=GV100_BEV&gebiet=14522'], ['katalog', '/arbeitsbereich/katalog'], ['lieferungen', '/arbeitsbereich/lieferungen'], ['katalogeintrag', '/arbeitsbereich/katalog/anteil_65_plus'], ['katalog-neu', '/arbeitsbereich/katalog-neu'], ['passwort', '/arbeitsbereich/passwort'], ['unbekannt', '/arbeitsbereich/gibt-es-nicht']]) {

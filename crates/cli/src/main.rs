@@ -359,6 +359,15 @@ enum ReportAction {
         #[arg(long, default_value_os_t = report::default_commentary_dir())]
         kommentare: PathBuf,
     },
+    /// The planning document (Planungsdokument) of the district's newest planning cycle.
+    Planungsdokument {
+        /// Kreis key, e.g. 14522.
+        #[arg(long)]
+        kreis: String,
+        /// The PDF file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1006,6 +1015,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 output,
                 kommentare,
             } => report::social(&db, &kreis, &output, &kommentare),
+            ReportAction::Planungsdokument { kreis, output } => {
+                report::planning(&db, &kreis, &output)
+            }
         },
         Command::Bench {
             what: BenchKind::Import,

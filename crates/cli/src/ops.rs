@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use sozialmonitor_store::{Counts, Database, Location, Store, Territory};
+use sozialmonitor_store::{Counts, Database, Location, Planning, Store, Territory};
 use sozialmonitor_web::Site;
 use sozialmonitor_web::live::Source;
 
@@ -91,7 +91,7 @@ struct DbSource {
 impl Source for DbSource {
     /// New data is there when the cache was computed from a newer import than the one served,
     /// or when an import made the cache stale (then this process computes it).
-    fn newer(&self, version: i64) -> Result<Option<(Site, i64)>> {
+    fn newer(&self, version: i64, planning: i64) -> Result<Option<(Site, i64)>> {
         let mut slot = self
             .conn
             .lock()
@@ -100,7 +100,7 @@ impl Source for DbSource {
             Some(s) => s,
             None => slot.insert(open_existing(&self.db)?),
         };
-        let found = newer_in(store, version, &self.kreis);
+        let found = newer_in(store, version, planning, &self.kreis);
         if found.is_err() {
             *slot = None;
         }
@@ -108,16 +108,24 @@ impl Source for DbSource {
     }
 }
 
-fn newer_in(store: &mut Database, version: i64, kreis: &str) -> Result<Option<(Site, i64)>> {
+fn newer_in(
+    store: &mut Database,
+    version: i64,
+    planning: i64,
+    kreis: &str,
+) -> Result<Option<(Site, i64)>> {
+    // A change of the planning records in the workspace shows on the public pages too.
+    let planned = store.planning_version()? != planning;
     if let Some((computed, now, _)) = store.cache_state()?
         && computed == now
         && computed == version
+        && !planned
     {
         return Ok(None);
     }
     indicator::ensure_cache(store, Territory::Today)?;
     let computed = store.cache_state()?.map_or(0, |s| s.0);
-    if computed == version {
+    if computed == version && !planned {
         return Ok(None);
     }
     Ok(Some((Site::load(store, kreis)?, computed)))

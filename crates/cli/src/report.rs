@@ -183,6 +183,29 @@ pub(crate) fn profiles(db: &Location, kreis: &str, dir: &Path) -> Result<ExitCod
 }
 
 /// `report sozialbericht --kreis K -o FILE [--kommentare DIR]`.
+/// `report planungsdokument`: the planning document of the district's newest cycle.
+pub(crate) fn planning(db: &Location, kreis: &str, output: &Path) -> Result<ExitCode> {
+    let site = load_site(db, kreis)?;
+    let k = region(&site, kreis)?;
+    let store = open_existing(db)?;
+    let Some(cycle) = sozialmonitor_web::site::planning::PlanningCycle::newest(&store, kreis)?
+    else {
+        bail!("{kreis} has no planning cycle (sozialmonitor planning import FILE)");
+    };
+    let t = std::time::Instant::now();
+    let pdf = sozialmonitor_report::planning_document(&site, k, &cycle)?;
+    write_file(output, &pdf)?;
+    println!(
+        "{}: planning document of {} ({}), {} KB in {:.2} s",
+        output.display(),
+        site.regions[k].name,
+        cycle.cycle.title,
+        pdf.len() / 1024,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn social(
     db: &Location,
     kreis: &str,

@@ -13,10 +13,12 @@ use sozialmonitor_core::format::german_date;
 use sozialmonitor_site::Site;
 
 pub mod markdown;
+mod planning;
 mod profile;
 mod social;
 pub mod typeset;
 
+pub use planning::planning_document;
 pub use profile::profile;
 pub use social::{Commentary, SocialReport, commentary_chapters, slug, social_report};
 pub use typeset::TypesetError;

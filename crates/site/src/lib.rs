@@ -12,6 +12,7 @@ use sozialmonitor_store::{Database, ImportBatch, ResultRow, Store};
 use sozialmonitor_viz::map::{Shape, parse_geometry};
 
 pub mod facts;
+pub mod planning;
 
 /// A region.
 #[derive(Debug, Clone)]
@@ -403,6 +404,8 @@ pub struct Site {
     pub imports: Vec<(String, String)>,
     /// Date of the data (latest import), for headers and footers.
     pub data_date: String,
+    /// The published recommendations and measures of the home district's planning cycles.
+    pub planning: planning::PublicPlanning,
 }
 
 impl Site {
@@ -512,6 +515,7 @@ impl Site {
                 imports.push((what, b.imported_at.get(..10).unwrap_or("").to_string()));
             }
         }
+        let planning = planning::PublicPlanning::load(store, home)?;
         let home = *by_key
             .get(home)
             .with_context(|| format!("region {home} is not in the database"))?;
@@ -527,6 +531,7 @@ impl Site {
             successor,
             imports,
             data_date,
+            planning,
         })
     }
 

@@ -744,6 +744,10 @@ pub trait Planning {
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>>;
     /// The aims of a measure.
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>>;
+    /// A number that every change of the planning records raises (the newest `plan.` audit
+    /// event, written in the same transaction as the change): the public dashboard reloads
+    /// when it moves.
+    fn planning_version(&self) -> Result<i64>;
 }
 
 impl<T: Sql> Planning for T {
@@ -815,5 +819,13 @@ impl<T: Sql> Planning for T {
     }
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>> {
         list_where(self, "measure_id", Field::Int(measure_id))
+    }
+    fn planning_version(&self) -> Result<i64> {
+        let rows = self.select(
+            "SELECT coalesce(max(id), 0) FROM audit_event WHERE action LIKE 'plan.%'",
+            &[],
+            &[Ty::Int],
+        )?;
+        Ok(rows.first().map_or(0, |r| get_int(r, 0)))
     }
 }

@@ -86,6 +86,7 @@ pub fn page(title: &str, body: &str, data_date: &str) -> String {
 <li><a href="/">Start</a></li>
 <li><a href="/katalog">Indikatoren</a></li>
 <li><a href="/vergleich">Vergleich</a></li>
+<li><a href="/planung">Planung</a></li>
 <li><a href="/impressum">Daten und Impressum</a></li>
 </ul></nav>
 <form class="search" role="search" action="/suche" method="get">

@@ -20,6 +20,7 @@ pub mod live;
 mod middleware;
 pub mod pages;
 pub mod pdf;
+pub mod planning;
 pub mod query;
 pub mod server;
 
@@ -105,6 +106,7 @@ pub(crate) fn app_parts(
         .route("/suche", get(search))
         .route("/vergleich", get(compare))
         .route("/impressum", get(imprint))
+        .route("/planung", get(planning_page))
         .route(
             "/static/style.css",
             get(|| async { asset("text/css; charset=utf-8", html::CSS) }),
@@ -165,6 +167,17 @@ async fn start(State(site): State<Shared>) -> Response {
 
 async fn imprint(State(site): State<Shared>) -> Response {
     html(StatusCode::OK, pages::imprint(&site))
+}
+
+async fn planning_page(State(site): State<Shared>) -> Response {
+    html(
+        StatusCode::OK,
+        html::page(
+            "Planung und Maßnahmen",
+            &planning::page(&site),
+            &site.data_date,
+        ),
+    )
 }
 
 async fn profile(State(site): State<Shared>, Path(key): Path<String>) -> Response {

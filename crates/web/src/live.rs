@@ -26,9 +26,10 @@ const BUCKETS: [f64; 12] = [
 
 /// Where new data comes from: asked every few seconds by the reload thread.
 pub trait Source: Send + Sync + 'static {
-    /// A new site when the data changed since `version` (with its version), `None` when not.
-    /// Runs on a thread of its own and may block (database reads, recomputing the cache).
-    fn newer(&self, version: i64) -> anyhow::Result<Option<(Site, i64)>>;
+    /// A new site when the data changed since `version` or the published planning since
+    /// `planning` (with its data version), `None` when neither did. Runs on a thread of its own
+    /// and may block (database reads, recomputing the cache).
+    fn newer(&self, version: i64, planning: i64) -> anyhow::Result<Option<(Site, i64)>>;
 }
 
 /// Counters per route: requests by status and the latency histogram.
@@ -45,6 +46,8 @@ struct RouteStats {
 pub struct Metrics {
     routes: Mutex<BTreeMap<&'static str, RouteStats>>,
     data_version: AtomicI64,
+    /// The planning version of the site served.
+    planning_version: AtomicI64,
     reloads: AtomicU64,
     reload_errors: AtomicU64,
 }
@@ -88,6 +91,7 @@ impl Live {
     /// A server state serving `site`, computed from data version `version`, and the
     /// workspace's router under `/arbeitsbereich` if given.
     pub fn new(site: Site, version: i64, config: Config, workspace: Option<Router>) -> Arc<Live> {
+        let planning = site.planning.version;
         let (router, cache, pdfs) = crate::app_parts(site, &config);
         let live = Live {
             current: RwLock::new(Current {
@@ -102,11 +106,15 @@ impl Live {
             started: Instant::now(),
         };
         live.metrics.data_version.store(version, Ordering::Relaxed);
+        live.metrics
+            .planning_version
+            .store(planning, Ordering::Relaxed);
         Arc::new(live)
     }
 
     /// Serves `site` from now on (requests under way finish with the old one).
     pub fn replace(&self, site: Site, version: i64) {
+        let planning = site.planning.version;
         let (router, cache, pdfs) = crate::app_parts(site, &self.config);
         if let Ok(mut c) = self.current.write() {
             *c = Current {
@@ -116,6 +124,9 @@ impl Live {
             };
         }
         self.metrics.data_version.store(version, Ordering::Relaxed);
+        self.metrics
+            .planning_version
+            .store(planning, Ordering::Relaxed);
         self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -302,7 +313,8 @@ impl Live {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                match source.newer(live.data_version()) {
+                let planning = live.metrics.planning_version.load(Ordering::Relaxed);
+                match source.newer(live.data_version(), planning) {
                     Ok(Some((site, version))) => {
                         live.replace(site, version);
                         tracing::info!(data_version = version, "serving new data");

@@ -58,6 +58,11 @@ fn site() -> Site {
 /// [`site`], with square boundaries for the municipalities if `boundaries` (maps then have
 /// areas, and every page is larger).
 fn site_with(boundaries: bool) -> Site {
+    site_from(boundaries, |_| {})
+}
+
+/// [`site_with`], with `extra` done to the store before the site is loaded.
+fn site_from(boundaries: bool, extra: impl FnOnce(&mut Database)) -> Site {
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = Database::open(&sozialmonitor_store::Location::file(
         &dir.path().join("t.sqlite"),
@@ -171,6 +176,7 @@ fn site_with(boundaries: bool) -> Site {
             rows,
         })
         .expect("results");
+    extra(&mut store);
     Site::load(&store, "14522").expect("site")
 }
 
@@ -1181,5 +1187,139 @@ async fn a_key_figure_without_municipal_values_compares_kreis_and_land() {
     assert!(
         row.contains("<td>2015") && row.contains("58,3") && row.contains("61,5"),
         "{row}"
+    );
+}
+
+#[tokio::test]
+async fn the_planning_page_shows_what_is_published_and_never_a_withheld_baseline() {
+    use sozialmonitor_core::planning::{Direction, Status};
+    use sozialmonitor_store::{
+        AuditEvent, Cycle, MeasureAim, PlanMeasure, Planning, Recommendation,
+    };
+    let site = site_from(false, |db| {
+        let ev = AuditEvent::new(1, "test", "plan.test", "14522");
+        let cycle = db
+            .save_cycle(
+                &Cycle {
+                    id: 0,
+                    kreis: "14522".into(),
+                    title: "Zyklus 2024–2026".into(),
+                    first_year: 2024,
+                    last_year: 2026,
+                    note: String::new(),
+                    source: String::new(),
+                },
+                &ev,
+            )
+            .expect("cycle");
+        let rec = |title: &str, public: bool| Recommendation {
+            id: 0,
+            cycle_id: cycle,
+            action_field: "Senior:innen".into(),
+            title: title.into(),
+            body: String::new(),
+            indicators: vec!["anteil_65_plus".into()],
+            findings: String::new(),
+            status: Status::Running,
+            decided_by: "Kreistag".into(),
+            decided_on: "2026-09-24".into(),
+            reference: String::new(),
+            outcome: "angenommen".into(),
+            public,
+            source: String::new(),
+            example: false,
+        };
+        db.save_recommendation(&rec("Öffentliche Empfehlung", true), &ev)
+            .expect("rec");
+        db.save_recommendation(&rec("Interne Empfehlung", false), &ev)
+            .expect("rec");
+        let measure = |title: &str, public: bool, places: &[&str]| PlanMeasure {
+            id: 0,
+            cycle_id: cycle,
+            recommendation_id: None,
+            title: title.into(),
+            body: String::new(),
+            owner: "Sozialplanung".into(),
+            partners: String::new(),
+            period_from: "2024".into(),
+            period_to: "2026".into(),
+            budget: None,
+            status: Status::Running,
+            target_groups: String::new(),
+            municipalities: places.iter().map(|p| p.to_string()).collect(),
+            notes: String::new(),
+            public,
+            source: String::new(),
+            example: false,
+        };
+        let aim = |region: &str, baseline: f64, year: i64| MeasureAim {
+            id: 0,
+            measure_id: 0,
+            indicator: "anteil_65_plus".into(),
+            region_key: region.into(),
+            baseline,
+            baseline_year: year,
+            target: 30.0,
+            target_year: 2025,
+            direction: Direction::Increase,
+        };
+        // District-wide: 26,5 in 2015 up to 30 by 2025; 27,5 in 2020 is short of the 28,25
+        // the straight path expects.
+        db.save_plan_measure(
+            &measure("Kreisweite Maßnahme", true, &[]),
+            &[aim("14522", 26.5, 2015)],
+            &ev,
+        )
+        .expect("measure");
+        // Rochlitz's 2020 value (28,9) is withheld: its numbers must not appear.
+        db.save_plan_measure(
+            &measure("Maßnahme in Rochlitz", true, &["14522030"]),
+            &[aim("14522030", 28.9, 2020)],
+            &ev,
+        )
+        .expect("measure");
+        db.save_plan_measure(&measure("Interne Maßnahme", false, &[]), &[], &ev)
+            .expect("measure");
+    });
+    let (app, _) = crate::app(site, &config());
+    let r = get(&app, "/planung").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(
+        html.contains("Öffentliche Empfehlung")
+            && html.contains("Kreistag am 24.09.2026: angenommen"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Interne Empfehlung") && !html.contains("Interne Maßnahme"),
+        "{html}"
+    );
+    assert!(html.contains("im Rückstand"), "{html}");
+    assert!(
+        html.contains("Ausgangswert 26,5 (2015), Ziel 30,0 bis 2025"),
+        "{html}"
+    );
+    assert!(
+        html.contains("der Ausgangswert ist nicht veröffentlicht"),
+        "{html}"
+    );
+    let rochlitz = html
+        .split("<li id=\"massnahme-")
+        .find(|part| part.contains("Maßnahme in Rochlitz"))
+        .expect("the Rochlitz measure");
+    assert!(
+        !rochlitz.contains("28,9") && !rochlitz.contains("<svg"),
+        "a withheld value leaked: {rochlitz}"
+    );
+    // The profile of Rochlitz lists both published measures; Altmittweida the district-wide one.
+    let html = get(&app, "/gemeinde/14522030").await.text();
+    assert!(
+        html.contains("Maßnahme in Rochlitz") && html.contains("Kreisweite Maßnahme"),
+        "{html}"
+    );
+    let html = get(&app, "/gemeinde/14522010").await.text();
+    assert!(
+        !html.contains("Maßnahme in Rochlitz") && html.contains("Kreisweite Maßnahme"),
+        "{html}"
     );
 }

@@ -633,6 +633,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         (
             r(
                 Method::POST,
+                "/arbeitsbereich/planung/dokument",
+                "/arbeitsbereich/planung/dokument",
+                Need::Role(EditPlanning),
+            ),
+            post(planning::make_document),
+        ),
+        (
+            r(
+                Method::POST,
                 "/arbeitsbereich/planung/massnahme",
                 "/arbeitsbereich/planung/massnahme",
                 Need::Role(EditPlanning),

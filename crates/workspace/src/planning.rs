@@ -15,7 +15,7 @@ use sozialmonitor_core::planning::{
     Aim, Direction, Evaluation, STATUSES, Status, evaluate, span_de,
 };
 use sozialmonitor_store::{
-    AuditEvent, Cycle, Database, MeasureAim, PlanMeasure, Planning, Recommendation, Store,
+    AuditEvent, Cycle, Database, MeasureAim, PlanMeasure, Planning, Recommendation, Store, Writing,
 };
 use sozialmonitor_viz::esc;
 
@@ -40,6 +40,7 @@ fn series_of(db: &Database, indicator: &str, region: &str) -> anyhow::Result<Vec
 /// A measure's aim with its evaluation and the values it was evaluated on.
 struct Judged {
     aim: MeasureAim,
+    region: String,
     unit: String,
     name: String,
     series: Vec<(u16, f64)>,
@@ -56,6 +57,8 @@ struct Shown {
     recommendations: Vec<Recommendation>,
     measures: Vec<(PlanMeasure, Vec<Judged>)>,
     indicators: Vec<(String, String)>,
+    /// The planning documents made, newest first.
+    documents: Vec<sozialmonitor_store::ReportInfo>,
 }
 
 fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown> {
@@ -69,8 +72,10 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
         .iter()
         .map(|e| (e.key.clone(), e.name.clone()))
         .collect();
+    let documents = db.reports_of(crate::writing::PLANNING_DOCUMENT, kreis)?;
     let Some(c) = &cycle else {
         return Ok(Shown {
+            documents,
             cycles,
             cycle: None,
             milestones: Vec::new(),
@@ -88,7 +93,11 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
             let series = series_of(db, &aim.indicator, &aim.region_key)?;
             let entry = entries.iter().find(|e| e.key == aim.indicator);
             let evaluation = aim_of(&aim).ok().map(|a| evaluate(&a, &series));
+            let region = db
+                .region(&aim.region_key)?
+                .map_or(aim.region_key.clone(), |r| r.name);
             judged.push(Judged {
+                region,
                 unit: entry.map(|e| e.unit.clone()).unwrap_or_default(),
                 name: entry.map_or(aim.indicator.clone(), |e| e.name.clone()),
                 aim,
@@ -101,6 +110,7 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
     let mut milestones = db.milestones(c.id)?;
     milestones.sort_by(|a, b| a.date_from.cmp(&b.date_from).then(a.id.cmp(&b.id)));
     Ok(Shown {
+        documents,
         milestones,
         decisions: db.decisions(c.id)?,
         priorities: db.priorities(c.id)?,
@@ -365,7 +375,7 @@ fn aim_html(j: &Judged) -> String {
         incomplete: Vec::new(),
         breaks: Vec::new(),
     };
-    let title = format!("{} in {}", j.name, a.region_key);
+    let title = format!("{} in {}", j.name, j.region);
     let desc = format!(
         "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}: {}.",
         n(b),
@@ -381,7 +391,7 @@ fn aim_html(j: &Judged) -> String {
     format!(
         r#"<li><p><strong>{name}</strong> ({region}): <span class="tag progress-{code}">{label}</span> – {desc}</p><figure>{chart}</figure></li>"#,
         name = esc(&j.name),
-        region = esc(&a.region_key),
+        region = esc(&j.region),
         code = ev.progress.code(),
         label = ev.progress.label_de(),
         desc = esc(&desc),
@@ -422,6 +432,46 @@ fn measures_html(s: &Shown) -> String {
         })
         .collect();
     format!(r#"<h2>Maßnahmen und Projekte</h2><ul class="plain measures">{items}</ul>"#)
+}
+
+/// The planning documents made, and the button that makes a new one.
+fn documents_html(ws: &Workspace, me: &Signed, s: &Shown, busy: bool) -> String {
+    let make = if me.account.role.may(Permission::EditPlanning) {
+        format!(
+            r#"<form method="post" action="/arbeitsbereich/planung/dokument">{}<button type="submit">Planungsdokument jetzt erstellen</button></form>"#,
+            csrf_field(me)
+        )
+    } else {
+        String::new()
+    };
+    let busy = if busy {
+        r#"<p class="note" role="status">Es wird gerade schon etwas erstellt; Ihr Auftrag ist nicht angenommen. Bitte starten Sie ihn, wenn das Laufende fertig ist.</p>"#
+    } else {
+        ""
+    };
+    let rows: String = s
+        .documents
+        .iter()
+        .map(|r| {
+            format!(
+                r#"<tr><td><a href="/arbeitsbereich/bericht/datei/{id}">Planungsdokument Nr. {id} (PDF, {kb} KB)</a></td><td>{when}</td><td>{who}</td><td class="num">{dv}</td></tr>"#,
+                id = r.id,
+                kb = (r.bytes + 1023) / 1024,
+                when = esc(&sozialmonitor_core::format::german_datetime(r.created_at)),
+                who = esc(&r.author),
+                dv = r.data_version,
+            )
+        })
+        .collect();
+    format!(
+        r#"<h2>Planungsdokument</h2>
+<p>Das Planungsdokument fasst den neuesten Zyklus zusammen: Zeitplan, Entscheidungen, Datenbasis mit Datenlücken, Handlungsfelder, Empfehlungen mit ihren Belegen, Maßnahmen mit ihrer Wirkung und die Beschlüsse. Zahlen darin sind nur veröffentlichte Werte.</p>
+{busy}{make}<ul class="plain">{jobs}</ul>
+<div class="table-wrap"><table><caption>Erstellte Planungsdokumente, die neuesten zuerst</caption>
+<thead><tr><th scope="col">Datei</th><th scope="col">Erstellt</th><th scope="col">Von</th><th scope="col" class="num">Datenstand (Import Nr.)</th></tr></thead>
+<tbody>{rows}</tbody></table></div>"#,
+        jobs = crate::writing::jobs_html(ws),
+    )
 }
 
 fn forms_html(me: &Signed, s: &Shown, cycle: &Cycle) -> String {
@@ -518,7 +568,7 @@ pub async fn overview(
 <nav aria-label="Planungszyklen"><ul class="plain">{others}</ul></nav>
 {timeline}{decisions}{priorities}
 <h2>Handlungsempfehlungen</h2><ul class="plain recommendations">{recs}</ul>
-{measures}{forms}"#,
+{measures}{documents}{forms}"#,
         title = esc(&cycle.title),
         years = format_args!("{}–{}", cycle.first_year, cycle.last_year),
         text = esc(&cycle.note),
@@ -528,6 +578,7 @@ pub async fn overview(
         priorities = priorities_html(&shown),
         measures = measures_html(&shown),
         forms = forms_html(&me, &shown, cycle),
+        documents = documents_html(&ws, &me, &shown, form.get("beschaeftigt") == "1"),
     );
     page("Planung", &body, Some(&me)).into_response()
 }
@@ -767,4 +818,19 @@ pub async fn add_measure(
         Ok(_) => back(cycle.id),
         Err(e) => internal(&e),
     }
+}
+
+/// `POST /arbeitsbereich/planung/dokument`: typesets the planning document in the background.
+pub async fn make_document(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+) -> Response {
+    let author = me.account.login.clone();
+    crate::writing::start_job(
+        &ws,
+        "/arbeitsbereich/planung",
+        "Planungsdokument",
+        &me.account.login,
+        move |ws, started| crate::writing::typeset_planning(ws, &author, started),
+    )
 }

@@ -164,7 +164,7 @@ pub async fn overview(
     let stored = ws
         .db(move |db| {
             Ok((
-                (db.commentary(&k)?, db.reports(&k)?),
+                (db.commentary(&k)?, db.reports_of(SOCIAL_REPORT, &k)?),
                 db.reports_of(PROFILE, &k)?,
             ))
         })
@@ -192,30 +192,7 @@ pub async fn overview(
             )
         })
         .collect();
-    let jobs: String = ws
-        .inner
-        .jobs
-        .running
-        .lock()
-        .map(|j| {
-            j.iter()
-                .map(|job| match &job.failed {
-                    None => format!(
-                        "<li>{} wird erstellt (begonnen {} von {}) – bitte die Seite gleich neu laden</li>",
-                        esc(&job.what),
-                        esc(&german_datetime(job.started)),
-                        esc(&job.author)
-                    ),
-                    Some(e) => format!(
-                        "<li>{} fehlgeschlagen (begonnen {}): {}</li>",
-                        esc(&job.what),
-                        esc(&german_datetime(job.started)),
-                        esc(e)
-                    ),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let jobs = jobs_html(&ws);
     let files: String = reports
         .iter()
         .map(|r| {
@@ -417,6 +394,7 @@ pub async fn make_report(
     let author = me.account.login.clone();
     start_job(
         &ws,
+        "/arbeitsbereich/bericht",
         "Sozialbericht",
         &me.account.login,
         move |ws, started| typeset_report(ws, &author, started),
@@ -441,16 +419,21 @@ pub async fn make_profiles(
     } else {
         "Gemeindeprofile"
     };
-    start_job(&ws, what, &me.account.login, move |ws, started| {
-        typeset_profiles(ws, &author, started, which.as_deref())
-    })
+    start_job(
+        &ws,
+        "/arbeitsbereich/bericht",
+        what,
+        &me.account.login,
+        move |ws, started| typeset_profiles(ws, &author, started, which.as_deref()),
+    )
 }
 
 /// Starts `work` on a blocking thread as the one job of this process and goes back to the
 /// report page, which shows the job until it is done. While one runs, another is not started:
 /// the page says so, and the planner starts it again afterwards.
-fn start_job(
+pub(crate) fn start_job(
     ws: &Workspace,
+    back: &str,
     what: &str,
     author: &str,
     work: impl FnOnce(&Workspace, i64) -> anyhow::Result<()> + Send + 'static,
@@ -461,7 +444,7 @@ fn start_job(
             // Failed runs are shown once; a second run while one is under way waits for it.
             j.retain(|job| job.failed.is_none());
             if !j.is_empty() {
-                return Redirect::to("/arbeitsbereich/bericht?beschaeftigt=1").into_response();
+                return Redirect::to(&format!("{back}?beschaeftigt=1")).into_response();
             }
             j.push(Job {
                 what: what.to_string(),
@@ -495,7 +478,7 @@ fn start_job(
             }
         }
     });
-    Redirect::to("/arbeitsbereich/bericht").into_response()
+    Redirect::to(back).into_response()
 }
 
 /// Typesets the profiles of the district's current municipalities (or of one) from the public
@@ -611,8 +594,74 @@ fn profiles_html(me: &Signed, kept: &[ReportInfo], places: &[(String, String)]) 
     )
 }
 
+/// The jobs of this process as list items: running, or failed with the reason.
+pub(crate) fn jobs_html(ws: &Workspace) -> String {
+    ws.inner
+        .jobs
+        .running
+        .lock()
+        .map(|j| {
+            j.iter()
+                .map(|job| match &job.failed {
+                    None => format!(
+                        "<li>{} wird erstellt (begonnen {} von {}) – bitte die Seite gleich neu laden</li>",
+                        esc(&job.what),
+                        esc(&german_datetime(job.started)),
+                        esc(&job.author)
+                    ),
+                    Some(e) => format!(
+                        "<li>{} fehlgeschlagen (begonnen {}): {}</li>",
+                        esc(&job.what),
+                        esc(&german_datetime(job.started)),
+                        esc(e)
+                    ),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Typesets the planning document of the district's newest cycle and keeps it with its data
+/// version.
+pub(crate) fn typeset_planning(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<()> {
+    let kreis = ws.inner.settings.kreis.clone();
+    let mut db = Database::open(&ws.inner.location)?;
+    let data_version = db.cache_state()?.map_or(0, |s| s.0);
+    let site = sozialmonitor_site::Site::load(&db, &kreis)?;
+    let k = site
+        .regions
+        .iter()
+        .position(|r| r.key == kreis)
+        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} ist nicht in den Daten"))?;
+    let cycle = sozialmonitor_site::planning::PlanningCycle::newest(&db, &kreis)?
+        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} hat noch keinen Planungszyklus"))?;
+    let pdf = sozialmonitor_report::planning_document(&site, k, &cycle)?;
+    let info = ReportInfo {
+        id: 0,
+        kind: PLANNING_DOCUMENT.into(),
+        region_key: kreis.clone(),
+        data_version,
+        created_at: started,
+        author: author.to_string(),
+        bytes: pdf.len() as i64,
+    };
+    let ev = AuditEvent::new(ws.now(), author, "report.create", &kreis).values(
+        None,
+        Some(format!(
+            "planungsdokument data_version={data_version} bytes={}",
+            pdf.len()
+        )),
+    );
+    db.save_report(&info, &pdf, &ev)?;
+    Ok(())
+}
+
+/// The kind of the social report among the kept reports.
+const SOCIAL_REPORT: &str = "sozialbericht";
 /// The kind of a municipal profile among the kept reports.
 const PROFILE: &str = "gemeindeprofil";
+/// The kind of a planning document among the kept reports.
+pub(crate) const PLANNING_DOCUMENT: &str = "planungsdokument";
 
 fn typeset_report(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<()> {
     let kreis = ws.inner.settings.kreis.clone();
@@ -633,7 +682,7 @@ fn typeset_report(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<
     let report = sozialmonitor_report::social_report(&site, k, &commentary)?;
     let info = ReportInfo {
         id: 0,
-        kind: "sozialbericht".into(),
+        kind: SOCIAL_REPORT.into(),
         region_key: kreis.clone(),
         data_version,
         created_at: started,
@@ -668,10 +717,10 @@ pub async fn download(State(ws): State<Workspace>, Path(id): Path<String>) -> Re
                     header::CONTENT_DISPOSITION,
                     format!(
                         "attachment; filename=\"{}-{}-{}.pdf\"",
-                        if info.kind == PROFILE {
-                            PROFILE
-                        } else {
-                            "sozialbericht"
+                        match info.kind.as_str() {
+                            PROFILE => PROFILE,
+                            PLANNING_DOCUMENT => PLANNING_DOCUMENT,
+                            _ => SOCIAL_REPORT,
                         },
                         info.region_key,
                         info.id

@@ -13,7 +13,7 @@ use crash::an_import_killed_at_any_moment_leaves_all_or_nothing;
 use dashboard::dashboard_pages_api_and_downloads;
 use hostile::hostile_requests_leave_the_server_up;
 use ops::*;
-use reports::profiles_and_the_social_report_as_pdf;
+use reports::{planning_cycles_and_the_planning_document, profiles_and_the_social_report_as_pdf};
 mod reports;
 mod users;
 use users::accounts_from_the_command_line_are_checked_and_logged;
@@ -38,6 +38,7 @@ sozialmonitor_store::on_both_backends!(
     two_servers_serve_an_import_within_seconds,
     dashboard_pages_api_and_downloads,
     profiles_and_the_social_report_as_pdf,
+    planning_cycles_and_the_planning_document,
     accounts_from_the_command_line_are_checked_and_logged,
     no_withheld_cell_can_be_worked_out_from_the_public_view,
     an_undeclared_count_is_protected_and_named_at_import,

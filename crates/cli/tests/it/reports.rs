@@ -210,3 +210,144 @@ pub fn profiles_and_the_social_report_as_pdf(backend: Backend) {
     assert!(err.contains("zusammenfassung.typ:3:"), "{err}");
     assert!(!p("kaputt.pdf").exists());
 }
+
+/// The newest public value of an indicator for a region, from the results cache.
+fn value(
+    scratch: &sozialmonitor_store::testing::Scratch,
+    key: &str,
+    region: &str,
+    year: u16,
+) -> f64 {
+    use sozialmonitor_store::Store;
+    let db = scratch.open().expect("open");
+    db.results(key)
+        .expect("results")
+        .expect("cached")
+        .into_iter()
+        .find(|r| r.region == region && r.year == year && !r.suppressed)
+        .and_then(|r| match r.cell {
+            sozialmonitor_core::engine::Cell::Num(x) => Some(x),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no public {key} for {region} in {year}"))
+}
+
+/// The planning cycles of the demo are imported once; measures with aims on the real
+/// population series of Mittelsachsen are evaluated (reached, behind, no new data) in the
+/// planning document, which is read back with pdftotext.
+pub fn planning_cycles_and_the_planning_document(backend: Backend) {
+    let Some((scratch, db)) = crate::scratch(backend, "planning_cycles_and_the_planning_document")
+    else {
+        return;
+    };
+    fill_demo_db(&db);
+    let file = crate::demo("planung/planungszyklen.toml");
+    let (out, _) = ok(&db, &["planning", "import", file.to_str().expect("utf-8")]);
+    assert!(out.contains("2 planning cycle(s)"), "{out}");
+    let o = run(&db, &["planning", "import", file.to_str().expect("utf-8")]);
+    assert!(!o.status.success(), "imported twice");
+    assert!(
+        text(&o).1.contains("already in the database"),
+        "{:?}",
+        text(&o)
+    );
+    // The population of Mittelsachsen, as published: 2011 and 2022 (GV100AD 2023).
+    let (b2011, b2022) = (
+        value(&scratch, "bevoelkerung", "14522", 2011),
+        value(&scratch, "bevoelkerung", "14522", 2022),
+    );
+    assert!(b2022 < b2011, "the district shrinks: {b2011} → {b2022}");
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("plan.toml");
+    // Three aims on the same real series: a fall the district has already made, a fall far
+    // beyond it, and one whose baseline is the newest year.
+    std::fs::write(
+        &plan,
+        format!(
+            r#"[[zyklus]]
+kreis = "14522"
+titel = "Testzyklus 2027–2031"
+von = 2027
+bis = 2031
+[[zyklus.empfehlung]]
+handlungsfeld = "Demografie und Sozialstruktur"
+titel = "Bevölkerungsentwicklung begleiten"
+indikatoren = ["bevoelkerung"]
+stand = "laufend"
+beschlossen_von = "Kreistag"
+beschlossen_am = "2027-03-01"
+ergebnis = "angenommen"
+oeffentlich = true
+[[zyklus.massnahme]]
+titel = "Erreicht"
+stand = "laufend"
+oeffentlich = true
+[[zyklus.massnahme.ziel]]
+indikator = "bevoelkerung"
+gebiet = "14522"
+ausgangswert = {b2011}
+ausgangsjahr = 2011
+zielwert = {reached}
+zieljahr = 2030
+richtung = "sinken"
+[[zyklus.massnahme]]
+titel = "Im Rückstand"
+stand = "laufend"
+[[zyklus.massnahme.ziel]]
+indikator = "bevoelkerung"
+gebiet = "14522"
+ausgangswert = {b2011}
+ausgangsjahr = 2011
+zielwert = {far}
+zieljahr = 2023
+richtung = "sinken"
+[[zyklus.massnahme]]
+titel = "Ohne neue Daten"
+stand = "geplant"
+[[zyklus.massnahme.ziel]]
+indikator = "bevoelkerung"
+gebiet = "14522"
+ausgangswert = {b2022}
+ausgangsjahr = 2022
+zielwert = {later}
+zieljahr = 2030
+richtung = "sinken"
+"#,
+            reached = (b2022 + 1000.0).round(),
+            far = (b2022 / 2.0).round(),
+            later = (b2022 - 5000.0).round(),
+        ),
+    )
+    .expect("write");
+    ok(&db, &["planning", "import", plan.to_str().expect("utf-8")]);
+    let pdf = dir.path().join("plan.pdf");
+    let (out, _) = ok(
+        &db,
+        &[
+            "report",
+            "planungsdokument",
+            "--kreis",
+            "14522",
+            "-o",
+            pdf.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(out.contains("Testzyklus 2027–2031"), "{out}");
+    let t = pdftotext(&pdf);
+    for part in [
+        "Planungsdokument",
+        "Mittelsachsen",
+        "Testzyklus 2027–2031",
+        "Bevölkerungsentwicklung begleiten",
+        "Kreistag am 01.03.2027: angenommen",
+        "Ziel erreicht",
+        "im Rückstand",
+        "keine neuen Daten",
+        "Datenlücken",
+        "Beschlüsse",
+    ] {
+        assert!(t.contains(part), "{part} missing in:\n{t}");
+    }
+    let info = pdfinfo(&pdf);
+    assert!(info.contains("Tagged:          yes"), "{info}");
+}

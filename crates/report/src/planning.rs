@@ -1,0 +1,387 @@
+//! The planning document (Planungsdokument) of a cycle: the cycle and its timeline, pending
+//! decisions, the data basis with its gaps, priorities and goals per action field,
+//! recommendations with the indicators they rest on, measures with each aim evaluated and
+//! drawn, and the council's decisions. The planners' texts come from the planning records;
+//! every number from the public side of the site, as in the other reports.
+
+use serde_json::{Value, json};
+use sozialmonitor_core::format::german_number;
+use sozialmonitor_core::planning::{compare, span_de};
+use sozialmonitor_site::planning::{PlanningCycle, public_aim};
+use sozialmonitor_site::{Pub, Site};
+use sozialmonitor_store::{MeasureAim, Milestone, PlanMeasure, Recommendation};
+use sozialmonitor_viz::chart::{Line, lines};
+
+use crate::profile::merge;
+use crate::{Figures, ReportError, attribution, base_data, typeset};
+
+fn example(e: bool) -> &'static str {
+    if e { " (Beispiel)" } else { "" }
+}
+
+fn or_dash(s: &str) -> String {
+    if s.trim().is_empty() {
+        "–".into()
+    } else {
+        s.trim().to_string()
+    }
+}
+
+fn timeline(p: &PlanningCycle) -> Value {
+    let mut m: Vec<&Milestone> = p.milestones.iter().collect();
+    m.sort_by(|a, b| a.date_from.cmp(&b.date_from).then(a.id.cmp(&b.id)));
+    let rows: Vec<Vec<String>> = m
+        .iter()
+        .map(|m| {
+            vec![
+                span_de(&m.date_from, &m.date_to),
+                m.kind.label_de().to_string(),
+                format!("{}{}", m.title, example(m.example)),
+                m.status.label_de().to_string(),
+                or_dash(&m.responsible),
+            ]
+        })
+        .collect();
+    json!({
+        "header": ["Wann", "Art", "Was", "Stand", "Verantwortlich"],
+        "rows": rows,
+        "align": ["l", "l", "l", "l", "l"],
+        "widths": [2, 2, 5, 2, 3],
+    })
+}
+
+/// An indicator's newest public number for a region, formatted with its year.
+fn latest(site: &Site, key: &str, region: usize) -> (String, String) {
+    let Some(ind) = site.indicator(key) else {
+        return (key.to_string(), "nicht im Katalog".into());
+    };
+    let newest = ind
+        .years
+        .iter()
+        .rev()
+        .find_map(|y| match ind.values.get(&(region as u32, *y)) {
+            Some(Pub::Num(x)) => Some(format!("{} ({y})", german_number(*x, ind.decimals))),
+            _ => None,
+        });
+    (
+        ind.entry.name.clone(),
+        newest.unwrap_or_else(|| "kein veröffentlichter Wert".into()),
+    )
+}
+
+fn recommendations(site: &Site, kreis: usize, p: &PlanningCycle) -> Vec<Value> {
+    p.recommendations
+        .iter()
+        .map(|r| {
+            let rows: Vec<Vec<String>> = r
+                .indicators
+                .iter()
+                .map(|k| {
+                    let (name, value) = latest(site, k, kreis);
+                    vec![name, value]
+                })
+                .collect();
+            json!({
+                "title": format!("{}{}", r.title, example(r.example)),
+                "field": or_dash(&r.action_field),
+                "status": r.status.label_de(),
+                "body": or_dash(&r.body),
+                "findings": or_dash(&r.findings),
+                "evidence": if rows.is_empty() { json!([]) } else { json!({
+                    "header": ["Indikator", format!("{}, neuester Wert", site.regions[kreis].name)],
+                    "rows": rows,
+                    "align": ["l", "r"],
+                    "widths": [3, 2],
+                }) },
+                "decision": decision_text(r),
+            })
+        })
+        .collect()
+}
+
+fn decision_text(r: &Recommendation) -> String {
+    if r.outcome.trim().is_empty() {
+        format!("noch nicht entschieden ({})", or_dash(&r.decided_by))
+    } else {
+        format!(
+            "{} am {}{}: {}",
+            or_dash(&r.decided_by),
+            span_de(&r.decided_on, ""),
+            if r.reference.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.reference)
+            },
+            r.outcome
+        )
+    }
+}
+
+/// One aim evaluated on the public values, in words and as a chart.
+fn aim(site: &Site, a: &MeasureAim, figs: &mut Figures) -> Value {
+    let name = site
+        .indicator(&a.indicator)
+        .map_or(a.indicator.clone(), |i| i.entry.name.clone());
+    let d = site.indicator(&a.indicator).map_or(1, |i| i.decimals);
+    let region = site
+        .region(&a.region_key)
+        .map_or(a.region_key.clone(), |r| site.regions[r].name.clone());
+    let p = public_aim(site, a);
+    let (Some(aim), Some(ev)) = (p.aim, p.evaluation) else {
+        return json!({
+            "name": name, "region": region, "progress": "ohne Bewertung",
+            "text": "Der Ausgangswert ist nicht veröffentlicht.", "chart": null,
+        });
+    };
+    let n = |x: f64| german_number(x, d);
+    let (b, by) = aim.baseline();
+    let (t, ty) = aim.target();
+    let text = format!(
+        "Ausgangswert {} ({by}), Ziel {} bis {ty}; {}.",
+        n(b),
+        n(t),
+        match ev.latest {
+            Some((y, v)) => format!("zuletzt {} ({y}), erwartet {}", n(v), n(aim.expected(y))),
+            None => "noch kein neuerer Wert".into(),
+        }
+    );
+    let first = p.series.first().map_or(by, |(y, _)| (*y).min(by));
+    let last = p.series.last().map_or(ty, |(y, _)| (*y).max(ty));
+    let line = |name: &str, points: Vec<(u16, Option<f64>)>| Line {
+        name: name.into(),
+        points,
+        incomplete: Vec::new(),
+        breaks: Vec::new(),
+    };
+    let svg = lines(
+        &[
+            line(
+                "Ist-Werte",
+                (first..=last)
+                    .map(|y| (y, p.series.iter().find(|(yy, _)| *yy == y).map(|(_, v)| *v)))
+                    .collect(),
+            ),
+            line(
+                "erwarteter Pfad",
+                (by..=ty).map(|y| (y, Some(aim.expected(y)))).collect(),
+            ),
+            line("Ziel", vec![(ty, Some(t))]),
+        ],
+        &format!("{name} in {region}"),
+        &text,
+        d,
+        520.0,
+    );
+    json!({
+        "name": name,
+        "region": region,
+        "progress": ev.progress.label_de(),
+        "text": text,
+        "chart": figs.add(svg, &format!("{name} in {region}: {text}")),
+    })
+}
+
+/// The change in the measure's municipalities against the rest of the district, for each aim
+/// with a newer public value.
+fn comparisons(site: &Site, kreis: usize, m: &PlanMeasure, aims: &[MeasureAim]) -> Vec<String> {
+    if m.municipalities.is_empty() {
+        return Vec::new();
+    }
+    let places = site.municipalities(kreis);
+    let inside: Vec<&str> = m.municipalities.iter().map(String::as_str).collect();
+    aims.iter()
+        .filter_map(|a| {
+            let ind = site.indicator(&a.indicator)?;
+            let series: Vec<(&str, Vec<(u16, f64)>)> = places
+                .iter()
+                .map(|&r| {
+                    let s = ind
+                        .years
+                        .iter()
+                        .filter_map(|y| match ind.values.get(&(r as u32, *y)) {
+                            Some(Pub::Num(x)) => Some((*y, *x)),
+                            _ => None,
+                        })
+                        .collect();
+                    (site.regions[r].key.as_str(), s)
+                })
+                .collect();
+            let from = u16::try_from(a.baseline_year).ok()?;
+            let to = *ind.years.last()?;
+            let c = compare(
+                series.iter().map(|(k, s)| (*k, s.as_slice())),
+                &inside,
+                from,
+                to,
+            )?;
+            let n = |x: f64| german_number(x, ind.decimals);
+            Some(format!(
+                "{}: von {from} bis {to} in den {} Gemeinden der Maßnahme im Mittel {}, in den {} übrigen Gemeinden des Kreises {} (Unterschied {}). Das beschreibt die Entwicklung und ist kein Nachweis einer Wirkung.",
+                ind.entry.name,
+                c.inside.1,
+                n(c.inside.0),
+                c.outside.1,
+                n(c.outside.0),
+                n(c.difference()),
+            ))
+        })
+        .collect()
+}
+
+/// Typesets the planning document of `p` for the district `kreis`.
+pub fn planning_document(
+    site: &Site,
+    kreis: usize,
+    p: &PlanningCycle,
+) -> Result<Vec<u8>, ReportError> {
+    let kname = site.regions[kreis].name.clone();
+    let mut figs = Figures::default();
+    let decisions: Vec<Value> = p
+        .decisions
+        .iter()
+        .map(|x| {
+            json!({
+                "question": format!("{}{}", x.question, example(x.example)),
+                "options": x.options.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+                "decider": or_dash(&x.decider),
+                "outcome": if x.outcome.trim().is_empty() { "offen".to_string() } else { format!("{} ({})", x.outcome, span_de(&x.decided_on, "")) },
+                "source": or_dash(&x.source),
+            })
+        })
+        .collect();
+    let mut fields: Vec<&str> = p
+        .priorities
+        .iter()
+        .map(|x| x.action_field.as_str())
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    let fields: Vec<Value> = fields
+        .iter()
+        .map(|f| {
+            let items: Vec<Value> = p
+                .priorities
+                .iter()
+                .filter(|x| x.action_field == *f)
+                .map(|x| {
+                    json!({
+                        "kind": x.kind.label_de(),
+                        "title": format!("{}{}", x.title, example(x.example)),
+                        "body": x.body,
+                        "source": or_dash(&x.source),
+                    })
+                })
+                .collect();
+            json!({ "field": f, "items": items })
+        })
+        .collect();
+    let mut gap_fields: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for e in &site.gaps {
+        let row = vec![
+            e.name.clone(),
+            e.status.label_de().to_string(),
+            or_dash(&e.owner),
+            or_dash(&e.how_to_collect),
+        ];
+        match gap_fields.iter_mut().find(|(f, _)| *f == e.action_field) {
+            Some((_, rows)) => rows.push(row),
+            None => gap_fields.push((e.action_field.clone(), vec![row])),
+        }
+    }
+    let gaps: Vec<Value> = gap_fields
+        .into_iter()
+        .map(|(field, rows)| {
+            json!({ "field": or_dash(&field), "table": {
+                "header": ["Indikator", "Status", "Zuständig", "Wie die Daten zu gewinnen sind"],
+                "rows": rows, "align": ["l", "l", "l", "l"], "widths": [3, 1, 2, 4],
+            }})
+        })
+        .collect();
+    let measures: Vec<Value> = p
+        .measures
+        .iter()
+        .map(|(m, aims)| {
+            let evaluated: Vec<Value> = aims.iter().map(|a| aim(site, a, &mut figs)).collect();
+            json!({
+                "title": format!("{}{}", m.title, example(m.example)),
+                "body": or_dash(&m.body),
+                "owner": or_dash(&m.owner),
+                "period": or_dash(&span_de(&m.period_from, &m.period_to)),
+                "status": m.status.label_de(),
+                "recommendation": m.recommendation_id
+                    .and_then(|id| p.recommendations.iter().find(|r| r.id == id))
+                    .map(|r| r.title.clone()),
+                "aims": evaluated,
+                "comparisons": comparisons(site, kreis, m, aims),
+            })
+        })
+        .collect();
+    let decided: Vec<Vec<String>> = p
+        .recommendations
+        .iter()
+        .map(|r| {
+            vec![
+                r.title.clone(),
+                or_dash(&r.decided_by),
+                or_dash(&span_de(&r.decided_on, "")),
+                or_dash(&r.reference),
+                if r.outcome.trim().is_empty() {
+                    "offen".into()
+                } else {
+                    r.outcome.clone()
+                },
+            ]
+        })
+        .collect();
+    let title = format!("Planungsdokument {kname}");
+    let mut data = base_data(
+        site,
+        &title,
+        &format!(
+            "Planungsdokument für {kname}: {}, Zeitplan, Entscheidungen, Datenbasis, Handlungsfelder, Empfehlungen, Maßnahmen und ihre Wirkung.",
+            p.cycle.title
+        ),
+        &title,
+        &format!(
+            "Datenstand {}",
+            sozialmonitor_core::format::german_date(&site.data_date)
+        ),
+    );
+    merge(
+        &mut data,
+        json!({
+            "name": kname,
+            "cycle": {
+                "title": p.cycle.title,
+                "years": format!("{}–{}", p.cycle.first_year, p.cycle.last_year),
+                "note": or_dash(&p.cycle.note),
+                "source": or_dash(&p.cycle.source),
+            },
+            "timeline": timeline(p),
+            "decisions": decisions,
+            "basis": format!(
+                "Der Sozialmonitor hält {} Indikatoren mit veröffentlichten Werten; {} weitere stehen im Katalog, ihre Daten fehlen noch. Die Datenlücken mit Zuständigkeit und Weg zu den Daten:",
+                site.indicators.len(),
+                site.gaps.len()
+            ),
+            "gaps": gaps,
+            "fields": fields,
+            "recommendations": recommendations(site, kreis, p),
+            "measures": measures,
+            "decided": {
+                "header": ["Empfehlung", "Gremium", "Datum", "Nummer", "Ergebnis"],
+                "rows": decided,
+                "align": ["l", "l", "l", "l", "l"],
+                "widths": [4, 2, 2, 2, 2],
+            },
+            "attribution": attribution(site.indicators.iter().map(|i| i.entry.source.as_str())),
+        }),
+    );
+    typeset(
+        &format!("sozialmonitor/planungsdokument/{}", site.regions[kreis].key),
+        include_str!("../templates/planungsdokument.typ"),
+        data,
+        figs,
+        Vec::new(),
+    )
+}

@@ -1,0 +1,161 @@
+//! The public side of the planning cycle: the recommendations and measures the planners
+//! published for the home district, each aim evaluated against the public values only. An
+//! aim whose baseline the public does not see as that number (withheld, no number, revised
+//! since) is shown without its numbers, so nothing internal reaches a page through a plan.
+
+use sozialmonitor_core::planning::{Aim, Evaluation, evaluate};
+use sozialmonitor_store::{
+    Cycle, Database, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
+    Recommendation,
+};
+
+use crate::{Pub, Site};
+
+/// A cycle with all its records, published or not: the planners' planning document is made
+/// from it (its numbers still come from the public side of the site).
+#[derive(Debug, Clone)]
+pub struct PlanningCycle {
+    /// The cycle.
+    pub cycle: Cycle,
+    /// Its timeline.
+    pub milestones: Vec<Milestone>,
+    /// Its pending (and taken) decisions.
+    pub decisions: Vec<Decision>,
+    /// Priorities and goals.
+    pub priorities: Vec<Priority>,
+    /// Recommendations.
+    pub recommendations: Vec<Recommendation>,
+    /// Measures with their aims.
+    pub measures: Vec<(PlanMeasure, Vec<MeasureAim>)>,
+}
+
+impl PlanningCycle {
+    /// The newest cycle of a district with its records, if it has one.
+    pub fn newest(store: &Database, kreis: &str) -> anyhow::Result<Option<PlanningCycle>> {
+        let Some(cycle) = store.cycles(kreis)?.pop() else {
+            return Ok(None);
+        };
+        let id = cycle.id;
+        let mut measures = Vec::new();
+        for m in store.plan_measures(id)? {
+            let aims = store.plan_aims(m.id)?;
+            measures.push((m, aims));
+        }
+        Ok(Some(PlanningCycle {
+            milestones: store.milestones(id)?,
+            decisions: store.decisions(id)?,
+            priorities: store.priorities(id)?,
+            recommendations: store.recommendations(id)?,
+            measures,
+            cycle,
+        }))
+    }
+}
+
+/// A published measure with its aims.
+#[derive(Debug, Clone)]
+pub struct PublicMeasure {
+    /// The measure.
+    pub measure: PlanMeasure,
+    /// Its aims.
+    pub aims: Vec<MeasureAim>,
+}
+
+/// What the public sees of the home district's planning cycles.
+#[derive(Debug, Clone, Default)]
+pub struct PublicPlanning {
+    /// Cycles (title, first and last year), oldest first.
+    pub cycles: Vec<(String, i64, i64)>,
+    /// Published recommendations of every cycle.
+    pub recommendations: Vec<Recommendation>,
+    /// Published measures of every cycle.
+    pub measures: Vec<PublicMeasure>,
+    /// The store's planning version when loaded (a change in the workspace raises it).
+    pub version: i64,
+}
+
+impl PublicPlanning {
+    /// Loads the published part of the district's cycles.
+    pub fn load(store: &Database, kreis: &str) -> anyhow::Result<PublicPlanning> {
+        let mut out = PublicPlanning {
+            version: store.planning_version()?,
+            ..PublicPlanning::default()
+        };
+        for c in store.cycles(kreis)? {
+            out.cycles
+                .push((c.title.clone(), c.first_year, c.last_year));
+            out.recommendations.extend(
+                store
+                    .recommendations(c.id)?
+                    .into_iter()
+                    .filter(|r| r.public),
+            );
+            for m in store.plan_measures(c.id)?.into_iter().filter(|m| m.public) {
+                let aims = store.plan_aims(m.id)?;
+                out.measures.push(PublicMeasure { measure: m, aims });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The published measures that concern a municipality: named for it, or for the whole
+    /// district (no municipality named).
+    pub fn for_region<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a PublicMeasure> + 'a {
+        self.measures.iter().filter(move |m| {
+            m.measure.municipalities.is_empty() || m.measure.municipalities.iter().any(|k| k == key)
+        })
+    }
+}
+
+/// An aim as the public may see it.
+#[derive(Debug, Clone)]
+pub struct PublicAim {
+    /// The aim, when its baseline is a public number; `None` hides its numbers.
+    pub aim: Option<Aim>,
+    /// Its evaluation against the public values.
+    pub evaluation: Option<Evaluation>,
+    /// The public numbers of the indicator in the aim's region, by year.
+    pub series: Vec<(u16, f64)>,
+}
+
+/// Evaluates an aim against the public values of the site.
+pub fn public_aim(site: &Site, a: &MeasureAim) -> PublicAim {
+    let series: Vec<(u16, f64)> = match (site.indicator(&a.indicator), site.region(&a.region_key)) {
+        (Some(ind), Some(r)) => {
+            let mut s: Vec<(u16, f64)> = ind
+                .values
+                .iter()
+                .filter(|((reg, _), _)| *reg as usize == r)
+                .filter_map(|((_, y), v)| match v {
+                    Pub::Num(x) => Some((*y, *x)),
+                    _ => None,
+                })
+                .collect();
+            s.sort_by_key(|(y, _)| *y);
+            s
+        }
+        _ => Vec::new(),
+    };
+    let year = |y: i64| u16::try_from(y).unwrap_or(0);
+    // The baseline is shown only where the public sees that very number in its year: taken
+    // from the internal values, it may be a withheld cell, or one revised since.
+    let baseline_public = series.iter().any(|(y, v)| {
+        i64::from(*y) == a.baseline_year && (v - a.baseline).abs() <= 1e-9 * v.abs().max(1.0)
+    });
+    let aim = baseline_public
+        .then(|| {
+            Aim::new(
+                (a.baseline, year(a.baseline_year)),
+                (a.target, year(a.target_year)),
+                a.direction,
+            )
+            .ok()
+        })
+        .flatten();
+    let evaluation = aim.as_ref().map(|aim| evaluate(aim, &series));
+    PublicAim {
+        aim,
+        evaluation,
+        series,
+    }
+}
