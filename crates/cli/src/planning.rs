@@ -241,7 +241,7 @@ fn check_cycle(c: CycleIn) -> Result<Checked> {
                 cycle_id: 0,
                 kind: PriorityKind::parse(&p.art).with_context(|| {
                     format!(
-                        "{here}, Schwerpunkt {:?}: art = {:?} (schwerpunkt oder ziel)",
+                        "{here}, Schwerpunkt {:?}: art = {:?} (schwerpunkt, ziel oder thema)",
                         p.titel, p.art
                     )
                 })?,
@@ -467,8 +467,12 @@ mod tests {
                 .iter()
                 .any(|m| m.title == "DIALOG Mittelsachsen Sozial" && m.date_from == "2025-04")
         );
-        // Anything beyond the sources is marked as an example.
-        assert!(ms.measures.iter().all(|(m, ..)| m.example));
+        // The Seniorenwegweiser is in the source, its aims are not: none are invented.
+        assert!(
+            ms.measures
+                .iter()
+                .all(|(m, _, aims)| !m.example && aims.is_empty())
+        );
         assert_eq!(cycles[1].decisions.len(), 2);
         let dir = tempfile::tempdir().expect("tmp");
         let bad = dir.path().join("bad.toml");

@@ -32,6 +32,14 @@ impl Direction {
         }
     }
 
+    /// In words, as the pages say it.
+    pub fn label_de(self) -> &'static str {
+        match self {
+            Direction::Increase => "steigen",
+            Direction::Decrease => "sinken",
+        }
+    }
+
     /// +1 or −1: the sign of a change in the wanted direction.
     fn sign(self) -> f64 {
         match self {
@@ -65,7 +73,13 @@ pub enum AimError {
     /// A value is not a finite number.
     #[error("Ausgangs- und Zielwert müssen Zahlen sein")]
     NotFinite,
+    /// More than [`MAX_AIM_YEARS`] from baseline to target (a mistyped year).
+    #[error("vom Ausgangs- bis zum Zieljahr sind es höchstens 50 Jahre")]
+    TooLong,
 }
+
+/// The longest span from baseline to target: an aim is a plan, not a century.
+pub const MAX_AIM_YEARS: u16 = 50;
 
 impl Aim {
     /// An aim after checking that it can be evaluated.
@@ -79,6 +93,9 @@ impl Aim {
         }
         if target.1 <= baseline.1 {
             return Err(AimError::TargetNotLater);
+        }
+        if target.1 - baseline.1 > MAX_AIM_YEARS {
+            return Err(AimError::TooLong);
         }
         if (target.0 - baseline.0) * direction.sign() < 0.0 {
             return Err(AimError::TargetAgainstDirection);
@@ -374,6 +391,8 @@ pub enum PriorityKind {
     Focus,
     /// A goal (Ziel).
     Goal,
+    /// An action field named for deliberation, its priorities still to be derived.
+    Topic,
 }
 
 impl PriorityKind {
@@ -382,6 +401,7 @@ impl PriorityKind {
         match self {
             PriorityKind::Focus => "schwerpunkt",
             PriorityKind::Goal => "ziel",
+            PriorityKind::Topic => "thema",
         }
     }
 
@@ -390,12 +410,13 @@ impl PriorityKind {
         match self {
             PriorityKind::Focus => "Handlungsschwerpunkt",
             PriorityKind::Goal => "Ziel",
+            PriorityKind::Topic => "Handlungsfeld zur Beratung",
         }
     }
 
     /// Reads a code.
     pub fn parse(s: &str) -> Option<PriorityKind> {
-        [PriorityKind::Focus, PriorityKind::Goal]
+        [PriorityKind::Focus, PriorityKind::Goal, PriorityKind::Topic]
             .into_iter()
             .find(|k| k.code() == s.trim())
     }
@@ -459,6 +480,10 @@ mod tests {
         assert_eq!(
             Aim::new((f64::NAN, 2020), (6.0, 2026), Direction::Increase),
             Err(AimError::NotFinite)
+        );
+        assert_eq!(
+            Aim::new((5.0, 2020), (6.0, 20300), Direction::Increase),
+            Err(AimError::TooLong)
         );
         assert_eq!(Direction::parse(" Sinken"), Some(Direction::Decrease));
         assert_eq!(Status::parse("laufend"), Some(Status::Running));

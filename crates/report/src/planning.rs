@@ -7,16 +7,21 @@
 use serde_json::{Value, json};
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_core::planning::{compare, span_de};
-use sozialmonitor_site::planning::{PlanningCycle, public_aim};
+use sozialmonitor_site::planning::{PlanningCycle, aim_lines, public_aim};
 use sozialmonitor_site::{Pub, Site};
 use sozialmonitor_store::{MeasureAim, Milestone, PlanMeasure, Recommendation};
-use sozialmonitor_viz::chart::{Line, lines};
+use sozialmonitor_viz::chart::lines;
 
 use crate::profile::merge;
 use crate::{Figures, ReportError, attribution, base_data, typeset};
 
 fn example(e: bool) -> &'static str {
     if e { " (Beispiel)" } else { "" }
+}
+
+/// A record the planners did not publish is marked in the document, which may be passed on.
+fn internal(public: bool) -> &'static str {
+    if public { "" } else { " (intern)" }
 }
 
 fn or_dash(s: &str) -> String {
@@ -29,12 +34,23 @@ fn or_dash(s: &str) -> String {
 
 fn timeline(p: &PlanningCycle) -> Value {
     let mut m: Vec<&Milestone> = p.milestones.iter().collect();
-    m.sort_by(|a, b| a.date_from.cmp(&b.date_from).then(a.id.cmp(&b.id)));
+    // By date; an entry without one (not yet known) last.
+    m.sort_by(|a, b| {
+        (a.date_from.is_empty(), &a.date_from, a.id).cmp(&(
+            b.date_from.is_empty(),
+            &b.date_from,
+            b.id,
+        ))
+    });
     let rows: Vec<Vec<String>> = m
         .iter()
         .map(|m| {
             vec![
-                span_de(&m.date_from, &m.date_to),
+                if m.date_from.is_empty() {
+                    "noch offen".to_string()
+                } else {
+                    span_de(&m.date_from, &m.date_to)
+                },
                 m.kind.label_de().to_string(),
                 format!("{}{}", m.title, example(m.example)),
                 m.status.label_de().to_string(),
@@ -82,7 +98,7 @@ fn recommendations(site: &Site, kreis: usize, p: &PlanningCycle) -> Vec<Value> {
                 })
                 .collect();
             json!({
-                "title": format!("{}{}", r.title, example(r.example)),
+                "title": format!("{}{}{}", r.title, example(r.example), internal(r.public)),
                 "field": or_dash(&r.action_field),
                 "status": r.status.label_de(),
                 "body": or_dash(&r.body),
@@ -118,7 +134,7 @@ fn decision_text(r: &Recommendation) -> String {
 }
 
 /// One aim evaluated on the public values, in words and as a chart.
-fn aim(site: &Site, a: &MeasureAim, figs: &mut Figures) -> Value {
+fn aim(site: &Site, a: &MeasureAim, measure: &str, figs: &mut Figures) -> Value {
     let name = site
         .indicator(&a.indicator)
         .map_or(a.indicator.clone(), |i| i.entry.name.clone());
@@ -145,29 +161,9 @@ fn aim(site: &Site, a: &MeasureAim, figs: &mut Figures) -> Value {
             None => "noch kein neuerer Wert".into(),
         }
     );
-    let first = p.series.first().map_or(by, |(y, _)| (*y).min(by));
-    let last = p.series.last().map_or(ty, |(y, _)| (*y).max(ty));
-    let line = |name: &str, points: Vec<(u16, Option<f64>)>| Line {
-        name: name.into(),
-        points,
-        incomplete: Vec::new(),
-        breaks: Vec::new(),
-    };
     let svg = lines(
-        &[
-            line(
-                "Ist-Werte",
-                (first..=last)
-                    .map(|y| (y, p.series.iter().find(|(yy, _)| *yy == y).map(|(_, v)| *v)))
-                    .collect(),
-            ),
-            line(
-                "erwarteter Pfad",
-                (by..=ty).map(|y| (y, Some(aim.expected(y)))).collect(),
-            ),
-            line("Ziel", vec![(ty, Some(t))]),
-        ],
-        &format!("{name} in {region}"),
+        &aim_lines(&aim, &p.series),
+        &format!("{name} in {region}: {measure}"),
         &text,
         d,
         520.0,
@@ -301,9 +297,12 @@ pub fn planning_document(
         .measures
         .iter()
         .map(|(m, aims)| {
-            let evaluated: Vec<Value> = aims.iter().map(|a| aim(site, a, &mut figs)).collect();
+            let evaluated: Vec<Value> = aims
+                .iter()
+                .map(|a| aim(site, a, &m.title, &mut figs))
+                .collect();
             json!({
-                "title": format!("{}{}", m.title, example(m.example)),
+                "title": format!("{}{}{}", m.title, example(m.example), internal(m.public)),
                 "body": or_dash(&m.body),
                 "owner": or_dash(&m.owner),
                 "period": or_dash(&span_de(&m.period_from, &m.period_to)),
@@ -361,7 +360,10 @@ pub fn planning_document(
             "decisions": decisions,
             "basis": format!(
                 "Der Sozialmonitor hält {} Indikatoren mit veröffentlichten Werten; {} weitere stehen im Katalog, ihre Daten fehlen noch. Die Datenlücken mit Zuständigkeit und Weg zu den Daten:",
-                site.indicators.len(),
+                site.indicators
+                    .iter()
+                    .filter(|i| i.values.values().any(|v| matches!(v, Pub::Num(_))))
+                    .count(),
                 site.gaps.len()
             ),
             "gaps": gaps,

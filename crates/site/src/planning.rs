@@ -32,7 +32,12 @@ pub struct PlanningCycle {
 impl PlanningCycle {
     /// The newest cycle of a district with its records, if it has one.
     pub fn newest(store: &Database, kreis: &str) -> anyhow::Result<Option<PlanningCycle>> {
-        let Some(cycle) = store.cycles(kreis)?.pop() else {
+        // The newest by its years (ids say only the order of entry).
+        let Some(cycle) = store
+            .cycles(kreis)?
+            .into_iter()
+            .max_by_key(|c| (c.last_year, c.first_year, c.id))
+        else {
             return Ok(None);
         };
         let id = cycle.id;
@@ -116,6 +121,44 @@ pub struct PublicAim {
     pub evaluation: Option<Evaluation>,
     /// The public numbers of the indicator in the aim's region, by year.
     pub series: Vec<(u16, f64)>,
+}
+
+/// The lines of an aim's chart: the actual values over the years shown, the straight path
+/// from baseline to target, and the target. One drawing for the workspace, the dashboard and
+/// the planning document.
+pub fn aim_lines(aim: &Aim, series: &[(u16, f64)]) -> Vec<sozialmonitor_viz::chart::Line> {
+    use sozialmonitor_viz::chart::Line;
+    let (_, by) = aim.baseline();
+    let (t, ty) = aim.target();
+    let first = series
+        .iter()
+        .map(|(y, _)| *y)
+        .min()
+        .map_or(by, |y| y.min(by));
+    let last = series
+        .iter()
+        .map(|(y, _)| *y)
+        .max()
+        .map_or(ty, |y| y.max(ty));
+    let line = |name: &str, points: Vec<(u16, Option<f64>)>| Line {
+        name: name.into(),
+        points,
+        incomplete: Vec::new(),
+        breaks: Vec::new(),
+    };
+    vec![
+        line(
+            "Ist-Werte",
+            (first..=last)
+                .map(|y| (y, series.iter().find(|(yy, _)| *yy == y).map(|(_, v)| *v)))
+                .collect(),
+        ),
+        line(
+            "erwarteter Pfad",
+            (by..=ty).map(|y| (y, Some(aim.expected(y)))).collect(),
+        ),
+        line("Ziel", vec![(ty, Some(t))]),
+    ]
 }
 
 /// Evaluates an aim against the public values of the site.

@@ -188,17 +188,18 @@ pub(crate) struct Step<'a> {
     /// When it changes no row, the transaction is rolled back with this message (a
     /// [`StoreError::Conflict`]).
     pub or_else: Option<String>,
-    /// The id the transaction's first step returned is appended to the parameters: the rows
-    /// that belong to a new row (a measure's aims) are written in the same transaction.
-    pub first_id: bool,
+    /// The id that the step of this index returned (an earlier one) is appended to the
+    /// parameters: the rows that belong to a new row (a measure's aims) are written in the
+    /// same transaction.
+    pub id_of: Option<usize>,
 }
 
 impl Step<'_> {
-    /// The parameters, with the first step's id appended where the step asks for it.
+    /// The parameters, with an earlier step's id appended where the step asks for it.
     pub(crate) fn params_with(&self, done: &[(Vec<Vec<Field>>, u64)]) -> Result<Vec<Field>> {
         let mut p = self.params.clone();
-        if self.first_id {
-            p.push(Field::Int(first_id(done)?));
+        if let Some(k) = self.id_of {
+            p.push(Field::Int(first_id(done.get(k..).unwrap_or(&[]))?));
         }
         Ok(p)
     }
@@ -305,7 +306,7 @@ pub(crate) fn event_step(e: &AuditEvent) -> Step<'static> {
         ],
         returns: &[],
         or_else: None,
-        first_id: false,
+        id_of: None,
     }
 }
 
@@ -340,7 +341,7 @@ fn end_sessions_of(id: i64) -> Step<'static> {
         params: vec![Field::Int(id)],
         returns: &[],
         or_else: None,
-        first_id: false,
+        id_of: None,
     }
 }
 
@@ -392,7 +393,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             event_step(event),
         ])?;
@@ -415,7 +416,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             AccountChange::Disabled(off) => Step {
                 sql: "UPDATE account SET disabled = ?2, failed_logins = 0, locked_until = 0 \
@@ -423,7 +424,7 @@ impl<T: Sql> Accounts for T {
                 params: vec![Field::Int(id), Field::Int(i64::from(*off))],
                 returns: &[],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             AccountChange::Password { hash, must_change } => Step {
                 sql: "UPDATE account SET password_hash = ?2, must_change = ?3, \
@@ -437,12 +438,12 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
         };
         let update = Step {
             or_else: Some(format!("no account with id {id}")),
-            first_id: false,
+            id_of: None,
             ..update
         };
         self.transact(&[update, end_sessions_of(id), event_step(event)])?;
@@ -466,7 +467,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             event_step(event),
         ])?;
@@ -486,7 +487,7 @@ impl<T: Sql> Accounts for T {
                 params: vec![Field::Int(id)],
                 returns: &[],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             Step {
                 sql: "INSERT INTO session (token_hash, account_id, csrf, created_at, seen_at) \
@@ -499,7 +500,7 @@ impl<T: Sql> Accounts for T {
                 ],
                 returns: &[],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             event_step(event),
         ])?;
@@ -537,7 +538,7 @@ impl<T: Sql> Accounts for T {
             params: vec![Field::Text(token_hash.to_string()), Field::Int(now)],
             returns: &[],
             or_else: None,
-            first_id: false,
+            id_of: None,
         }])?;
         Ok(())
     }
@@ -548,7 +549,7 @@ impl<T: Sql> Accounts for T {
             params: vec![Field::Text(token_hash.to_string())],
             returns: &[],
             or_else: None,
-            first_id: false,
+            id_of: None,
         }];
         steps.extend(event.map(event_step));
         self.transact(&steps)?;
@@ -561,7 +562,7 @@ impl<T: Sql> Accounts for T {
             params: vec![Field::Int(idle_before), Field::Int(begun_before)],
             returns: &[],
             or_else: None,
-            first_id: false,
+            id_of: None,
         }])?;
         Ok(done.first().map_or(0, |d| d.1))
     }

@@ -239,7 +239,7 @@ fn check_steps(checks: &[(String, i64, String)]) -> impl Iterator<Item = Step<'_
         params: vec![Field::Int(*id)],
         returns: &[Ty::Int],
         or_else: Some(why.clone()),
-        first_id: false,
+        id_of: None,
     })
 }
 
@@ -673,18 +673,20 @@ fn save_step<'a, R: Record>(r: &R, sql: &'a str) -> Step<'a> {
         params,
         returns: &[Ty::Int],
         or_else: (r.id() != 0).then(|| format!("{} {} does not exist", R::TABLE, r.id())),
-        first_id: false,
+        id_of: None,
     }
 }
 
 fn save<R: Record, S: Sql + ?Sized>(db: &mut S, r: &R, event: &AuditEvent) -> Result<i64> {
     let sql = save_sql(r);
+    // The references first: a missing one is the same refusal on both backends (PostgreSQL's
+    // foreign keys would otherwise answer before the check).
     let checks = reference_checks(r);
-    let mut steps = vec![save_step(r, &sql)];
-    steps.extend(check_steps(&checks));
+    let mut steps: Vec<Step> = check_steps(&checks).collect();
+    steps.push(save_step(r, &sql));
     steps.push(event_step(event));
     let done = db.transact(&steps)?;
-    first_id(&done)
+    first_id(done.get(checks.len()..).unwrap_or(&[]))
 }
 
 /// The records whose `column` is `value`, in id order.
@@ -744,9 +746,9 @@ pub trait Planning {
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>>;
     /// The aims of a measure.
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>>;
-    /// A number that every change of the planning records raises (the newest `plan.` audit
-    /// event, written in the same transaction as the change): the public dashboard reloads
-    /// when it moves.
+    /// A number that every change of the planning records raises (the count of `plan.` audit
+    /// events, one written in the same transaction as each change; a count, not the newest
+    /// id, because ids may commit out of order): the public dashboard reloads when it moves.
     fn planning_version(&self) -> Result<i64>;
 }
 
@@ -792,26 +794,35 @@ impl<T: Sql> Planning for T {
         // there, so a new measure and its aims are one transaction.
         let sql = save_sql(m);
         let checks = reference_checks(m);
-        let mut steps = vec![save_step(m, &sql)];
-        steps.extend(check_steps(&checks));
+        let saved = checks.len();
+        let mut steps: Vec<Step> = check_steps(&checks).collect();
+        steps.push(save_step(m, &sql));
         steps.extend([Step {
             sql: "DELETE FROM plan_aim WHERE measure_id = ?1",
             params: Vec::new(),
             returns: &[],
             or_else: None,
-            first_id: true,
+            id_of: Some(saved),
         }]);
         steps.extend(aims.iter().map(|a| Step {
             sql: "INSERT INTO plan_aim (indicator, region_key, baseline, baseline_year, target, \
                   target_year, direction, measure_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params: a.fields().into_iter().skip(1).collect(),
+            params: vec![
+                text(&a.indicator),
+                text(&a.region_key),
+                Field::Real(a.baseline),
+                Field::Int(a.baseline_year),
+                Field::Real(a.target),
+                Field::Int(a.target_year),
+                text(a.direction.code()),
+            ],
             returns: &[],
             or_else: None,
-            first_id: true,
+            id_of: Some(saved),
         }));
         steps.push(event_step(event));
         let done = self.transact(&steps)?;
-        first_id(&done)
+        first_id(done.get(saved..).unwrap_or(&[]))
     }
 
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>> {
@@ -822,7 +833,7 @@ impl<T: Sql> Planning for T {
     }
     fn planning_version(&self) -> Result<i64> {
         let rows = self.select(
-            "SELECT coalesce(max(id), 0) FROM audit_event WHERE action LIKE 'plan.%'",
+            "SELECT count(*) FROM audit_event WHERE action LIKE 'plan.%'",
             &[],
             &[Ty::Int],
         )?;

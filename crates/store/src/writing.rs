@@ -130,7 +130,7 @@ impl<T: Sql> Writing for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             event_step(event),
         ])?;
@@ -196,7 +196,7 @@ impl<T: Sql> Writing for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             })
             .collect();
         steps.push(event_step(event));
@@ -316,7 +316,7 @@ impl<T: Sql> Undo for T {
             params,
             returns: &[],
             or_else: None,
-            first_id: false,
+            id_of: None,
         };
         let done = self.transact(&[
             // Inside the transaction, so that two undos of one batch cannot both pass.
@@ -326,7 +326,7 @@ impl<T: Sql> Undo for T {
                 params: vec![Field::Int(batch)],
                 returns: &[],
                 or_else: Some(format!("import {batch} has no current values to undo")),
-                first_id: false,
+                id_of: None,
             },
             Step {
                 sql: "INSERT INTO import_batch (file_name, sha256, format, rows_read, rows_stored, \
@@ -340,7 +340,7 @@ impl<T: Sql> Undo for T {
                 ],
                 returns: &[Ty::Int],
                 or_else: None,
-                first_id: false,
+                id_of: None,
             },
             plain(restore, both()),
             plain(keep, both()),

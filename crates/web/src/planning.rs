@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use sozialmonitor_core::format::german_number;
-use sozialmonitor_core::planning::{Direction, span_de};
+use sozialmonitor_core::planning::span_de;
 use sozialmonitor_site::Site;
-use sozialmonitor_site::planning::{PublicMeasure, public_aim};
-use sozialmonitor_viz::chart::{Line, lines};
+use sozialmonitor_site::planning::{PublicMeasure, aim_lines, public_aim};
+use sozialmonitor_viz::chart::lines;
 use sozialmonitor_viz::esc;
 
 fn example(e: bool) -> &'static str {
@@ -20,7 +20,7 @@ fn example(e: bool) -> &'static str {
 }
 
 /// One aim of a published measure, in words and as a chart.
-fn aim_html(site: &Site, a: &sozialmonitor_store::MeasureAim) -> String {
+fn aim_html(site: &Site, a: &sozialmonitor_store::MeasureAim, measure: &str) -> String {
     let name = site
         .indicator(&a.indicator)
         .map_or(a.indicator.clone(), |i| i.entry.name.clone());
@@ -47,38 +47,12 @@ fn aim_html(site: &Site, a: &sozialmonitor_store::MeasureAim) -> String {
         "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}: {}.",
         n(b),
         n(t),
-        if aim.direction() == Direction::Increase {
-            "steigen"
-        } else {
-            "sinken"
-        },
+        aim.direction().label_de(),
         ev.progress.label_de()
     );
-    let first = p.series.first().map_or(by, |(y, _)| (*y).min(by));
-    let last = p.series.last().map_or(ty, |(y, _)| (*y).max(ty));
-    let actual = Line {
-        name: "Ist-Werte".into(),
-        points: (first..=last)
-            .map(|y| (y, p.series.iter().find(|(yy, _)| *yy == y).map(|(_, v)| *v)))
-            .collect(),
-        incomplete: Vec::new(),
-        breaks: Vec::new(),
-    };
-    let path = Line {
-        name: "erwarteter Pfad".into(),
-        points: (by..=ty).map(|y| (y, Some(aim.expected(y)))).collect(),
-        incomplete: Vec::new(),
-        breaks: Vec::new(),
-    };
-    let target = Line {
-        name: "Ziel".into(),
-        points: vec![(ty, Some(t))],
-        incomplete: Vec::new(),
-        breaks: Vec::new(),
-    };
     let chart = lines(
-        &[actual, path, target],
-        &format!("{name} in {region}"),
+        &aim_lines(&aim, &p.series),
+        &format!("{name} in {region}: {measure}"),
         &desc,
         decimals,
         560.0,
@@ -94,7 +68,7 @@ fn aim_html(site: &Site, a: &sozialmonitor_store::MeasureAim) -> String {
 
 fn measure_html(site: &Site, m: &PublicMeasure) -> String {
     let x = &m.measure;
-    let aims: String = m.aims.iter().map(|a| aim_html(site, a)).collect();
+    let aims: String = m.aims.iter().map(|a| aim_html(site, a, &x.title)).collect();
     let rec = x
         .recommendation_id
         .and_then(|id| site.planning.recommendations.iter().find(|r| r.id == id))

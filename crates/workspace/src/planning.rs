@@ -63,9 +63,14 @@ struct Shown {
 
 fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown> {
     let cycles = db.cycles(kreis)?;
+    // The newest by its years unless one is asked for.
     let cycle = wanted
         .and_then(|w| cycles.iter().find(|c| c.id == w))
-        .or_else(|| cycles.last())
+        .or_else(|| {
+            cycles
+                .iter()
+                .max_by_key(|c| (c.last_year, c.first_year, c.id))
+        })
         .cloned();
     let entries = db.indicators()?;
     let indicators = entries
@@ -108,7 +113,14 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
         measures.push((m, judged));
     }
     let mut milestones = db.milestones(c.id)?;
-    milestones.sort_by(|a, b| a.date_from.cmp(&b.date_from).then(a.id.cmp(&b.id)));
+    // By date; an entry without one (not yet known) last.
+    milestones.sort_by(|a, b| {
+        (a.date_from.is_empty(), &a.date_from, a.id).cmp(&(
+            b.date_from.is_empty(),
+            &b.date_from,
+            b.id,
+        ))
+    });
     Ok(Shown {
         documents,
         milestones,
@@ -146,7 +158,11 @@ fn timeline_html(s: &Shown) -> String {
         .map(|m| {
             format!(
                 r#"<tr><td>{when}</td><td>{kind}</td><td>{title}{ex}</td><td>{status}</td><td>{who}</td><td class="source">{src}</td></tr>"#,
-                when = esc(&span_de(&m.date_from, &m.date_to)),
+                when = if m.date_from.is_empty() {
+                    "noch offen".to_string()
+                } else {
+                    esc(&span_de(&m.date_from, &m.date_to))
+                },
                 kind = m.kind.label_de(),
                 title = esc(&m.title),
                 ex = example_tag(m.example),
@@ -321,7 +337,7 @@ fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
 
 /// The progress of one aim: its state in words, and the chart of baseline, expected path,
 /// target and actual values.
-fn aim_html(j: &Judged) -> String {
+fn aim_html(j: &Judged, measure: &str) -> String {
     let d = unit_decimals(&j.unit);
     let n = |x: f64| german_number(x, d);
     let a = &j.aim;
@@ -335,59 +351,23 @@ fn aim_html(j: &Judged) -> String {
         Some((y, v)) => format!("zuletzt {} ({y})", n(v)),
         None => "noch kein Wert nach dem Ausgangsjahr".to_string(),
     };
-    let first = a.baseline_year.min(
-        j.series
-            .iter()
-            .map(|(y, _)| i64::from(*y))
-            .min()
-            .unwrap_or(a.baseline_year),
-    );
-    let last = a.target_year.max(
-        j.series
-            .iter()
-            .map(|(y, _)| i64::from(*y))
-            .max()
-            .unwrap_or(a.target_year),
-    );
-    let years: Vec<u16> = (first..=last)
-        .filter_map(|y| u16::try_from(y).ok())
-        .collect();
-    let actual = sozialmonitor_viz::chart::Line {
-        name: "Ist-Werte".into(),
-        points: years
-            .iter()
-            .map(|y| (*y, j.series.iter().find(|(yy, _)| yy == y).map(|(_, v)| *v)))
-            .collect(),
-        incomplete: Vec::new(),
-        breaks: Vec::new(),
-    };
     let (b, by) = aim.baseline();
     let (t, ty) = aim.target();
-    let path = sozialmonitor_viz::chart::Line {
-        name: "erwarteter Pfad".into(),
-        points: (by..=ty).map(|y| (y, Some(aim.expected(y)))).collect(),
-        incomplete: Vec::new(),
-        breaks: Vec::new(),
-    };
-    let target = sozialmonitor_viz::chart::Line {
-        name: "Ziel".into(),
-        points: vec![(ty, Some(t))],
-        incomplete: Vec::new(),
-        breaks: Vec::new(),
-    };
-    let title = format!("{} in {}", j.name, j.region);
+    let title = format!("{} in {}: {measure}", j.name, j.region);
     let desc = format!(
         "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}: {}.",
         n(b),
         n(t),
-        if aim.direction() == Direction::Increase {
-            "steigen"
-        } else {
-            "sinken"
-        },
+        aim.direction().label_de(),
         ev.progress.label_de()
     );
-    let chart = sozialmonitor_viz::chart::lines(&[actual, path, target], &title, &desc, d, 560.0);
+    let chart = sozialmonitor_viz::chart::lines(
+        &sozialmonitor_site::planning::aim_lines(&aim, &j.series),
+        &title,
+        &desc,
+        d,
+        560.0,
+    );
     format!(
         r#"<li><p><strong>{name}</strong> ({region}): <span class="tag progress-{code}">{label}</span> – {desc}</p><figure>{chart}</figure></li>"#,
         name = esc(&j.name),
@@ -414,7 +394,7 @@ fn measures_html(s: &Shown) -> String {
                     )
                 })
                 .unwrap_or_default();
-            let aims: String = judged.iter().map(aim_html).collect();
+            let aims: String = judged.iter().map(|j| aim_html(j, &m.title)).collect();
             format!(
                 r#"<li><strong>{title}</strong>{ex} <span class="tag">{status}</span><p>{body}</p><p class="hint">Verantwortlich: {owner}{partners} · {period}{rec}</p><ul class="plain aims">{aims}</ul></li>"#,
                 title = esc(&m.title),
@@ -773,7 +753,16 @@ pub async fn add_measure(
     if let Err(e) = Aim::new((baseline, baseline_year), (target, target_year), direction) {
         return refused(&format!("Das Ziel geht so nicht: {e}."));
     }
-    let recommendation_id = form.get("empfehlung").parse().ok();
+    // A recommendation of this very cycle, or none.
+    let recommendation_id: Option<i64> = form.get("empfehlung").parse().ok();
+    if let Some(r) = recommendation_id {
+        let c = cycle.id;
+        match ws.db(move |db| Ok(db.recommendations(c)?)).await {
+            Ok(list) if list.iter().any(|x| x.id == r) => {}
+            Ok(_) => return refused("Diese Empfehlung gehört nicht zu diesem Planungszyklus."),
+            Err(e) => return internal(&e),
+        }
+    }
     let m = PlanMeasure {
         id: 0,
         cycle_id: cycle.id,
