@@ -43,13 +43,14 @@ fn aim_html(site: &Site, a: &sozialmonitor_store::MeasureAim, measure: &str) -> 
         Some((y, v)) => format!("zuletzt {} ({y})", n(v)),
         None => "noch kein neuerer Wert".to_string(),
     };
-    let desc = format!(
-        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}: {}.",
+    // Shown beside the state's tag; the chart's description names the state as well.
+    let facts = format!(
+        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}.",
         n(b),
         n(t),
         aim.direction().label_de(),
-        ev.progress.label_de()
     );
+    let desc = format!("{facts} Stand: {}.", ev.progress.label_de());
     let chart = lines(
         &aim_lines(&aim, &p.series),
         &format!("{name} in {region}: {measure}"),
@@ -62,7 +63,7 @@ fn aim_html(site: &Site, a: &sozialmonitor_store::MeasureAim, measure: &str) -> 
         esc(&name),
         esc(&region),
         ev.progress.label_de(),
-        esc(&desc)
+        esc(&facts)
     )
 }
 
@@ -74,15 +75,21 @@ fn measure_html(site: &Site, m: &PublicMeasure) -> String {
         .and_then(|id| site.planning.recommendations.iter().find(|r| r.id == id))
         .map(|r| format!(" · setzt die Empfehlung „{}“ um", esc(&r.title)))
         .unwrap_or_default();
+    // Only what the planners filled in.
+    let mut meta = vec![x.status.label_de().to_string()];
+    if !x.period_from.trim().is_empty() {
+        meta.push(esc(&span_de(&x.period_from, &x.period_to)));
+    }
+    if !x.owner.trim().is_empty() {
+        meta.push(format!("verantwortlich: {}", esc(&x.owner)));
+    }
     format!(
-        r#"<li id="massnahme-{id}"><h3>{title}{ex}</h3><p>{body}</p><p class="meta">{status} · {period} · verantwortlich: {owner}{rec}</p><ul class="plain">{aims}</ul></li>"#,
+        r#"<li id="massnahme-{id}"><h3>{title}{ex}</h3><p>{body}</p><p class="meta">{meta}{rec}</p><ul class="plain">{aims}</ul></li>"#,
         id = x.id,
         title = esc(&x.title),
         ex = example(x.example),
         body = esc(&x.body),
-        status = x.status.label_de(),
-        period = esc(&span_de(&x.period_from, &x.period_to)),
-        owner = esc(&x.owner),
+        meta = meta.join(" · "),
     )
 }
 
@@ -101,7 +108,15 @@ pub fn page(site: &Site) -> String {
     let cycles: Vec<String> = p
         .cycles
         .iter()
-        .map(|(t, a, z)| format!("{} ({a}–{z})", esc(t)))
+        .map(|(t, a, z)| {
+            // A title that names its years already needs them not twice.
+            let years = format!("{a}–{z}");
+            if t.contains(&years) {
+                esc(t)
+            } else {
+                format!("{} ({years})", esc(t))
+            }
+        })
         .collect();
     let _ = write!(b, "<p>Planungszyklen: {}.</p>", cycles.join("; "));
     b.push_str("<h2>Handlungsempfehlungen</h2>");

@@ -354,13 +354,14 @@ fn aim_html(j: &Judged, measure: &str) -> String {
     let (b, by) = aim.baseline();
     let (t, ty) = aim.target();
     let title = format!("{} in {}: {measure}", j.name, j.region);
-    let desc = format!(
-        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}: {}.",
+    // Shown beside the state's tag; the chart's description names the state as well.
+    let facts = format!(
+        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}.",
         n(b),
         n(t),
         aim.direction().label_de(),
-        ev.progress.label_de()
     );
+    let desc = format!("{facts} Stand: {}.", ev.progress.label_de());
     let chart = sozialmonitor_viz::chart::lines(
         &sozialmonitor_site::planning::aim_lines(&aim, &j.series),
         &title,
@@ -374,7 +375,7 @@ fn aim_html(j: &Judged, measure: &str) -> String {
         region = esc(&j.region),
         code = ev.progress.code(),
         label = ev.progress.label_de(),
-        desc = esc(&desc),
+        desc = esc(&facts),
     )
 }
 
