@@ -13,6 +13,7 @@ use sozialmonitor_store::{MeasureAim, Milestone, PlanMeasure, Recommendation};
 use sozialmonitor_viz::chart::lines;
 
 use crate::profile::merge;
+use crate::social::{gap_tables, non_empty};
 use crate::{Figures, ReportError, attribution, base_data, typeset};
 
 fn example(e: bool) -> &'static str {
@@ -22,14 +23,6 @@ fn example(e: bool) -> &'static str {
 /// A record the planners did not publish is marked in the document, which may be passed on.
 fn internal(public: bool) -> &'static str {
     if public { "" } else { " (intern)" }
-}
-
-fn or_dash(s: &str) -> String {
-    if s.trim().is_empty() {
-        "–".into()
-    } else {
-        s.trim().to_string()
-    }
 }
 
 fn timeline(p: &PlanningCycle) -> Value {
@@ -54,7 +47,7 @@ fn timeline(p: &PlanningCycle) -> Value {
                 m.kind.label_de().to_string(),
                 format!("{}{}", m.title, example(m.example)),
                 m.status.label_de().to_string(),
-                or_dash(&m.responsible),
+                non_empty(&m.responsible),
             ]
         })
         .collect();
@@ -99,10 +92,10 @@ fn recommendations(site: &Site, kreis: usize, p: &PlanningCycle) -> Vec<Value> {
                 .collect();
             json!({
                 "title": format!("{}{}{}", r.title, example(r.example), internal(r.public)),
-                "field": or_dash(&r.action_field),
+                "field": non_empty(&r.action_field),
                 "status": r.status.label_de(),
-                "body": or_dash(&r.body),
-                "findings": or_dash(&r.findings),
+                "body": non_empty(&r.body),
+                "findings": non_empty(&r.findings),
                 "evidence": if rows.is_empty() { json!([]) } else { json!({
                     "header": ["Indikator", format!("{}, neuester Wert", site.regions[kreis].name)],
                     "rows": rows,
@@ -117,11 +110,11 @@ fn recommendations(site: &Site, kreis: usize, p: &PlanningCycle) -> Vec<Value> {
 
 fn decision_text(r: &Recommendation) -> String {
     if r.outcome.trim().is_empty() {
-        format!("noch nicht entschieden ({})", or_dash(&r.decided_by))
+        format!("noch nicht entschieden ({})", non_empty(&r.decided_by))
     } else {
         format!(
             "{} am {}{}: {}",
-            or_dash(&r.decided_by),
+            non_empty(&r.decided_by),
             span_de(&r.decided_on, ""),
             if r.reference.is_empty() {
                 String::new()
@@ -239,9 +232,9 @@ pub fn planning_document(
             json!({
                 "question": format!("{}{}", x.question, example(x.example)),
                 "options": x.options.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
-                "decider": or_dash(&x.decider),
+                "decider": non_empty(&x.decider),
                 "outcome": if x.outcome.trim().is_empty() { "offen".to_string() } else { format!("{} ({})", x.outcome, span_de(&x.decided_on, "")) },
-                "source": or_dash(&x.source),
+                "source": non_empty(&x.source),
             })
         })
         .collect();
@@ -264,35 +257,14 @@ pub fn planning_document(
                         "kind": x.kind.label_de(),
                         "title": format!("{}{}", x.title, example(x.example)),
                         "body": x.body,
-                        "source": or_dash(&x.source),
+                        "source": non_empty(&x.source),
                     })
                 })
                 .collect();
             json!({ "field": f, "items": items })
         })
         .collect();
-    let mut gap_fields: Vec<(String, Vec<Vec<String>>)> = Vec::new();
-    for e in &site.gaps {
-        let row = vec![
-            e.name.clone(),
-            e.status.label_de().to_string(),
-            or_dash(&e.owner),
-            or_dash(&e.how_to_collect),
-        ];
-        match gap_fields.iter_mut().find(|(f, _)| *f == e.action_field) {
-            Some((_, rows)) => rows.push(row),
-            None => gap_fields.push((e.action_field.clone(), vec![row])),
-        }
-    }
-    let gaps: Vec<Value> = gap_fields
-        .into_iter()
-        .map(|(field, rows)| {
-            json!({ "field": or_dash(&field), "table": {
-                "header": ["Indikator", "Status", "Zuständig", "Wie die Daten zu gewinnen sind"],
-                "rows": rows, "align": ["l", "l", "l", "l"], "widths": [3, 1, 2, 4],
-            }})
-        })
-        .collect();
+    let gaps = gap_tables(site);
     let measures: Vec<Value> = p
         .measures
         .iter()
@@ -303,9 +275,9 @@ pub fn planning_document(
                 .collect();
             json!({
                 "title": format!("{}{}{}", m.title, example(m.example), internal(m.public)),
-                "body": or_dash(&m.body),
-                "owner": or_dash(&m.owner),
-                "period": or_dash(&span_de(&m.period_from, &m.period_to)),
+                "body": non_empty(&m.body),
+                "owner": non_empty(&m.owner),
+                "period": non_empty(&span_de(&m.period_from, &m.period_to)),
                 "status": m.status.label_de(),
                 "recommendation": m.recommendation_id
                     .and_then(|id| p.recommendations.iter().find(|r| r.id == id))
@@ -321,9 +293,9 @@ pub fn planning_document(
         .map(|r| {
             vec![
                 r.title.clone(),
-                or_dash(&r.decided_by),
-                or_dash(&span_de(&r.decided_on, "")),
-                or_dash(&r.reference),
+                non_empty(&r.decided_by),
+                non_empty(&span_de(&r.decided_on, "")),
+                non_empty(&r.reference),
                 if r.outcome.trim().is_empty() {
                     "offen".into()
                 } else {
@@ -353,8 +325,8 @@ pub fn planning_document(
             "cycle": {
                 "title": p.cycle.title,
                 "years": format!("{}–{}", p.cycle.first_year, p.cycle.last_year),
-                "note": or_dash(&p.cycle.note),
-                "source": or_dash(&p.cycle.source),
+                "note": non_empty(&p.cycle.note),
+                "source": non_empty(&p.cycle.source),
             },
             "timeline": timeline(p),
             "decisions": decisions,

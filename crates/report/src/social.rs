@@ -544,39 +544,7 @@ pub fn social_report(
         }));
     }
 
-    // Data gaps, grouped by action field.
-    let mut gap_fields: Vec<(String, Vec<Vec<String>>)> = Vec::new();
-    for e in &site.gaps {
-        let status = match e.status {
-            IndicatorStatus::Planned => "geplant",
-            IndicatorStatus::Missing => "fehlt",
-            IndicatorStatus::Available => "vorhanden",
-        };
-        let row = vec![
-            e.name.clone(),
-            status.to_string(),
-            non_empty(&e.owner),
-            non_empty(&e.how_to_collect),
-        ];
-        match gap_fields.iter_mut().find(|(f, _)| *f == e.action_field) {
-            Some((_, rows)) => rows.push(row),
-            None => gap_fields.push((e.action_field.clone(), vec![row])),
-        }
-    }
-    let gaps: Vec<Value> = gap_fields
-        .into_iter()
-        .map(|(field, rows)| {
-            json!({
-                "field": field,
-                "table": {
-                    "header": ["Indikator", "Status", "Zuständig", "Wie die Daten zu gewinnen sind"],
-                    "rows": rows,
-                    "align": ["l", "l", "l", "l"],
-                    "widths": [3, 1, 2, 4],
-                },
-            })
-        })
-        .collect();
+    let gaps = gap_tables(site);
     let gaps_commentary = with_commentary("datenluecken", &mut sources);
 
     let title = format!("Sozialbericht {kname}");
@@ -628,7 +596,45 @@ pub fn social_report(
     })
 }
 
-fn non_empty(s: &str) -> String {
+/// The data gaps of the catalogue as one table per action field, for the social report and the
+/// planning document.
+pub(crate) fn gap_tables(site: &Site) -> Vec<Value> {
+    let mut gap_fields: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for e in &site.gaps {
+        let status = match e.status {
+            IndicatorStatus::Planned => "geplant",
+            IndicatorStatus::Missing => "fehlt",
+            IndicatorStatus::Available => "vorhanden",
+        };
+        let row = vec![
+            e.name.clone(),
+            status.to_string(),
+            non_empty(&e.owner),
+            non_empty(&e.how_to_collect),
+        ];
+        match gap_fields.iter_mut().find(|(f, _)| *f == e.action_field) {
+            Some((_, rows)) => rows.push(row),
+            None => gap_fields.push((e.action_field.clone(), vec![row])),
+        }
+    }
+    gap_fields
+        .into_iter()
+        .map(|(field, rows)| {
+            json!({
+                "field": field,
+                "table": {
+                    "header": ["Indikator", "Status", "Zuständig", "Wie die Daten zu gewinnen sind"],
+                    "rows": rows,
+                    "align": ["l", "l", "l", "l"],
+                    "widths": [3, 1, 2, 4],
+                },
+            })
+        })
+        .collect()
+}
+
+/// The text, or a dash where there is none.
+pub(crate) fn non_empty(s: &str) -> String {
     if s.trim().is_empty() {
         "–".into()
     } else {
