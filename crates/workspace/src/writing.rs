@@ -481,6 +481,35 @@ pub(crate) fn start_job(
     Redirect::to(back).into_response()
 }
 
+/// What a report job reads before it typesets: its own connection, the data version the
+/// results were computed from, and the public site with the district's index in it.
+struct Loaded {
+    kreis: String,
+    db: Database,
+    data_version: i64,
+    site: sozialmonitor_site::Site,
+    k: usize,
+}
+
+fn load_district(ws: &Workspace) -> anyhow::Result<Loaded> {
+    let kreis = ws.inner.settings.kreis.clone();
+    let db = Database::open(&ws.inner.location)?;
+    let data_version = db.cache_state()?.map_or(0, |s| s.0);
+    let site = sozialmonitor_site::Site::load(&db, &kreis)?;
+    let k = site
+        .regions
+        .iter()
+        .position(|r| r.key == kreis)
+        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} ist nicht in den Daten"))?;
+    Ok(Loaded {
+        kreis,
+        db,
+        data_version,
+        site,
+        k,
+    })
+}
+
 /// Typesets the profiles of the district's current municipalities (or of one) from the public
 /// results, as the dashboard offers them, and keeps them together with their data version.
 fn typeset_profiles(
@@ -489,15 +518,13 @@ fn typeset_profiles(
     started: i64,
     which: Option<&str>,
 ) -> anyhow::Result<()> {
-    let kreis = ws.inner.settings.kreis.clone();
-    let mut db = Database::open(&ws.inner.location)?;
-    let data_version = db.cache_state()?.map_or(0, |s| s.0);
-    let site = sozialmonitor_site::Site::load(&db, &kreis)?;
-    let k = site
-        .regions
-        .iter()
-        .position(|r| r.key == kreis)
-        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} ist nicht in den Daten"))?;
+    let Loaded {
+        kreis,
+        mut db,
+        data_version,
+        site,
+        k,
+    } = load_district(ws)?;
     let chosen: Vec<usize> = site
         .municipalities(k)
         .into_iter()
@@ -624,15 +651,13 @@ pub(crate) fn jobs_html(ws: &Workspace) -> String {
 /// Typesets the planning document of the district's newest cycle and keeps it with its data
 /// version.
 pub(crate) fn typeset_planning(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<()> {
-    let kreis = ws.inner.settings.kreis.clone();
-    let mut db = Database::open(&ws.inner.location)?;
-    let data_version = db.cache_state()?.map_or(0, |s| s.0);
-    let site = sozialmonitor_site::Site::load(&db, &kreis)?;
-    let k = site
-        .regions
-        .iter()
-        .position(|r| r.key == kreis)
-        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} ist nicht in den Daten"))?;
+    let Loaded {
+        kreis,
+        mut db,
+        data_version,
+        site,
+        k,
+    } = load_district(ws)?;
     let cycle = sozialmonitor_site::planning::PlanningCycle::newest(&db, &kreis)?
         .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} hat noch keinen Planungszyklus"))?;
     let pdf = sozialmonitor_report::planning_document(&site, k, &cycle)?;
@@ -664,15 +689,13 @@ const PROFILE: &str = "gemeindeprofil";
 pub(crate) const PLANNING_DOCUMENT: &str = "planungsdokument";
 
 fn typeset_report(ws: &Workspace, author: &str, started: i64) -> anyhow::Result<()> {
-    let kreis = ws.inner.settings.kreis.clone();
-    let mut db = Database::open(&ws.inner.location)?;
-    let data_version = db.cache_state()?.map_or(0, |s| s.0);
-    let site = sozialmonitor_site::Site::load(&db, &kreis)?;
-    let k = site
-        .regions
-        .iter()
-        .position(|r| r.key == kreis)
-        .ok_or_else(|| anyhow::anyhow!("der Kreis {kreis} ist nicht in den Daten"))?;
+    let Loaded {
+        kreis,
+        mut db,
+        data_version,
+        site,
+        k,
+    } = load_district(ws)?;
     let texts: Vec<(String, String)> = db
         .commentary(&kreis)?
         .into_iter()
