@@ -161,6 +161,34 @@ pub fn aim_lines(aim: &Aim, series: &[(u16, f64)]) -> Vec<sozialmonitor_viz::cha
     ]
 }
 
+/// An evaluated aim in words (baseline, target, direction, newest value; shown beside the
+/// state's tag) and as a chart whose description names the state too.
+pub fn aim_figure(
+    aim: &Aim,
+    ev: &Evaluation,
+    series: &[(u16, f64)],
+    title: &str,
+    decimals: usize,
+) -> (String, String) {
+    let n = |x: f64| sozialmonitor_core::format::german_number(x, decimals);
+    let (b, by) = aim.baseline();
+    let (t, ty) = aim.target();
+    let latest = match ev.latest {
+        Some((y, v)) => format!("zuletzt {} ({y})", n(v)),
+        None => "noch kein Wert nach dem Ausgangsjahr".to_string(),
+    };
+    let facts = format!(
+        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}.",
+        n(b),
+        n(t),
+        aim.direction().label_de(),
+    );
+    let desc = format!("{facts} Stand: {}.", ev.progress.label_de());
+    let chart =
+        sozialmonitor_viz::chart::lines(&aim_lines(aim, series), title, &desc, decimals, 560.0);
+    (facts, chart)
+}
+
 /// Evaluates an aim against the public values of the site.
 pub fn public_aim(site: &Site, a: &MeasureAim) -> PublicAim {
     let series: Vec<(u16, f64)> = match (site.indicator(&a.indicator), site.region(&a.region_key)) {

@@ -4,11 +4,9 @@
 
 use std::fmt::Write as _;
 
-use sozialmonitor_core::format::german_number;
 use sozialmonitor_core::planning::span_de;
 use sozialmonitor_site::Site;
-use sozialmonitor_site::planning::{PublicMeasure, aim_lines, public_aim};
-use sozialmonitor_viz::chart::lines;
+use sozialmonitor_site::planning::{PublicMeasure, aim_figure, public_aim};
 use sozialmonitor_viz::esc;
 
 fn example(e: bool) -> &'static str {
@@ -36,27 +34,12 @@ fn aim_html(site: &Site, a: &sozialmonitor_store::MeasureAim, measure: &str) -> 
             esc(&region)
         );
     };
-    let n = |x: f64| german_number(x, decimals);
-    let (b, by) = aim.baseline();
-    let (t, ty) = aim.target();
-    let latest = match ev.latest {
-        Some((y, v)) => format!("zuletzt {} ({y})", n(v)),
-        None => "noch kein neuerer Wert".to_string(),
-    };
-    // Shown beside the state's tag; the chart's description names the state as well.
-    let facts = format!(
-        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}.",
-        n(b),
-        n(t),
-        aim.direction().label_de(),
-    );
-    let desc = format!("{facts} Stand: {}.", ev.progress.label_de());
-    let chart = lines(
-        &aim_lines(&aim, &p.series),
+    let (facts, chart) = aim_figure(
+        &aim,
+        &ev,
+        &p.series,
         &format!("{name} in {region}: {measure}"),
-        &desc,
         decimals,
-        560.0,
     );
     format!(
         r#"<li><p><strong>{}</strong> in {}: <span class="tag">{}</span> – {}</p><figure>{chart}</figure></li>"#,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::engine::Cell;
-use sozialmonitor_core::format::{german_number, unit_decimals};
+use sozialmonitor_core::format::unit_decimals;
 use sozialmonitor_core::planning::{
     Aim, Direction, Evaluation, STATUSES, Status, evaluate, span_de,
 };
@@ -339,7 +339,6 @@ fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
 /// target and actual values.
 fn aim_html(j: &Judged, measure: &str) -> String {
     let d = unit_decimals(&j.unit);
-    let n = |x: f64| german_number(x, d);
     let a = &j.aim;
     let (Ok(aim), Some(ev)) = (aim_of(a), j.evaluation) else {
         return format!(
@@ -347,27 +346,12 @@ fn aim_html(j: &Judged, measure: &str) -> String {
             esc(&j.name)
         );
     };
-    let latest = match ev.latest {
-        Some((y, v)) => format!("zuletzt {} ({y})", n(v)),
-        None => "noch kein Wert nach dem Ausgangsjahr".to_string(),
-    };
-    let (b, by) = aim.baseline();
-    let (t, ty) = aim.target();
-    let title = format!("{} in {}: {measure}", j.name, j.region);
-    // Shown beside the state's tag; the chart's description names the state as well.
-    let facts = format!(
-        "Ausgangswert {} ({by}), Ziel {} bis {ty} ({}), {latest}.",
-        n(b),
-        n(t),
-        aim.direction().label_de(),
-    );
-    let desc = format!("{facts} Stand: {}.", ev.progress.label_de());
-    let chart = sozialmonitor_viz::chart::lines(
-        &sozialmonitor_site::planning::aim_lines(&aim, &j.series),
-        &title,
-        &desc,
+    let (facts, chart) = sozialmonitor_site::planning::aim_figure(
+        &aim,
+        &ev,
+        &j.series,
+        &format!("{} in {}: {measure}", j.name, j.region),
         d,
-        560.0,
     );
     format!(
         r#"<li><p><strong>{name}</strong> ({region}): <span class="tag progress-{code}">{label}</span> – {desc}</p><figure>{chart}</figure></li>"#,
