@@ -89,6 +89,7 @@ await check('upload a file with an error: the diagnostic names line and column b
   assert.equal(await row.locator('td').nth(1).innerText(), '3');
   assert.equal(await row.locator('td').nth(2).innerText(), '4');
   assert.match(await row.locator('mark.bad').innerText(), /x$/);
+  assert.match(await row.locator('td').nth(3).innerText(), /ist weder eine Zahl noch ein statistisches Zeichen/);
   await axe('vorschau-fehler');
   await Promise.all([page.waitForURL(/\/arbeitsbereich\/lieferung$/), page.getByRole('button', { name: 'Verwerfen' }).click()]);
 });

@@ -280,7 +280,7 @@ fn check_cycle(c: CycleIn) -> Result<Checked> {
     let measures = c
         .massnahme
         .into_iter()
-        .map(|m| check_measure(&here, m, &recommendations))
+        .map(|m| check_measure(&here, &c.kreis, m, &recommendations))
         .collect::<Result<Vec<_>>>()?;
     Ok(Checked {
         cycle: Cycle {
@@ -300,8 +300,14 @@ fn check_cycle(c: CycleIn) -> Result<Checked> {
     })
 }
 
+/// A municipality of district `kreis`: an 8-digit AGS under its key.
+fn municipality_of(kreis: &str, key: &str) -> bool {
+    key.len() == 8 && key.starts_with(kreis) && key.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn check_measure(
     here: &str,
+    kreis: &str,
     m: MeasureIn,
     recommendations: &[Recommendation],
 ) -> Result<(PlanMeasure, Option<String>, Vec<MeasureAim>)> {
@@ -310,6 +316,24 @@ fn check_measure(
         && !recommendations.iter().any(|x| &x.title == r)
     {
         bail!("{what}: keine Empfehlung {r:?} in diesem Zyklus");
+    }
+    // A measure of the district acts in its municipalities; its aims concern the district or
+    // one of them (the public pages and the comparison with the rest of the district rely on it).
+    if let Some(g) = m.gemeinden.iter().find(|g| !municipality_of(kreis, g)) {
+        bail!(
+            "{what}: gemeinden: {g:?} ist keine Gemeinde des Kreises {kreis} (achtstelliger AGS)"
+        );
+    }
+    if let Some(a) = m
+        .ziel
+        .iter()
+        .find(|a| a.gebiet != kreis && !municipality_of(kreis, &a.gebiet))
+    {
+        bail!(
+            "{what}, Ziel für {}: gebiet {:?} ist weder der Kreis {kreis} noch eine seiner Gemeinden",
+            a.indikator,
+            a.gebiet
+        );
     }
     let aims = m
         .ziel
@@ -484,6 +508,17 @@ mod tests {
         let e = format!("{:#}", read(&bad).err().expect("refused"));
         assert!(
             e.contains("art = \"feier\"") && e.contains("bad.toml"),
+            "{e}"
+        );
+        // A measure in another district's municipality is refused, naming it.
+        std::fs::write(
+            &bad,
+            "[[zyklus]]\nkreis = \"14522\"\ntitel = \"T\"\nvon = 2024\nbis = 2026\n[[zyklus.massnahme]]\ntitel = \"M\"\nstand = \"geplant\"\ngemeinden = [\"15082005\"]\n",
+        )
+        .expect("write");
+        let e = format!("{:#}", read(&bad).err().expect("refused"));
+        assert!(
+            e.contains("\"15082005\" ist keine Gemeinde des Kreises 14522"),
             "{e}"
         );
         std::fs::write(&bad, "[[zyklus]]\nkreis = \"14522\"\ntitel = 5\n").expect("write");

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::IndicatorEntry;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Said};
 use crate::key::RegionKey;
 use crate::measure::{Breakdown, Measure, MeasureKind};
 use crate::period::Period;
@@ -317,20 +317,30 @@ impl Dataset {
                 let m = &self.measures[o.measure as usize].code;
                 let r = &self.region_keys[o.region as usize];
                 let b = self.breakdowns[o.breakdown as usize].key();
+                let (period, part) = (
+                    o.period.german(),
+                    if b.is_empty() { "Insgesamt" } else { &b },
+                );
+                let (here, there) = (o.value.render(), first.value.render());
                 let d = Diagnostic::error(
                     file,
                     o.line as usize,
                     0,
-                    format!(
-                        "conflicting duplicate: {m} for {r} at {} [{}] is `{}` here but `{}` in line {}",
-                        o.period.german(),
-                        if b.is_empty() { "Insgesamt" } else { &b },
-                        o.value.render(),
-                        first.value.render(),
-                        first.line
+                    Said::both(
+                        format!(
+                            "conflicting duplicate: {m} for {r} at {period} [{part}] is `{here}` here but `{there}` in line {}",
+                            first.line
+                        ),
+                        format!(
+                            "Widersprüchliche Doppelung: {m} für {r}, {period} [{part}] ist hier „{here}“, in Zeile {} aber „{there}“",
+                            first.line
+                        ),
                     ),
                 )
-                .with_hint("a file may give each cell once; remove one of the two rows");
+                .with_hint(Said::both(
+                    "a file may give each cell once; remove one of the two rows",
+                    "Eine Datei darf jede Zelle nur einmal angeben; eine der beiden Zeilen entfernen",
+                ));
                 self.diagnostics.push(d);
             }
         }

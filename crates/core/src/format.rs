@@ -124,6 +124,27 @@ pub fn iso_datetime_utc(unix: i64) -> String {
     )
 }
 
+/// A title as a path segment or file name: lower case, umlauts spelt out, words joined by `-`
+/// (a chapter's commentary file, an action field's page).
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.to_lowercase().chars() {
+        match c {
+            'ä' => out.push_str("ae"),
+            'ö' => out.push_str("oe"),
+            'ü' => out.push_str("ue"),
+            'ß' => out.push_str("ss"),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            _ => {
+                if !out.ends_with('-') {
+                    out.push('-');
+                }
+            }
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{german_datetime, german_number, iso_datetime_utc, unix_from_iso_utc, year_utc};

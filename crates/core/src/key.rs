@@ -26,6 +26,24 @@ pub enum KeyError {
     BadLocal(String),
 }
 
+impl KeyError {
+    /// The same in German (the workspace).
+    pub fn german(&self) -> String {
+        match self {
+            KeyError::Empty => "leerer Regionalschlüssel".into(),
+            KeyError::NotDigits(k) => {
+                format!("der Regionalschlüssel „{k}“ enthält ein Zeichen, das keine Ziffer ist")
+            }
+            KeyError::BadLength(k, n) => format!(
+                "der Regionalschlüssel „{k}“ hat {n} Stellen; erwartet werden 2 (Land), 3 (Regierungsbezirk), 5 (Kreis), 8 (AGS), 9 (Gemeindeverband) oder 12 (ARS)"
+            ),
+            KeyError::BadLocal(k) => format!(
+                "der kleinräumige Schlüssel „{k}“ muss die Form „AGS:Kürzel“ haben, das Kürzel aus Buchstaben, Ziffern, „-“ oder „_“"
+            ),
+        }
+    }
+}
+
 /// An 8-digit Amtlicher Gemeindeschlüssel: Land (2) + Regierungsbezirk (1) + Kreis (2) + Gemeinde (3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ags([u8; 8]);

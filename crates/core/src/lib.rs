@@ -28,7 +28,7 @@ pub mod value;
 
 pub use catalog::{IndicatorEntry, IndicatorStatus, Polarity};
 pub use dataset::{Boundary, Content, Dataset, Observation, RegionChange};
-pub use diag::{Diagnostic, Severity};
+pub use diag::{Diagnostic, Said, Severity};
 pub use key::{Ags, Ars, KeyError, RegionKey};
 pub use measure::{Breakdown, BreakdownItem, Measure, MeasureKind};
 pub use period::{Period, PeriodError};

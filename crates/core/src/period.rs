@@ -15,6 +15,18 @@ pub enum PeriodError {
     InvalidDate(String),
 }
 
+impl PeriodError {
+    /// The same in German (the workspace).
+    pub fn german(&self) -> String {
+        match self {
+            PeriodError::Format(t) => format!(
+                "„{t}“ ist kein Zeitbezug; erwartet wird ein Jahr („2023“) oder ein Datum („31.12.2023“ oder „2023-12-31“)"
+            ),
+            PeriodError::InvalidDate(t) => format!("„{t}“ ist kein gültiges Kalenderdatum"),
+        }
+    }
+}
+
 /// A period: a reference date or a calendar year. Dates order before the year they fall in ends,
 /// so a series sorts chronologically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -242,12 +242,50 @@ pub struct Comparison {
     pub inside: (f64, usize),
     /// Mean change in the district's other municipalities, and how many had both values.
     pub outside: (f64, usize),
+    /// How many municipalities the measure names (some may lack a value in either year).
+    pub named: usize,
 }
 
 impl Comparison {
     /// Inside minus outside: how much more the measure's municipalities changed.
     pub fn difference(&self) -> f64 {
         self.inside.0 - self.outside.0
+    }
+
+    /// In German words for indicator `name` with `decimals` places. It describes; that it is
+    /// no proof of an effect is for the page to say once, above its comparisons.
+    pub fn german(&self, name: &str, decimals: usize) -> String {
+        // A change reads with its sign: "+1,2" rose, "−1,2" fell.
+        let n = |x: f64| {
+            let t = crate::format::german_number(x, decimals);
+            if x > 0.0 && t.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+                format!("+{t}")
+            } else {
+                t.replacen('-', "\u{2212}", 1)
+            }
+        };
+        let (from, to) = self.years;
+        let (had, named) = (self.inside.1, self.named.max(self.inside.1));
+        let inside = match (had, named) {
+            (1, 1) => "in der Gemeinde der Maßnahme".to_string(),
+            (1, all) => format!(
+                "in 1 von {all} Gemeinden der Maßnahme (nur sie hat Werte in beiden Jahren)"
+            ),
+            (k, all) if k == all => format!("in den {k} Gemeinden der Maßnahme im Mittel"),
+            (k, all) => format!(
+                "in {k} von {all} Gemeinden der Maßnahme (nur sie haben Werte in beiden Jahren) im Mittel"
+            ),
+        };
+        let outside = match self.outside.1 {
+            1 => "in der übrigen Gemeinde des Kreises".to_string(),
+            k => format!("in den {k} übrigen Gemeinden des Kreises im Mittel"),
+        };
+        format!(
+            "{name} {from}–{to}: {inside} {}, {outside} {} (Unterschied {}).",
+            n(self.inside.0),
+            n(self.outside.0),
+            n(self.difference()),
+        )
     }
 }
 
@@ -285,6 +323,7 @@ pub fn compare<'a>(
         years: (from, to),
         inside: (a.0 / a.1 as f64, a.1),
         outside: (b.0 / b.1 as f64, b.1),
+        named: inside.len(),
     })
 }
 
@@ -536,6 +575,26 @@ mod tests {
         // b and c; d lacks the first year.
         assert_eq!(cmp.outside, (1.5, 2));
         assert_eq!(cmp.difference(), 2.5);
+        assert_eq!(
+            cmp.german("Quote", 1),
+            "Quote 2018–2022: in der Gemeinde der Maßnahme +4,0, in den 2 übrigen Gemeinden des Kreises im Mittel +1,5 (Unterschied +2,5)."
+        );
+        let fell = compare(all, &["b", "c"], 2018, 2022).expect("comparison");
+        assert!(
+            fell.german("Quote", 1)
+                .contains("in den 2 Gemeinden der Maßnahme im Mittel +1,5, in der übrigen Gemeinde des Kreises +4,0 (Unterschied \u{2212}2,5)"),
+            "{}",
+            fell.german("Quote", 1)
+        );
+        // d names a municipality without the first year's value.
+        let partly = compare(all, &["a", "d"], 2018, 2022).expect("comparison");
+        assert!(
+            partly.german("Quote", 1).contains(
+                "in 1 von 2 Gemeinden der Maßnahme (nur sie hat Werte in beiden Jahren) +4,0"
+            ),
+            "{}",
+            partly.german("Quote", 1)
+        );
         assert!(compare(all, &["d"], 2018, 2022).is_none());
         assert!(compare(all, &["a", "b", "c", "d"], 2018, 2022).is_none());
     }

@@ -97,6 +97,18 @@ pub enum ValueError {
     Invalid(String),
 }
 
+impl ValueError {
+    /// The same in German (the workspace).
+    pub fn german(&self) -> String {
+        match self {
+            ValueError::Empty => "leerer Wert".into(),
+            ValueError::Invalid(t) => format!(
+                "„{t}“ ist weder eine Zahl noch ein statistisches Zeichen (-, ., ..., /, x)"
+            ),
+        }
+    }
+}
+
 /// Quality flag bits carried by a value.
 pub mod flags {
     /// `p`: provisional (vorläufig).

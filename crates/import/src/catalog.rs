@@ -1,10 +1,15 @@
 //! The indicator catalogue (Datenkatalog) as TOML files kept in the repository: one
 //! `[[indicator]]` table per indicator. Read like any source, so the store versions it.
 
+use std::collections::BTreeSet;
+
 use serde::Deserialize;
 use sozialmonitor_core::catalog::SeriesBreak;
 use sozialmonitor_core::currency::Release;
-use sozialmonitor_core::{Dataset, Diagnostic, IndicatorEntry, IndicatorStatus, RegionLevel};
+use sozialmonitor_core::formula::FormulaError;
+use sozialmonitor_core::{
+    Dataset, Diagnostic, IndicatorEntry, IndicatorStatus, RegionLevel, Said, Severity,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,65 +48,37 @@ pub fn read(file: &str, text: &str) -> Dataset {
         Ok(f) => f,
         Err(e) => {
             let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            // The TOML parser says what is wrong in English only; the German sentence embeds it.
+            let message = e.message();
             ds.diagnostics.push(
-                Diagnostic::error(file, line, col, e.message().to_string())
-                    .with_hint("see catalog/README.md for the fields of an [[indicator]]"),
+                Diagnostic::error(
+                    file,
+                    line,
+                    col,
+                    Said::both(
+                        message,
+                        format!("Die Katalogdatei lässt sich nicht lesen: {message}"),
+                    ),
+                )
+                .with_hint(Said::both(
+                    "see catalog/README.md for the fields of an [[indicator]]",
+                    "Die Felder eines [[indicator]] sind in catalog/README.md beschrieben",
+                )),
             );
             return ds;
         }
     };
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for e in parsed.indicator {
         ds.rows_read += 1;
         // Position of the entry's key, for diagnostics.
         let line = key_line(text, &e.key);
-        if e.key.is_empty()
-            || !e
-                .key
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                line,
-                0,
-                format!(
-                    "indicator key `{}` must be lowercase letters, digits and `_`",
-                    e.key
-                ),
-            ));
-            continue;
+        let findings = check_entry(file, line, &e, &mut seen);
+        let keep = findings.iter().all(|d| d.severity == Severity::Warning);
+        ds.diagnostics.extend(findings);
+        if keep {
+            ds.catalog.push(e);
         }
-        if !seen.insert(e.key.clone()) {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                line,
-                0,
-                format!("indicator `{}` is defined twice", e.key),
-            ));
-            continue;
-        }
-        if e.status == IndicatorStatus::Available {
-            if let Err(err) = sozialmonitor_core::formula::parse(&e.formula) {
-                ds.diagnostics.push(
-                    Diagnostic::error(file, line, 0, format!("indicator `{}`: {err}", e.key))
-                        .with_hint(err.show(&e.formula)),
-                );
-                continue;
-            }
-        } else if e.how_to_collect.trim().is_empty() {
-            ds.diagnostics.push(Diagnostic::warning(file, line, 0, format!("indicator `{}` is not available; say in how_to_collect how the data could be collected", e.key)));
-        }
-        if let Some((b, problem)) = e.breaks.iter().find_map(|b| Some((b, break_problem(b)?))) {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                line,
-                0,
-                format!("indicator `{}`: series break `{}`: {problem}", e.key, b.key),
-            ));
-            continue;
-        }
-        ds.catalog.push(e);
     }
     // Each formula is read once for both kinds of catalogue-wide data.
     let measures: Vec<Vec<String>> = ds
@@ -117,15 +94,103 @@ pub fn read(file: &str, text: &str) -> Dataset {
     ds
 }
 
+/// What is wrong with one indicator entry (whose key is at `line`), and what is worth a warning;
+/// the entry is kept when nothing is an error. `seen` collects the keys so far.
+fn check_entry(
+    file: &str,
+    line: usize,
+    e: &IndicatorEntry,
+    seen: &mut BTreeSet<String>,
+) -> Vec<Diagnostic> {
+    let error = |said| vec![Diagnostic::error(file, line, 0, said)];
+    let key = &e.key;
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return error(Said::both(
+            format!("indicator key `{key}` must be lowercase letters, digits and `_`"),
+            format!(
+                "Der Indikatorschlüssel „{key}“ darf nur Kleinbuchstaben a–z (ohne Umlaute), Ziffern und `_` enthalten"
+            ),
+        ));
+    }
+    if !seen.insert(key.clone()) {
+        return error(Said::both(
+            format!("indicator `{key}` is defined twice"),
+            format!("Der Indikator „{key}“ ist doppelt definiert"),
+        ));
+    }
+    let mut found = Vec::new();
+    if e.status == IndicatorStatus::Available {
+        if let Err(err) = sozialmonitor_core::formula::parse(&e.formula) {
+            return vec![formula_error(file, line, e, &err)];
+        }
+    } else if e.how_to_collect.trim().is_empty() {
+        found.push(Diagnostic::warning(
+            file,
+            line,
+            0,
+            Said::both(
+                format!(
+                    "indicator `{key}` is not available; say in how_to_collect how the data could be collected"
+                ),
+                format!(
+                    "Der Indikator „{key}“ ist nicht verfügbar; in how_to_collect angeben, wie die Daten erhoben werden könnten"
+                ),
+            ),
+        ));
+    }
+    if let Some((b, problem)) = e.breaks.iter().find_map(|b| Some((b, break_problem(b)?))) {
+        found.extend(error(Said::both(
+            format!(
+                "indicator `{key}`: series break `{}`: {}",
+                b.key,
+                problem.english()
+            ),
+            format!(
+                "Indikator „{key}“: Zeitreihenbruch „{}“: {}",
+                b.key,
+                problem.german()
+            ),
+        )));
+    }
+    found
+}
+
+/// An entry whose formula does not parse; the hint shows the formula with a caret under the
+/// place, in each language.
+fn formula_error(file: &str, line: usize, e: &IndicatorEntry, err: &FormulaError) -> Diagnostic {
+    let (key, formula) = (&e.key, &e.formula);
+    let german = err.problem.german();
+    Diagnostic::error(
+        file,
+        line,
+        0,
+        Said::both(
+            format!("indicator `{key}`: {err}"),
+            format!(
+                "Indikator „{key}“: Formelfehler an Position {}: {german}",
+                err.pos
+            ),
+        ),
+    )
+    .with_hint(Said::both(
+        err.show(formula),
+        format!("{formula}\n{}^ {german}", " ".repeat(err.pos)),
+    ))
+}
+
 /// Catalogue-wide data that the import hands to the indicator entries it concerns, so that a
 /// stored entry carries it: series breaks and publications.
 trait Attached: Clone {
-    /// Its name in diagnostics (`series break`).
-    const WHAT: &'static str;
-    /// Where to look when it concerns no indicator.
-    const SCOPE_HINT: &'static str;
+    /// Its name in diagnostics (`series break`), in English and German.
+    const WHAT: (&'static str, &'static str);
+    /// Where to look when it concerns no indicator, in English and German.
+    const SCOPE_HINT: (&'static str, &'static str);
     fn key(&self) -> &str;
-    fn problem(&self) -> Option<String>;
+    fn problem(&self) -> Option<Said>;
     /// Whether it concerns an entry that reads `measures`.
     fn concerns_entry(&self, e: &IndicatorEntry, measures: &[String]) -> bool;
     fn give(&self, e: &mut IndicatorEntry);
@@ -136,12 +201,13 @@ trait Attached: Clone {
 }
 
 impl Attached for SeriesBreak {
-    const WHAT: &'static str = "series break";
-    const SCOPE_HINT: &'static str = "`measures` and `indicators`";
+    const WHAT: (&'static str, &'static str) = ("series break", "Zeitreihenbruch");
+    const SCOPE_HINT: (&'static str, &'static str) =
+        ("`measures` and `indicators`", "`measures` und `indicators`");
     fn key(&self) -> &str {
         &self.key
     }
-    fn problem(&self) -> Option<String> {
+    fn problem(&self) -> Option<Said> {
         break_problem(self)
     }
     fn concerns_entry(&self, e: &IndicatorEntry, measures: &[String]) -> bool {
@@ -153,12 +219,12 @@ impl Attached for SeriesBreak {
 }
 
 impl Attached for Release {
-    const WHAT: &'static str = "release";
-    const SCOPE_HINT: &'static str = "`measures`";
+    const WHAT: (&'static str, &'static str) = ("release", "Veröffentlichung");
+    const SCOPE_HINT: (&'static str, &'static str) = ("`measures`", "`measures`");
     fn key(&self) -> &str {
         &self.key
     }
-    fn problem(&self) -> Option<String> {
+    fn problem(&self) -> Option<Said> {
         release_problem(self)
     }
     fn concerns_entry(&self, e: &IndicatorEntry, measures: &[String]) -> bool {
@@ -184,15 +250,27 @@ fn attach<T: Attached>(
     measures: &[Vec<String>],
     ds: &mut Dataset,
 ) {
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    let (what, what_de) = T::WHAT;
     for item in items {
-        let (what, key) = (T::WHAT, item.key());
+        let key = item.key();
         let line = key_line(text, key);
+        let (en, de) = (format!("`{key}`"), format!("„{key}“"));
         let problem = item
             .problem()
-            .map(|p| format!("{what} `{key}`: {p}"))
+            .map(|p| {
+                Said::both(
+                    format!("{what} {en}: {}", p.english()),
+                    format!("{what_de} {de}: {}", p.german()),
+                )
+            })
             .or_else(|| {
-                (!seen.insert(key.to_string())).then(|| format!("{what} `{key}` is defined twice"))
+                (!seen.insert(key.to_string())).then(|| {
+                    Said::both(
+                        format!("{what} {en} is defined twice"),
+                        format!("{what_de} {de} ist doppelt definiert"),
+                    )
+                })
             });
         if let Some(message) = problem {
             ds.diagnostics
@@ -207,67 +285,92 @@ fn attach<T: Attached>(
             }
         }
         if concerned == 0 && item.needs_an_indicator() {
+            let (scope, scope_de) = T::SCOPE_HINT;
             ds.diagnostics.push(Diagnostic::warning(
                 file,
                 line,
                 0,
-                format!(
-                    "{what} `{key}` concerns no indicator of this file (check {})",
-                    T::SCOPE_HINT
+                Said::both(
+                    format!("{what} {en} concerns no indicator of this file (check {scope})"),
+                    format!(
+                        "{what_de} {de} betrifft keinen Indikator dieser Datei ({scope_de} prüfen)"
+                    ),
                 ),
             ));
         }
     }
 }
 
-/// What is wrong with a release, if anything.
-fn release_problem(r: &Release) -> Option<String> {
+/// What is wrong with a release, if anything. Problems are said as clauses after the release's
+/// name and a colon.
+fn release_problem(r: &Release) -> Option<Said> {
     if [&r.title, &r.publisher, &r.import]
         .iter()
         .any(|t| t.trim().is_empty())
     {
-        return Some("needs a title, a publisher and what to import".into());
+        return Some(Said::both(
+            "needs a title, a publisher and what to import",
+            "braucht einen Titel, einen Herausgeber und die Angabe, was zu importieren ist",
+        ));
     }
     if !(-12..=60).contains(&r.lag_months) {
-        return Some(format!(
-            "lag_months {} is not between -12 and 60",
-            r.lag_months
+        let lag = r.lag_months;
+        return Some(Said::both(
+            format!("lag_months {lag} is not between -12 and 60"),
+            format!("lag_months {lag} liegt nicht zwischen -12 und 60"),
         ));
     }
     if !(1..=10).contains(&r.every_years) || (r.every_years > 1 && r.anchor_year.is_none()) {
-        return Some(
-            "every_years must be 1 to 10, and a release every few years needs an anchor_year"
-                .into(),
-        );
+        return Some(Said::both(
+            "every_years must be 1 to 10, and a release every few years needs an anchor_year",
+            "every_years muss zwischen 1 und 10 liegen, und eine Veröffentlichung alle paar Jahre braucht ein anchor_year",
+        ));
     }
     if r.measures.is_empty() && !r.equivalents {
-        return Some("names no measures".into());
+        return Some(Said::both("names no measures", "nennt keine Merkmale"));
     }
     unknown_level(&r.levels)
 }
 
-/// What is wrong with a series break, if anything.
-fn break_problem(b: &SeriesBreak) -> Option<String> {
+/// What is wrong with a series break, if anything, said as a clause like a release's problem.
+fn break_problem(b: &SeriesBreak) -> Option<Said> {
     if b.title.trim().is_empty() || b.explanation.trim().is_empty() {
-        return Some("needs a title and an explanation".into());
+        return Some(Said::both(
+            "needs a title and an explanation",
+            "braucht einen Titel und eine Erläuterung",
+        ));
     }
     if !(1950..=2100).contains(&b.year) {
-        return Some(format!("year {} is not between 1950 and 2100", b.year));
+        let year = b.year;
+        return Some(Said::both(
+            format!("year {year} is not between 1950 and 2100"),
+            format!("das Jahr {year} liegt nicht zwischen 1950 und 2100"),
+        ));
     }
     if let Some(k) = b.formed.iter().find(|k| {
         sozialmonitor_core::RegionKey::parse(k).map(|k| k.level()) != Ok(RegionLevel::Kreis)
     }) {
-        return Some(format!("`formed` names `{k}`, not a Kreis key"));
+        return Some(Said::both(
+            format!("`formed` names `{k}`, not a Kreis key"),
+            format!("`formed` nennt „{k}“, keinen Kreisschlüssel"),
+        ));
     }
     unknown_level(&b.levels)
 }
 
 /// The first of `levels` that names no region level, as a problem.
-fn unknown_level(levels: &[String]) -> Option<String> {
+fn unknown_level(levels: &[String]) -> Option<Said> {
     levels
         .iter()
         .find(|l| RegionLevel::from_code(l).is_none())
-        .map(|l| format!("unknown level `{l}` (use land, kreis, gemeindeverband, gemeinde …)"))
+        .map(|l| {
+            Said::both(
+                format!("unknown level `{l}` (use land, kreis, gemeindeverband, gemeinde …)"),
+                format!(
+                    "unbekannte Ebene „{l}“ (land, kreis, gemeindeverband, gemeinde … verwenden)"
+                ),
+            )
+        })
 }
 
 /// The line (1-based) of the `key = '…'` line of an entry, 0 where it cannot be found.

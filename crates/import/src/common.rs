@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use sozialmonitor_core::{DecimalSeparator, KeyError, RegionKey};
+use sozialmonitor_core::{DecimalSeparator, KeyError, PeriodError, RegionKey, Said, ValueError};
 
 /// Whether a GENESIS variable code denotes the region dimension (`DINSG`, `DLAND`, `REGBEZ`,
 /// `KREISE`, `GEMEIN`, and the Zensus `GEO*` variables).
@@ -98,7 +98,7 @@ impl Tally {
         ds: &mut sozialmonitor_core::Dataset,
         file: &str,
         column: usize,
-        what: impl FnOnce(usize, usize) -> String,
+        what: impl FnOnce(usize, usize) -> Said,
     ) {
         if self.count > 0 {
             ds.diagnostics.push(sozialmonitor_core::Diagnostic::warning(
@@ -127,7 +127,7 @@ pub fn value_at(
                 file,
                 line,
                 column,
-                e.to_string(),
+                e.said(),
             ));
             None
         }
@@ -149,9 +149,116 @@ pub fn header_and_rows<'a>(
                 file,
                 1,
                 0,
-                "the file has no header line",
+                no_header_line(),
             ));
             None
         }
     }
+}
+
+/// A core error said in both languages: its own English text and its German one, begun as a
+/// sentence (the core says it as a clause, `leerer Wert`, so that it can follow a colon too).
+pub trait SaidBoth: std::fmt::Display {
+    /// The German wording.
+    fn german_text(&self) -> String;
+
+    /// Both wordings, for a diagnostic that says nothing but this error.
+    fn said(&self) -> Said {
+        Said::both(self.to_string(), sentence(&self.german_text()))
+    }
+}
+
+impl SaidBoth for KeyError {
+    fn german_text(&self) -> String {
+        self.german()
+    }
+}
+
+impl SaidBoth for PeriodError {
+    fn german_text(&self) -> String {
+        self.german()
+    }
+}
+
+impl SaidBoth for ValueError {
+    fn german_text(&self) -> String {
+        self.german()
+    }
+}
+
+/// `s` with its first letter in upper case: the workspace shows each message as a sentence.
+pub fn sentence(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `n` with the German noun in singular or plural (`1 Zeile`, `3 Zeilen`): the German pages
+/// are read by planners, who should not meet "1 Zeilen".
+pub fn german_count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A library's error (calamine, zip, …), which has no German wording: both languages show it as
+/// it is, embedded in a sentence of their own.
+pub fn verbatim(e: impl std::fmt::Display) -> Said {
+    let text = e.to_string();
+    Said::both(text.clone(), text)
+}
+
+/// A region key that cannot be read.
+pub fn unknown_region_key(e: &KeyError) -> Said {
+    Said::both(
+        format!("unknown region key: {e}"),
+        format!("Unbekannter Regionalschlüssel: {}", e.german()),
+    )
+}
+
+/// A row whose field count differs from the header's.
+pub fn row_width(fields: usize, header: usize) -> Said {
+    Said::both(
+        format!("row has {fields} fields, the header has {header}"),
+        format!(
+            "Die Zeile hat {}, die Kopfzeile {header}",
+            german_count(fields, "Feld", "Felder")
+        ),
+    )
+}
+
+/// Value cells that use both decimal separators.
+pub fn mixed_decimals() -> Said {
+    Said::both(
+        "values use both decimal commas and decimal points",
+        "Die Werte verwenden sowohl Dezimalkomma als auch Dezimalpunkt",
+    )
+}
+
+/// A text file without any line.
+pub fn no_header_line() -> Said {
+    Said::both(
+        "the file has no header line",
+        "Die Datei hat keine Kopfzeile",
+    )
+}
+
+/// Empty value cells, counted with the first line that has one.
+pub fn empty_cells(n: usize, first: usize) -> Said {
+    Said::both(
+        format!("{n} empty value cells (first in line {first}) hold no value"),
+        format!(
+            "{} (zuerst in Zeile {first}) {} keinen Wert",
+            german_count(n, "leere Wertzelle", "leere Wertzellen"),
+            if n == 1 { "enthält" } else { "enthalten" }
+        ),
+    )
+}
+
+/// The hint for a panic inside an importer.
+pub fn bug_hint() -> Said {
+    Said::both(
+        "this is a bug in sozialmonitor; please report it with the file",
+        "Dies ist ein Programmfehler in Sozialmonitor; bitte zusammen mit der Datei melden",
+    )
 }

@@ -3,10 +3,12 @@
 
 use sozialmonitor_core::{
     Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
-    RegionKey,
+    RegionKey, Said,
 };
 
-use crate::common::{is_region_variable, region_key_from_code, value_at};
+use crate::common::{
+    SaidBoth, german_count, is_region_variable, region_key_from_code, unknown_region_key, value_at,
+};
 
 /// Reads a cube file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
@@ -36,9 +38,16 @@ pub fn read(file: &str, text: &str) -> Dataset {
                             file,
                             line_no,
                             0,
-                            format!(
-                                "QEI header has {nkeys} key columns but DQA names {} variables",
-                                vars.len()
+                            Said::both(
+                                format!(
+                                    "QEI header has {nkeys} key columns but DQA names {} variables",
+                                    vars.len()
+                                ),
+                                format!(
+                                    "Die QEI-Kopfzeile hat {}, DQA nennt aber {}",
+                                    german_count(nkeys, "Schlüsselspalte", "Schlüsselspalten"),
+                                    german_count(vars.len(), "Merkmal", "Merkmale")
+                                ),
                             ),
                         ));
                         return ds;
@@ -51,7 +60,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
                             file,
                             line_no,
                             0,
-                            "QEI header does not match the measures listed in DQI",
+                            Said::both(
+                                "QEI header does not match the measures listed in DQI",
+                                "Die QEI-Kopfzeile passt nicht zu den in DQI aufgeführten Merkmalen",
+                            ),
                         ));
                         return ds;
                     }
@@ -85,7 +97,13 @@ pub fn read(file: &str, text: &str) -> Dataset {
                             file,
                             line_no,
                             0,
-                            format!("data record has {} fields, expected {expect}", f.len()),
+                            Said::both(
+                                format!("data record has {} fields, expected {expect}", f.len()),
+                                format!(
+                                    "Der Datensatz hat {}, erwartet werden {expect}",
+                                    german_count(f.len(), "Feld", "Felder")
+                                ),
+                            ),
                         ));
                         continue;
                     }
@@ -99,7 +117,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                                         file,
                                         line_no,
                                         i + 2,
-                                        format!("unknown region key: {e}"),
+                                        unknown_region_key(&e),
                                     ));
                                     continue;
                                 }
@@ -129,7 +147,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                                 file,
                                 line_no,
                                 tcol + 1,
-                                e.to_string(),
+                                e.said(),
                             ));
                             continue;
                         }
@@ -165,9 +183,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         file,
                         line_no,
                         1,
-                        format!("record type `{}` is neither K nor D", cell(0)),
+                        Said::both(
+                            format!("record type `{}` is neither K nor D", cell(0)),
+                            format!("Die Satzart „{}“ ist weder K noch D", cell(0)),
+                        ),
                     )
-                    .with_hint("is this a GENESIS cube (Datenquader) file?"),
+                    .with_hint(Said::both(
+                        "is this a GENESIS cube (Datenquader) file?",
+                        "Ist dies eine GENESIS-Würfeldatei (Datenquader)?",
+                    )),
                 );
             }
         }
@@ -177,7 +201,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             file,
             0,
             0,
-            "no measures (DQI section) found",
+            Said::both(
+                "no measures (DQI section) found",
+                "Keine Merkmale (Abschnitt DQI) gefunden",
+            ),
         ));
     }
     for m in &mut ds.measures {

@@ -6,10 +6,13 @@ use rustc_hash::FxHashMap as HashMap;
 use sozialmonitor_core::measure::is_total_label;
 use sozialmonitor_core::{
     Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
-    RegionKey, Value,
+    RegionKey, Said, Value,
 };
 
-use crate::common::{LineSplitter, decimal_separator, is_region_variable, region_key_from_code};
+use crate::common::{
+    LineSplitter, SaidBoth, bug_hint, decimal_separator, is_region_variable, mixed_decimals,
+    region_key_from_code, row_width, unknown_region_key,
+};
 
 /// The columns of one `N_variable_*` group. The attribute code is what identifies a breakdown
 /// value, so it is required; the label only decorates it.
@@ -31,27 +34,18 @@ struct Columns {
     width: usize,
 }
 
-fn columns(file: &str, header: &[std::borrow::Cow<'_, str>]) -> Result<Columns, Diagnostic> {
+/// The columns of the header, or why the header is not that of a GENESIS flat file (boxed: a
+/// diagnostic in two languages is large, and the error is the rare path).
+fn columns(file: &str, header: &[std::borrow::Cow<'_, str>]) -> Result<Columns, Box<Diagnostic>> {
     let find = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        find(name).ok_or_else(|| {
-            Diagnostic::error(file, 1, 0, format!("header has no `{name}` column"))
-                .with_hint("a GENESIS flat file (ffcsv) has the columns statistics_code;...;time;...;value;value_unit;value_variable_code;value_variable_label")
-        })
-    };
+    let need = |name: &str| find(name).ok_or_else(|| missing_column(file, name));
     let mut vars = Vec::new();
     for n in 1.. {
         let Some(code) = find(&format!("{n}_variable_code")) else {
             break;
         };
         let Some(attribute_code) = find(&format!("{n}_variable_attribute_code")) else {
-            return Err(Diagnostic::error(
-                file,
-                1,
-                code + 1,
-                format!("header has `{n}_variable_code` but no `{n}_variable_attribute_code` column"),
-            )
-            .with_hint("every variable of a GENESIS flat file comes with its attribute code; export the table again"));
+            return Err(missing_attribute_code(file, n, code + 1));
         };
         vars.push(Variable {
             code,
@@ -72,6 +66,48 @@ fn columns(file: &str, header: &[std::borrow::Cow<'_, str>]) -> Result<Columns, 
     })
 }
 
+/// A header without one of the columns every GENESIS flat file has.
+fn missing_column(file: &str, name: &str) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(
+            file,
+            1,
+            0,
+            Said::both(
+                format!("header has no `{name}` column"),
+                format!("Die Kopfzeile hat keine Spalte `{name}`"),
+            ),
+        )
+        .with_hint(Said::both(
+            "a GENESIS flat file (ffcsv) has the columns statistics_code;...;time;...;value;value_unit;value_variable_code;value_variable_label",
+            "Eine GENESIS-Flatfile-Datei (ffcsv) hat die Spalten statistics_code;...;time;...;value;value_unit;value_variable_code;value_variable_label",
+        )),
+    )
+}
+
+/// A header with variable `n` (its code in `column`) but without its attribute code.
+fn missing_attribute_code(file: &str, n: usize, column: usize) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(
+            file,
+            1,
+            column,
+            Said::both(
+                format!(
+                    "header has `{n}_variable_code` but no `{n}_variable_attribute_code` column"
+                ),
+                format!(
+                    "Die Kopfzeile hat die Spalte `{n}_variable_code`, aber keine Spalte `{n}_variable_attribute_code`"
+                ),
+            ),
+        )
+        .with_hint(Said::both(
+            "every variable of a GENESIS flat file comes with its attribute code; export the table again",
+            "Zu jedem Merkmal einer GENESIS-Flatfile-Datei gehört die Spalte mit dem Code seiner Ausprägung; die Tabelle erneut exportieren",
+        )),
+    )
+}
+
 /// Reads an ffcsv file already decoded to text.
 pub fn read(file: &str, text: &str) -> Dataset {
     let mut ds = Dataset::new("ffcsv");
@@ -84,7 +120,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
     let cols = match columns(file, &header) {
         Ok(c) => c,
         Err(d) => {
-            ds.diagnostics.push(d);
+            ds.diagnostics.push(*d);
             return ds;
         }
     };
@@ -95,13 +131,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
     );
     let Ok(sep) = sep else {
         ds.diagnostics.push(
-            Diagnostic::error(
-                file,
-                0,
-                cols.value + 1,
-                "values use both decimal commas and decimal points",
-            )
-            .with_hint("a file must use one decimal separator"),
+            Diagnostic::error(file, 0, cols.value + 1, mixed_decimals()).with_hint(Said::both(
+                "a file must use one decimal separator",
+                "Eine Datei muss durchgehend dasselbe Dezimaltrennzeichen verwenden",
+            )),
         );
         return ds;
     };
@@ -152,18 +185,22 @@ fn merge(file: &str, results: Vec<(std::thread::Result<Dataset>, usize)>) -> Dat
             Ok(d) => parsed.push(d),
             Err(payload) => {
                 let mut failed = Dataset::new("ffcsv");
+                let (from, panic) = (first_line + 1, crate::panic_message(payload.as_ref()));
                 failed.diagnostics.push(
                     Diagnostic::error(
                         file,
                         0,
                         0,
-                        format!(
-                            "internal error while reading the rows from line {}: {}; nothing was imported from this file",
-                            first_line + 1,
-                            crate::panic_message(payload.as_ref())
+                        Said::both(
+                            format!(
+                                "internal error while reading the rows from line {from}: {panic}; nothing was imported from this file"
+                            ),
+                            format!(
+                                "Interner Fehler beim Lesen der Zeilen ab Zeile {from}: {panic}; aus dieser Datei wurde nichts importiert"
+                            ),
                         ),
                     )
-                    .with_hint("this is a bug in sozialmonitor; please report it with the file"),
+                    .with_hint(bug_hint()),
                 );
                 return failed;
             }
@@ -220,9 +257,12 @@ fn parse_rows(
                     file,
                     line_no,
                     0,
-                    format!("row has {} fields, the header has {}", f.len(), cols.width),
+                    row_width(f.len(), cols.width),
                 )
-                .with_hint("the file may be truncated, or use another separator than `;`"),
+                .with_hint(Said::both(
+                    "the file may be truncated, or use another separator than `;`",
+                    "Die Datei ist möglicherweise abgeschnitten oder verwendet ein anderes Trennzeichen als `;`",
+                )),
             );
             continue;
         }
@@ -253,9 +293,12 @@ fn parse_rows(
                                     file,
                                     line_no,
                                     var.attribute_code + 1,
-                                    format!("unknown region key: {e}"),
+                                    unknown_region_key(&e),
                                 )
-                                .with_hint("region keys are AGS/ARS digits or DG for Germany"),
+                                .with_hint(Said::both(
+                                    "region keys are AGS/ARS digits or DG for Germany",
+                                    "Regionalschlüssel bestehen aus den Ziffern von AGS/ARS oder lauten DG für Deutschland",
+                                )),
                             );
                             continue;
                         }
@@ -269,7 +312,10 @@ fn parse_rows(
                         file,
                         line_no,
                         0,
-                        "no region variable in this table; values are stored for Germany (DG)",
+                        Said::both(
+                            "no region variable in this table; values are stored for Germany (DG)",
+                            "Die Tabelle hat kein regionales Merkmal; die Werte werden für Deutschland (DG) gespeichert",
+                        ),
                     ));
                 }
                 let k = RegionKey::parse("DG").expect("DG is valid");
@@ -280,21 +326,20 @@ fn parse_rows(
         let period = match Period::parse(cell(cols.time)) {
             Ok(p) => p,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(
-                    file,
-                    line_no,
-                    cols.time + 1,
-                    e.to_string(),
-                ));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line_no, cols.time + 1, e.said()));
                 continue;
             }
         };
         let value = match Value::parse(cell(cols.value), sep) {
             Ok(v) => v,
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(file, line_no, cols.value + 1, e.to_string()).with_hint(
-                    "GENESIS writes a number (decimal comma in German exports) or one of the symbols - . ... / x",
-                ));
+                ds.diagnostics.push(
+                    Diagnostic::error(file, line_no, cols.value + 1, e.said()).with_hint(Said::both(
+                        "GENESIS writes a number (decimal comma in German exports) or one of the symbols - . ... / x",
+                        "GENESIS schreibt eine Zahl (in deutschen Exporten mit Dezimalkomma) oder eines der statistischen Zeichen - . ... / x",
+                    )),
+                );
                 continue;
             }
         };
@@ -304,7 +349,10 @@ fn parse_rows(
                 file,
                 line_no,
                 cols.vcode + 1,
-                "empty value_variable_code",
+                Said::both(
+                    "empty value_variable_code",
+                    "Das Feld value_variable_code ist leer",
+                ),
             ));
             continue;
         }
@@ -407,9 +455,8 @@ mod tests {
             (d.line, d.severity),
             (0, sozialmonitor_core::Severity::Error)
         );
-        assert!(
-            d.message.contains("from line 5000002") && d.message.contains("index out of bounds")
-        );
+        let message = d.message.english();
+        assert!(message.contains("from line 5000002") && message.contains("index out of bounds"));
     }
 
     #[test]

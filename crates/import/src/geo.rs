@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use proj4rs::proj::Proj;
-use sozialmonitor_core::{Boundary, Dataset, Diagnostic, RegionKey};
+use sozialmonitor_core::{Boundary, Dataset, Diagnostic, RegionKey, Said};
 
 /// PROJ definitions of the coordinate systems German boundary data comes in. The DHDN
 /// Helmert parameters are those of EPSG's default transformation (as PROJ's `datum=potsdam`).
@@ -109,26 +109,32 @@ pub fn read_shapefile(path: &Path) -> Dataset {
     let prj = std::fs::read_to_string(&prj_path).ok();
     let epsg = match prj.as_deref() {
         None => {
-            ds.diagnostics.push(
-                Diagnostic::error(&file, 0, 0, format!("no {} beside the shapefile", prj_path.display()))
-                    .with_hint("the .prj tells the coordinate system; without it the boundaries cannot be placed"),
-            );
+            ds.diagnostics.push(no_prj(&file, &prj_path));
             return ds;
         }
         Some(w) => epsg_of_prj(w),
     };
     let Some(src_def) = epsg.and_then(proj_string) else {
-        ds.diagnostics.push(Diagnostic::error(&file, 0, 0, format!("unsupported coordinate system in .prj (EPSG {:?})", epsg)).with_hint(
-            "supported: EPSG 4326, 4258, 25832, 25833, 31466-31469, 3857; reproject the file, e.g. with ogr2ogr -t_srs EPSG:4326",
-        ));
+        ds.diagnostics.push(unsupported_crs(&file, epsg));
         return ds;
     };
     let items = match shapefile::read(path) {
         Ok(v) => v,
         Err(e) => {
             ds.diagnostics.push(
-                Diagnostic::error(&file, 0, 0, format!("cannot read shapefile: {e}"))
-                    .with_hint("the .shp, .shx and .dbf must lie side by side"),
+                Diagnostic::error(
+                    &file,
+                    0,
+                    0,
+                    Said::both(
+                        format!("cannot read shapefile: {e}"),
+                        format!("Das Shapefile lässt sich nicht lesen: {e}"),
+                    ),
+                )
+                .with_hint(Said::both(
+                    "the .shp, .shx and .dbf must lie side by side",
+                    "Die Dateien .shp, .shx und .dbf müssen im selben Ordner liegen",
+                )),
             );
             return ds;
         }
@@ -143,7 +149,10 @@ pub fn read_shapefile(path: &Path) -> Dataset {
                 &file,
                 0,
                 0,
-                "internal error: cannot set up the coordinate transformation",
+                Said::both(
+                    "internal error: cannot set up the coordinate transformation",
+                    "Interner Fehler: Die Koordinatentransformation lässt sich nicht einrichten",
+                ),
             ));
             return ds;
         }
@@ -171,7 +180,10 @@ pub fn read_shapefile(path: &Path) -> Dataset {
                 &file,
                 i + 1,
                 0,
-                "feature has no usable AGS/ARS attribute; not matched to a region",
+                Said::both(
+                    "feature has no usable AGS/ARS attribute; not matched to a region",
+                    "Das Objekt hat kein verwendbares AGS/ARS-Attribut; es wurde keiner Region zugeordnet",
+                ),
             ));
             continue;
         };
@@ -188,13 +200,16 @@ pub fn read_shapefile(path: &Path) -> Dataset {
                 .collect(),
             shapefile::Shape::NullShape => continue,
             other => {
+                let kind = other.shapetype();
                 ds.diagnostics.push(Diagnostic::warning(
                     &file,
                     i + 1,
                     0,
-                    format!(
-                        "feature {key} is a {} , not a polygon; skipped",
-                        other.shapetype()
+                    Said::both(
+                        format!("feature {key} is a {kind} , not a polygon; skipped"),
+                        format!(
+                            "Das Objekt {key} hat den Geometrietyp {kind} statt Polygon; es wurde übersprungen"
+                        ),
                     ),
                 ));
                 continue;
@@ -227,13 +242,56 @@ pub fn read_shapefile(path: &Path) -> Dataset {
                 &file,
                 i + 1,
                 0,
-                format!("coordinates of {key} cannot be transformed to WGS84"),
+                Said::both(
+                    format!("coordinates of {key} cannot be transformed to WGS84"),
+                    format!("Die Koordinaten von {key} lassen sich nicht nach WGS84 umrechnen"),
+                ),
             ));
             continue;
         }
         add_boundary(&mut ds, &mut by_key, key, name, polys);
     }
     ds
+}
+
+/// The diagnostic for a Shapefile without its `.prj`.
+fn no_prj(file: &str, prj: &Path) -> Diagnostic {
+    let prj = prj.display();
+    Diagnostic::error(
+        file,
+        0,
+        0,
+        Said::both(
+            format!("no {prj} beside the shapefile"),
+            format!("Neben dem Shapefile liegt keine Datei {prj}"),
+        ),
+    )
+    .with_hint(Said::both(
+        "the .prj tells the coordinate system; without it the boundaries cannot be placed",
+        "Die .prj-Datei gibt das Koordinatensystem an; ohne sie lassen sich die Gebietsgrenzen nicht verorten",
+    ))
+}
+
+/// The diagnostic for a `.prj` naming no coordinate system we can transform from.
+fn unsupported_crs(file: &str, epsg: Option<u32>) -> Diagnostic {
+    // The English shows the code as Rust prints an option; the German says it in words.
+    let code = epsg.map_or_else(
+        || "kein EPSG-Code erkennbar".to_string(),
+        |n| format!("EPSG {n}"),
+    );
+    Diagnostic::error(
+        file,
+        0,
+        0,
+        Said::both(
+            format!("unsupported coordinate system in .prj (EPSG {epsg:?})"),
+            format!("Das Koordinatensystem in der .prj-Datei wird nicht unterstützt ({code})"),
+        ),
+    )
+    .with_hint(Said::both(
+        "supported: EPSG 4326, 4258, 25832, 25833, 31466-31469, 3857; reproject the file, e.g. with ogr2ogr -t_srs EPSG:4326",
+        "Unterstützt: EPSG 4326, 4258, 25832, 25833, 31466-31469, 3857; die Datei umprojizieren, z. B. mit ogr2ogr -t_srs EPSG:4326",
+    ))
 }
 
 /// Adds a feature's polygons; several features of one region (land and water parts) become one
@@ -271,7 +329,10 @@ pub fn read_geojson(file: &str, bytes: &[u8]) -> Dataset {
                 file,
                 e.line(),
                 e.column(),
-                format!("not valid JSON: {e}"),
+                Said::both(
+                    format!("not valid JSON: {e}"),
+                    format!("Kein gültiges JSON: {e}"),
+                ),
             ));
             return ds;
         }
@@ -281,7 +342,10 @@ pub fn read_geojson(file: &str, bytes: &[u8]) -> Dataset {
             file,
             1,
             1,
-            "not a GeoJSON FeatureCollection (no `features` array)",
+            Said::both(
+                "not a GeoJSON FeatureCollection (no `features` array)",
+                "Keine GeoJSON-FeatureCollection (kein Array `features`)",
+            ),
         ));
         return ds;
     };
@@ -302,9 +366,15 @@ pub fn read_geojson(file: &str, bytes: &[u8]) -> Dataset {
                 file,
                 0,
                 0,
-                format!(
-                    "feature {} has no usable AGS/ARS property; not matched to a region",
-                    i + 1
+                Said::both(
+                    format!(
+                        "feature {} has no usable AGS/ARS property; not matched to a region",
+                        i + 1
+                    ),
+                    format!(
+                        "Das Objekt {} hat keine verwendbare AGS/ARS-Eigenschaft; es wurde keiner Region zugeordnet",
+                        i + 1
+                    ),
                 ),
             ));
             continue;
@@ -336,9 +406,15 @@ pub fn read_geojson(file: &str, bytes: &[u8]) -> Dataset {
                 file,
                 i + 1,
                 0,
-                format!(
-                    "feature {} ({key}) has no valid Polygon or MultiPolygon geometry",
-                    i + 1
+                Said::both(
+                    format!(
+                        "feature {} ({key}) has no valid Polygon or MultiPolygon geometry",
+                        i + 1
+                    ),
+                    format!(
+                        "Das Objekt {} ({key}) hat keine gültige Polygon- oder MultiPolygon-Geometrie",
+                        i + 1
+                    ),
                 ),
             ));
             continue;

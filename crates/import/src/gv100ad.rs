@@ -3,10 +3,10 @@
 //! Positions are characters, not bytes: the file is UTF-8 since Sorbian names were added.
 
 use sozialmonitor_core::{
-    Dataset, Diagnostic, Measure, Observation, Period, Region, RegionKey, Value,
+    Dataset, Diagnostic, Measure, Observation, Period, Region, RegionKey, Said, Value,
 };
 
-use crate::common::prefix_chars;
+use crate::common::{SaidBoth, german_count, prefix_chars};
 
 fn kind(satzart: &str, tk: &str) -> Option<&'static str> {
     Some(match (satzart, tk) {
@@ -54,12 +54,21 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     file,
                     line_no,
                     c.len() + 1,
-                    format!(
-                        "record is {} characters long; a GV100AD record has at least 72",
-                        c.len()
+                    Said::both(
+                        format!(
+                            "record is {} characters long; a GV100AD record has at least 72",
+                            c.len()
+                        ),
+                        format!(
+                            "Der Datensatz ist {} Zeichen lang; ein Datensatz des Gemeindeverzeichnisses GV100AD hat mindestens 72",
+                            c.len()
+                        ),
                     ),
                 )
-                .with_hint("is this a GV100AD file, and is it complete?"),
+                .with_hint(Said::both(
+                    "is this a GV100AD file, and is it complete?",
+                    "Ist dies das Gemeindeverzeichnis GV100AD, und ist es vollständig?",
+                )),
             );
             continue;
         }
@@ -72,7 +81,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     file,
                     line_no,
                     3,
-                    format!("Gebietsstand: {e}"),
+                    Said::both(
+                        format!("Gebietsstand: {e}"),
+                        format!("Gebietsstand: {}", e.german()),
+                    ),
                 ));
                 continue;
             }
@@ -93,9 +105,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
                         file,
                         line_no,
                         1,
-                        format!("unknown record type (Satzart) `{other}`"),
+                        Said::both(
+                            format!("unknown record type (Satzart) `{other}`"),
+                            format!("Unbekannte Satzart „{other}“"),
+                        ),
                     )
-                    .with_hint("GV100AD has record types 10, 20, 30, 40, 50 and 60"),
+                    .with_hint(Said::both(
+                        "GV100AD has record types 10, 20, 30, 40, 50 and 60",
+                        "Das GV100AD kennt die Satzarten 10, 20, 30, 40, 50 und 60",
+                    )),
                 );
                 continue;
             }
@@ -109,11 +127,19 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     file,
                     line_no,
                     11,
-                    format!("Regionalschlüssel `{key_text}` contains other characters than digits"),
+                    Said::both(
+                        format!(
+                            "Regionalschlüssel `{key_text}` contains other characters than digits"
+                        ),
+                        format!(
+                            "Der Regionalschlüssel „{key_text}“ enthält andere Zeichen als Ziffern"
+                        ),
+                    ),
                 )
-                .with_hint(
+                .with_hint(Said::both(
                     "GV100AD keys are zero-padded digits in fixed positions; was the file edited?",
-                ),
+                    "Die Schlüssel im GV100AD sind mit Nullen aufgefüllte Ziffern an festen Positionen; wurde die Datei bearbeitet?",
+                )),
             );
             continue;
         }
@@ -121,7 +147,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
             Ok(k) => k,
             Err(e) => {
                 ds.diagnostics
-                    .push(Diagnostic::error(file, line_no, 11, e.to_string()));
+                    .push(Diagnostic::error(file, line_no, 11, e.said()));
                 continue;
             }
         };
@@ -180,7 +206,13 @@ pub fn read(file: &str, text: &str) -> Dataset {
             file,
             0,
             0,
-            format!("{skipped_30} records of type 30 (Region, Baden-Württemberg) are not a level of the hierarchy here and were not stored; their Kreise are kept"),
+            Said::both(
+                format!("{skipped_30} records of type 30 (Region, Baden-Württemberg) are not a level of the hierarchy here and were not stored; their Kreise are kept"),
+                format!(
+                    "Nicht gespeichert: {} der Satzart 30 (Region, Baden-Württemberg), die hier keine Ebene der Gebietsgliederung ist; die Kreise darin bleiben erhalten",
+                    german_count(skipped_30, "Datensatz", "Datensätze")
+                ),
+            ),
         ));
     }
     ds.finish(file);

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::common::{prefix_chars, value_at};
+use crate::common::{SaidBoth, no_header_line, prefix_chars, row_width, value_at};
 use sozialmonitor_core::{
     Dataset, DecimalSeparator, Diagnostic, IndicatorEntry, IndicatorStatus, Measure, MeasureKind,
-    Observation, Period, Polarity, RegionKey,
+    Observation, Period, Polarity, RegionKey, Said,
 };
 
 fn split_comma(line: &str) -> Vec<String> {
@@ -14,8 +14,8 @@ fn split_comma(line: &str) -> Vec<String> {
     v.into_iter().map(|c| c.into_owned()).collect()
 }
 
-/// Maps INKAR's `raumbezug` and `kennziffer` to a region key.
-fn inkar_key(level: &str, id: &str) -> Result<RegionKey, String> {
+/// Maps INKAR's `raumbezug` and `kennziffer` to a region key, or says why it cannot.
+fn inkar_key(level: &str, id: &str) -> Result<RegionKey, Said> {
     let id = id.trim();
     let k = match level {
         "BUND" => "DG".to_string(),
@@ -24,9 +24,14 @@ fn inkar_key(level: &str, id: &str) -> Result<RegionKey, String> {
         "KRS" => prefix_chars(&format!("{:0>8}", id), 5).to_string(),
         "GVB" => format!("{:0>9}", id),
         "GEM" => format!("{:0>8}", id),
-        other => return Err(format!("unknown raumbezug `{other}`")),
+        other => {
+            return Err(Said::both(
+                format!("unknown raumbezug `{other}`"),
+                format!("Unbekannter Raumbezug „{other}“"),
+            ));
+        }
     };
-    RegionKey::parse(&k).map_err(|e| e.to_string())
+    RegionKey::parse(&k).map_err(|e| e.said())
 }
 
 /// The unit from INKAR's indicator name (`... in %`, `Bevölkerungsanteil ...`,
@@ -61,7 +66,7 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
     let mut lines = crate::text::lines(text);
     let Some((_, header)) = lines.next() else {
         ds.diagnostics
-            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+            .push(Diagnostic::error(file, 1, 0, no_header_line()));
         return ds;
     };
     let h = split_comma(header);
@@ -78,7 +83,10 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
             file,
             1,
             0,
-            "header lacks one of kuerzel, raumbezug, kennziffer, name, zeitbezug, wert",
+            Said::both(
+                "header lacks one of kuerzel, raumbezug, kennziffer, name, zeitbezug, wert",
+                "Der Kopfzeile fehlt eine der Spalten kuerzel, raumbezug, kennziffer, name, zeitbezug, wert",
+            ),
         ));
         return ds;
     };
@@ -92,7 +100,7 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
                 file,
                 line_no,
                 0,
-                format!("row has {} fields, the header has {}", f.len(), h.len()),
+                row_width(f.len(), h.len()),
             ));
             continue;
         }
@@ -112,7 +120,7 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics
-                    .push(Diagnostic::error(file, line_no, ct + 1, e.to_string()));
+                    .push(Diagnostic::error(file, line_no, ct + 1, e.said()));
                 continue;
             }
         };
@@ -123,7 +131,10 @@ pub fn read_values(file: &str, text: &str) -> Dataset {
                 file,
                 line_no,
                 cw + 1,
-                "empty value (INKAR publishes none for this cell)",
+                Said::both(
+                    "empty value (INKAR publishes none for this cell)",
+                    "Leerer Wert (INKAR veröffentlicht für diese Zelle keinen)",
+                ),
             ));
             continue;
         }
@@ -169,7 +180,7 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
     let mut it = recs.into_iter();
     let Some((_, header)) = it.next() else {
         ds.diagnostics
-            .push(Diagnostic::error(file, 1, 0, "the file has no header line"));
+            .push(Diagnostic::error(file, 1, 0, no_header_line()));
         return ds;
     };
     let h = split_comma(&header);
@@ -186,7 +197,10 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             file,
             1,
             0,
-            "codebook header lacks kuerzel or name",
+            Said::both(
+                "codebook header lacks kuerzel or name",
+                "Der Kopfzeile des Codebuchs fehlt die Spalte kuerzel oder name",
+            ),
         ));
         return ds;
     };
@@ -201,7 +215,7 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
                 file,
                 line_no,
                 0,
-                format!("row has {} fields, the header has {}", f.len(), h.len()),
+                row_width(f.len(), h.len()),
             ));
             continue;
         }

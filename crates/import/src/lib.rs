@@ -30,7 +30,7 @@ pub mod text;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use sozialmonitor_core::{Dataset, Diagnostic};
+use sozialmonitor_core::{Dataset, Diagnostic, Said};
 
 /// The formats this crate reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,33 +234,49 @@ fn read_guarded(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
 /// A measure whose kind neither the file nor the offices' unit vocabulary declares is stored as
 /// a count, so that it is summed and protected, never published raw; the user is told which.
 fn warn_undeclared(file: &str, ds: &mut Dataset) {
-    let undeclared: Vec<String> = ds
+    let (english, german): (Vec<String>, Vec<String>) = ds
         .measures
         .iter()
         .filter(|m| ds.kind(m).is_none())
         .map(|m| {
             if m.unit.is_empty() {
-                format!("`{}` (no unit)", m.code)
+                (
+                    format!("`{}` (no unit)", m.code),
+                    format!("„{}“ (ohne Einheit)", m.code),
+                )
             } else {
-                format!("`{}` (unit `{}`)", m.code, m.unit)
+                (
+                    format!("`{}` (unit `{}`)", m.code, m.unit),
+                    format!("„{}“ (Einheit „{}“)", m.code, m.unit),
+                )
             }
         })
-        .collect();
-    if undeclared.is_empty() {
+        .unzip();
+    if english.is_empty() {
         return;
     }
+    let n = english.len();
     ds.diagnostics.push(
         Diagnostic::warning(
             file,
             0,
             0,
-            format!(
-                "{} measure(s) treated as counts and protected by the confidentiality rules, since no kind is declared: {}",
-                undeclared.len(),
-                undeclared.join(", ")
+            Said::both(
+                format!(
+                    "{n} measure(s) treated as counts and protected by the confidentiality rules, since no kind is declared: {}",
+                    english.join(", ")
+                ),
+                format!(
+                    "{} ohne angegebene Art als Anzahl behandelt und durch die Geheimhaltungsregeln geschützt: {}",
+                    common::german_count(n, "Merkmal", "Merkmale"),
+                    german.join(", ")
+                ),
             ),
         )
-        .with_hint("declare the kind in a column `kind` (art): anzahl, summe or quote; see docs/long-csv.md"),
+        .with_hint(Said::both(
+            "declare the kind in a column `kind` (art): anzahl, summe or quote; see docs/long-csv.md",
+            "Die Art in einer Spalte `art` (kind) angeben: anzahl, summe oder quote; siehe docs/long-csv.md",
+        )),
     );
 }
 
@@ -281,17 +297,22 @@ fn guarded(
                 })
                 .map_or("unknown", Format::name);
             let mut ds = Dataset::new(name);
+            let panic = panic_message(payload.as_ref());
             ds.diagnostics.push(
                 Diagnostic::error(
                     file,
                     0,
                     0,
-                    format!(
-                        "internal error while reading this file: {}; nothing was imported from it",
-                        panic_message(payload.as_ref())
+                    Said::both(
+                        format!(
+                            "internal error while reading this file: {panic}; nothing was imported from it"
+                        ),
+                        format!(
+                            "Interner Fehler beim Lesen dieser Datei: {panic}; aus ihr wurde nichts importiert"
+                        ),
                     ),
                 )
-                .with_hint("this is a bug in sozialmonitor; please report it with the file"),
+                .with_hint(common::bug_hint()),
             );
             ds
         }
@@ -380,14 +401,9 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
     let Some(format) = format.or_else(|| detect(file, bytes)) else {
         let mut ds = Dataset::new("unknown");
         let d = match text::decode(file, bytes) {
-            Err(d) => d,
-            Ok((t, _)) if ["statistics_code,", "Statistik_Code,", "region,measure,"].iter().any(|h| t.trim_start_matches('\u{feff}').starts_with(h)) => {
-                Diagnostic::error(file, 1, 0, "fields are separated by `,`; GENESIS exports and the long CSV format use `;`")
-                    .with_hint("export the table again as GENESIS flat file, or save the CSV with `;` as separator")
-            }
-            Ok(_) => Diagnostic::error(file, 1, 0, "unknown file format").with_hint(
-                "supported: GENESIS ffcsv, older flat CSV, table CSV, cube; GV100AD; INKAR; long CSV; Shapefile; GeoJSON; XLSX/XLS. Use --format to choose one",
-            ),
+            Err(d) => *d,
+            Ok((t, _)) if comma_separated(&t) => comma_separated_file(file),
+            Ok(_) => unknown_format(file),
         };
         ds.diagnostics.push(d);
         return ds;
@@ -396,8 +412,19 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
         Format::Shapefile if file.ends_with(".gz") => {
             let mut ds = Dataset::new("shapefile");
             ds.diagnostics.push(
-                Diagnostic::error(file, 0, 0, "a shapefile cannot be read compressed")
-                    .with_hint("unpack it beside its .dbf, .shx and .prj"),
+                Diagnostic::error(
+                    file,
+                    0,
+                    0,
+                    Said::both(
+                        "a shapefile cannot be read compressed",
+                        "Ein Shapefile lässt sich nicht komprimiert lesen",
+                    ),
+                )
+                .with_hint(Said::both(
+                    "unpack it beside its .dbf, .shx and .prj",
+                    "Die Datei entpacken und neben die zugehörigen Dateien .dbf, .shx und .prj legen",
+                )),
             );
             return ds;
         }
@@ -412,7 +439,7 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
         Ok(t) => t,
         Err(d) => {
             let mut ds = Dataset::new(format.name());
-            ds.diagnostics.push(d);
+            ds.diagnostics.push(*d);
             return ds;
         }
     };
@@ -431,6 +458,42 @@ fn read_named(file: &str, bytes: &[u8], format: Option<Format>) -> Dataset {
     }
 }
 
+/// Whether a text starts like a GENESIS export or a long CSV with `,` where `;` belongs.
+fn comma_separated(text: &str) -> bool {
+    ["statistics_code,", "Statistik_Code,", "region,measure,"]
+        .iter()
+        .any(|h| text.trim_start_matches('\u{feff}').starts_with(h))
+}
+
+fn comma_separated_file(file: &str) -> Diagnostic {
+    Diagnostic::error(
+        file,
+        1,
+        0,
+        Said::both(
+            "fields are separated by `,`; GENESIS exports and the long CSV format use `;`",
+            "Die Felder sind durch `,` getrennt; GENESIS-Exporte und das Lang-CSV-Format verwenden `;`",
+        ),
+    )
+    .with_hint(Said::both(
+        "export the table again as GENESIS flat file, or save the CSV with `;` as separator",
+        "Die Tabelle erneut im GENESIS-Flatfile-Format exportieren oder die CSV-Datei mit `;` als Trennzeichen speichern",
+    ))
+}
+
+fn unknown_format(file: &str) -> Diagnostic {
+    Diagnostic::error(
+        file,
+        1,
+        0,
+        Said::both("unknown file format", "Unbekanntes Dateiformat"),
+    )
+    .with_hint(Said::both(
+        "supported: GENESIS ffcsv, older flat CSV, table CSV, cube; GV100AD; INKAR; long CSV; Shapefile; GeoJSON; XLSX/XLS. Use --format to choose one",
+        "Unterstützt: GENESIS-ffcsv, ältere Flatfile-CSV, Tabellen-CSV, Würfel (Datenquader); GV100AD; INKAR; Lang-CSV; Shapefile; GeoJSON; XLSX/XLS. Mit --format ein Format wählen",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,7 +510,8 @@ mod tests {
         assert!(ds.has_errors());
         let d = ds.diagnostics.first().expect("one diagnostic");
         assert_eq!((d.file.as_str(), d.line), ("x.csv", 0));
-        assert!(d.message.contains("not a char boundary"), "{}", d.message);
+        let message = d.message.english();
+        assert!(message.contains("not a char boundary"), "{message}");
     }
 
     #[test]

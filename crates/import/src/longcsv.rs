@@ -4,10 +4,13 @@
 //! `docs/long-csv.md`.
 
 use sozialmonitor_core::{
-    Breakdown, Dataset, Diagnostic, Measure, MeasureKind, Observation, Period, RegionKey,
+    Breakdown, Dataset, Diagnostic, Measure, MeasureKind, Observation, Period, RegionKey, Said,
 };
 
-use crate::common::{LineSplitter, decimal_separator, header_and_rows, value_at};
+use crate::common::{
+    LineSplitter, SaidBoth, decimal_separator, header_and_rows, mixed_decimals, row_width,
+    unknown_region_key, value_at,
+};
 
 /// Column names this format accepts (English first, German aliases after).
 const ALIASES: &[(&str, &[&str])] = &[
@@ -71,11 +74,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 1,
                 0,
-                "header lacks one of the columns region, measure, period, value",
+                Said::both(
+                    "header lacks one of the columns region, measure, period, value",
+                    "Der Kopfzeile fehlt eine der Spalten region, measure, period, value",
+                ),
             )
-            .with_hint(
+            .with_hint(Said::both(
                 "see docs/long-csv.md: region;measure;period;value[;breakdown;unit;label;quality]",
-            ),
+                "Siehe docs/long-csv.md: region;measure;period;value[;breakdown;unit;label;quality]",
+            )),
         );
         return ds;
     };
@@ -88,12 +95,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
     ) {
         Ok(s) => s,
         Err(()) => {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                0,
-                cv + 1,
-                "values use both decimal commas and decimal points",
-            ));
+            ds.diagnostics
+                .push(Diagnostic::error(file, 0, cv + 1, mixed_decimals()));
             return ds;
         }
     };
@@ -102,13 +105,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         let f = sp.split(line);
         if f.len() != h.len() {
             ds.diagnostics.push(
-                Diagnostic::error(
-                    file,
-                    line_no,
-                    0,
-                    format!("row has {} fields, the header has {}", f.len(), h.len()),
-                )
-                .with_hint("fields are separated by `;`"),
+                Diagnostic::error(file, line_no, 0, row_width(f.len(), h.len())).with_hint(
+                    Said::both(
+                        "fields are separated by `;`",
+                        "Die Felder werden durch `;` getrennt",
+                    ),
+                ),
             );
             continue;
         }
@@ -122,7 +124,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     file,
                     line_no,
                     cr + 1,
-                    format!("unknown region key: {e}"),
+                    unknown_region_key(&e),
                 ));
                 continue;
             }
@@ -131,7 +133,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics
-                    .push(Diagnostic::error(file, line_no, cp + 1, e.to_string()));
+                    .push(Diagnostic::error(file, line_no, cp + 1, e.said()));
                 continue;
             }
         };
@@ -140,8 +142,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         };
         let code = cell(cm).trim();
         if code.is_empty() {
-            ds.diagnostics
-                .push(Diagnostic::error(file, line_no, cm + 1, "empty measure"));
+            ds.diagnostics.push(Diagnostic::error(
+                file,
+                line_no,
+                cm + 1,
+                Said::both("empty measure", "Das Merkmal ist leer"),
+            ));
             continue;
         }
         let breakdown = match cb.map(|c| cell(c).trim()).map(Breakdown::parse_key) {
@@ -152,7 +158,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     file,
                     line_no,
                     cb.unwrap_or(0) + 1,
-                    "breakdown must look like `GES=GESW|NAT=NATA`",
+                    Said::both(
+                        "breakdown must look like `GES=GESW|NAT=NATA`",
+                        "Die Aufgliederung muss die Form `GES=GESW|NAT=NATA` haben",
+                    ),
                 ));
                 continue;
             }
@@ -170,9 +179,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     file,
                     line_no,
                     ck.unwrap_or(0) + 1,
-                    format!("unknown kind `{declared}`"),
+                    Said::both(
+                        format!("unknown kind `{declared}`"),
+                        format!("Unbekannte Art „{declared}“"),
+                    ),
                 )
-                .with_hint("kind (art) is `anzahl` (a count), `summe` (an amount) or `quote` (a rate, share or average)"),
+                .with_hint(Said::both(
+                    "kind (art) is `anzahl` (a count), `summe` (an amount) or `quote` (a rate, share or average)",
+                    "Die Art (kind) ist `anzahl` (eine Anzahl), `summe` (ein Betrag) oder `quote` (eine Quote, ein Anteil oder ein Durchschnitt)",
+                )),
             );
             continue;
         };

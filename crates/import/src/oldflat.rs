@@ -4,12 +4,13 @@
 
 use sozialmonitor_core::measure::is_total_label;
 use sozialmonitor_core::{
-    Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period,
+    Breakdown, BreakdownItem, Dataset, Diagnostic, Measure, Observation, Period, Said,
 };
 
 use crate::common::{
-    LineSplitter, Tally, decimal_separator, header_and_rows, is_region_variable,
-    region_key_from_code, value_at,
+    LineSplitter, SaidBoth, Tally, decimal_separator, empty_cells, german_count, header_and_rows,
+    is_region_variable, mixed_decimals, region_key_from_code, row_width, unknown_region_key,
+    value_at,
 };
 
 /// Reads an old-format flat file already decoded to text.
@@ -33,9 +34,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 1,
                 0,
-                "no measure columns (`CODE__Label__Unit`) in the header",
+                Said::both(
+                    "no measure columns (`CODE__Label__Unit`) in the header",
+                    "Die Kopfzeile enthält keine Merkmalsspalten (`CODE__Label__Unit`)",
+                ),
             )
-            .with_hint("is this the older GENESIS flat format?"),
+            .with_hint(Said::both(
+                "is this the older GENESIS flat format?",
+                "Ist dies das ältere GENESIS-Flatfile-Format?",
+            )),
         );
         return ds;
     };
@@ -44,7 +51,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             file,
             1,
             first_measure + 1,
-            "the header's variable columns do not come in groups of four",
+            Said::both(
+                "the header's variable columns do not come in groups of four",
+                "Die Merkmalsspalten der Kopfzeile bilden keine Vierergruppen",
+            ),
         ));
         return ds;
     }
@@ -65,7 +75,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 1,
                 i + 1,
-                "measure column without a code",
+                Said::both("measure column without a code", "Merkmalsspalte ohne Code"),
             ));
             return ds;
         }
@@ -78,17 +88,13 @@ pub fn read(file: &str, text: &str) -> Dataset {
     ) {
         Ok(s) => s,
         Err(()) => {
-            ds.diagnostics.push(Diagnostic::error(
-                file,
-                0,
-                0,
-                "values use both decimal commas and decimal points",
-            ));
+            ds.diagnostics
+                .push(Diagnostic::error(file, 0, 0, mixed_decimals()));
             return ds;
         }
     };
     let mut blank_rows = Tally::default();
-    let mut empty_cells = Tally::default();
+    let mut empty = Tally::default();
     for (line_no, line) in lines {
         ds.rows_read += 1;
         let f = sp.split(line);
@@ -97,11 +103,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 line_no,
                 0,
-                format!(
-                    "row has {} fields, the header has {}",
-                    f.len(),
-                    header.len()
-                ),
+                row_width(f.len(), header.len()),
             ));
             continue;
         }
@@ -117,7 +119,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics
-                    .push(Diagnostic::error(file, line_no, 5, e.to_string()));
+                    .push(Diagnostic::error(file, line_no, 5, e.said()));
                 continue;
             }
         };
@@ -137,7 +139,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                             file,
                             line_no,
                             base + 3,
-                            format!("unknown region key: {e}"),
+                            unknown_region_key(&e),
                         ));
                         bad = true;
                     }
@@ -164,7 +166,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
         for (col, code, label, unit) in &measures {
             let text = cell(*col).trim();
             if text.is_empty() {
-                empty_cells.note(line_no);
+                empty.note(line_no);
                 continue;
             }
             let Some(value) = value_at(&mut ds, file, line_no, col + 1, text, sep) else {
@@ -187,10 +189,16 @@ pub fn read(file: &str, text: &str) -> Dataset {
             });
         }
     }
-    blank_rows.report(&mut ds, file, 0, |n, first| format!("{n} rows carry no time and no values (first in line {first}); they hold nothing to import"));
-    empty_cells.report(&mut ds, file, 0, |n, first| {
-        format!("{n} empty value cells (first in line {first}) hold no value")
+    blank_rows.report(&mut ds, file, 0, |n, first| {
+        Said::both(
+            format!("{n} rows carry no time and no values (first in line {first}); they hold nothing to import"),
+            format!(
+                "{} ohne Zeitbezug und ohne Werte (zuerst in Zeile {first}); daraus ist nichts zu importieren",
+                german_count(n, "Zeile", "Zeilen")
+            ),
+        )
     });
+    empty.report(&mut ds, file, 0, empty_cells);
     ds.finish(file);
     ds
 }

@@ -2,9 +2,9 @@
 //! its lists of Ortsteile become sub-municipal areas (`AGS:slug`) below their municipality, so
 //! planners can address and later fill Ortsteile and social areas.
 
-use sozialmonitor_core::{Dataset, Diagnostic, Period, Region, RegionKey};
+use sozialmonitor_core::{Dataset, Diagnostic, Period, Region, RegionKey, Said};
 
-use crate::common::{LineSplitter, header_and_rows, prefix_chars};
+use crate::common::{LineSplitter, SaidBoth, header_and_rows, prefix_chars, row_width};
 
 /// A stable local code for an Ortsteil name: lowercase ASCII letters and digits, `-` between words.
 pub fn slug(name: &str) -> String {
@@ -56,7 +56,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             file,
             1,
             0,
-            "header lacks SCHLNR, ORTSTEILE or BEARB_STAND",
+            Said::both(
+                "header lacks SCHLNR, ORTSTEILE or BEARB_STAND",
+                "Der Kopfzeile fehlt eine der Spalten SCHLNR, ORTSTEILE oder BEARB_STAND",
+            ),
         ));
         return ds;
     };
@@ -71,7 +74,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 line_no,
                 0,
-                format!("row has {} fields, the header has {}", f.len(), h.len()),
+                row_width(f.len(), h.len()),
             ));
             continue;
         };
@@ -80,7 +83,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 line_no,
                 0,
-                format!("row has {} fields, the header has {}", f.len(), h.len()),
+                row_width(f.len(), h.len()),
             ));
             continue;
         }
@@ -88,7 +91,7 @@ pub fn read(file: &str, text: &str) -> Dataset {
             Ok(k) => k,
             Err(e) => {
                 ds.diagnostics
-                    .push(Diagnostic::error(file, line_no, ck + 1, e.to_string()));
+                    .push(Diagnostic::error(file, line_no, ck + 1, e.said()));
                 continue;
             }
         };
@@ -103,7 +106,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             file,
             0,
             cs + 1,
-            "no edit date (BEARB_STAND) found to date the register",
+            Said::both(
+                "no edit date (BEARB_STAND) found to date the register",
+                "Kein Bearbeitungsdatum (BEARB_STAND) gefunden, nach dem sich das Verzeichnis datieren ließe",
+            ),
         ));
         return ds;
     };
@@ -126,8 +132,13 @@ pub fn read(file: &str, text: &str) -> Dataset {
                     file,
                     line_no,
                     co + 1,
-                    format!(
-                        "Ortsteil `{name}` of {ags} repeats or has no usable name; listed once"
+                    Said::both(
+                        format!(
+                            "Ortsteil `{name}` of {ags} repeats or has no usable name; listed once"
+                        ),
+                        format!(
+                            "Der Ortsteil „{name}“ von {ags} kommt mehrfach vor oder hat keinen verwendbaren Namen; er wird nur einmal aufgeführt"
+                        ),
                     ),
                 ));
                 continue;

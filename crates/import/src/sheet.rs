@@ -6,10 +6,10 @@ use std::io::Cursor;
 use calamine::{Cell, Data, DataRef, Range, Reader, Xls, Xlsx};
 use sozialmonitor_core::{
     Dataset, DecimalSeparator, Diagnostic, Measure, MeasureKind, Observation, Period, Region,
-    RegionKey, Value,
+    RegionKey, Said, Value,
 };
 
-use crate::common::prefix_chars;
+use crate::common::{SaidBoth, prefix_chars, verbatim};
 use crate::sheet_check;
 
 /// The most cells a sheet may span, counted over the rectangle from its first to its last used
@@ -47,11 +47,12 @@ fn row_text(row: &[Data]) -> Vec<String> {
 
 /// Runs spreadsheet-library code with its panics caught: calamine indexes into the file's bytes
 /// without checking them, and a damaged file is the user's problem to fix, not a crash.
-fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+fn guarded<T>(f: impl FnOnce() -> Result<T, Said>) -> Result<T, Said> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        Err(format!(
-            "the file is damaged (the spreadsheet reader failed: {})",
-            crate::panic_message(p.as_ref())
+        let panic = crate::panic_message(p.as_ref());
+        Err(Said::both(
+            format!("the file is damaged (the spreadsheet reader failed: {panic})"),
+            format!("die Datei ist beschädigt (das Lesen der Tabellendatei schlug fehl: {panic})"),
         ))
     })
 }
@@ -72,9 +73,9 @@ impl Book<'_> {
 
     /// A sheet's cells. An XLS file's sheets were read (and checked) when it was opened; an XLSX
     /// sheet is read cell by cell here, so that the caps apply before anything is allocated.
-    fn range(&mut self, name: &str) -> Result<Range<Data>, String> {
+    fn range(&mut self, name: &str) -> Result<Range<Data>, Said> {
         match self {
-            Book::Xls(b) => guarded(|| b.worksheet_range(name).map_err(|e| e.to_string())),
+            Book::Xls(b) => guarded(|| b.worksheet_range(name).map_err(verbatim)),
             Book::Xlsx(b) => guarded(|| xlsx_range(b, name)),
         }
     }
@@ -82,31 +83,31 @@ impl Book<'_> {
 
 /// Reads an XLSX sheet within [`MAX_SHEET_ROWS`], [`MAX_SHEET_COLUMNS`] and [`MAX_SHEET_CELLS`],
 /// as calamine's `worksheet_range` would (its non-empty cells, over their bounding rectangle).
-fn xlsx_range(b: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Range<Data>, String> {
-    let mut reader = b.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+fn xlsx_range(b: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Range<Data>, Said> {
+    let mut reader = b.worksheet_cells_reader(name).map_err(verbatim)?;
     let mut cells: Vec<Cell<Data>> = Vec::new();
     let mut bounds: Option<(u32, u32, u32, u32)> = None;
-    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+    while let Some(cell) = reader.next_cell().map_err(verbatim)? {
         if matches!(cell.get_value(), DataRef::Empty) {
             continue;
         }
         let (r, c) = cell.get_position();
         if r >= MAX_SHEET_ROWS || c >= MAX_SHEET_COLUMNS {
-            return Err(format!(
-                "sheet {name} has a cell in row {}, column {}, outside an Excel sheet ({MAX_SHEET_ROWS} rows, {MAX_SHEET_COLUMNS} columns)",
-                u64::from(r) + 1,
-                u64::from(c) + 1
-            ));
+            return Err(outside_excel(name, r, c));
         }
         let (r0, r1, c0, c1) = bounds.unwrap_or((r, r, c, c));
         let b = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
         bounds = Some(b);
         let span = (u64::from(b.1 - b.0) + 1) * (u64::from(b.3 - b.2) + 1);
         if span > MAX_SHEET_CELLS {
-            return Err(format!(
-                "the cells of sheet {name} span {} rows and {} columns, more than the {MAX_SHEET_CELLS} cells a sheet may have",
-                b.1 - b.0 + 1,
-                b.3 - b.2 + 1
+            let (rows, columns) = (b.1 - b.0 + 1, b.3 - b.2 + 1);
+            return Err(Said::both(
+                format!(
+                    "the cells of sheet {name} span {rows} rows and {columns} columns, more than the {MAX_SHEET_CELLS} cells a sheet may have"
+                ),
+                format!(
+                    "die Zellen des Tabellenblatts {name} erstrecken sich über {rows} Zeilen und {columns} Spalten, mehr als die {MAX_SHEET_CELLS} Zellen, die ein Tabellenblatt haben darf"
+                ),
             ));
         }
         cells.push(Cell::new((r, c), Data::from(cell.get_value().clone())));
@@ -114,35 +115,62 @@ fn xlsx_range(b: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Range<Data>, St
     Ok(Range::from_sparse(cells))
 }
 
+/// A cell beyond the rows or columns an Excel sheet has (0-based `row` and `column`).
+fn outside_excel(name: &str, row: u32, column: u32) -> Said {
+    let (row, column) = (u64::from(row) + 1, u64::from(column) + 1);
+    Said::both(
+        format!(
+            "sheet {name} has a cell in row {row}, column {column}, outside an Excel sheet ({MAX_SHEET_ROWS} rows, {MAX_SHEET_COLUMNS} columns)"
+        ),
+        format!(
+            "das Tabellenblatt {name} hat eine Zelle in Zeile {row}, Spalte {column}, außerhalb eines Excel-Tabellenblatts ({MAX_SHEET_ROWS} Zeilen, {MAX_SHEET_COLUMNS} Spalten)"
+        ),
+    )
+}
+
 /// Reads a spreadsheet, recognising its layout by its sheets.
 pub fn read(file: &str, bytes: &[u8]) -> Dataset {
     let mut ds = Dataset::new("spreadsheet");
     if let Err(e) = read_book(file, bytes, &mut ds) {
         ds.diagnostics.push(
-            Diagnostic::error(file, 0, 0, format!("cannot open spreadsheet: {e}"))
-                .with_hint("is the file an intact XLSX or XLS file?"),
+            Diagnostic::error(
+                file,
+                0,
+                0,
+                Said::both(
+                    format!("cannot open spreadsheet: {}", e.english()),
+                    format!("Die Tabellendatei lässt sich nicht öffnen: {}", e.german()),
+                ),
+            )
+            .with_hint(Said::both(
+                "is the file an intact XLSX or XLS file?",
+                "Ist die Datei eine unbeschädigte XLSX- oder XLS-Datei?",
+            )),
         );
     }
     ds.finish(file);
     ds
 }
 
-fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), String> {
+fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), Said> {
     // Declared before the workbook, which borrows it.
     let checked;
     let mut wb = if bytes.starts_with(&sheet_check::OLE_SIGNATURE) {
         checked = sheet_check::xls(bytes, MAX_SHEET_CELLS)?;
         let data: &[u8] = &checked;
         Book::Xls(Box::new(guarded(|| {
-            Xls::new(Cursor::new(data)).map_err(|e| e.to_string())
+            Xls::new(Cursor::new(data)).map_err(verbatim)
         })?))
     } else if bytes.starts_with(b"PK") {
         sheet_check::xlsx(bytes, MAX_UNPACKED_BYTES, MAX_SHEET_CELLS)?;
         Book::Xlsx(Box::new(guarded(|| {
-            Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())
+            Xlsx::new(Cursor::new(bytes)).map_err(verbatim)
         })?))
     } else {
-        return Err("the file is neither XLSX nor XLS".into());
+        return Err(Said::both(
+            "the file is neither XLSX nor XLS",
+            "die Datei ist weder XLSX noch XLS",
+        ));
     };
     let names = wb.sheet_names();
     if let Some(n) = names
@@ -152,32 +180,53 @@ fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), String> {
         ds.format = "gv-auszug".into();
         match wb.range(n) {
             Ok(r) => read_register(file, n, &r, ds),
-            Err(e) => ds.diagnostics.push(Diagnostic::error(
-                file,
-                0,
-                0,
-                format!("cannot read sheet {n}: {e}"),
-            )),
+            Err(e) => ds.diagnostics.push(unreadable_sheet(file, n, &e)),
         }
     } else if names.iter().any(|n| n == "Daten") {
         ds.format = "inkar-xls".into();
         let meta = wb.range("Metadaten").ok();
         match wb.range("Daten") {
             Ok(r) => read_inkar(file, &r, meta.as_ref(), ds),
-            Err(e) => ds.diagnostics.push(Diagnostic::error(
-                file,
-                0,
-                0,
-                format!("cannot read sheet Daten: {e}"),
-            )),
+            Err(e) => ds.diagnostics.push(unreadable_sheet(file, "Daten", &e)),
         }
     } else {
-        ds.diagnostics.push(
-            Diagnostic::error(file, 0, 0, format!("unknown spreadsheet layout (sheets: {})", names.join(", ")))
-                .with_hint("supported: the Destatis register extract (sheet Onlineprodukt_Gemeinden…) and INKAR exports (sheet Daten); other tables: save as long CSV"),
-        );
+        ds.diagnostics.push(unknown_layout(file, &names));
     }
     Ok(())
+}
+
+/// A sheet the spreadsheet reader cannot read, for the reason `e`.
+fn unreadable_sheet(file: &str, sheet: &str, e: &Said) -> Diagnostic {
+    Diagnostic::error(
+        file,
+        0,
+        0,
+        Said::both(
+            format!("cannot read sheet {sheet}: {}", e.english()),
+            format!(
+                "Das Tabellenblatt {sheet} lässt sich nicht lesen: {}",
+                e.german()
+            ),
+        ),
+    )
+}
+
+/// A workbook with none of the sheets this module reads.
+fn unknown_layout(file: &str, names: &[String]) -> Diagnostic {
+    let names = names.join(", ");
+    Diagnostic::error(
+        file,
+        0,
+        0,
+        Said::both(
+            format!("unknown spreadsheet layout (sheets: {names})"),
+            format!("Unbekannter Aufbau der Tabellendatei (Tabellenblätter: {names})"),
+        ),
+    )
+    .with_hint(Said::both(
+        "supported: the Destatis register extract (sheet Onlineprodukt_Gemeinden…) and INKAR exports (sheet Daten); other tables: save as long CSV",
+        "Unterstützt: der Auszug aus dem Gemeindeverzeichnis von Destatis (Tabellenblatt Onlineprodukt_Gemeinden…) und INKAR-Exporte (Tabellenblatt Daten); andere Tabellen als Lang-CSV speichern",
+    ))
 }
 
 fn read_register(file: &str, sheet: &str, r: &Range<Data>, ds: &mut Dataset) {
@@ -191,7 +240,12 @@ fn read_register(file: &str, sheet: &str, r: &Range<Data>, ds: &mut Dataset) {
             file,
             0,
             0,
-            format!("sheet {sheet}: no `Gebietsstand am dd.mm.yyyy` in the header"),
+            Said::both(
+                format!("sheet {sheet}: no `Gebietsstand am dd.mm.yyyy` in the header"),
+                format!(
+                    "Tabellenblatt {sheet}: kein „Gebietsstand am TT.MM.JJJJ“ in den Kopfzeilen"
+                ),
+            ),
         ));
         return;
     };
@@ -218,7 +272,10 @@ fn read_register(file: &str, sheet: &str, r: &Range<Data>, ds: &mut Dataset) {
                     file,
                     i + 1,
                     3,
-                    format!("sheet {sheet}: {e}"),
+                    Said::both(
+                        format!("sheet {sheet}: {e}"),
+                        format!("Tabellenblatt {sheet}: {}", e.german()),
+                    ),
                 ));
                 continue;
             }
@@ -258,17 +315,11 @@ fn slug(s: &str) -> String {
 fn read_inkar(file: &str, r: &Range<Data>, meta: Option<&Range<Data>>, ds: &mut Dataset) {
     let mut rows = r.rows().map(row_text);
     let (Some(names), Some(years)) = (rows.next(), rows.next()) else {
-        ds.diagnostics.push(
-            Diagnostic::error(file, 1, 1, "sheet Daten does not start with `Kennziffer`")
-                .with_hint("is this an INKAR export?"),
-        );
+        ds.diagnostics.push(not_inkar(file));
         return;
     };
     if names.first().map(String::as_str) != Some("Kennziffer") {
-        ds.diagnostics.push(
-            Diagnostic::error(file, 1, 1, "sheet Daten does not start with `Kennziffer`")
-                .with_hint("is this an INKAR export?"),
-        );
+        ds.diagnostics.push(not_inkar(file));
         return;
     }
     let long_names: Vec<(String, String)> = meta
@@ -292,7 +343,7 @@ fn read_inkar(file: &str, r: &Range<Data>, meta: Option<&Range<Data>>, ds: &mut 
             Ok(p) => p,
             Err(e) => {
                 ds.diagnostics
-                    .push(Diagnostic::error(file, 2, c + 1, e.to_string()));
+                    .push(Diagnostic::error(file, 2, c + 1, e.said()));
                 return;
             }
         };
@@ -332,7 +383,10 @@ fn read_inkar(file: &str, r: &Range<Data>, meta: Option<&Range<Data>>, ds: &mut 
                     file,
                     i + 1,
                     1,
-                    format!("sheet Daten: {e}"),
+                    Said::both(
+                        format!("sheet Daten: {e}"),
+                        format!("Tabellenblatt Daten: {}", e.german()),
+                    ),
                 ));
                 continue;
             }
@@ -357,11 +411,31 @@ fn read_inkar(file: &str, r: &Range<Data>, meta: Option<&Range<Data>>, ds: &mut 
                     file,
                     i + 1,
                     c + 1,
-                    format!("sheet Daten: {e}"),
+                    Said::both(
+                        format!("sheet Daten: {e}"),
+                        format!("Tabellenblatt Daten: {}", e.german()),
+                    ),
                 )),
             }
         }
     }
+}
+
+/// A sheet `Daten` that does not have INKAR's layout.
+fn not_inkar(file: &str) -> Diagnostic {
+    Diagnostic::error(
+        file,
+        1,
+        1,
+        Said::both(
+            "sheet Daten does not start with `Kennziffer`",
+            "Das Tabellenblatt Daten beginnt nicht mit `Kennziffer`",
+        ),
+    )
+    .with_hint(Said::both(
+        "is this an INKAR export?",
+        "Ist dies ein INKAR-Export?",
+    ))
 }
 
 #[cfg(test)]
@@ -388,7 +462,7 @@ mod tests {
         assert!(
             ds.diagnostics
                 .iter()
-                .any(|d| d.line == 3 && d.message.contains("sheet Daten")),
+                .any(|d| d.line == 3 && d.message.english().contains("sheet Daten")),
             "{:?}",
             ds.diagnostics
         );

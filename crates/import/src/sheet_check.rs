@@ -12,6 +12,8 @@
 use std::borrow::Cow;
 use std::io::{Cursor, Read as _};
 
+use sozialmonitor_core::Said;
+
 /// The signature of an OLE compound file (XLS).
 pub const OLE_SIGNATURE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
@@ -60,13 +62,18 @@ impl<'a> Sectors<'a> {
         self.data.len().saturating_sub(self.size) / self.size
     }
 
-    fn get(&self, id: u32) -> Result<&'a [u8], String> {
+    fn get(&self, id: u32) -> Result<&'a [u8], Said> {
         let start = (id as usize)
             .checked_add(1)
             .and_then(|n| n.checked_mul(self.size));
         start
             .and_then(|s| self.data.get(s..s.checked_add(self.size)?))
-            .ok_or_else(|| format!("sector {id} lies beyond the end of the file"))
+            .ok_or_else(|| {
+                Said::both(
+                    format!("sector {id} lies beyond the end of the file"),
+                    format!("Sektor {id} liegt hinter dem Ende der Datei"),
+                )
+            })
     }
 }
 
@@ -78,15 +85,18 @@ fn chain<'a>(
     fat: &[u32],
     len: usize,
     max_steps: usize,
-    sector: impl Fn(u32) -> Result<&'a [u8], String>,
-) -> Result<Vec<u8>, String> {
+    sector: impl Fn(u32) -> Result<&'a [u8], Said>,
+) -> Result<Vec<u8>, Said> {
     let mut out = Vec::new();
     let mut id = start;
     let mut steps = 0usize;
     while id != ENDOFCHAIN {
         steps += 1;
         if steps > max_steps {
-            return Err("a sector chain of the compound file runs in a circle".into());
+            return Err(Said::both(
+                "a sector chain of the compound file runs in a circle",
+                "eine Sektorkette der Verbunddatei läuft im Kreis",
+            ));
         }
         let s = sector(id)?;
         let take = s.len().min(len - out.len());
@@ -94,9 +104,12 @@ fn chain<'a>(
         if out.len() >= len {
             break;
         }
-        id = *fat
-            .get(id as usize)
-            .ok_or_else(|| format!("sector {id} has no entry in the allocation table"))?;
+        id = *fat.get(id as usize).ok_or_else(|| {
+            Said::both(
+                format!("sector {id} has no entry in the allocation table"),
+                format!("Sektor {id} hat keinen Eintrag in der Zuordnungstabelle"),
+            )
+        })?;
     }
     Ok(out)
 }
@@ -111,23 +124,40 @@ struct Entry {
 /// Checks an XLS file and returns the bytes to give calamine: the file itself, or a copy padded
 /// with zeros to whole sectors (calamine reads a short last sector as short once and as padded
 /// later, so its view and this check's could differ; padding gives both the same view).
-pub fn xls(bytes: &[u8], max_cells: u64) -> Result<Cow<'_, [u8]>, String> {
-    let header = bytes
-        .get(..512)
-        .ok_or("the file is shorter than the 512-byte header of an XLS file")?;
+pub fn xls(bytes: &[u8], max_cells: u64) -> Result<Cow<'_, [u8]>, Said> {
+    let header = bytes.get(..512).ok_or_else(|| {
+        Said::both(
+            "the file is shorter than the 512-byte header of an XLS file",
+            "die Datei ist kürzer als der 512 Byte lange Kopf einer XLS-Datei",
+        )
+    })?;
     if !header.starts_with(&OLE_SIGNATURE) {
-        return Err("the file does not start with the signature of an XLS file".into());
+        return Err(Said::both(
+            "the file does not start with the signature of an XLS file",
+            "die Datei beginnt nicht mit der Signatur einer XLS-Datei",
+        ));
     }
     let size = match u16_at(header, 30) {
         Some(9) => 512,
         Some(12) => 4096,
-        _ => return Err("the compound file has an invalid sector size".into()),
+        _ => {
+            return Err(Said::both(
+                "the compound file has an invalid sector size",
+                "die Verbunddatei hat eine ungültige Sektorgröße",
+            ));
+        }
     };
     if u16_at(header, 32) != Some(6) {
-        return Err("the compound file has an invalid mini sector size".into());
+        return Err(Said::both(
+            "the compound file has an invalid mini sector size",
+            "die Verbunddatei hat eine ungültige Mini-Sektorgröße",
+        ));
     }
     if bytes.len() < size {
-        return Err("the file is shorter than its header".into());
+        return Err(Said::both(
+            "the file is shorter than its header",
+            "die Datei ist kürzer als ihr Kopf",
+        ));
     }
     let rest = (bytes.len() - size) % size;
     let data: Cow<'_, [u8]> = if rest == 0 {
@@ -143,7 +173,7 @@ pub fn xls(bytes: &[u8], max_cells: u64) -> Result<Cow<'_, [u8]>, String> {
 }
 
 /// Reads the workbook stream the way calamine does, refusing what would make it loop or panic.
-fn workbook_stream(data: &[u8], size: usize) -> Result<Vec<u8>, String> {
+fn workbook_stream(data: &[u8], size: usize) -> Result<Vec<u8>, Said> {
     let header = data.get(..512).unwrap_or(data);
     let field = |at: usize| u32_at(header, at).unwrap_or(0);
     let sectors = Sectors { data, size };
@@ -157,16 +187,25 @@ fn workbook_stream(data: &[u8], size: usize) -> Result<Vec<u8>, String> {
     while id < RESERVED_SECTORS {
         steps += 1;
         if steps > n + 1 {
-            return Err("the DIFAT chain of the compound file runs in a circle".into());
+            return Err(Said::both(
+                "the DIFAT chain of the compound file runs in a circle",
+                "die DIFAT-Kette der Verbunddatei läuft im Kreis",
+            ));
         }
         difat.extend(u32s(sectors.get(id)?));
-        id = difat
-            .pop()
-            .ok_or("the DIFAT of the compound file is empty")?;
+        id = difat.pop().ok_or_else(|| {
+            Said::both(
+                "the DIFAT of the compound file is empty",
+                "die DIFAT der Verbunddatei ist leer",
+            )
+        })?;
     }
     let fat_sectors: Vec<u32> = difat.into_iter().filter(|&id| id < DIFSECT).collect();
     if fat_sectors.len() > n {
-        return Err("the compound file lists more FAT sectors than it has sectors".into());
+        return Err(Said::both(
+            "the compound file lists more FAT sectors than it has sectors",
+            "die Verbunddatei nennt mehr FAT-Sektoren, als sie Sektoren hat",
+        ));
     }
     let mut fat = Vec::with_capacity(fat_sectors.len() * (size / 4));
     for id in fat_sectors {
@@ -198,10 +237,16 @@ fn workbook_stream(data: &[u8], size: usize) -> Result<Vec<u8>, String> {
         .collect();
     let version = u16_at(header, 26).unwrap_or(0);
     let Some(root) = entries.first() else {
-        return Err("the compound file has no root directory".into());
+        return Err(Said::both(
+            "the compound file has no root directory",
+            "die Verbunddatei hat kein Stammverzeichnis",
+        ));
     };
     if version != 3 && root.start == ENDOFCHAIN {
-        return Err("the compound file has an empty root directory".into());
+        return Err(Said::both(
+            "the compound file has an empty root directory",
+            "die Verbunddatei hat ein leeres Stammverzeichnis",
+        ));
     }
 
     // Streams shorter than 4096 bytes live in the mini stream, in 64-byte mini sectors.
@@ -219,17 +264,27 @@ fn workbook_stream(data: &[u8], size: usize) -> Result<Vec<u8>, String> {
     } else {
         (Vec::new(), Vec::new())
     };
-    let mini_sector = |id: u32| -> Result<&[u8], String> {
+    let mini_sector = |id: u32| -> Result<&[u8], Said> {
         let start = (id as usize).checked_mul(64);
         start
             .and_then(|s| mini_stream.get(s..s.checked_add(64)?))
-            .ok_or_else(|| format!("mini sector {id} lies beyond the mini stream"))
+            .ok_or_else(|| {
+                Said::both(
+                    format!("mini sector {id} lies beyond the mini stream"),
+                    format!("Mini-Sektor {id} liegt hinter dem Ende des Mini-Streams"),
+                )
+            })
     };
-    let stream = |name: &str| -> Result<Vec<u8>, String> {
+    let stream = |name: &str| -> Result<Vec<u8>, Said> {
         let e = entries
             .iter()
             .find(|e| e.name.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
-            .ok_or_else(|| format!("the file has no {name} stream"))?;
+            .ok_or_else(|| {
+                Said::both(
+                    format!("the file has no {name} stream"),
+                    format!("die Datei hat keinen Stream {name}"),
+                )
+            })?;
         if e.len < 4096 {
             chain(
                 e.start,
@@ -338,7 +393,7 @@ fn dimension_cells(r: &[u8]) -> Result<Option<u64>, ()> {
 
 /// Walks the globals for the sheets and each sheet's cell records as calamine does when it opens
 /// the file, and refuses sheets that would take more than `max_cells` cells.
-fn check_sheets(stream: &[u8], max_cells: u64) -> Result<(), String> {
+fn check_sheets(stream: &[u8], max_cells: u64) -> Result<(), Said> {
     let mut sheets = Vec::new();
     for (typ, data) in (Records { s: stream }) {
         match typ {
@@ -349,9 +404,12 @@ fn check_sheets(stream: &[u8], max_cells: u64) -> Result<(), String> {
         }
     }
     if sheets.len() > MAX_SHEETS {
-        return Err(format!(
-            "the workbook has {} sheets; at most {MAX_SHEETS} are read",
-            sheets.len()
+        let n = sheets.len();
+        return Err(Said::both(
+            format!("the workbook has {n} sheets; at most {MAX_SHEETS} are read"),
+            format!(
+                "die Arbeitsmappe hat {n} Tabellenblätter; höchstens {MAX_SHEETS} werden gelesen"
+            ),
         ));
     }
     let mut total = 0u64;
@@ -379,16 +437,14 @@ fn check_sheets(stream: &[u8], max_cells: u64) -> Result<(), String> {
                 0x0809 => seen_bof = true,
                 0x0200 => match dimension_cells(data) {
                     Ok(Some(c)) if c <= max_cells => {}
-                    Ok(Some(c)) => {
-                        return Err(format!(
-                            "sheet {} declares {c} cells, more than the {max_cells} a sheet may have",
-                            n + 1
-                        ));
-                    }
+                    Ok(Some(c)) => return Err(too_many_declared(n + 1, c, max_cells)),
                     Ok(None) => {
-                        return Err(format!(
-                            "sheet {} has an inconsistent DIMENSIONS record",
-                            n + 1
+                        return Err(Said::both(
+                            format!("sheet {} has an inconsistent DIMENSIONS record", n + 1),
+                            format!(
+                                "Tabellenblatt {} hat einen widersprüchlichen DIMENSIONS-Eintrag",
+                                n + 1
+                            ),
                         ));
                     }
                     Err(()) => break,
@@ -426,33 +482,63 @@ fn check_sheets(stream: &[u8], max_cells: u64) -> Result<(), String> {
         }
         let (c, f) = (cells.cells(), formulas.cells());
         if c > max_cells || f > max_cells {
-            return Err(format!(
-                "the cells of sheet {} span {} cells, more than the {max_cells} a sheet may have",
-                n + 1,
-                c.max(f)
+            let (sheet, span) = (n + 1, c.max(f));
+            return Err(Said::both(
+                format!(
+                    "the cells of sheet {sheet} span {span} cells, more than the {max_cells} a sheet may have"
+                ),
+                format!(
+                    "die Zellen von Tabellenblatt {sheet} erstrecken sich über {span} Zellen, mehr als die {max_cells}, die ein Tabellenblatt haben darf"
+                ),
             ));
         }
         total = total.saturating_add(c).saturating_add(f);
         if total > max_cells {
-            return Err(format!(
-                "the sheets of the workbook span more than {max_cells} cells together"
+            return Err(Said::both(
+                format!("the sheets of the workbook span more than {max_cells} cells together"),
+                format!(
+                    "die Tabellenblätter der Arbeitsmappe erstrecken sich zusammen über mehr als {max_cells} Zellen"
+                ),
             ));
         }
     }
     Ok(())
 }
 
+/// A sheet whose DIMENSIONS record declares more cells than a sheet may have.
+fn too_many_declared(sheet: usize, cells: u64, max_cells: u64) -> Said {
+    Said::both(
+        format!("sheet {sheet} declares {cells} cells, more than the {max_cells} a sheet may have"),
+        format!(
+            "Tabellenblatt {sheet} gibt {cells} Zellen an, mehr als die {max_cells}, die ein Tabellenblatt haben darf"
+        ),
+    )
+}
+
+/// A zip error of an XLSX file; the zip library says it in English only.
+fn not_intact(e: zip::result::ZipError) -> Said {
+    Said::both(
+        format!("the file is not an intact XLSX (zip) file: {e}"),
+        format!("die Datei ist keine unbeschädigte XLSX-Datei (ZIP): {e}"),
+    )
+}
+
+/// An error unpacking the shared strings, said in English only by the library.
+fn shared_strings(e: impl std::fmt::Display) -> Said {
+    Said::both(
+        format!("cannot unpack the shared strings: {e}"),
+        format!("die gemeinsam genutzten Zeichenketten lassen sich nicht entpacken: {e}"),
+    )
+}
+
 /// Checks an XLSX file: the total size its parts unpack to, and the number of shared strings it
 /// announces (calamine reserves that many before reading one).
-pub fn xlsx(bytes: &[u8], max_unpacked: u64, max_strings: u64) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("the file is not an intact XLSX (zip) file: {e}"))?;
+pub fn xlsx(bytes: &[u8], max_unpacked: u64, max_strings: u64) -> Result<(), Said> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(not_intact)?;
     let mut total = 0u64;
     let mut shared = Vec::new();
     for i in 0..zip.len() {
-        let f = zip
-            .by_index_raw(i)
-            .map_err(|e| format!("the file is not an intact XLSX (zip) file: {e}"))?;
+        let f = zip.by_index_raw(i).map_err(not_intact)?;
         total = total.saturating_add(f.size());
         // By the raw name, so that no decoding question can hide the part.
         if f.name_raw()
@@ -463,26 +549,33 @@ pub fn xlsx(bytes: &[u8], max_unpacked: u64, max_strings: u64) -> Result<(), Str
         }
     }
     if total > max_unpacked {
-        return Err(format!(
-            "the spreadsheet unpacks to {} MiB, more than the {} MiB allowed",
-            total >> 20,
-            max_unpacked >> 20
+        let (mib, max) = (total >> 20, max_unpacked >> 20);
+        return Err(Said::both(
+            format!("the spreadsheet unpacks to {mib} MiB, more than the {max} MiB allowed"),
+            format!(
+                "die Tabellendatei ist entpackt {mib} MiB groß, mehr als die erlaubten {max} MiB"
+            ),
         ));
     }
     for (i, size) in shared {
         let mut text = Vec::new();
         zip.by_index(i)
-            .map_err(|e| format!("cannot unpack the shared strings: {e}"))?
+            .map_err(shared_strings)?
             .take(size.saturating_add(1))
             .read_to_end(&mut text)
-            .map_err(|e| format!("cannot unpack the shared strings: {e}"))?;
+            .map_err(shared_strings)?;
         // Every string takes well over four bytes of XML, so a count beyond a quarter of the
         // part's size is not the file's own; calamine would reserve it all the same.
         let limit = (text.len() as u64 / 4).min(max_strings);
         if let Some(n) = announced_counts(&text).find(|&n| n > limit) {
-            return Err(format!(
-                "the spreadsheet announces {n} shared strings, more than its {} bytes can hold",
-                text.len()
+            let bytes = text.len();
+            return Err(Said::both(
+                format!(
+                    "the spreadsheet announces {n} shared strings, more than its {bytes} bytes can hold"
+                ),
+                format!(
+                    "die Tabellendatei kündigt {n} gemeinsam genutzte Zeichenketten an, mehr als ihre {bytes} Bytes fassen können"
+                ),
             ));
         }
     }

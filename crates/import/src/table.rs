@@ -5,10 +5,10 @@
 
 use sozialmonitor_core::measure::is_total_label;
 
-use crate::common::{Tally, value_at};
+use crate::common::{Tally, empty_cells, german_count, row_width, unknown_region_key, value_at};
 use sozialmonitor_core::{
     Breakdown, BreakdownItem, Dataset, DecimalSeparator, Diagnostic, Measure, Observation, Period,
-    RegionKey,
+    RegionKey, Said,
 };
 
 const UNITS: &[&str] = &[
@@ -89,8 +89,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         .map(|(n, l)| (n, l.to_string()))
         .collect();
     let Some((_, first)) = recs.first() else {
-        ds.diagnostics
-            .push(Diagnostic::error(file, 1, 0, "the file is empty"));
+        ds.diagnostics.push(Diagnostic::error(
+            file,
+            1,
+            0,
+            Said::both("the file is empty", "Die Datei ist leer"),
+        ));
         return ds;
     };
     let table = first
@@ -112,8 +116,19 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 headers.push((*line, f));
             } else if f.iter().any(|c| !c.is_empty()) {
                 ds.diagnostics.push(
-                    Diagnostic::error(file, *line, 1, "row without a key in the data block")
-                        .with_hint("a data row starts with a period or a region key"),
+                    Diagnostic::error(
+                        file,
+                        *line,
+                        1,
+                        Said::both(
+                            "row without a key in the data block",
+                            "Zeile ohne Schlüssel im Datenblock",
+                        ),
+                    )
+                    .with_hint(Said::both(
+                        "a data row starts with a period or a region key",
+                        "Eine Datenzeile beginnt mit einem Zeitbezug oder einem Regionalschlüssel",
+                    )),
                 );
             }
         } else if (is_period(first) || is_region_code(first)) && !headers.is_empty() {
@@ -121,15 +136,24 @@ pub fn read(file: &str, text: &str) -> Dataset {
         } else if headers.is_empty() {
             titles.push((*line, f));
         } else {
-            ds.diagnostics.push(Diagnostic::error(file, *line, 1, format!("unexpected row starting with `{first}` in the data block")).with_hint(
-                "data rows start with a period (2015, 31.12.2015) or a region key (DG, 14, 14522, 14522180)",
-            ));
+            ds.diagnostics.push(unexpected_row(file, *line, first));
         }
     }
     if headers.is_empty() || data.is_empty() {
         ds.diagnostics.push(
-            Diagnostic::error(file, 0, 0, "no header rows or no data rows found")
-                .with_hint("is this a complete GENESIS table export?"),
+            Diagnostic::error(
+                file,
+                0,
+                0,
+                Said::both(
+                    "no header rows or no data rows found",
+                    "Keine Kopfzeilen oder keine Datenzeilen gefunden",
+                ),
+            )
+            .with_hint(Said::both(
+                "is this a complete GENESIS table export?",
+                "Ist dies ein vollständiger GENESIS-Tabellenexport?",
+            )),
         );
         return ds;
     }
@@ -145,9 +169,19 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 headers.first().map_or(0, |h| h.0),
                 0,
-                format!("the header has {width} columns; a table may have at most {MAX_COLUMNS}"),
+                Said::both(
+                    format!(
+                        "the header has {width} columns; a table may have at most {MAX_COLUMNS}"
+                    ),
+                    format!(
+                        "Die Kopfzeile hat {width} Spalten; eine Tabelle darf höchstens {MAX_COLUMNS} haben"
+                    ),
+                ),
             )
-            .with_hint("is this a GENESIS table export? split the table when exporting it"),
+            .with_hint(Said::both(
+                "is this a GENESIS table export? split the table when exporting it",
+                "Ist dies ein GENESIS-Tabellenexport? Die Tabelle beim Export aufteilen",
+            )),
         );
         return ds;
     }
@@ -156,7 +190,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
             file,
             headers.first().map_or(0, |h| h.0),
             1,
-            "cannot tell key columns from value columns in the header",
+            Said::both(
+                "cannot tell key columns from value columns in the header",
+                "In der Kopfzeile lassen sich Schlüsselspalten und Wertspalten nicht unterscheiden",
+            ),
         ));
         return ds;
     }
@@ -314,13 +351,12 @@ pub fn read(file: &str, text: &str) -> Dataset {
         ds.rows_read += 1;
         if f.len() < width {
             ds.diagnostics.push(
-                Diagnostic::error(
-                    file,
-                    line,
-                    f.len() + 1,
-                    format!("row has {} fields, the header has {width}", f.len()),
-                )
-                .with_hint("the file may be truncated"),
+                Diagnostic::error(file, line, f.len() + 1, row_width(f.len(), width)).with_hint(
+                    Said::both(
+                        "the file may be truncated",
+                        "Die Datei ist möglicherweise abgeschnitten",
+                    ),
+                ),
             );
             continue;
         }
@@ -340,7 +376,10 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 file,
                 line,
                 k + 1,
-                "row has no region key",
+                Said::both(
+                    "row has no region key",
+                    "Die Zeile hat keinen Regionalschlüssel",
+                ),
             ));
             continue;
         };
@@ -352,12 +391,8 @@ pub fn read(file: &str, text: &str) -> Dataset {
                 continue;
             }
             Err(e) => {
-                ds.diagnostics.push(Diagnostic::error(
-                    file,
-                    line,
-                    k + 1,
-                    format!("unknown region key: {e}"),
-                ));
+                ds.diagnostics
+                    .push(Diagnostic::error(file, line, k + 1, unknown_region_key(&e)));
                 continue;
             }
         };
@@ -389,7 +424,15 @@ pub fn read(file: &str, text: &str) -> Dataset {
             else {
                 if !no_period_reported {
                     no_period_reported = true;
-                    ds.diagnostics.push(Diagnostic::error(file, line, nkeys + c + 1, "no period for this value (none in the row, the block, the header or the title)"));
+                    ds.diagnostics.push(Diagnostic::error(
+                        file,
+                        line,
+                        nkeys + c + 1,
+                        Said::both(
+                            "no period for this value (none in the row, the block, the header or the title)",
+                            "Kein Zeitbezug für diesen Wert (keiner in der Zeile, im Block, in der Kopfzeile oder im Titel)",
+                        ),
+                    ));
                 }
                 continue;
             };
@@ -422,13 +465,34 @@ pub fn read(file: &str, text: &str) -> Dataset {
     }
     resolve_verband_moves(file, &mut ds);
     verbands.report(&mut ds, file, 1, |n, first| {
-        format!("{n} rows (first in line {first}) are Gemeindeverbände in regionalstatistik's own numbering, which has no official key; they were not imported (their member municipalities were)")
+        Said::both(
+            format!("{n} rows (first in line {first}) are Gemeindeverbände in regionalstatistik's own numbering, which has no official key; they were not imported (their member municipalities were)"),
+            format!(
+                "Nicht importiert: {} (zuerst in Zeile {first}) mit Gemeindeverbänden in der eigenen Nummerierung von regionalstatistik.de, die keinen amtlichen Schlüssel hat (ihre Mitgliedsgemeinden wurden importiert)",
+                german_count(n, "Zeile", "Zeilen")
+            ),
+        )
     });
-    empty.report(&mut ds, file, 0, |n, first| {
-        format!("{n} empty value cells (first in line {first}) hold no value")
-    });
+    empty.report(&mut ds, file, 0, empty_cells);
     ds.finish(file);
     ds
+}
+
+/// A row in the data block that starts with neither a period nor a region key.
+fn unexpected_row(file: &str, line: usize, first: &str) -> Diagnostic {
+    Diagnostic::error(
+        file,
+        line,
+        1,
+        Said::both(
+            format!("unexpected row starting with `{first}` in the data block"),
+            format!("Unerwartete Zeile im Datenblock; sie beginnt mit „{first}“"),
+        ),
+    )
+    .with_hint(Said::both(
+        "data rows start with a period (2015, 31.12.2015) or a region key (DG, 14, 14522, 14522180)",
+        "Datenzeilen beginnen mit einem Zeitbezug (2015, 31.12.2015) oder einem Regionalschlüssel (DG, 14, 14522, 14522180)",
+    ))
 }
 
 /// A municipality that changed its Gemeindeverband is listed under each Verband's key, with `-`
@@ -475,8 +539,15 @@ fn resolve_verband_moves(file: &str, ds: &mut Dataset) {
             file,
             first_line as usize,
             0,
-            format!(
-                "{dropped} `-`/symbol cells of municipalities listed under two Gemeindeverbände (first in line {first_line}) are placeholders for the years outside the membership; the values published under the other Verband were kept"
+            Said::both(
+                format!(
+                    "{dropped} `-`/symbol cells of municipalities listed under two Gemeindeverbände (first in line {first_line}) are placeholders for the years outside the membership; the values published under the other Verband were kept"
+                ),
+                format!(
+                    "{} mit „-“ oder einem anderen statistischen Zeichen bei Gemeinden, die unter zwei Gemeindeverbänden aufgeführt sind (zuerst in Zeile {first_line}), {} Platzhalter für die Jahre außerhalb der Mitgliedschaft; die unter dem anderen Verband veröffentlichten Werte wurden übernommen",
+                    german_count(dropped, "Zelle", "Zellen"),
+                    if dropped == 1 { "ist" } else { "sind" }
+                ),
             ),
         ));
     }

@@ -1,7 +1,7 @@
 //! Decoding of text files as official statistics publish them (UTF-8 with or without BOM,
 //! ISO-8859-1/Windows-1252, CRLF) and splitting of `;`-separated lines.
 
-use sozialmonitor_core::Diagnostic;
+use sozialmonitor_core::{Diagnostic, Said};
 
 /// The longest line we accept; longer ones are certainly not statistics and would exhaust memory.
 pub const MAX_LINE: usize = 1 << 20;
@@ -15,32 +15,54 @@ pub enum Encoding {
     Windows1252,
 }
 
-/// Decodes bytes to text, or explains why they are not a text file we can read.
+/// Decodes bytes to text, or explains why they are not a text file we can read (boxed: a
+/// diagnostic in two languages is large, and the error is the rare path).
 pub fn decode<'a>(
     file: &str,
     bytes: &'a [u8],
-) -> Result<(std::borrow::Cow<'a, str>, Encoding), Diagnostic> {
+) -> Result<(std::borrow::Cow<'a, str>, Encoding), Box<Diagnostic>> {
     if bytes.is_empty() {
-        return Err(Diagnostic::error(file, 0, 0, "the file is empty")
-            .with_hint("export the table again; nothing was imported"));
+        return Err(Box::new(
+            Diagnostic::error(
+                file,
+                0,
+                0,
+                Said::both("the file is empty", "Die Datei ist leer"),
+            )
+            .with_hint(Said::both(
+                "export the table again; nothing was imported",
+                "Die Tabelle erneut exportieren; es wurde nichts importiert",
+            )),
+        ));
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(
-            Diagnostic::error(file, 1, 1, "the file is UTF-16 encoded").with_hint(
-                "save it as UTF-8 or ISO-8859-1 (\"CSV (Trennzeichen-getrennt)\" in Excel)",
-            ),
-        );
+        return Err(Box::new(Diagnostic::error(
+            file,
+            1,
+            1,
+            Said::both("the file is UTF-16 encoded", "Die Datei ist in UTF-16 kodiert"),
+        )
+        .with_hint(Said::both(
+            "save it as UTF-8 or ISO-8859-1 (\"CSV (Trennzeichen-getrennt)\" in Excel)",
+            "Die Datei als UTF-8 oder ISO-8859-1 speichern (in Excel „CSV (Trennzeichen-getrennt)“)",
+        ))));
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     if let Some(pos) = memchr::memchr(0, body) {
         let line = 1 + memchr::memchr_iter(b'\n', body.get(..pos).unwrap_or(body)).count();
-        return Err(Diagnostic::error(
+        return Err(Box::new(Diagnostic::error(
             file,
             line,
             0,
-            "the file contains binary data (a NUL byte), not text",
+            Said::both(
+                "the file contains binary data (a NUL byte), not text",
+                "Die Datei enthält Binärdaten (ein NUL-Byte), keinen Text",
+            ),
         )
-        .with_hint("is this a zipped or spreadsheet file? unpack it, or give the right --format"));
+        .with_hint(Said::both(
+            "is this a zipped or spreadsheet file? unpack it, or give the right --format",
+            "Ist dies eine gepackte Datei oder eine Tabellendatei? Die Datei entpacken oder mit --format das richtige Format angeben",
+        ))));
     }
     // simdutf8 validates many times faster than the standard library on large files.
     match simdutf8::basic::from_utf8(body) {
@@ -54,13 +76,21 @@ pub fn decode<'a>(
                 .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
                 .count();
             if ctrl * 100 > s.len().max(1) {
-                return Err(Diagnostic::error(
-                    file,
-                    0,
-                    0,
-                    "the file is neither UTF-8 nor ISO-8859-1 text",
-                )
-                .with_hint("check that you chose the right file"));
+                return Err(Box::new(
+                    Diagnostic::error(
+                        file,
+                        0,
+                        0,
+                        Said::both(
+                            "the file is neither UTF-8 nor ISO-8859-1 text",
+                            "Die Datei ist kein Text in UTF-8 oder ISO-8859-1",
+                        ),
+                    )
+                    .with_hint(Said::both(
+                        "check that you chose the right file",
+                        "Prüfen, ob die richtige Datei gewählt wurde",
+                    )),
+                ));
             }
             Ok((std::borrow::Cow::Owned(s), Encoding::Windows1252))
         }
@@ -93,7 +123,7 @@ pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// Checks every line against [`MAX_LINE`].
-pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Diagnostic> {
+pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Box<Diagnostic>> {
     let mut start = 0;
     for (n, end) in memchr::memchr_iter(b'\n', text.as_bytes())
         .chain(std::iter::once(text.len()))
@@ -102,15 +132,23 @@ pub fn check_line_lengths(file: &str, text: &str) -> Result<(), Diagnostic> {
         let len = end - start;
         start = end + 1;
         if len > MAX_LINE {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 file,
                 n + 1,
                 0,
-                format!("line is {len} bytes long, more than the 1 MiB a statistics row can have"),
+                Said::both(
+                    format!(
+                        "line is {len} bytes long, more than the 1 MiB a statistics row can have"
+                    ),
+                    format!(
+                        "Die Zeile ist {len} Bytes lang, mehr als die 1 MiB, die eine Zeile einer Statistik haben kann"
+                    ),
+                ),
             )
-            .with_hint(
+            .with_hint(Said::both(
                 "the file is probably not a statistics export, or its line breaks were lost",
-            ));
+                "Die Datei ist vermutlich kein Statistikexport, oder ihre Zeilenumbrüche sind verloren gegangen",
+            ))));
         }
     }
     Ok(())

@@ -20,7 +20,9 @@ pub mod typeset;
 
 pub use planning::planning_document;
 pub use profile::profile;
-pub use social::{Commentary, SocialReport, commentary_chapters, slug, social_report};
+pub use social::{Commentary, SocialReport, commentary_chapters, social_report};
+/// Chapter slugs are the core's, re-exported for the workspace and the CLI.
+pub use sozialmonitor_core::format::slug;
 pub use typeset::TypesetError;
 
 /// Why a report could not be made.

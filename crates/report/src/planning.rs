@@ -6,8 +6,10 @@
 
 use serde_json::{Value, json};
 use sozialmonitor_core::format::german_number;
-use sozialmonitor_core::planning::{compare, span_de};
-use sozialmonitor_site::planning::{PlanningCycle, aim_lines, public_aim};
+use sozialmonitor_core::planning::span_de;
+use sozialmonitor_site::planning::{
+    COMPARISON_NOTE, PlanningCycle, aim_lines, comparisons, public_aim,
+};
 use sozialmonitor_site::{Pub, Site};
 use sozialmonitor_store::{MeasureAim, Milestone, PlanMeasure, Recommendation};
 use sozialmonitor_viz::chart::lines;
@@ -170,51 +172,41 @@ fn aim(site: &Site, a: &MeasureAim, measure: &str, figs: &mut Figures) -> Value 
     })
 }
 
-/// The change in the measure's municipalities against the rest of the district, for each aim
-/// with a newer public value.
-fn comparisons(site: &Site, kreis: usize, m: &PlanMeasure, aims: &[MeasureAim]) -> Vec<String> {
-    if m.municipalities.is_empty() {
-        return Vec::new();
+/// A measure with each aim evaluated and drawn, and the comparison of its municipalities with
+/// the rest of the district; a measure not published is marked "(intern)".
+pub(crate) fn measure(
+    site: &Site,
+    kreis: usize,
+    (m, aims): (&PlanMeasure, &[MeasureAim]),
+    recommendations: &[Recommendation],
+    figs: &mut Figures,
+) -> Value {
+    let evaluated: Vec<Value> = aims.iter().map(|a| aim(site, a, &m.title, figs)).collect();
+    // Only what the planners filled in; the template joins the parts with " · ".
+    let mut meta = Vec::new();
+    if !m.owner.trim().is_empty() {
+        meta.push(format!("Verantwortlich: {}", m.owner));
     }
-    let places = site.municipalities(kreis);
-    let inside: Vec<&str> = m.municipalities.iter().map(String::as_str).collect();
-    aims.iter()
-        .filter_map(|a| {
-            let ind = site.indicator(&a.indicator)?;
-            let series: Vec<(&str, Vec<(u16, f64)>)> = places
-                .iter()
-                .map(|&r| {
-                    let s = ind
-                        .years
-                        .iter()
-                        .filter_map(|y| match ind.values.get(&(r as u32, *y)) {
-                            Some(Pub::Num(x)) => Some((*y, *x)),
-                            _ => None,
-                        })
-                        .collect();
-                    (site.regions[r].key.as_str(), s)
-                })
-                .collect();
-            let from = u16::try_from(a.baseline_year).ok()?;
-            let to = *ind.years.last()?;
-            let c = compare(
-                series.iter().map(|(k, s)| (*k, s.as_slice())),
-                &inside,
-                from,
-                to,
-            )?;
-            let n = |x: f64| german_number(x, ind.decimals);
-            Some(format!(
-                "{}: von {from} bis {to} in den {} Gemeinden der Maßnahme im Mittel {}, in den {} übrigen Gemeinden des Kreises {} (Unterschied {}). Das beschreibt die Entwicklung und ist kein Nachweis einer Wirkung.",
-                ind.entry.name,
-                c.inside.1,
-                n(c.inside.0),
-                c.outside.1,
-                n(c.outside.0),
-                n(c.difference()),
-            ))
-        })
-        .collect()
+    let period = span_de(&m.period_from, &m.period_to);
+    if !period.trim().is_empty() {
+        meta.push(format!("Zeitraum: {period}"));
+    }
+    meta.push(format!("Stand: {}", m.status.label_de()));
+    if let Some(r) = m
+        .recommendation_id
+        .and_then(|id| recommendations.iter().find(|r| r.id == id))
+    {
+        meta.push(format!("Setzt um: {}", r.title));
+    }
+    let compared = comparisons(site, kreis, m, aims);
+    json!({
+        "title": format!("{}{}{}", m.title, example(m.example), internal(m.public)),
+        "body": non_empty(&m.body),
+        "meta": meta,
+        "aims": evaluated,
+        "comparisons": compared,
+        "comparison_note": if compared.is_empty() { Value::Null } else { Value::from(COMPARISON_NOTE) },
+    })
 }
 
 /// Typesets the planning document of `p` for the district `kreis`.
@@ -268,24 +260,7 @@ pub fn planning_document(
     let measures: Vec<Value> = p
         .measures
         .iter()
-        .map(|(m, aims)| {
-            let evaluated: Vec<Value> = aims
-                .iter()
-                .map(|a| aim(site, a, &m.title, &mut figs))
-                .collect();
-            json!({
-                "title": format!("{}{}{}", m.title, example(m.example), internal(m.public)),
-                "body": non_empty(&m.body),
-                "owner": non_empty(&m.owner),
-                "period": non_empty(&span_de(&m.period_from, &m.period_to)),
-                "status": m.status.label_de(),
-                "recommendation": m.recommendation_id
-                    .and_then(|id| p.recommendations.iter().find(|r| r.id == id))
-                    .map(|r| r.title.clone()),
-                "aims": evaluated,
-                "comparisons": comparisons(site, kreis, m, aims),
-            })
-        })
+        .map(|(m, aims)| measure(site, kreis, (m, aims), &p.recommendations, &mut figs))
         .collect();
     let decided: Vec<Vec<String>> = p
         .recommendations

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sozialmonitor_core::catalog::{IndicatorStatus, Polarity};
 use sozialmonitor_core::classify::Method;
-use sozialmonitor_core::format::german_number;
+use sozialmonitor_core::format::{german_number, slug};
 use sozialmonitor_site::facts::{
     KEY_FIGURES, TREND_YEARS, developments, direction, indicator_map, latest_number_year,
     map_regions, series_lines, series_regions, stated, trend_text, unit_in_brackets, with_unit,
@@ -111,28 +111,6 @@ pub struct SocialReport {
     pub unused: Vec<PathBuf>,
 }
 
-/// The file name a chapter's commentary has: lower case, umlauts spelt out, words joined by `-`.
-pub fn slug(title: &str) -> String {
-    let mut out = String::new();
-    for c in title.to_lowercase().chars() {
-        match c {
-            'ä' => out.push_str("ae"),
-            'ö' => out.push_str("oe"),
-            'ü' => out.push_str("ue"),
-            'ß' => out.push_str("ss"),
-            c if c.is_ascii_alphanumeric() => out.push(c),
-            _ => {
-                if !out.ends_with('-') {
-                    out.push('-');
-                }
-            }
-        }
-    }
-    out.trim_matches('-').to_string()
-}
-
-/// The indicators of the report: the catalogue's own (not the INKAR codebook), with a number for
-/// the district, grouped by action field in catalogue order.
 /// The chapters of a district's social report that take commentary, in order: slug and title.
 pub fn commentary_chapters(site: &Site, kreis: usize) -> Vec<(String, String)> {
     let mut out = vec![("zusammenfassung".to_string(), "Zusammenfassung".to_string())];
@@ -141,10 +119,30 @@ pub fn commentary_chapters(site: &Site, kreis: usize) -> Vec<(String, String)> {
             .into_iter()
             .map(|(f, _)| (slug(&f), f)),
     );
+    if !published_measures(site, kreis).is_empty() {
+        out.push((EFFECTS.0.to_string(), EFFECTS.1.to_string()));
+    }
     out.push(("datenluecken".to_string(), "Datenlücken".to_string()));
     out
 }
 
+/// The chapter on the effect of measures: its commentary slug and title.
+const EFFECTS: (&str, &str) = (
+    "massnahmen-und-zielerreichung",
+    "Maßnahmen und Zielerreichung",
+);
+
+/// The measures the planners published for the district (only the home district plans here).
+fn published_measures(site: &Site, kreis: usize) -> &[sozialmonitor_site::planning::PublicMeasure] {
+    if kreis == site.home {
+        &site.planning.measures
+    } else {
+        &[]
+    }
+}
+
+/// The indicators of the report: the catalogue's own (not the INKAR codebook), with a number for
+/// the district, grouped by action field in catalogue order.
 fn chapters(site: &Site, kreis: usize) -> Vec<(String, Vec<&Indicator>)> {
     let mut out: Vec<(String, Vec<&Indicator>)> = Vec::new();
     for ind in &site.indicators {
@@ -544,6 +542,24 @@ pub fn social_report(
         }));
     }
 
+    // The social report is public: only published measures, each aim on the public values.
+    let effects: Vec<Value> = published_measures(site, kreis)
+        .iter()
+        .map(|m| {
+            crate::planning::measure(
+                site,
+                kreis,
+                (&m.measure, &m.aims),
+                &site.planning.recommendations,
+                &mut figs,
+            )
+        })
+        .collect();
+    let effects_commentary = if effects.is_empty() {
+        Value::Null
+    } else {
+        with_commentary(EFFECTS.0, &mut sources)
+    };
     let gaps = gap_tables(site);
     let gaps_commentary = with_commentary("datenluecken", &mut sources);
 
@@ -569,6 +585,8 @@ pub fn social_report(
             "land": land.map(|l| site.regions[l].name.clone()),
             "summary": summary,
             "chapters": chapter_data,
+            "effects": effects,
+            "effects_commentary": effects_commentary,
             "gaps": gaps,
             "gaps_commentary": gaps_commentary,
             "annex": annex,

@@ -3,7 +3,8 @@
 //! aim whose baseline the public does not see as that number (withheld, no number, revised
 //! since) is shown without its numbers, so nothing internal reaches a page through a plan.
 
-use sozialmonitor_core::planning::{Aim, Evaluation, evaluate};
+use sozialmonitor_core::format::german_number;
+use sozialmonitor_core::planning::{Aim, Evaluation, compare, evaluate};
 use sozialmonitor_store::{
     Cycle, Database, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
     Recommendation,
@@ -103,6 +104,21 @@ impl PublicPlanning {
         Ok(out)
     }
 
+    /// A published measure by id.
+    pub fn measure(&self, id: i64) -> Option<&PublicMeasure> {
+        self.measures.iter().find(|m| m.measure.id == id)
+    }
+
+    /// A published recommendation by id.
+    pub fn recommendation(&self, id: i64) -> Option<&Recommendation> {
+        self.recommendations.iter().find(|r| r.id == id)
+    }
+
+    /// The published recommendation a measure implements, if it is published.
+    pub fn implemented_by(&self, m: &PlanMeasure) -> Option<&Recommendation> {
+        m.recommendation_id.and_then(|id| self.recommendation(id))
+    }
+
     /// The published measures that concern a municipality: named for it, or for the whole
     /// district (no municipality named).
     pub fn for_region<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a PublicMeasure> + 'a {
@@ -170,7 +186,7 @@ pub fn aim_figure(
     title: &str,
     decimals: usize,
 ) -> (String, String) {
-    let n = |x: f64| sozialmonitor_core::format::german_number(x, decimals);
+    let n = |x: f64| german_number(x, decimals);
     let (b, by) = aim.baseline();
     let (t, ty) = aim.target();
     let latest = match ev.latest {
@@ -191,20 +207,8 @@ pub fn aim_figure(
 
 /// Evaluates an aim against the public values of the site.
 pub fn public_aim(site: &Site, a: &MeasureAim) -> PublicAim {
-    let series: Vec<(u16, f64)> = match (site.indicator(&a.indicator), site.region(&a.region_key)) {
-        (Some(ind), Some(r)) => {
-            let mut s: Vec<(u16, f64)> = ind
-                .values
-                .iter()
-                .filter(|((reg, _), _)| *reg as usize == r)
-                .filter_map(|((_, y), v)| match v {
-                    Pub::Num(x) => Some((*y, *x)),
-                    _ => None,
-                })
-                .collect();
-            s.sort_by_key(|(y, _)| *y);
-            s
-        }
+    let series = match (site.indicator(&a.indicator), site.region(&a.region_key)) {
+        (Some(ind), Some(r)) => public_series(ind, r),
         _ => Vec::new(),
     };
     let year = |y: i64| u16::try_from(y).unwrap_or(0);
@@ -229,4 +233,53 @@ pub fn public_aim(site: &Site, a: &MeasureAim) -> PublicAim {
         evaluation,
         series,
     }
+}
+
+/// Said once above a measure's comparisons: they describe, they prove no effect.
+pub const COMPARISON_NOTE: &str = "Veränderung in den Gemeinden der Maßnahme neben der im übrigen Kreis, vom Ausgangsjahr des Ziels bis zum neuesten Jahr. Das beschreibt die Entwicklung und ist kein Nachweis einer Wirkung.";
+
+/// The change in the measure's municipalities against the rest of the district, for each aim
+/// whose baseline the public sees, on public values only. Empty for a measure of the whole
+/// district (it has no "rest" to compare with).
+pub fn comparisons(site: &Site, kreis: usize, m: &PlanMeasure, aims: &[MeasureAim]) -> Vec<String> {
+    if m.municipalities.is_empty() {
+        return Vec::new();
+    }
+    let places = site.municipalities(kreis);
+    let inside: Vec<&str> = m.municipalities.iter().map(String::as_str).collect();
+    aims.iter()
+        .filter(|a| public_aim(site, a).aim.is_some())
+        .filter_map(|a| {
+            let ind = site.indicator(&a.indicator)?;
+            let series: Vec<(&str, Vec<(u16, f64)>)> = places
+                .iter()
+                .map(|&r| (site.regions[r].key.as_str(), public_series(ind, r)))
+                .collect();
+            let from = u16::try_from(a.baseline_year).ok()?;
+            // The newest year a municipality has a number in.
+            let to = series
+                .iter()
+                .filter_map(|(_, s)| s.last())
+                .map(|(y, _)| *y)
+                .max()?;
+            let c = compare(
+                series.iter().map(|(k, s)| (*k, s.as_slice())),
+                &inside,
+                from,
+                to,
+            )?;
+            Some(c.german(&ind.entry.name, ind.decimals))
+        })
+        .collect()
+}
+
+/// An indicator's public numbers in one region, by year (oldest first).
+fn public_series(ind: &crate::Indicator, r: usize) -> Vec<(u16, f64)> {
+    ind.years
+        .iter()
+        .filter_map(|y| match ind.values.get(&(r as u32, *y)) {
+            Some(Pub::Num(x)) => Some((*y, *x)),
+            _ => None,
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use sozialmonitor_core::territory::{SnapshotEntry, infer_successors};
-use sozialmonitor_core::{Dataset, Diagnostic, RegionKey, Severity, Symbol, Value};
+use sozialmonitor_core::{Dataset, Diagnostic, RegionKey, Said, Severity, Symbol, Value};
 
 use crate::{ImportOptions, ImportOutcome, Result, StoreError};
 
@@ -38,7 +38,8 @@ pub(crate) fn diag_json(d: &[Diagnostic]) -> String {
             serde_json::json!({
                 "file": d.file, "line": d.line, "column": d.column,
                 "severity": if d.severity == Severity::Error { "error" } else { "warning" },
-                "message": d.message, "hint": d.hint,
+                "message": d.message.english(), "hint": d.hint.as_ref().map(Said::english),
+                "message_de": d.message.german(), "hint_de": d.hint.as_ref().map(Said::german),
             })
         })
         .collect();
@@ -57,10 +58,17 @@ pub(crate) fn diag_from_json(s: &str) -> Vec<Diagnostic> {
             } else {
                 Severity::Warning
             },
-            message: d["message"].as_str().unwrap_or("").to_string(),
-            hint: d["hint"].as_str().map(str::to_string),
+            message: said_of(&d["message"], &d["message_de"]).unwrap_or_else(|| Said::both("", "")),
+            hint: said_of(&d["hint"], &d["hint_de"]),
         })
         .collect()
+}
+
+/// A stored message in both languages; batches stored before the German wording was kept have
+/// only the English one, which then stands for both.
+fn said_of(english: &serde_json::Value, german: &serde_json::Value) -> Option<Said> {
+    let english = english.as_str()?;
+    Some(Said::both(english, german.as_str().unwrap_or(english)))
 }
 
 pub(crate) fn value_parts(v: &Value) -> (Option<f64>, Option<i64>, i64, Option<&str>) {
@@ -313,9 +321,15 @@ pub(crate) fn unmatched_boundaries(file: &str, unmatched: &[String]) -> Option<D
             file,
             0,
             0,
-            format!("{} boundaries match no region in the store (e.g. {}); they are kept and will match once a register names them", unmatched.len(), shown.join(", ")),
+            Said::both(
+                format!("{} boundaries match no region in the store (e.g. {}); they are kept and will match once a register names them", unmatched.len(), shown.join(", ")),
+                format!("{} Gebietsgrenzen passen zu keiner gespeicherten Region (z. B. {}); sie bleiben erhalten und werden zugeordnet, sobald ein Gemeindeverzeichnis die Schlüssel nennt", unmatched.len(), shown.join(", ")),
+            ),
         )
-        .with_hint("import the GV100AD register first, or check the key attribute"),
+        .with_hint(Said::both(
+            "import the GV100AD register first, or check the key attribute",
+            "zuerst das Gemeindeverzeichnis GV100AD importieren oder das Schlüsselattribut prüfen",
+        )),
     )
 }
 

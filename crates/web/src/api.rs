@@ -26,6 +26,8 @@ pub fn routes() -> Router<Shared> {
         .route("/indicators/{key}", get(indicator))
         .route("/values", get(values))
         .route("/catalog", get(catalog))
+        .route("/planning", get(planning))
+        .route("/planning/measures/{id}", get(planning_measure))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such API route") })
 }
@@ -291,6 +293,15 @@ pub fn openapi_document() -> Value {
             "/api/v1/catalog": {"get": {
                 "summary": "The whole catalogue including planned and missing indicators",
                 "responses": {"200": {"description": "catalogue", "content": {"application/json": {"schema": {"type": "object", "properties": {"catalog": {"type": "array", "items": {"$ref": "#/components/schemas/Indicator"}}}}}}}}
+            }},
+            "/api/v1/planning": {"get": {
+                "summary": "The published planning of the home district: cycles, recommendations with their decisions, measures with their aims evaluated on the public values",
+                "responses": {"200": {"description": "planning", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Planning"}}}}}
+            }},
+            "/api/v1/planning/measures/{id}": {"get": {
+                "summary": "One published measure",
+                "parameters": [p("id", "the measure's id")],
+                "responses": {"200": {"description": "the measure", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Measure"}}}}, "404": err}
             }}
         },
         "components": {
@@ -330,6 +341,35 @@ pub fn openapi_document() -> Value {
                         "incomplete": {"type": "boolean", "description": "the value is a sum over parts of which some had no value (shown with * on the pages); always false for a suppressed value or a symbol other than - (nil)"},
                         "source": {"type": ["string", "null"], "description": "where the value comes from when it is not computed from the raw counts: the indicator's published equivalent (e.g. \"INKAR 2024, BBSR Bonn\") filling years and regions without raw counts; null for our own computation"},
                         "break": {"type": ["string", "null"], "description": "key of the series break (see the indicator's breaks) before this value when it is the region's first value on the new basis; null otherwise"}}}}}},
+                "Planning": {"type": "object", "required": ["district", "cycles", "recommendations", "measures"], "properties": {
+                    "district": {"type": "string"},
+                    "cycles": {"type": "array", "items": {"type": "object", "properties": {"title": {"type": "string"}, "first_year": {"type": "integer"}, "last_year": {"type": "integer"}}}},
+                    "recommendations": {"type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}},
+                    "measures": {"type": "array", "items": {"$ref": "#/components/schemas/Measure"}}}},
+                "Recommendation": {"type": "object", "required": ["id", "action_field", "title", "body", "indicators", "status", "decided_by", "decided_on", "reference", "outcome", "example"], "properties": {
+                    "id": {"type": "integer"}, "action_field": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string", "description": "Markdown"},
+                    "indicators": {"type": "array", "items": {"type": "string"}, "description": "catalogue keys of the indicators it rests on"},
+                    "status": {"$ref": "#/components/schemas/PlanStatus"},
+                    "decided_by": {"type": "string"}, "decided_on": {"type": "string"}, "reference": {"type": "string"},
+                    "outcome": {"type": "string", "description": "the decision; empty while open"},
+                    "example": {"type": "boolean", "description": "an example, not from the sources"}}},
+                "Measure": {"type": "object", "required": ["id", "title", "body", "owner", "partners", "period_from", "period_to", "budget", "status", "target_groups", "municipalities", "recommendation", "action_field", "example", "aims", "comparisons"], "properties": {
+                    "id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"}, "owner": {"type": "string"},
+                    "partners": {"type": "string"}, "period_from": {"type": "string"}, "period_to": {"type": "string"},
+                    "budget": {"type": ["number", "null"], "description": "euros"}, "status": {"$ref": "#/components/schemas/PlanStatus"},
+                    "target_groups": {"type": "string"}, "municipalities": {"type": "array", "items": {"type": "string"}, "description": "AGS; empty for the whole district"},
+                    "recommendation": {"type": ["integer", "null"], "description": "id of the published recommendation it implements"},
+                    "action_field": {"type": ["string", "null"]}, "example": {"type": "boolean"},
+                    "aims": {"type": "array", "items": {"$ref": "#/components/schemas/Aim"}},
+                    "comparisons": {"type": "array", "items": {"type": "string"}, "description": "the change in the measure's municipalities against the rest of the district (difference in differences), in German; a description, not proof of effect"}}},
+                "Aim": {"type": "object", "required": ["indicator", "region", "direction", "baseline", "target", "progress", "latest", "expected"], "description": "baseline, target and evaluation are null where the baseline is not a published value", "properties": {
+                    "indicator": {"type": "string"}, "region": {"type": "string"}, "direction": {"type": "string", "enum": ["steigen", "sinken"]},
+                    "baseline": {"type": ["object", "null"], "properties": {"value": {"type": "number"}, "year": {"type": "integer"}}},
+                    "target": {"type": ["object", "null"], "properties": {"value": {"type": "number"}, "year": {"type": "integer"}}},
+                    "progress": {"type": ["string", "null"], "enum": ["erreicht", "auf_kurs", "rueckstand", "entfernt", "keine_daten", null]},
+                    "latest": {"type": ["object", "null"], "properties": {"value": {"type": "number"}, "year": {"type": "integer"}}},
+                    "expected": {"type": ["number", "null"], "description": "the value the straight path from baseline to target expects in the latest value's year"}}},
+                "PlanStatus": {"type": "string", "enum": ["geplant", "laufend", "abgeschlossen", "verworfen"]},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "enum": ["not_found", "unknown_region", "unknown_indicator", "missing_parameter", "bad_year", "bad_request", "timeout", "internal", "csv", "xlsx"]},
                     "message": {"type": "string"}}}}}
@@ -337,6 +377,25 @@ pub fn openapi_document() -> Value {
             "responses": {"Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
         }
     })
+}
+
+async fn planning(State(site): State<Shared>) -> Response {
+    json_response(&crate::planning::api_json(&site))
+}
+
+async fn planning_measure(State(site): State<Shared>, Path(id): Path<String>) -> Response {
+    let found = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| site.planning.measure(id));
+    match found {
+        Some(m) => json_response(&crate::planning::measure_json(&site, m)),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no published measure with this id",
+        ),
+    }
 }
 
 async fn openapi() -> Response {

@@ -107,6 +107,8 @@ pub(crate) fn app_parts(
         .route("/vergleich", get(compare))
         .route("/impressum", get(imprint))
         .route("/planung", get(planning_page))
+        .route("/planung/handlungsfeld/{field}", get(planning_field))
+        .route("/planung/massnahme/{id}", get(planning_measure))
         .route(
             "/static/style.css",
             get(|| async { asset("text/css; charset=utf-8", html::CSS) }),
@@ -178,6 +180,45 @@ async fn planning_page(State(site): State<Shared>) -> Response {
             &site.data_date,
         ),
     )
+}
+
+async fn planning_field(State(site): State<Shared>, Path(field): Path<String>) -> Response {
+    match planning::field_page(&site, &field) {
+        Some((name, body)) => html(
+            StatusCode::OK,
+            html::page(&format!("Handlungsfeld {name}"), &body, &site.data_date),
+        ),
+        None => html(
+            StatusCode::NOT_FOUND,
+            pages::error(
+                &site,
+                "Handlungsfeld nicht gefunden",
+                "Zu diesem Handlungsfeld ist nichts veröffentlicht.",
+            ),
+        ),
+    }
+}
+
+async fn planning_measure(State(site): State<Shared>, Path(id): Path<String>) -> Response {
+    // Ids are whole numbers; anything else names no measure.
+    match id
+        .parse()
+        .ok()
+        .and_then(|id| planning::measure_page(&site, id))
+    {
+        Some((title, body)) => html(
+            StatusCode::OK,
+            html::page(&format!("Maßnahme {title}"), &body, &site.data_date),
+        ),
+        None => html(
+            StatusCode::NOT_FOUND,
+            pages::error(
+                &site,
+                "Maßnahme nicht gefunden",
+                "Diese Maßnahme gibt es nicht, oder sie ist nicht veröffentlicht.",
+            ),
+        ),
+    }
 }
 
 async fn profile(State(site): State<Shared>, Path(key): Path<String>) -> Response {

@@ -1229,7 +1229,8 @@ async fn the_planning_page_shows_what_is_published_and_never_a_withheld_baseline
             source: String::new(),
             example: false,
         };
-        db.save_recommendation(&rec("Öffentliche Empfehlung", true), &ev)
+        let public_rec = db
+            .save_recommendation(&rec("Öffentliche Empfehlung", true), &ev)
             .expect("rec");
         db.save_recommendation(&rec("Interne Empfehlung", false), &ev)
             .expect("rec");
@@ -1272,9 +1273,27 @@ async fn the_planning_page_shows_what_is_published_and_never_a_withheld_baseline
         )
         .expect("measure");
         // Rochlitz's 2020 value (28,9) is withheld: its numbers must not appear.
+        let rochlitz = PlanMeasure {
+            recommendation_id: Some(public_rec),
+            ..measure("Maßnahme in Rochlitz", true, &["14522030"])
+        };
+        db.save_plan_measure(&rochlitz, &[aim("14522030", 28.9, 2020)], &ev)
+            .expect("measure");
+        // Compared with the rest of the district from 2015 on, its baseline the public value.
+        let baseline = db
+            .results("anteil_65_plus")
+            .expect("results")
+            .unwrap_or_default()
+            .into_iter()
+            .find(|r| r.region == "14522010" && r.year == 2015 && !r.suppressed)
+            .and_then(|r| match r.cell {
+                sozialmonitor_core::engine::Cell::Num(x) => Some(x),
+                _ => None,
+            })
+            .expect("Altmittweida's share in 2015");
         db.save_plan_measure(
-            &measure("Maßnahme in Rochlitz", true, &["14522030"]),
-            &[aim("14522030", 28.9, 2020)],
+            &measure("Maßnahme in Altmittweida", true, &["14522010"]),
+            &[aim("14522010", baseline, 2015)],
             &ev,
         )
         .expect("measure");
@@ -1322,4 +1341,94 @@ async fn the_planning_page_shows_what_is_published_and_never_a_withheld_baseline
         !html.contains("Maßnahme in Rochlitz") && html.contains("Kreisweite Maßnahme"),
         "{html}"
     );
+    planning_pages_per_field_and_measure(&app).await;
+}
+
+/// The pages per action field and per measure of the site built above.
+async fn planning_pages_per_field_and_measure(app: &Router) {
+    let overview = get(app, "/planung").await.text();
+    assert!(
+        overview.contains("<caption>Maßnahmen nach Handlungsfeld, mit ihren Gemeinden</caption>")
+            && overview
+                .contains(r#"<a href="/planung/handlungsfeld/senior-innen">Senior:innen</a>"#),
+        "{overview}"
+    );
+    // Ids in the order saved: 1 district-wide, 2 Rochlitz, 3 Altmittweida, 4 internal.
+    let field = get(app, "/planung/handlungsfeld/senior-innen").await;
+    assert_eq!(field.status, StatusCode::OK);
+    let html = field.text();
+    assert!(
+        html.contains("Öffentliche Empfehlung")
+            && html.contains(r#"<a href="/planung/massnahme/2">Maßnahme in Rochlitz</a>"#)
+            && !html.contains("Interne Empfehlung")
+            && !html.contains("Kreisweite Maßnahme"),
+        "{html}"
+    );
+    let page = get(app, "/planung/massnahme/2").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains(r#"<a href="/gemeinde/14522030">Rochlitz, Stadt</a>"#)
+            && html.contains("der Ausgangswert ist nicht veröffentlicht"),
+        "{html}"
+    );
+    // Rochlitz's withheld 2020 value is neither shown nor compared.
+    assert!(
+        !html.contains("28,9") && !html.contains("<svg") && !html.contains("übrigen Gemeinden"),
+        "{html}"
+    );
+    let html = get(app, "/planung/massnahme/1").await.text();
+    assert!(
+        html.contains("Ausgangswert 26,5 (2015), Ziel 30,0 bis 2025") && html.contains("<svg"),
+        "{html}"
+    );
+    let html = get(app, "/planung/massnahme/3").await.text();
+    assert!(
+        html.contains("Anteil der Einwohner:innen ab 65 Jahren 2015–")
+            && html.contains("in der Gemeinde der Maßnahme")
+            && html.contains("kein Nachweis einer Wirkung"),
+        "{html}"
+    );
+    // The same through the API: published records only, a withheld baseline as null.
+    let api: serde_json::Value =
+        serde_json::from_slice(&get(app, "/api/v1/planning").await.body).expect("json");
+    let measures = api["measures"].as_array().expect("measures");
+    let titles: Vec<&str> = measures
+        .iter()
+        .filter_map(|m| m["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Kreisweite Maßnahme",
+            "Maßnahme in Rochlitz",
+            "Maßnahme in Altmittweida"
+        ]
+    );
+    assert_eq!(api["recommendations"].as_array().map(Vec::len), Some(1));
+    assert_eq!(measures[0]["aims"][0]["progress"], "rueckstand");
+    assert_eq!(measures[0]["aims"][0]["baseline"]["value"], 26.5);
+    assert!(
+        measures[1]["aims"][0]["baseline"].is_null() && measures[1]["aims"][0]["latest"].is_null()
+    );
+    assert_eq!(measures[1]["action_field"], "Senior:innen");
+    assert!(!api.to_string().contains("28.9"), "{api}");
+    let one = get(app, "/api/v1/planning/measures/3").await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(
+        get(app, "/api/v1/planning/measures/4").await.status,
+        StatusCode::NOT_FOUND
+    );
+    for missing in [
+        "/planung/massnahme/4",
+        "/planung/massnahme/99",
+        "/planung/massnahme/x",
+        "/planung/handlungsfeld/bildung",
+    ] {
+        assert_eq!(
+            get(app, missing).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::catalog::{IndicatorEntry, IndicatorStatus, weakened_confidentiality};
-use sozialmonitor_core::{Diagnostic, Severity};
+use sozialmonitor_core::{Diagnostic, Said, Severity};
 use sozialmonitor_store::{Actor, ImportOptions, ImportOutcome, ImportSource, Store};
 use sozialmonitor_viz::esc;
 
@@ -206,10 +206,10 @@ fn form_page(me: &Signed, e: &IndicatorEntry, mode: Mode, v: View<'_>) -> Respon
         .map(|d| {
             format!(
                 "<li>{}{}</li>",
-                esc(&d.message),
+                esc(d.message.german()),
                 d.hint
-                    .as_deref()
-                    .map(|h| format!(" – {}", esc(h)))
+                    .as_ref()
+                    .map(|h| format!(" – {}", esc(h.german())))
                     .unwrap_or_default()
             )
         })
@@ -447,12 +447,12 @@ fn rule_problems(me: &Signed, old: Option<&IndicatorEntry>, e: &IndicatorEntry) 
                 &here,
                 0,
                 0,
-                format!(
+                Said::german_only(format!(
                     "Geheimhaltung: „{}“ ist keine Regel; erwartet wird min_count=N (eine ganze Zahl ab 1) oder none",
                     e.confidentiality
-                ),
+                )),
             )
-            .with_hint("z. B. min_count=3 oder min_count=5"),
+            .with_hint(Said::german_only("z. B. min_count=3 oder min_count=5")),
         ],
         Ok(_)
             if !me.account.role.may(Permission::WeakenConfidentiality)
@@ -466,7 +466,9 @@ fn rule_problems(me: &Signed, old: Option<&IndicatorEntry>, e: &IndicatorEntry) 
                 &here,
                 0,
                 0,
-                "Eine schwächere Geheimhaltung als min_count=3 darf nur die Administration festlegen.",
+                Said::german_only(
+                    "Eine schwächere Geheimhaltung als min_count=3 darf nur die Administration festlegen.",
+                ),
             )]
         }
         Ok(_) => Vec::new(),
@@ -506,11 +508,13 @@ pub async fn save(
             &format!("Katalogeintrag {key}"),
             0,
             0,
-            "Der Eintrag wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert.",
+            Said::german_only(
+                "Der Eintrag wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert.",
+            ),
         )
-        .with_hint(
+        .with_hint(Said::german_only(
             "Vergleichen Sie mit der gespeicherten Fassung (Katalog in neuem Fenster öffnen) und speichern Sie dann erneut.",
-        );
+        ));
         let view = View {
             problems: &[d],
             status: StatusCode::CONFLICT,
@@ -556,9 +560,13 @@ pub async fn create(
                 "Katalogeintrag",
                 0,
                 0,
-                format!("Den Schlüssel `{key}` hat schon ein anderer Eintrag."),
+                Said::german_only(format!(
+                    "Den Schlüssel „{key}“ hat schon ein anderer Eintrag."
+                )),
             )
-            .with_hint("Einen anderen Schlüssel wählen, oder den vorhandenen Eintrag bearbeiten.");
+            .with_hint(Said::german_only(
+                "Einen anderen Schlüssel wählen, oder den vorhandenen Eintrag bearbeiten.",
+            ));
             let view = View {
                 problems: &[d],
                 status: StatusCode::CONFLICT,
@@ -596,11 +604,11 @@ async fn check_and_store(
             &format!("Katalogeintrag {key}"),
             0,
             0,
-            format!(
+            Said::german_only(format!(
                 "Formel: {} (an Stelle {})",
                 err.problem.german(),
                 err.pos + 1
-            ),
+            )),
         );
         let check = formula::error_html(f, &err);
         let view = View {

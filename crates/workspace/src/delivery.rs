@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::format::{german_datetime, unix_from_iso_utc};
-use sozialmonitor_core::{Diagnostic, Severity};
+use sozialmonitor_core::{Diagnostic, Said, Severity};
 use sozialmonitor_import::Source;
 use sozialmonitor_store::{
     Actor, Database, ImportBatch, ImportOptions, ImportOutcome, ImportSource, Store,
@@ -362,7 +362,7 @@ fn check(
                 &name,
                 0,
                 0,
-                format!("Die Datei lässt sich nicht entpacken: {e}"),
+                Said::german_only(format!("Die Datei lässt sich nicht entpacken: {e}")),
             );
             return Ok(Checked {
                 source: Source::from_bytes(name, Vec::new()),
@@ -375,8 +375,10 @@ fn check(
     };
     let mut ds = sozialmonitor_import::read(&source, None);
     if let Some((problem, hint)) = not_deliverable(db, &ds, allowed, may_weaken)? {
-        ds.diagnostics
-            .push(Diagnostic::error(&source.name, 0, 0, problem).with_hint(hint));
+        ds.diagnostics.push(
+            Diagnostic::error(&source.name, 0, 0, Said::german_only(problem))
+                .with_hint(Said::german_only(hint)),
+        );
         return Ok(Checked {
             format: ds.format.clone(),
             diagnostics: ds.diagnostics,
@@ -529,8 +531,8 @@ fn diagnostic_row(d: &Diagnostic, lines: &BTreeMap<usize, String>) -> String {
         } else {
             "–".into()
         },
-        msg = esc(&d.message),
-        hint = esc(d.hint.as_deref().unwrap_or("")),
+        msg = esc(d.message.german()),
+        hint = esc(d.hint.as_ref().map_or("", Said::german)),
     )
 }
 
@@ -741,7 +743,8 @@ pub async fn decide(
                 let ds = sozialmonitor_import::read(&f.source, None);
                 match not_deliverable(&db, &ds, d.allowed.as_ref(), may_weaken) {
                     Ok(Some((problem, hint))) => {
-                        let diag = Diagnostic::error(&f.source.name, 0, 0, problem).with_hint(hint);
+                        let diag = Diagnostic::error(&f.source.name, 0, 0, Said::german_only(problem))
+                            .with_hint(Said::german_only(hint));
                         return (f.source.name.clone(), Ok(ImportOutcome::Rejected(vec![diag])));
                     }
                     Ok(None) => {}
@@ -878,7 +881,7 @@ pub async fn history(
                     .diagnostics
                     .iter()
                     .take(50)
-                    .map(|d| format!("<li>{}</li>", esc(&d.to_string())))
+                    .map(|d| format!("<li>{}</li>", esc(&d.german())))
                     .collect();
                 format!(
                     "<details><summary>{} Meldungen</summary><ul class=\"plain\">{items}</ul></details>",

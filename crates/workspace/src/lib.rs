@@ -17,6 +17,7 @@ mod delivery;
 mod formula;
 mod guard;
 mod internal;
+mod measure;
 mod pages;
 mod people;
 mod planning;
@@ -647,6 +648,33 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(EditPlanning),
             ),
             post(planning::add_measure),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/planung/massnahme/{id}",
+                "/arbeitsbereich/planung/massnahme/1",
+                Need::Role(ReadInternal),
+            ),
+            get(measure::show),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/massnahme/{id}",
+                "/arbeitsbereich/planung/massnahme/1",
+                Need::Role(EditPlanning),
+            ),
+            post(measure::save),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/planung/massnahmen.csv",
+                "/arbeitsbereich/planung/massnahmen.csv",
+                Need::Role(ReadInternal),
+            ),
+            get(measure::export_csv),
         ),
         (
             r(

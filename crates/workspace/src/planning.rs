@@ -38,13 +38,39 @@ fn series_of(db: &Database, indicator: &str, region: &str) -> anyhow::Result<Vec
 }
 
 /// A measure's aim with its evaluation and the values it was evaluated on.
-struct Judged {
-    aim: MeasureAim,
+pub(crate) struct Judged {
+    pub(crate) aim: MeasureAim,
     region: String,
-    unit: String,
-    name: String,
+    pub(crate) unit: String,
+    pub(crate) name: String,
     series: Vec<(u16, f64)>,
-    evaluation: Option<Evaluation>,
+    pub(crate) evaluation: Option<Evaluation>,
+}
+
+/// Evaluates a measure's aims on the internal values.
+pub(crate) fn judge(
+    db: &Database,
+    entries: &[sozialmonitor_core::catalog::IndicatorEntry],
+    aims: Vec<MeasureAim>,
+) -> anyhow::Result<Vec<Judged>> {
+    let mut judged = Vec::new();
+    for aim in aims {
+        let series = series_of(db, &aim.indicator, &aim.region_key)?;
+        let entry = entries.iter().find(|e| e.key == aim.indicator);
+        let evaluation = aim_of(&aim).ok().map(|a| evaluate(&a, &series));
+        let region = db
+            .region(&aim.region_key)?
+            .map_or(aim.region_key.clone(), |r| r.name);
+        judged.push(Judged {
+            region,
+            unit: entry.map(|e| e.unit.clone()).unwrap_or_default(),
+            name: entry.map_or(aim.indicator.clone(), |e| e.name.clone()),
+            aim,
+            series,
+            evaluation,
+        });
+    }
+    Ok(judged)
 }
 
 /// Everything the page shows of one cycle.
@@ -93,23 +119,7 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
     };
     let mut measures = Vec::new();
     for m in db.plan_measures(c.id)? {
-        let mut judged = Vec::new();
-        for aim in db.plan_aims(m.id)? {
-            let series = series_of(db, &aim.indicator, &aim.region_key)?;
-            let entry = entries.iter().find(|e| e.key == aim.indicator);
-            let evaluation = aim_of(&aim).ok().map(|a| evaluate(&a, &series));
-            let region = db
-                .region(&aim.region_key)?
-                .map_or(aim.region_key.clone(), |r| r.name);
-            judged.push(Judged {
-                region,
-                unit: entry.map(|e| e.unit.clone()).unwrap_or_default(),
-                name: entry.map_or(aim.indicator.clone(), |e| e.name.clone()),
-                aim,
-                series,
-                evaluation,
-            });
-        }
+        let judged = judge(db, &entries, db.plan_aims(m.id)?)?;
         measures.push((m, judged));
     }
     let mut milestones = db.milestones(c.id)?;
@@ -337,7 +347,7 @@ fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
 
 /// The progress of one aim: its state in words, and the chart of baseline, expected path,
 /// target and actual values.
-fn aim_html(j: &Judged, measure: &str) -> String {
+pub(crate) fn aim_html(j: &Judged, measure: &str) -> String {
     let d = unit_decimals(&j.unit);
     let a = &j.aim;
     let (Ok(aim), Some(ev)) = (aim_of(a), j.evaluation) else {
@@ -381,22 +391,38 @@ fn measures_html(s: &Shown) -> String {
                 .unwrap_or_default();
             let aims: String = judged.iter().map(|j| aim_html(j, &m.title)).collect();
             format!(
-                r#"<li><strong>{title}</strong>{ex} <span class="tag">{status}</span><p>{body}</p><p class="hint">Verantwortlich: {owner}{partners} · {period}{rec}</p><ul class="plain aims">{aims}</ul></li>"#,
+                r#"<li><strong><a href="/arbeitsbereich/planung/massnahme/{id}">{title}</a></strong>{ex} <span class="tag">{status}</span> <span class="hint">{public}</span><p>{body}</p><p class="hint">{meta}{rec}</p><ul class="plain aims">{aims}</ul></li>"#,
+                id = m.id,
                 title = esc(&m.title),
+                public = if m.public { "öffentlich" } else { "intern" },
                 ex = example_tag(m.example),
                 status = m.status.label_de(),
                 body = esc(&m.body),
-                owner = esc(&m.owner),
-                partners = if m.partners.is_empty() {
-                    String::new()
-                } else {
-                    format!(", mit {}", esc(&m.partners))
-                },
-                period = esc(&span_de(&m.period_from, &m.period_to)),
+                meta = measure_meta(m),
             )
         })
         .collect();
-    format!(r#"<h2>Maßnahmen und Projekte</h2><ul class="plain measures">{items}</ul>"#)
+    format!(
+        r#"<h2 id="massnahmen">Maßnahmen und Projekte</h2><p><a href="/arbeitsbereich/planung/massnahmen.csv" download>Alle Maßnahmen mit ihren Zielen als CSV</a></p><ul class="plain measures">{items}</ul>"#
+    )
+}
+
+/// Who, with whom and when, as far as the planners filled it in.
+fn measure_meta(m: &PlanMeasure) -> String {
+    let mut parts = Vec::new();
+    if !m.owner.trim().is_empty() {
+        parts.push(format!("Verantwortlich: {}", esc(&m.owner)));
+    }
+    if !m.partners.trim().is_empty() {
+        parts.push(format!("mit {}", esc(&m.partners)));
+    }
+    if !m.period_from.trim().is_empty() {
+        parts.push(esc(&span_de(&m.period_from, &m.period_to)));
+    }
+    if parts.is_empty() {
+        parts.push("ohne Angaben zu Zuständigkeit und Zeitraum".into());
+    }
+    parts.join(" · ")
 }
 
 /// The planning documents made, and the button that makes a new one.
@@ -463,7 +489,7 @@ fn forms_html(me: &Signed, s: &Shown, cycle: &Cycle) -> String {
 <label for="e-befunde">Befunde<textarea id="e-befunde" name="befunde" rows="2"></textarea></label>
 <label for="e-ind">Indikator, auf dem sie beruht<select id="e-ind" name="indikator"><option value="">–</option>{options}</select></label>
 <label for="e-gremium">Entscheidet<input id="e-gremium" name="gremium" value="Kreistag"></label>
-<label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen</label>
+<label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen <span class="hint">mit Text, Handlungsfeld, Indikatoren und Beschluss; die Befunde bleiben intern</span></label>
 <p><button type="submit">Empfehlung speichern</button></p></form></details>
 <details><summary>Maßnahme mit Ziel hinzufügen</summary>
 <form class="stack" method="post" action="/arbeitsbereich/planung/massnahme">{csrf}<input type="hidden" name="zyklus" value="{cycle}">
@@ -478,8 +504,8 @@ fn forms_html(me: &Signed, s: &Shown, cycle: &Cycle) -> String {
 <label for="m-ziel">Zielwert<input id="m-ziel" name="zielwert" inputmode="decimal" required></label>
 <label for="m-zieljahr">Zieljahr<input id="m-zieljahr" name="zieljahr" inputmode="numeric" required></label>
 <label for="m-richtung">Richtung<select id="m-richtung" name="richtung"><option value="steigen">steigen</option><option value="sinken">sinken</option></select></label>
-<p class="hint">Der Ausgangswert ist der neueste Wert des Indikators im Gebiet, wenn die Maßnahme angelegt wird.</p>
-<label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen</label>
+<p class="hint">Der Ausgangswert ist der neueste Wert des Indikators im Gebiet, wenn die Maßnahme angelegt wird. Gemeinden, Budget, Partner und Notizen trägt man danach auf der Seite der Maßnahme ein.</p>
+<label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen <span class="hint">mit Beschreibung, Stand, Zeitraum, Verantwortlichen und Ziel</span></label>
 <p><button type="submit">Maßnahme speichern</button></p></form></details>"#,
         csrf = csrf_field(me),
         cycle = cycle.id,
@@ -548,14 +574,30 @@ pub async fn overview(
     page("Planung", &body, Some(&me)).into_response()
 }
 
-/// A number as typed: `24,5` and `1.234,5` the German way, `24.5` as well.
-fn german_or_plain_number(s: &str) -> Option<f64> {
-    let t = if s.contains(',') {
+/// A number as typed: `24,5`, `1.234,5` and `12.500` the German way (a German form reads dots
+/// between groups of three digits as thousands), `24.5` and `0.125` as decimals.
+pub(crate) fn german_or_plain_number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let t = if s.contains(',') || thousands_grouped(s) {
         s.replace('.', "").replace(',', ".")
     } else {
         s.to_string()
     };
     t.parse().ok().filter(|x: &f64| x.is_finite())
+}
+
+/// `12.500`, `1.234.567`: digits grouped by dots into threes after a first group of one to
+/// three digits that does not start with 0.
+fn thousands_grouped(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut groups = s.split('.');
+    let first = groups.next().unwrap_or("");
+    let mut rest = groups.peekable();
+    rest.peek().is_some()
+        && (1..=3).contains(&first.len())
+        && !first.starts_with('0')
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && rest.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn refused(why: &str) -> Response {
@@ -807,4 +849,23 @@ pub async fn make_document(
         &me.account.login,
         move |ws, started| crate::writing::typeset_planning(ws, &author, started),
     )
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::german_or_plain_number as n;
+
+    #[test]
+    fn numbers_are_read_as_a_german_form_means_them() {
+        assert_eq!(n("24,5"), Some(24.5));
+        assert_eq!(n("1.234,5"), Some(1234.5));
+        assert_eq!(n("12.500"), Some(12_500.0));
+        assert_eq!(n("1.234.567"), Some(1_234_567.0));
+        assert_eq!(n("-1.234"), Some(-1234.0));
+        assert_eq!(n("24.5"), Some(24.5));
+        assert_eq!(n("0.125"), Some(0.125));
+        assert_eq!(n("12.50"), Some(12.5));
+        assert_eq!(n("viel"), None);
+        assert_eq!(n("inf"), None);
+    }
 }

@@ -789,6 +789,11 @@ async fn a_delivery_is_previewed_with_its_errors_then_committed_once() {
         html.contains("<mark class=\"bad\">62x8&lt;b&gt;</mark>"),
         "{html}"
     );
+    // Said in German, as the planners read it (the command line says it in English).
+    assert!(
+        html.contains("„62x8&lt;b&gt;“ ist weder eine Zahl noch ein statistisches Zeichen"),
+        "{html}"
+    );
     // A data provider sees which rows are bad, not what is stored: "unchanged" would tell
     // a stored (perhaps withheld) value to whoever uploads a guess.
     assert!(
@@ -1624,7 +1629,12 @@ async fn a_new_entry_is_checked_stored_and_a_weaker_rule_needs_an_admin() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-    assert!(html.contains("must be lowercase letters"), "{html}");
+    assert!(
+        html.contains(
+            "„Anteil-Ä“ darf nur Kleinbuchstaben a–z (ohne Umlaute), Ziffern und `_` enthalten"
+        ),
+        "{html}"
+    );
     // "Prüfen" stores nothing.
     let (status, _, html) = post(
         new,
@@ -1991,5 +2001,198 @@ async fn a_recommendation_is_decided_and_a_measure_evaluated_against_the_data() 
     assert!(
         actions.contains(&"plan.recommendation.decide") && actions.contains(&"plan.measure.create"),
         "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_measure_is_edited_compared_with_the_rest_of_the_district_and_exported() {
+    use sozialmonitor_core::engine::Cell;
+    use sozialmonitor_core::planning::{Direction, Status};
+    use sozialmonitor_store::{
+        Cycle, MeasureAim, PlanMeasure, Planning, ResultRow, Results, Store, Territory,
+    };
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    import_catalogue(&f);
+    let mut db = f.db();
+    let ev = AuditEvent::new(1, "test", "plan.cycle.create", "14522");
+    let cycle = db
+        .save_cycle(
+            &Cycle {
+                id: 0,
+                kreis: "14522".into(),
+                title: "Zyklus".into(),
+                first_year: 2024,
+                last_year: 2026,
+                note: String::new(),
+                source: String::new(),
+            },
+            &ev,
+        )
+        .expect("cycle");
+    let aim = MeasureAim {
+        id: 0,
+        measure_id: 0,
+        indicator: "anteil_65_plus".into(),
+        region_key: "14522010".into(),
+        baseline: 30.0,
+        baseline_year: 2020,
+        target: 28.0,
+        target_year: 2030,
+        direction: Direction::Decrease,
+    };
+    let id = db
+        .save_plan_measure(
+            &PlanMeasure {
+                id: 0,
+                cycle_id: cycle,
+                recommendation_id: None,
+                title: "Begegnungsort".into(),
+                body: String::new(),
+                owner: String::new(),
+                partners: String::new(),
+                period_from: String::new(),
+                period_to: String::new(),
+                budget: None,
+                status: Status::Planned,
+                target_groups: String::new(),
+                municipalities: Vec::new(),
+                notes: String::new(),
+                public: false,
+                source: "Test".into(),
+                example: false,
+            },
+            &[aim],
+            &ev,
+        )
+        .expect("measure");
+    // Internal values of three municipalities: Altmittweida +2 from 2020 to 2024, the two
+    // others +1 and 0.
+    let row = |region: &str, year: u16, v: f64| ResultRow {
+        indicator: "anteil_65_plus".into(),
+        region: region.into(),
+        year,
+        cell: Cell::Num(v),
+        incomplete: false,
+        suppressed: false,
+        equivalent: false,
+    };
+    db.save_results(&Results {
+        territory: Territory::Today,
+        years: (2000, 2025),
+        data_version: 1,
+        rows: vec![
+            row("14522010", 2020, 30.0),
+            row("14522010", 2024, 32.0),
+            row("14522020", 2020, 25.0),
+            row("14522020", 2024, 26.0),
+            row("14522050", 2020, 27.0),
+            row("14522050", 2024, 27.0),
+        ],
+    })
+    .expect("results");
+    let url = format!("/arbeitsbereich/planung/massnahme/{id}");
+    let (viewer, _) = f.session(Role::Viewer);
+    let (status, _, html) = f.get(&url, Some(&viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Begegnungsort") && !html.contains("Maßnahme speichern"),
+        "a viewer reads and changes nothing: {html}"
+    );
+    let (cookie, csrf) = f.session(Role::Planner);
+    let edit = |extra: &[(&'static str, &'static str)]| {
+        let mut fields = vec![
+            ("_csrf", csrf.as_str()),
+            ("titel", "Begegnungsort <b>"),
+            ("stand", "laufend"),
+            ("verantwortlich", "Sozialamt"),
+            ("von", "2025"),
+            ("bis", "2027"),
+            ("notizen", "intern"),
+        ];
+        fields.extend_from_slice(extra);
+        fields
+    };
+    // A municipality of another district, a budget that is no amount: refused, nothing saved.
+    for bad in [
+        [("gemeinde", "15082005"), ("budget", "")],
+        [("gemeinde", "14522010"), ("budget", "viel")],
+    ] {
+        let (status, ..) = f.post_form(&url, Some(&cookie), &edit(&bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(
+        db.plan_measures(cycle).expect("list")[0].status,
+        Status::Planned
+    );
+    let fields = edit(&[
+        ("budget", "12.500"),
+        ("gemeinde", "14522010"),
+        ("oeffentlich", "1"),
+    ]);
+    let (status, headers, _) = f.post_form(&url, Some(&cookie), &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), format!("{url}?gespeichert=1"));
+    let m = &db.plan_measures(cycle).expect("list")[0];
+    assert_eq!(
+        (m.status, m.budget, m.municipalities.clone(), m.public),
+        (
+            Status::Running,
+            Some(12_500.0),
+            vec!["14522010".to_string()],
+            true
+        )
+    );
+    // The aim is kept as it was.
+    assert_eq!(db.plan_aims(id).expect("aims")[0].baseline, 30.0);
+    let (_, _, html) = f.get(&format!("{url}?gespeichert=1"), Some(&cookie)).await;
+    assert!(html.contains("Begegnungsort &lt;b&gt;"), "{html}");
+    assert!(
+        html.contains("in der Gemeinde der Maßnahme +2,0, in den 2 übrigen Gemeinden des Kreises im Mittel +0,5 (Unterschied +1,5)"),
+        "{html}"
+    );
+    // The CSV for spreadsheets: BOM, `;`, German numbers, the state of the aim.
+    let (status, _, csv) = f
+        .get("/arbeitsbereich/planung/massnahmen.csv", Some(&viewer))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with('\u{feff}'), "{csv}");
+    let line = csv.lines().nth(1).expect("a row");
+    for cell in [
+        "Begegnungsort <b>",
+        "läuft",
+        "12.500,00",
+        "14522010",
+        "30,0",
+        "28,0",
+        "sinken",
+    ] {
+        assert!(line.contains(cell), "{cell} missing in {line}");
+    }
+    // Unknown measure; each change in the audit log with before and after.
+    assert_eq!(
+        f.get("/arbeitsbereich/planung/massnahme/999", Some(&cookie))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let events = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("plan.measure.update".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0]
+            .old_value
+            .as_deref()
+            .is_some_and(|v| v.contains("geplant"))
+            && events[0]
+                .new_value
+                .as_deref()
+                .is_some_and(|v| v.contains("laufend")),
+        "{events:?}"
     );
 }

@@ -350,4 +350,29 @@ richtung = "sinken"
     }
     let info = pdfinfo(&pdf);
     assert!(info.contains("Tagged:          yes"), "{info}");
+    // The social report, which is public, has the published measures' effect and no other.
+    let report = dir.path().join("bericht.pdf");
+    ok(
+        &db,
+        &[
+            "report",
+            "sozialbericht",
+            "--kreis",
+            "14522",
+            "-o",
+            report.to_str().expect("utf-8"),
+        ],
+    );
+    let t = pdftotext(&report);
+    for part in [
+        "Maßnahmen und Zielerreichung",
+        "Seniorenwegweiser",
+        "Erreicht",
+        "Ziel erreicht",
+    ] {
+        assert!(t.contains(part), "{part} missing in the social report");
+    }
+    for internal in ["Im Rückstand", "Ohne neue Daten"] {
+        assert!(!t.contains(internal), "{internal} is not published");
+    }
 }

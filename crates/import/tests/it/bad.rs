@@ -25,7 +25,7 @@ fn expect(name: &str, line: usize, column: usize, message: &str) {
     assert!(
         errs.iter().any(|d| d.line == line
             && (column == 0 || d.column == column)
-            && d.message.contains(message)
+            && d.message.english().contains(message)
             && d.file.ends_with(name)),
         "{name}: expected an error at {line}:{column} containing `{message}`, got {errs:#?}"
     );
@@ -51,10 +51,10 @@ fn conflicting_duplicate_rows() {
     let errs = errors(&bad("conflicting_duplicates.csv"));
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert_eq!(errs[0].line, 5);
+    let message = errs[0].message.english();
     assert!(
-        errs[0].message.contains("conflicting duplicate") && errs[0].message.contains("in line 2"),
-        "{}",
-        errs[0].message
+        message.contains("conflicting duplicate") && message.contains("in line 2"),
+        "{message}"
     );
 }
 
@@ -107,7 +107,7 @@ fn huge_line() {
     let errs = errors(&path);
     assert!(
         errs.iter()
-            .any(|d| d.line == 2 && d.message.contains("more than the 1 MiB")),
+            .any(|d| d.line == 2 && d.message.english().contains("more than the 1 MiB")),
         "{errs:#?}"
     );
     let _ = std::fs::remove_dir_all(dir);
@@ -118,10 +118,10 @@ fn catalogue_errors_name_the_indicator_and_line() {
     let errs = errors(&bad("bad_catalog.toml"));
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert_eq!(errs[0].line, 11);
+    let message = errs[0].message.english();
     assert!(
-        errs[0].message.contains("indicator `broken`") && errs[0].message.contains("position 12"),
-        "{}",
-        errs[0].message
+        message.contains("indicator `broken`") && message.contains("position 12"),
+        "{message}"
     );
     // A misspelt field is an error, not silently ignored.
     expect("unknown_field_catalog.toml", 4, 1, "unknown field `formel`");
@@ -143,7 +143,9 @@ fn series_break_errors_name_the_break_and_line() {
             .iter()
             .any(|d| d.severity == Severity::Warning
                 && d.line == 26
-                && d.message.contains("`nobody` concerns no indicator")),
+                && d.message
+                    .english()
+                    .contains("`nobody` concerns no indicator")),
         "{:#?}",
         ds.diagnostics
     );
@@ -171,5 +173,51 @@ fn release_errors_name_the_release_and_line() {
         43,
         0,
         "release `no_cycle`: every_years must be 1 to 10, and a release every few years needs an anchor_year",
+    );
+}
+
+/// The planners' workspace shows the German wording of every finding: a malformed file is
+/// explained in German, and nothing the importers say about the bad-input corpus reaches the
+/// German pages in English (a library's own English text may only appear inside a German
+/// sentence).
+#[test]
+fn every_finding_on_bad_input_is_said_in_german() {
+    let truncated = errors(&bad("truncated.csv"));
+    let short_row = truncated
+        .iter()
+        .find(|d| d.line == 4)
+        .expect("the short row");
+    assert_eq!(
+        short_row.message.german(),
+        "Die Zeile hat 9 Felder, die Kopfzeile 17"
+    );
+    let unknown = errors(&bad("unknown_key.csv"));
+    assert!(
+        unknown.iter().any(|d| d.line == 3
+            && d.message
+                .german()
+                .starts_with("Unbekannter Regionalschlüssel: ")),
+        "{unknown:#?}"
+    );
+    let mut seen = 0;
+    for entry in std::fs::read_dir(bad("")).expect("tests/bad") {
+        let path = entry.expect("entry").path();
+        let ds = sozialmonitor_import::read(&Source::read(&path).expect("readable"), None);
+        for d in &ds.diagnostics {
+            let hint = d.hint.as_ref();
+            for said in std::iter::once(&d.message).chain(hint) {
+                let (english, german) = (said.english(), said.german());
+                assert!(
+                    !german.trim().is_empty() && german != english,
+                    "{}: no German for `{english}`",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(
+        seen > 20,
+        "the corpus should give many findings, gave {seen}"
     );
 }

@@ -830,9 +830,11 @@ fn formula_deep_nesting() {
 
 /// Whether a spreadsheet diagnostic says calamine itself panicked (caught in `sheet::read`).
 fn caught_in_calamine(ds: &Dataset) -> bool {
-    ds.diagnostics
-        .iter()
-        .any(|d| d.message.contains("the spreadsheet reader failed"))
+    ds.diagnostics.iter().any(|d| {
+        d.message
+            .english()
+            .contains("the spreadsheet reader failed")
+    })
 }
 
 fn run_sheet(bytes: &[u8], caught: &AtomicUsize) {

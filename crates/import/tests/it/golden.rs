@@ -39,7 +39,13 @@ fn summary(rel: &str, ds: &Dataset) -> String {
         } else {
             "warning"
         };
-        let _ = writeln!(s, "  {}:{}: {sev}: {}", d.line, d.column, d.message);
+        let _ = writeln!(
+            s,
+            "  {}:{}: {sev}: {}",
+            d.line,
+            d.column,
+            d.message.english()
+        );
     }
     let _ = writeln!(s, "first observations:");
     for o in ds.observations.iter().take(8) {

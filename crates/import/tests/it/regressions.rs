@@ -10,7 +10,7 @@ fn errors(ds: &Dataset) -> Vec<String> {
     ds.diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
-        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message.english()))
         .collect()
 }
 

@@ -90,7 +90,12 @@ fn old_flat_latin1_and_transitional_variant() {
     );
     let ds = read_demo("genesis/older-flat/988566213a00__52411-02-01-4.txt.gz");
     assert!(!ds.has_errors());
-    assert!(ds.diagnostics.iter().any(|d| d.severity == Severity::Warning && d.message.contains("no time and no values")));
+    assert!(
+        ds.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Warning
+                && d.message.english().contains("no time and no values"))
+    );
     assert_eq!(
         cell(&ds, "ISVNW1", "14522", "2023", "").as_deref(),
         Some("340")

@@ -274,7 +274,7 @@ fn skip_bad_rows_imports_the_good_ones_and_lists_the_bad(backend: Backend) {
     assert!(
         b.diagnostics
             .iter()
-            .any(|d| d.line == 5 && d.message.contains("conflicting duplicate"))
+            .any(|d| d.line == 5 && d.message.english().contains("conflicting duplicate"))
     );
     let history = db.store.imports().expect("imports");
     assert_eq!(history.len(), 1);
@@ -302,7 +302,10 @@ fn an_error_about_the_whole_file_rejects_it_even_when_bad_rows_are_skipped(backe
             &src.name,
             0,
             0,
-            "the importer failed: internal error",
+            sozialmonitor_core::Said::both(
+                "the importer failed: internal error",
+                "der Import ist gescheitert: interner Fehler",
+            ),
         ));
     let before = dump(&db.store);
     let outcome = db
@@ -396,9 +399,10 @@ fn boundaries_report_what_matches_no_region(backend: Backend) {
         ImportOptions::default(),
     ));
     assert!(
-        b.diagnostics
-            .iter()
-            .any(|d| d.message.starts_with("637 boundaries match no region")),
+        b.diagnostics.iter().any(|d| d
+            .message
+            .english()
+            .starts_with("637 boundaries match no region")),
         "{:?}",
         b.diagnostics
     );

@@ -1,0 +1,494 @@
+//! One measure in the workspace: its aims evaluated on the internal values, the change in its
+//! municipalities against the rest of the district on the same values, and the form that
+//! carries it through its life (status, owner, partners, period, budget, target groups,
+//! municipalities, evaluation notes, publication); and every measure of the district as CSV.
+
+use std::collections::BTreeMap;
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::access::Permission;
+use sozialmonitor_core::engine::Cell;
+use sozialmonitor_core::format::{german_number, unit_decimals};
+use sozialmonitor_core::planning::{STATUSES, Status, compare, span_de};
+use sozialmonitor_store::{
+    AuditEvent, Cycle, Database, PlanMeasure, Planning, Recommendation, RegionInfo, Store,
+};
+use sozialmonitor_viz::esc;
+use sozialmonitor_web::downloads::neutralise;
+
+use crate::guard::Form;
+use crate::pages::{csrf_field, internal, municipalities_of, page, refusal};
+use crate::planning::{Judged, aim_html, german_or_plain_number, judge};
+use crate::{Signed, Workspace};
+
+/// A measure of the district with everything its page shows.
+struct Loaded {
+    cycle: Cycle,
+    measure: PlanMeasure,
+    judged: Vec<Judged>,
+    recommendations: Vec<Recommendation>,
+    places: Vec<RegionInfo>,
+    /// Per aim (by index), the comparison with the rest of the district in words.
+    compared: Vec<String>,
+}
+
+/// The measure `id` of the district's cycles, if there is one.
+fn find(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<(Cycle, PlanMeasure)>> {
+    for c in db.cycles(kreis)? {
+        if let Some(m) = db.plan_measures(c.id)?.into_iter().find(|m| m.id == id) {
+            return Ok(Some((c, m)));
+        }
+    }
+    Ok(None)
+}
+
+fn load(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<Loaded>> {
+    let Some((cycle, measure)) = find(db, kreis, id)? else {
+        return Ok(None);
+    };
+    let entries = db.indicators()?;
+    let judged = judge(db, &entries, db.plan_aims(id)?)?;
+    let compared = judged
+        .iter()
+        .map(|j| compared(db, kreis, &measure, j))
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(Some(Loaded {
+        recommendations: db.recommendations(cycle.id)?,
+        places: municipalities_of(db, kreis)?,
+        cycle,
+        measure,
+        judged,
+        compared,
+    }))
+}
+
+/// The change in the measure's municipalities against the district's other municipalities,
+/// from the aim's baseline year to the newest year, on the internal values.
+fn compared(
+    db: &Database,
+    kreis: &str,
+    m: &PlanMeasure,
+    j: &Judged,
+) -> anyhow::Result<Option<String>> {
+    if m.municipalities.is_empty() {
+        return Ok(None);
+    }
+    let mut series: BTreeMap<String, Vec<(u16, f64)>> = BTreeMap::new();
+    for r in db.results(&j.aim.indicator)?.unwrap_or_default() {
+        // A municipality of the district: its 8-digit AGS begins with the Kreis key.
+        let of_district = r.region.len() == 8 && r.region.starts_with(kreis);
+        if let (true, Cell::Num(x)) = (of_district, r.cell) {
+            series.entry(r.region).or_default().push((r.year, x));
+        }
+    }
+    let newest = series.values().flatten().map(|(y, _)| *y).max();
+    let (Ok(from), Some(to)) = (u16::try_from(j.aim.baseline_year), newest) else {
+        return Ok(None);
+    };
+    let inside: Vec<&str> = m.municipalities.iter().map(String::as_str).collect();
+    let all = series.iter().map(|(k, s)| (k.as_str(), s.as_slice()));
+    Ok(compare(all, &inside, from, to).map(|c| c.german(&j.name, unit_decimals(&j.unit))))
+}
+
+fn options<'a>(items: impl Iterator<Item = (String, &'a str, bool)>) -> String {
+    items
+        .map(|(value, label, selected)| {
+            format!(
+                r#"<option value="{}"{}>{}</option>"#,
+                esc(&value),
+                if selected { " selected" } else { "" },
+                esc(label)
+            )
+        })
+        .collect()
+}
+
+/// The form that edits the measure; the aims stay as they are.
+fn form_html(me: &Signed, l: &Loaded) -> String {
+    let m = &l.measure;
+    let statuses = options(
+        STATUSES
+            .iter()
+            .map(|s| (s.code().to_string(), s.label_de(), *s == m.status)),
+    );
+    let recs = options(
+        std::iter::once((String::new(), "–", m.recommendation_id.is_none())).chain(
+            l.recommendations.iter().map(|r| {
+                (
+                    r.id.to_string(),
+                    r.title.as_str(),
+                    m.recommendation_id == Some(r.id),
+                )
+            }),
+        ),
+    );
+    let places: String = l
+        .places
+        .iter()
+        .map(|p| {
+            format!(
+                r#"<label class="check"><input type="checkbox" name="gemeinde" value="{key}"{checked}> {name}</label>"#,
+                key = esc(&p.key),
+                checked = if m.municipalities.contains(&p.key) {
+                    " checked"
+                } else {
+                    ""
+                },
+                name = esc(&p.name),
+            )
+        })
+        .collect();
+    let text = |label: &str, id: &str, name: &str, value: &str| {
+        format!(
+            r#"<label for="{id}">{label}<input id="{id}" name="{name}" value="{}"></label>"#,
+            esc(value)
+        )
+    };
+    format!(
+        r#"<h2>Bearbeiten</h2>
+<form class="stack" method="post" action="/arbeitsbereich/planung/massnahme/{id}">{csrf}
+<label for="m-titel">Titel<input id="m-titel" name="titel" value="{title}" required></label>
+<label for="m-text">Beschreibung<textarea id="m-text" name="text" rows="4">{body}</textarea></label>
+<label for="m-stand">Stand<select id="m-stand" name="stand">{statuses}</select></label>
+{owner}{partners}{from}{to}
+<label for="m-budget">Budget <span class="hint">Euro, z. B. 12.500</span><input id="m-budget" name="budget" inputmode="decimal" value="{budget}"></label>
+{groups}
+<label for="m-emp">Setzt die Empfehlung um<select id="m-emp" name="empfehlung">{recs}</select></label>
+<fieldset class="places"><legend>Gemeinden <span class="hint">keine angekreuzt: der ganze Kreis</span></legend>{places}</fieldset>
+<label for="m-notizen">Notizen zur Bewertung <span class="hint">intern, Markdown</span><textarea id="m-notizen" name="notizen" rows="4">{notes}</textarea></label>
+<label class="check"><input type="checkbox" name="oeffentlich" value="1"{public}> im öffentlichen Sozialmonitor zeigen <span class="hint">mit Beschreibung, Stand, Zeitraum, Verantwortlichen, Partnern, Budget, Zielgruppen, Gemeinden und Zielen; die Notizen bleiben intern</span></label>
+<p><button type="submit">Maßnahme speichern</button></p></form>"#,
+        id = m.id,
+        csrf = csrf_field(me),
+        title = esc(&m.title),
+        body = esc(&m.body),
+        owner = text("Verantwortlich", "m-wer", "verantwortlich", &m.owner),
+        partners = text("Partner", "m-partner", "partner", &m.partners),
+        from = text("Von", "m-von", "von", &m.period_from),
+        to = text("Bis", "m-bis", "bis", &m.period_to),
+        budget = m.budget.map(|b| german_number(b, 2)).unwrap_or_default(),
+        groups = text("Zielgruppen", "m-gruppen", "zielgruppen", &m.target_groups),
+        notes = esc(&m.notes),
+        public = if m.public { " checked" } else { "" },
+    )
+}
+
+fn page_html(me: &Signed, l: &Loaded, saved: bool) -> String {
+    let m = &l.measure;
+    let aims: String = l.judged.iter().map(|j| aim_html(j, &m.title)).collect();
+    let places = if m.municipalities.is_empty() {
+        "ganzer Kreis".to_string()
+    } else {
+        m.municipalities
+            .iter()
+            .map(|k| {
+                l.places
+                    .iter()
+                    .find(|p| &p.key == k)
+                    .map_or_else(|| esc(k), |p| esc(&p.name))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let compared: String = l
+        .compared
+        .iter()
+        .map(|c| format!("<li>{}</li>", esc(c)))
+        .collect();
+    let compared = if compared.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>Vergleich mit dem übrigen Kreis</h2><p class=\"hint\">Auf den internen Werten.</p><ul>{compared}</ul>"
+        )
+    };
+    let form = if me.account.role.may(Permission::EditPlanning) {
+        form_html(me, l)
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<p><a href="/arbeitsbereich/planung?zyklus={cycle_id}#massnahmen">Planung: {cycle}</a> › Maßnahme</p>
+<h1>{title}</h1>{saved}
+<dl class="meta"><dt>Stand</dt><dd>{status}</dd><dt>Zeitraum</dt><dd>{period}</dd><dt>Gemeinden</dt><dd>{places}</dd><dt>Sichtbar</dt><dd>{public}</dd></dl>
+<h2>Ziele und Fortschritt</h2><ul class="plain aims">{aims}</ul>{compared}{form}"#,
+        cycle_id = l.cycle.id,
+        cycle = esc(&l.cycle.title),
+        title = esc(&m.title),
+        saved = if saved {
+            r#"<p class="ok" role="status">Gespeichert, im Protokoll vermerkt.</p>"#
+        } else {
+            ""
+        },
+        status = m.status.label_de(),
+        period = esc(&span_de(&m.period_from, &m.period_to)),
+        public = if m.public {
+            r#"öffentlich (<a href="/planung">im Sozialmonitor</a>)"#
+        } else {
+            "intern"
+        },
+    )
+}
+
+fn not_found() -> Response {
+    refusal(
+        StatusCode::NOT_FOUND,
+        "Keine solche Maßnahme",
+        "Diese Maßnahme gibt es in den Planungszyklen des Kreises nicht.",
+    )
+}
+
+/// `GET /arbeitsbereich/planung/massnahme/{id}`.
+pub async fn show(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Path(id): Path<i64>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    match ws.db(move |db| load(db, &kreis, id)).await {
+        Ok(Some(l)) => {
+            let saved = Form::query(q.as_deref()).get("gespeichert") == "1";
+            page("Maßnahme", &page_html(&me, &l, saved), Some(&me)).into_response()
+        }
+        Ok(None) => not_found(),
+        Err(e) => internal(&e),
+    }
+}
+
+/// The measure as the form changes it, or why the form cannot be saved.
+fn edited(form: &Form, l: &Loaded) -> Result<PlanMeasure, String> {
+    let text = |k: &str| form.get(k).trim().to_string();
+    if text("titel").is_empty() {
+        return Err("Der Titel fehlt.".into());
+    }
+    let status = Status::parse(form.get("stand")).ok_or("Der Stand ist unbekannt.")?;
+    let budget = match text("budget") {
+        b if b.is_empty() => None,
+        b => Some(
+            german_or_plain_number(&b)
+                .filter(|x| *x >= 0.0)
+                .ok_or("Das Budget muss ein Betrag in Euro sein (z. B. 12.500 oder 12500,50).")?,
+        ),
+    };
+    let recommendation_id = match form.get("empfehlung") {
+        "" => None,
+        r => Some(
+            r.parse::<i64>()
+                .ok()
+                .filter(|id| l.recommendations.iter().any(|x| x.id == *id))
+                .ok_or("Diese Empfehlung gehört nicht zu diesem Planungszyklus.")?,
+        ),
+    };
+    let mut municipalities = Vec::new();
+    for v in form
+        .0
+        .iter()
+        .filter(|(k, _)| k == "gemeinde")
+        .map(|(_, v)| v)
+    {
+        if !l.places.iter().any(|p| &p.key == v) {
+            return Err("Eine der Gemeinden gehört nicht zum Kreis.".into());
+        }
+        if !municipalities.contains(v) {
+            municipalities.push(v.clone());
+        }
+    }
+    Ok(PlanMeasure {
+        recommendation_id,
+        title: text("titel"),
+        body: text("text"),
+        owner: text("verantwortlich"),
+        partners: text("partner"),
+        period_from: text("von"),
+        period_to: text("bis"),
+        budget,
+        status,
+        target_groups: text("zielgruppen"),
+        municipalities,
+        notes: text("notizen"),
+        public: form.get("oeffentlich") == "1",
+        ..l.measure.clone()
+    })
+}
+
+/// A measure in one line for the audit log.
+fn summary(m: &PlanMeasure) -> String {
+    format!(
+        "{} | {} | {} | {} | Gemeinden: {} | {}",
+        m.title,
+        m.status.code(),
+        m.owner,
+        span_de(&m.period_from, &m.period_to),
+        if m.municipalities.is_empty() {
+            "Kreis".to_string()
+        } else {
+            m.municipalities.join(",")
+        },
+        if m.public { "öffentlich" } else { "intern" },
+    )
+}
+
+/// `POST /arbeitsbereich/planung/massnahme/{id}`: saves the edited measure (its aims stay).
+pub async fn save(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<i64>,
+) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let l = match ws.db(move |db| load(db, &kreis, id)).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return not_found(),
+        Err(e) => return internal(&e),
+    };
+    let new = match edited(&form, &l) {
+        Ok(m) => m,
+        Err(why) => return refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", &why),
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.measure.update",
+        &l.measure.title,
+    )
+    .values(Some(summary(&l.measure)), Some(summary(&new)));
+    let aims: Vec<_> = l.judged.into_iter().map(|j| j.aim).collect();
+    match ws
+        .db(move |db| Ok(db.save_plan_measure(&new, &aims, &ev)?))
+        .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/arbeitsbereich/planung/massnahme/{id}?gespeichert=1"
+        ))
+        .into_response(),
+        Err(e) => internal(&e),
+    }
+}
+
+/// The columns of the measures' CSV: one row per aim (a measure without one has one row).
+const CSV_COLUMNS: [&str; 22] = [
+    "zyklus",
+    "massnahme_id",
+    "massnahme",
+    "stand",
+    "verantwortlich",
+    "partner",
+    "von",
+    "bis",
+    "budget_euro",
+    "zielgruppen",
+    "gemeinden",
+    "empfehlung",
+    "handlungsfeld",
+    "oeffentlich",
+    "indikator",
+    "gebiet",
+    "ausgangswert",
+    "ausgangsjahr",
+    "zielwert",
+    "zieljahr",
+    "richtung",
+    "fortschritt",
+];
+
+/// The CSV cells of one measure's aim (or of a measure without aims, `None`).
+fn csv_row(c: &Cycle, m: &PlanMeasure, recs: &[Recommendation], j: Option<&Judged>) -> Vec<String> {
+    let rec = m
+        .recommendation_id
+        .and_then(|id| recs.iter().find(|r| r.id == id));
+    let d = j.map_or(1, |j| unit_decimals(&j.unit));
+    let num = |x: f64| german_number(x, d);
+    let mut row = vec![
+        c.title.clone(),
+        m.id.to_string(),
+        m.title.clone(),
+        m.status.label_de().to_string(),
+        m.owner.clone(),
+        m.partners.clone(),
+        m.period_from.clone(),
+        m.period_to.clone(),
+        m.budget.map(|b| german_number(b, 2)).unwrap_or_default(),
+        m.target_groups.clone(),
+        m.municipalities.join(", "),
+        rec.map(|r| r.title.clone()).unwrap_or_default(),
+        rec.map(|r| r.action_field.clone()).unwrap_or_default(),
+        if m.public { "ja" } else { "nein" }.to_string(),
+    ];
+    row.extend(match j {
+        Some(j) => vec![
+            j.aim.indicator.clone(),
+            j.aim.region_key.clone(),
+            num(j.aim.baseline),
+            j.aim.baseline_year.to_string(),
+            num(j.aim.target),
+            j.aim.target_year.to_string(),
+            j.aim.direction.label_de().to_string(),
+            j.evaluation
+                .map(|e| e.progress.label_de().to_string())
+                .unwrap_or_default(),
+        ],
+        None => vec![String::new(); 8],
+    });
+    row
+}
+
+/// Every measure of the district's cycles as CSV rows.
+fn csv_rows(db: &Database, kreis: &str) -> anyhow::Result<Vec<Vec<String>>> {
+    let entries = db.indicators()?;
+    let mut rows = Vec::new();
+    for c in db.cycles(kreis)? {
+        let recs = db.recommendations(c.id)?;
+        for m in db.plan_measures(c.id)? {
+            let judged = judge(db, &entries, db.plan_aims(m.id)?)?;
+            if judged.is_empty() {
+                rows.push(csv_row(&c, &m, &recs, None));
+            }
+            for j in &judged {
+                rows.push(csv_row(&c, &m, &recs, Some(j)));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// `GET /arbeitsbereich/planung/massnahmen.csv`: every measure with its aims and their state on
+/// the internal values, for German spreadsheets (UTF-8 with BOM, `;`, decimal commas, text a
+/// spreadsheet would run as a formula defused).
+pub async fn export_csv(State(ws): State<Workspace>) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let rows = match ws.db(move |db| csv_rows(db, &kreis)).await {
+        Ok(r) => r,
+        Err(e) => return internal(&e),
+    };
+    let write = || -> anyhow::Result<Vec<u8>> {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(vec![0xEF, 0xBB, 0xBF]);
+        w.write_record(CSV_COLUMNS)?;
+        for r in &rows {
+            w.write_record(r.iter().map(|c| neutralise(c).into_owned()))?;
+        }
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    match write() {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    r#"attachment; filename="massnahmen.csv""#,
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => internal(&e),
+    }
+}
