@@ -23,6 +23,12 @@ pub fn german_number(n: f64, decimals: usize) -> String {
     out
 }
 
+/// Whether an indicator's unit counts people or things (not a share, rate or density): counts
+/// of regions of different size do not share a scale, so they are compared by relative change.
+pub fn is_count_unit(unit: &str) -> bool {
+    matches!(unit.trim(), "Personen" | "Anzahl")
+}
+
 /// The decimal places an indicator's values are shown with, by its unit: whole numbers for
 /// people, counts, densities and euros, one place for everything else (shares, rates, years of
 /// age). One rule for the dashboard, the reports and the command line.

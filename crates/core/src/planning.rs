@@ -232,6 +232,27 @@ pub fn evaluate(aim: &Aim, series: &[(u16, f64)]) -> Evaluation {
     }
 }
 
+/// How a municipality's change between two years is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// In the indicator's unit: rates and shares of any municipality share a scale.
+    Absolute,
+    /// In percent of the first year's value: a town of 40,000 gains or loses more people than
+    /// a village of 2,000, so counts are compared relative to their size.
+    Relative,
+}
+
+impl Change {
+    /// The measure of change for an indicator's unit.
+    pub fn for_unit(unit: &str) -> Change {
+        if crate::format::is_count_unit(unit) {
+            Change::Relative
+        } else {
+            Change::Absolute
+        }
+    }
+}
+
 /// The change of an indicator in the measure's municipalities against the rest of the district
 /// between two years: a simple difference-in-differences of unweighted means.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -244,6 +265,8 @@ pub struct Comparison {
     pub outside: (f64, usize),
     /// How many municipalities the measure names (some may lack a value in either year).
     pub named: usize,
+    /// How each change was measured.
+    pub change: Change,
 }
 
 impl Comparison {
@@ -255,6 +278,12 @@ impl Comparison {
     /// In German words for indicator `name` with `decimals` places. It describes; that it is
     /// no proof of an effect is for the page to say once, above its comparisons.
     pub fn german(&self, name: &str, decimals: usize) -> String {
+        // Relative changes are percentages whatever the indicator's places; their difference is
+        // in percentage points.
+        let (decimals, unit, points) = match self.change {
+            Change::Absolute => (decimals, "", ""),
+            Change::Relative => (1, "\u{a0}%", "\u{a0}Prozentpunkte"),
+        };
         // A change reads with its sign: "+1,2" rose, "−1,2" fell.
         let n = |x: f64| {
             let t = crate::format::german_number(x, decimals);
@@ -281,7 +310,7 @@ impl Comparison {
             k => format!("in den {k} übrigen Gemeinden des Kreises im Mittel"),
         };
         format!(
-            "{name} {from}–{to}: {inside} {}, {outside} {} (Unterschied {}).",
+            "{name} {from}–{to}: {inside} {}{unit}, {outside} {}{unit} (Unterschied {}{points}).",
             n(self.inside.0),
             n(self.outside.0),
             n(self.difference()),
@@ -291,12 +320,12 @@ impl Comparison {
 
 /// Compares the change from `from` to `to` of the municipalities `inside` (the measure's) with
 /// the others of `all`, each a region's values by year. `None` without a municipality on either
-/// side that has values in both years.
+/// side that has values in both years (for a relative change, a first value that is not 0).
 pub fn compare<'a>(
     all: impl IntoIterator<Item = (&'a str, &'a [(u16, f64)])>,
     inside: &[&str],
-    from: u16,
-    to: u16,
+    (from, to): (u16, u16),
+    change: Change,
 ) -> Option<Comparison> {
     let value = |s: &[(u16, f64)], y: u16| {
         s.iter()
@@ -308,12 +337,17 @@ pub fn compare<'a>(
         let (Some(x0), Some(x1)) = (value(s, from), value(s, to)) else {
             continue;
         };
+        let delta = match change {
+            Change::Absolute => x1 - x0,
+            Change::Relative if x0 != 0.0 => (x1 - x0) / x0 * 100.0,
+            Change::Relative => continue,
+        };
         let side = if inside.contains(&key) {
             &mut a
         } else {
             &mut b
         };
-        side.0 += x1 - x0;
+        side.0 += delta;
         side.1 += 1;
     }
     if a.1 == 0 || b.1 == 0 || to <= from {
@@ -324,6 +358,7 @@ pub fn compare<'a>(
         inside: (a.0 / a.1 as f64, a.1),
         outside: (b.0 / b.1 as f64, b.1),
         named: inside.len(),
+        change,
     })
 }
 
@@ -570,7 +605,7 @@ mod tests {
         let c: &[(u16, f64)] = &[(2018, 30.0), (2022, 31.0)];
         let d: &[(u16, f64)] = &[(2022, 50.0)];
         let all = [("a", a), ("b", b), ("c", c), ("d", d)];
-        let cmp = compare(all, &["a"], 2018, 2022).expect("comparison");
+        let cmp = compare(all, &["a"], (2018, 2022), Change::Absolute).expect("comparison");
         assert_eq!(cmp.inside, (4.0, 1));
         // b and c; d lacks the first year.
         assert_eq!(cmp.outside, (1.5, 2));
@@ -579,7 +614,7 @@ mod tests {
             cmp.german("Quote", 1),
             "Quote 2018–2022: in der Gemeinde der Maßnahme +4,0, in den 2 übrigen Gemeinden des Kreises im Mittel +1,5 (Unterschied +2,5)."
         );
-        let fell = compare(all, &["b", "c"], 2018, 2022).expect("comparison");
+        let fell = compare(all, &["b", "c"], (2018, 2022), Change::Absolute).expect("comparison");
         assert!(
             fell.german("Quote", 1)
                 .contains("in den 2 Gemeinden der Maßnahme im Mittel +1,5, in der übrigen Gemeinde des Kreises +4,0 (Unterschied \u{2212}2,5)"),
@@ -587,7 +622,7 @@ mod tests {
             fell.german("Quote", 1)
         );
         // d names a municipality without the first year's value.
-        let partly = compare(all, &["a", "d"], 2018, 2022).expect("comparison");
+        let partly = compare(all, &["a", "d"], (2018, 2022), Change::Absolute).expect("comparison");
         assert!(
             partly.german("Quote", 1).contains(
                 "in 1 von 2 Gemeinden der Maßnahme (nur sie hat Werte in beiden Jahren) +4,0"
@@ -595,8 +630,16 @@ mod tests {
             "{}",
             partly.german("Quote", 1)
         );
-        assert!(compare(all, &["d"], 2018, 2022).is_none());
-        assert!(compare(all, &["a", "b", "c", "d"], 2018, 2022).is_none());
+        // Counts: a village of 10 that gains 4 (+40 %) against towns of 20 and 30 (+10 %, +3,3 %).
+        let counts = compare(all, &["a"], (2018, 2022), Change::Relative).expect("comparison");
+        assert_eq!(
+            counts.german("Einwohner", 0),
+            "Einwohner 2018–2022: in der Gemeinde der Maßnahme +40,0\u{a0}%, in den 2 übrigen Gemeinden des Kreises im Mittel +6,7\u{a0}% (Unterschied +33,3\u{a0}Prozentpunkte)."
+        );
+        assert_eq!(Change::for_unit("Personen"), Change::Relative);
+        assert_eq!(Change::for_unit("%"), Change::Absolute);
+        assert!(compare(all, &["d"], (2018, 2022), Change::Absolute).is_none());
+        assert!(compare(all, &["a", "b", "c", "d"], (2018, 2022), Change::Absolute).is_none());
     }
 
     #[test]

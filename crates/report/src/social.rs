@@ -163,7 +163,7 @@ fn chapters(site: &Site, kreis: usize) -> Vec<(String, Vec<&Indicator>)> {
 }
 
 fn is_count(ind: &Indicator) -> bool {
-    matches!(ind.entry.unit.as_str(), "Personen" | "Anzahl")
+    sozialmonitor_core::format::is_count_unit(&ind.entry.unit)
 }
 
 /// Where the district stands against the Land, in the indicator's own judgement.

@@ -194,7 +194,7 @@ pub fn map_regions(site: &Site, ind: &Indicator, r: usize, year: u16) -> Vec<usi
 pub fn series_regions(site: &Site, ind: &Indicator, r: usize) -> Vec<usize> {
     let (k, l) = kreis_and_land(site, r);
     // Counts of a municipality and of its Land do not share a scale: only rates are compared.
-    let count = matches!(ind.entry.unit.as_str(), "Personen" | "Anzahl");
+    let count = sozialmonitor_core::format::is_count_unit(&ind.entry.unit);
     let (k, l) = if count { (None, None) } else { (k, l) };
     [Some(r), k, l]
         .into_iter()

@@ -4,7 +4,7 @@
 //! since) is shown without its numbers, so nothing internal reaches a page through a plan.
 
 use sozialmonitor_core::format::german_number;
-use sozialmonitor_core::planning::{Aim, Evaluation, compare, evaluate};
+use sozialmonitor_core::planning::{Aim, Change, Evaluation, compare, evaluate};
 use sozialmonitor_store::{
     Cycle, Database, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
     Recommendation,
@@ -265,8 +265,8 @@ pub fn comparisons(site: &Site, kreis: usize, m: &PlanMeasure, aims: &[MeasureAi
             let c = compare(
                 series.iter().map(|(k, s)| (*k, s.as_slice())),
                 &inside,
-                from,
-                to,
+                (from, to),
+                Change::for_unit(&ind.entry.unit),
             )?;
             Some(c.german(&ind.entry.name, ind.decimals))
         })

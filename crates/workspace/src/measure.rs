@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::{german_number, unit_decimals};
-use sozialmonitor_core::planning::{STATUSES, Status, compare, span_de};
+use sozialmonitor_core::planning::{Change, STATUSES, Status, compare, span_de};
 use sozialmonitor_store::{
     AuditEvent, Cycle, Database, PlanMeasure, Planning, Recommendation, RegionInfo, Store,
 };
@@ -93,7 +93,11 @@ fn compared(
     };
     let inside: Vec<&str> = m.municipalities.iter().map(String::as_str).collect();
     let all = series.iter().map(|(k, s)| (k.as_str(), s.as_slice()));
-    Ok(compare(all, &inside, from, to).map(|c| c.german(&j.name, unit_decimals(&j.unit))))
+    let change = Change::for_unit(&j.unit);
+    Ok(
+        compare(all, &inside, (from, to), change)
+            .map(|c| c.german(&j.name, unit_decimals(&j.unit))),
+    )
 }
 
 fn options<'a>(items: impl Iterator<Item = (String, &'a str, bool)>) -> String {
