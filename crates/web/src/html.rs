@@ -48,6 +48,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .table-wrap{overflow-x:auto}
 .note{background:#fff8e1;border-left:4px solid #b35806;padding:.5rem 1rem;margin:1rem 0}
 .muted{color:var(--muted)}
+.tag{display:inline-block;border:1px solid var(--line);border-radius:3px;padding:0 .35rem;font-size:.85rem;font-weight:400;vertical-align:middle}
 dl.meta{display:grid;grid-template-columns:minmax(8rem,14rem) minmax(0,1fr);gap:.25rem 1rem}
 dl.meta dt{font-weight:600}
 dl.meta dd{margin:0}
