@@ -284,13 +284,14 @@ impl Comparison {
             Change::Absolute => (decimals, "", ""),
             Change::Relative => (1, "\u{a0}%", "\u{a0}Prozentpunkte"),
         };
-        // A change reads with its sign: "+1,2" rose, "−1,2" fell.
+        // A change reads with its sign: "+1,2" rose, "-1,2" fell (a hyphen, as every number
+        // of the product: the reports' bundled font has no minus sign).
         let n = |x: f64| {
             let t = crate::format::german_number(x, decimals);
             if x > 0.0 && t.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
                 format!("+{t}")
             } else {
-                t.replacen('-', "\u{2212}", 1)
+                t
             }
         };
         let (from, to) = self.years;
@@ -617,7 +618,7 @@ mod tests {
         let fell = compare(all, &["b", "c"], (2018, 2022), Change::Absolute).expect("comparison");
         assert!(
             fell.german("Quote", 1)
-                .contains("in den 2 Gemeinden der Maßnahme im Mittel +1,5, in der übrigen Gemeinde des Kreises +4,0 (Unterschied \u{2212}2,5)"),
+                .contains("in den 2 Gemeinden der Maßnahme im Mittel +1,5, in der übrigen Gemeinde des Kreises +4,0 (Unterschied -2,5)"),
             "{}",
             fell.german("Quote", 1)
         );

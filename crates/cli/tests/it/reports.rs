@@ -281,6 +281,7 @@ oeffentlich = true
 [[zyklus.massnahme]]
 titel = "Erreicht"
 stand = "laufend"
+gemeinden = ["14522010"]
 oeffentlich = true
 [[zyklus.massnahme.ziel]]
 indikator = "bevoelkerung"
@@ -369,8 +370,15 @@ richtung = "sinken"
         "Seniorenwegweiser",
         "Erreicht",
         "Ziel erreicht",
+        // The comparison of the measure's municipality with the rest, by relative change.
+        "Vergleich mit dem übrigen Kreis",
+        "Prozentpunkte",
     ] {
-        assert!(t.contains(part), "{part} missing in the social report");
+        assert!(
+            t.contains(part),
+            "{part} missing in the social report:\n{}",
+            t.split("Zielerreichung").last().unwrap_or("")
+        );
     }
     for internal in ["Im Rückstand", "Ohne neue Daten"] {
         assert!(!t.contains(internal), "{internal} is not published");
