@@ -376,6 +376,21 @@ pub enum Status {
     Dropped,
 }
 
+/// Whether a date of the planning cycle is given as it may be: empty (not yet known), a year
+/// (`2026`), a month (`2026-04`) or a day (`2026-04-22`), each a real one. What a planner types
+/// in a form is checked with this, so the timeline sorts and reads in German.
+pub fn is_plan_date(s: &str) -> bool {
+    let year = |y: &str| y.len() == 4 && crate::period::Period::parse(y).is_ok();
+    let s = s.trim();
+    match s.split('-').collect::<Vec<_>>().as_slice() {
+        [""] => true,
+        [y] => year(y),
+        [y, m] => year(y) && m.len() == 2 && m.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m)),
+        [y, _, _] => year(y) && crate::period::Period::parse(s).is_ok(),
+        _ => false,
+    }
+}
+
 /// Every status, in order.
 pub const STATUSES: [Status; 4] = [
     Status::Planned,
@@ -540,6 +555,24 @@ mod tests {
 
     fn aim(b: f64, t: f64, d: Direction) -> Aim {
         Aim::new((b, 2020), (t, 2026), d).expect("aim")
+    }
+
+    #[test]
+    fn plan_dates_are_years_months_or_days() {
+        for ok in ["", "2026", "2026-04", "2026-04-22", " 2025 "] {
+            assert!(is_plan_date(ok), "{ok}");
+        }
+        for bad in [
+            "26",
+            "2026-13",
+            "2026-02-30",
+            "22.04.2026",
+            "April",
+            "2026-4",
+            "2026-04-x",
+        ] {
+            assert!(!is_plan_date(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod auth;
 mod catalogue;
 mod currency;
+mod cycle;
 mod delivery;
 mod formula;
 mod guard;
@@ -648,6 +649,51 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(EditPlanning),
             ),
             post(planning::add_measure),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/zyklus",
+                "/arbeitsbereich/planung/zyklus",
+                Need::Role(EditPlanning),
+            ),
+            post(cycle::add_cycle),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/zeitplan",
+                "/arbeitsbereich/planung/zeitplan",
+                Need::Role(EditPlanning),
+            ),
+            post(cycle::add_milestone),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/entscheidung",
+                "/arbeitsbereich/planung/entscheidung",
+                Need::Role(EditPlanning),
+            ),
+            post(cycle::add_decision),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/entscheidung/{id}",
+                "/arbeitsbereich/planung/entscheidung/1",
+                Need::Role(EditPlanning),
+            ),
+            post(cycle::record_outcome),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/schwerpunkt",
+                "/arbeitsbereich/planung/schwerpunkt",
+                Need::Role(EditPlanning),
+            ),
+            post(cycle::add_priority),
         ),
         (
             r(

@@ -83,6 +83,8 @@ struct Shown {
     recommendations: Vec<Recommendation>,
     measures: Vec<(PlanMeasure, Vec<Judged>)>,
     indicators: Vec<(String, String)>,
+    /// The catalogue's action fields.
+    fields: Vec<String>,
     /// The planning documents made, newest first.
     documents: Vec<sozialmonitor_store::ReportInfo>,
 }
@@ -103,6 +105,7 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
         .iter()
         .map(|e| (e.key.clone(), e.name.clone()))
         .collect();
+    let fields = entries.iter().map(|e| e.action_field.clone()).collect();
     let documents = db.reports_of(crate::writing::PLANNING_DOCUMENT, kreis)?;
     let Some(c) = &cycle else {
         return Ok(Shown {
@@ -115,6 +118,7 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
             recommendations: Vec::new(),
             measures: Vec::new(),
             indicators,
+            fields,
         });
     };
     let mut measures = Vec::new();
@@ -141,6 +145,7 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
         cycles,
         cycle,
         indicators,
+        fields,
     })
 }
 
@@ -190,7 +195,7 @@ fn timeline_html(s: &Shown) -> String {
     )
 }
 
-fn decisions_html(s: &Shown) -> String {
+fn decisions_html(me: &Signed, s: &Shown) -> String {
     if s.decisions.is_empty() {
         return String::new();
     }
@@ -204,13 +209,19 @@ fn decisions_html(s: &Shown) -> String {
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| format!("<li>{}</li>", esc(l.trim())))
                 .collect();
-            let outcome = if d.outcome.trim().is_empty() {
+            let open = d.outcome.trim().is_empty();
+            let outcome = if open {
                 "offen".to_string()
             } else {
-                format!("{} ({})", esc(&d.outcome), esc(&d.decided_on))
+                format!("{} ({})", esc(&d.outcome), esc(&span_de(&d.decided_on, "")))
+            };
+            let form = if open && me.account.role.may(Permission::EditPlanning) {
+                crate::cycle::outcome_form(me, d.id)
+            } else {
+                String::new()
             };
             format!(
-                r#"<li><strong>{q}</strong>{ex}<ul>{options}</ul><p>Entscheidet: {who}{due} · Ergebnis: {outcome}</p><p class="hint">Quelle: {src}</p></li>"#,
+                r#"<li><strong>{q}</strong>{ex}<ul>{options}</ul><p>Entscheidet: {who}{due} · Ergebnis: {outcome}</p><p class="hint">Quelle: {src}</p>{form}</li>"#,
                 q = esc(&d.question),
                 ex = example_tag(d.example),
                 who = esc(&d.decider),
@@ -484,7 +495,7 @@ fn forms_html(me: &Signed, s: &Shown, cycle: &Cycle) -> String {
 <details><summary>Empfehlung hinzufügen</summary>
 <form class="stack" method="post" action="/arbeitsbereich/planung/empfehlung">{csrf}<input type="hidden" name="zyklus" value="{cycle}">
 <label for="e-titel">Titel<input id="e-titel" name="titel" required></label>
-<label for="e-feld">Handlungsfeld<input id="e-feld" name="handlungsfeld" required></label>
+<label for="e-feld">Handlungsfeld<input id="e-feld" name="handlungsfeld" list="s-felder" required></label>
 <label for="e-text">Text<textarea id="e-text" name="text" rows="3"></textarea></label>
 <label for="e-befunde">Befunde<textarea id="e-befunde" name="befunde" rows="2"></textarea></label>
 <label for="e-ind">Indikator, auf dem sie beruht<select id="e-ind" name="indikator"><option value="">–</option>{options}</select></label>
@@ -506,10 +517,27 @@ fn forms_html(me: &Signed, s: &Shown, cycle: &Cycle) -> String {
 <label for="m-richtung">Richtung<select id="m-richtung" name="richtung"><option value="steigen">steigen</option><option value="sinken">sinken</option></select></label>
 <p class="hint">Der Ausgangswert ist der neueste Wert des Indikators im Gebiet, wenn die Maßnahme angelegt wird. Gemeinden, Budget, Partner und Notizen trägt man danach auf der Seite der Maßnahme ein.</p>
 <label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen <span class="hint">mit Beschreibung, Stand, Zeitraum, Verantwortlichen und Ziel</span></label>
-<p><button type="submit">Maßnahme speichern</button></p></form></details>"#,
+<p><button type="submit">Maßnahme speichern</button></p></form></details>
+{cycle_forms}"#,
         csrf = csrf_field(me),
         cycle = cycle.id,
+        cycle_forms = crate::cycle::forms_html(me, Some(cycle), &action_fields(s)),
     )
+}
+
+/// The action fields the cycle and the catalogue name, sorted, each once.
+fn action_fields(s: &Shown) -> Vec<String> {
+    let mut out: Vec<String> = s
+        .priorities
+        .iter()
+        .map(|p| p.action_field.clone())
+        .chain(s.recommendations.iter().map(|r| r.action_field.clone()))
+        .chain(s.fields.iter().cloned())
+        .filter(|f| !f.trim().is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `GET /arbeitsbereich/planung?zyklus=ID`: the cycle (the newest by default).
@@ -530,8 +558,15 @@ pub async fn overview(
         Err(e) => return internal(&e),
     };
     let Some(cycle) = &shown.cycle else {
-        let body = "<h1>Planung</h1><p>Für diesen Kreis ist noch kein Planungszyklus angelegt (<code>sozialmonitor planning import DATEI</code>).</p>";
-        return page("Planung", body, Some(&me)).into_response();
+        let forms = if me.account.role.may(Permission::EditPlanning) {
+            crate::cycle::forms_html(&me, None, &[])
+        } else {
+            String::new()
+        };
+        let body = format!(
+            "<h1>Planung</h1><p>Für diesen Kreis ist noch kein Planungszyklus angelegt (hier oder mit <code>sozialmonitor planning import DATEI</code>).</p>{forms}"
+        );
+        return page("Planung", &body, Some(&me)).into_response();
     };
     let others: String = shown
         .cycles
@@ -565,7 +600,7 @@ pub async fn overview(
         text = esc(&cycle.note),
         src = esc(&cycle.source),
         timeline = timeline_html(&shown),
-        decisions = decisions_html(&shown),
+        decisions = decisions_html(&me, &shown),
         priorities = priorities_html(&shown),
         measures = measures_html(&shown),
         forms = forms_html(&me, &shown, cycle),

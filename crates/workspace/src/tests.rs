@@ -2196,3 +2196,133 @@ async fn a_measure_is_edited_compared_with_the_rest_of_the_district_and_exported
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn a_cycle_with_its_timeline_decisions_and_priorities_is_kept_from_the_browser() {
+    use sozialmonitor_store::Planning;
+    let f = Fixture::new();
+    import_catalogue(&f);
+    let (cookie, csrf) = f.session(Role::Planner);
+    let post = |url: String, fields: Vec<(&'static str, String)>| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        let f = &f;
+        async move {
+            let mut all = vec![("_csrf", csrf.as_str())];
+            all.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+            f.post_form(&url, Some(&cookie), &all).await
+        }
+    };
+    let at = |path: &str| format!("/arbeitsbereich/planung/{path}");
+    let owned = |fields: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
+    };
+    let (_, _, html) = f.get("/arbeitsbereich/planung", Some(&cookie)).await;
+    assert!(html.contains("Neuen Planungszyklus anlegen"), "{html}");
+    // A cycle needs years in order.
+    let cycle = |von: &str| {
+        owned(&[
+            ("titel", "Sozialplanung 2027–2031"),
+            ("von", von),
+            ("bis", "2031"),
+        ])
+    };
+    let (status, ..) = post(at("zyklus"), cycle("2032")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, headers, _) = post(at("zyklus"), cycle("2027")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cycles = f.db().cycles("14522").expect("cycles");
+    assert_eq!(cycles.len(), 1);
+    let id = cycles[0].id.to_string();
+    assert!(location(&headers).contains(&format!("zyklus={id}")));
+    // The same title twice is refused.
+    let (status, ..) = post(at("zyklus"), cycle("2027")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let id = id.as_str();
+    let milestone = |von: &str| {
+        owned(&[
+            ("zyklus", id),
+            ("art", "veranstaltung"),
+            ("titel", "Seniorenforum <Nord>"),
+            ("von", von),
+            ("stand", "geplant"),
+        ])
+    };
+    let (status, _, html) = post(at("zeitplan"), milestone("April 2027")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("„April 2027“ ist kein Datum"), "{html}");
+    let (status, ..) = post(at("zeitplan"), milestone("2027-04")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, ..) = post(
+        at("entscheidung"),
+        owned(&[
+            ("zyklus", id),
+            ("frage", "Welches Thema zuerst?"),
+            ("optionen", "Pflege\nWohnen"),
+            ("entscheidet", "Kreistag"),
+            ("bis", "2027-09"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, ..) = post(
+        at("schwerpunkt"),
+        owned(&[
+            ("zyklus", id),
+            ("handlungsfeld", "Senior:innen"),
+            ("art", "schwerpunkt"),
+            ("titel", "Teilhabe im Alter"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = f.get("/arbeitsbereich/planung", Some(&cookie)).await;
+    assert!(
+        html.contains("Seniorenforum &lt;Nord&gt;") && html.contains("April 2027"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Welches Thema zuerst?") && html.contains("Ergebnis eintragen"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<strong>Handlungsschwerpunkt:</strong> Teilhabe im Alter"),
+        "{html}"
+    );
+    // The outcome of the decision.
+    let decision = f.db().decisions(cycles[0].id).expect("decisions")[0].id;
+    let outcome = owned(&[("ergebnis", "Pflege zuerst"), ("datum", "2027-09-24")]);
+    let (status, ..) = post(at(&format!("entscheidung/{decision}")), outcome).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = f.get("/arbeitsbereich/planung", Some(&cookie)).await;
+    assert!(html.contains("Pflege zuerst (24.09.2027)"), "{html}");
+    assert!(!html.contains("Ergebnis eintragen"), "decided: {html}");
+    // A viewer reads the cycle and changes nothing.
+    let (viewer, viewer_csrf) = f.session(Role::Viewer);
+    let (_, _, html) = f.get("/arbeitsbereich/planung", Some(&viewer)).await;
+    assert!(html.contains("Teilhabe im Alter") && !html.contains("Zeitplan: Schritt"));
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/planung/zeitplan",
+            Some(&viewer),
+            &[("_csrf", &viewer_csrf), ("zyklus", id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let events = f
+        .db()
+        .audit_events(&AuditFilter {
+            action_prefix: Some("plan.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "plan.cycle.create",
+        "plan.milestone.create",
+        "plan.decision.create",
+        "plan.decision.decide",
+        "plan.priority.create",
+    ] {
+        assert!(actions.contains(&a), "{a} missing in {actions:?}");
+    }
+}

@@ -1,0 +1,406 @@
+//! The planning cycle's own records from the browser: a new cycle, the steps, milestones and
+//! events of its timeline, its pending decisions and their outcome, and the priorities and
+//! goals per action field. Each form is checked whole (dates as `2026`, `2026-04` or
+//! `2026-04-22`), saved with its audit event, and leads back to the cycle.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::planning::{
+    MILESTONE_KINDS, MilestoneKind, PriorityKind, STATUSES, Status, is_plan_date,
+};
+use sozialmonitor_store::{AuditEvent, Cycle, Decision, Milestone, Planning, Priority};
+use sozialmonitor_viz::esc;
+
+use crate::guard::Form;
+use crate::pages::{csrf_field, internal, refusal};
+use crate::{Signed, Workspace};
+
+/// The longest span a cycle may have: the seeds plan in five-year cycles.
+const MAX_CYCLE_YEARS: i64 = 10;
+
+fn refused(why: &str) -> Response {
+    refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", why)
+}
+
+fn back(cycle: i64) -> Response {
+    Redirect::to(&format!(
+        "/arbeitsbereich/planung?zyklus={cycle}&gespeichert=1"
+    ))
+    .into_response()
+}
+
+/// Where a record written in the workspace comes from: the account that wrote it. Internal:
+/// the public pages never show a record's source.
+fn source(me: &Signed) -> String {
+    format!("Arbeitsbereich: {}", me.account.login)
+}
+
+/// A date field, or why it is not one.
+fn date<'a>(form: &'a Form, name: &str, label: &str) -> Result<&'a str, String> {
+    let v = form.get(name).trim();
+    if is_plan_date(v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{label}: „{v}“ ist kein Datum; erwartet wird ein Jahr (2026), ein Monat (2026-04) oder ein Tag (2026-04-22)."
+        ))
+    }
+}
+
+/// The cycle a form names, if it is the district's.
+async fn cycle_of(ws: &Workspace, form: &Form) -> Result<Cycle, Response> {
+    let Ok(id) = form.get("zyklus").parse::<i64>() else {
+        return Err(refused("Der Planungszyklus fehlt."));
+    };
+    let kreis = ws.inner.settings.kreis.clone();
+    match ws.db(move |db| Ok(db.cycles(&kreis)?)).await {
+        Ok(cycles) => cycles
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| refused("Diesen Planungszyklus gibt es nicht.")),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+/// A new cycle from the form, or why not.
+fn new_cycle(form: &Form, kreis: &str, me: &Signed) -> Result<Cycle, String> {
+    let text = |k: &str| form.get(k).trim().to_string();
+    let year = |k: &str| {
+        text(k)
+            .parse::<i64>()
+            .ok()
+            .filter(|y| (1990..=2100).contains(y))
+    };
+    let (Some(first), Some(last)) = (year("von"), year("bis")) else {
+        return Err("Von und bis müssen Jahre sein (z. B. 2027 und 2031).".into());
+    };
+    if last < first || last - first >= MAX_CYCLE_YEARS {
+        return Err(format!(
+            "Ein Planungszyklus reicht von einem Jahr bis zu einem späteren, höchstens {MAX_CYCLE_YEARS} Jahre."
+        ));
+    }
+    if text("titel").is_empty() {
+        return Err("Der Titel fehlt.".into());
+    }
+    Ok(Cycle {
+        id: 0,
+        kreis: kreis.to_string(),
+        title: text("titel"),
+        first_year: first,
+        last_year: last,
+        note: text("notiz"),
+        source: source(me),
+    })
+}
+
+/// `POST /arbeitsbereich/planung/zyklus`: a new planning cycle of the district.
+pub async fn add_cycle(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let c = match new_cycle(&form, &kreis, &me) {
+        Ok(c) => c,
+        Err(why) => return refused(&why),
+    };
+    let ev = AuditEvent::new(ws.now(), &me.account.login, "plan.cycle.create", &kreis)
+        .values(None, Some(c.title.clone()));
+    let title = c.title.clone();
+    let saved = ws
+        .db(move |db| {
+            // One title per district: the planning import refuses a cycle it holds by title.
+            if db
+                .cycles(&c.kreis)?
+                .iter()
+                .any(|held| held.title == c.title)
+            {
+                return Ok(None);
+            }
+            Ok(Some(db.save_cycle(&c, &ev)?))
+        })
+        .await;
+    match saved {
+        Ok(Some(id)) => back(id),
+        Ok(None) => refused(&format!("Einen Planungszyklus „{title}“ gibt es schon.")),
+        Err(e) => internal(&e),
+    }
+}
+
+/// A timeline entry from the form, or why not.
+fn new_milestone(form: &Form, cycle: i64, me: &Signed) -> Result<Milestone, String> {
+    let text = |k: &str| form.get(k).trim().to_string();
+    let kind = MilestoneKind::parse(form.get("art")).ok_or("Die Art ist unbekannt.")?;
+    let status = Status::parse(form.get("stand")).ok_or("Der Stand ist unbekannt.")?;
+    if text("titel").is_empty() {
+        return Err("Der Titel fehlt.".into());
+    }
+    let (from, to) = (date(form, "von", "Von")?, date(form, "bis", "Bis")?);
+    // `2026` to `2026-04` is fine: compared as far as both are precise.
+    let n = from.len().min(to.len());
+    if !to.is_empty() && (from.is_empty() || to.get(..n) < from.get(..n)) {
+        return Err("Bis liegt vor von, oder von fehlt.".into());
+    }
+    Ok(Milestone {
+        id: 0,
+        cycle_id: cycle,
+        kind,
+        title: text("titel"),
+        date_from: from.to_string(),
+        date_to: to.to_string(),
+        status,
+        responsible: text("verantwortlich"),
+        documents: text("dokumente"),
+        source: source(me),
+        example: false,
+    })
+}
+
+/// `POST /arbeitsbereich/planung/zeitplan`: a step, milestone, event or decision of a body on
+/// the cycle's timeline.
+pub async fn add_milestone(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let cycle = match cycle_of(&ws, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let m = match new_milestone(&form, cycle.id, &me) {
+        Ok(m) => m,
+        Err(why) => return refused(&why),
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.milestone.create",
+        &cycle.title,
+    )
+    .values(None, Some(format!("{} {}", m.date_from, m.title)));
+    match ws.db(move |db| Ok(db.save_milestone(&m, &ev)?)).await {
+        Ok(_) => back(cycle.id),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /arbeitsbereich/planung/entscheidung`: a pending decision of the cycle.
+pub async fn add_decision(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let cycle = match cycle_of(&ws, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let text = |k: &str| form.get(k).trim().to_string();
+    if text("frage").is_empty() {
+        return refused("Die Frage fehlt.");
+    }
+    let due = match date(&form, "bis", "Zu entscheiden bis") {
+        Ok(d) => d.to_string(),
+        Err(why) => return refused(&why),
+    };
+    let d = Decision {
+        id: 0,
+        cycle_id: cycle.id,
+        question: text("frage"),
+        options: text("optionen"),
+        decider: text("entscheidet"),
+        due,
+        outcome: String::new(),
+        decided_on: String::new(),
+        source: source(&me),
+        example: false,
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.decision.create",
+        &cycle.title,
+    )
+    .values(None, Some(d.question.clone()));
+    match ws.db(move |db| Ok(db.save_decision(&d, &ev)?)).await {
+        Ok(_) => back(cycle.id),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /arbeitsbereich/planung/entscheidung/{id}`: the outcome of a pending decision.
+pub async fn record_outcome(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<i64>,
+) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let found = ws
+        .db(move |db| {
+            for c in db.cycles(&kreis)? {
+                if let Some(d) = db.decisions(c.id)?.into_iter().find(|d| d.id == id) {
+                    return Ok(Some(d));
+                }
+            }
+            Ok(None)
+        })
+        .await;
+    let old = match found {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return refusal(
+                StatusCode::NOT_FOUND,
+                "Keine solche Entscheidung",
+                "Diese Entscheidung gibt es in den Planungszyklen des Kreises nicht.",
+            );
+        }
+        Err(e) => return internal(&e),
+    };
+    let outcome = form.get("ergebnis").trim().to_string();
+    if outcome.is_empty() {
+        return refused("Das Ergebnis fehlt.");
+    }
+    let on = match date(&form, "datum", "Entschieden am") {
+        Ok(d) => d.to_string(),
+        Err(why) => return refused(&why),
+    };
+    let new = Decision {
+        outcome,
+        decided_on: on,
+        ..old.clone()
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.decision.decide",
+        &old.question,
+    )
+    .values(
+        Some(format!("{} {}", old.decided_on, old.outcome)),
+        Some(format!("{} {}", new.decided_on, new.outcome)),
+    );
+    let cycle = old.cycle_id;
+    match ws.db(move |db| Ok(db.save_decision(&new, &ev)?)).await {
+        Ok(_) => back(cycle),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /arbeitsbereich/planung/schwerpunkt`: a priority, goal or topic of an action field.
+pub async fn add_priority(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let cycle = match cycle_of(&ws, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let text = |k: &str| form.get(k).trim().to_string();
+    let Some(kind) = PriorityKind::parse(form.get("art")) else {
+        return refused("Die Art ist unbekannt.");
+    };
+    if text("titel").is_empty() || text("handlungsfeld").is_empty() {
+        return refused("Titel und Handlungsfeld sind nötig.");
+    }
+    let p = Priority {
+        id: 0,
+        cycle_id: cycle.id,
+        action_field: text("handlungsfeld"),
+        kind,
+        title: text("titel"),
+        body: text("text"),
+        source: source(&me),
+        example: false,
+    };
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        "plan.priority.create",
+        &cycle.title,
+    )
+    .values(None, Some(format!("{}: {}", p.action_field, p.title)));
+    match ws.db(move |db| Ok(db.save_priority(&p, &ev)?)).await {
+        Ok(_) => back(cycle.id),
+        Err(e) => internal(&e),
+    }
+}
+
+fn options<T: Copy + PartialEq>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> String {
+    all.iter()
+        .map(|x| format!(r#"<option value="{}">{}</option>"#, code(*x), label(*x)))
+        .collect()
+}
+
+/// The form that records the outcome of pending decision `id` (for planners).
+pub fn outcome_form(me: &Signed, id: i64) -> String {
+    format!(
+        r#"<details><summary>Ergebnis eintragen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/entscheidung/{id}">{csrf}
+<label for="o-erg-{id}">Ergebnis<input id="o-erg-{id}" name="ergebnis" required></label>
+<label for="o-am-{id}">Entschieden am <span class="hint">JJJJ, JJJJ-MM oder JJJJ-MM-TT</span><input id="o-am-{id}" name="datum"></label>
+<p><button type="submit">Ergebnis speichern</button></p></form></details>"#,
+        csrf = csrf_field(me),
+    )
+}
+
+/// The forms for the cycle's timeline, decisions and priorities (for planners), and a new
+/// cycle. `fields` are the action fields named so far, offered as suggestions.
+pub fn forms_html(me: &Signed, cycle: Option<&Cycle>, fields: &[String]) -> String {
+    let suggestions: String = fields
+        .iter()
+        .map(|f| format!(r#"<option value="{}">"#, esc(f)))
+        .collect();
+    let csrf = csrf_field(me);
+    let of_cycle = cycle.map_or_else(String::new, |c| {
+        format!(
+            r#"<details><summary>Zeitplan: Schritt, Meilenstein oder Termin hinzufügen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/zeitplan">{csrf}<input type="hidden" name="zyklus" value="{id}">
+<label for="z-art">Art<select id="z-art" name="art">{kinds}</select></label>
+<label for="z-titel">Was<input id="z-titel" name="titel" required></label>
+<label for="z-von">Von <span class="hint">JJJJ, JJJJ-MM oder JJJJ-MM-TT; leer, solange offen</span><input id="z-von" name="von"></label>
+<label for="z-bis">Bis <span class="hint">wie von; leer für einen Tag</span><input id="z-bis" name="bis"></label>
+<label for="z-stand">Stand<select id="z-stand" name="stand">{statuses}</select></label>
+<label for="z-wer">Verantwortlich<input id="z-wer" name="verantwortlich"></label>
+<label for="z-dok">Dokumente<input id="z-dok" name="dokumente"></label>
+<p><button type="submit">Eintrag speichern</button></p></form></details>
+<details><summary>Ausstehende Entscheidung hinzufügen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/entscheidung">{csrf}<input type="hidden" name="zyklus" value="{id}">
+<label for="d-frage">Frage<input id="d-frage" name="frage" required></label>
+<label for="d-opt">Möglichkeiten <span class="hint">eine je Zeile</span><textarea id="d-opt" name="optionen" rows="3"></textarea></label>
+<label for="d-wer">Entscheidet<input id="d-wer" name="entscheidet"></label>
+<label for="d-bis">Zu entscheiden bis <span class="hint">JJJJ, JJJJ-MM oder JJJJ-MM-TT</span><input id="d-bis" name="bis"></label>
+<p><button type="submit">Entscheidung speichern</button></p></form></details>
+<details><summary>Schwerpunkt oder Ziel eines Handlungsfelds hinzufügen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/schwerpunkt">{csrf}<input type="hidden" name="zyklus" value="{id}">
+<label for="s-feld">Handlungsfeld<input id="s-feld" name="handlungsfeld" list="s-felder" required></label><datalist id="s-felder">{suggestions}</datalist>
+<label for="s-art">Art<select id="s-art" name="art">{priority_kinds}</select></label>
+<label for="s-titel">Titel<input id="s-titel" name="titel" required></label>
+<label for="s-text">Text<textarea id="s-text" name="text" rows="3"></textarea></label>
+<p><button type="submit">Schwerpunkt speichern</button></p></form></details>"#,
+            id = c.id,
+            kinds = options(&MILESTONE_KINDS, MilestoneKind::code, MilestoneKind::label_de),
+            statuses = options(&STATUSES, Status::code, Status::label_de),
+            priority_kinds = options(
+                &[PriorityKind::Focus, PriorityKind::Goal, PriorityKind::Topic],
+                PriorityKind::code,
+                PriorityKind::label_de
+            ),
+        )
+    });
+    format!(
+        r#"{of_cycle}<details><summary>Neuen Planungszyklus anlegen</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/zyklus">{csrf}
+<label for="c-titel">Titel<input id="c-titel" name="titel" required></label>
+<label for="c-von">Von <span class="hint">Jahr</span><input id="c-von" name="von" inputmode="numeric" required></label>
+<label for="c-bis">Bis <span class="hint">Jahr</span><input id="c-bis" name="bis" inputmode="numeric" required></label>
+<label for="c-notiz">Notiz<textarea id="c-notiz" name="notiz" rows="3"></textarea></label>
+<p><button type="submit">Zyklus anlegen</button></p></form></details>"#
+    )
+}
