@@ -196,6 +196,26 @@ await check('planning: decide a recommendation, add a measure with an aim, see i
   assert.equal(await measure.locator('svg').count(), 1);
   assert.match(await measure.innerText(), /Ausgangswert [\d,.]+ \(\d{4}\), Ziel 99,0 bis 2035/);
   await axe('planung-massnahme');
+  // The measure's own page: where it acts, its budget, its status.
+  await Promise.all([page.waitForURL(/\/arbeitsbereich\/planung\/massnahme\/\d+$/), measure.getByRole('link', { name: 'Maßnahme aus dem Browsertest' }).click()]);
+  await page.getByLabel('Altmittweida').check();
+  await page.locator('#m-budget').fill('12.500');
+  await page.locator('#m-stand').selectOption('laufend');
+  await page.locator('#m-notizen').fill('Nur intern zu lesen (Browsertest)');
+  await Promise.all([page.waitForURL(/gespeichert=1/), page.getByRole('button', { name: 'Maßnahme speichern' }).click()]);
+  const edited = await page.locator('main').innerText();
+  assert.match(edited, /Gespeichert/);
+  assert.match(edited, /Gemeinden\s*Altmittweida/);
+  assert.equal(await page.locator('#m-budget').inputValue(), '12.500,00');
+  await axe('planung-massnahme-bearbeiten');
+  // A step on the cycle's timeline.
+  await page.goto(base + '/arbeitsbereich/planung');
+  await page.getByText('Zeitplan: Schritt, Meilenstein oder Termin hinzufügen').click();
+  await page.locator('#z-art').selectOption('veranstaltung');
+  await page.locator('#z-titel').fill('Fachtag aus dem Browsertest');
+  await page.locator('#z-von').fill('2026-11');
+  await Promise.all([page.waitForURL(/gespeichert=1/), page.getByRole('button', { name: 'Eintrag speichern' }).click()]);
+  assert.match(await page.locator('#zeitplan + div').innerText(), /November 2026\s+Veranstaltung\s+Fachtag aus dem Browsertest/);
   await page.getByRole('button', { name: 'Planungsdokument jetzt erstellen' }).click();
   const deadline = Date.now() + 120_000;
   const link = page.getByRole('link', { name: /Planungsdokument Nr\. \d+/ }).first();
@@ -226,6 +246,21 @@ await check('the published measure appears on the public planning page, the inte
   assert.doesNotMatch(main, /Anteil Älterer beobachten \(Browsertest\)/);
   assert.equal(await page.locator('ul.measures svg').count() >= 1, true);
   await axe('oeffentlich-planung');
+  // Its own public page: where it acts and its budget, never the planners' notes.
+  const href = await page.locator('table a', { hasText: 'Maßnahme aus dem Browsertest' }).getAttribute('href');
+  for (;;) {
+    await page.goto(base + href);
+    main = await page.locator('main').innerText();
+    if (main.includes('Altmittweida')) break;
+    assert.ok(Date.now() < deadline, `the edited measure is not public after 150 s:\n${main}`);
+    await page.waitForTimeout(5000);
+  }
+  assert.match(main, /Budget\s*12\.500\s€/);
+  assert.doesNotMatch(main, /Nur intern zu lesen/);
+  await axe('oeffentlich-massnahme');
+  await page.goto(base + '/planung/handlungsfeld/senior-innen');
+  assert.match(await page.locator('main').innerText(), /Seniorenwegweiser/);
+  await axe('oeffentlich-handlungsfeld');
 });
 
 await check('the audit log lists the sign-in and the import; the other workspace pages pass axe', async () => {

@@ -321,7 +321,7 @@ impl Comparison {
 
 /// Compares the change from `from` to `to` of the municipalities `inside` (the measure's) with
 /// the others of `all`, each a region's values by year. `None` without a municipality on either
-/// side that has values in both years (for a relative change, a first value that is not 0).
+/// side that has values in both years (for a relative change, a first value above 0).
 pub fn compare<'a>(
     all: impl IntoIterator<Item = (&'a str, &'a [(u16, f64)])>,
     inside: &[&str],
@@ -340,7 +340,9 @@ pub fn compare<'a>(
         };
         let delta = match change {
             Change::Absolute => x1 - x0,
-            Change::Relative if x0 != 0.0 => (x1 - x0) / x0 * 100.0,
+            // Relative to a positive count only: from 0 there is no percentage, and from a
+            // negative balance (e.g. of migration) the sign would turn.
+            Change::Relative if x0 > 0.0 => (x1 - x0) / x0 * 100.0,
             Change::Relative => continue,
         };
         let side = if inside.contains(&key) {
@@ -506,11 +508,13 @@ impl PriorityKind {
 
     /// Reads a code.
     pub fn parse(s: &str) -> Option<PriorityKind> {
-        [PriorityKind::Focus, PriorityKind::Goal, PriorityKind::Topic]
-            .into_iter()
-            .find(|k| k.code() == s.trim())
+        PRIORITY_KINDS.into_iter().find(|k| k.code() == s.trim())
     }
 }
+
+/// Every kind of priority, in order.
+pub const PRIORITY_KINDS: [PriorityKind; 3] =
+    [PriorityKind::Focus, PriorityKind::Goal, PriorityKind::Topic];
 
 /// A date as precise as a planning record knows it, in German: `2025` → `2025`, `2025-04` →
 /// `April 2025`, `2025-06-05` → `05.06.2025`; anything else as written.

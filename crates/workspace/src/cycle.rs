@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::planning::{
-    MILESTONE_KINDS, MilestoneKind, PriorityKind, STATUSES, Status, is_plan_date,
+    MILESTONE_KINDS, MilestoneKind, PRIORITY_KINDS, PriorityKind, STATUSES, Status, is_plan_date,
 };
 use sozialmonitor_store::{AuditEvent, Cycle, Decision, Milestone, Planning, Priority};
 use sozialmonitor_viz::esc;
@@ -20,11 +20,13 @@ use crate::{Signed, Workspace};
 /// The longest span a cycle may have: the seeds plan in five-year cycles.
 const MAX_CYCLE_YEARS: i64 = 10;
 
-fn refused(why: &str) -> Response {
+/// A form that cannot be saved, with the reason.
+pub(crate) fn refused(why: &str) -> Response {
     refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", why)
 }
 
-fn back(cycle: i64) -> Response {
+/// Back to the cycle after a save, saying it was saved.
+pub(crate) fn back(cycle: i64) -> Response {
     Redirect::to(&format!(
         "/arbeitsbereich/planung?zyklus={cycle}&gespeichert=1"
     ))
@@ -33,12 +35,12 @@ fn back(cycle: i64) -> Response {
 
 /// Where a record written in the workspace comes from: the account that wrote it. Internal:
 /// the public pages never show a record's source.
-fn source(me: &Signed) -> String {
+pub(crate) fn source(me: &Signed) -> String {
     format!("Arbeitsbereich: {}", me.account.login)
 }
 
 /// A date field, or why it is not one.
-fn date<'a>(form: &'a Form, name: &str, label: &str) -> Result<&'a str, String> {
+pub(crate) fn date<'a>(form: &'a Form, name: &str, label: &str) -> Result<&'a str, String> {
     let v = form.get(name).trim();
     if is_plan_date(v) {
         Ok(v)
@@ -50,7 +52,7 @@ fn date<'a>(form: &'a Form, name: &str, label: &str) -> Result<&'a str, String> 
 }
 
 /// The cycle a form names, if it is the district's.
-async fn cycle_of(ws: &Workspace, form: &Form) -> Result<Cycle, Response> {
+pub(crate) async fn cycle_of(ws: &Workspace, form: &Form) -> Result<Cycle, Response> {
     let Ok(id) = form.get("zyklus").parse::<i64>() else {
         return Err(refused("Der Planungszyklus fehlt."));
     };
@@ -78,7 +80,7 @@ fn new_cycle(form: &Form, kreis: &str, me: &Signed) -> Result<Cycle, String> {
     };
     if last < first || last - first >= MAX_CYCLE_YEARS {
         return Err(format!(
-            "Ein Planungszyklus reicht von einem Jahr bis zu einem späteren, höchstens {MAX_CYCLE_YEARS} Jahre."
+            "„Bis“ darf nicht vor „Von“ liegen; ein Zyklus umfasst höchstens {MAX_CYCLE_YEARS} Jahre."
         ));
     }
     if text("titel").is_empty() {
@@ -140,8 +142,11 @@ fn new_milestone(form: &Form, cycle: i64, me: &Signed) -> Result<Milestone, Stri
     let (from, to) = (date(form, "von", "Von")?, date(form, "bis", "Bis")?);
     // `2026` to `2026-04` is fine: compared as far as both are precise.
     let n = from.len().min(to.len());
-    if !to.is_empty() && (from.is_empty() || to.get(..n) < from.get(..n)) {
-        return Err("Bis liegt vor von, oder von fehlt.".into());
+    if !to.is_empty() && from.is_empty() {
+        return Err("Zu „Bis“ gehört ein „Von“.".into());
+    }
+    if to.get(..n) < from.get(..n) {
+        return Err("„Bis“ liegt vor „Von“.".into());
     }
     Ok(Milestone {
         id: 0,
@@ -258,6 +263,18 @@ pub async fn record_outcome(
         }
         Err(e) => return internal(&e),
     };
+    // A decision is recorded once: a second form (a double submit, another planner) would
+    // silently replace the result.
+    if !old.outcome.trim().is_empty() {
+        return refusal(
+            StatusCode::CONFLICT,
+            "Schon entschieden",
+            &format!(
+                "Für diese Entscheidung ist schon ein Ergebnis eingetragen: „{}“.",
+                old.outcome
+            ),
+        );
+    }
     let outcome = form.get("ergebnis").trim().to_string();
     if outcome.is_empty() {
         return refused("Das Ergebnis fehlt.");
@@ -328,7 +345,8 @@ pub async fn add_priority(
     }
 }
 
-fn options<T: Copy + PartialEq>(
+/// The `<option>`s of a typed list, by code and German label.
+pub(crate) fn options<T: Copy + PartialEq>(
     all: &[T],
     code: fn(T) -> &'static str,
     label: fn(T) -> &'static str,
@@ -387,11 +405,7 @@ pub fn forms_html(me: &Signed, cycle: Option<&Cycle>, fields: &[String]) -> Stri
             id = c.id,
             kinds = options(&MILESTONE_KINDS, MilestoneKind::code, MilestoneKind::label_de),
             statuses = options(&STATUSES, Status::code, Status::label_de),
-            priority_kinds = options(
-                &[PriorityKind::Focus, PriorityKind::Goal, PriorityKind::Topic],
-                PriorityKind::code,
-                PriorityKind::label_de
-            ),
+            priority_kinds = options(&PRIORITY_KINDS, PriorityKind::code, PriorityKind::label_de),
         )
     });
     format!(

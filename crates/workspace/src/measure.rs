@@ -31,8 +31,17 @@ struct Loaded {
     judged: Vec<Judged>,
     recommendations: Vec<Recommendation>,
     places: Vec<RegionInfo>,
-    /// Per aim (by index), the comparison with the rest of the district in words.
+    /// The comparison with the rest of the district in words, for each aim that has one.
     compared: Vec<String>,
+    /// The stored version the form was made from (see [`version_of`]).
+    version: String,
+}
+
+/// A fingerprint of a measure with its aims as stored: a form carries it, and a save over a
+/// change someone else made meanwhile is refused instead of silently undoing it.
+fn version_of(m: &PlanMeasure, judged: &[Judged]) -> String {
+    let aims: Vec<_> = judged.iter().map(|j| &j.aim).collect();
+    sozialmonitor_import::sha256_hex(format!("{m:?}{aims:?}").as_bytes())
 }
 
 /// The measure `id` of the district's cycles, if there is one.
@@ -51,16 +60,18 @@ fn load(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<Loaded>> {
     };
     let entries = db.indicators()?;
     let judged = judge(db, &entries, db.plan_aims(id)?)?;
+    let places = municipalities_of(db, kreis)?;
     let compared = judged
         .iter()
-        .map(|j| compared(db, kreis, &measure, j))
+        .map(|j| compared(db, &places, &measure, j))
         .collect::<anyhow::Result<Vec<_>>>()?
         .into_iter()
         .flatten()
         .collect();
     Ok(Some(Loaded {
+        version: version_of(&measure, &judged),
         recommendations: db.recommendations(cycle.id)?,
-        places: municipalities_of(db, kreis)?,
+        places,
         cycle,
         measure,
         judged,
@@ -72,18 +83,22 @@ fn load(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<Loaded>> {
 /// from the aim's baseline year to the newest year, on the internal values.
 fn compared(
     db: &Database,
-    kreis: &str,
+    places: &[RegionInfo],
     m: &PlanMeasure,
     j: &Judged,
 ) -> anyhow::Result<Option<String>> {
     if m.municipalities.is_empty() {
         return Ok(None);
     }
+    // Today's municipalities, and those the measure names: a dissolved municipality's series
+    // ends at its merger, and the one that absorbed it would otherwise count the merger as
+    // growth against an old value of its own.
+    let counted = |key: &str| {
+        places.iter().any(|p| p.key == key) || m.municipalities.iter().any(|k| k == key)
+    };
     let mut series: BTreeMap<String, Vec<(u16, f64)>> = BTreeMap::new();
     for r in db.results(&j.aim.indicator)?.unwrap_or_default() {
-        // A municipality of the district: its 8-digit AGS begins with the Kreis key.
-        let of_district = r.region.len() == 8 && r.region.starts_with(kreis);
-        if let (true, Cell::Num(x)) = (of_district, r.cell) {
+        if let (true, Cell::Num(x)) = (counted(&r.region), r.cell) {
             series.entry(r.region).or_default().push((r.year, x));
         }
     }
@@ -122,7 +137,7 @@ fn form_html(me: &Signed, l: &Loaded) -> String {
             .map(|s| (s.code().to_string(), s.label_de(), *s == m.status)),
     );
     let recs = options(
-        std::iter::once((String::new(), "–", m.recommendation_id.is_none())).chain(
+        std::iter::once((String::new(), "keine", m.recommendation_id.is_none())).chain(
             l.recommendations.iter().map(|r| {
                 (
                     r.id.to_string(),
@@ -132,21 +147,26 @@ fn form_html(me: &Signed, l: &Loaded) -> String {
             }),
         ),
     );
-    let places: String = l
-        .places
+    let box_of = |key: &str, name: &str, checked: bool| {
+        format!(
+            r#"<label class="check"><input type="checkbox" name="gemeinde" value="{}"{}> {}</label>"#,
+            esc(key),
+            if checked { " checked" } else { "" },
+            esc(name)
+        )
+    };
+    // A stored key that is no current municipality (dissolved since) keeps its box, so an
+    // unrelated edit does not drop it.
+    let places: String = m
+        .municipalities
         .iter()
-        .map(|p| {
-            format!(
-                r#"<label class="check"><input type="checkbox" name="gemeinde" value="{key}"{checked}> {name}</label>"#,
-                key = esc(&p.key),
-                checked = if m.municipalities.contains(&p.key) {
-                    " checked"
-                } else {
-                    ""
-                },
-                name = esc(&p.name),
-            )
-        })
+        .filter(|k| !l.places.iter().any(|p| &p.key == *k))
+        .map(|k| box_of(k, &format!("{k} (nicht mehr im Gemeindeverzeichnis)"), true))
+        .chain(
+            l.places
+                .iter()
+                .map(|p| box_of(&p.key, &p.name, m.municipalities.contains(&p.key))),
+        )
         .collect();
     let text = |label: &str, id: &str, name: &str, value: &str| {
         format!(
@@ -156,7 +176,7 @@ fn form_html(me: &Signed, l: &Loaded) -> String {
     };
     format!(
         r#"<h2>Bearbeiten</h2>
-<form class="stack" method="post" action="/arbeitsbereich/planung/massnahme/{id}">{csrf}
+<form class="stack" method="post" action="/arbeitsbereich/planung/massnahme/{id}">{csrf}<input type="hidden" name="fassung" value="{version}">
 <label for="m-titel">Titel<input id="m-titel" name="titel" value="{title}" required></label>
 <label for="m-text">Beschreibung<textarea id="m-text" name="text" rows="4">{body}</textarea></label>
 <label for="m-stand">Stand<select id="m-stand" name="stand">{statuses}</select></label>
@@ -164,18 +184,30 @@ fn form_html(me: &Signed, l: &Loaded) -> String {
 <label for="m-budget">Budget <span class="hint">Euro, z. B. 12.500</span><input id="m-budget" name="budget" inputmode="decimal" value="{budget}"></label>
 {groups}
 <label for="m-emp">Setzt die Empfehlung um<select id="m-emp" name="empfehlung">{recs}</select></label>
-<fieldset class="places"><legend>Gemeinden <span class="hint">keine angekreuzt: der ganze Kreis</span></legend>{places}</fieldset>
+<fieldset class="places"><legend>Gemeinden</legend><p class="hint">Keine angekreuzt: der ganze Kreis.</p>{places}</fieldset>
 <label for="m-notizen">Notizen zur Bewertung <span class="hint">intern, Markdown</span><textarea id="m-notizen" name="notizen" rows="4">{notes}</textarea></label>
-<label class="check"><input type="checkbox" name="oeffentlich" value="1"{public}> im öffentlichen Sozialmonitor zeigen <span class="hint">mit Beschreibung, Stand, Zeitraum, Verantwortlichen, Partnern, Budget, Zielgruppen, Gemeinden und Zielen; die Notizen bleiben intern</span></label>
+<label class="check"><input type="checkbox" name="oeffentlich" value="1" aria-describedby="m-oeffentlich-was"{public}> im öffentlichen Sozialmonitor zeigen</label>
+<p class="hint" id="m-oeffentlich-was">Öffentlich werden Beschreibung, Stand, Zeitraum, Verantwortliche, Partner, Budget, Zielgruppen, Gemeinden und Ziele; die Notizen bleiben intern.</p>
 <p><button type="submit">Maßnahme speichern</button></p></form>"#,
         id = m.id,
         csrf = csrf_field(me),
+        version = l.version,
         title = esc(&m.title),
         body = esc(&m.body),
         owner = text("Verantwortlich", "m-wer", "verantwortlich", &m.owner),
         partners = text("Partner", "m-partner", "partner", &m.partners),
-        from = text("Von", "m-von", "von", &m.period_from),
-        to = text("Bis", "m-bis", "bis", &m.period_to),
+        from = text(
+            "Von <span class=\"hint\">JJJJ, JJJJ-MM oder JJJJ-MM-TT</span>",
+            "m-von",
+            "von",
+            &m.period_from
+        ),
+        to = text(
+            "Bis <span class=\"hint\">wie von</span>",
+            "m-bis",
+            "bis",
+            &m.period_to
+        ),
         budget = m.budget.map(|b| german_number(b, 2)).unwrap_or_default(),
         groups = text("Zielgruppen", "m-gruppen", "zielgruppen", &m.target_groups),
         notes = esc(&m.notes),
@@ -290,6 +322,10 @@ fn edited(form: &Form, l: &Loaded) -> Result<PlanMeasure, String> {
                 .ok_or("Diese Empfehlung gehört nicht zu diesem Planungszyklus.")?,
         ),
     };
+    let (from, to) = (
+        crate::cycle::date(form, "von", "Von")?,
+        crate::cycle::date(form, "bis", "Bis")?,
+    );
     let mut municipalities = Vec::new();
     for v in form
         .0
@@ -297,7 +333,8 @@ fn edited(form: &Form, l: &Loaded) -> Result<PlanMeasure, String> {
         .filter(|(k, _)| k == "gemeinde")
         .map(|(_, v)| v)
     {
-        if !l.places.iter().any(|p| &p.key == v) {
+        let known = l.places.iter().any(|p| &p.key == v) || l.measure.municipalities.contains(v);
+        if !known {
             return Err("Eine der Gemeinden gehört nicht zum Kreis.".into());
         }
         if !municipalities.contains(v) {
@@ -310,8 +347,8 @@ fn edited(form: &Form, l: &Loaded) -> Result<PlanMeasure, String> {
         body: text("text"),
         owner: text("verantwortlich"),
         partners: text("partner"),
-        period_from: text("von"),
-        period_to: text("bis"),
+        period_from: from.to_string(),
+        period_to: to.to_string(),
         budget,
         status,
         target_groups: text("zielgruppen"),
@@ -322,24 +359,43 @@ fn edited(form: &Form, l: &Loaded) -> Result<PlanMeasure, String> {
     })
 }
 
-/// A measure in one line for the audit log.
+/// A measure in one line for the audit log: every field the form changes (the notes by
+/// their length, as they may be long).
 fn summary(m: &PlanMeasure) -> String {
     format!(
-        "{} | {} | {} | {} | Gemeinden: {} | {}",
+        "{} | {} | {} | Partner: {} | {} | Budget: {} | Zielgruppen: {} | Gemeinden: {} | Empfehlung: {} | Notizen: {} Zeichen | {}",
         m.title,
         m.status.code(),
         m.owner,
+        m.partners,
         span_de(&m.period_from, &m.period_to),
+        m.budget.map(|b| german_number(b, 2)).unwrap_or_default(),
+        m.target_groups,
         if m.municipalities.is_empty() {
             "Kreis".to_string()
         } else {
             m.municipalities.join(",")
         },
+        m.recommendation_id
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        m.notes.chars().count(),
         if m.public { "öffentlich" } else { "intern" },
     )
 }
 
+/// What became of a save.
+enum Saved {
+    Done,
+    Missing,
+    /// Someone saved the measure since the form was loaded.
+    Changed,
+    Refused(String),
+}
+
 /// `POST /arbeitsbereich/planung/massnahme/{id}`: saves the edited measure (its aims stay).
+/// Read, checked and written in one go, so neither a change saved meanwhile nor the aims can
+/// be overwritten with what the form saw.
 pub async fn save(
     State(ws): State<Workspace>,
     Extension(me): Extension<Signed>,
@@ -347,31 +403,41 @@ pub async fn save(
     Path(id): Path<i64>,
 ) -> Response {
     let kreis = ws.inner.settings.kreis.clone();
-    let l = match ws.db(move |db| load(db, &kreis, id)).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return not_found(),
-        Err(e) => return internal(&e),
-    };
-    let new = match edited(&form, &l) {
-        Ok(m) => m,
-        Err(why) => return refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", &why),
-    };
-    let ev = AuditEvent::new(
-        ws.now(),
-        &me.account.login,
-        "plan.measure.update",
-        &l.measure.title,
-    )
-    .values(Some(summary(&l.measure)), Some(summary(&new)));
-    let aims: Vec<_> = l.judged.into_iter().map(|j| j.aim).collect();
-    match ws
-        .db(move |db| Ok(db.save_plan_measure(&new, &aims, &ev)?))
-        .await
-    {
-        Ok(_) => Redirect::to(&format!(
+    let (now, login) = (ws.now(), me.account.login.clone());
+    let saved = ws
+        .db(move |db| {
+            let Some(l) = load(db, &kreis, id)? else {
+                return Ok(Saved::Missing);
+            };
+            let seen = form.get("fassung");
+            if !seen.is_empty() && seen != l.version {
+                return Ok(Saved::Changed);
+            }
+            let new = match edited(&form, &l) {
+                Ok(m) => m,
+                Err(why) => return Ok(Saved::Refused(why)),
+            };
+            let ev = AuditEvent::new(now, &login, "plan.measure.update", &l.measure.title)
+                .values(Some(summary(&l.measure)), Some(summary(&new)));
+            let aims: Vec<_> = l.judged.into_iter().map(|j| j.aim).collect();
+            db.save_plan_measure(&new, &aims, &ev)?;
+            Ok(Saved::Done)
+        })
+        .await;
+    match saved {
+        Ok(Saved::Done) => Redirect::to(&format!(
             "/arbeitsbereich/planung/massnahme/{id}?gespeichert=1"
         ))
         .into_response(),
+        Ok(Saved::Missing) => not_found(),
+        Ok(Saved::Changed) => refusal(
+            StatusCode::CONFLICT,
+            "Inzwischen geändert",
+            "Die Maßnahme wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert. Öffnen Sie die Maßnahme neu und tragen Sie sie dort ein.",
+        ),
+        Ok(Saved::Refused(why)) => {
+            refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", &why)
+        }
         Err(e) => internal(&e),
     }
 }

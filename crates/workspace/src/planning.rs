@@ -7,7 +7,7 @@
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::unit_decimals;
@@ -19,6 +19,7 @@ use sozialmonitor_store::{
 };
 use sozialmonitor_viz::esc;
 
+use crate::cycle::{back, cycle_of, date, refused, source};
 use crate::guard::Form;
 use crate::pages::{csrf_field, internal, page, refusal};
 use crate::{Signed, Workspace};
@@ -318,7 +319,7 @@ fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
             r#"<details><summary>Beschluss eintragen</summary>
 <form class="stack" method="post" action="/arbeitsbereich/planung/empfehlung/{id}/beschluss">{csrf}
 <label for="b-von-{id}">Gremium<input id="b-von-{id}" name="gremium" value="{by}"></label>
-<label for="b-am-{id}">Datum <span class="hint">JJJJ-MM-TT</span><input id="b-am-{id}" name="datum" value="{on}"></label>
+<label for="b-am-{id}">Datum <span class="hint">JJJJ-MM-TT (oder JJJJ-MM, JJJJ)</span><input id="b-am-{id}" name="datum" value="{on}"></label>
 <label for="b-az-{id}">Beschlussnummer<input id="b-az-{id}" name="nummer" value="{reference}"></label>
 <label for="b-erg-{id}">Ergebnis<input id="b-erg-{id}" name="ergebnis" value="{outcome}" required></label>
 <label for="b-st-{id}">Stand<select id="b-st-{id}" name="stand">{statuses}</select></label>
@@ -613,6 +614,18 @@ pub async fn overview(
 /// between groups of three digits as thousands), `24.5` and `0.125` as decimals.
 pub(crate) fn german_or_plain_number(s: &str) -> Option<f64> {
     let s = s.trim();
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    // Digits and separators only (no exponent, no `inf`); a dot after the comma is the English
+    // way of grouping (`12,500.00`) and would be misread.
+    let plain = body
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',');
+    let dot_after_comma = body
+        .split_once(',')
+        .is_some_and(|(_, frac)| frac.contains(['.', ',']));
+    if !plain || dot_after_comma {
+        return None;
+    }
     let t = if s.contains(',') || thousands_grouped(s) {
         s.replace('.', "").replace(',', ".")
     } else {
@@ -633,32 +646,6 @@ fn thousands_grouped(s: &str) -> bool {
         && !first.starts_with('0')
         && first.bytes().all(|b| b.is_ascii_digit())
         && rest.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn refused(why: &str) -> Response {
-    refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", why)
-}
-
-fn back(cycle: i64) -> Response {
-    Redirect::to(&format!(
-        "/arbeitsbereich/planung?zyklus={cycle}&gespeichert=1"
-    ))
-    .into_response()
-}
-
-/// The cycle a form names, if it is the district's.
-async fn cycle_of(ws: &Workspace, form: &Form) -> Result<Cycle, Response> {
-    let Ok(id) = form.get("zyklus").parse::<i64>() else {
-        return Err(refused("Der Planungszyklus fehlt."));
-    };
-    let kreis = ws.inner.settings.kreis.clone();
-    match ws.db(move |db| Ok(db.cycles(&kreis)?)).await {
-        Ok(cycles) => cycles
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| refused("Diesen Planungszyklus gibt es nicht.")),
-        Err(e) => Err(internal(&e)),
-    }
 }
 
 /// `POST /arbeitsbereich/planung/empfehlung`: a new recommendation.
@@ -692,7 +679,7 @@ pub async fn add_recommendation(
         reference: String::new(),
         outcome: String::new(),
         public: form.get("oeffentlich") == "1",
-        source: format!("Arbeitsbereich: {}", me.account.login),
+        source: source(&me),
         example: false,
     };
     let ev = AuditEvent::new(
@@ -744,9 +731,13 @@ pub async fn decide(
     if text("ergebnis").is_empty() {
         return refused("Das Ergebnis des Beschlusses fehlt.");
     }
+    let decided_on = match date(&form, "datum", "Datum") {
+        Ok(d) => d.to_string(),
+        Err(why) => return refused(&why),
+    };
     let new = Recommendation {
         decided_by: text("gremium"),
-        decided_on: text("datum"),
+        decided_on,
         reference: text("nummer"),
         outcome: text("ergebnis"),
         status,
@@ -841,7 +832,7 @@ pub async fn add_measure(
         municipalities: Vec::new(),
         notes: String::new(),
         public: form.get("oeffentlich") == "1",
-        source: format!("Arbeitsbereich: {}", me.account.login),
+        source: source(&me),
         example: false,
     };
     let aim = MeasureAim {
@@ -902,5 +893,8 @@ mod number_tests {
         assert_eq!(n("12.50"), Some(12.5));
         assert_eq!(n("viel"), None);
         assert_eq!(n("inf"), None);
+        assert_eq!(n("1e6"), None);
+        assert_eq!(n("12,500.00"), None);
+        assert_eq!(n("1,2,3"), None);
     }
 }

@@ -2145,6 +2145,11 @@ async fn a_measure_is_edited_compared_with_the_rest_of_the_district_and_exported
     );
     // The aim is kept as it was.
     assert_eq!(db.plan_aims(id).expect("aims")[0].baseline, 30.0);
+    // A form loaded before that save would undo it: refused.
+    let mut stale = fields.clone();
+    stale.push(("fassung", "0000"));
+    let (status, ..) = f.post_form(&url, Some(&cookie), &stale).await;
+    assert_eq!(status, StatusCode::CONFLICT);
     let (_, _, html) = f.get(&format!("{url}?gespeichert=1"), Some(&cookie)).await;
     assert!(html.contains("Begegnungsort &lt;b&gt;"), "{html}");
     assert!(
@@ -2295,6 +2300,10 @@ async fn a_cycle_with_its_timeline_decisions_and_priorities_is_kept_from_the_bro
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, _, html) = f.get("/arbeitsbereich/planung", Some(&cookie)).await;
     assert!(html.contains("Pflege zuerst (24.09.2027)"), "{html}");
+    // Decided once: a second outcome is refused, the first kept.
+    let again = owned(&[("ergebnis", "Wohnen zuerst"), ("datum", "2027-10-01")]);
+    let (status, ..) = post(at(&format!("entscheidung/{decision}")), again).await;
+    assert_eq!(status, StatusCode::CONFLICT);
     assert!(!html.contains("Ergebnis eintragen"), "decided: {html}");
     // A viewer reads the cycle and changes nothing.
     let (viewer, viewer_csrf) = f.session(Role::Viewer);
