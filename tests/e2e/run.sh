@@ -85,7 +85,10 @@ grep -qi '^x-cache-status' "$ng/head3" && { echo "nginx cached a workspace page"
 grep -qi '^cache-control: no-store' "$ng/head3" || { echo "a workspace page without no-store" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8180/)" = 301 ] || { echo "no redirect to https" >&2; exit 1; }
 for port in 8099 8098; do
-    curl -sf "http://127.0.0.1:$port/metrics" | grep -q '^sozialmonitor_data_version' \
+    # Read whole before grep: `grep -q` stops at the first match, and under pipefail the
+    # SIGPIPE curl then gets failed the check at random.
+    metrics=$(curl -sf "http://127.0.0.1:$port/metrics") || metrics=
+    grep -q '^sozialmonitor_data_version' <<<"$metrics" \
         || { echo "no metrics on $port" >&2; exit 1; }
 done
 # The planner's delivery first (the dashboard's walk expects the complete demo afterwards).
