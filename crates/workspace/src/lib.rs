@@ -19,6 +19,7 @@ mod formula;
 mod guard;
 mod internal;
 mod measure;
+mod measure_table;
 mod pages;
 mod people;
 mod planning;
@@ -720,7 +721,16 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 "/arbeitsbereich/planung/massnahmen.csv",
                 Need::Role(ReadInternal),
             ),
-            get(measure::export_csv),
+            get(measure_table::export_csv),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/planung/massnahmen.xlsx",
+                "/arbeitsbereich/planung/massnahmen.xlsx",
+                Need::Role(ReadInternal),
+            ),
+            get(measure_table::export_xlsx),
         ),
         (
             r(

@@ -1,13 +1,14 @@
 //! One measure in the workspace: its aims evaluated on the internal values, the change in its
 //! municipalities against the rest of the district on the same values, and the form that
 //! carries it through its life (status, owner, partners, period, budget, target groups,
-//! municipalities, evaluation notes, publication); and every measure of the district as CSV.
+//! municipalities, evaluation notes, publication). The table of all measures is in
+//! `measure_table`.
 
 use std::collections::BTreeMap;
 
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::engine::Cell;
@@ -17,7 +18,6 @@ use sozialmonitor_store::{
     AuditEvent, Cycle, Database, PlanMeasure, Planning, Recommendation, RegionInfo, Store,
 };
 use sozialmonitor_viz::esc;
-use sozialmonitor_web::downloads::neutralise;
 
 use crate::guard::Form;
 use crate::pages::{csrf_field, internal, municipalities_of, page, refusal};
@@ -438,127 +438,6 @@ pub async fn save(
         Ok(Saved::Refused(why)) => {
             refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", &why)
         }
-        Err(e) => internal(&e),
-    }
-}
-
-/// The columns of the measures' CSV: one row per aim (a measure without one has one row).
-const CSV_COLUMNS: [&str; 22] = [
-    "zyklus",
-    "massnahme_id",
-    "massnahme",
-    "stand",
-    "verantwortlich",
-    "partner",
-    "von",
-    "bis",
-    "budget_euro",
-    "zielgruppen",
-    "gemeinden",
-    "empfehlung",
-    "handlungsfeld",
-    "oeffentlich",
-    "indikator",
-    "gebiet",
-    "ausgangswert",
-    "ausgangsjahr",
-    "zielwert",
-    "zieljahr",
-    "richtung",
-    "fortschritt",
-];
-
-/// The CSV cells of one measure's aim (or of a measure without aims, `None`).
-fn csv_row(c: &Cycle, m: &PlanMeasure, recs: &[Recommendation], j: Option<&Judged>) -> Vec<String> {
-    let rec = m
-        .recommendation_id
-        .and_then(|id| recs.iter().find(|r| r.id == id));
-    let d = j.map_or(1, |j| unit_decimals(&j.unit));
-    let num = |x: f64| german_number(x, d);
-    let mut row = vec![
-        c.title.clone(),
-        m.id.to_string(),
-        m.title.clone(),
-        m.status.label_de().to_string(),
-        m.owner.clone(),
-        m.partners.clone(),
-        m.period_from.clone(),
-        m.period_to.clone(),
-        m.budget.map(|b| german_number(b, 2)).unwrap_or_default(),
-        m.target_groups.clone(),
-        m.municipalities.join(", "),
-        rec.map(|r| r.title.clone()).unwrap_or_default(),
-        rec.map(|r| r.action_field.clone()).unwrap_or_default(),
-        if m.public { "ja" } else { "nein" }.to_string(),
-    ];
-    row.extend(match j {
-        Some(j) => vec![
-            j.aim.indicator.clone(),
-            j.aim.region_key.clone(),
-            num(j.aim.baseline),
-            j.aim.baseline_year.to_string(),
-            num(j.aim.target),
-            j.aim.target_year.to_string(),
-            j.aim.direction.label_de().to_string(),
-            j.evaluation
-                .map(|e| e.progress.label_de().to_string())
-                .unwrap_or_default(),
-        ],
-        None => vec![String::new(); 8],
-    });
-    row
-}
-
-/// Every measure of the district's cycles as CSV rows.
-fn csv_rows(db: &Database, kreis: &str) -> anyhow::Result<Vec<Vec<String>>> {
-    let entries = db.indicators()?;
-    let mut rows = Vec::new();
-    for c in db.cycles(kreis)? {
-        let recs = db.recommendations(c.id)?;
-        for m in db.plan_measures(c.id)? {
-            let judged = judge(db, &entries, db.plan_aims(m.id)?)?;
-            if judged.is_empty() {
-                rows.push(csv_row(&c, &m, &recs, None));
-            }
-            for j in &judged {
-                rows.push(csv_row(&c, &m, &recs, Some(j)));
-            }
-        }
-    }
-    Ok(rows)
-}
-
-/// `GET /arbeitsbereich/planung/massnahmen.csv`: every measure with its aims and their state on
-/// the internal values, for German spreadsheets (UTF-8 with BOM, `;`, decimal commas, text a
-/// spreadsheet would run as a formula defused).
-pub async fn export_csv(State(ws): State<Workspace>) -> Response {
-    let kreis = ws.inner.settings.kreis.clone();
-    let rows = match ws.db(move |db| csv_rows(db, &kreis)).await {
-        Ok(r) => r,
-        Err(e) => return internal(&e),
-    };
-    let write = || -> anyhow::Result<Vec<u8>> {
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(b';')
-            .from_writer(vec![0xEF, 0xBB, 0xBF]);
-        w.write_record(CSV_COLUMNS)?;
-        for r in &rows {
-            w.write_record(r.iter().map(|c| neutralise(c).into_owned()))?;
-        }
-        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
-    };
-    match write() {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    r#"attachment; filename="massnahmen.csv""#,
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
         Err(e) => internal(&e),
     }
 }

@@ -415,7 +415,7 @@ fn measures_html(s: &Shown) -> String {
         })
         .collect();
     format!(
-        r#"<h2 id="massnahmen">Maßnahmen und Projekte</h2><p><a href="/arbeitsbereich/planung/massnahmen.csv" download>Alle Maßnahmen mit ihren Zielen als CSV</a></p><ul class="plain measures">{items}</ul>"#
+        r#"<h2 id="massnahmen">Maßnahmen und Projekte</h2><p>Alle Maßnahmen mit ihren Zielen: <a href="/arbeitsbereich/planung/massnahmen.csv" download>CSV</a> · <a href="/arbeitsbereich/planung/massnahmen.xlsx" download>Excel (XLSX)</a></p><ul class="plain measures">{items}</ul>"#
     )
 }
 

@@ -106,6 +106,19 @@ impl Fixture {
         )
     }
 
+    /// A GET whose body is kept as bytes (a download).
+    async fn get_bytes(&self, path: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
+        let req = Request::get(path)
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .expect("req");
+        let res = self.app.clone().oneshot(req).await.expect("response");
+        let status = res.status();
+        let bytes = to_bytes(res.into_body(), 64 << 20).await.expect("body");
+        (status, bytes.to_vec())
+    }
+
     async fn get(
         &self,
         path: &str,
@@ -2173,6 +2186,23 @@ async fn a_measure_is_edited_compared_with_the_rest_of_the_district_and_exported
         "sinken",
     ] {
         assert!(line.contains(cell), "{cell} missing in {line}");
+    }
+    // The same as a workbook, numbers as numbers.
+    let (status, bytes) = f
+        .get_bytes("/arbeitsbereich/planung/massnahmen.xlsx", &viewer)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    {
+        use calamine::{Data, Reader};
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+        let sheet = book.worksheet_range("Maßnahmen").expect("sheet");
+        assert_eq!(
+            sheet.get((1, 2)),
+            Some(&Data::String("Begegnungsort <b>".into()))
+        );
+        assert_eq!(sheet.get((1, 8)), Some(&Data::Float(12_500.0)));
+        assert_eq!(sheet.get((1, 16)), Some(&Data::Float(30.0)));
     }
     // Unknown measure; each change in the audit log with before and after.
     assert_eq!(
