@@ -23,6 +23,7 @@ mod measure_table;
 mod pages;
 mod people;
 mod planning;
+mod recommendation;
 pub(crate) mod writing;
 
 use std::sync::{Arc, Mutex};
@@ -632,6 +633,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(EditPlanning),
             ),
             post(planning::decide),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/planung/empfehlung/{id}",
+                "/arbeitsbereich/planung/empfehlung/1",
+                Need::Role(EditPlanning),
+            ),
+            post(recommendation::save),
         ),
         (
             r(

@@ -323,9 +323,10 @@ fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
 <label for="b-az-{id}">Beschlussnummer<input id="b-az-{id}" name="nummer" value="{reference}"></label>
 <label for="b-erg-{id}">Ergebnis<input id="b-erg-{id}" name="ergebnis" value="{outcome}" required></label>
 <label for="b-st-{id}">Stand<select id="b-st-{id}" name="stand">{statuses}</select></label>
-<p><button type="submit">Beschluss speichern</button></p></form></details>"#,
+<p><button type="submit">Beschluss speichern</button></p></form></details>{edit}"#,
             id = r.id,
             csrf = csrf_field(me),
+            edit = crate::recommendation::edit_form(me, r, &s.indicators),
             by = esc(&r.decided_by),
             on = esc(&r.decided_on),
             reference = esc(&r.reference),

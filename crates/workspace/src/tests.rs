@@ -1946,6 +1946,44 @@ async fn a_recommendation_is_decided_and_a_measure_evaluated_against_the_data() 
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    // Edited afterwards: an unknown indicator and a stale form are refused; the decision stays.
+    let edit_url = format!("/arbeitsbereich/planung/empfehlung/{rec_id}");
+    let edit = |indicator: &'static str, version: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            (
+                "titel",
+                "Seniorenpolitische Strategie <script>x</script> (überarbeitet)".to_string(),
+            ),
+            ("handlungsfeld", "Senior:innen".to_string()),
+            ("befunde", "nur intern".to_string()),
+            ("indikator", indicator.to_string()),
+            ("fassung", version.to_string()),
+        ]
+    };
+    for (fields, expected) in [
+        (edit("gibt_es_nicht", ""), StatusCode::UNPROCESSABLE_ENTITY),
+        (edit("anteil_65_plus", "0000"), StatusCode::CONFLICT),
+        (edit("anteil_65_plus", ""), StatusCode::SEE_OTHER),
+    ] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, ..) = f.post_form(&edit_url, Some(&cookie), &refs).await;
+        assert_eq!(status, expected);
+    }
+    let edited = &db.recommendations(cycle).expect("list")[0];
+    assert_eq!(
+        (
+            edited.title.as_str(),
+            edited.public,
+            edited.outcome.as_str()
+        ),
+        (
+            "Seniorenpolitische Strategie <script>x</script> (überarbeitet)",
+            false,
+            "angenommen"
+        )
+    );
+    assert_eq!(edited.indicators, ["anteil_65_plus"]);
     // A measure with an aim: its baseline is the newest value, 30,5 in 2022.
     let measure = |target: &'static str, year: &'static str, dir: &'static str| {
         vec![
@@ -1986,7 +2024,7 @@ async fn a_recommendation_is_decided_and_a_measure_evaluated_against_the_data() 
     );
     assert!(
         html.contains("&lt;script&gt;") && !html.contains("<script>x"),
-        "escaped"
+        "escaped: {html}"
     );
     assert!(html.contains("keine neuen Daten"), "{html}");
     // New data: 2024 at 29,0 is ahead of the straight path (30,5 → 28,5 over four years).

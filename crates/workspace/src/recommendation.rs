@@ -1,0 +1,169 @@
+//! Editing a recommendation after it was written: its title, action field, text, findings, the
+//! indicators it rests on, and whether the public sees it. The council's decision on it has its
+//! own form (`planning::decide`). A save is read, checked and written in one go against the
+//! version the form was made from, so a change saved meanwhile is never undone.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use sozialmonitor_store::{AuditEvent, Database, Planning, Recommendation, Store};
+use sozialmonitor_viz::esc;
+
+use crate::cycle::back;
+use crate::guard::Form;
+use crate::pages::{csrf_field, internal, refusal};
+use crate::{Signed, Workspace};
+
+/// A fingerprint of a recommendation as stored.
+fn version_of(r: &Recommendation) -> String {
+    sozialmonitor_import::sha256_hex(format!("{r:?}").as_bytes())
+}
+
+/// The recommendation `id` of the district's cycles, if there is one.
+fn find(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<Recommendation>> {
+    for c in db.cycles(kreis)? {
+        if let Some(r) = db.recommendations(c.id)?.into_iter().find(|r| r.id == id) {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
+}
+
+/// The form that edits recommendation `r`; `indicators` are the catalogue's (key, name).
+pub fn edit_form(me: &Signed, r: &Recommendation, indicators: &[(String, String)]) -> String {
+    let options: String = indicators
+        .iter()
+        .map(|(k, n)| {
+            format!(
+                r#"<option value="{}"{}>{}</option>"#,
+                esc(k),
+                if r.indicators.contains(k) {
+                    " selected"
+                } else {
+                    ""
+                },
+                esc(n)
+            )
+        })
+        .collect();
+    format!(
+        r#"<details><summary>Bearbeiten</summary>
+<form class="stack" method="post" action="/arbeitsbereich/planung/empfehlung/{id}">{csrf}<input type="hidden" name="fassung" value="{version}">
+<label for="r-titel-{id}">Titel<input id="r-titel-{id}" name="titel" value="{title}" required></label>
+<label for="r-feld-{id}">Handlungsfeld<input id="r-feld-{id}" name="handlungsfeld" value="{field}" list="s-felder" required></label>
+<label for="r-text-{id}">Text<textarea id="r-text-{id}" name="text" rows="3">{body}</textarea></label>
+<label for="r-befunde-{id}">Befunde <span class="hint">intern</span><textarea id="r-befunde-{id}" name="befunde" rows="2">{findings}</textarea></label>
+<label for="r-ind-{id}">Indikatoren, auf denen sie beruht <span class="hint">mehrere mit Strg oder ⌘</span><select id="r-ind-{id}" name="indikator" multiple size="6">{options}</select></label>
+<label class="check"><input type="checkbox" name="oeffentlich" value="1" aria-describedby="r-oeffentlich-{id}"{public}> im öffentlichen Sozialmonitor zeigen</label>
+<p class="hint" id="r-oeffentlich-{id}">Öffentlich werden Titel, Handlungsfeld, Text, Indikatoren und Beschluss; die Befunde bleiben intern.</p>
+<p><button type="submit">Empfehlung speichern</button></p></form></details>"#,
+        id = r.id,
+        csrf = csrf_field(me),
+        version = version_of(r),
+        title = esc(&r.title),
+        field = esc(&r.action_field),
+        body = esc(&r.body),
+        findings = esc(&r.findings),
+        public = if r.public { " checked" } else { "" },
+    )
+}
+
+/// What became of a save.
+enum Saved {
+    Done(i64),
+    Missing,
+    Changed,
+    Refused(&'static str),
+}
+
+/// The recommendation as the form changes it, or why not.
+fn edited(
+    form: &Form,
+    old: &Recommendation,
+    known: &[String],
+) -> Result<Recommendation, &'static str> {
+    let text = |k: &str| form.get(k).trim().to_string();
+    if text("titel").is_empty() || text("handlungsfeld").is_empty() {
+        return Err("Titel und Handlungsfeld sind nötig.");
+    }
+    let mut indicators: Vec<String> = Vec::new();
+    for (_, k) in form.0.iter().filter(|(name, _)| name == "indikator") {
+        if !known.contains(k) {
+            return Err("Einen der Indikatoren gibt es im Katalog nicht.");
+        }
+        if !indicators.contains(k) {
+            indicators.push(k.clone());
+        }
+    }
+    Ok(Recommendation {
+        title: text("titel"),
+        action_field: text("handlungsfeld"),
+        body: text("text"),
+        findings: text("befunde"),
+        indicators,
+        public: form.get("oeffentlich") == "1",
+        ..old.clone()
+    })
+}
+
+/// The recommendation in one line for the audit log.
+fn summary(r: &Recommendation) -> String {
+    format!(
+        "{} | {} | Indikatoren: {} | Text: {} Zeichen | Befunde: {} Zeichen | {}",
+        r.title,
+        r.action_field,
+        r.indicators.join(","),
+        r.body.chars().count(),
+        r.findings.chars().count(),
+        if r.public { "öffentlich" } else { "intern" },
+    )
+}
+
+/// `POST /arbeitsbereich/planung/empfehlung/{id}`: saves the edited recommendation.
+pub async fn save(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<i64>,
+) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let (now, login) = (ws.now(), me.account.login.clone());
+    let saved = ws
+        .db(move |db| {
+            let Some(old) = find(db, &kreis, id)? else {
+                return Ok(Saved::Missing);
+            };
+            let seen = form.get("fassung");
+            if !seen.is_empty() && seen != version_of(&old) {
+                return Ok(Saved::Changed);
+            }
+            let known: Vec<String> = db.indicators()?.into_iter().map(|e| e.key).collect();
+            let new = match edited(&form, &old, &known) {
+                Ok(r) => r,
+                Err(why) => return Ok(Saved::Refused(why)),
+            };
+            let ev = AuditEvent::new(now, &login, "plan.recommendation.update", &old.title)
+                .values(Some(summary(&old)), Some(summary(&new)));
+            db.save_recommendation(&new, &ev)?;
+            Ok(Saved::Done(old.cycle_id))
+        })
+        .await;
+    match saved {
+        Ok(Saved::Done(cycle)) => back(cycle),
+        Ok(Saved::Missing) => refusal(
+            StatusCode::NOT_FOUND,
+            "Keine solche Empfehlung",
+            "Diese Empfehlung gibt es in den Planungszyklen des Kreises nicht.",
+        ),
+        Ok(Saved::Changed) => refusal(
+            StatusCode::CONFLICT,
+            "Inzwischen geändert",
+            "Die Empfehlung wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert. Laden Sie die Seite neu und tragen Sie sie dort ein.",
+        ),
+        Ok(Saved::Refused(why)) => {
+            refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", why)
+        }
+        Err(e) => internal(&e),
+    }
+}
