@@ -25,7 +25,8 @@ pub use accounts::{
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
 pub use planning::{
-    Cycle, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority, Recommendation,
+    Cycle, Decision, Deletable, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
+    Recommendation,
 };
 pub use transfer::{Counts, Field, RowSink, RowSource, Table};
 pub use writing::{CommentaryVersion, ReportInfo, Undo, Undone, Writing};

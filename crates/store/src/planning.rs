@@ -713,6 +713,44 @@ fn list_where<R: Record, S: Sql + ?Sized>(db: &S, column: &str, value: Field) ->
         .collect()
 }
 
+/// A kind of planning record that can be deleted (a cycle cannot: it holds the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletable {
+    /// A timeline entry.
+    Milestone,
+    /// A pending decision.
+    Decision,
+    /// A priority or goal.
+    Priority,
+    /// A recommendation; the measures that implement it keep their place, without it.
+    Recommendation,
+    /// A measure with its aims.
+    Measure,
+}
+
+impl Deletable {
+    fn table(self) -> &'static str {
+        match self {
+            Deletable::Milestone => Milestone::TABLE,
+            Deletable::Decision => Decision::TABLE,
+            Deletable::Priority => Priority::TABLE,
+            Deletable::Recommendation => Recommendation::TABLE,
+            Deletable::Measure => PlanMeasure::TABLE,
+        }
+    }
+
+    /// What goes before the record's own row: the rows that point at it.
+    fn dependents(self) -> &'static [&'static str] {
+        match self {
+            Deletable::Recommendation => {
+                &["UPDATE plan_measure SET recommendation_id = NULL WHERE recommendation_id = ?1"]
+            }
+            Deletable::Measure => &["DELETE FROM plan_aim WHERE measure_id = ?1"],
+            _ => &[],
+        }
+    }
+}
+
 /// The planning cycle's records.
 pub trait Planning {
     /// Saves a cycle (new when its id is 0); its id.
@@ -744,6 +782,9 @@ pub trait Planning {
     ) -> Result<i64>;
     /// The measures of a cycle.
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>>;
+    /// Deletes a record (and what belongs to it) with its audit event in one transaction; a
+    /// record that does not exist is a conflict and changes nothing.
+    fn delete_planning(&mut self, what: Deletable, id: i64, event: &AuditEvent) -> Result<()>;
     /// The aims of a measure.
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>>;
     /// A number that every change of the planning records raises (the count of `plan.` audit
@@ -830,6 +871,27 @@ impl<T: Sql> Planning for T {
     }
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>> {
         list_where(self, "measure_id", Field::Int(measure_id))
+    }
+    fn delete_planning(&mut self, what: Deletable, id: i64, event: &AuditEvent) -> Result<()> {
+        let own = format!("DELETE FROM {} WHERE id = ?1", what.table());
+        let step = |sql: &'static str| Step {
+            sql,
+            params: vec![Field::Int(id)],
+            returns: &[],
+            or_else: None,
+            id_of: None,
+        };
+        let mut steps: Vec<Step> = what.dependents().iter().map(|sql| step(sql)).collect();
+        steps.push(Step {
+            sql: &own,
+            params: vec![Field::Int(id)],
+            returns: &[],
+            or_else: Some(format!("{} {id} does not exist", what.table())),
+            id_of: None,
+        });
+        steps.push(event_step(event));
+        self.transact(&steps)?;
+        Ok(())
     }
     fn planning_version(&self) -> Result<i64> {
         let rows = self.select(

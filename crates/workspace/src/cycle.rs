@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::planning::{
     MILESTONE_KINDS, MilestoneKind, PRIORITY_KINDS, PriorityKind, STATUSES, Status, is_plan_date,
 };
-use sozialmonitor_store::{AuditEvent, Cycle, Decision, Milestone, Planning, Priority};
+use sozialmonitor_store::{
+    AuditEvent, Cycle, Database, Decision, Deletable, Milestone, Planning, Priority,
+};
 use sozialmonitor_viz::esc;
 
 use crate::guard::Form;
@@ -416,5 +418,116 @@ pub fn forms_html(me: &Signed, cycle: Option<&Cycle>, fields: &[String]) -> Stri
 <label for="c-bis">Bis <span class="hint">Jahr</span><input id="c-bis" name="bis" inputmode="numeric" required></label>
 <label for="c-notiz">Notiz<textarea id="c-notiz" name="notiz" rows="3"></textarea></label>
 <p><button type="submit">Zyklus anlegen</button></p></form></details>"#
+    )
+}
+
+/// The kinds of record the delete form names, by the code it sends.
+fn deletable(code: &str) -> Option<Deletable> {
+    Some(match code {
+        "zeitplan" => Deletable::Milestone,
+        "entscheidung" => Deletable::Decision,
+        "schwerpunkt" => Deletable::Priority,
+        "empfehlung" => Deletable::Recommendation,
+        "massnahme" => Deletable::Measure,
+        _ => return None,
+    })
+}
+
+/// The cycle and the title of record `id` of a kind, if it belongs to the district.
+fn owner_of(
+    db: &Database,
+    kreis: &str,
+    what: Deletable,
+    id: i64,
+) -> anyhow::Result<Option<(i64, String)>> {
+    for c in db.cycles(kreis)? {
+        let title = match what {
+            Deletable::Milestone => db
+                .milestones(c.id)?
+                .into_iter()
+                .find(|x| x.id == id)
+                .map(|x| x.title),
+            Deletable::Decision => db
+                .decisions(c.id)?
+                .into_iter()
+                .find(|x| x.id == id)
+                .map(|x| x.question),
+            Deletable::Priority => db
+                .priorities(c.id)?
+                .into_iter()
+                .find(|x| x.id == id)
+                .map(|x| x.title),
+            Deletable::Recommendation => db
+                .recommendations(c.id)?
+                .into_iter()
+                .find(|x| x.id == id)
+                .map(|x| x.title),
+            Deletable::Measure => db
+                .plan_measures(c.id)?
+                .into_iter()
+                .find(|x| x.id == id)
+                .map(|x| x.title),
+        };
+        if let Some(t) = title {
+            return Ok(Some((c.id, t)));
+        }
+    }
+    Ok(None)
+}
+
+/// `POST /arbeitsbereich/planung/loeschen`: deletes a timeline entry, decision, priority,
+/// recommendation or measure of the district, once confirmed; the audit log keeps its title.
+pub async fn delete(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let (Some(what), Ok(id)) = (deletable(form.get("art")), form.get("id").parse::<i64>()) else {
+        return refused("Was gelöscht werden soll, ist unbekannt.");
+    };
+    if form.get("bestaetigt") != "1" {
+        return refused("Löschen bitte bestätigen (Häkchen neben dem Knopf).");
+    }
+    let kreis = ws.inner.settings.kreis.clone();
+    let (now, login) = (ws.now(), me.account.login.clone());
+    // The audit log names actions in English, as for their creation (`plan.measure.create`).
+    let action = format!(
+        "plan.{}.delete",
+        match what {
+            Deletable::Milestone => "milestone",
+            Deletable::Decision => "decision",
+            Deletable::Priority => "priority",
+            Deletable::Recommendation => "recommendation",
+            Deletable::Measure => "measure",
+        }
+    );
+    let done = ws
+        .db(move |db| {
+            let Some((cycle, title)) = owner_of(db, &kreis, what, id)? else {
+                return Ok(None);
+            };
+            let ev =
+                AuditEvent::new(now, &login, &action, &title).values(Some(title.clone()), None);
+            db.delete_planning(what, id, &ev)?;
+            Ok(Some(cycle))
+        })
+        .await;
+    match done {
+        Ok(Some(cycle)) => back(cycle),
+        Ok(None) => refusal(
+            StatusCode::NOT_FOUND,
+            "Nicht gefunden",
+            "Diesen Eintrag gibt es in den Planungszyklen des Kreises nicht (mehr).",
+        ),
+        Err(e) => internal(&e),
+    }
+}
+
+/// The small form that deletes a record after confirming (for planners).
+pub fn delete_form(me: &Signed, code: &str, id: i64, title: &str) -> String {
+    format!(
+        r#"<form class="inline" method="post" action="/arbeitsbereich/planung/loeschen">{csrf}<input type="hidden" name="art" value="{code}"><input type="hidden" name="id" value="{id}"><label><input type="checkbox" name="bestaetigt" value="1" required> bestätigen</label> <button type="submit" class="secondary" aria-label="„{t}“ löschen">Löschen</button></form>"#,
+        csrf = csrf_field(me),
+        t = esc(title),
     )
 }

@@ -708,6 +708,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         ),
         (
             r(
+                Method::POST,
+                "/arbeitsbereich/planung/loeschen",
+                "/arbeitsbereich/planung/loeschen",
+                Need::Role(EditPlanning),
+            ),
+            post(cycle::delete),
+        ),
+        (
+            r(
                 Method::GET,
                 "/arbeitsbereich/planung/massnahme/{id}",
                 "/arbeitsbereich/planung/massnahme/1",

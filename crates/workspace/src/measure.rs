@@ -245,7 +245,11 @@ fn page_html(me: &Signed, l: &Loaded, saved: bool) -> String {
         )
     };
     let form = if me.account.role.may(Permission::EditPlanning) {
-        form_html(me, l)
+        format!(
+            "{}<h2>Löschen</h2><p>Die Maßnahme mit ihren Zielen entfernen; das Protokoll behält ihren Titel.</p>{}",
+            form_html(me, l),
+            crate::cycle::delete_form(me, "massnahme", m.id, &m.title)
+        )
     } else {
         String::new()
     };

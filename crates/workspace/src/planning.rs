@@ -167,13 +167,28 @@ fn example_tag(example: bool) -> &'static str {
     }
 }
 
-fn timeline_html(s: &Shown) -> String {
+/// The delete form for a record, for those who may change the planning (else nothing).
+fn delete_form(me: &Signed, code: &str, id: i64, title: &str) -> String {
+    if me.account.role.may(Permission::EditPlanning) {
+        crate::cycle::delete_form(me, code, id, title)
+    } else {
+        String::new()
+    }
+}
+
+fn timeline_html(me: &Signed, s: &Shown) -> String {
+    let editing = me.account.role.may(Permission::EditPlanning);
     let rows: String = s
         .milestones
         .iter()
         .map(|m| {
+            let action = if editing {
+                format!("<td>{}</td>", delete_form(me, "zeitplan", m.id, &m.title))
+            } else {
+                String::new()
+            };
             format!(
-                r#"<tr><td>{when}</td><td>{kind}</td><td>{title}{ex}</td><td>{status}</td><td>{who}</td><td class="source">{src}</td></tr>"#,
+                r#"<tr><td>{when}</td><td>{kind}</td><td>{title}{ex}</td><td>{status}</td><td>{who}</td><td class="source">{src}</td>{action}</tr>"#,
                 when = if m.date_from.is_empty() {
                     "noch offen".to_string()
                 } else {
@@ -191,8 +206,13 @@ fn timeline_html(s: &Shown) -> String {
     format!(
         r#"<h2 id="zeitplan">Zeitplan</h2>
 <div class="table-wrap" role="region" aria-labelledby="zeitplan" tabindex="0"><table><caption>Prozessschritte, Meilensteine, Veranstaltungen und Beschlüsse, nach Datum</caption>
-<thead><tr><th scope="col">Wann</th><th scope="col">Art</th><th scope="col">Was</th><th scope="col">Stand</th><th scope="col">Verantwortlich</th><th scope="col">Quelle</th></tr></thead>
-<tbody>{rows}</tbody></table></div>"#
+<thead><tr><th scope="col">Wann</th><th scope="col">Art</th><th scope="col">Was</th><th scope="col">Stand</th><th scope="col">Verantwortlich</th><th scope="col">Quelle</th>{action}</tr></thead>
+<tbody>{rows}</tbody></table></div>"#,
+        action = if editing {
+            r#"<th scope="col">Aktion</th>"#
+        } else {
+            ""
+        },
     )
 }
 
@@ -222,7 +242,8 @@ fn decisions_html(me: &Signed, s: &Shown) -> String {
                 String::new()
             };
             format!(
-                r#"<li><strong>{q}</strong>{ex}<ul>{options}</ul><p>Entscheidet: {who}{due} · Ergebnis: {outcome}</p><p class="hint">Quelle: {src}</p>{form}</li>"#,
+                r#"<li><strong>{q}</strong>{ex}<ul>{options}</ul><p>Entscheidet: {who}{due} · Ergebnis: {outcome}</p><p class="hint">Quelle: {src}</p>{form}{delete}</li>"#,
+                delete = delete_form(me, "entscheidung", d.id, &d.question),
                 q = esc(&d.question),
                 ex = example_tag(d.example),
                 who = esc(&d.decider),
@@ -238,7 +259,7 @@ fn decisions_html(me: &Signed, s: &Shown) -> String {
     format!(r#"<h2>Ausstehende Entscheidungen</h2><ul class="plain decisions">{items}</ul>"#)
 }
 
-fn priorities_html(s: &Shown) -> String {
+fn priorities_html(me: &Signed, s: &Shown) -> String {
     let mut fields: Vec<&str> = s
         .priorities
         .iter()
@@ -255,7 +276,8 @@ fn priorities_html(s: &Shown) -> String {
                 .filter(|p| p.action_field == *f)
                 .map(|p| {
                     format!(
-                        r#"<li><strong>{kind}:</strong> {title}{ex}<br>{body} <span class="hint">Quelle: {src}</span></li>"#,
+                        r#"<li><strong>{kind}:</strong> {title}{ex}<br>{body} <span class="hint">Quelle: {src}</span> {delete}</li>"#,
+                        delete = delete_form(me, "schwerpunkt", p.id, &p.title),
                         kind = p.kind.label_de(),
                         title = esc(&p.title),
                         ex = example_tag(p.example),
@@ -337,7 +359,8 @@ fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
     };
     format!(
         r#"<li id="empfehlung-{id}"><strong>{title}</strong>{ex} <span class="tag">{status}</span> <span class="hint">{field}{public}</span>
-<p>{body}</p><p><em>Befunde:</em> {findings}</p><p><em>Indikatoren:</em> {indicators}</p><p><em>Beschluss:</em> {decision}</p>{form}</li>"#,
+<p>{body}</p><p><em>Befunde:</em> {findings}</p><p><em>Indikatoren:</em> {indicators}</p><p><em>Beschluss:</em> {decision}</p>{form}{delete}</li>"#,
+        delete = delete_form(me, "empfehlung", r.id, &r.title),
         id = r.id,
         title = esc(&r.title),
         ex = example_tag(r.example),
@@ -601,9 +624,9 @@ pub async fn overview(
         years = format_args!("{}–{}", cycle.first_year, cycle.last_year),
         text = esc(&cycle.note),
         src = esc(&cycle.source),
-        timeline = timeline_html(&shown),
+        timeline = timeline_html(&me, &shown),
         decisions = decisions_html(&me, &shown),
-        priorities = priorities_html(&shown),
+        priorities = priorities_html(&me, &shown),
         measures = measures_html(&shown),
         forms = forms_html(&me, &shown, cycle),
         documents = documents_html(&ws, &me, &shown, form.get("beschaeftigt") == "1"),

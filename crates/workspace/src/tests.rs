@@ -2373,6 +2373,26 @@ async fn a_cycle_with_its_timeline_decisions_and_priorities_is_kept_from_the_bro
     let (status, ..) = post(at(&format!("entscheidung/{decision}")), again).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(!html.contains("Ergebnis eintragen"), "decided: {html}");
+    // Deleted after confirming; the audit log keeps the title.
+    let milestone = f.db().milestones(cycles[0].id).expect("timeline")[0]
+        .id
+        .to_string();
+    let delete = |confirmed: &str, id: &str| {
+        owned(&[("art", "zeitplan"), ("id", id), ("bestaetigt", confirmed)])
+    };
+    let (status, ..) = post(at("loeschen"), delete("", &milestone)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(f.db().milestones(cycles[0].id).expect("timeline").len(), 1);
+    let (status, ..) = post(at("loeschen"), delete("1", &milestone)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        f.db()
+            .milestones(cycles[0].id)
+            .expect("timeline")
+            .is_empty()
+    );
+    let (status, ..) = post(at("loeschen"), delete("1", &milestone)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // A viewer reads the cycle and changes nothing.
     let (viewer, viewer_csrf) = f.session(Role::Viewer);
     let (_, _, html) = f.get("/arbeitsbereich/planung", Some(&viewer)).await;
@@ -2396,6 +2416,7 @@ async fn a_cycle_with_its_timeline_decisions_and_priorities_is_kept_from_the_bro
     for a in [
         "plan.cycle.create",
         "plan.milestone.create",
+        "plan.milestone.delete",
         "plan.decision.create",
         "plan.decision.decide",
         "plan.priority.create",

@@ -4,7 +4,7 @@
 use sozialmonitor_core::planning::{Direction, MilestoneKind, PriorityKind, Status};
 use sozialmonitor_store::testing::{Backend, Scratch};
 use sozialmonitor_store::{
-    Accounts, AuditEvent, AuditFilter, Cycle, Database, Decision, MeasureAim, Milestone,
+    Accounts, AuditEvent, AuditFilter, Cycle, Database, Decision, Deletable, MeasureAim, Milestone,
     PlanMeasure, Planning, Priority, Recommendation, StoreError,
 };
 
@@ -179,7 +179,7 @@ fn a_cycle_with_its_records_is_stored_and_updated_by_id(b: Backend) {
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(db.plan_measures(9999).expect("list"), []);
-    assert_eq!(db.cycles("14522").expect("cycles"), [cycle]);
+    assert_eq!(db.cycles("14522").expect("cycles"), [cycle.clone()]);
     assert!(db.cycles("15082").expect("cycles").is_empty());
     // One audit event per change that happened.
     let events = db
@@ -189,4 +189,32 @@ fn a_cycle_with_its_records_is_stored_and_updated_by_id(b: Backend) {
         })
         .expect("audit");
     assert_eq!(events.len(), 8, "{events:?}");
+    // Deleted: the recommendation leaves its measure without it; the measure takes its aims
+    // along; a record that is not there is a conflict and writes no event.
+    db.delete_planning(
+        Deletable::Recommendation,
+        rec_id,
+        &ev("plan.recommendation.delete"),
+    )
+    .expect("delete");
+    assert!(db.recommendations(cycle.id).expect("list").is_empty());
+    assert_eq!(
+        db.plan_measures(cycle.id).expect("list")[0].recommendation_id,
+        None
+    );
+    db.delete_planning(Deletable::Measure, measure.id, &ev("plan.measure.delete"))
+        .expect("delete");
+    assert!(db.plan_measures(cycle.id).expect("list").is_empty());
+    assert!(db.plan_aims(measure.id).expect("aims").is_empty());
+    assert!(matches!(
+        db.delete_planning(Deletable::Measure, measure.id, &ev("plan.measure.delete")),
+        Err(StoreError::Conflict(_))
+    ));
+    let events = db
+        .audit_events(&AuditFilter {
+            action_prefix: Some("plan.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 10, "{events:?}");
 }
