@@ -68,6 +68,45 @@ pub(crate) async fn cycle_of(ws: &Workspace, form: &Form) -> Result<Cycle, Respo
     }
 }
 
+/// The first record of the district's cycles that `list` gives for a cycle and `wanted` picks,
+/// with its cycle. Record ids are global: a form names one by id, and it is looked up only
+/// among the district's own cycles, so no other district's record can be reached.
+pub(crate) fn in_district<T>(
+    db: &Database,
+    kreis: &str,
+    list: impl Fn(&Database, i64) -> sozialmonitor_store::Result<Vec<T>>,
+    wanted: impl Fn(&T) -> bool,
+) -> anyhow::Result<Option<(Cycle, T)>> {
+    for c in db.cycles(kreis)? {
+        if let Some(x) = list(db, c.id)?.into_iter().find(|x| wanted(x)) {
+            return Ok(Some((c, x)));
+        }
+    }
+    Ok(None)
+}
+
+/// Saves a new record of `cycle` with its audit event (`plan.{kind}.create`, the new value
+/// `summary`) and leads back to the cycle.
+pub(crate) async fn create(
+    ws: &Workspace,
+    me: &Signed,
+    cycle: &Cycle,
+    (kind, summary): (&str, String),
+    save: impl FnOnce(&mut Database, &AuditEvent) -> sozialmonitor_store::Result<i64> + Send + 'static,
+) -> Response {
+    let ev = AuditEvent::new(
+        ws.now(),
+        &me.account.login,
+        &format!("plan.{kind}.create"),
+        &cycle.title,
+    )
+    .values(None, Some(summary));
+    match ws.db(move |db| Ok(save(db, &ev)?)).await {
+        Ok(_) => back(cycle.id),
+        Err(e) => internal(&e),
+    }
+}
+
 /// A new cycle from the form, or why not.
 fn new_cycle(form: &Form, kreis: &str, me: &Signed) -> Result<Cycle, String> {
     let text = |k: &str| form.get(k).trim().to_string();
@@ -180,17 +219,11 @@ pub async fn add_milestone(
         Ok(m) => m,
         Err(why) => return refused(&why),
     };
-    let ev = AuditEvent::new(
-        ws.now(),
-        &me.account.login,
-        "plan.milestone.create",
-        &cycle.title,
-    )
-    .values(None, Some(format!("{} {}", m.date_from, m.title)));
-    match ws.db(move |db| Ok(db.save_milestone(&m, &ev)?)).await {
-        Ok(_) => back(cycle.id),
-        Err(e) => internal(&e),
-    }
+    let summary = format!("{} {}", m.date_from, m.title);
+    create(&ws, &me, &cycle, ("milestone", summary), move |db, ev| {
+        db.save_milestone(&m, ev)
+    })
+    .await
 }
 
 /// `POST /arbeitsbereich/planung/entscheidung`: a pending decision of the cycle.
@@ -223,17 +256,11 @@ pub async fn add_decision(
         source: source(&me),
         example: false,
     };
-    let ev = AuditEvent::new(
-        ws.now(),
-        &me.account.login,
-        "plan.decision.create",
-        &cycle.title,
-    )
-    .values(None, Some(d.question.clone()));
-    match ws.db(move |db| Ok(db.save_decision(&d, &ev)?)).await {
-        Ok(_) => back(cycle.id),
-        Err(e) => internal(&e),
-    }
+    let summary = d.question.clone();
+    create(&ws, &me, &cycle, ("decision", summary), move |db, ev| {
+        db.save_decision(&d, ev)
+    })
+    .await
 }
 
 /// `POST /arbeitsbereich/planung/entscheidung/{id}`: the outcome of a pending decision.
@@ -245,17 +272,10 @@ pub async fn record_outcome(
 ) -> Response {
     let kreis = ws.inner.settings.kreis.clone();
     let found = ws
-        .db(move |db| {
-            for c in db.cycles(&kreis)? {
-                if let Some(d) = db.decisions(c.id)?.into_iter().find(|d| d.id == id) {
-                    return Ok(Some(d));
-                }
-            }
-            Ok(None)
-        })
+        .db(move |db| in_district(db, &kreis, |db, c| db.decisions(c), |d| d.id == id))
         .await;
     let old = match found {
-        Ok(Some(d)) => d,
+        Ok(Some((_, d))) => d,
         Ok(None) => {
             return refusal(
                 StatusCode::NOT_FOUND,
@@ -334,17 +354,11 @@ pub async fn add_priority(
         source: source(&me),
         example: false,
     };
-    let ev = AuditEvent::new(
-        ws.now(),
-        &me.account.login,
-        "plan.priority.create",
-        &cycle.title,
-    )
-    .values(None, Some(format!("{}: {}", p.action_field, p.title)));
-    match ws.db(move |db| Ok(db.save_priority(&p, &ev)?)).await {
-        Ok(_) => back(cycle.id),
-        Err(e) => internal(&e),
-    }
+    let summary = format!("{}: {}", p.action_field, p.title);
+    create(&ws, &me, &cycle, ("priority", summary), move |db, ev| {
+        db.save_priority(&p, ev)
+    })
+    .await
 }
 
 /// The `<option>`s of a typed list, by code and German label.
@@ -440,39 +454,21 @@ fn owner_of(
     what: Deletable,
     id: i64,
 ) -> anyhow::Result<Option<(i64, String)>> {
-    for c in db.cycles(kreis)? {
-        let title = match what {
-            Deletable::Milestone => db
-                .milestones(c.id)?
-                .into_iter()
-                .find(|x| x.id == id)
-                .map(|x| x.title),
-            Deletable::Decision => db
-                .decisions(c.id)?
-                .into_iter()
-                .find(|x| x.id == id)
-                .map(|x| x.question),
-            Deletable::Priority => db
-                .priorities(c.id)?
-                .into_iter()
-                .find(|x| x.id == id)
-                .map(|x| x.title),
-            Deletable::Recommendation => db
-                .recommendations(c.id)?
-                .into_iter()
-                .find(|x| x.id == id)
-                .map(|x| x.title),
-            Deletable::Measure => db
-                .plan_measures(c.id)?
-                .into_iter()
-                .find(|x| x.id == id)
-                .map(|x| x.title),
-        };
-        if let Some(t) = title {
-            return Ok(Some((c.id, t)));
+    let found = match what {
+        Deletable::Milestone => in_district(db, kreis, |db, c| db.milestones(c), |x| x.id == id)?
+            .map(|(c, x)| (c.id, x.title)),
+        Deletable::Decision => in_district(db, kreis, |db, c| db.decisions(c), |x| x.id == id)?
+            .map(|(c, x)| (c.id, x.question)),
+        Deletable::Priority => in_district(db, kreis, |db, c| db.priorities(c), |x| x.id == id)?
+            .map(|(c, x)| (c.id, x.title)),
+        Deletable::Recommendation => {
+            in_district(db, kreis, |db, c| db.recommendations(c), |x| x.id == id)?
+                .map(|(c, x)| (c.id, x.title))
         }
-    }
-    Ok(None)
+        Deletable::Measure => in_district(db, kreis, |db, c| db.plan_measures(c), |x| x.id == id)?
+            .map(|(c, x)| (c.id, x.title)),
+    };
+    Ok(found)
 }
 
 /// `POST /arbeitsbereich/planung/loeschen`: deletes a timeline entry, decision, priority,

@@ -19,6 +19,7 @@ use sozialmonitor_store::{
 };
 use sozialmonitor_viz::esc;
 
+use crate::cycle::in_district;
 use crate::guard::Form;
 use crate::pages::{csrf_field, internal, municipalities_of, page, refusal};
 use crate::planning::{Judged, aim_html, german_or_plain_number, judge};
@@ -44,18 +45,10 @@ fn version_of(m: &PlanMeasure, judged: &[Judged]) -> String {
     sozialmonitor_import::sha256_hex(format!("{m:?}{aims:?}").as_bytes())
 }
 
-/// The measure `id` of the district's cycles, if there is one.
-fn find(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<(Cycle, PlanMeasure)>> {
-    for c in db.cycles(kreis)? {
-        if let Some(m) = db.plan_measures(c.id)?.into_iter().find(|m| m.id == id) {
-            return Ok(Some((c, m)));
-        }
-    }
-    Ok(None)
-}
-
 fn load(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<Loaded>> {
-    let Some((cycle, measure)) = find(db, kreis, id)? else {
+    let Some((cycle, measure)) =
+        in_district(db, kreis, |db, c| db.plan_measures(c), |m| m.id == id)?
+    else {
         return Ok(None);
     };
     let entries = db.indicators()?;

@@ -19,7 +19,7 @@ use sozialmonitor_store::{
 };
 use sozialmonitor_viz::esc;
 
-use crate::cycle::{back, cycle_of, date, refused, source};
+use crate::cycle::{back, create, cycle_of, date, in_district, refused, source};
 use crate::guard::Form;
 use crate::pages::{csrf_field, internal, page, refusal};
 use crate::{Signed, Workspace};
@@ -706,17 +706,15 @@ pub async fn add_recommendation(
         source: source(&me),
         example: false,
     };
-    let ev = AuditEvent::new(
-        ws.now(),
-        &me.account.login,
-        "plan.recommendation.create",
-        &cycle.title,
+    let summary = r.title.clone();
+    create(
+        &ws,
+        &me,
+        &cycle,
+        ("recommendation", summary),
+        move |db, ev| db.save_recommendation(&r, ev),
     )
-    .values(None, Some(r.title.clone()));
-    match ws.db(move |db| Ok(db.save_recommendation(&r, &ev)?)).await {
-        Ok(_) => back(cycle.id),
-        Err(e) => internal(&e),
-    }
+    .await
 }
 
 /// `POST /arbeitsbereich/planung/empfehlung/{id}/beschluss`: the decision on a recommendation.
@@ -728,17 +726,10 @@ pub async fn decide(
 ) -> Response {
     let kreis = ws.inner.settings.kreis.clone();
     let found = ws
-        .db(move |db| {
-            for c in db.cycles(&kreis)? {
-                if let Some(r) = db.recommendations(c.id)?.into_iter().find(|r| r.id == id) {
-                    return Ok(Some(r));
-                }
-            }
-            Ok(None)
-        })
+        .db(move |db| in_district(db, &kreis, |db, c| db.recommendations(c), |r| r.id == id))
         .await;
     let old = match found {
-        Ok(Some(r)) => r,
+        Ok(Some((_, r))) => r,
         Ok(None) => {
             return refusal(
                 StatusCode::NOT_FOUND,

@@ -7,10 +7,10 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use sozialmonitor_store::{AuditEvent, Database, Planning, Recommendation, Store};
+use sozialmonitor_store::{AuditEvent, Planning, Recommendation, Store};
 use sozialmonitor_viz::esc;
 
-use crate::cycle::back;
+use crate::cycle::{back, in_district};
 use crate::guard::Form;
 use crate::pages::{csrf_field, internal, refusal};
 use crate::{Signed, Workspace};
@@ -18,16 +18,6 @@ use crate::{Signed, Workspace};
 /// A fingerprint of a recommendation as stored.
 fn version_of(r: &Recommendation) -> String {
     sozialmonitor_import::sha256_hex(format!("{r:?}").as_bytes())
-}
-
-/// The recommendation `id` of the district's cycles, if there is one.
-fn find(db: &Database, kreis: &str, id: i64) -> anyhow::Result<Option<Recommendation>> {
-    for c in db.cycles(kreis)? {
-        if let Some(r) = db.recommendations(c.id)?.into_iter().find(|r| r.id == id) {
-            return Ok(Some(r));
-        }
-    }
-    Ok(None)
 }
 
 /// The form that edits recommendation `r`; `indicators` are the catalogue's (key, name).
@@ -131,7 +121,8 @@ pub async fn save(
     let (now, login) = (ws.now(), me.account.login.clone());
     let saved = ws
         .db(move |db| {
-            let Some(old) = find(db, &kreis, id)? else {
+            let found = in_district(db, &kreis, |db, c| db.recommendations(c), |r| r.id == id)?;
+            let Some((_, old)) = found else {
                 return Ok(Saved::Missing);
             };
             let seen = form.get("fassung");
