@@ -10,7 +10,7 @@ use sozialmonitor_store::{
     Recommendation,
 };
 
-use crate::{Pub, Site};
+use crate::{BREAK_WORDS, Pub, Site};
 
 /// A cycle with all its records, published or not: the planners' planning document is made
 /// from it (its numbers still come from the public side of the site).
@@ -268,7 +268,23 @@ pub fn comparisons(site: &Site, kreis: usize, m: &PlanMeasure, aims: &[MeasureAi
                 (from, to),
                 Change::for_unit(&ind.entry.unit),
             )?;
-            Some(c.german(&ind.entry.name, ind.decimals))
+            let said = c.german(&ind.entry.name, ind.decimals);
+            // A census or a new count between the years makes part of the change an artefact;
+            // said as beside every other change that crosses a break.
+            let crossed: Vec<&str> = ind
+                .breaks_between(kreis, from, to)
+                .iter()
+                .map(|b| b.title.as_str())
+                .collect();
+            Some(if crossed.is_empty() {
+                said
+            } else {
+                format!(
+                    "{} – über einen {BREAK_WORDS} hinweg ({}), nur eingeschränkt vergleichbar.",
+                    said.trim_end_matches('.'),
+                    crossed.join(", ")
+                )
+            })
         })
         .collect()
 }
