@@ -27,12 +27,52 @@ pub(crate) fn refused(why: &str) -> Response {
     refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", why)
 }
 
+/// Where a save leads: back to the cycle, saying it was saved.
+pub(crate) fn back_to(cycle: i64) -> String {
+    format!("/arbeitsbereich/planung?zyklus={cycle}&gespeichert=1")
+}
+
 /// Back to the cycle after a save, saying it was saved.
 pub(crate) fn back(cycle: i64) -> Response {
-    Redirect::to(&format!(
-        "/arbeitsbereich/planung?zyklus={cycle}&gespeichert=1"
-    ))
-    .into_response()
+    Redirect::to(&back_to(cycle)).into_response()
+}
+
+/// What became of a change to a stored planning record. It is decided inside one database
+/// call that reads, checks and writes, so a change saved meanwhile is never overwritten with
+/// what an older form saw.
+pub(crate) enum Saved {
+    /// Saved; the page to go to next.
+    Done(String),
+    /// No such record among the district's cycles.
+    Missing,
+    /// The record changed since the form was loaded: a title and why, in German.
+    Conflict(&'static str, String),
+    /// The form cannot be saved; why, in German.
+    Refused(String),
+}
+
+impl Saved {
+    /// The usual conflict: `this` ("Die Maßnahme") was saved since the form was opened.
+    pub(crate) fn changed(this: &str) -> Saved {
+        Saved::Conflict(
+            "Inzwischen geändert",
+            format!(
+                "{this} wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert. Laden Sie die Seite neu und tragen Sie sie dort ein."
+            ),
+        )
+    }
+}
+
+/// The answer to a save of a record: `missing` is the page's title and text when there is no
+/// such record ("Keine solche Maßnahme", "Diese Maßnahme gibt es …").
+pub(crate) fn answer(saved: anyhow::Result<Saved>, missing: (&str, &str)) -> Response {
+    match saved {
+        Ok(Saved::Done(to)) => Redirect::to(&to).into_response(),
+        Ok(Saved::Missing) => refusal(StatusCode::NOT_FOUND, missing.0, missing.1),
+        Ok(Saved::Conflict(title, why)) => refusal(StatusCode::CONFLICT, title, &why),
+        Ok(Saved::Refused(why)) => refused(&why),
+        Err(e) => internal(&e),
+    }
 }
 
 /// Where a record written in the workspace comes from: the account that wrote it. Internal:
@@ -263,40 +303,15 @@ pub async fn add_decision(
     .await
 }
 
-/// `POST /arbeitsbereich/planung/entscheidung/{id}`: the outcome of a pending decision.
+/// `POST /arbeitsbereich/planung/entscheidung/{id}`: the outcome of a pending decision. A
+/// decision is recorded once: a second form (a double submit, another planner) would silently
+/// replace the result, so the check and the save are one database call.
 pub async fn record_outcome(
     State(ws): State<Workspace>,
     Extension(me): Extension<Signed>,
     Extension(form): Extension<Form>,
     Path(id): Path<i64>,
 ) -> Response {
-    let kreis = ws.inner.settings.kreis.clone();
-    let found = ws
-        .db(move |db| in_district(db, &kreis, |db, c| db.decisions(c), |d| d.id == id))
-        .await;
-    let old = match found {
-        Ok(Some((_, d))) => d,
-        Ok(None) => {
-            return refusal(
-                StatusCode::NOT_FOUND,
-                "Keine solche Entscheidung",
-                "Diese Entscheidung gibt es in den Planungszyklen des Kreises nicht.",
-            );
-        }
-        Err(e) => return internal(&e),
-    };
-    // A decision is recorded once: a second form (a double submit, another planner) would
-    // silently replace the result.
-    if !old.outcome.trim().is_empty() {
-        return refusal(
-            StatusCode::CONFLICT,
-            "Schon entschieden",
-            &format!(
-                "Für diese Entscheidung ist schon ein Ergebnis eingetragen: „{}“.",
-                old.outcome
-            ),
-        );
-    }
     let outcome = form.get("ergebnis").trim().to_string();
     if outcome.is_empty() {
         return refused("Das Ergebnis fehlt.");
@@ -305,26 +320,43 @@ pub async fn record_outcome(
         Ok(d) => d.to_string(),
         Err(why) => return refused(&why),
     };
-    let new = Decision {
-        outcome,
-        decided_on: on,
-        ..old.clone()
-    };
-    let ev = AuditEvent::new(
-        ws.now(),
-        &me.account.login,
-        "plan.decision.decide",
-        &old.question,
+    let kreis = ws.inner.settings.kreis.clone();
+    let (now, login) = (ws.now(), me.account.login.clone());
+    let saved = ws
+        .db(move |db| {
+            let found = in_district(db, &kreis, |db, c| db.decisions(c), |d| d.id == id)?;
+            let Some((_, old)) = found else {
+                return Ok(Saved::Missing);
+            };
+            if !old.outcome.trim().is_empty() {
+                return Ok(Saved::Conflict(
+                    "Schon entschieden",
+                    format!(
+                        "Für diese Entscheidung ist schon ein Ergebnis eingetragen: „{}“.",
+                        old.outcome
+                    ),
+                ));
+            }
+            let new = Decision {
+                outcome,
+                decided_on: on,
+                ..old.clone()
+            };
+            let ev = AuditEvent::new(now, &login, "plan.decision.decide", &old.question).values(
+                Some(format!("{} {}", old.decided_on, old.outcome)),
+                Some(format!("{} {}", new.decided_on, new.outcome)),
+            );
+            db.save_decision(&new, &ev)?;
+            Ok(Saved::Done(back_to(old.cycle_id)))
+        })
+        .await;
+    answer(
+        saved,
+        (
+            "Keine solche Entscheidung",
+            "Diese Entscheidung gibt es in den Planungszyklen des Kreises nicht.",
+        ),
     )
-    .values(
-        Some(format!("{} {}", old.decided_on, old.outcome)),
-        Some(format!("{} {}", new.decided_on, new.outcome)),
-    );
-    let cycle = old.cycle_id;
-    match ws.db(move |db| Ok(db.save_decision(&new, &ev)?)).await {
-        Ok(_) => back(cycle),
-        Err(e) => internal(&e),
-    }
 }
 
 /// `POST /arbeitsbereich/planung/schwerpunkt`: a priority, goal or topic of an action field.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::{german_number, unit_decimals};
@@ -19,7 +19,7 @@ use sozialmonitor_store::{
 };
 use sozialmonitor_viz::esc;
 
-use crate::cycle::in_district;
+use crate::cycle::{Saved, answer, in_district};
 use crate::guard::Form;
 use crate::pages::{csrf_field, internal, municipalities_of, page, refusal};
 use crate::planning::{Judged, aim_html, german_or_plain_number, judge};
@@ -269,12 +269,14 @@ fn page_html(me: &Signed, l: &Loaded, saved: bool) -> String {
     )
 }
 
+/// The title and text of the page for a measure that is not there.
+const MISSING: (&str, &str) = (
+    "Keine solche Maßnahme",
+    "Diese Maßnahme gibt es in den Planungszyklen des Kreises nicht.",
+);
+
 fn not_found() -> Response {
-    refusal(
-        StatusCode::NOT_FOUND,
-        "Keine solche Maßnahme",
-        "Diese Maßnahme gibt es in den Planungszyklen des Kreises nicht.",
-    )
+    refusal(StatusCode::NOT_FOUND, MISSING.0, MISSING.1)
 }
 
 /// `GET /arbeitsbereich/planung/massnahme/{id}`.
@@ -381,15 +383,6 @@ fn summary(m: &PlanMeasure) -> String {
     )
 }
 
-/// What became of a save.
-enum Saved {
-    Done,
-    Missing,
-    /// Someone saved the measure since the form was loaded.
-    Changed,
-    Refused(String),
-}
-
 /// `POST /arbeitsbereich/planung/massnahme/{id}`: saves the edited measure (its aims stay).
 /// Read, checked and written in one go, so neither a change saved meanwhile nor the aims can
 /// be overwritten with what the form saw.
@@ -408,7 +401,7 @@ pub async fn save(
             };
             let seen = form.get("fassung");
             if !seen.is_empty() && seen != l.version {
-                return Ok(Saved::Changed);
+                return Ok(Saved::changed("Die Maßnahme"));
             }
             let new = match edited(&form, &l) {
                 Ok(m) => m,
@@ -418,23 +411,10 @@ pub async fn save(
                 .values(Some(summary(&l.measure)), Some(summary(&new)));
             let aims: Vec<_> = l.judged.into_iter().map(|j| j.aim).collect();
             db.save_plan_measure(&new, &aims, &ev)?;
-            Ok(Saved::Done)
+            Ok(Saved::Done(format!(
+                "/arbeitsbereich/planung/massnahme/{id}?gespeichert=1"
+            )))
         })
         .await;
-    match saved {
-        Ok(Saved::Done) => Redirect::to(&format!(
-            "/arbeitsbereich/planung/massnahme/{id}?gespeichert=1"
-        ))
-        .into_response(),
-        Ok(Saved::Missing) => not_found(),
-        Ok(Saved::Changed) => refusal(
-            StatusCode::CONFLICT,
-            "Inzwischen geändert",
-            "Die Maßnahme wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert. Öffnen Sie die Maßnahme neu und tragen Sie sie dort ein.",
-        ),
-        Ok(Saved::Refused(why)) => {
-            refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", &why)
-        }
-        Err(e) => internal(&e),
-    }
+    answer(saved, MISSING)
 }

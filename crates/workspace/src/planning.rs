@@ -6,7 +6,6 @@
 
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sozialmonitor_core::access::Permission;
 use sozialmonitor_core::engine::Cell;
@@ -19,9 +18,11 @@ use sozialmonitor_store::{
 };
 use sozialmonitor_viz::esc;
 
-use crate::cycle::{back, create, cycle_of, date, in_district, refused, source};
+use crate::cycle::{
+    Saved, answer, back, back_to, create, cycle_of, date, in_district, refused, source,
+};
 use crate::guard::Form;
-use crate::pages::{csrf_field, internal, page, refusal};
+use crate::pages::{csrf_field, internal, page};
 use crate::{Signed, Workspace};
 
 /// An indicator's internal values in one region, by year.
@@ -717,28 +718,14 @@ pub async fn add_recommendation(
     .await
 }
 
-/// `POST /arbeitsbereich/planung/empfehlung/{id}/beschluss`: the decision on a recommendation.
+/// `POST /arbeitsbereich/planung/empfehlung/{id}/beschluss`: the decision on a recommendation,
+/// read and saved in one database call so that an edit saved meanwhile is kept.
 pub async fn decide(
     State(ws): State<Workspace>,
     Extension(me): Extension<Signed>,
     Extension(form): Extension<Form>,
     Path(id): Path<i64>,
 ) -> Response {
-    let kreis = ws.inner.settings.kreis.clone();
-    let found = ws
-        .db(move |db| in_district(db, &kreis, |db, c| db.recommendations(c), |r| r.id == id))
-        .await;
-    let old = match found {
-        Ok(Some((_, r))) => r,
-        Ok(None) => {
-            return refusal(
-                StatusCode::NOT_FOUND,
-                "Keine solche Empfehlung",
-                "Diese Empfehlung gibt es nicht.",
-            );
-        }
-        Err(e) => return internal(&e),
-    };
     let text = |k: &str| form.get(k).trim().to_string();
     let Some(status) = Status::parse(form.get("stand")) else {
         return refused("Der Stand ist unbekannt.");
@@ -750,35 +737,41 @@ pub async fn decide(
         Ok(d) => d.to_string(),
         Err(why) => return refused(&why),
     };
-    let new = Recommendation {
-        decided_by: text("gremium"),
-        decided_on,
-        reference: text("nummer"),
-        outcome: text("ergebnis"),
-        status,
-        ..old.clone()
-    };
-    let ev = AuditEvent::new(
-        ws.now(),
-        &me.account.login,
-        "plan.recommendation.decide",
-        &old.title,
+    let (by, reference, outcome) = (text("gremium"), text("nummer"), text("ergebnis"));
+    let kreis = ws.inner.settings.kreis.clone();
+    let (now, login) = (ws.now(), me.account.login.clone());
+    let saved = ws
+        .db(move |db| {
+            let found = in_district(db, &kreis, |db, c| db.recommendations(c), |r| r.id == id)?;
+            let Some((_, old)) = found else {
+                return Ok(Saved::Missing);
+            };
+            let new = Recommendation {
+                decided_by: by,
+                decided_on,
+                reference,
+                outcome,
+                status,
+                ..old.clone()
+            };
+            let ev = AuditEvent::new(now, &login, "plan.recommendation.decide", &old.title).values(
+                Some(format!("{} {}", old.decided_on, old.outcome)),
+                Some(format!(
+                    "{} {} {}",
+                    new.decided_by, new.decided_on, new.outcome
+                )),
+            );
+            db.save_recommendation(&new, &ev)?;
+            Ok(Saved::Done(back_to(old.cycle_id)))
+        })
+        .await;
+    answer(
+        saved,
+        (
+            "Keine solche Empfehlung",
+            "Diese Empfehlung gibt es in den Planungszyklen des Kreises nicht.",
+        ),
     )
-    .values(
-        Some(format!("{} {}", old.decided_on, old.outcome)),
-        Some(format!(
-            "{} {} {}",
-            new.decided_by, new.decided_on, new.outcome
-        )),
-    );
-    let cycle = old.cycle_id;
-    match ws
-        .db(move |db| Ok(db.save_recommendation(&new, &ev)?))
-        .await
-    {
-        Ok(_) => back(cycle),
-        Err(e) => internal(&e),
-    }
 }
 
 /// `POST /arbeitsbereich/planung/massnahme`: a new measure with one aim, its baseline the

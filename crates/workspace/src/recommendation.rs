@@ -5,14 +5,13 @@
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use sozialmonitor_store::{AuditEvent, Planning, Recommendation, Store};
 use sozialmonitor_viz::esc;
 
-use crate::cycle::{back, in_district};
+use crate::cycle::{Saved, answer, back_to, in_district};
 use crate::guard::Form;
-use crate::pages::{csrf_field, internal, refusal};
+use crate::pages::csrf_field;
 use crate::{Signed, Workspace};
 
 /// A fingerprint of a recommendation as stored.
@@ -57,14 +56,6 @@ pub fn edit_form(me: &Signed, r: &Recommendation, indicators: &[(String, String)
         findings = esc(&r.findings),
         public = if r.public { " checked" } else { "" },
     )
-}
-
-/// What became of a save.
-enum Saved {
-    Done(i64),
-    Missing,
-    Changed,
-    Refused(&'static str),
 }
 
 /// The recommendation as the form changes it, or why not.
@@ -127,34 +118,24 @@ pub async fn save(
             };
             let seen = form.get("fassung");
             if !seen.is_empty() && seen != version_of(&old) {
-                return Ok(Saved::Changed);
+                return Ok(Saved::changed("Die Empfehlung"));
             }
             let known: Vec<String> = db.indicators()?.into_iter().map(|e| e.key).collect();
             let new = match edited(&form, &old, &known) {
                 Ok(r) => r,
-                Err(why) => return Ok(Saved::Refused(why)),
+                Err(why) => return Ok(Saved::Refused(why.into())),
             };
             let ev = AuditEvent::new(now, &login, "plan.recommendation.update", &old.title)
                 .values(Some(summary(&old)), Some(summary(&new)));
             db.save_recommendation(&new, &ev)?;
-            Ok(Saved::Done(old.cycle_id))
+            Ok(Saved::Done(back_to(old.cycle_id)))
         })
         .await;
-    match saved {
-        Ok(Saved::Done(cycle)) => back(cycle),
-        Ok(Saved::Missing) => refusal(
-            StatusCode::NOT_FOUND,
+    answer(
+        saved,
+        (
             "Keine solche Empfehlung",
             "Diese Empfehlung gibt es in den Planungszyklen des Kreises nicht.",
         ),
-        Ok(Saved::Changed) => refusal(
-            StatusCode::CONFLICT,
-            "Inzwischen geändert",
-            "Die Empfehlung wurde gespeichert, seit Sie dieses Formular geöffnet haben; Ihre Eingaben sind nicht gespeichert. Laden Sie die Seite neu und tragen Sie sie dort ein.",
-        ),
-        Ok(Saved::Refused(why)) => {
-            refusal(StatusCode::UNPROCESSABLE_ENTITY, "Nicht gespeichert", why)
-        }
-        Err(e) => internal(&e),
-    }
+    )
 }
