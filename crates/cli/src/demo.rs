@@ -100,7 +100,12 @@ pub fn run(db: &Location, data: Option<&Path>) -> Result<ExitCode> {
     // The planning cycles the seed documents record, once.
     let plans = dir.join("planung/planungszyklen.toml");
     if plans.is_file() && store.cycles("14522")?.is_empty() {
-        let n = crate::planning::import(&mut store, &plans, "demo", crate::user::now())?;
+        let n = sozialmonitor_workspace::plan_file::import(
+            &mut store,
+            &plans,
+            "demo",
+            crate::user::now(),
+        )?;
         println!("  {n} planning cycles from {}", plans.display());
     }
     let s = store.summary()?;

@@ -13,7 +13,7 @@ mod demo;
 mod export;
 mod indicator;
 mod ops;
-mod planning;
+
 mod report;
 mod table;
 mod user;
@@ -1003,7 +1003,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             action: PlanningAction::Import { file },
         } => {
             let mut store = open(&db)?;
-            let n = planning::import(&mut store, &file, &user::actor(), user::now())?;
+            let n = sozialmonitor_workspace::plan_file::import(
+                &mut store,
+                &file,
+                &user::actor(),
+                user::now(),
+            )?;
             println!("{n} planning cycle(s) imported from {}", file.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -224,9 +224,9 @@ pub(crate) trait Sql {
     fn transact(&mut self, steps: &[Step<'_>]) -> Result<Vec<(Vec<Vec<Field>>, u64)>>;
 }
 
-const ACCOUNT_COLUMNS: &str = "id, login, name, role, department, disabled, must_change, \
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, login, name, role, department, disabled, must_change, \
      failed_logins, locked_until, created_at, password_changed_at";
-const ACCOUNT_TYPES: [Ty; 11] = [
+pub(crate) const ACCOUNT_TYPES: [Ty; 11] = [
     Ty::Int,
     Ty::Text,
     Ty::Text,
@@ -262,7 +262,7 @@ pub(crate) fn int(f: &Field) -> i64 {
     f.as_int().unwrap_or(0)
 }
 
-fn text(f: &Field) -> Option<String> {
+pub(crate) fn text(f: &Field) -> Option<String> {
     match f {
         Field::Text(s) => Some(s.clone()),
         _ => None,
@@ -273,7 +273,7 @@ fn opt_text(s: &Option<String>) -> Field {
     s.clone().map_or(Field::Null, Field::Text)
 }
 
-fn account_of(r: &[Field]) -> Result<Account> {
+pub(crate) fn account_of(r: &[Field]) -> Result<Account> {
     let role_code = text(&r[3]).unwrap_or_default();
     let role = Role::parse(&role_code)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown role `{role_code}`")))?;

@@ -11,6 +11,7 @@ mod pg;
 pub mod planning;
 mod sqlite;
 pub mod testing;
+pub mod tokens;
 pub mod transfer;
 pub mod writing;
 
@@ -25,9 +26,10 @@ pub use accounts::{
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
 pub use planning::{
-    Cycle, Decision, Deletable, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
-    Recommendation,
+    Cycle, CycleRecords, Decision, Deletable, MeasureAim, Milestone, PlanMeasure, Planning,
+    Priority, Recommendation,
 };
+pub use tokens::{ApiToken, ApiTokens, NewApiToken};
 pub use transfer::{Counts, Field, RowSink, RowSource, Table};
 pub use writing::{CommentaryVersion, ReportInfo, Undo, Undone, Writing};
 

@@ -713,6 +713,79 @@ fn list_where<R: Record, S: Sql + ?Sized>(db: &S, column: &str, value: Field) ->
         .collect()
 }
 
+/// A planning cycle with records to add to it, saved at once (an import or a JSON request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleRecords {
+    /// The cycle: a new one (id 0) is created, a stored one (its id) receives the records.
+    pub cycle: Cycle,
+    /// Timeline entries.
+    pub milestones: Vec<Milestone>,
+    /// Pending decisions.
+    pub decisions: Vec<Decision>,
+    /// Priorities and goals.
+    pub priorities: Vec<Priority>,
+    /// Recommendations.
+    pub recommendations: Vec<Recommendation>,
+    /// Measures, each with the title of the cycle's recommendation it implements (one saved
+    /// with it or before) and its aims.
+    pub measures: Vec<(PlanMeasure, Option<String>, Vec<MeasureAim>)>,
+}
+
+/// `INSERT` of a record of a cycle whose id an earlier step returns: `cycle_id` goes last.
+fn insert_into_cycle_sql<R: Record>() -> String {
+    let names: Vec<&str> = R::COLUMNS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != "cycle_id")
+        .chain(["cycle_id"])
+        .collect();
+    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+        R::TABLE,
+        names.join(", "),
+        marks.join(", ")
+    )
+}
+
+/// The step that inserts `r` into the cycle of step 0.
+fn insert_into_cycle<'a, R: Record>(r: &R, sql: &'a str) -> Step<'a> {
+    let at = R::COLUMNS
+        .iter()
+        .position(|(n, _)| *n == "cycle_id")
+        .unwrap_or(0);
+    let mut params = r.fields();
+    params.remove(at);
+    Step {
+        sql,
+        params,
+        returns: &[Ty::Int],
+        or_else: None,
+        id_of: Some(0),
+    }
+}
+
+const AIM_INSERT: &str = "INSERT INTO plan_aim (indicator, region_key, baseline, baseline_year, \
+     target, target_year, direction, measure_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+fn aim_step(a: &MeasureAim, measure_step: usize) -> Step<'static> {
+    Step {
+        sql: AIM_INSERT,
+        params: vec![
+            text(&a.indicator),
+            text(&a.region_key),
+            Field::Real(a.baseline),
+            Field::Int(a.baseline_year),
+            Field::Real(a.target),
+            Field::Int(a.target_year),
+            text(a.direction.code()),
+        ],
+        returns: &[],
+        or_else: None,
+        id_of: Some(measure_step),
+    }
+}
+
 /// A kind of planning record that can be deleted (a cycle cannot: it holds the others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deletable {
@@ -782,6 +855,14 @@ pub trait Planning {
     ) -> Result<i64>;
     /// The measures of a cycle.
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>>;
+    /// Saves a cycle (new, or stored: then it is left as it is) with records to add to it in
+    /// one transaction, each record with its audit event from `event(kind)` (`plan.{kind}.create`).
+    /// Nothing is saved if anything fails, e.g. the stored cycle is gone. The cycle's id.
+    fn save_cycle_records(
+        &mut self,
+        records: &CycleRecords,
+        event: &dyn Fn(&str) -> AuditEvent,
+    ) -> Result<i64>;
     /// Deletes a record (and what belongs to it) with its audit event in one transaction; a
     /// record that does not exist is a conflict and changes nothing.
     fn delete_planning(&mut self, what: Deletable, id: i64, event: &AuditEvent) -> Result<()>;
@@ -845,22 +926,7 @@ impl<T: Sql> Planning for T {
             or_else: None,
             id_of: Some(saved),
         }]);
-        steps.extend(aims.iter().map(|a| Step {
-            sql: "INSERT INTO plan_aim (indicator, region_key, baseline, baseline_year, target, \
-                  target_year, direction, measure_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params: vec![
-                text(&a.indicator),
-                text(&a.region_key),
-                Field::Real(a.baseline),
-                Field::Int(a.baseline_year),
-                Field::Real(a.target),
-                Field::Int(a.target_year),
-                text(a.direction.code()),
-            ],
-            returns: &[],
-            or_else: None,
-            id_of: Some(saved),
-        }));
+        steps.extend(aims.iter().map(|a| aim_step(a, saved)));
         steps.push(event_step(event));
         let done = self.transact(&steps)?;
         first_id(done.get(saved..).unwrap_or(&[]))
@@ -868,6 +934,76 @@ impl<T: Sql> Planning for T {
 
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>> {
         list_where(self, "cycle_id", Field::Int(cycle_id))
+    }
+    fn save_cycle_records(
+        &mut self,
+        records: &CycleRecords,
+        event: &dyn Fn(&str) -> AuditEvent,
+    ) -> Result<i64> {
+        let r = records;
+        let cycle_sql = save_sql(&r.cycle);
+        let sql = [
+            insert_into_cycle_sql::<Milestone>(),
+            insert_into_cycle_sql::<Decision>(),
+            insert_into_cycle_sql::<Priority>(),
+            insert_into_cycle_sql::<Recommendation>(),
+            insert_into_cycle_sql::<PlanMeasure>(),
+        ];
+        // Step 0 gives the cycle's id to every record: a new cycle's insert, or the stored
+        // cycle found (refused when it is gone).
+        let mut steps = vec![if r.cycle.id == 0 {
+            save_step(&r.cycle, &cycle_sql)
+        } else {
+            Step {
+                sql: "SELECT id FROM plan_cycle WHERE id = ?1",
+                params: vec![Field::Int(r.cycle.id)],
+                returns: &[Ty::Int],
+                or_else: Some(format!("plan_cycle {} does not exist", r.cycle.id)),
+                id_of: None,
+            }
+        }];
+        let mut kinds: Vec<&str> = Vec::new();
+        if r.cycle.id == 0 {
+            kinds.push("cycle");
+        }
+        steps.extend(r.milestones.iter().map(|m| insert_into_cycle(m, &sql[0])));
+        steps.extend(r.decisions.iter().map(|d| insert_into_cycle(d, &sql[1])));
+        steps.extend(r.priorities.iter().map(|p| insert_into_cycle(p, &sql[2])));
+        steps.extend(
+            r.recommendations
+                .iter()
+                .map(|x| insert_into_cycle(x, &sql[3])),
+        );
+        kinds.extend(r.milestones.iter().map(|_| "milestone"));
+        kinds.extend(r.decisions.iter().map(|_| "decision"));
+        kinds.extend(r.priorities.iter().map(|_| "priority"));
+        kinds.extend(r.recommendations.iter().map(|_| "recommendation"));
+        for (m, recommendation, aims) in &r.measures {
+            let at = steps.len();
+            let unlinked = PlanMeasure {
+                recommendation_id: None,
+                ..m.clone()
+            };
+            steps.push(insert_into_cycle(&unlinked, &sql[4]));
+            steps.extend(aims.iter().map(|a| aim_step(a, at)));
+            // The recommendation by its title within the same cycle: it may be one saved in
+            // this very transaction, whose id is not known before.
+            if let Some(title) = recommendation {
+                steps.push(Step {
+                    sql: "UPDATE plan_measure SET recommendation_id = (SELECT MIN(r.id) FROM \
+                          plan_recommendation r WHERE r.cycle_id = plan_measure.cycle_id \
+                          AND r.title = ?1) WHERE id = ?2",
+                    params: vec![text(title)],
+                    returns: &[],
+                    or_else: None,
+                    id_of: Some(at),
+                });
+            }
+            kinds.push("measure");
+        }
+        steps.extend(kinds.iter().map(|k| event_step(&event(k))));
+        let done = self.transact(&steps)?;
+        first_id(&done)
     }
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>> {
         list_where(self, "measure_id", Field::Int(measure_id))

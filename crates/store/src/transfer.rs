@@ -425,6 +425,23 @@ pub static TABLES: &[Table] = &[
         order: &["id"],
         generated_id: true,
     },
+    // API keys move with their accounts, as the password hashes do: a script keeps working
+    // after a move to PostgreSQL.
+    Table {
+        name: "api_token",
+        columns: &[
+            ("id", Int),
+            ("account_id", Int),
+            ("label", Text),
+            ("token_hash", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("used_at", Int),
+            ("revoked", Int),
+        ],
+        order: &["id"],
+        generated_id: true,
+    },
 ];
 
 /// Tables that are not moved: `copy` and `restore` empty them (sessions are bound to the

@@ -22,6 +22,7 @@ mod measure;
 mod measure_table;
 mod pages;
 mod people;
+pub mod plan_file;
 mod planning;
 mod recommendation;
 pub(crate) mod writing;

@@ -247,7 +247,7 @@ pub fn planning_cycles_and_the_planning_document(backend: Backend) {
     let o = run(&db, &["planning", "import", file.to_str().expect("utf-8")]);
     assert!(!o.status.success(), "imported twice");
     assert!(
-        text(&o).1.contains("already in the database"),
+        text(&o).1.contains("ist schon gespeichert"),
         "{:?}",
         text(&o)
     );

@@ -4,8 +4,8 @@ use sozialmonitor_core::access::{Login, Role};
 use sozialmonitor_store::testing::{Backend, Scratch};
 use sozialmonitor_store::transfer::export_text;
 use sozialmonitor_store::{
-    AccountChange, Accounts, AuditEvent, AuditFilter, CommentaryVersion, Database, NewAccount,
-    ReportInfo, StoreError, Writing,
+    AccountChange, Accounts, ApiTokens, AuditEvent, AuditFilter, CommentaryVersion, Database,
+    NewAccount, NewApiToken, ReportInfo, StoreError, Writing,
 };
 
 sozialmonitor_store::on_both_backends!(
@@ -14,6 +14,7 @@ sozialmonitor_store::on_both_backends!(
     audit_filters_match_literally,
     copy_moves_accounts_and_audit_but_no_session,
     commentary_keeps_every_version_and_reports_their_bytes,
+    api_keys_act_as_their_account_until_revoked,
 );
 
 fn scratch(backend: Backend, test: &str) -> Option<(Scratch, Database)> {
@@ -306,4 +307,53 @@ fn commentary_keeps_every_version_and_reports_their_bytes(b: Backend) {
             .len(),
         5
     );
+}
+
+fn api_keys_act_as_their_account_until_revoked(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "api_keys") else {
+        return;
+    };
+    let ev = |action: &str| AuditEvent::new(100, "anna.sommer", action, "Skript");
+    let anna = db
+        .add_account(&anna(), 100, &ev("account.create"))
+        .expect("add");
+    let new = NewApiToken {
+        account_id: anna,
+        label: "Skript",
+        token_hash: "h1",
+        created_at: 100,
+        expires_at: 200,
+    };
+    let id = db.add_api_token(&new, &ev("token.create")).expect("key");
+    // The same key twice is refused (the hash is unique).
+    assert!(db.add_api_token(&new, &ev("token.create")).is_err());
+    let (key, account) = db.api_token("h1").expect("read").expect("found");
+    assert_eq!(
+        (key.id, account.id, key.label.as_str()),
+        (id, anna, "Skript")
+    );
+    assert!(key.valid_at(199) && !key.valid_at(200));
+    assert_eq!(db.api_token("h2").expect("read"), None);
+    db.api_token_used(id, 150).expect("used");
+    assert_eq!(db.api_tokens(anna).expect("list")[0].used_at, 150);
+    // Only its own account revokes it, and once.
+    assert!(matches!(
+        db.revoke_api_token(id, anna + 1, &ev("token.revoke")),
+        Err(StoreError::Conflict(_))
+    ));
+    db.revoke_api_token(id, anna, &ev("token.revoke"))
+        .expect("revoke");
+    assert!(matches!(
+        db.revoke_api_token(id, anna, &ev("token.revoke")),
+        Err(StoreError::Conflict(_))
+    ));
+    let (key, _) = db.api_token("h1").expect("read").expect("found");
+    assert!(key.revoked && !key.valid_at(150));
+    let events = db
+        .audit_events(&AuditFilter {
+            action_prefix: Some("token.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 2, "{events:?}");
 }

@@ -4,11 +4,14 @@
 use sozialmonitor_core::planning::{Direction, MilestoneKind, PriorityKind, Status};
 use sozialmonitor_store::testing::{Backend, Scratch};
 use sozialmonitor_store::{
-    Accounts, AuditEvent, AuditFilter, Cycle, Database, Decision, Deletable, MeasureAim, Milestone,
-    PlanMeasure, Planning, Priority, Recommendation, StoreError,
+    Accounts, AuditEvent, AuditFilter, Cycle, CycleRecords, Database, Decision, Deletable,
+    MeasureAim, Milestone, PlanMeasure, Planning, Priority, Recommendation, StoreError,
 };
 
-sozialmonitor_store::on_both_backends!(a_cycle_with_its_records_is_stored_and_updated_by_id,);
+sozialmonitor_store::on_both_backends!(
+    a_cycle_with_its_records_is_stored_and_updated_by_id,
+    a_cycle_and_its_records_are_saved_at_once_or_not_at_all,
+);
 
 fn scratch(backend: Backend, test: &str) -> Option<(Scratch, Database)> {
     let s = Scratch::new(backend, test)?;
@@ -217,4 +220,104 @@ fn a_cycle_with_its_records_is_stored_and_updated_by_id(b: Backend) {
         })
         .expect("audit");
     assert_eq!(events.len(), 10, "{events:?}");
+}
+
+fn a_cycle_and_its_records_are_saved_at_once_or_not_at_all(b: Backend) {
+    let Some((_s, mut db)) = scratch(b, "planning_at_once") else {
+        return;
+    };
+    let cycle = Cycle {
+        id: 0,
+        kreis: "15082".into(),
+        title: "Sozialplanung 2024–2026".into(),
+        first_year: 2024,
+        last_year: 2026,
+        note: String::new(),
+        source: "Prozessdarstellung".into(),
+    };
+    let rec = Recommendation {
+        id: 0,
+        cycle_id: 0,
+        action_field: "Senior:innen".into(),
+        title: "Beratung im Alter".into(),
+        body: String::new(),
+        indicators: vec![],
+        findings: String::new(),
+        status: Status::Planned,
+        decided_by: String::new(),
+        decided_on: String::new(),
+        reference: String::new(),
+        outcome: String::new(),
+        public: true,
+        source: String::new(),
+        example: true,
+    };
+    let measure = PlanMeasure {
+        id: 0,
+        cycle_id: 0,
+        recommendation_id: None,
+        title: "Beratungsnetz".into(),
+        body: String::new(),
+        owner: String::new(),
+        partners: String::new(),
+        period_from: "2026".into(),
+        period_to: String::new(),
+        budget: Some(1000.0),
+        status: Status::Planned,
+        target_groups: String::new(),
+        municipalities: vec!["15082005".into()],
+        notes: String::new(),
+        public: true,
+        source: String::new(),
+        example: true,
+    };
+    let mut records = CycleRecords {
+        cycle: cycle.clone(),
+        milestones: vec![],
+        decisions: vec![],
+        priorities: vec![],
+        recommendations: vec![rec.clone()],
+        measures: vec![(
+            measure.clone(),
+            Some(rec.title.clone()),
+            vec![aim("anteil_65_plus", 24.0)],
+        )],
+    };
+    let event = |kind: &str| AuditEvent::new(9, "api:anna", &format!("plan.{kind}.create"), "x");
+    let id = db.save_cycle_records(&records, &event).expect("saved");
+    let recs = db.recommendations(id).expect("recs");
+    let measures = db.plan_measures(id).expect("measures");
+    assert_eq!((recs.len(), measures.len()), (1, 1));
+    // The measure found the recommendation saved in the same transaction, by its title.
+    assert_eq!(measures[0].recommendation_id, Some(recs[0].id));
+    assert_eq!(measures[0].cycle_id, id);
+    assert_eq!(measures[0].budget, Some(1000.0));
+    let aims = db.plan_aims(measures[0].id).expect("aims");
+    assert_eq!(aims.len(), 1);
+    // Three records, three audit events (cycle, recommendation, measure).
+    let count = |db: &Database| {
+        db.audit_events(&AuditFilter {
+            action_prefix: Some("plan.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit")
+        .len()
+    };
+    assert_eq!(count(&db), 3);
+    // More measures into the stored cycle: linked to its stored recommendation by title.
+    records.cycle.id = id;
+    records.recommendations.clear();
+    records.measures[0].0.title = "Zweite Maßnahme".into();
+    db.save_cycle_records(&records, &event).expect("added");
+    let measures = db.plan_measures(id).expect("measures");
+    assert_eq!(measures.len(), 2);
+    assert_eq!(measures[1].recommendation_id, Some(recs[0].id));
+    assert_eq!(count(&db), 4);
+    // Into a cycle that is gone: nothing at all is saved, no event written.
+    records.cycle = Cycle { id: 9999, ..cycle };
+    assert!(matches!(
+        db.save_cycle_records(&records, &event),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(count(&db), 4);
 }

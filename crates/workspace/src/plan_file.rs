@@ -1,8 +1,10 @@
-//! The planning cycle from a TOML file with German field names as planners write them
-//! (`sozialmonitor planning import FILE`, and the demo's `data/demo/planung/`): cycles with
-//! their timeline, pending decisions, priorities and goals, recommendations and measures with
-//! their aims. The whole file is checked before anything is saved; a cycle already held (same
-//! district and title) is refused, so a file cannot be imported twice.
+//! Planning records in a file with German field names as planners write them, in TOML
+//! (`sozialmonitor planning import FILE`, the demo's `data/demo/planung/`) or the same fields
+//! in JSON (the workspace's API): cycles with their timeline, pending decisions, priorities and
+//! goals, recommendations and measures with their aims. The whole file is checked before
+//! anything is saved; each cycle is then saved in one transaction with its audit events, and
+//! a cycle already held (same district and title) is refused, so a file cannot be imported
+//! twice.
 
 use std::path::Path;
 
@@ -10,13 +12,14 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use sozialmonitor_core::planning::{Aim, Direction, MilestoneKind, PriorityKind, Status};
 use sozialmonitor_store::{
-    AuditEvent, Cycle, Database, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
-    Recommendation,
+    AuditEvent, Cycle, CycleRecords, Database, Decision, MeasureAim, Milestone, PlanMeasure,
+    Planning, Priority, Recommendation,
 };
 
+/// A planning file: its cycles.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct File {
+pub struct File {
     zyklus: Vec<CycleIn>,
 }
 
@@ -124,9 +127,10 @@ struct RecommendationIn {
     beispiel: bool,
 }
 
+/// A measure as a file or a request writes it, with its aims.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MeasureIn {
+pub struct MeasureIn {
     titel: String,
     #[serde(default)]
     text: String,
@@ -172,24 +176,13 @@ struct AimIn {
     richtung: String,
 }
 
-/// A cycle checked and ready to save, its records typed.
-struct Checked {
-    cycle: Cycle,
-    milestones: Vec<Milestone>,
-    decisions: Vec<Decision>,
-    priorities: Vec<Priority>,
-    recommendations: Vec<Recommendation>,
-    /// Each measure with the title of its recommendation and its aims.
-    measures: Vec<(PlanMeasure, Option<String>, Vec<MeasureAim>)>,
-}
-
 fn status(s: &str, what: &str) -> Result<Status> {
     Status::parse(s).with_context(|| {
         format!("{what}: stand = {s:?} (geplant, laufend, abgeschlossen oder verworfen)")
     })
 }
 
-fn check_cycle(c: CycleIn) -> Result<Checked> {
+fn check_cycle(c: CycleIn) -> Result<CycleRecords> {
     let here = format!("Zyklus {:?}", c.titel);
     if c.bis < c.von {
         bail!("{here}: bis ({}) liegt vor von ({})", c.bis, c.von);
@@ -282,7 +275,7 @@ fn check_cycle(c: CycleIn) -> Result<Checked> {
         .into_iter()
         .map(|m| check_measure(&here, &c.kreis, m, &recommendations))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Checked {
+    Ok(CycleRecords {
         cycle: Cycle {
             id: 0,
             kreis: c.kreis,
@@ -385,93 +378,92 @@ fn check_measure(
     Ok((measure, m.empfehlung, aims))
 }
 
-/// Reads and checks a planning file: every cycle typed, nothing saved yet.
-fn read(path: &Path) -> Result<Vec<Checked>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let file: File =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+/// The format of a planning file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// TOML, as planners write it.
+    Toml,
+    /// JSON with the same fields (the API).
+    Json,
+}
+
+/// Checks a planning file's text (`name` is the file named in errors): every cycle typed,
+/// nothing saved yet. A syntax error names the line.
+pub fn parse(text: &str, format: Format, name: &str) -> Result<Vec<CycleRecords>> {
+    let file: File = match format {
+        Format::Toml => toml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
+        Format::Json => serde_json::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
+    };
     file.zyklus
         .into_iter()
         .map(check_cycle)
         .collect::<Result<Vec<_>>>()
-        .with_context(|| format!("in {}", path.display()))
+        .with_context(|| format!("in {name}"))
 }
 
-/// Saves the checked cycles; their number.
-fn save(db: &mut Database, cycles: Vec<Checked>, actor: &str, now: i64) -> Result<usize> {
-    let ev = |action: &str, object: &str| AuditEvent::new(now, actor, action, object);
-    let n = cycles.len();
+/// Reads and checks a planning file (TOML, or JSON when it ends in `.json`).
+fn read(path: &Path) -> Result<Vec<CycleRecords>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let format = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        Format::Json
+    } else {
+        Format::Toml
+    };
+    parse(&text, format, &path.display().to_string())
+}
+
+/// Saves checked cycles, each in one transaction with an audit event per record; their ids.
+/// Refused before anything is saved when one of them is held already (same district and title)
+/// or, with `only` set, belongs to another district.
+pub fn save(
+    db: &mut Database,
+    cycles: &[CycleRecords],
+    only: Option<&str>,
+    (actor, now): (&str, i64),
+) -> Result<Vec<i64>> {
     for c in cycles {
-        let object = format!("{}/{}", c.cycle.kreis, c.cycle.title);
-        let cycle_id = db.save_cycle(&c.cycle, &ev("plan.cycle.create", &object))?;
-        for m in c.milestones {
-            db.save_milestone(
-                &Milestone { cycle_id, ..m },
-                &ev("plan.milestone.create", &object),
-            )?;
+        if let Some(kreis) = only
+            && c.cycle.kreis != kreis
+        {
+            bail!(
+                "Zyklus {:?}: kreis = {:?}, hier wird nur der Kreis {kreis} geplant",
+                c.cycle.title,
+                c.cycle.kreis
+            );
         }
-        for d in c.decisions {
-            db.save_decision(
-                &Decision { cycle_id, ..d },
-                &ev("plan.decision.create", &object),
-            )?;
-        }
-        for p in c.priorities {
-            db.save_priority(
-                &Priority { cycle_id, ..p },
-                &ev("plan.priority.create", &object),
-            )?;
-        }
-        let mut titled = Vec::new();
-        for r in c.recommendations {
-            let title = r.title.clone();
-            let id = db.save_recommendation(
-                &Recommendation { cycle_id, ..r },
-                &ev("plan.recommendation.create", &object),
-            )?;
-            titled.push((title, id));
-        }
-        for (m, rec, aims) in c.measures {
-            let recommendation_id = rec.and_then(|t| {
-                titled
-                    .iter()
-                    .find(|(title, _)| *title == t)
-                    .map(|(_, id)| *id)
-            });
-            db.save_plan_measure(
-                &PlanMeasure {
-                    cycle_id,
-                    recommendation_id,
-                    ..m
-                },
-                &aims,
-                &ev("plan.measure.create", &object),
-            )?;
-        }
-    }
-    Ok(n)
-}
-
-/// Imports a planning file: checked whole, refused if one of its cycles is held already, then
-/// saved record by record, each with its audit event.
-pub fn import(db: &mut Database, path: &Path, actor: &str, now: i64) -> Result<usize> {
-    let cycles = read(path)?;
-    for c in &cycles {
         if db
             .cycles(&c.cycle.kreis)?
             .iter()
             .any(|held| held.title == c.cycle.title)
         {
             bail!(
-                "{}: the cycle {:?} of {} is already in the database (change it in the workspace)",
-                path.display(),
+                "Zyklus {:?} des Kreises {} ist schon gespeichert (im Arbeitsbereich ändern)",
                 c.cycle.title,
                 c.cycle.kreis
             );
         }
     }
-    save(db, cycles, actor, now)
+    let mut ids = Vec::new();
+    for c in cycles {
+        let object = format!("{}/{}", c.cycle.kreis, c.cycle.title);
+        let event =
+            |kind: &str| AuditEvent::new(now, actor, &format!("plan.{kind}.create"), &object);
+        ids.push(db.save_cycle_records(c, &event)?);
+    }
+    Ok(ids)
+}
+
+/// Imports a planning file: checked whole, refused if one of its cycles is held already, then
+/// each cycle saved in one transaction; the number of cycles.
+pub fn import(db: &mut Database, path: &Path, actor: &str, now: i64) -> Result<usize> {
+    let cycles = read(path)?;
+    save(db, &cycles, None, (actor, now))
+        .with_context(|| format!("{}", path.display()))
+        .map(|ids| ids.len())
 }
 
 #[cfg(test)]
@@ -505,7 +497,7 @@ mod tests {
             "[[zyklus]]\nkreis = \"14522\"\ntitel = \"T\"\nvon = 2024\nbis = 2026\n[[zyklus.zeitplan]]\nart = \"feier\"\ntitel = \"X\"\nvon = \"2025\"\nstand = \"geplant\"\n",
         )
         .expect("write");
-        let e = format!("{:#}", read(&bad).err().expect("refused"));
+        let e = format!("{:#}", read(&bad).expect_err("refused"));
         assert!(
             e.contains("art = \"feier\"") && e.contains("bad.toml"),
             "{e}"
@@ -516,13 +508,13 @@ mod tests {
             "[[zyklus]]\nkreis = \"14522\"\ntitel = \"T\"\nvon = 2024\nbis = 2026\n[[zyklus.massnahme]]\ntitel = \"M\"\nstand = \"geplant\"\ngemeinden = [\"15082005\"]\n",
         )
         .expect("write");
-        let e = format!("{:#}", read(&bad).err().expect("refused"));
+        let e = format!("{:#}", read(&bad).expect_err("refused"));
         assert!(
             e.contains("\"15082005\" ist keine Gemeinde des Kreises 14522"),
             "{e}"
         );
         std::fs::write(&bad, "[[zyklus]]\nkreis = \"14522\"\ntitel = 5\n").expect("write");
-        let e = format!("{:#}", read(&bad).err().expect("refused"));
+        let e = format!("{:#}", read(&bad).expect_err("refused"));
         assert!(e.contains("line 3"), "{e}");
     }
 }
