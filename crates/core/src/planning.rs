@@ -422,9 +422,12 @@ impl Status {
         }
     }
 
-    /// Reads a code.
+    /// Reads a code, or the German label a table export writes (`läuft`).
     pub fn parse(s: &str) -> Option<Status> {
-        STATUSES.into_iter().find(|x| x.code() == s.trim())
+        let s = s.trim();
+        STATUSES
+            .into_iter()
+            .find(|x| x.code() == s || x.label_de() == s)
     }
 }
 

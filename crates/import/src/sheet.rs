@@ -152,7 +152,54 @@ pub fn read(file: &str, bytes: &[u8]) -> Dataset {
     ds
 }
 
-fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), Said> {
+/// A cell of a plain table sheet: text, or a number as the spreadsheet holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plain {
+    /// Text (trimmed; an empty cell is empty text).
+    Text(String),
+    /// A number, never turned into text and back.
+    Number(f64),
+}
+
+impl Plain {
+    /// The cell as text (a number in plain notation, `12.5`).
+    pub fn text(&self) -> String {
+        match self {
+            Plain::Text(t) => t.clone(),
+            Plain::Number(x) => cell_text(&Data::Float(*x)),
+        }
+    }
+}
+
+/// The first sheet of an XLSX or XLS file as rows of cells, from its first row, with the same
+/// caps and guards as every spreadsheet read (for tables the workspace reads back, such as its
+/// own measure export).
+pub fn first_sheet(bytes: &[u8]) -> Result<Vec<Vec<Plain>>, Said> {
+    with_book(bytes, |wb| {
+        let Some(name) = wb.sheet_names().into_iter().next() else {
+            return Err(Said::both(
+                "the workbook has no sheet",
+                "die Arbeitsmappe hat kein Tabellenblatt",
+            ));
+        };
+        let range = wb.range(&name)?;
+        let (top, _) = range.start().unwrap_or((0, 0));
+        let mut rows: Vec<Vec<Plain>> = (0..top).map(|_| Vec::new()).collect();
+        rows.extend(range.rows().map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::Float(f) => Plain::Number(*f),
+                    Data::Int(i) => Plain::Number(*i as f64),
+                    other => Plain::Text(cell_text(other)),
+                })
+                .collect()
+        }));
+        Ok(rows)
+    })
+}
+
+/// Opens a workbook (XLS after its check, XLSX within the caps) and hands it to `f`.
+fn with_book<T>(bytes: &[u8], f: impl FnOnce(&mut Book<'_>) -> Result<T, Said>) -> Result<T, Said> {
     // Declared before the workbook, which borrows it.
     let checked;
     let mut wb = if bytes.starts_with(&sheet_check::OLE_SIGNATURE) {
@@ -172,6 +219,18 @@ fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), Said> {
             "die Datei ist weder XLSX noch XLS",
         ));
     };
+    f(&mut wb)
+}
+
+fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), Said> {
+    with_book(bytes, |wb| {
+        read_layout(file, wb, ds);
+        Ok(())
+    })
+}
+
+/// Reads the workbook by the layout its sheet names reveal.
+fn read_layout(file: &str, wb: &mut Book<'_>, ds: &mut Dataset) {
     let names = wb.sheet_names();
     if let Some(n) = names
         .iter()
@@ -192,7 +251,6 @@ fn read_book(file: &str, bytes: &[u8], ds: &mut Dataset) -> Result<(), Said> {
     } else {
         ds.diagnostics.push(unknown_layout(file, &names));
     }
-    Ok(())
 }
 
 /// A sheet the spreadsheet reader cannot read, for the reason `e`.

@@ -185,6 +185,15 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// The inverse of [`neutralise`], for a CSV read back: the `'` it put before a cell is removed,
+/// and only that one (a cell that merely starts with `'` stays as it is).
+pub fn restore(cell: &str) -> Cow<'_, str> {
+    match cell.strip_prefix('\'') {
+        Some(rest) if neutralise(rest) == cell => Cow::Borrowed(rest),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
 /// `-1,5`, `+2`, `-1.234,5`: an optional sign, digits with `.` between thousands, and
 /// optional decimals after a comma.
 fn is_german_number(s: &str) -> bool {
@@ -267,6 +276,12 @@ mod tests {
             (".", "."),
         ] {
             assert_eq!(neutralise(cell), want, "{cell:?}");
+            // Read back, the cell is what it was.
+            assert_eq!(restore(want), cell, "{want:?}");
+        }
+        // A cell that merely starts with an apostrophe keeps it.
+        for cell in ["'s Gärtle", "'-1,5", "''=x"] {
+            assert_eq!(restore(cell), cell);
         }
     }
 }

@@ -162,7 +162,7 @@ fn error_note(m: &str) -> String {
 }
 
 /// Reads the multipart body: the CSRF token first, then the files, within the size limit.
-async fn read_upload(
+pub(crate) async fn read_upload(
     mp: &mut Multipart,
     csrf: &str,
     limit: usize,

@@ -165,8 +165,10 @@ pub async fn guard(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let Need::Role(permission) = need else {
-        return next.run(req).await;
+    let permission = match need {
+        Need::Anyone => return next.run(req).await,
+        Need::Key(p) => return crate::api::key_guard(ws, p, req, next).await,
+        Need::Role(p) => p,
     };
     let path = req.uri().path().to_string();
     let method = req.method().clone();

@@ -10,6 +10,7 @@
 
 #![warn(clippy::string_slice)]
 
+mod api;
 pub mod auth;
 mod catalogue;
 mod currency;
@@ -18,7 +19,9 @@ mod delivery;
 mod formula;
 mod guard;
 mod internal;
+mod keys;
 mod measure;
+mod measure_import;
 mod measure_table;
 mod pages;
 mod people;
@@ -45,6 +48,8 @@ pub enum Need {
     Anyone,
     /// A signed-in account whose role has this permission.
     Role(Permission),
+    /// An API key (never a cookie) of an account whose role has this permission.
+    Key(Permission),
 }
 
 /// One route of the workspace with its rule.
@@ -735,6 +740,19 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
             post(measure::save),
         ),
         (
+            Route {
+                upload: true,
+                ..r(
+                    Method::POST,
+                    "/arbeitsbereich/planung/zyklus/{id}/massnahmen",
+                    "/arbeitsbereich/planung/zyklus/1/massnahmen",
+                    Need::Role(EditPlanning),
+                )
+            },
+            // The handler counts the bytes against `Settings::max_upload_bytes` itself.
+            post(measure_import::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
+        (
             r(
                 Method::GET,
                 "/arbeitsbereich/planung/massnahmen.csv",
@@ -751,6 +769,69 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(ReadInternal),
             ),
             get(measure_table::export_xlsx),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/api-schluessel",
+                "/arbeitsbereich/api-schluessel",
+                Need::Role(SignedIn),
+            ),
+            get(keys::list),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/api-schluessel",
+                "/arbeitsbereich/api-schluessel",
+                Need::Role(SignedIn),
+            ),
+            post(keys::create),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/api-schluessel/{id}/widerrufen",
+                "/arbeitsbereich/api-schluessel/1/widerrufen",
+                Need::Role(SignedIn),
+            ),
+            post(keys::revoke),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/api/v1/openapi.json",
+                "/arbeitsbereich/api/v1/openapi.json",
+                Need::Anyone,
+            ),
+            get(api::openapi),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/api/v1/planung",
+                "/arbeitsbereich/api/v1/planung",
+                Need::Key(ReadInternal),
+            ),
+            get(api::planning),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/api/v1/planung",
+                "/arbeitsbereich/api/v1/planung",
+                Need::Key(EditPlanning),
+            ),
+            post(api::post_cycles),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/api/v1/planung/zyklen/{id}/massnahmen",
+                "/arbeitsbereich/api/v1/planung/zyklen/1/massnahmen",
+                Need::Key(EditPlanning),
+            ),
+            post(api::post_measures),
         ),
         (
             r(

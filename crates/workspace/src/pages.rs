@@ -142,7 +142,7 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
             .collect();
         format!(
             r#"<nav aria-label="Arbeitsbereich"><ul>{links}</ul></nav>
-<div class="ws-user"><span>{name} ({role})</span><a href="/arbeitsbereich/passwort">Passwort ändern</a>
+<div class="ws-user"><span>{name} ({role})</span><a href="/arbeitsbereich/passwort">Passwort ändern</a><a href="/arbeitsbereich/api-schluessel">API-Schlüssel</a>
 <form method="post" action="/arbeitsbereich/abmelden">{csrf}<button type="submit">Abmelden</button></form></div>"#,
             name = esc(&s.account.name),
             role = esc(role.label_de()),

@@ -131,49 +131,50 @@ struct RecommendationIn {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MeasureIn {
-    titel: String,
+    pub(crate) titel: String,
     #[serde(default)]
-    text: String,
+    pub(crate) text: String,
     /// The title of the recommendation of the same cycle it implements.
     #[serde(default)]
-    empfehlung: Option<String>,
+    pub(crate) empfehlung: Option<String>,
     #[serde(default)]
-    verantwortlich: String,
+    pub(crate) verantwortlich: String,
     #[serde(default)]
-    partner: String,
+    pub(crate) partner: String,
     #[serde(default)]
-    von: String,
+    pub(crate) von: String,
     #[serde(default)]
-    bis: String,
+    pub(crate) bis: String,
     #[serde(default)]
-    budget: Option<f64>,
-    stand: String,
+    pub(crate) budget: Option<f64>,
+    pub(crate) stand: String,
     #[serde(default)]
-    zielgruppen: String,
+    pub(crate) zielgruppen: String,
     #[serde(default)]
-    gemeinden: Vec<String>,
+    pub(crate) gemeinden: Vec<String>,
     #[serde(default)]
-    notizen: String,
+    pub(crate) notizen: String,
     #[serde(default)]
-    oeffentlich: bool,
+    pub(crate) oeffentlich: bool,
     #[serde(default)]
-    quelle: String,
+    pub(crate) quelle: String,
     #[serde(default)]
-    beispiel: bool,
+    pub(crate) beispiel: bool,
     #[serde(default)]
-    ziel: Vec<AimIn>,
+    pub(crate) ziel: Vec<AimIn>,
 }
 
+/// An aim of a measure as a file or a request writes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AimIn {
-    indikator: String,
-    gebiet: String,
-    ausgangswert: f64,
-    ausgangsjahr: u16,
-    zielwert: f64,
-    zieljahr: u16,
-    richtung: String,
+pub struct AimIn {
+    pub(crate) indikator: String,
+    pub(crate) gebiet: String,
+    pub(crate) ausgangswert: f64,
+    pub(crate) ausgangsjahr: u16,
+    pub(crate) zielwert: f64,
+    pub(crate) zieljahr: u16,
+    pub(crate) richtung: String,
 }
 
 fn status(s: &str, what: &str) -> Result<Status> {
@@ -298,13 +299,19 @@ fn municipality_of(kreis: &str, key: &str) -> bool {
     key.len() == 8 && key.starts_with(kreis) && key.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn check_measure(
+/// Checks a measure of district `kreis` (`here` names the place in the file): its
+/// municipalities and aims, its status, and that `recommendations` (the cycle's) hold the one it
+/// implements.
+pub(crate) fn check_measure(
     here: &str,
     kreis: &str,
     m: MeasureIn,
     recommendations: &[Recommendation],
 ) -> Result<(PlanMeasure, Option<String>, Vec<MeasureAim>)> {
     let what = format!("{here}, Maßnahme {:?}", m.titel);
+    if m.titel.trim().is_empty() {
+        bail!("{here}: eine Maßnahme ohne Titel");
+    }
     if let Some(r) = &m.empfehlung
         && !recommendations.iter().any(|x| &x.title == r)
     {
@@ -424,27 +431,25 @@ pub fn save(
     cycles: &[CycleRecords],
     only: Option<&str>,
     (actor, now): (&str, i64),
-) -> Result<Vec<i64>> {
+) -> std::result::Result<Vec<i64>, Refusal> {
     for c in cycles {
         if let Some(kreis) = only
             && c.cycle.kreis != kreis
         {
-            bail!(
+            return Err(Refusal::Input(format!(
                 "Zyklus {:?}: kreis = {:?}, hier wird nur der Kreis {kreis} geplant",
-                c.cycle.title,
-                c.cycle.kreis
-            );
+                c.cycle.title, c.cycle.kreis
+            )));
         }
         if db
             .cycles(&c.cycle.kreis)?
             .iter()
             .any(|held| held.title == c.cycle.title)
         {
-            bail!(
+            return Err(Refusal::Exists(format!(
                 "Zyklus {:?} des Kreises {} ist schon gespeichert (im Arbeitsbereich ändern)",
-                c.cycle.title,
-                c.cycle.kreis
-            );
+                c.cycle.title, c.cycle.kreis
+            )));
         }
     }
     let mut ids = Vec::new();
@@ -461,9 +466,94 @@ pub fn save(
 /// each cycle saved in one transaction; the number of cycles.
 pub fn import(db: &mut Database, path: &Path, actor: &str, now: i64) -> Result<usize> {
     let cycles = read(path)?;
-    save(db, &cycles, None, (actor, now))
-        .with_context(|| format!("{}", path.display()))
-        .map(|ids| ids.len())
+    match save(db, &cycles, None, (actor, now)) {
+        Ok(ids) => Ok(ids.len()),
+        Err(Refusal::Input(why) | Refusal::Exists(why)) => bail!("{}: {why}", path.display()),
+        Err(Refusal::NoCycle) => bail!("{}: no such cycle", path.display()),
+        Err(Refusal::Failed(e)) => Err(e.context(path.display().to_string())),
+    }
+}
+
+/// Why measures cannot be added, in German for the planner; or what went wrong underneath.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The input is wrong: the reason, naming the place.
+    Input(String),
+    /// No such cycle among the district's.
+    NoCycle,
+    /// A cycle of the same district and title is held already.
+    Exists(String),
+    /// The database failed.
+    Failed(anyhow::Error),
+}
+
+impl From<sozialmonitor_store::StoreError> for Refusal {
+    fn from(e: sozialmonitor_store::StoreError) -> Refusal {
+        Refusal::Failed(e.into())
+    }
+}
+
+/// Adds measures with their aims to the district's stored cycle `cycle_id`: all checked first
+/// (municipalities, aims, the recommendation by its title, no title twice in the cycle), then
+/// saved in one transaction with an audit event per measure. `name` is the file or request
+/// named in a refusal. Their number.
+pub fn add_measures(
+    db: &mut Database,
+    (kreis, cycle_id): (&str, i64),
+    measures: Vec<MeasureIn>,
+    name: &str,
+    (actor, now): (&str, i64),
+) -> std::result::Result<usize, Refusal> {
+    let Some(cycle) = db.cycles(kreis)?.into_iter().find(|c| c.id == cycle_id) else {
+        return Err(Refusal::NoCycle);
+    };
+    if measures.is_empty() {
+        return Err(Refusal::Input(format!("{name}: keine Maßnahme darin")));
+    }
+    let recommendations = db.recommendations(cycle.id)?;
+    let mut titles: Vec<String> = db
+        .plan_measures(cycle.id)?
+        .into_iter()
+        .map(|m| m.title)
+        .collect();
+    let mut checked = Vec::new();
+    let here = format!("{name}, Zyklus {:?}", cycle.title);
+    let given: Vec<&str> = measures.iter().map(|m| m.titel.as_str()).collect();
+    if let Some(twice) = given
+        .iter()
+        .enumerate()
+        .find(|(i, t)| given[..*i].contains(t))
+        .map(|(_, t)| *t)
+    {
+        return Err(Refusal::Input(format!(
+            "{name}: die Maßnahme {twice:?} steht zweimal darin (etwa aus zwei Zyklen); jeder Titel darf in einem Zyklus nur einmal vorkommen"
+        )));
+    }
+    for m in measures {
+        if titles.contains(&m.titel) {
+            return Err(Refusal::Input(format!(
+                "{here}: die Maßnahme {:?} gibt es im Zyklus schon (im Arbeitsbereich ändern)",
+                m.titel
+            )));
+        }
+        titles.push(m.titel.clone());
+        let c = check_measure(&here, kreis, m, &recommendations)
+            .map_err(|e| Refusal::Input(format!("{e:#}")))?;
+        checked.push(c);
+    }
+    let n = checked.len();
+    let records = CycleRecords {
+        cycle: cycle.clone(),
+        milestones: vec![],
+        decisions: vec![],
+        priorities: vec![],
+        recommendations: vec![],
+        measures: checked,
+    };
+    let object = format!("{}/{}", cycle.kreis, cycle.title);
+    let event = |kind: &str| AuditEvent::new(now, actor, &format!("plan.{kind}.create"), &object);
+    db.save_cycle_records(&records, &event)?;
+    Ok(n)
 }
 
 #[cfg(test)]

@@ -544,9 +544,11 @@ fn forms_html(me: &Signed, s: &Shown, cycle: &Cycle) -> String {
 <p class="hint">Der Ausgangswert ist der neueste Wert des Indikators im Gebiet, wenn die Maßnahme angelegt wird. Gemeinden, Budget, Partner und Notizen trägt man danach auf der Seite der Maßnahme ein.</p>
 <label class="check"><input type="checkbox" name="oeffentlich" value="1"> im öffentlichen Sozialmonitor zeigen <span class="hint">mit Beschreibung, Stand, Zeitraum, Verantwortlichen und Ziel</span></label>
 <p><button type="submit">Maßnahme speichern</button></p></form></details>
+{table_form}
 {cycle_forms}"#,
         csrf = csrf_field(me),
         cycle = cycle.id,
+        table_form = crate::measure_import::form(me, cycle.id),
         cycle_forms = crate::cycle::forms_html(me, Some(cycle), &action_fields(s)),
     )
 }
@@ -574,9 +576,16 @@ pub async fn overview(
 ) -> Response {
     let form = Form::query(q.as_deref());
     let wanted = form.get("zyklus").parse().ok();
-    let note = match form.get("gespeichert") {
-        "1" => r#"<p class="ok" role="status">Gespeichert, im Protokoll vermerkt.</p>"#,
-        _ => "",
+    let note = match (
+        form.get("gespeichert"),
+        form.get("eingelesen").parse::<usize>(),
+    ) {
+        ("1", _) => r#"<p class="ok" role="status">Gespeichert, im Protokoll vermerkt.</p>"#.into(),
+        (_, Ok(n)) => format!(
+            r#"<p class="ok" role="status">{n} {} aus der Tabelle eingelesen, im Protokoll vermerkt.</p>"#,
+            if n == 1 { "Maßnahme" } else { "Maßnahmen" }
+        ),
+        _ => String::new(),
     };
     let kreis = ws.inner.settings.kreis.clone();
     let shown = match ws.db(move |db| load(db, &kreis, wanted)).await {

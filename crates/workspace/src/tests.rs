@@ -77,6 +77,51 @@ impl Fixture {
         self.clock.fetch_add(seconds, Ordering::Relaxed);
     }
 
+    /// An API key of the role's account made in the store directly, valid for a day.
+    fn key(&self, role: Role) -> String {
+        use sozialmonitor_store::{ApiTokens, NewApiToken};
+        let key = format!("smk_{}", auth::token().expect("token"));
+        let mut db = self.db();
+        let (a, _) = db.account(role.code()).expect("read").expect("there");
+        let now = self.clock.load(Ordering::Relaxed);
+        let new = NewApiToken {
+            account_id: a.id,
+            label: "Test",
+            token_hash: &auth::token_hash(&key),
+            created_at: now,
+            expires_at: now + 86_400,
+        };
+        db.add_api_token(
+            &new,
+            &AuditEvent::new(now, role.code(), "token.create", "Test"),
+        )
+        .expect("key");
+        key
+    }
+
+    /// A request to the JSON API with a key (and a JSON body for a POST).
+    async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "localhost")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(k) = key {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        let (status, _, text) = self
+            .send(b.body(Body::from(body.to_string())).expect("req"))
+            .await;
+        let v = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        (status, v)
+    }
+
     /// A session made in the store directly (the matrix needs many; the login flow is tested
     /// on its own): the cookie and the CSRF token.
     fn session(&self, role: Role) -> (String, String) {
@@ -155,6 +200,17 @@ impl Fixture {
         csrf: &str,
         files: &[(&str, &[u8])],
     ) -> (StatusCode, header::HeaderMap, String) {
+        self.upload_to("/arbeitsbereich/lieferung", cookie, csrf, files)
+            .await
+    }
+
+    async fn upload_to(
+        &self,
+        path: &str,
+        cookie: &str,
+        csrf: &str,
+        files: &[(&str, &[u8])],
+    ) -> (StatusCode, header::HeaderMap, String) {
         let mut body = Vec::new();
         body.extend_from_slice(
             format!(
@@ -168,7 +224,7 @@ impl Fixture {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-        let req = Request::post("/arbeitsbereich/lieferung")
+        let req = Request::post(path)
             .header(header::HOST, "localhost")
             .header(
                 header::CONTENT_TYPE,
@@ -238,7 +294,10 @@ async fn every_route_admits_exactly_the_roles_its_rule_names() {
                 f.get(route.example, cookie).await
             } else if route.upload {
                 match cookie {
-                    Some(c) => f.upload(c, csrf, &[("leer.csv", b"x")]).await,
+                    Some(c) => {
+                        f.upload_to(route.example, c, csrf, &[("leer.csv", b"x")])
+                            .await
+                    }
                     None => f.post_form(route.example, None, &[]).await,
                 }
             } else {
@@ -247,6 +306,8 @@ async fn every_route_admits_exactly_the_roles_its_rule_names() {
             let allowed = match route.need {
                 Need::Anyone => true,
                 Need::Role(p) => role.is_some_and(|r| r.may(p)),
+                // A cookie never opens an API route, only a key does (tested on its own).
+                Need::Key(_) => false,
             };
             let to_login = location(&headers).starts_with("/arbeitsbereich/anmelden?weiter=");
             let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
@@ -259,10 +320,13 @@ async fn every_route_admits_exactly_the_roles_its_rule_names() {
             assert_eq!(!refused, allowed, "{what}");
             if !allowed {
                 // Signed out: to the login form (GET) or 401; signed in without the right: 403.
-                match (role, route.method.as_str()) {
-                    (None, "GET") => assert!(to_login, "{what}"),
-                    (None, _) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}"),
-                    (Some(_), _) => assert_eq!(status, StatusCode::FORBIDDEN, "{what}"),
+                match (role, route.method.as_str(), route.need) {
+                    (_, _, Need::Key(_)) => {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}")
+                    }
+                    (None, "GET", _) => assert!(to_login, "{what}"),
+                    (None, _, _) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}"),
+                    (Some(_), _, _) => assert_eq!(status, StatusCode::FORBIDDEN, "{what}"),
                 }
             }
             checked += 1;
@@ -282,8 +346,17 @@ async fn every_form_is_refused_without_its_csrf_token_or_from_another_origin() {
             continue;
         }
         let (cookie, csrf) = f.session(Role::Admin);
+        if let Need::Key(_) = route.need {
+            // Not a form: the API takes no cookie at all, whatever the token.
+            let (status, ..) = f
+                .post_form(route.example, Some(&cookie), &[("_csrf", &csrf)])
+                .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", route.example);
+            continue;
+        }
         let (status, ..) = if route.upload {
-            f.upload(&cookie, "falsch", &[("a.csv", b"x")]).await
+            f.upload_to(route.example, &cookie, "falsch", &[("a.csv", b"x")])
+                .await
         } else {
             f.post_form(route.example, Some(&cookie), &[("_csrf", "falsch")])
                 .await
@@ -2423,4 +2496,454 @@ async fn a_cycle_with_its_timeline_decisions_and_priorities_is_kept_from_the_bro
     ] {
         assert!(actions.contains(&a), "{a} missing in {actions:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_routes_open_to_a_valid_key_of_a_role_that_may() {
+    let f = Fixture::new();
+    let keyed: Vec<crate::Route> = routes()
+        .into_iter()
+        .filter(|r| matches!(r.need, Need::Key(_)))
+        .collect();
+    assert!(keyed.len() >= 3);
+    for role in ROLES {
+        let key = f.key(role);
+        for route in &keyed {
+            let Need::Key(p) = route.need else {
+                continue;
+            };
+            let (status, body) = f
+                .api(route.method.as_str(), route.example, Some(&key), "{}")
+                .await;
+            let what = format!(
+                "{} {} as {role:?}: {status} {body}",
+                route.method, route.example
+            );
+            let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+            assert_eq!(!refused, role.may(p), "{what}");
+            if refused {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+                assert_eq!(body["error"], "forbidden", "{what}");
+            }
+        }
+    }
+    // Without a key, with a wrong one, an expired one, a revoked one, a cookie: 401.
+    let route = "/arbeitsbereich/api/v1/planung";
+    let key = f.key(Role::Planner);
+    let (status, body) = f.api("GET", route, None, "").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("no_key"))
+    );
+    let wrong = format!("smk_{}", auth::token().expect("token"));
+    assert_eq!(
+        f.api("GET", route, Some(&wrong), "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(f.api("GET", route, Some(&key), "").await.0, StatusCode::OK);
+    f.advance(86_400);
+    assert_eq!(
+        f.api("GET", route, Some(&key), "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_made_in_the_workspace_writes_planning_records_through_the_api() {
+    use sozialmonitor_store::{Accounts, AuditFilter, Planning};
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    import_catalogue(&f);
+    let (cookie, csrf) = f.session(Role::Planner);
+    // Made on the page, shown once, listed without the key afterwards.
+    let (status, _, html) = f
+        .post_form(
+            "/arbeitsbereich/api-schluessel",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("bezeichnung", "Skript <Jugendamt>"),
+                ("tage", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let key: String = html
+        .split("smk_")
+        .nth(1)
+        .map(|rest| {
+            let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            format!("smk_{hex}")
+        })
+        .expect("the key is shown");
+    assert_eq!(key.len(), 4 + 64);
+    assert!(html.contains("Skript &lt;Jugendamt&gt;"), "escaped label");
+    let (_, _, list) = f.get("/arbeitsbereich/api-schluessel", Some(&cookie)).await;
+    assert!(!list.contains(&key) && list.contains("gültig"), "{list}");
+    // Too long a life is refused.
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/api-schluessel",
+            Some(&cookie),
+            &[("_csrf", &csrf), ("bezeichnung", "x"), ("tage", "366")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A cycle with a recommendation and a measure whose aim names it, as JSON.
+    let file = serde_json::json!({"zyklus": [{
+        "kreis": "14522", "titel": "Sozialplanung 2027–2031", "von": 2027, "bis": 2031,
+        "empfehlung": [{"handlungsfeld": "Senior:innen", "titel": "Beratung im Alter",
+                        "stand": "geplant", "beispiel": true}],
+        "massnahme": [{"titel": "Beratungsnetz", "stand": "geplant", "empfehlung": "Beratung im Alter",
+                       "gemeinden": ["14522010"], "budget": 12500.0, "beispiel": true,
+                       "ziel": [{"indikator": "anteil_65_plus", "gebiet": "14522", "ausgangswert": 30.0,
+                                 "ausgangsjahr": 2022, "zielwert": 29.0, "zieljahr": 2030,
+                                 "richtung": "sinken"}]}]
+    }]});
+    let route = "/arbeitsbereich/api/v1/planung";
+    let (status, body) = f.api("POST", route, Some(&key), &file.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let cycle = body["zyklen"][0].as_i64().expect("id");
+    // The same again: the cycle is held.
+    let (status, body) = f.api("POST", route, Some(&key), &file.to_string()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("exists"))
+    );
+    // Another district's cycle, a field the file does not know: refused, named.
+    let other = r#"{"zyklus": [{"kreis": "15082", "titel": "Fremd", "von": 2027, "bis": 2031}]}"#;
+    let (status, body) = f.api("POST", route, Some(&key), other).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nur der Kreis 14522"),
+        "{body}"
+    );
+    let (status, body) = f
+        .api("POST", route, Some(&key), r#"{"zyklus": [{"kreis": "14522", "titel": "T", "von": 2027, "bis": 2031, "farbe": "rot"}]}"#)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("farbe"),
+        "{body}"
+    );
+
+    // Measures into the stored cycle: all or none.
+    let more = format!("/arbeitsbereich/api/v1/planung/zyklen/{cycle}/massnahmen");
+    let two = serde_json::json!({"massnahme": [
+        {"titel": "Zweite", "stand": "laufend", "empfehlung": "Beratung im Alter"},
+        {"titel": "Dritte", "stand": "laufend", "gemeinden": ["15082005"]}
+    ]});
+    let (status, body) = f.api("POST", &more, Some(&key), &two.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("15082005"),
+        "{body}"
+    );
+    let db = f.db();
+    assert_eq!(
+        db.plan_measures(cycle).expect("measures").len(),
+        1,
+        "none of the two saved"
+    );
+    let one = serde_json::json!({"massnahme": [
+        {"titel": "Zweite", "stand": "laufend", "empfehlung": "Beratung im Alter"}
+    ]});
+    let (status, body) = f.api("POST", &more, Some(&key), &one.to_string()).await;
+    assert_eq!(
+        (status, body["massnahmen"].as_i64()),
+        (StatusCode::CREATED, Some(1)),
+        "{body}"
+    );
+    let (status, _) = f
+        .api(
+            "POST",
+            "/arbeitsbereich/api/v1/planung/zyklen/99999/massnahmen",
+            Some(&key),
+            &one.to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Read back whole, with the internal details and the measure linked to its recommendation.
+    let (status, all) = f.api("GET", route, Some(&key), "").await;
+    assert_eq!(status, StatusCode::OK);
+    let c = all["zyklus"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == cycle))
+        .expect("the cycle");
+    let rec_id = &c["empfehlung"][0]["id"];
+    assert_eq!(c["massnahme"].as_array().map(Vec::len), Some(2));
+    assert!(
+        c["massnahme"]
+            .as_array()
+            .expect("measures")
+            .iter()
+            .all(|m| &m["empfehlung_id"] == rec_id)
+    );
+    assert_eq!(c["massnahme"][0]["ziel"][0]["richtung"], "sinken");
+    assert_eq!(c["massnahme"][0]["budget"], 12500.0);
+
+    // Every change under the planner's login, one event per record.
+    let events = db
+        .audit_events(&AuditFilter {
+            action_prefix: Some("plan.".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 4, "{events:?}");
+    assert!(events.iter().all(|e| e.actor == "planner"));
+
+    // Revoked on the page: refused from then on; a second revocation is a 404.
+    let id = {
+        use sozialmonitor_store::ApiTokens;
+        let (a, _) = db.account("planner").expect("read").expect("there");
+        db.api_tokens(a.id).expect("keys")[0].id
+    };
+    let revoke = format!("/arbeitsbereich/api-schluessel/{id}/widerrufen");
+    let (status, ..) = f
+        .post_form(&revoke, Some(&cookie), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        f.api("GET", route, Some(&key), "").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, ..) = f
+        .post_form(&revoke, Some(&cookie), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Another account cannot revoke it either (nor see it).
+    let (cookie2, csrf2) = f.session(Role::Admin);
+    let (status, ..) = f
+        .post_form(&revoke, Some(&cookie2), &[("_csrf", &csrf2)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The OpenAPI document is valid JSON naming the routes.
+    let (status, doc) = f
+        .api("GET", "/arbeitsbereich/api/v1/openapi.json", None, "")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for r in routes().iter().filter(|r| matches!(r.need, Need::Key(_))) {
+        assert!(
+            doc["paths"][r.path].is_object(),
+            "{} in the document",
+            r.path
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn measures_are_read_from_the_export_table_into_another_cycle() {
+    use sozialmonitor_core::planning::Status;
+    use sozialmonitor_store::{Planning, Recommendation};
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    import_catalogue(&f);
+    let key = f.key(Role::Planner);
+    let file = serde_json::json!({"zyklus": [
+        {"kreis": "14522", "titel": "Alt", "von": 2022, "bis": 2026,
+         "empfehlung": [{"handlungsfeld": "Senior:innen", "titel": "Beratung im Alter", "stand": "geplant"}],
+         "massnahme": [
+            {"titel": "Beratungsnetz; „Mitte“", "stand": "laufend", "empfehlung": "Beratung im Alter",
+             "gemeinden": ["14522010", "14522020"], "budget": 12500.5, "verantwortlich": "=Sozialamt",
+             "oeffentlich": true,
+             "ziel": [{"indikator": "anteil_65_plus", "gebiet": "14522", "ausgangswert": 30.1, "ausgangsjahr": 2021, "zielwert": 29.5, "zieljahr": 2030, "richtung": "sinken"},
+                      {"indikator": "anteil_75_plus", "gebiet": "14522010", "ausgangswert": 14.0, "ausgangsjahr": 2021, "zielwert": 13.0, "zieljahr": 2030, "richtung": "sinken"}]},
+            {"titel": "Ohne Ziel", "stand": "geplant"}]},
+        {"kreis": "14522", "titel": "Neu", "von": 2027, "bis": 2031}
+    ]});
+    let (status, body) = f
+        .api(
+            "POST",
+            "/arbeitsbereich/api/v1/planung",
+            Some(&key),
+            &file.to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let new = body["zyklen"][1].as_i64().expect("id");
+    let mut db = f.db();
+    // The new cycle has its own recommendation of the same title: the measure links to it.
+    db.save_recommendation(
+        &Recommendation {
+            id: 0,
+            cycle_id: new,
+            action_field: "Senior:innen".into(),
+            title: "Beratung im Alter".into(),
+            body: String::new(),
+            indicators: vec![],
+            findings: String::new(),
+            status: Status::Planned,
+            decided_by: String::new(),
+            decided_on: String::new(),
+            reference: String::new(),
+            outcome: String::new(),
+            public: false,
+            source: String::new(),
+            example: false,
+        },
+        &AuditEvent::new(1, "test", "plan.recommendation.create", "x"),
+    )
+    .expect("rec");
+    let (cookie, csrf) = f.session(Role::Planner);
+    let (status, csv) = f
+        .get_bytes("/arbeitsbereich/planung/massnahmen.csv", &cookie)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, xlsx) = f
+        .get_bytes("/arbeitsbereich/planung/massnahmen.xlsx", &cookie)
+        .await;
+    let into = format!("/arbeitsbereich/planung/zyklus/{new}/massnahmen");
+    let (status, headers, html) = f
+        .upload_to(&into, &cookie, &csrf, &[("massnahmen.csv", &csv)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert!(location(&headers).contains("eingelesen=2"));
+    let old = db.cycles("14522").expect("cycles")[0].id;
+    let strip = |ms: Vec<sozialmonitor_store::PlanMeasure>| {
+        ms.into_iter()
+            .map(|m| {
+                (
+                    m.title,
+                    m.status,
+                    m.municipalities,
+                    m.budget,
+                    m.owner,
+                    m.public,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (was, now) = (
+        db.plan_measures(old).expect("old"),
+        db.plan_measures(new).expect("new"),
+    );
+    assert_eq!(
+        strip(now.clone()),
+        strip(was.clone()),
+        "the CSV carries every field it shows"
+    );
+    let new_rec = db.recommendations(new).expect("recs")[0].id;
+    assert_eq!(now[0].recommendation_id, Some(new_rec));
+    let aims = |id| {
+        db.plan_aims(id)
+            .expect("aims")
+            .into_iter()
+            .map(|a| {
+                (
+                    a.indicator,
+                    a.region_key,
+                    a.baseline,
+                    a.baseline_year,
+                    a.target,
+                    a.direction,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(aims(now[0].id), aims(was[0].id));
+    assert_eq!(aims(now[0].id).len(), 2);
+    // Again: the titles are held in that cycle, nothing is added.
+    let (status, _, html) = f
+        .upload_to(&into, &cookie, &csrf, &[("massnahmen.csv", &csv)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("gibt es im Zyklus schon"), "{html}");
+    // Now the export holds both cycles' measures under the same titles: into one cycle, that
+    // is refused as a title twice.
+    let (_, both) = f
+        .get_bytes("/arbeitsbereich/planung/massnahmen.csv", &cookie)
+        .await;
+    let (status, _, html) = f
+        .upload_to(&into, &cookie, &csrf, &[("beide.csv", &both)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("steht zweimal darin"), "{html}");
+    // The XLSX export (taken before, of the first cycle only) reads the same way, numbers as
+    // numbers; its recommendation must be in the cycle it goes into.
+    let third = db
+        .save_cycle(
+            &sozialmonitor_store::Cycle {
+                id: 0,
+                kreis: "14522".into(),
+                title: "Dritter".into(),
+                first_year: 2032,
+                last_year: 2036,
+                note: String::new(),
+                source: String::new(),
+            },
+            &AuditEvent::new(1, "test", "plan.cycle.create", "x"),
+        )
+        .expect("cycle");
+    let into3 = format!("/arbeitsbereich/planung/zyklus/{third}/massnahmen");
+    let (status, _, html) = f
+        .upload_to(&into3, &cookie, &csrf, &[("m.xlsx", &xlsx)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("keine Empfehlung"), "{html}");
+    let mut rec = db.recommendations(new).expect("recs")[0].clone();
+    (rec.id, rec.cycle_id) = (0, third);
+    db.save_recommendation(
+        &rec,
+        &AuditEvent::new(1, "test", "plan.recommendation.create", "x"),
+    )
+    .expect("rec");
+    let (status, _, html) = f
+        .upload_to(&into3, &cookie, &csrf, &[("m.xlsx", &xlsx)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(strip(db.plan_measures(third).expect("third")), strip(was));
+    // A bad row: the file, the line and the column are named, nothing is saved.
+    let bad = "massnahme;stand;indikator;gebiet;ausgangswert;ausgangsjahr;zielwert;zieljahr;richtung\n\
+               Gut;geplant;;;;;;;\n\
+               Schlecht;geplant;anteil_65_plus;14522;viel;2021;29;2030;sinken\n";
+    let fourth = db
+        .save_cycle(
+            &sozialmonitor_store::Cycle {
+                id: 0,
+                kreis: "14522".into(),
+                title: "Vierter".into(),
+                first_year: 2037,
+                last_year: 2041,
+                note: String::new(),
+                source: String::new(),
+            },
+            &AuditEvent::new(1, "test", "plan.cycle.create", "x"),
+        )
+        .expect("cycle");
+    let into4 = format!("/arbeitsbereich/planung/zyklus/{fourth}/massnahmen");
+    let (status, _, html) = f
+        .upload_to(&into4, &cookie, &csrf, &[("liste.csv", bad.as_bytes())])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("liste.csv, Zeile 3, Spalte „ausgangswert“: „viel“ ist keine Zahl"),
+        "{html}"
+    );
+    assert!(db.plan_measures(fourth).expect("none").is_empty());
+    // A second row of a measure that says something else of it is refused.
+    let differing = "massnahme;stand;indikator\nA;geplant;\nA;laufend;\n";
+    let (status, _, html) = f
+        .upload_to(
+            &into4,
+            &cookie,
+            &csrf,
+            &[("liste.csv", differing.as_bytes())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Zeile 3, Spalte „stand“: weicht von Zeile 2"),
+        "{html}"
+    );
+    // A viewer cannot read a table in.
+    let (vc, vcsrf) = f.session(Role::Viewer);
+    let (status, ..) = f
+        .upload_to(&into4, &vc, &vcsrf, &[("liste.csv", bad.as_bytes())])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
