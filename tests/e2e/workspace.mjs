@@ -6,7 +6,7 @@
 // Environment: SM_LOGIN, SM_PASSWORD (an admin account), SM_FILE (the real file to deliver),
 // SM_PUBLIC_PATH and SM_PUBLIC_TEXT (the public page and the text it shows once the file's
 // values are published).
-import { chromium } from 'playwright-core';
+import { chromium, request } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -277,6 +277,40 @@ await check('the audit log lists the sign-in and the import; the other workspace
     await page.goto(base + path);
     await axe(name);
   }
+});
+
+await check('an API key made in the browser reads the planning records; a table of measures is read into the cycle', async () => {
+  await page.goto(base + '/arbeitsbereich/api-schluessel');
+  await page.getByLabel(/Bezeichnung/).fill('Browsertest');
+  await page.getByRole('button', { name: 'Schlüssel erstellen' }).click();
+  const key = (await page.locator('code.key').innerText()).trim();
+  assert.match(key, /^smk_[0-9a-f]{64}$/);
+  await axe('api-schluessel');
+  // A client of its own: no cookie of the browser goes with it.
+  const api = await request.newContext({ ignoreHTTPSErrors: true });
+  const anon = await api.get(base + '/arbeitsbereich/api/v1/planung');
+  assert.equal(anon.status(), 401);
+  const res = await api.get(base + '/arbeitsbereich/api/v1/planung', { headers: { Authorization: `Bearer ${key}` } });
+  assert.equal(res.status(), 200);
+  const all = await res.json();
+  const measures = all.zyklus.flatMap((c) => c.massnahme.map((m) => m.titel));
+  assert.ok(measures.includes('Maßnahme aus dem Browsertest'), measures.join(', '));
+  // A table in the export's columns, one measure with one aim, into the cycle shown.
+  await page.goto(base + '/arbeitsbereich/planung');
+  await page.getByText('Maßnahmen aus einer Tabelle einlesen').click();
+  const csv = 'massnahme;stand;gemeinden;indikator;gebiet;ausgangswert;ausgangsjahr;zielwert;zieljahr;richtung\n'
+    + 'Maßnahme aus der Tabelle;geplant;14522010;anteil_65_plus;14522;30,1;2021;29,5;2030;sinken\n';
+  await page.setInputFiles('#mi-datei', { name: 'massnahmen.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await Promise.all([page.waitForURL(/eingelesen=1/), page.getByRole('button', { name: 'Maßnahmen einlesen' }).click()]);
+  const main = await page.locator('main').innerText();
+  assert.match(main, /1 Maßnahme aus der Tabelle eingelesen/);
+  assert.match(main, /Maßnahme aus der Tabelle/);
+  // Revoked: the key opens nothing any more.
+  await page.goto(base + '/arbeitsbereich/api-schluessel');
+  await page.getByRole('button', { name: /Widerrufen/ }).first().click();
+  const after = await api.get(base + '/arbeitsbereich/api/v1/planung', { headers: { Authorization: `Bearer ${key}` } });
+  assert.equal(after.status(), 401);
+  await api.dispose();
 });
 
 await check('catalogue: a formula is checked while it is typed, with a preview of its values', async () => {
