@@ -23,6 +23,7 @@ pub mod parallel;
 pub mod period;
 pub mod planning;
 pub mod region;
+pub mod services;
 pub mod territory;
 pub mod value;
 

@@ -446,7 +446,25 @@ impl<T: Sql> Accounts for T {
             id_of: None,
             ..update
         };
-        self.transact(&[update, end_sessions_of(id), event_step(event)])?;
+        let mut steps = vec![update, end_sessions_of(id)];
+        // A new password or a disabled account ends the account's API keys too: a key made
+        // from a stolen session must not outlive the password change that locks the thief out,
+        // nor come back when the account is enabled again. A new role does not: a key acts
+        // with the role of the moment.
+        if matches!(
+            change,
+            AccountChange::Password { .. } | AccountChange::Disabled(true)
+        ) {
+            steps.push(Step {
+                sql: "UPDATE api_token SET revoked = 1 WHERE account_id = ?1 AND revoked = 0",
+                params: vec![Field::Int(id)],
+                returns: &[],
+                or_else: None,
+                id_of: None,
+            });
+        }
+        steps.push(event_step(event));
+        self.transact(&steps)?;
         Ok(())
     }
 

@@ -641,13 +641,7 @@ impl Record for MeasureAim {
 fn save_sql<R: Record>(r: &R) -> String {
     let names: Vec<&str> = R::COLUMNS.iter().map(|(n, _)| *n).collect();
     if r.id() == 0 {
-        let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-        format!(
-            "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
-            R::TABLE,
-            names.join(", "),
-            marks.join(", ")
-        )
+        insert_sql(R::TABLE, &names)
     } else {
         let sets: Vec<String> = names
             .iter()
@@ -731,37 +725,44 @@ pub struct CycleRecords {
     pub measures: Vec<(PlanMeasure, Option<String>, Vec<MeasureAim>)>,
 }
 
-/// `INSERT` of a record of a cycle whose id an earlier step returns: `cycle_id` goes last.
-fn insert_into_cycle_sql<R: Record>() -> String {
-    let names: Vec<&str> = R::COLUMNS
-        .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| *n != "cycle_id")
-        .chain(["cycle_id"])
-        .collect();
+/// `INSERT INTO table (names) VALUES (?1, …) RETURNING id`.
+fn insert_sql(table: &str, names: &[&str]) -> String {
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
     format!(
-        "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
-        R::TABLE,
+        "INSERT INTO {table} ({}) VALUES ({}) RETURNING id",
         names.join(", "),
         marks.join(", ")
     )
 }
 
-/// The step that inserts `r` into the cycle of step 0.
-fn insert_into_cycle<'a, R: Record>(r: &R, sql: &'a str) -> Step<'a> {
-    let at = R::COLUMNS
-        .iter()
-        .position(|(n, _)| *n == "cycle_id")
-        .unwrap_or(0);
+/// A record that belongs to a cycle: its `cycle_id` is the column at this index.
+trait InCycle: Record {
+    const CYCLE_COLUMN: usize = 0;
+}
+impl InCycle for Milestone {}
+impl InCycle for Decision {}
+impl InCycle for Priority {}
+impl InCycle for Recommendation {}
+impl InCycle for PlanMeasure {}
+
+/// `INSERT` of a record of a cycle whose id an earlier step returns: `cycle_id` goes last.
+fn insert_into_cycle_sql<R: InCycle>() -> String {
+    let mut names: Vec<&str> = R::COLUMNS.iter().map(|(n, _)| *n).collect();
+    let cycle = names.remove(R::CYCLE_COLUMN);
+    names.push(cycle);
+    insert_sql(R::TABLE, &names)
+}
+
+/// The step that inserts `r` into the cycle whose id step `cycle_step` returns.
+fn insert_into_cycle<'a, R: InCycle>(r: &R, sql: &'a str, cycle_step: usize) -> Step<'a> {
     let mut params = r.fields();
-    params.remove(at);
+    params.remove(R::CYCLE_COLUMN);
     Step {
         sql,
         params,
         returns: &[Ty::Int],
         or_else: None,
-        id_of: Some(0),
+        id_of: Some(cycle_step),
     }
 }
 
@@ -784,6 +785,71 @@ fn aim_step(a: &MeasureAim, measure_step: usize) -> Step<'static> {
         or_else: None,
         id_of: Some(measure_step),
     }
+}
+
+/// The steps that save one cycle's records, the first at index `at` of the transaction: it
+/// gives the cycle's id to the others (a new cycle's insert, or the stored cycle found, refused
+/// when it is gone).
+fn cycle_records_steps<'a>(
+    r: &CycleRecords,
+    cycle_sql: &'a str,
+    sql: &'a [String; 5],
+    at: usize,
+) -> Vec<Step<'a>> {
+    let mut steps = vec![if r.cycle.id == 0 {
+        save_step(&r.cycle, cycle_sql)
+    } else {
+        Step {
+            sql: "SELECT id FROM plan_cycle WHERE id = ?1",
+            params: vec![Field::Int(r.cycle.id)],
+            returns: &[Ty::Int],
+            or_else: Some(format!("plan_cycle {} does not exist", r.cycle.id)),
+            id_of: None,
+        }
+    }];
+    steps.extend(
+        r.milestones
+            .iter()
+            .map(|m| insert_into_cycle(m, &sql[0], at)),
+    );
+    steps.extend(
+        r.decisions
+            .iter()
+            .map(|d| insert_into_cycle(d, &sql[1], at)),
+    );
+    steps.extend(
+        r.priorities
+            .iter()
+            .map(|p| insert_into_cycle(p, &sql[2], at)),
+    );
+    steps.extend(
+        r.recommendations
+            .iter()
+            .map(|x| insert_into_cycle(x, &sql[3], at)),
+    );
+    for (m, recommendation, aims) in &r.measures {
+        let measure = at + steps.len();
+        let unlinked = PlanMeasure {
+            recommendation_id: None,
+            ..m.clone()
+        };
+        steps.push(insert_into_cycle(&unlinked, &sql[4], at));
+        steps.extend(aims.iter().map(|a| aim_step(a, measure)));
+        // The recommendation by its title within the same cycle: it may be one saved in this
+        // very transaction, whose id is not known before.
+        if let Some(title) = recommendation {
+            steps.push(Step {
+                sql: "UPDATE plan_measure SET recommendation_id = (SELECT MIN(r.id) FROM \
+                      plan_recommendation r WHERE r.cycle_id = plan_measure.cycle_id \
+                      AND r.title = ?1) WHERE id = ?2",
+                params: vec![text(title)],
+                returns: &[],
+                or_else: None,
+                id_of: Some(measure),
+            });
+        }
+    }
+    steps
 }
 
 /// A kind of planning record that can be deleted (a cycle cannot: it holds the others).
@@ -838,6 +904,15 @@ pub trait Planning {
     fn save_decision(&mut self, d: &Decision, event: &AuditEvent) -> Result<i64>;
     /// The decisions of a cycle.
     fn decisions(&self, cycle_id: i64) -> Result<Vec<Decision>>;
+    /// Records the outcome of a pending decision with its audit event; a decision that has an
+    /// outcome already (recorded meanwhile, by any process) or is not there is a conflict and
+    /// changes nothing: an outcome is recorded once.
+    fn record_outcome(
+        &mut self,
+        id: i64,
+        outcome_and_date: (&str, &str),
+        event: &AuditEvent,
+    ) -> Result<()>;
     /// Saves a priority or goal; its id.
     fn save_priority(&mut self, p: &Priority, event: &AuditEvent) -> Result<i64>;
     /// The priorities and goals of a cycle.
@@ -855,14 +930,15 @@ pub trait Planning {
     ) -> Result<i64>;
     /// The measures of a cycle.
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>>;
-    /// Saves a cycle (new, or stored: then it is left as it is) with records to add to it in
-    /// one transaction, each record with its audit event from `event(kind)` (`plan.{kind}.create`).
-    /// Nothing is saved if anything fails, e.g. the stored cycle is gone. The cycle's id.
+    /// Saves cycles (each new, or stored: then it is left as it is) with records to add to
+    /// them, all in one transaction, each record with its audit event from
+    /// `event(cycle, kind, title)` (kind: `cycle`, `milestone`, … for `plan.{kind}.create`).
+    /// Nothing is saved if anything fails, e.g. a stored cycle is gone. The cycles' ids.
     fn save_cycle_records(
         &mut self,
-        records: &CycleRecords,
-        event: &dyn Fn(&str) -> AuditEvent,
-    ) -> Result<i64>;
+        records: &[CycleRecords],
+        event: &dyn Fn(&Cycle, &str, &str) -> AuditEvent,
+    ) -> Result<Vec<i64>>;
     /// Deletes a record (and what belongs to it) with its audit event in one transaction; a
     /// record that does not exist is a conflict and changes nothing.
     fn delete_planning(&mut self, what: Deletable, id: i64, event: &AuditEvent) -> Result<()>;
@@ -935,13 +1011,32 @@ impl<T: Sql> Planning for T {
     fn plan_measures(&self, cycle_id: i64) -> Result<Vec<PlanMeasure>> {
         list_where(self, "cycle_id", Field::Int(cycle_id))
     }
+    fn record_outcome(
+        &mut self,
+        id: i64,
+        (outcome, decided_on): (&str, &str),
+        event: &AuditEvent,
+    ) -> Result<()> {
+        self.transact(&[
+            Step {
+                sql: "UPDATE plan_decision SET outcome = ?2, decided_on = ?3 \
+                      WHERE id = ?1 AND outcome = ''",
+                params: vec![Field::Int(id), text(outcome), text(decided_on)],
+                returns: &[],
+                or_else: Some(format!(
+                    "plan_decision {id} is decided already or not there"
+                )),
+                id_of: None,
+            },
+            event_step(event),
+        ])?;
+        Ok(())
+    }
     fn save_cycle_records(
         &mut self,
-        records: &CycleRecords,
-        event: &dyn Fn(&str) -> AuditEvent,
-    ) -> Result<i64> {
-        let r = records;
-        let cycle_sql = save_sql(&r.cycle);
+        records: &[CycleRecords],
+        event: &dyn Fn(&Cycle, &str, &str) -> AuditEvent,
+    ) -> Result<Vec<i64>> {
         let sql = [
             insert_into_cycle_sql::<Milestone>(),
             insert_into_cycle_sql::<Decision>(),
@@ -949,61 +1044,42 @@ impl<T: Sql> Planning for T {
             insert_into_cycle_sql::<Recommendation>(),
             insert_into_cycle_sql::<PlanMeasure>(),
         ];
-        // Step 0 gives the cycle's id to every record: a new cycle's insert, or the stored
-        // cycle found (refused when it is gone).
-        let mut steps = vec![if r.cycle.id == 0 {
-            save_step(&r.cycle, &cycle_sql)
-        } else {
-            Step {
-                sql: "SELECT id FROM plan_cycle WHERE id = ?1",
-                params: vec![Field::Int(r.cycle.id)],
-                returns: &[Ty::Int],
-                or_else: Some(format!("plan_cycle {} does not exist", r.cycle.id)),
-                id_of: None,
+        let cycle_sql: Vec<String> = records.iter().map(|r| save_sql(&r.cycle)).collect();
+        let mut steps: Vec<Step> = Vec::new();
+        let mut events: Vec<AuditEvent> = Vec::new();
+        let mut firsts = Vec::new();
+        for (r, cycle_sql) in records.iter().zip(&cycle_sql) {
+            let at = steps.len();
+            firsts.push(at);
+            steps.extend(cycle_records_steps(r, cycle_sql, &sql, at));
+            let mut titled = |kind: &str, title: &str| events.push(event(&r.cycle, kind, title));
+            if r.cycle.id == 0 {
+                titled("cycle", &r.cycle.title);
             }
-        }];
-        let mut kinds: Vec<&str> = Vec::new();
-        if r.cycle.id == 0 {
-            kinds.push("cycle");
-        }
-        steps.extend(r.milestones.iter().map(|m| insert_into_cycle(m, &sql[0])));
-        steps.extend(r.decisions.iter().map(|d| insert_into_cycle(d, &sql[1])));
-        steps.extend(r.priorities.iter().map(|p| insert_into_cycle(p, &sql[2])));
-        steps.extend(
+            r.milestones
+                .iter()
+                .for_each(|x| titled("milestone", &x.title));
+            r.decisions
+                .iter()
+                .for_each(|x| titled("decision", &x.question));
+            r.priorities
+                .iter()
+                .for_each(|x| titled("priority", &x.title));
             r.recommendations
                 .iter()
-                .map(|x| insert_into_cycle(x, &sql[3])),
-        );
-        kinds.extend(r.milestones.iter().map(|_| "milestone"));
-        kinds.extend(r.decisions.iter().map(|_| "decision"));
-        kinds.extend(r.priorities.iter().map(|_| "priority"));
-        kinds.extend(r.recommendations.iter().map(|_| "recommendation"));
-        for (m, recommendation, aims) in &r.measures {
-            let at = steps.len();
-            let unlinked = PlanMeasure {
-                recommendation_id: None,
-                ..m.clone()
-            };
-            steps.push(insert_into_cycle(&unlinked, &sql[4]));
-            steps.extend(aims.iter().map(|a| aim_step(a, at)));
-            // The recommendation by its title within the same cycle: it may be one saved in
-            // this very transaction, whose id is not known before.
-            if let Some(title) = recommendation {
-                steps.push(Step {
-                    sql: "UPDATE plan_measure SET recommendation_id = (SELECT MIN(r.id) FROM \
-                          plan_recommendation r WHERE r.cycle_id = plan_measure.cycle_id \
-                          AND r.title = ?1) WHERE id = ?2",
-                    params: vec![text(title)],
-                    returns: &[],
-                    or_else: None,
-                    id_of: Some(at),
-                });
-            }
-            kinds.push("measure");
+                .for_each(|x| titled("recommendation", &x.title));
+            r.measures
+                .iter()
+                .for_each(|x| titled("measure", &x.0.title));
         }
-        steps.extend(kinds.iter().map(|k| event_step(&event(k))));
+        for e in &events {
+            steps.push(event_step(e));
+        }
         let done = self.transact(&steps)?;
-        first_id(&done)
+        firsts
+            .iter()
+            .map(|&at| first_id(done.get(at..).unwrap_or(&[])))
+            .collect()
     }
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>> {
         list_where(self, "measure_id", Field::Int(measure_id))

@@ -68,8 +68,9 @@ pub(crate) async fn key_guard(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, k)| k.trim())
         .filter(|k| k.starts_with(KEY_PREFIX));
     let Some(key) = given else {
         return error(
@@ -112,9 +113,14 @@ pub(crate) async fn key_guard(
             tracing::warn!(error = format!("{e:#}"), "noting the key's use failed");
         }
     }
+    // No form is posted with a key; the CSRF token is one no form carries, so that a handler
+    // that checks one by mistake refuses.
+    let Ok(csrf) = auth::token() else {
+        return failed(&anyhow::anyhow!("no random numbers"));
+    };
     req.extensions_mut().insert(Signed {
         account,
-        csrf: String::new(),
+        csrf,
         token_hash: String::new(),
     });
     next.run(req).await
@@ -248,13 +254,17 @@ pub async fn post_measures(
     };
     let kreis = ws.inner.settings.kreis.clone();
     let (now, actor) = (ws.now(), me.account.login.clone());
+    let placed = measures
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| (m, format!("Anfrage, massnahme[{i}]")))
+        .collect();
     let done = ws
         .db(move |db| {
             Ok(plan_file::add_measures(
                 db,
                 (&kreis, cycle),
-                measures,
-                "Anfrage",
+                placed,
                 (&actor, now),
             ))
         })

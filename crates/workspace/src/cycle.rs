@@ -11,7 +11,7 @@ use sozialmonitor_core::planning::{
     MILESTONE_KINDS, MilestoneKind, PRIORITY_KINDS, PriorityKind, STATUSES, Status, is_plan_date,
 };
 use sozialmonitor_store::{
-    AuditEvent, Cycle, Database, Decision, Deletable, Milestone, Planning, Priority,
+    AuditEvent, Cycle, Database, Decision, Deletable, Milestone, Planning, Priority, StoreError,
 };
 use sozialmonitor_viz::esc;
 
@@ -337,17 +337,19 @@ pub async fn record_outcome(
                     ),
                 ));
             }
-            let new = Decision {
-                outcome,
-                decided_on: on,
-                ..old.clone()
-            };
             let ev = AuditEvent::new(now, &login, "plan.decision.decide", &old.question).values(
                 Some(format!("{} {}", old.decided_on, old.outcome)),
-                Some(format!("{} {}", new.decided_on, new.outcome)),
+                Some(format!("{on} {outcome}")),
             );
-            db.save_decision(&new, &ev)?;
-            Ok(Saved::Done(back_to(old.cycle_id)))
+            // Saved only while it is still open: another process may have decided it since.
+            match db.record_outcome(old.id, (&outcome, &on), &ev) {
+                Ok(()) => Ok(Saved::Done(back_to(old.cycle_id))),
+                Err(StoreError::Conflict(_)) => Ok(Saved::Conflict(
+                    "Schon entschieden",
+                    "Für diese Entscheidung wurde inzwischen ein Ergebnis eingetragen.".into(),
+                )),
+                Err(e) => Err(e.into()),
+            }
         })
         .await;
     answer(

@@ -10,6 +10,7 @@ use axum::Extension;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use sozialmonitor_core::planning::STATUSES;
 use sozialmonitor_import::sheet::{Plain, first_sheet};
 use sozialmonitor_import::text::{decode, records, split_sep};
 use sozialmonitor_store::Database;
@@ -23,7 +24,8 @@ use crate::planning::german_or_plain_number;
 use crate::{Signed, Workspace};
 
 /// The columns that describe a measure: equal on every row of one measure.
-const MEASURE_COLUMNS: [&str; 10] = [
+const MEASURE_COLUMNS: [&str; 11] = [
+    "text",
     "stand",
     "verantwortlich",
     "partner",
@@ -50,6 +52,14 @@ const AIM_COLUMNS: [&str; 7] = [
 /// The most rows a table may have: far more than any district's measures.
 const MAX_ROWS: usize = 5_000;
 
+fn too_long(name: &str) -> String {
+    format!("{name}: mehr als {MAX_ROWS} Zeilen; so viele Maßnahmen hat kein Kreis")
+}
+
+/// The largest table: a district's measures fit in far less. Uploads of data (hundreds of
+/// megabytes) have their own, larger limit.
+const MAX_TABLE_BYTES: usize = 8 << 20;
+
 /// A table's rows as cells, with their line numbers (1-based, as a spreadsheet counts).
 type Rows = Vec<(usize, Vec<Plain>)>;
 
@@ -57,6 +67,9 @@ type Rows = Vec<(usize, Vec<Plain>)>;
 fn table(name: &str, bytes: &[u8]) -> Result<Rows, String> {
     if bytes.starts_with(b"PK") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         let rows = first_sheet(bytes).map_err(|e| format!("{name}: {}", e.german()))?;
+        if rows.len() > MAX_ROWS {
+            return Err(too_long(name));
+        }
         return Ok(rows
             .into_iter()
             .enumerate()
@@ -65,6 +78,9 @@ fn table(name: &str, bytes: &[u8]) -> Result<Rows, String> {
     }
     let (text, _) = decode(name, bytes).map_err(|d| d.german())?;
     let recs = records(&text);
+    if recs.len() > MAX_ROWS {
+        return Err(too_long(name));
+    }
     let sep = match recs.first() {
         Some((_, head)) if !head.contains(';') && head.contains(',') => b',',
         _ => b';',
@@ -172,7 +188,7 @@ impl Row<'_> {
             von: self.text("von"),
             bis: self.text("bis"),
             budget: self.number("budget_euro")?,
-            stand: self.text("stand"),
+            stand: status_code(&self.text("stand")),
             zielgruppen: self.text("zielgruppen"),
             gemeinden: self
                 .text("gemeinden")
@@ -189,8 +205,17 @@ impl Row<'_> {
     }
 }
 
-/// The measures of a table, in the order of their first row; or why not, naming the place.
-pub(crate) fn measures(name: &str, rows: &Rows) -> Result<Vec<MeasureIn>, String> {
+/// A status as the export writes it (its German label, `läuft`) or as its code (`laufend`).
+fn status_code(s: &str) -> String {
+    STATUSES
+        .into_iter()
+        .find(|x| x.label_de() == s)
+        .map_or(s.to_string(), |x| x.code().to_string())
+}
+
+/// The measures of a table, in the order of their first row, each with the line that describes
+/// it (`liste.csv, Zeile 2`); or why not, naming the place.
+pub(crate) fn measures(name: &str, rows: &Rows) -> Result<Vec<(MeasureIn, String)>, String> {
     let Some((_, head)) = rows.first() else {
         return Err(format!("{name}: die Tabelle ist leer"));
     };
@@ -204,9 +229,6 @@ pub(crate) fn measures(name: &str, rows: &Rows) -> Result<Vec<MeasureIn>, String
                 "{name}, Zeile 1: die Spalte „{needed}“ fehlt (die Spalten sind die des Exports massnahmen.csv)"
             ));
         }
-    }
-    if rows.len() > MAX_ROWS {
-        return Err(format!("{name}: mehr als {MAX_ROWS} Zeilen"));
     }
     // Each measure with the row that described it first.
     let mut out: Vec<(MeasureIn, usize, Vec<String>)> = Vec::new();
@@ -252,7 +274,10 @@ pub(crate) fn measures(name: &str, rows: &Rows) -> Result<Vec<MeasureIn>, String
             }
         }
     }
-    Ok(out.into_iter().map(|(m, _, _)| m).collect())
+    Ok(out
+        .into_iter()
+        .map(|(m, line, _)| (m, format!("{name}, Zeile {line}")))
+        .collect())
 }
 
 /// The form that reads a table of measures into cycle `cycle`.
@@ -283,23 +308,28 @@ pub async fn upload(
             "Bitte wählen Sie die Datei im Formular aus.",
         );
     };
-    let files = match read_upload(&mut mp, &csrf, ws.inner.settings.max_upload_bytes).await {
+    let limit = MAX_TABLE_BYTES.min(ws.inner.settings.max_upload_bytes);
+    let files = match read_upload(&mut mp, &csrf, limit).await {
         Ok(f) => f,
         Err((status, why)) => return refused(status, &why),
     };
     let Some((name, bytes)) = files.into_iter().next() else {
         return refused(StatusCode::BAD_REQUEST, "Es wurde keine Datei ausgewählt.");
     };
+    // Read outside the workspace's one connection: a large sheet must not hold up sign-ins.
+    let read = tokio::task::spawn_blocking(move || {
+        table(&name, &bytes).and_then(|rows| measures(&name, &rows))
+    })
+    .await;
+    let ms = match read {
+        Ok(Ok(ms)) => ms,
+        Ok(Err(why)) => return refused(StatusCode::UNPROCESSABLE_ENTITY, &why),
+        Err(e) => return internal(&e.into()),
+    };
     let kreis = ws.inner.settings.kreis.clone();
     let (now, actor) = (ws.now(), me.account.login.clone());
     let done = ws
-        .db(move |db: &mut Database| {
-            let read = table(&name, &bytes).and_then(|rows| measures(&name, &rows));
-            Ok(match read {
-                Err(why) => Err(Refusal::Input(why)),
-                Ok(ms) => add_measures(db, (&kreis, cycle), ms, &name, (&actor, now)),
-            })
-        })
+        .db(move |db: &mut Database| Ok(add_measures(db, (&kreis, cycle), ms, (&actor, now))))
         .await;
     match done {
         Ok(Ok(n)) => Redirect::to(&format!(

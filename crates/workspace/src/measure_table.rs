@@ -51,10 +51,22 @@ impl Cell {
     }
 
     /// As the CSV writes it: German numbers, text a spreadsheet would run as a formula defused.
+    /// A number is shown with its places unless that rounds it: the table is read back by the
+    /// measure import, which must get the very value.
     fn german(&self) -> String {
         match self {
             Cell::Text(t) => neutralise(t).into_owned(),
-            Cell::Number(x, d) => german_number(*x, *d),
+            Cell::Number(x, d) => {
+                let shown = german_number(*x, *d);
+                let exact = (0..=12).find(|p| {
+                    let s = german_number(*x, *p).replace('.', "").replace(',', ".");
+                    s.parse::<f64>() == Ok(*x)
+                });
+                match exact {
+                    Some(p) if p > *d => german_number(*x, p),
+                    _ => shown,
+                }
+            }
         }
     }
 }

@@ -185,6 +185,17 @@ fn status(s: &str, what: &str) -> Result<Status> {
 
 fn check_cycle(c: CycleIn) -> Result<CycleRecords> {
     let here = format!("Zyklus {:?}", c.titel);
+    // A measure names its recommendation by title, and a planner finds a measure by its title.
+    once(
+        &here,
+        "die Empfehlung",
+        c.empfehlung.iter().map(|r| r.titel.as_str()),
+    )?;
+    once(
+        &here,
+        "die Maßnahme",
+        c.massnahme.iter().map(|m| m.titel.as_str()),
+    )?;
     if c.bis < c.von {
         bail!("{here}: bis ({}) liegt vor von ({})", c.bis, c.von);
     }
@@ -401,11 +412,35 @@ pub fn parse(text: &str, format: Format, name: &str) -> Result<Vec<CycleRecords>
         Format::Toml => toml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
         Format::Json => serde_json::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
     };
+    let records: usize = file.zyklus.iter().map(CycleIn::records).sum();
+    if records > MAX_RECORDS {
+        bail!("{name}: {records} Einträge, mehr als die {MAX_RECORDS} einer Datei");
+    }
+    once(
+        name,
+        "der Zyklus",
+        file.zyklus.iter().map(|c| c.titel.as_str()),
+    )?;
     file.zyklus
         .into_iter()
         .map(check_cycle)
         .collect::<Result<Vec<_>>>()
         .with_context(|| format!("in {name}"))
+}
+
+impl CycleIn {
+    /// How many records the cycle holds, itself and its aims included.
+    fn records(&self) -> usize {
+        1 + self.zeitplan.len()
+            + self.entscheidung.len()
+            + self.schwerpunkt.len()
+            + self.empfehlung.len()
+            + self
+                .massnahme
+                .iter()
+                .map(|m| 1 + m.ziel.len())
+                .sum::<usize>()
+    }
 }
 
 /// Reads and checks a planning file (TOML, or JSON when it ends in `.json`).
@@ -452,14 +487,37 @@ pub fn save(
             )));
         }
     }
-    let mut ids = Vec::new();
-    for c in cycles {
-        let object = format!("{}/{}", c.cycle.kreis, c.cycle.title);
-        let event =
-            |kind: &str| AuditEvent::new(now, actor, &format!("plan.{kind}.create"), &object);
-        ids.push(db.save_cycle_records(c, &event)?);
+    let event = |c: &Cycle, kind: &str, title: &str| created((actor, now), c, kind, title);
+    Ok(db.save_cycle_records(cycles, &event)?)
+}
+
+/// The audit event of a record created from a file or request: the cycle is its object, the
+/// record's title its new value.
+fn created((actor, now): (&str, i64), c: &Cycle, kind: &str, title: &str) -> AuditEvent {
+    AuditEvent::new(
+        now,
+        actor,
+        &format!("plan.{kind}.create"),
+        &format!("{}/{}", c.kreis, c.title),
+    )
+    .values(None, Some(title.to_string()))
+}
+
+/// The most records one file or request may hold: far more than a district plans, and a bound
+/// on what one transaction writes.
+pub const MAX_RECORDS: usize = 5_000;
+
+/// Refuses a title that occurs twice among `titles` (what they are: `kind`, where: `here`).
+fn once<'a>(here: &str, kind: &str, titles: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for t in titles {
+        if !seen.insert(t) {
+            bail!(
+                "{here}: {kind} {t:?} steht zweimal darin; jeder Titel darf nur einmal vorkommen"
+            );
+        }
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// Imports a planning file: checked whole, refused if one of its cycles is held already, then
@@ -495,64 +553,56 @@ impl From<sozialmonitor_store::StoreError> for Refusal {
 
 /// Adds measures with their aims to the district's stored cycle `cycle_id`: all checked first
 /// (municipalities, aims, the recommendation by its title, no title twice in the cycle), then
-/// saved in one transaction with an audit event per measure. `name` is the file or request
-/// named in a refusal. Their number.
+/// saved in one transaction with an audit event per measure. Each measure comes with where it
+/// was written (`liste.csv, Zeile 4`), named in a refusal. Their number.
 pub fn add_measures(
     db: &mut Database,
     (kreis, cycle_id): (&str, i64),
-    measures: Vec<MeasureIn>,
-    name: &str,
+    measures: Vec<(MeasureIn, String)>,
     (actor, now): (&str, i64),
 ) -> std::result::Result<usize, Refusal> {
     let Some(cycle) = db.cycles(kreis)?.into_iter().find(|c| c.id == cycle_id) else {
         return Err(Refusal::NoCycle);
     };
     if measures.is_empty() {
-        return Err(Refusal::Input(format!("{name}: keine Maßnahme darin")));
+        return Err(Refusal::Input("Keine Maßnahme angegeben.".into()));
+    }
+    let records: usize = measures.iter().map(|(m, _)| 1 + m.ziel.len()).sum();
+    if records > MAX_RECORDS {
+        return Err(Refusal::Input(format!(
+            "{records} Maßnahmen und Ziele, mehr als die {MAX_RECORDS} auf einmal"
+        )));
     }
     let recommendations = db.recommendations(cycle.id)?;
-    let mut titles: Vec<String> = db
+    let mut titles: std::collections::HashSet<String> = db
         .plan_measures(cycle.id)?
         .into_iter()
         .map(|m| m.title)
         .collect();
     let mut checked = Vec::new();
-    let here = format!("{name}, Zyklus {:?}", cycle.title);
-    let given: Vec<&str> = measures.iter().map(|m| m.titel.as_str()).collect();
-    if let Some(twice) = given
-        .iter()
-        .enumerate()
-        .find(|(i, t)| given[..*i].contains(t))
-        .map(|(_, t)| *t)
-    {
-        return Err(Refusal::Input(format!(
-            "{name}: die Maßnahme {twice:?} steht zweimal darin (etwa aus zwei Zyklen); jeder Titel darf in einem Zyklus nur einmal vorkommen"
-        )));
-    }
-    for m in measures {
-        if titles.contains(&m.titel) {
+    for (m, place) in measures {
+        let here = format!("{place}, Zyklus {:?}", cycle.title);
+        if !titles.insert(m.titel.clone()) {
             return Err(Refusal::Input(format!(
-                "{here}: die Maßnahme {:?} gibt es im Zyklus schon (im Arbeitsbereich ändern)",
+                "{here}: die Maßnahme {:?} gibt es im Zyklus schon oder steht zweimal darin (etwa aus zwei Zyklen); jeder Titel darf in einem Zyklus nur einmal vorkommen",
                 m.titel
             )));
         }
-        titles.push(m.titel.clone());
         let c = check_measure(&here, kreis, m, &recommendations)
             .map_err(|e| Refusal::Input(format!("{e:#}")))?;
         checked.push(c);
     }
     let n = checked.len();
     let records = CycleRecords {
-        cycle: cycle.clone(),
+        cycle,
         milestones: vec![],
         decisions: vec![],
         priorities: vec![],
         recommendations: vec![],
         measures: checked,
     };
-    let object = format!("{}/{}", cycle.kreis, cycle.title);
-    let event = |kind: &str| AuditEvent::new(now, actor, &format!("plan.{kind}.create"), &object);
-    db.save_cycle_records(&records, &event)?;
+    let event = |c: &Cycle, kind: &str, title: &str| created((actor, now), c, kind, title);
+    db.save_cycle_records(&[records], &event)?;
     Ok(n)
 }
 

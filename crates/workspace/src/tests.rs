@@ -2631,6 +2631,27 @@ async fn a_key_made_in_the_workspace_writes_planning_records_through_the_api() {
         "{body}"
     );
 
+    // Two cycles of one title in one request, or a measure title twice in a cycle: refused.
+    let twice = r#"{"zyklus": [{"kreis": "14522", "titel": "Z", "von": 2027, "bis": 2031}, {"kreis": "14522", "titel": "Z", "von": 2027, "bis": 2031}]}"#;
+    let (status, body) = f.api("POST", route, Some(&key), twice).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("steht zweimal darin"),
+        "{body}"
+    );
+    let twice = r#"{"zyklus": [{"kreis": "14522", "titel": "Z", "von": 2027, "bis": 2031, "massnahme": [{"titel": "M", "stand": "geplant"}, {"titel": "M", "stand": "geplant"}]}]}"#;
+    let (status, body) = f.api("POST", route, Some(&key), twice).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("die Maßnahme \"M\" steht zweimal"),
+        "{body}"
+    );
     // Measures into the stored cycle: all or none.
     let more = format!("/arbeitsbereich/api/v1/planung/zyklen/{cycle}/massnahmen");
     let two = serde_json::json!({"massnahme": [
@@ -2668,8 +2689,16 @@ async fn a_key_made_in_the_workspace_writes_planning_records_through_the_api() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // Read back whole, with the internal details and the measure linked to its recommendation.
+    // Read back whole, with the internal details and the measure linked to its recommendation
+    // (the scheme's name is read in any case, as HTTP says).
     let (status, all) = f.api("GET", route, Some(&key), "").await;
+    assert_eq!(status, StatusCode::OK);
+    let req = Request::get(route)
+        .header(header::HOST, "localhost")
+        .header(header::AUTHORIZATION, format!("bearer {key}"))
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(f.send(req).await.0, StatusCode::OK);
     assert_eq!(status, StatusCode::OK);
     let c = all["zyklus"]
         .as_array()
@@ -2696,6 +2725,12 @@ async fn a_key_made_in_the_workspace_writes_planning_records_through_the_api() {
         .expect("audit");
     assert_eq!(events.len(), 4, "{events:?}");
     assert!(events.iter().all(|e| e.actor == "planner"));
+    // Each names what it created.
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "plan.measure.create" && e.new_value.as_deref() == Some("Zweite"))
+    );
 
     // Revoked on the page: refused from then on; a second revocation is a 404.
     let id = {
@@ -2752,7 +2787,7 @@ async fn measures_are_read_from_the_export_table_into_another_cycle() {
              "gemeinden": ["14522010", "14522020"], "budget": 12500.5, "verantwortlich": "=Sozialamt",
              "oeffentlich": true,
              "ziel": [{"indikator": "anteil_65_plus", "gebiet": "14522", "ausgangswert": 30.1, "ausgangsjahr": 2021, "zielwert": 29.5, "zieljahr": 2030, "richtung": "sinken"},
-                      {"indikator": "anteil_75_plus", "gebiet": "14522010", "ausgangswert": 14.0, "ausgangsjahr": 2021, "zielwert": 13.0, "zieljahr": 2030, "richtung": "sinken"}]},
+                      {"indikator": "anteil_75_plus", "gebiet": "14522010", "ausgangswert": 14.05, "ausgangsjahr": 2021, "zielwert": 13.0, "zieljahr": 2030, "richtung": "sinken"}]},
             {"titel": "Ohne Ziel", "stand": "geplant"}]},
         {"kreis": "14522", "titel": "Neu", "von": 2027, "bis": 2031}
     ]});

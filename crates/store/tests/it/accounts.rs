@@ -349,11 +349,46 @@ fn api_keys_act_as_their_account_until_revoked(b: Backend) {
     ));
     let (key, _) = db.api_token("h1").expect("read").expect("found");
     assert!(key.revoked && !key.valid_at(150));
+    // A new password ends every key of the account; a new role does not.
+    let second = NewApiToken {
+        token_hash: "h2",
+        ..new.clone()
+    };
+    db.add_api_token(&second, &ev("token.create")).expect("key");
+    db.change_account(
+        anna,
+        &AccountChange::Role(Role::Viewer, None),
+        &ev("account.role"),
+    )
+    .expect("role");
+    assert!(
+        db.api_token("h2")
+            .expect("read")
+            .expect("found")
+            .0
+            .valid_at(150)
+    );
+    db.change_account(
+        anna,
+        &AccountChange::Password {
+            hash: "$argon2id$x".into(),
+            must_change: false,
+        },
+        &ev("account.password"),
+    )
+    .expect("password");
+    assert!(
+        !db.api_token("h2")
+            .expect("read")
+            .expect("found")
+            .0
+            .valid_at(150)
+    );
     let events = db
         .audit_events(&AuditFilter {
             action_prefix: Some("token.".into()),
             ..AuditFilter::default()
         })
         .expect("audit");
-    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events.len(), 3, "{events:?}");
 }

@@ -91,8 +91,29 @@ fn a_cycle_with_its_records_is_stored_and_updated_by_id(b: Backend) {
         source: "Prozessdarstellung Sozialplanung".into(),
         example: false,
     };
-    db.save_decision(&decision, &ev("plan.decision"))
+    let decision_id = db
+        .save_decision(&decision, &ev("plan.decision"))
         .expect("decision");
+    // An outcome is recorded once: a second one is a conflict and changes nothing.
+    db.record_outcome(
+        decision_id,
+        ("Gesamtheit", "2026-06"),
+        &ev("plan.decision.decide"),
+    )
+    .expect("outcome");
+    assert!(matches!(
+        db.record_outcome(
+            decision_id,
+            ("Infrastruktur", "2026-07"),
+            &ev("plan.decision.decide")
+        ),
+        Err(StoreError::Conflict(_))
+    ));
+    let decided = &db.decisions(cycle.id).expect("decisions")[0];
+    assert_eq!(
+        (decided.outcome.as_str(), decided.decided_on.as_str()),
+        ("Gesamtheit", "2026-06")
+    );
     let priority = Priority {
         id: 0,
         cycle_id: cycle.id,
@@ -191,7 +212,7 @@ fn a_cycle_with_its_records_is_stored_and_updated_by_id(b: Backend) {
             ..AuditFilter::default()
         })
         .expect("audit");
-    assert_eq!(events.len(), 8, "{events:?}");
+    assert_eq!(events.len(), 9, "{events:?}");
     // Deleted: the recommendation leaves its measure without it; the measure takes its aims
     // along; a record that is not there is a conflict and writes no event.
     db.delete_planning(
@@ -219,7 +240,7 @@ fn a_cycle_with_its_records_is_stored_and_updated_by_id(b: Backend) {
             ..AuditFilter::default()
         })
         .expect("audit");
-    assert_eq!(events.len(), 10, "{events:?}");
+    assert_eq!(events.len(), 11, "{events:?}");
 }
 
 fn a_cycle_and_its_records_are_saved_at_once_or_not_at_all(b: Backend) {
@@ -283,8 +304,13 @@ fn a_cycle_and_its_records_are_saved_at_once_or_not_at_all(b: Backend) {
             vec![aim("anteil_65_plus", 24.0)],
         )],
     };
-    let event = |kind: &str| AuditEvent::new(9, "api:anna", &format!("plan.{kind}.create"), "x");
-    let id = db.save_cycle_records(&records, &event).expect("saved");
+    let event = |_: &Cycle, kind: &str, title: &str| {
+        AuditEvent::new(9, "anna", &format!("plan.{kind}.create"), "x")
+            .values(None, Some(title.to_string()))
+    };
+    let id = db
+        .save_cycle_records(std::slice::from_ref(&records), &event)
+        .expect("saved")[0];
     let recs = db.recommendations(id).expect("recs");
     let measures = db.plan_measures(id).expect("measures");
     assert_eq!((recs.len(), measures.len()), (1, 1));
@@ -308,16 +334,56 @@ fn a_cycle_and_its_records_are_saved_at_once_or_not_at_all(b: Backend) {
     records.cycle.id = id;
     records.recommendations.clear();
     records.measures[0].0.title = "Zweite Maßnahme".into();
-    db.save_cycle_records(&records, &event).expect("added");
+    db.save_cycle_records(std::slice::from_ref(&records), &event)
+        .expect("added");
     let measures = db.plan_measures(id).expect("measures");
     assert_eq!(measures.len(), 2);
     assert_eq!(measures[1].recommendation_id, Some(recs[0].id));
     assert_eq!(count(&db), 4);
     // Into a cycle that is gone: nothing at all is saved, no event written.
+    // Two cycles at once, the second into a cycle that is gone: neither is saved, the new
+    // first one included, and no event is written.
+    let first = CycleRecords {
+        cycle: Cycle {
+            title: "Dritter".into(),
+            ..cycle.clone()
+        },
+        ..records.clone()
+    };
     records.cycle = Cycle { id: 9999, ..cycle };
     assert!(matches!(
-        db.save_cycle_records(&records, &event),
+        db.save_cycle_records(&[first.clone(), records], &event),
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(count(&db), 4);
+    assert_eq!(db.cycles("15082").expect("cycles").len(), 1);
+    // Two new cycles at once: each record goes into its own cycle.
+    let second = CycleRecords {
+        cycle: Cycle {
+            title: "Vierter".into(),
+            ..first.cycle.clone()
+        },
+        ..first.clone()
+    };
+    let ids = db
+        .save_cycle_records(&[first, second], &event)
+        .expect("two");
+    assert_eq!(ids.len(), 2);
+    for id in ids {
+        let ms = db.plan_measures(id).expect("measures");
+        assert_eq!(ms.len(), 1);
+        assert_eq!(ms[0].cycle_id, id);
+        assert_eq!(db.plan_aims(ms[0].id).expect("aims").len(), 1);
+    }
+    let last = db
+        .audit_events(&AuditFilter {
+            action_prefix: Some("plan.measure".into()),
+            ..AuditFilter::default()
+        })
+        .expect("audit");
+    assert!(
+        last.iter()
+            .all(|e| e.new_value.as_deref() == Some("Zweite Maßnahme")
+                || e.new_value.as_deref() == Some("Beratungsnetz"))
+    );
 }
