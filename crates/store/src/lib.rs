@@ -9,6 +9,7 @@ pub mod currency;
 mod database;
 mod pg;
 pub mod planning;
+pub mod services;
 mod sqlite;
 pub mod testing;
 pub mod tokens;
@@ -29,6 +30,7 @@ pub use planning::{
     Cycle, CycleRecords, Decision, Deletable, MeasureAim, Milestone, PlanMeasure, Planning,
     Priority, Recommendation,
 };
+pub use services::{Service, Services};
 pub use tokens::{ApiToken, ApiTokens, NewApiToken};
 pub use transfer::{Counts, Field, RowSink, RowSource, Table};
 pub use writing::{CommentaryVersion, ReportInfo, Undo, Undone, Writing};

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_commentary_and_reports.sql"),
     include_str!("../migrations/postgres/0004_planning.sql"),
     include_str!("../migrations/postgres/0005_api_tokens.sql"),
+    include_str!("../migrations/postgres/0006_services.sql"),
 ];
 
 /// Advisory lock keys: one migration and one import at a time per database.

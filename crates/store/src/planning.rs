@@ -203,7 +203,7 @@ pub struct MeasureAim {
 
 /// A record stored in one table: its columns (after `id`) and how it turns into fields and
 /// back.
-trait Record: Sized {
+pub(crate) trait Record: Sized {
     const TABLE: &'static str;
     /// Columns after `id`, with their types.
     const COLUMNS: &'static [(&'static str, Ty)];
@@ -243,26 +243,26 @@ fn check_steps(checks: &[(String, i64, String)]) -> impl Iterator<Item = Step<'_
     })
 }
 
-fn text(s: &str) -> Field {
+pub(crate) fn text(s: &str) -> Field {
     Field::Text(s.to_string())
 }
 
-fn flag(b: bool) -> Field {
+pub(crate) fn flag(b: bool) -> Field {
     Field::Int(i64::from(b))
 }
 
-fn get_text(f: &[Field], i: usize) -> String {
+pub(crate) fn get_text(f: &[Field], i: usize) -> String {
     match f.get(i) {
         Some(Field::Text(s)) => s.clone(),
         _ => String::new(),
     }
 }
 
-fn get_int(f: &[Field], i: usize) -> i64 {
+pub(crate) fn get_int(f: &[Field], i: usize) -> i64 {
     f.get(i).and_then(Field::as_int).unwrap_or(0)
 }
 
-fn get_real(f: &[Field], i: usize) -> Option<f64> {
+pub(crate) fn get_real(f: &[Field], i: usize) -> Option<f64> {
     match f.get(i) {
         Some(Field::Real(x)) => Some(*x),
         Some(Field::Int(x)) => Some(*x as f64),
@@ -271,11 +271,11 @@ fn get_real(f: &[Field], i: usize) -> Option<f64> {
 }
 
 /// A list kept in one text column, comma-separated (keys and codes have no commas).
-fn list(items: &[String]) -> Field {
+pub(crate) fn list(items: &[String]) -> Field {
     Field::Text(items.join(","))
 }
 
-fn get_list(f: &[Field], i: usize) -> Vec<String> {
+pub(crate) fn get_list(f: &[Field], i: usize) -> Vec<String> {
     get_text(f, i)
         .split(',')
         .map(str::trim)
@@ -638,7 +638,7 @@ impl Record for MeasureAim {
 }
 
 /// `INSERT … RETURNING id` for a new record, `UPDATE … WHERE id` for a stored one.
-fn save_sql<R: Record>(r: &R) -> String {
+pub(crate) fn save_sql<R: Record>(r: &R) -> String {
     let names: Vec<&str> = R::COLUMNS.iter().map(|(n, _)| *n).collect();
     if r.id() == 0 {
         insert_sql(R::TABLE, &names)
@@ -657,7 +657,7 @@ fn save_sql<R: Record>(r: &R) -> String {
     }
 }
 
-fn save_step<'a, R: Record>(r: &R, sql: &'a str) -> Step<'a> {
+pub(crate) fn save_step<'a, R: Record>(r: &R, sql: &'a str) -> Step<'a> {
     let mut params = r.fields();
     if r.id() != 0 {
         params.push(Field::Int(r.id()));
@@ -671,7 +671,11 @@ fn save_step<'a, R: Record>(r: &R, sql: &'a str) -> Step<'a> {
     }
 }
 
-fn save<R: Record, S: Sql + ?Sized>(db: &mut S, r: &R, event: &AuditEvent) -> Result<i64> {
+pub(crate) fn save<R: Record, S: Sql + ?Sized>(
+    db: &mut S,
+    r: &R,
+    event: &AuditEvent,
+) -> Result<i64> {
     let sql = save_sql(r);
     // The references first: a missing one is the same refusal on both backends (PostgreSQL's
     // foreign keys would otherwise answer before the check).
@@ -684,7 +688,11 @@ fn save<R: Record, S: Sql + ?Sized>(db: &mut S, r: &R, event: &AuditEvent) -> Re
 }
 
 /// The records whose `column` is `value`, in id order.
-fn list_where<R: Record, S: Sql + ?Sized>(db: &S, column: &str, value: Field) -> Result<Vec<R>> {
+pub(crate) fn list_where<R: Record, S: Sql + ?Sized>(
+    db: &S,
+    column: &str,
+    value: Field,
+) -> Result<Vec<R>> {
     let names: Vec<&str> = R::COLUMNS.iter().map(|(n, _)| *n).collect();
     let mut types = vec![Ty::Int];
     types.extend(R::COLUMNS.iter().map(|(_, t)| *t));
@@ -726,7 +734,7 @@ pub struct CycleRecords {
 }
 
 /// `INSERT INTO table (names) VALUES (?1, …) RETURNING id`.
-fn insert_sql(table: &str, names: &[&str]) -> String {
+pub(crate) fn insert_sql(table: &str, names: &[&str]) -> String {
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
     format!(
         "INSERT INTO {table} ({}) VALUES ({}) RETURNING id",
@@ -944,7 +952,7 @@ pub trait Planning {
     fn delete_planning(&mut self, what: Deletable, id: i64, event: &AuditEvent) -> Result<()>;
     /// The aims of a measure.
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>>;
-    /// A number that every change of the planning records raises (the count of `plan.` audit
+    /// A number that every change of the public planning records and the services directory raises (the count of `plan.` and `service.` audit
     /// events, one written in the same transaction as each change; a count, not the newest
     /// id, because ids may commit out of order): the public dashboard reloads when it moves.
     fn planning_version(&self) -> Result<i64>;
@@ -1107,7 +1115,8 @@ impl<T: Sql> Planning for T {
     }
     fn planning_version(&self) -> Result<i64> {
         let rows = self.select(
-            "SELECT count(*) FROM audit_event WHERE action LIKE 'plan.%'",
+            "SELECT count(*) FROM audit_event WHERE action LIKE 'plan.%' \
+             OR action LIKE 'service.%'",
             &[],
             &[Ty::Int],
         )?;

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0008_commentary_and_reports.sql"),
     include_str!("../migrations/sqlite/0009_planning.sql"),
     include_str!("../migrations/sqlite/0010_api_tokens.sql"),
+    include_str!("../migrations/sqlite/0011_services.sql"),
 ];
 
 /// A store in one SQLite file.

@@ -14,6 +14,7 @@ use sozialmonitor_store::{
 mod accounts;
 mod both;
 mod planning;
+mod services;
 use both::*;
 
 fn demo(rel: &str) -> PathBuf {
