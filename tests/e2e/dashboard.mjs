@@ -42,6 +42,8 @@ const pageTypes = [
   ['katalog', '/katalog'],
   ['suche', '/suche?q=Freiberg'],
   ['impressum', '/impressum'],
+  ['wegweiser', '/wegweiser'],
+  ['seniorenwegweiser', '/seniorenwegweiser?gemeinde=14522230'],
   ['fehler', '/gemeinde/99999999'],
 ];
 for (const [name, path] of pageTypes) {
@@ -104,6 +106,22 @@ await check('compare two regions', async () => {
   assert.match(table, /Sachsen/);
 });
 
+await check('the services directory is searched with its form, without JavaScript too', async () => {
+  const nojs = await browser.newContext({ javaScriptEnabled: false, ignoreHTTPSErrors: true });
+  const p = await nojs.newPage();
+  await p.goto(base + '/wegweiser');
+  await p.selectOption('#w-thema', 'migrationsberatung');
+  await Promise.all([p.waitForURL(/thema=migrationsberatung/), p.getByRole('button', { name: 'Angebote zeigen' }).click()]);
+  const main = await p.locator('main').innerText();
+  assert.match(main, /1 Angebot\b/);
+  assert.match(main, /Migrationsberatung in Mittweida/);
+  assert.match(main, /Beispiel – kein realer Eintrag/);
+  // The point on the map leads to the entry in the list.
+  const href = await p.locator('svg a.point').first().getAttribute('href');
+  assert.ok(href && (await p.locator(href).count()) === 1, href);
+  await nojs.close();
+});
+
 await check('works without JavaScript', async () => {
   const nojs = await browser.newContext({ javaScriptEnabled: false, ignoreHTTPSErrors: true });
   const p = await nojs.newPage();
@@ -118,7 +136,7 @@ await check('200 % text size and a phone: no horizontal scrolling of the page', 
   for (const width of [640, 375]) {
     const c = await browser.newContext({ viewport: { width, height: 800 }, ignoreHTTPSErrors: true });
     const p = await c.newPage();
-    for (const path of ['/', '/gemeinde/14522010', '/indikator/anteil_65_plus']) {
+    for (const path of ['/', '/gemeinde/14522010', '/indikator/anteil_65_plus', '/wegweiser']) {
       await p.goto(base + path);
       const over = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(over <= 1, `${path} at ${width}px overflows by ${over}px`);

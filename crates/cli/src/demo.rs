@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sozialmonitor_core::Period;
-use sozialmonitor_store::{ImportOptions, Location, Planning, Store};
+use sozialmonitor_store::{ImportOptions, Location, Planning, Services, Store};
 
 /// Finds the demo data: the given folder, `data/demo` below the current directory, or the one in
 /// the source tree this binary was built from.
@@ -39,9 +39,9 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
                 // `original/` keeps a source as published beside the file derived from it for
                 // import (see its SOURCE-derived.txt); only the derived file is imported.
                 // `planung/` holds the planning cycles, read by `planning::import` after the
-                // statistics, not by the importer of statistics.
+                // statistics, and `wegweiser/` the services directory: neither is statistics.
                 if p.file_name()
-                    .is_some_and(|n| n != "original" && n != "planung")
+                    .is_some_and(|n| n != "original" && n != "planung" && n != "wegweiser")
                 {
                     stack.push(p);
                 }
@@ -107,6 +107,15 @@ pub fn run(db: &Location, data: Option<&Path>) -> Result<ExitCode> {
             crate::user::now(),
         )?;
         println!("  {n} planning cycles from {}", plans.display());
+    }
+    // The services directory: labelled examples (see wegweiser/SOURCE.txt), once.
+    let services = dir.join("wegweiser/beispiele.csv");
+    if services.is_file() && store.services("14522")?.is_empty() {
+        let n = crate::services_import(&mut store, &services, "14522")?;
+        println!(
+            "  {n} example entries of the services directory from {}",
+            services.display()
+        );
     }
     let s = store.summary()?;
     println!("done in {:.1} s\n", t.elapsed().as_secs_f64());

@@ -246,6 +246,12 @@ enum Command {
         #[command(subcommand)]
         action: PlanningAction,
     },
+    /// The directory of social services (Wegweiser): `import FILE --kreis KEY` reads entries
+    /// from a CSV or XLSX table (see data/demo/wegweiser/).
+    Services {
+        #[command(subcommand)]
+        action: ServicesAction,
+    },
     /// Bring the database schema up to date (every command does so when it opens the database)
     /// and show its version.
     Migrate,
@@ -324,6 +330,20 @@ enum PlanningAction {
     Import {
         /// The file.
         file: PathBuf,
+    },
+}
+
+/// What `services` does.
+#[derive(Subcommand, Debug)]
+enum ServicesAction {
+    /// Add the entries of a CSV or XLSX table to a district's directory (checked whole first;
+    /// every bad cell is named with its line and column, and then nothing is saved).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The district whose directory it is.
+        #[arg(long, default_value = "14522")]
+        kreis: String,
     },
 }
 
@@ -1012,6 +1032,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{n} planning cycle(s) imported from {}", file.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Services {
+            action: ServicesAction::Import { file, kreis },
+        } => {
+            let mut store = open(&db)?;
+            let n = services_import(&mut store, &file, &kreis)?;
+            println!(
+                "{n} service(s) added to the directory of {kreis} from {}",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { action } => match action {
             ReportAction::Profile { key, output } => report::profile(&db, &key, &output),
             ReportAction::Profiles { kreis, output } => report::profiles(&db, &kreis, &output),
@@ -1329,4 +1360,23 @@ pub(crate) fn de_int(n: i64) -> String {
 
 fn parse_territory(s: &str) -> std::result::Result<Territory, String> {
     Territory::parse(s).ok_or_else(|| format!("unknown territory {s:?}; use today or published"))
+}
+
+/// Adds the entries of a services table to district `kreis`'s directory in one transaction;
+/// their number. Refused whole, naming every bad cell.
+fn services_import(
+    store: &mut sozialmonitor_store::Database,
+    file: &std::path::Path,
+    kreis: &str,
+) -> anyhow::Result<usize> {
+    use sozialmonitor_store::{AuditEvent, Services};
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.display().to_string();
+    let entries = sozialmonitor_workspace::service_file::read(&name, &bytes, kreis)
+        .map_err(|why| anyhow::anyhow!("{}", why.join("\n")))?;
+    let (actor, now) = (user::actor(), user::now());
+    let event = |s: &sozialmonitor_store::Service| {
+        AuditEvent::new(now, &actor, "service.create", kreis).values(None, Some(s.name.clone()))
+    };
+    Ok(store.add_services(&entries, &event)?.len())
 }

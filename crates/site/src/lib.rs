@@ -406,6 +406,8 @@ pub struct Site {
     pub data_date: String,
     /// The published recommendations and measures of the home district's planning cycles.
     pub planning: planning::PublicPlanning,
+    /// The published entries of the home district's directory of social services.
+    pub services: Vec<sozialmonitor_store::Service>,
 }
 
 impl Site {
@@ -516,6 +518,12 @@ impl Site {
             }
         }
         let planning = planning::PublicPlanning::load(store, home)?;
+        let services = {
+            use sozialmonitor_store::Services;
+            let mut all = store.services(home)?;
+            all.retain(|s| s.public);
+            all
+        };
         let home = *by_key
             .get(home)
             .with_context(|| format!("region {home} is not in the database"))?;
@@ -532,6 +540,7 @@ impl Site {
             imports,
             data_date,
             planning,
+            services,
         })
     }
 

@@ -61,9 +61,34 @@ pub type LegendItem = (String, String);
 /// The colour of a legend entry that is text only.
 pub const TEXT_ONLY: &str = "none";
 
+/// A place marked on a map (a service of the directory).
+#[derive(Debug, Clone)]
+pub struct Point {
+    /// Longitude (WGS84).
+    pub lon: f64,
+    /// Latitude (WGS84).
+    pub lat: f64,
+    /// Tooltip and accessible name.
+    pub label: String,
+    /// Link target (its entry in the list beside the map).
+    pub href: String,
+}
+
 /// Renders a choropleth map `width` pixels wide with its legend below.
 pub fn choropleth(
     areas: &[Area<'_>],
+    title: &str,
+    desc: &str,
+    legend: &[LegendItem],
+    width: f64,
+) -> String {
+    with_points(areas, &[], title, desc, legend, width)
+}
+
+/// A choropleth map with places marked on it, each a link.
+pub fn with_points(
+    areas: &[Area<'_>],
+    points: &[Point],
     title: &str,
     desc: &str,
     legend: &[LegendItem],
@@ -90,7 +115,7 @@ pub fn choropleth(
     let legend_h = 26.0 * legend.len() as f64 + 30.0;
     let height = map_h + legend_h;
     // A map whose regions are links is a group of links, not a single image.
-    let role = if areas.iter().any(|a| a.href.is_some()) {
+    let role = if areas.iter().any(|a| a.href.is_some()) || !points.is_empty() {
         "group"
     } else {
         "img"
@@ -136,6 +161,16 @@ pub fn choropleth(
         }
     }
     o.push_str(&top);
+    for p in points {
+        let (px, py) = (pad + (p.lon - x0) * k * s, pad + (y1 - p.lat) * s);
+        let _ = write!(
+            o,
+            r##"<a href="{}" aria-label="{}" class="point"><circle cx="{px:.1}" cy="{py:.1}" r="7" fill="#14213d" stroke="#ffffff" stroke-width="2"><title>{}</title></circle></a>"##,
+            esc(&p.href),
+            esc(&p.label),
+            esc(&p.label)
+        );
+    }
     let mut y = map_h + 12.0;
     let _ = write!(
         o,

@@ -61,6 +61,13 @@ footer.site{border-top:1px solid var(--line);margin-top:3rem;padding:1rem;color:
 footer.site div{max-width:72rem;margin:0 auto}
 .sym{font-weight:700}
 @media (prefers-reduced-motion: reduce){*{transition:none!important;animation:none!important;scroll-behavior:auto!important}}
+.services{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(18rem,100%),1fr));gap:1rem}
+article.service{border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;break-inside:avoid}
+article.service h3{margin-top:0}
+article.service dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .75rem;margin:0}
+article.service dt{font-weight:600}
+article.service dd{margin:0}
+.service-map svg{max-width:100%;height:auto}
 @media print{header.site nav,form.search,form.controls,.skip,.downloads{display:none}a{color:#000}}
 "#;
 
@@ -88,6 +95,7 @@ pub fn page(title: &str, body: &str, data_date: &str) -> String {
 <li><a href="/katalog">Indikatoren</a></li>
 <li><a href="/vergleich">Vergleich</a></li>
 <li><a href="/planung">Planung</a></li>
+<li><a href="/wegweiser">Wegweiser</a></li>
 <li><a href="/impressum">Daten und Impressum</a></li>
 </ul></nav>
 <form class="search" role="search" action="/suche" method="get">

@@ -23,6 +23,7 @@ pub mod pdf;
 pub mod planning;
 pub mod query;
 pub mod server;
+pub mod wegweiser;
 
 use std::sync::Arc;
 
@@ -109,6 +110,8 @@ pub(crate) fn app_parts(
         .route("/planung", get(planning_page))
         .route("/planung/handlungsfeld/{field}", get(planning_field))
         .route("/planung/massnahme/{id}", get(planning_measure))
+        .route("/wegweiser", get(directory))
+        .route("/seniorenwegweiser", get(senior_directory))
         .route(
             "/static/style.css",
             get(|| async { asset("text/css; charset=utf-8", html::CSS) }),
@@ -265,6 +268,34 @@ async fn catalogue(State(site): State<Shared>, q: Params) -> Response {
     html(
         StatusCode::OK,
         pages::catalogue(&site, g("feld"), g("gruppe"), g("q")),
+    )
+}
+
+fn directory_filter(q: &Params) -> wegweiser::Filter {
+    let g = |k: &str| q.get(k).unwrap_or("").trim().to_string();
+    wegweiser::Filter {
+        municipality: g("gemeinde"),
+        topic: g("thema"),
+        group: g("zielgruppe"),
+        text: g("q"),
+    }
+}
+
+/// `/wegweiser?gemeinde=&thema=&zielgruppe=&q=`: the directory of social services.
+async fn directory(State(site): State<Shared>, q: Params) -> Response {
+    let body = wegweiser::page(&site, &directory_filter(&q), false);
+    html(
+        StatusCode::OK,
+        html::page("Wegweiser soziale Angebote", &body, &site.data_date),
+    )
+}
+
+/// `/seniorenwegweiser`: the directory for older people.
+async fn senior_directory(State(site): State<Shared>, q: Params) -> Response {
+    let body = wegweiser::page(&site, &directory_filter(&q), true);
+    html(
+        StatusCode::OK,
+        html::page("Seniorenwegweiser", &body, &site.data_date),
     )
 }
 

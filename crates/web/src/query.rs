@@ -51,6 +51,8 @@ const fn one(name: &'static str) -> Param {
 const VIEW: &[Param] = &[one("gebiet"), one("jahr"), one("methode"), one("klassen")];
 const CATALOGUE: &[Param] = &[one("feld"), one("gruppe"), one("q")];
 const SEARCH: &[Param] = &[one("q")];
+/// The services directory's filters.
+const DIRECTORY: &[Param] = &[one("gemeinde"), one("thema"), one("zielgruppe"), one("q")];
 const COMPARE: &[Param] = &[
     Param {
         name: "r",
@@ -92,6 +94,7 @@ pub fn route(path: &str) -> Route {
         (Some("indikator"), Some(_), _, None) => cached(VIEW),
         (Some("katalog"), None, ..) => cached(CATALOGUE),
         (Some("suche"), None, ..) => cached(SEARCH),
+        (Some("wegweiser" | "seniorenwegweiser"), None, ..) => cached(DIRECTORY),
         (Some("vergleich"), None, ..) => cached(COMPARE),
         (Some("gemeinde"), Some(_), Some("profil.pdf"), None) => Route {
             params: &[],

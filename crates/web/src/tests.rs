@@ -1432,3 +1432,98 @@ async fn planning_pages_per_field_and_measure(app: &Router) {
         );
     }
 }
+
+/// An entry of the services directory for the test site.
+fn service(
+    name: &str,
+    municipality: &str,
+    topics: &str,
+    groups: &str,
+    public: bool,
+) -> sozialmonitor_store::Service {
+    use sozialmonitor_core::services::{Position, TargetGroup, Topic};
+    sozialmonitor_store::Service {
+        id: 0,
+        kreis: "14522".into(),
+        name: name.into(),
+        provider: "Träger <b>".into(),
+        street: String::new(),
+        postcode: String::new(),
+        place: "Ort".into(),
+        municipality: municipality.into(),
+        served: vec![],
+        position: Position::new(50.05, 12.05),
+        topics: topics.split(',').filter_map(Topic::parse).collect(),
+        target_groups: groups.split(',').filter_map(TargetGroup::parse).collect(),
+        opening_hours: String::new(),
+        step_free: true,
+        hearing_loop: false,
+        easy_language: false,
+        languages: "Arabisch".into(),
+        phone: String::new(),
+        email: String::new(),
+        web: "javascript:alert(1)".into(),
+        checked_on: "2026-03-01".into(),
+        public,
+        example: true,
+        source: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn the_directory_is_searched_by_municipality_topic_group_and_words() {
+    use sozialmonitor_store::{AuditEvent, Services};
+    let site = site_from(true, |db| {
+        let entries = [
+            service(
+                "Schuldnerberatung A",
+                "14522010",
+                "schuldnerberatung",
+                "alle",
+                true,
+            ),
+            service("Seniorentreff B", "14522030", "begegnung", "senioren", true),
+            service("Intern C", "14522010", "schuldnerberatung", "alle", false),
+        ];
+        db.add_services(&entries, &|s| {
+            AuditEvent::new(1, "t", "service.create", &s.name)
+        })
+        .expect("services");
+    });
+    let (app, _) = app(site, &config());
+    let count = |html: &str| {
+        html.split("<h2 id=\"treffer\" aria-live=\"polite\">")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .expect("a count")
+    };
+    let page = get(&app, "/wegweiser").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_eq!(count(&html), 2, "the internal entry is not public");
+    assert!(!html.contains("Intern C"));
+    assert!(html.contains("Beispiel – kein realer Eintrag"));
+    assert!(html.contains("Träger &lt;b&gt;"), "escaped");
+    assert!(!html.contains("javascript:alert"), "only http(s) links");
+    // Two points on the map, each a link to its entry in the list.
+    assert_eq!(html.matches("class=\"point\"").count(), 2);
+    assert!(html.contains("href=\"#dienst-"));
+    for (query, n) in [
+        ("gemeinde=14522010", 1),
+        ("gemeinde=14522020", 0),
+        ("thema=begegnung", 1),
+        ("zielgruppe=senioren", 2),
+        ("q=arabisch%20seniorentreff", 1),
+        ("q=unbekannt", 0),
+        ("thema=gibt-es-nicht", 2),
+    ] {
+        let html = get(&app, &format!("/wegweiser?{query}")).await.text();
+        assert_eq!(count(&html), n, "{query}");
+    }
+    // The Seniorenwegweiser: for older people and for everyone, without the group filter.
+    let html = get(&app, "/seniorenwegweiser?thema=begegnung").await.text();
+    assert!(html.contains("<h1>Seniorenwegweiser</h1>"));
+    assert!(!html.contains("name=\"zielgruppe\""));
+    assert_eq!(count(&html), 1);
+}

@@ -28,6 +28,8 @@ mod people;
 pub mod plan_file;
 mod planning;
 mod recommendation;
+pub mod service_file;
+mod table_file;
 pub(crate) mod writing;
 
 use std::sync::{Arc, Mutex};

@@ -11,16 +11,13 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::planning::STATUSES;
-use sozialmonitor_import::sheet::{Plain, first_sheet};
-use sozialmonitor_import::text::{decode, records, split_sep};
 use sozialmonitor_store::Database;
-use sozialmonitor_web::downloads::restore;
 
 use crate::delivery::read_upload;
 use crate::guard::CsrfInBody;
 use crate::pages::{csrf_field, internal, refusal};
 use crate::plan_file::{AimIn, MeasureIn, Refusal, add_measures};
-use crate::planning::german_or_plain_number;
+use crate::table_file::{MAX_TABLE_BYTES, Row, Rows, head, table};
 use crate::{Signed, Workspace};
 
 /// The columns that describe a measure: equal on every row of one measure.
@@ -49,114 +46,7 @@ const AIM_COLUMNS: [&str; 7] = [
     "richtung",
 ];
 
-/// The most rows a table may have: far more than any district's measures.
-const MAX_ROWS: usize = 5_000;
-
-fn too_long(name: &str) -> String {
-    format!("{name}: mehr als {MAX_ROWS} Zeilen; so viele Maßnahmen hat kein Kreis")
-}
-
-/// The largest table: a district's measures fit in far less. Uploads of data (hundreds of
-/// megabytes) have their own, larger limit.
-const MAX_TABLE_BYTES: usize = 8 << 20;
-
-/// A table's rows as cells, with their line numbers (1-based, as a spreadsheet counts).
-type Rows = Vec<(usize, Vec<Plain>)>;
-
-/// The rows of a CSV (`;` or `,`, UTF-8 or Windows-1252) or XLSX/XLS file.
-fn table(name: &str, bytes: &[u8]) -> Result<Rows, String> {
-    if bytes.starts_with(b"PK") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        let rows = first_sheet(bytes).map_err(|e| format!("{name}: {}", e.german()))?;
-        if rows.len() > MAX_ROWS {
-            return Err(too_long(name));
-        }
-        return Ok(rows
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| (i + 1, r))
-            .collect());
-    }
-    let (text, _) = decode(name, bytes).map_err(|d| d.german())?;
-    let recs = records(&text);
-    if recs.len() > MAX_ROWS {
-        return Err(too_long(name));
-    }
-    let sep = match recs.first() {
-        Some((_, head)) if !head.contains(';') && head.contains(',') => b',',
-        _ => b';',
-    };
-    let mut fields = Vec::new();
-    Ok(recs
-        .iter()
-        .filter(|(_, r)| !r.trim().is_empty())
-        .map(|(n, r)| {
-            split_sep(r, sep, &mut fields);
-            let cells = fields
-                .iter()
-                .map(|f| Plain::Text(restore(f.trim()).into_owned()))
-                .collect();
-            (*n, cells)
-        })
-        .collect())
-}
-
-/// One row read by column name.
-struct Row<'a> {
-    name: &'a str,
-    line: usize,
-    cells: &'a [Plain],
-    head: &'a [String],
-}
-
 impl Row<'_> {
-    fn cell(&self, column: &str) -> Option<&Plain> {
-        let i = self.head.iter().position(|h| h == column)?;
-        self.cells.get(i)
-    }
-
-    fn text(&self, column: &str) -> String {
-        self.cell(column).map(Plain::text).unwrap_or_default()
-    }
-
-    fn wrong(&self, column: &str, why: &str) -> String {
-        format!(
-            "{}, Zeile {}, Spalte „{column}“: {why}",
-            self.name, self.line
-        )
-    }
-
-    fn number(&self, column: &str) -> Result<Option<f64>, String> {
-        match self.cell(column) {
-            Some(Plain::Number(x)) => Ok(Some(*x)),
-            Some(Plain::Text(t)) if !t.trim().is_empty() => german_or_plain_number(t)
-                .map(Some)
-                .ok_or_else(|| self.wrong(column, &format!("„{t}“ ist keine Zahl"))),
-            _ => Ok(None),
-        }
-    }
-
-    fn required_number(&self, column: &str) -> Result<f64, String> {
-        self.number(column)?
-            .ok_or_else(|| self.wrong(column, "fehlt, obwohl ein Indikator angegeben ist"))
-    }
-
-    fn year(&self, column: &str) -> Result<u16, String> {
-        let y = self.required_number(column)?;
-        if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) {
-            Ok(y as u16)
-        } else {
-            Err(self.wrong(column, &format!("{y} ist kein Jahr")))
-        }
-    }
-
-    fn yes_no(&self, column: &str) -> Result<bool, String> {
-        match self.text(column).trim().to_lowercase().as_str() {
-            "ja" | "1" | "x" | "wahr" => Ok(true),
-            "nein" | "0" | "" | "falsch" => Ok(false),
-            other => Err(self.wrong(column, &format!("„{other}“: erwartet wird ja oder nein"))),
-        }
-    }
-
     /// The aim on this row, if it names an indicator.
     fn aim(&self) -> Result<Option<AimIn>, String> {
         if self.text("indikator").is_empty() {
@@ -216,20 +106,12 @@ fn status_code(s: &str) -> String {
 /// The measures of a table, in the order of their first row, each with the line that describes
 /// it (`liste.csv, Zeile 2`); or why not, naming the place.
 pub(crate) fn measures(name: &str, rows: &Rows) -> Result<Vec<(MeasureIn, String)>, String> {
-    let Some((_, head)) = rows.first() else {
-        return Err(format!("{name}: die Tabelle ist leer"));
-    };
-    let head: Vec<String> = head
-        .iter()
-        .map(|c| c.text().trim().to_lowercase())
-        .collect();
-    for needed in ["massnahme", "stand"] {
-        if !head.iter().any(|h| h == needed) {
-            return Err(format!(
-                "{name}, Zeile 1: die Spalte „{needed}“ fehlt (die Spalten sind die des Exports massnahmen.csv)"
-            ));
-        }
-    }
+    let head = head(
+        name,
+        rows,
+        &["massnahme", "stand"],
+        "die Spalten sind die des Exports massnahmen.csv",
+    )?;
     // Each measure with the row that described it first.
     let mut out: Vec<(MeasureIn, usize, Vec<String>)> = Vec::new();
     for (line, cells) in &rows[1..] {
