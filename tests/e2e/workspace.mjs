@@ -273,7 +273,7 @@ await check('the audit log lists the sign-in and the import; the other workspace
   assert.match(main, /plan\.measure\.create/);
   assert.match(main, /login/);
   await axe('protokoll');
-  for (const [name, path] of [['uebersicht', '/arbeitsbereich'], ['datenluecken', '/arbeitsbereich/datenluecken'], ['aktualitaet', '/arbeitsbereich/aktualitaet?gebiet=14522'], ['werte', '/arbeitsbereich/werte?indikator=anteil_65_plus'], ['revisionen', '/arbeitsbereich/revisionen?merkmal=GV100_BEV&gebiet=14522'], ['katalog', '/arbeitsbereich/katalog'], ['lieferungen', '/arbeitsbereich/lieferungen'], ['katalogeintrag', '/arbeitsbereich/katalog/anteil_65_plus'], ['katalog-neu', '/arbeitsbereich/katalog-neu'], ['passwort', '/arbeitsbereich/passwort'], ['unbekannt', '/arbeitsbereich/gibt-es-nicht']]) {
+  for (const [name, path] of [['uebersicht', '/arbeitsbereich'], ['datenluecken', '/arbeitsbereich/datenluecken'], ['aktualitaet', '/arbeitsbereich/aktualitaet?gebiet=14522'], ['werte', '/arbeitsbereich/werte?indikator=anteil_65_plus'], ['revisionen', '/arbeitsbereich/revisionen?merkmal=GV100_BEV&gebiet=14522'], ['katalog', '/arbeitsbereich/katalog'], ['lieferungen', '/arbeitsbereich/lieferungen'], ['katalogeintrag', '/arbeitsbereich/katalog/anteil_65_plus'], ['katalog-neu', '/arbeitsbereich/katalog-neu'], ['passwort', '/arbeitsbereich/passwort'], ['wegweiser', '/arbeitsbereich/wegweiser'], ['api-schluessel-liste', '/arbeitsbereich/api-schluessel'], ['unbekannt', '/arbeitsbereich/gibt-es-nicht']]) {
     await page.goto(base + path);
     await axe(name);
   }

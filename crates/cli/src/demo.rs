@@ -111,7 +111,7 @@ pub fn run(db: &Location, data: Option<&Path>) -> Result<ExitCode> {
     // The services directory: labelled examples (see wegweiser/SOURCE.txt), once.
     let services = dir.join("wegweiser/beispiele.csv");
     if services.is_file() && store.services("14522")?.is_empty() {
-        let n = crate::services_import(&mut store, &services, "14522")?;
+        let n = crate::services::import(&mut store, &services, "14522")?;
         println!(
             "  {n} example entries of the services directory from {}",
             services.display()

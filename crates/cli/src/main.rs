@@ -15,6 +15,7 @@ mod indicator;
 mod ops;
 
 mod report;
+mod services;
 mod table;
 mod user;
 
@@ -1036,7 +1037,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             action: ServicesAction::Import { file, kreis },
         } => {
             let mut store = open(&db)?;
-            let n = services_import(&mut store, &file, &kreis)?;
+            let n = services::import(&mut store, &file, &kreis)?;
             println!(
                 "{n} service(s) added to the directory of {kreis} from {}",
                 file.display()
@@ -1360,23 +1361,4 @@ pub(crate) fn de_int(n: i64) -> String {
 
 fn parse_territory(s: &str) -> std::result::Result<Territory, String> {
     Territory::parse(s).ok_or_else(|| format!("unknown territory {s:?}; use today or published"))
-}
-
-/// Adds the entries of a services table to district `kreis`'s directory in one transaction;
-/// their number. Refused whole, naming every bad cell.
-fn services_import(
-    store: &mut sozialmonitor_store::Database,
-    file: &std::path::Path,
-    kreis: &str,
-) -> anyhow::Result<usize> {
-    use sozialmonitor_store::{AuditEvent, Services};
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let name = file.display().to_string();
-    let entries = sozialmonitor_workspace::service_file::read(&name, &bytes, kreis)
-        .map_err(|why| anyhow::anyhow!("{}", why.join("\n")))?;
-    let (actor, now) = (user::actor(), user::now());
-    let event = |s: &sozialmonitor_store::Service| {
-        AuditEvent::new(now, &actor, "service.create", kreis).values(None, Some(s.name.clone()))
-    };
-    Ok(store.add_services(&entries, &event)?.len())
 }

@@ -65,7 +65,7 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Days since 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -116,6 +116,12 @@ pub fn unix_from_iso_utc(s: &str) -> Option<i64> {
 /// The calendar year (UTC) of a moment in Unix seconds.
 pub fn year_utc(unix: i64) -> i32 {
     civil_from_days(unix.div_euclid(86_400)).0 as i32
+}
+
+/// A day (days since 1970-01-01) as an ISO date, `2026-03-01`.
+pub fn iso_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// A moment (Unix seconds) as ISO 8601 in UTC, `2026-12-03T15:05:00Z`, for exports.

@@ -92,6 +92,14 @@ impl Topic {
     pub fn parse(s: &str) -> Option<Topic> {
         TOPICS.into_iter().find(|t| t.code() == s.trim())
     }
+
+    /// Reads what a person writes in a table: the code or the German label, in any case.
+    pub fn read(s: &str) -> Option<Topic> {
+        let s = s.trim().to_lowercase();
+        TOPICS
+            .into_iter()
+            .find(|t| t.code() == s || t.label_de().to_lowercase() == s)
+    }
 }
 
 /// Whom a service is for.
@@ -155,6 +163,14 @@ impl TargetGroup {
     pub fn parse(s: &str) -> Option<TargetGroup> {
         TARGET_GROUPS.into_iter().find(|t| t.code() == s.trim())
     }
+
+    /// Reads what a person writes in a table: the code or the German label, in any case.
+    pub fn read(s: &str) -> Option<TargetGroup> {
+        let s = s.trim().to_lowercase();
+        TARGET_GROUPS
+            .into_iter()
+            .find(|t| t.code() == s || t.label_de().to_lowercase() == s)
+    }
 }
 
 /// A position in WGS84 degrees, within Germany's bounding box (a swapped pair or a position
@@ -207,9 +223,19 @@ pub fn per_10k(count: usize, population: f64) -> Option<f64> {
 /// Days after which an entry is due to be checked again: a year.
 pub const CHECK_EVERY_DAYS: i64 = 365;
 
-/// Whether an entry last checked on `checked` (days since 1970) is due on `today`.
-pub fn check_due(checked: Option<i64>, today: i64) -> bool {
-    checked.is_none_or(|c| today - c > CHECK_EVERY_DAYS)
+/// Whether an entry last checked on `checked_on` (`2026-04-22`; empty or unreadable: never) is
+/// due to be checked again at `now` (Unix seconds).
+pub fn check_due(checked_on: &str, now: i64) -> bool {
+    let day = |s: &str| -> Option<i64> {
+        let mut p = s.trim().splitn(3, '-');
+        let (y, m, d) = (
+            p.next()?.parse().ok()?,
+            p.next()?.parse().ok()?,
+            p.next()?.parse().ok()?,
+        );
+        Some(crate::format::days_from_civil(y, m, d))
+    };
+    day(checked_on).is_none_or(|c| now.div_euclid(86_400) - c > CHECK_EVERY_DAYS)
 }
 
 #[cfg(test)]
@@ -225,6 +251,8 @@ mod tests {
             assert_eq!(TargetGroup::parse(g.code()), Some(g));
         }
         assert_eq!(Topic::parse("Schuldnerberatung"), None);
+        assert_eq!(Topic::read(" suchtberatung "), Some(Topic::Addiction));
+        assert_eq!(TargetGroup::read("senior:innen"), Some(TargetGroup::Older));
         assert_eq!(TargetGroup::Older.label_de(), "Senior:innen");
     }
 
@@ -246,8 +274,11 @@ mod tests {
     fn coverage_and_checks() {
         assert_eq!(per_10k(3, 40_000.0), Some(0.75));
         assert_eq!(per_10k(3, 0.0), None);
-        assert!(check_due(None, 100));
-        assert!(!check_due(Some(100), 465));
-        assert!(check_due(Some(100), 466));
+        // 2026-03-01 is day 20513 since 1970.
+        let day = |d: i64| d * 86_400;
+        assert!(check_due("", day(20_600)));
+        assert!(check_due("März 2026", day(20_600)));
+        assert!(!check_due("2026-03-01", day(20_513 + 365)));
+        assert!(check_due("2026-03-01", day(20_513 + 366)));
     }
 }

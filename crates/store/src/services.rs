@@ -42,12 +42,12 @@ pub struct Service {
     pub target_groups: Vec<TargetGroup>,
     /// Opening hours as written.
     pub opening_hours: String,
-    /// Step-free access.
-    pub step_free: bool,
-    /// A hearing loop.
-    pub hearing_loop: bool,
-    /// Information in easy language (Leichte Sprache).
-    pub easy_language: bool,
+    /// Step-free access (`None`: not known).
+    pub step_free: Option<bool>,
+    /// A hearing loop (`None`: not known).
+    pub hearing_loop: Option<bool>,
+    /// Information in easy language, Leichte Sprache (`None`: not known).
+    pub easy_language: Option<bool>,
     /// Languages spoken besides German.
     pub languages: String,
     /// Telephone.
@@ -64,6 +64,20 @@ pub struct Service {
     pub example: bool,
     /// Where the entry comes from.
     pub source: String,
+}
+
+/// A yes, no or not known, kept as 1, 0 or -1: a facility without step-free access is not one
+/// whose access nobody has checked.
+fn known(b: Option<bool>) -> Field {
+    Field::Int(b.map_or(-1, i64::from))
+}
+
+fn get_known(f: &[Field], i: usize) -> Option<bool> {
+    match get_int(f, i) {
+        1 => Some(true),
+        0 => Some(false),
+        _ => None,
+    }
 }
 
 impl Record for Service {
@@ -113,9 +127,9 @@ impl Record for Service {
             codes(self.topics.iter().map(|t| t.code()).collect()),
             codes(self.target_groups.iter().map(|t| t.code()).collect()),
             text(&self.opening_hours),
-            flag(self.step_free),
-            flag(self.hearing_loop),
-            flag(self.easy_language),
+            known(self.step_free),
+            known(self.hearing_loop),
+            known(self.easy_language),
             text(&self.languages),
             text(&self.phone),
             text(&self.email),
@@ -151,9 +165,9 @@ impl Record for Service {
                 .map(|c| TargetGroup::parse(c))
                 .collect::<Option<_>>()?,
             opening_hours: get_text(f, 13),
-            step_free: get_int(f, 14) != 0,
-            hearing_loop: get_int(f, 15) != 0,
-            easy_language: get_int(f, 16) != 0,
+            step_free: get_known(f, 14),
+            hearing_loop: get_known(f, 15),
+            easy_language: get_known(f, 16),
             languages: get_text(f, 17),
             phone: get_text(f, 18),
             email: get_text(f, 19),

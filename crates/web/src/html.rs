@@ -68,12 +68,13 @@ article.service dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .75rem;
 article.service dt{font-weight:600}
 article.service dd{margin:0}
 .service-map svg{max-width:100%;height:auto}
+a.point:focus-visible circle{stroke:#b35806;stroke-width:4}
 @media print{header.site nav,form.search,form.controls,.skip,.downloads{display:none}a{color:#000}}
 "#;
 
 /// Instant switching: a changed selector submits its form (the button stays for use without
 /// JavaScript).
-pub const JS: &str = r#"document.querySelectorAll('form.controls select').forEach(function(s){s.addEventListener('change',function(){s.form.submit();});});"#;
+pub const JS: &str = r#"document.querySelectorAll('form.controls:not(.filters) select').forEach(function(s){s.addEventListener('change',function(){s.form.submit();});});"#;
 
 /// A whole page.
 pub fn page(title: &str, body: &str, data_date: &str) -> String {

@@ -271,32 +271,20 @@ async fn catalogue(State(site): State<Shared>, q: Params) -> Response {
     )
 }
 
-fn directory_filter(q: &Params) -> wegweiser::Filter {
-    let g = |k: &str| q.get(k).unwrap_or("").trim().to_string();
-    wegweiser::Filter {
-        municipality: g("gemeinde"),
-        topic: g("thema"),
-        group: g("zielgruppe"),
-        text: g("q"),
-    }
+/// `/wegweiser?gemeinde=&thema=&zielgruppe=&q=`: the directory of social services, or the
+/// Seniorenwegweiser.
+async fn directory_page(site: &Site, q: &Params, seniors: bool) -> Response {
+    let filter = wegweiser::Filter::read(site, |k| q.get(k).unwrap_or("").to_string());
+    let (title, body) = wegweiser::page(site, &filter, seniors);
+    html(StatusCode::OK, html::page(&title, &body, &site.data_date))
 }
 
-/// `/wegweiser?gemeinde=&thema=&zielgruppe=&q=`: the directory of social services.
 async fn directory(State(site): State<Shared>, q: Params) -> Response {
-    let body = wegweiser::page(&site, &directory_filter(&q), false);
-    html(
-        StatusCode::OK,
-        html::page("Wegweiser soziale Angebote", &body, &site.data_date),
-    )
+    directory_page(&site, &q, false).await
 }
 
-/// `/seniorenwegweiser`: the directory for older people.
 async fn senior_directory(State(site): State<Shared>, q: Params) -> Response {
-    let body = wegweiser::page(&site, &directory_filter(&q), true);
-    html(
-        StatusCode::OK,
-        html::page("Seniorenwegweiser", &body, &site.data_date),
-    )
+    directory_page(&site, &q, true).await
 }
 
 async fn search(State(site): State<Shared>, q: Params) -> Response {

@@ -1456,9 +1456,9 @@ fn service(
         topics: topics.split(',').filter_map(Topic::parse).collect(),
         target_groups: groups.split(',').filter_map(TargetGroup::parse).collect(),
         opening_hours: String::new(),
-        step_free: true,
-        hearing_loop: false,
-        easy_language: false,
+        step_free: Some(true),
+        hearing_loop: Some(false),
+        easy_language: None,
         languages: "Arabisch".into(),
         phone: String::new(),
         email: String::new(),
@@ -1492,7 +1492,7 @@ async fn the_directory_is_searched_by_municipality_topic_group_and_words() {
     });
     let (app, _) = app(site, &config());
     let count = |html: &str| {
-        html.split("<h2 id=\"treffer\" aria-live=\"polite\">")
+        html.split("<h2 id=\"treffer\">")
             .nth(1)
             .and_then(|r| r.split(' ').next())
             .and_then(|n| n.parse::<usize>().ok())
@@ -1502,6 +1502,8 @@ async fn the_directory_is_searched_by_municipality_topic_group_and_words() {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert_eq!(count(&html), 2, "the internal entry is not public");
+    assert!(html.contains("<title>Wegweiser soziale Angebote: 2 Angebote – Sozialmonitor</title>"));
+    assert!(html.contains("keine Hörschleife") && html.contains("stufenlos erreichbar"));
     assert!(!html.contains("Intern C"));
     assert!(html.contains("Beispiel – kein realer Eintrag"));
     assert!(html.contains("Träger &lt;b&gt;"), "escaped");

@@ -15,36 +15,68 @@ use sozialmonitor_viz::map::{Area, Point, with_points};
 
 use crate::html::options;
 
-/// The directory's filters, from the query string.
+/// The directory's filters, read once from the query string: an unknown value is no filter
+/// (and the form shows "alle").
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
-    /// A municipality (AGS): the entries in it or serving it.
-    pub municipality: String,
-    /// A topic code.
-    pub topic: String,
-    /// A target group code.
-    pub group: String,
-    /// Words that name, provider, place or languages must all contain.
+    /// A municipality of the district (AGS): the entries in it or serving it.
+    pub municipality: Option<String>,
+    /// A topic.
+    pub topic: Option<Topic>,
+    /// A target group.
+    pub group: Option<TargetGroup>,
+    /// Words that name, provider, place, municipality, topics or languages must all contain.
     pub text: String,
 }
 
 impl Filter {
-    /// Whether the entry passes every filter set (`kreis`: the home district's key).
-    fn passes(&self, s: &Service, kreis: &str) -> bool {
-        let m = &self.municipality;
-        let here =
-            m.is_empty() || s.municipality == *m || s.served.iter().any(|g| g == m || g == kreis);
-        let topic = Topic::parse(&self.topic).is_none_or(|t| s.topics.contains(&t));
-        let group = TargetGroup::parse(&self.group).is_none_or(|g| {
+    /// The filter a query names (`gemeinde`, `thema`, `zielgruppe`, `q`) for the site's district.
+    pub fn read(site: &Site, get: impl Fn(&str) -> String) -> Filter {
+        let m = get("gemeinde");
+        Filter {
+            municipality: site
+                .municipalities(site.home)
+                .into_iter()
+                .any(|g| site.regions[g].key == m)
+                .then_some(m),
+            topic: Topic::parse(&get("thema")),
+            group: TargetGroup::parse(&get("zielgruppe")),
+            text: get("q").trim().to_lowercase(),
+        }
+    }
+
+    /// Whether the entry passes every filter set.
+    fn passes(&self, site: &Site, s: &Service) -> bool {
+        let kreis = &site.regions[site.home].key;
+        let here = self
+            .municipality
+            .as_ref()
+            .is_none_or(|m| s.municipality == *m || s.served.iter().any(|g| g == m || g == kreis));
+        let topic = self.topic.is_none_or(|t| s.topics.contains(&t));
+        let group = self.group.is_none_or(|g| {
             s.target_groups.contains(&g) || s.target_groups.contains(&TargetGroup::Everyone)
         });
-        let hay = format!("{} {} {} {}", s.name, s.provider, s.place, s.languages).to_lowercase();
-        let words = self
-            .text
-            .to_lowercase()
-            .split_whitespace()
-            .all(|w| hay.contains(w));
-        here && topic && group && words
+        here && topic && group && self.words(site, s)
+    }
+
+    fn words(&self, site: &Site, s: &Service) -> bool {
+        if self.text.is_empty() {
+            return true;
+        }
+        let municipality = site
+            .region(&s.municipality)
+            .map_or("", |r| site.regions[r].name.as_str());
+        let topics: Vec<&str> = s.topics.iter().map(|t| t.label_de()).collect();
+        let hay = format!(
+            "{} {} {} {municipality} {} {}",
+            s.name,
+            s.provider,
+            s.place,
+            topics.join(" "),
+            s.languages
+        )
+        .to_lowercase();
+        self.text.split_whitespace().all(|w| hay.contains(w))
     }
 }
 
@@ -56,87 +88,103 @@ fn tag(example: bool) -> &'static str {
     }
 }
 
-/// One entry as an article of the list.
-fn entry(site: &Site, s: &Service) -> String {
-    let mut b = format!(
-        r#"<article class="service" id="dienst-{id}"><h3>{name}{ex}</h3><p class="hint">{topics} · für {groups}</p>"#,
-        id = s.id,
-        name = esc(&s.name),
-        ex = tag(s.example),
-        topics = s
-            .topics
-            .iter()
-            .map(|t| t.label_de())
-            .collect::<Vec<_>>()
-            .join(", "),
-        groups = s
-            .target_groups
-            .iter()
-            .map(|t| t.label_de())
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    b.push_str("<dl>");
-    let mut row = |k: &str, v: String| {
-        if !v.trim().is_empty() {
-            let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
-        }
+/// Accessibility in words: what is there, what is not, or that nothing is known.
+fn access(s: &Service) -> String {
+    let said: Vec<&str> = [
+        (
+            s.step_free,
+            "stufenlos erreichbar",
+            "nicht stufenlos erreichbar",
+        ),
+        (s.hearing_loop, "Hörschleife", "keine Hörschleife"),
+        (
+            s.easy_language,
+            "Informationen in Leichter Sprache",
+            "keine Informationen in Leichter Sprache",
+        ),
+    ]
+    .iter()
+    .filter_map(|(k, yes, no)| k.map(|k| if k { *yes } else { *no }))
+    .collect();
+    if said.is_empty() {
+        "keine Angaben".into()
+    } else {
+        said.join(", ")
+    }
+}
+
+/// The definition list of an entry: `(term, HTML)` pairs, empty ones left out.
+fn details(site: &Site, s: &Service) -> Vec<(&'static str, String)> {
+    let name_of = |k: &str| {
+        site.region(k)
+            .map_or(k.to_string(), |r| site.regions[r].name.clone())
     };
-    row("Träger", esc(&s.provider));
-    let address = [s.street.as_str(), &format!("{} {}", s.postcode, s.place)]
+    let address = [s.street.trim(), &format!("{} {}", s.postcode, s.place)]
         .iter()
         .map(|x| x.trim().to_string())
         .filter(|x| !x.is_empty())
         .collect::<Vec<_>>()
         .join(", ");
-    row("Adresse", esc(&address));
-    let name_of = |k: &str| {
-        site.region(k)
-            .map_or(k.to_string(), |r| site.regions[r].name.clone())
-    };
-    row(
-        "Gemeinde",
-        format!(
-            r#"<a href="/gemeinde/{}">{}</a>"#,
-            esc(&s.municipality),
-            esc(&name_of(&s.municipality))
+    let served: Vec<String> = s.served.iter().map(|k| name_of(k)).collect();
+    let phone = s.phone.trim();
+    let dial: String = phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    let mut out = vec![
+        ("Träger", esc(&s.provider)),
+        ("Adresse", esc(&address)),
+        (
+            "Gemeinde",
+            format!(
+                r#"<a href="/gemeinde/{}">{}</a>"#,
+                esc(&s.municipality),
+                esc(&name_of(&s.municipality))
+            ),
         ),
-    );
-    if !s.served.is_empty() {
-        let served: Vec<String> = s.served.iter().map(|k| name_of(k)).collect();
-        row("Zuständig für", esc(&served.join(", ")));
+        ("Zuständig für", esc(&served.join(", "))),
+        ("Öffnungszeiten", esc(&s.opening_hours)),
+        ("Barrierefreiheit", esc(&access(s))),
+        ("Sprachen", esc(&s.languages)),
+    ];
+    if !dial.is_empty() {
+        out.push((
+            "Telefon",
+            format!(r#"<a href="tel:{dial}">{}</a>"#, esc(phone)),
+        ));
     }
-    row("Öffnungszeiten", esc(&s.opening_hours));
-    let access: Vec<&str> = [
-        (s.step_free, "stufenlos erreichbar"),
-        (s.hearing_loop, "Hörschleife"),
-        (s.easy_language, "Informationen in Leichter Sprache"),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, t)| *t)
-    .collect();
-    row(
-        "Barrierefreiheit",
-        if access.is_empty() {
-            "keine Angaben".into()
-        } else {
-            access.join(", ")
-        },
-    );
-    row("Sprachen", esc(&s.languages));
-    row("Telefon", esc(&s.phone));
     if !s.email.is_empty() {
-        row(
+        out.push((
             "E-Mail",
             format!(r#"<a href="mailto:{0}">{0}</a>"#, esc(&s.email)),
-        );
+        ));
     }
-    if s.web.starts_with("https://") || s.web.starts_with("http://") {
-        row("Internet", format!(r#"<a href="{0}">{0}</a>"#, esc(&s.web)));
+    let web = s.web.to_lowercase();
+    if web.starts_with("https://") || web.starts_with("http://") {
+        out.push(("Internet", format!(r#"<a href="{0}">{0}</a>"#, esc(&s.web))));
     }
     if !s.checked_on.is_empty() {
-        row("Zuletzt geprüft", esc(&german_date(&s.checked_on)));
+        out.push(("Zuletzt geprüft", esc(&german_date(&s.checked_on))));
+    }
+    out.push(("Quelle", esc(&s.source)));
+    out
+}
+
+/// One entry as an article of the list.
+fn entry(site: &Site, s: &Service) -> String {
+    let list = |items: Vec<&str>| items.join(", ");
+    let mut b = format!(
+        r#"<article class="service" id="dienst-{id}"><h3>{name}{ex}</h3><p class="hint">{topics} · für {groups}</p><dl>"#,
+        id = s.id,
+        name = esc(&s.name),
+        ex = tag(s.example),
+        topics = list(s.topics.iter().map(|t| t.label_de()).collect()),
+        groups = list(s.target_groups.iter().map(|t| t.label_de()).collect()),
+    );
+    for (term, html) in details(site, s) {
+        if !html.trim().is_empty() {
+            let _ = write!(b, "<dt>{term}</dt><dd>{html}</dd>");
+        }
     }
     b.push_str("</dl></article>");
     b
@@ -210,33 +258,34 @@ fn form(site: &Site, f: &Filter, action: &str, seniors: bool) -> String {
     } else {
         format!(
             r#"<label for="w-gruppe">Für<select id="w-gruppe" name="zielgruppe">{}</select></label>"#,
-            options(&groups, &f.group)
+            options(&groups, f.group.map_or("", |g| g.code()))
         )
     };
     format!(
-        r#"<form class="controls" method="get" action="{action}" role="search" aria-label="Angebote suchen">
+        r#"<form class="controls filters" method="get" action="{action}" role="search" aria-label="Angebote suchen">
 <label for="w-gemeinde">Gemeinde<select id="w-gemeinde" name="gemeinde">{places}</select></label>
 <label for="w-thema">Thema<select id="w-thema" name="thema">{topics}</select></label>
 {group}
 <label for="w-text">Suchwort<input id="w-text" name="q" type="search" value="{text}"></label>
 <button type="submit">Angebote zeigen</button></form>"#,
-        places = options(&places, &f.municipality),
-        topics = options(&topics, &f.topic),
+        places = options(&places, f.municipality.as_deref().unwrap_or("")),
+        topics = options(&topics, f.topic.map_or("", |t| t.code())),
         text = esc(&f.text),
     )
 }
 
-/// The directory page: `/wegweiser`, or the Seniorenwegweiser (`seniors`).
-pub fn page(site: &Site, f: &Filter, seniors: bool) -> String {
+/// The directory page, `/wegweiser` or the Seniorenwegweiser (`seniors`): its title (with the
+/// number of entries found, since the page is reloaded to filter) and its body.
+pub fn page(site: &Site, f: &Filter, seniors: bool) -> (String, String) {
     let kreis = &site.regions[site.home];
     let mut filter = f.clone();
     if seniors {
-        filter.group = TargetGroup::Older.code().into();
+        filter.group = Some(TargetGroup::Older);
     }
     let shown: Vec<&Service> = site
         .services
         .iter()
-        .filter(|s| filter.passes(s, &kreis.key))
+        .filter(|s| filter.passes(site, s))
         .collect();
     let (title, action, lead) = if seniors {
         (
@@ -257,34 +306,36 @@ pub fn page(site: &Site, f: &Filter, seniors: bool) -> String {
             ),
         )
     };
+    let found = format!(
+        "{} {}",
+        shown.len(),
+        if shown.len() == 1 {
+            "Angebot"
+        } else {
+            "Angebote"
+        }
+    );
     let mut b = format!(
         r#"<h1>{title}</h1><p class="lead">{lead}</p>{form}"#,
         form = form(site, f, action, seniors)
     );
     if site.services.iter().any(|s| s.example) {
-        b.push_str(r#"<p class="note">Dieses Verzeichnis enthält Beispiel-Einträge: Sie zeigen, wie der Wegweiser funktioniert, und sind keine realen Angebote.</p>"#);
+        b.push_str(r#"<p class="note">Dieses Verzeichnis enthält Beispiel-Einträge: Sie zeigen, wie der Wegweiser funktioniert, und sind keine realen Angebote. Ihre Punkte auf der Karte liegen in der Mitte ihrer Gemeinde.</p>"#);
     }
-    let _ = write!(
-        b,
-        r#"<h2 id="treffer" aria-live="polite">{n} {what}</h2>"#,
-        n = shown.len(),
-        what = if shown.len() == 1 {
-            "Angebot"
-        } else {
-            "Angebote"
-        },
-    );
+    let _ = write!(b, r#"<h2 id="treffer">{found}</h2>"#);
+    let page_title = format!("{title}: {found}");
     if shown.is_empty() {
         b.push_str("<p>Kein Angebot passt zu dieser Auswahl. Versuchen Sie eine andere Gemeinde oder ein anderes Thema.</p>");
-        return b;
+        return (page_title, b);
     }
+    b.push_str(r##"<p><a href="#liste">Zur Liste der Angebote</a></p>"##);
     if let Some(m) = map(site, &shown, &format!("{title}: Lage der Angebote")) {
         let _ = write!(b, r#"<figure class="service-map">{m}</figure>"#);
     }
-    b.push_str(r#"<div class="services">"#);
+    b.push_str(r#"<div class="services" id="liste">"#);
     for s in &shown {
         b.push_str(&entry(site, s));
     }
     b.push_str("</div>");
-    b
+    (page_title, b)
 }

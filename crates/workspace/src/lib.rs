@@ -16,6 +16,7 @@ mod catalogue;
 mod currency;
 mod cycle;
 mod delivery;
+mod directory;
 mod formula;
 mod guard;
 mod internal;
@@ -771,6 +772,46 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
                 Need::Role(ReadInternal),
             ),
             get(measure_table::export_xlsx),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/wegweiser",
+                "/arbeitsbereich/wegweiser",
+                Need::Role(ReadInternal),
+            ),
+            get(directory::overview),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/wegweiser.csv",
+                "/arbeitsbereich/wegweiser.csv",
+                Need::Role(ReadInternal),
+            ),
+            get(directory::export_csv),
+        ),
+        (
+            Route {
+                upload: true,
+                ..r(
+                    Method::POST,
+                    "/arbeitsbereich/wegweiser",
+                    "/arbeitsbereich/wegweiser",
+                    Need::Role(EditPlanning),
+                )
+            },
+            // The handler counts the bytes against its own limit.
+            post(directory::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/wegweiser/{id}/loeschen",
+                "/arbeitsbereich/wegweiser/1/loeschen",
+                Need::Role(EditPlanning),
+            ),
+            post(directory::delete),
         ),
         (
             r(

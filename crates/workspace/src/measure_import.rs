@@ -47,6 +47,20 @@ const AIM_COLUMNS: [&str; 7] = [
 ];
 
 impl Row<'_> {
+    fn required_number(&self, column: &str) -> Result<f64, String> {
+        self.number(column)?
+            .ok_or_else(|| self.wrong(column, "fehlt, obwohl ein Indikator angegeben ist"))
+    }
+
+    fn year(&self, column: &str) -> Result<u16, String> {
+        let y = self.required_number(column)?;
+        if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) {
+            Ok(y as u16)
+        } else {
+            Err(self.wrong(column, &format!("{y} ist kein Jahr")))
+        }
+    }
+
     /// The aim on this row, if it names an indicator.
     fn aim(&self) -> Result<Option<AimIn>, String> {
         if self.text("indikator").is_empty() {

@@ -129,6 +129,7 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
         if role.may(Permission::ReadInternal) {
             items.push(("/arbeitsbereich/bericht", "Sozialbericht"));
             items.push(("/arbeitsbereich/planung", "Planung"));
+            items.push(("/arbeitsbereich/wegweiser", "Wegweiser"));
         }
         if role.may(Permission::ManageAccounts) {
             items.push(("/arbeitsbereich/konten", "Konten"));

@@ -69,7 +69,7 @@ pub(crate) struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn cell(&self, column: &str) -> Option<&Plain> {
+    pub(crate) fn cell(&self, column: &str) -> Option<&Plain> {
         let i = self.head.iter().position(|h| h == column)?;
         self.cells.get(i)
     }
@@ -92,20 +92,6 @@ impl Row<'_> {
                 .map(Some)
                 .ok_or_else(|| self.wrong(column, &format!("„{t}“ ist keine Zahl"))),
             _ => Ok(None),
-        }
-    }
-
-    pub(crate) fn required_number(&self, column: &str) -> Result<f64, String> {
-        self.number(column)?
-            .ok_or_else(|| self.wrong(column, "fehlt, obwohl ein Indikator angegeben ist"))
-    }
-
-    pub(crate) fn year(&self, column: &str) -> Result<u16, String> {
-        let y = self.required_number(column)?;
-        if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) {
-            Ok(y as u16)
-        } else {
-            Err(self.wrong(column, &format!("{y} ist kein Jahr")))
         }
     }
 

@@ -2982,3 +2982,81 @@ async fn measures_are_read_from_the_export_table_into_another_cycle() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_flags_old_entries_reads_tables_and_exports_what_it_reads() {
+    use sozialmonitor_store::Services;
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    let (cookie, csrf) = f.session(Role::Planner);
+    // The fixture's clock is in December 2026: checked in March 2026 is fine, 2025-01 is due.
+    let table = "name;ort;gemeinde;breite;laenge;themen;zielgruppen;stufenlos;geprueft_am;oeffentlich;sprachen\n\
+                 Neu geprüft;Freiberg;14522180;50,915;13,3337;schuldnerberatung;alle;ja;2026-03-01;ja;\n\
+                 Lange her;Döbeln;14522080;;;suchtberatung, seniorenberatung;senioren;nein;2025-01-15;nein;=Englisch\n";
+    let (status, _, html) = f
+        .upload_to(
+            "/arbeitsbereich/wegweiser",
+            &cookie,
+            &csrf,
+            &[("w.csv", table.as_bytes())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let (_, _, html) = f.get("/arbeitsbereich/wegweiser", Some(&cookie)).await;
+    let due = html
+        .split("<h2>Zu prüfen</h2>")
+        .nth(1)
+        .and_then(|r| r.split("<h2>").next())
+        .expect("the due list");
+    assert!(
+        due.contains("Lange her") && !due.contains("Neu geprüft"),
+        "{due}"
+    );
+    assert!(due.contains("1 Einträge seit über einem Jahr nicht geprüft"));
+    // A bad table: every bad cell named, nothing added.
+    let bad = "name;gemeinde;themen\nA;15082005;sozialberatung\nB;14522180;kegeln\n";
+    let (status, _, html) = f
+        .upload_to(
+            "/arbeitsbereich/wegweiser",
+            &cookie,
+            &csrf,
+            &[("b.csv", bad.as_bytes())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("b.csv, Zeile 2, Spalte „gemeinde“"), "{html}");
+    assert!(html.contains("b.csv, Zeile 3, Spalte „themen“"), "{html}");
+    assert_eq!(f.db().services("14522").expect("list").len(), 2);
+    // The export reads back as the same entries.
+    let (status, csv) = f.get_bytes("/arbeitsbereich/wegweiser.csv", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    // Read against a directory that does not hold them yet (else each is "already there").
+    let mut known = crate::service_file::known(&f.db(), "14522").expect("known");
+    known.held.clear();
+    let again = crate::service_file::read("wegweiser.csv", &csv, &known).expect("reads back");
+    let stored = f.db().services("14522").expect("list");
+    let no_ids: Vec<_> = stored
+        .into_iter()
+        .map(|s| sozialmonitor_store::Service { id: 0, ..s })
+        .collect();
+    assert_eq!(again, no_ids);
+    // Deleting needs the confirmation; a viewer may not.
+    let id = f.db().services("14522").expect("list")[1].id;
+    let path = format!("/arbeitsbereich/wegweiser/{id}/loeschen");
+    let (status, ..) = f.post_form(&path, Some(&cookie), &[("_csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (vc, vcsrf) = f.session(Role::Viewer);
+    let (status, ..) = f
+        .post_form(&path, Some(&vc), &[("_csrf", &vcsrf), ("bestaetigt", "1")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, ..) = f
+        .post_form(
+            &path,
+            Some(&cookie),
+            &[("_csrf", &csrf), ("bestaetigt", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(f.db().services("14522").expect("list").len(), 1);
+}

@@ -1,6 +1,7 @@
 -- The directory of social services (Wegweiser) of a district: each entry with its address,
 -- position, topics and target groups (codes, comma-separated), accessibility and contact, when it
--- was last checked, and whether the public sees it.
+-- was last checked, and whether the public sees it. The accessibility columns hold 1 (yes), 0 (no)
+-- or -1 (not known).
 CREATE TABLE service (
     id INTEGER PRIMARY KEY,
     kreis TEXT NOT NULL,
