@@ -99,9 +99,10 @@ fn demo_files() -> Vec<String> {
             if p.is_dir() {
                 // A source kept as published beside the file derived from it is not imported
                 // (the demo skips it too); its own test compares the two. `planung/` holds the
-                // planning cycles, read by `planning import`, not by the importer of statistics.
+                // planning cycles, read by `planning import`, and `wegweiser/` the services
+                // directory, read by `services import`: neither is statistics.
                 if p.file_name()
-                    .is_some_and(|n| n != "original" && n != "planung")
+                    .is_some_and(|n| n != "original" && n != "planung" && n != "wegweiser")
                 {
                     stack.push(p);
                 }
