@@ -105,7 +105,14 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
     } else {
         table(
             &me,
-            &format!("{} Einträge seit über einem Jahr nicht geprüft", due.len()),
+            &format!(
+                "{} seit über einem Jahr oder noch nie geprüft",
+                if due.len() == 1 {
+                    "1 Eintrag".to_string()
+                } else {
+                    format!("{} Einträge", due.len())
+                }
+            ),
             &due,
         )
     };
