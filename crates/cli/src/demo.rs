@@ -36,13 +36,11 @@ pub fn demo_files(dir: &Path) -> Result<Vec<PathBuf>> {
         for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
             let p = e?.path();
             if p.is_dir() {
-                // `original/` keeps a source as published beside the file derived from it for
-                // import (see its SOURCE-derived.txt); only the derived file is imported.
-                // `planung/` holds the planning cycles, read by `planning::import` after the
-                // statistics, and `wegweiser/` the services directory: neither is statistics.
-                if p.file_name()
-                    .is_some_and(|n| n != "original" && n != "planung" && n != "wegweiser")
-                {
+                // Folders that hold no statistics (see `NOT_STATISTICS`) are read by their own
+                // commands, or not at all.
+                if p.file_name().is_some_and(|n| {
+                    !sozialmonitor_import::NOT_STATISTICS.contains(&n.to_string_lossy().as_ref())
+                }) {
                     stack.push(p);
                 }
                 continue;

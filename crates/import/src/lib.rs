@@ -175,6 +175,12 @@ fn gunzip(bytes: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Folders of a data directory that hold no statistics to import: `original/` keeps a source
+/// as published beside the file derived from it, `planung/` the planning cycles (read by
+/// `planning import`), `wegweiser/` the services directory (read by `services import`). The
+/// demo and the golden test skip the same ones.
+pub const NOT_STATISTICS: [&str; 3] = ["original", "planung", "wegweiser"];
+
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -13,11 +13,10 @@ use sozialmonitor_store::{AuditEvent, Service, Services, StoreError};
 use sozialmonitor_viz::esc;
 use sozialmonitor_web::downloads::neutralise;
 
-use crate::delivery::read_upload;
 use crate::guard::{CsrfInBody, Form};
 use crate::pages::{csrf_field, internal, page, refusal};
 use crate::service_file::COLUMNS;
-use crate::table_file::MAX_TABLE_BYTES;
+use crate::table_file::uploaded_table;
 use crate::{Signed, Workspace};
 
 fn yes(b: bool) -> String {
@@ -174,20 +173,9 @@ pub async fn upload(
     csrf: Option<Extension<CsrfInBody>>,
     mut mp: Multipart,
 ) -> Response {
-    let refused = |status, why: &str| refusal(status, "Nicht eingelesen", why);
-    let Some(CsrfInBody(csrf)) = csrf.map(|e| e.0) else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "Bitte wählen Sie die Datei im Formular aus.",
-        );
-    };
-    let limit = MAX_TABLE_BYTES.min(ws.inner.settings.max_upload_bytes);
-    let files = match read_upload(&mut mp, &csrf, limit).await {
+    let (name, bytes) = match uploaded_table(&ws, csrf.map(|e| e.0), &mut mp).await {
         Ok(f) => f,
-        Err((status, why)) => return refused(status, &why),
-    };
-    let Some((name, bytes)) = files.into_iter().next() else {
-        return refused(StatusCode::BAD_REQUEST, "Es wurde keine Datei ausgewählt.");
+        Err(r) => return r,
     };
     let kreis = ws.inner.settings.kreis.clone();
     let k = kreis.clone();

@@ -13,11 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sozialmonitor_core::planning::STATUSES;
 use sozialmonitor_store::Database;
 
-use crate::delivery::read_upload;
 use crate::guard::CsrfInBody;
 use crate::pages::{csrf_field, internal, refusal};
 use crate::plan_file::{AimIn, MeasureIn, Refusal, add_measures};
-use crate::table_file::{MAX_TABLE_BYTES, Row, Rows, head, table};
+use crate::table_file::{Row, Rows, head, table, uploaded_table};
 use crate::{Signed, Workspace};
 
 /// The columns that describe a measure: equal on every row of one measure.
@@ -198,19 +197,9 @@ pub async fn upload(
     mut mp: Multipart,
 ) -> Response {
     let refused = |status, why: &str| refusal(status, "Nicht eingelesen", why);
-    let Some(CsrfInBody(csrf)) = csrf.map(|e| e.0) else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "Bitte wählen Sie die Datei im Formular aus.",
-        );
-    };
-    let limit = MAX_TABLE_BYTES.min(ws.inner.settings.max_upload_bytes);
-    let files = match read_upload(&mut mp, &csrf, limit).await {
+    let (name, bytes) = match uploaded_table(&ws, csrf.map(|e| e.0), &mut mp).await {
         Ok(f) => f,
-        Err((status, why)) => return refused(status, &why),
-    };
-    let Some((name, bytes)) = files.into_iter().next() else {
-        return refused(StatusCode::BAD_REQUEST, "Es wurde keine Datei ausgewählt.");
+        Err(r) => return r,
     };
     // Read outside the workspace's one connection: a large sheet must not hold up sign-ins.
     let read = tokio::task::spawn_blocking(move || {

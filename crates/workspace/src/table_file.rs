@@ -7,6 +7,14 @@ use sozialmonitor_import::sheet::{Plain, first_sheet};
 use sozialmonitor_import::text::{decode, records, split_sep};
 use sozialmonitor_web::downloads::restore;
 
+use axum::extract::Multipart;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::Workspace;
+use crate::delivery::read_upload;
+use crate::guard::CsrfInBody;
+use crate::pages::refusal;
 use crate::planning::german_or_plain_number;
 
 /// The most rows a table may have: far more than any district's measures or services.
@@ -125,4 +133,28 @@ pub(crate) fn head(
         }
     }
     Ok(head)
+}
+
+/// The one table file of an upload form (its CSRF token checked, within [`MAX_TABLE_BYTES`]
+/// and the workspace's upload limit): its name and bytes, or the refusal page.
+pub(crate) async fn uploaded_table(
+    ws: &Workspace,
+    csrf: Option<CsrfInBody>,
+    mp: &mut Multipart,
+) -> Result<(String, Vec<u8>), Response> {
+    let refused = |status, why: &str| refusal(status, "Nicht eingelesen", why);
+    let Some(CsrfInBody(csrf)) = csrf else {
+        return Err(refused(
+            StatusCode::BAD_REQUEST,
+            "Bitte wählen Sie die Datei im Formular aus.",
+        ));
+    };
+    let limit = MAX_TABLE_BYTES.min(ws.inner.settings.max_upload_bytes);
+    let files = read_upload(mp, &csrf, limit)
+        .await
+        .map_err(|(status, why)| refused(status, &why))?;
+    files
+        .into_iter()
+        .next()
+        .ok_or_else(|| refused(StatusCode::BAD_REQUEST, "Es wurde keine Datei ausgewählt."))
 }

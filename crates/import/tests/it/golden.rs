@@ -97,13 +97,11 @@ fn demo_files() -> Vec<String> {
         for e in std::fs::read_dir(&d).expect("demo dir") {
             let p = e.expect("entry").path();
             if p.is_dir() {
-                // A source kept as published beside the file derived from it is not imported
-                // (the demo skips it too); its own test compares the two. `planung/` holds the
-                // planning cycles, read by `planning import`, and `wegweiser/` the services
-                // directory, read by `services import`: neither is statistics.
-                if p.file_name()
-                    .is_some_and(|n| n != "original" && n != "planung" && n != "wegweiser")
-                {
+                // Folders that hold no statistics (see `NOT_STATISTICS`) are read by their own
+                // commands, or not at all.
+                if p.file_name().is_some_and(|n| {
+                    !sozialmonitor_import::NOT_STATISTICS.contains(&n.to_string_lossy().as_ref())
+                }) {
                     stack.push(p);
                 }
                 continue;
