@@ -226,6 +226,15 @@ pub(crate) trait Sql {
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, login, name, role, department, disabled, must_change, \
      failed_logins, locked_until, created_at, password_changed_at";
+/// [`ACCOUNT_COLUMNS`] of the table named `alias` in a join (`a.id, a.login, …`).
+pub(crate) fn account_columns_of(alias: &str) -> String {
+    ACCOUNT_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) const ACCOUNT_TYPES: [Ty; 11] = [
     Ty::Int,
     Ty::Text,
@@ -526,11 +535,7 @@ impl<T: Sql> Accounts for T {
     }
 
     fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let cols = ACCOUNT_COLUMNS
-            .split(", ")
-            .map(|c| format!("a.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = account_columns_of("a");
         let sql = format!(
             "SELECT {cols}, s.csrf, s.created_at, s.seen_at FROM session s \
              JOIN account a ON a.id = s.account_id WHERE s.token_hash = ?1"

@@ -5,7 +5,7 @@
 
 use crate::Result;
 use crate::accounts::{
-    ACCOUNT_COLUMNS, ACCOUNT_TYPES, Account, AuditEvent, Sql, Step, account_of, event_step, int,
+    ACCOUNT_TYPES, Account, AuditEvent, Sql, Step, account_columns_of, account_of, event_step, int,
     text,
 };
 use crate::transfer::{Field, Ty};
@@ -124,11 +124,7 @@ impl<T: Sql> ApiTokens for T {
     }
 
     fn api_token(&self, token_hash: &str) -> Result<Option<(ApiToken, Account)>> {
-        let account_cols = ACCOUNT_COLUMNS
-            .split(", ")
-            .map(|c| format!("a.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let account_cols = account_columns_of("a");
         let sql = format!(
             "SELECT {TOKEN_COLUMNS}, {account_cols} FROM api_token t \
              JOIN account a ON a.id = t.account_id WHERE t.token_hash = ?1"

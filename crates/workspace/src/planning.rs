@@ -774,13 +774,7 @@ pub async fn decide(
             Ok(Saved::Done(back_to(old.cycle_id)))
         })
         .await;
-    answer(
-        saved,
-        (
-            "Keine solche Empfehlung",
-            "Diese Empfehlung gibt es in den Planungszyklen des Kreises nicht.",
-        ),
-    )
+    answer(saved, crate::recommendation::MISSING)
 }
 
 /// `POST /arbeitsbereich/planung/massnahme`: a new measure with one aim, its baseline the

@@ -14,6 +14,12 @@ use crate::guard::Form;
 use crate::pages::csrf_field;
 use crate::{Signed, Workspace};
 
+/// The title and text of the page for a recommendation that is not there.
+pub(crate) const MISSING: (&str, &str) = (
+    "Keine solche Empfehlung",
+    "Diese Empfehlung gibt es in den Planungszyklen des Kreises nicht.",
+);
+
 /// A fingerprint of a recommendation as stored.
 fn version_of(r: &Recommendation) -> String {
     sozialmonitor_import::sha256_hex(format!("{r:?}").as_bytes())
@@ -131,11 +137,5 @@ pub async fn save(
             Ok(Saved::Done(back_to(old.cycle_id)))
         })
         .await;
-    answer(
-        saved,
-        (
-            "Keine solche Empfehlung",
-            "Diese Empfehlung gibt es in den Planungszyklen des Kreises nicht.",
-        ),
-    )
+    answer(saved, MISSING)
 }
