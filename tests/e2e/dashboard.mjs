@@ -44,6 +44,7 @@ const pageTypes = [
   ['impressum', '/impressum'],
   ['wegweiser', '/wegweiser'],
   ['seniorenwegweiser', '/seniorenwegweiser?gemeinde=14522230'],
+  ['beteiligung', '/beteiligung'],
   ['fehler', '/gemeinde/99999999'],
 ];
 for (const [name, path] of pageTypes) {
@@ -120,6 +121,19 @@ await check('the services directory is searched with its form, without JavaScrip
   const href = await p.locator('svg a.point').first().getAttribute('href');
   assert.ok(href && (await p.locator(href).count()) === 1, href);
   await nojs.close();
+});
+
+await check('a past event leads to the recommendation it gave rise to, and back', async () => {
+  await page.goto(base + '/beteiligung');
+  await page.getByRole('link', { name: 'Präsentation der studentischen Forschungsprojekte' }).click();
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () =>
+    await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const v = result.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.length}× e.g. ${x.nodes[0]?.target}`);
+  assert.deepEqual(v, [], v.join('\n'));
+  await page.screenshot({ path: `${out}/beteiligung-veranstaltung.png`, fullPage: true });
+  await page.getByRole('link', { name: 'Seniorenpolitische Strategie beschließen' }).click();
+  assert.match(await page.locator('main').innerText(), /Aus der Beteiligung: „Die Lebenslagen älterer Menschen/);
 });
 
 await check('works without JavaScript', async () => {

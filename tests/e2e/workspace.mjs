@@ -273,10 +273,40 @@ await check('the audit log lists the sign-in and the import; the other workspace
   assert.match(main, /plan\.measure\.create/);
   assert.match(main, /login/);
   await axe('protokoll');
-  for (const [name, path] of [['uebersicht', '/arbeitsbereich'], ['datenluecken', '/arbeitsbereich/datenluecken'], ['aktualitaet', '/arbeitsbereich/aktualitaet?gebiet=14522'], ['werte', '/arbeitsbereich/werte?indikator=anteil_65_plus'], ['revisionen', '/arbeitsbereich/revisionen?merkmal=GV100_BEV&gebiet=14522'], ['katalog', '/arbeitsbereich/katalog'], ['lieferungen', '/arbeitsbereich/lieferungen'], ['katalogeintrag', '/arbeitsbereich/katalog/anteil_65_plus'], ['katalog-neu', '/arbeitsbereich/katalog-neu'], ['passwort', '/arbeitsbereich/passwort'], ['wegweiser', '/arbeitsbereich/wegweiser'], ['api-schluessel-liste', '/arbeitsbereich/api-schluessel'], ['unbekannt', '/arbeitsbereich/gibt-es-nicht']]) {
+  for (const [name, path] of [['uebersicht', '/arbeitsbereich'], ['datenluecken', '/arbeitsbereich/datenluecken'], ['aktualitaet', '/arbeitsbereich/aktualitaet?gebiet=14522'], ['werte', '/arbeitsbereich/werte?indikator=anteil_65_plus'], ['revisionen', '/arbeitsbereich/revisionen?merkmal=GV100_BEV&gebiet=14522'], ['katalog', '/arbeitsbereich/katalog'], ['lieferungen', '/arbeitsbereich/lieferungen'], ['katalogeintrag', '/arbeitsbereich/katalog/anteil_65_plus'], ['katalog-neu', '/arbeitsbereich/katalog-neu'], ['passwort', '/arbeitsbereich/passwort'], ['wegweiser', '/arbeitsbereich/wegweiser'], ['wegweiser-eintrag', '/arbeitsbereich/wegweiser/1'], ['api-schluessel-liste', '/arbeitsbereich/api-schluessel'], ['unbekannt', '/arbeitsbereich/gibt-es-nicht']]) {
     await page.goto(base + path);
     await axe(name);
   }
+});
+
+await check('the network: a contact person entered with consent, exported and erased; an event leads to the planning', async () => {
+  await page.goto(base + '/arbeitsbereich/netzwerk');
+  assert.match(await page.locator('main').innerText(), /Wer woran arbeitet/);
+  await axe('netzwerk');
+  await page.getByRole('link', { name: 'Hochschule Mittweida', exact: true }).click();
+  await page.locator('#p-name').fill('Erika Beispielfrau');
+  await page.getByLabel(/Einwilligung erteilt am/).fill('2026-11-02');
+  await page.getByLabel(/Wofür eingewilligt/).fill('Einladungen zu Seniorenforen');
+  await page.getByRole('button', { name: 'Kontaktperson speichern' }).click();
+  assert.match(await page.locator('main').innerText(), /Erika Beispielfrau/);
+  await axe('netzwerk-akteur');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /Auskunft über Erika Beispielfrau/ }).click(),
+  ]);
+  const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(doc.person.name, 'Erika Beispielfrau');
+  assert.equal(doc.akteur.name, 'Hochschule Mittweida');
+  await page.getByRole('checkbox', { name: 'bestätigen' }).first().check();
+  await page.getByRole('button', { name: 'Erika Beispielfrau löschen' }).click();
+  assert.doesNotMatch(await page.locator('main').innerText(), /Beispielfrau/);
+  await page.goto(base + '/arbeitsbereich/beteiligung');
+  await axe('beteiligung');
+  await page.getByRole('link', { name: 'Präsentation der studentischen Forschungsprojekte' }).click();
+  const main = await page.locator('main').innerText();
+  assert.match(main, /Empfehlung: Seniorenpolitische Strategie beschließen/);
+  assert.match(main, /Maßnahme: Seniorenwegweiser/);
+  await axe('beteiligung-veranstaltung');
 });
 
 await check('an API key made in the browser reads the planning records; a table of measures is read into the cycle', async () => {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sozialmonitor_core::Period;
-use sozialmonitor_store::{ImportOptions, Location, Planning, Services, Store};
+use sozialmonitor_store::{ImportOptions, Location, Network, Planning, Services, Store};
 
 /// Finds the demo data: the given folder, `data/demo` below the current directory, or the one in
 /// the source tree this binary was built from.
@@ -114,6 +114,23 @@ pub fn run(db: &Location, data: Option<&Path>) -> Result<ExitCode> {
             "  {n} example entries of the services directory from {}",
             services.display()
         );
+    }
+    // The directory's coverage as statistics: its entries are examples, which never count, so
+    // this says there is nothing to compute rather than publish invented numbers.
+    match sozialmonitor_workspace::coverage::compute(&store, "14522")? {
+        Ok(c) => println!("  coverage of the services directory: {} entries", c.offers),
+        Err(why) => println!("  coverage of the services directory: {}", why.message()),
+    }
+    // The network and participation the seed documents record, once per district.
+    for (kreis, file) in [
+        ("14522", "mittelsachsen.toml"),
+        ("15082", "anhalt-bitterfeld.toml"),
+    ] {
+        let path = dir.join("netzwerk").join(file);
+        if path.is_file() && store.actors(kreis)?.is_empty() {
+            let n = crate::network::import(&mut store, &path, kreis)?;
+            println!("  {n} network records from {}", path.display());
+        }
     }
     let s = store.summary()?;
     println!("done in {:.1} s\n", t.elapsed().as_secs_f64());

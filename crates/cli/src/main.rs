@@ -14,6 +14,7 @@ mod export;
 mod indicator;
 mod ops;
 
+mod network;
 mod report;
 mod services;
 mod table;
@@ -253,6 +254,12 @@ enum Command {
         #[command(subcommand)]
         action: ServicesAction,
     },
+    /// The network and participation: `import FILE --kreis KEY` reads actors, working groups,
+    /// events and their impulses from a TOML file (see data/demo/netzwerk/).
+    Network {
+        #[command(subcommand)]
+        action: NetworkAction,
+    },
     /// Bring the database schema up to date (every command does so when it opens the database)
     /// and show its version.
     Migrate,
@@ -346,6 +353,28 @@ enum ServicesAction {
         #[arg(long, default_value = "14522")]
         kreis: String,
     },
+    /// Count the directory's counselling offers per municipality and measure the distance from
+    /// each municipality's centre to the nearest, import that as statistics (examples never
+    /// count) and recompute the indicators, so the coverage indicators are up to date.
+    Coverage {
+        /// The district.
+        #[arg(long, default_value = "14522")]
+        kreis: String,
+    },
+}
+
+/// What `network` does.
+#[derive(Subcommand, Debug)]
+enum NetworkAction {
+    /// Add the actors, working groups, events and impulses of a TOML file to a district's
+    /// network (checked whole first, every reason listed; then one transaction).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The district whose network it is.
+        #[arg(long, default_value = "14522")]
+        kreis: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -379,6 +408,19 @@ enum ReportAction {
         /// `zusammenfassung.typ`, …); the command lists the file names it takes.
         #[arg(long, default_value_os_t = report::default_commentary_dir())]
         kommentare: PathBuf,
+    },
+    /// The Seniorenwegweiser as a booklet: the directory's published entries for older people,
+    /// of the district or of one municipality.
+    Seniorenwegweiser {
+        /// Kreis key, e.g. 14522.
+        #[arg(long, default_value = "14522")]
+        kreis: String,
+        /// Only the entries in or serving this municipality (AGS).
+        #[arg(long)]
+        gemeinde: Option<String>,
+        /// The PDF file to write.
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// The planning document (Planungsdokument) of the district's newest planning cycle.
     Planungsdokument {
@@ -1044,9 +1086,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Services {
+            action: ServicesAction::Coverage { kreis },
+        } => {
+            let mut store = open(&db)?;
+            services::coverage(&mut store, &kreis)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Network {
+            action: NetworkAction::Import { file, kreis },
+        } => {
+            let mut store = open(&db)?;
+            let n = network::import(&mut store, &file, &kreis)?;
+            println!(
+                "{n} network record(s) of {kreis} imported from {}",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { action } => match action {
             ReportAction::Profile { key, output } => report::profile(&db, &key, &output),
             ReportAction::Profiles { kreis, output } => report::profiles(&db, &kreis, &output),
+            ReportAction::Seniorenwegweiser {
+                kreis,
+                gemeinde,
+                output,
+            } => report::senior_booklet(&db, &kreis, gemeinde.as_deref(), &output),
             ReportAction::Sozialbericht {
                 kreis,
                 output,

@@ -70,6 +70,35 @@ pub(crate) fn profile(db: &Location, key: &str, output: &Path) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
+/// The Seniorenwegweiser of district `kreis` (or of one municipality of it) as a booklet.
+pub(crate) fn senior_booklet(
+    db: &Location,
+    kreis: &str,
+    gemeinde: Option<&str>,
+    output: &Path,
+) -> Result<ExitCode> {
+    let site = load_site(db, kreis)?;
+    let m = match gemeinde {
+        Some(g) => {
+            let r = region(&site, g)?;
+            if !site.municipalities(site.home).contains(&r) {
+                bail!("{g} is not a municipality of {kreis}");
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    let pdf = sozialmonitor_report::senior_booklet(&site, m)?;
+    write_file(output, &pdf)?;
+    println!(
+        "{}: Seniorenwegweiser of {}, {} KB",
+        output.display(),
+        site.regions[m.unwrap_or(site.home)].name,
+        pdf.len() / 1024
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The file name of a municipality's profile: `14522010-altmittweida.pdf`.
 pub(crate) fn profile_file_name(site: &Site, r: usize) -> String {
     format!(

@@ -46,6 +46,9 @@ pub enum Permission {
     /// Change the planning cycle: timeline, decisions, priorities, recommendations, measures
     /// and their aims (the planning team).
     EditPlanning,
+    /// Read, enter, export and erase the network's contact persons: personal data, seen only
+    /// by those who keep it (a read-only account sees the organisations, not the people).
+    ManageContacts,
     /// Create, change and disable accounts; reset passwords.
     ManageAccounts,
     /// Read and export the audit log.
@@ -56,7 +59,7 @@ pub enum Permission {
 pub const ROLES: [Role; 4] = [Role::Admin, Role::Planner, Role::Provider, Role::Viewer];
 
 /// Every permission.
-pub const PERMISSIONS: [Permission; 11] = [
+pub const PERMISSIONS: [Permission; 12] = [
     Permission::SignedIn,
     Permission::ReadInternal,
     Permission::DeliverData,
@@ -66,6 +69,7 @@ pub const PERMISSIONS: [Permission; 11] = [
     Permission::WeakenConfidentiality,
     Permission::WriteReports,
     Permission::EditPlanning,
+    Permission::ManageContacts,
     Permission::ManageAccounts,
     Permission::ReadAudit,
 ];

@@ -50,6 +50,16 @@ pub fn german_date(iso: &str) -> String {
     }
 }
 
+/// A count with its noun in the singular or the plural, the number the German way: `1 Eintrag`,
+/// `1.234 Einträge`.
+pub fn count_de(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {many}", german_number(n as f64, 0))
+    }
+}
+
 /// The civil date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -159,7 +169,16 @@ pub fn slug(title: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{german_datetime, german_number, iso_datetime_utc, unix_from_iso_utc, year_utc};
+    use super::{
+        count_de, german_datetime, german_number, iso_datetime_utc, unix_from_iso_utc, year_utc,
+    };
+
+    #[test]
+    fn counts_say_one_in_the_singular_and_group_thousands() {
+        assert_eq!(count_de(1, "Eintrag", "Einträge"), "1 Eintrag");
+        assert_eq!(count_de(0, "Eintrag", "Einträge"), "0 Einträge");
+        assert_eq!(count_de(1234, "Eintrag", "Einträge"), "1.234 Einträge");
+    }
 
     #[test]
     fn formats_like_a_german_office() {

@@ -19,6 +19,7 @@ pub mod frame;
 pub mod indicators;
 pub mod key;
 pub mod measure;
+pub mod network;
 pub mod parallel;
 pub mod period;
 pub mod planning;

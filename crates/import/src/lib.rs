@@ -179,7 +179,7 @@ fn gunzip(bytes: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
 /// as published beside the file derived from it, `planung/` the planning cycles (read by
 /// `planning import`), `wegweiser/` the services directory (read by `services import`). The
 /// demo and the golden test skip the same ones.
-pub const NOT_STATISTICS: [&str; 3] = ["original", "planung", "wegweiser"];
+pub const NOT_STATISTICS: [&str; 4] = ["original", "planung", "wegweiser", "netzwerk"];
 
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {

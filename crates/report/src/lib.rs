@@ -12,12 +12,14 @@ use serde_json::{Value, json};
 use sozialmonitor_core::format::german_date;
 use sozialmonitor_site::Site;
 
+mod booklet;
 pub mod markdown;
 mod planning;
 mod profile;
 mod social;
 pub mod typeset;
 
+pub use booklet::senior_booklet;
 pub use planning::planning_document;
 pub use profile::profile;
 pub use social::{Commentary, SocialReport, commentary_chapters, social_report};

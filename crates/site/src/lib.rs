@@ -11,6 +11,7 @@ use sozialmonitor_core::{Content, RegionLevel, Symbol};
 use sozialmonitor_store::{Database, ImportBatch, ResultRow, Store};
 use sozialmonitor_viz::map::{Shape, parse_geometry};
 
+pub mod directory;
 pub mod facts;
 pub mod planning;
 

@@ -6,8 +6,8 @@
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_core::planning::{Aim, Change, Evaluation, compare, evaluate};
 use sozialmonitor_store::{
-    Cycle, Database, Decision, MeasureAim, Milestone, PlanMeasure, Planning, Priority,
-    Recommendation,
+    Cycle, Database, Decision, Impulse, MeasureAim, Milestone, Network, ParticipationEvent,
+    PlanMeasure, Planning, Priority, Recommendation,
 };
 
 use crate::{BREAK_WORDS, Pub, Site};
@@ -76,6 +76,9 @@ pub struct PublicPlanning {
     pub recommendations: Vec<Recommendation>,
     /// Published measures of every cycle.
     pub measures: Vec<PublicMeasure>,
+    /// Published participation events, each with its published impulses (links only to
+    /// published recommendations and measures).
+    pub events: Vec<(ParticipationEvent, Vec<Impulse>)>,
     /// The store's planning version when loaded (a change in the workspace raises it).
     pub version: i64,
 }
@@ -101,7 +104,31 @@ impl PublicPlanning {
                 out.measures.push(PublicMeasure { measure: m, aims });
             }
         }
+        for e in store.events(kreis)?.into_iter().filter(|e| e.public) {
+            let mut impulses: Vec<Impulse> = store.impulses(e.id)?;
+            impulses.retain(|i| i.public);
+            for i in &mut impulses {
+                i.recommendations
+                    .retain(|id| out.recommendation(*id).is_some());
+                i.measures.retain(|id| out.measure(*id).is_some());
+            }
+            out.events.push((e, impulses));
+        }
         Ok(out)
+    }
+
+    /// The published impulses that led to a recommendation (`recommendation`) or a measure,
+    /// with their events.
+    pub fn origins(
+        &self,
+        recommendation: Option<i64>,
+        measure: Option<i64>,
+    ) -> Vec<(&ParticipationEvent, &Impulse)> {
+        self.events
+            .iter()
+            .flat_map(|(e, impulses)| impulses.iter().map(move |i| (e, i)))
+            .filter(|(_, i)| i.leads_to(recommendation, measure))
+            .collect()
     }
 
     /// A published measure by id.

@@ -7,6 +7,7 @@ mod bulk;
 mod common;
 pub mod currency;
 mod database;
+pub mod network;
 mod pg;
 pub mod planning;
 pub mod services;
@@ -26,6 +27,10 @@ pub use accounts::{
 };
 pub use bulk::{Published, stored_kind};
 pub use database::{Database, Location};
+pub use network::{
+    ContactPerson, Impulse, Membership, Network, NetworkRecords, Organisation, ParticipationEvent,
+    WorkingGroup,
+};
 pub use planning::{
     Cycle, CycleRecords, Decision, Deletable, MeasureAim, Milestone, PlanMeasure, Planning,
     Priority, Recommendation,

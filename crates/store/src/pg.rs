@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0004_planning.sql"),
     include_str!("../migrations/postgres/0005_api_tokens.sql"),
     include_str!("../migrations/postgres/0006_services.sql"),
+    include_str!("../migrations/postgres/0007_network.sql"),
 ];
 
 /// Advisory lock keys: one migration and one import at a time per database.

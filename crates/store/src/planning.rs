@@ -220,7 +220,7 @@ pub(crate) trait Record: Sized {
 }
 
 /// Steps that roll the transaction back unless every row `r` refers to exists.
-fn reference_checks<R: Record>(r: &R) -> Vec<(String, i64, String)> {
+pub(crate) fn reference_checks<R: Record>(r: &R) -> Vec<(String, i64, String)> {
     r.refers_to()
         .into_iter()
         .map(|(table, id)| {
@@ -233,7 +233,7 @@ fn reference_checks<R: Record>(r: &R) -> Vec<(String, i64, String)> {
         .collect()
 }
 
-fn check_steps(checks: &[(String, i64, String)]) -> impl Iterator<Item = Step<'_>> {
+pub(crate) fn check_steps(checks: &[(String, i64, String)]) -> impl Iterator<Item = Step<'_>> {
     checks.iter().map(|(sql, id, why)| Step {
         sql,
         params: vec![Field::Int(*id)],
@@ -743,34 +743,35 @@ pub(crate) fn insert_sql(table: &str, names: &[&str]) -> String {
     )
 }
 
-/// A record that belongs to a cycle: its `cycle_id` is the column at this index.
-trait InCycle: Record {
-    const CYCLE_COLUMN: usize = 0;
+/// A record that belongs to a parent row (a cycle's records, an event's impulses): its
+/// parent's id is the column at this index.
+pub(crate) trait Child: Record {
+    const PARENT_COLUMN: usize = 0;
 }
-impl InCycle for Milestone {}
-impl InCycle for Decision {}
-impl InCycle for Priority {}
-impl InCycle for Recommendation {}
-impl InCycle for PlanMeasure {}
+impl Child for Milestone {}
+impl Child for Decision {}
+impl Child for Priority {}
+impl Child for Recommendation {}
+impl Child for PlanMeasure {}
 
-/// `INSERT` of a record of a cycle whose id an earlier step returns: `cycle_id` goes last.
-fn insert_into_cycle_sql<R: InCycle>() -> String {
+/// `INSERT` of a record whose parent's id an earlier step returns: the parent column goes last.
+pub(crate) fn insert_child_sql<R: Child>() -> String {
     let mut names: Vec<&str> = R::COLUMNS.iter().map(|(n, _)| *n).collect();
-    let cycle = names.remove(R::CYCLE_COLUMN);
-    names.push(cycle);
+    let parent = names.remove(R::PARENT_COLUMN);
+    names.push(parent);
     insert_sql(R::TABLE, &names)
 }
 
-/// The step that inserts `r` into the cycle whose id step `cycle_step` returns.
-fn insert_into_cycle<'a, R: InCycle>(r: &R, sql: &'a str, cycle_step: usize) -> Step<'a> {
+/// The step that inserts `r` under the parent whose id step `parent_step` returns.
+pub(crate) fn insert_child<'a, R: Child>(r: &R, sql: &'a str, parent_step: usize) -> Step<'a> {
     let mut params = r.fields();
-    params.remove(R::CYCLE_COLUMN);
+    params.remove(R::PARENT_COLUMN);
     Step {
         sql,
         params,
         returns: &[Ty::Int],
         or_else: None,
-        id_of: Some(cycle_step),
+        id_of: Some(parent_step),
     }
 }
 
@@ -815,25 +816,13 @@ fn cycle_records_steps<'a>(
             id_of: None,
         }
     }];
-    steps.extend(
-        r.milestones
-            .iter()
-            .map(|m| insert_into_cycle(m, &sql[0], at)),
-    );
-    steps.extend(
-        r.decisions
-            .iter()
-            .map(|d| insert_into_cycle(d, &sql[1], at)),
-    );
-    steps.extend(
-        r.priorities
-            .iter()
-            .map(|p| insert_into_cycle(p, &sql[2], at)),
-    );
+    steps.extend(r.milestones.iter().map(|m| insert_child(m, &sql[0], at)));
+    steps.extend(r.decisions.iter().map(|d| insert_child(d, &sql[1], at)));
+    steps.extend(r.priorities.iter().map(|p| insert_child(p, &sql[2], at)));
     steps.extend(
         r.recommendations
             .iter()
-            .map(|x| insert_into_cycle(x, &sql[3], at)),
+            .map(|x| insert_child(x, &sql[3], at)),
     );
     for (m, recommendation, aims) in &r.measures {
         let measure = at + steps.len();
@@ -841,7 +830,7 @@ fn cycle_records_steps<'a>(
             recommendation_id: None,
             ..m.clone()
         };
-        steps.push(insert_into_cycle(&unlinked, &sql[4], at));
+        steps.push(insert_child(&unlinked, &sql[4], at));
         steps.extend(aims.iter().map(|a| aim_step(a, measure)));
         // The recommendation by its title within the same cycle: it may be one saved in this
         // very transaction, whose id is not known before.
@@ -889,10 +878,14 @@ impl Deletable {
     /// What goes before the record's own row: the rows that point at it.
     fn dependents(self) -> &'static [&'static str] {
         match self {
-            Deletable::Recommendation => {
-                &["UPDATE plan_measure SET recommendation_id = NULL WHERE recommendation_id = ?1"]
-            }
-            Deletable::Measure => &["DELETE FROM plan_aim WHERE measure_id = ?1"],
+            Deletable::Recommendation => &[
+                "UPDATE plan_measure SET recommendation_id = NULL WHERE recommendation_id = ?1",
+                "DELETE FROM impulse_link WHERE target_kind = 'recommendation' AND target_id = ?1",
+            ],
+            Deletable::Measure => &[
+                "DELETE FROM plan_aim WHERE measure_id = ?1",
+                "DELETE FROM impulse_link WHERE target_kind = 'measure' AND target_id = ?1",
+            ],
             _ => &[],
         }
     }
@@ -952,9 +945,11 @@ pub trait Planning {
     fn delete_planning(&mut self, what: Deletable, id: i64, event: &AuditEvent) -> Result<()>;
     /// The aims of a measure.
     fn plan_aims(&self, measure_id: i64) -> Result<Vec<MeasureAim>>;
-    /// A number that every change of the public planning records and the services directory raises (the count of `plan.` and `service.` audit
-    /// events, one written in the same transaction as each change; a count, not the newest
-    /// id, because ids may commit out of order): the public dashboard reloads when it moves.
+    /// A number that every change of what the public sees of planning raises: the count of the
+    /// `plan.`, `service.`, `network.event.` and `network.impulse.` audit events, one written in
+    /// the same transaction as each change (a count, not the newest id, because ids may commit
+    /// out of order). The public dashboard reloads when it moves; changes to the internal
+    /// network (actors, contact persons) do not move it.
     fn planning_version(&self) -> Result<i64>;
 }
 
@@ -1046,11 +1041,11 @@ impl<T: Sql> Planning for T {
         event: &dyn Fn(&Cycle, &str, &str) -> AuditEvent,
     ) -> Result<Vec<i64>> {
         let sql = [
-            insert_into_cycle_sql::<Milestone>(),
-            insert_into_cycle_sql::<Decision>(),
-            insert_into_cycle_sql::<Priority>(),
-            insert_into_cycle_sql::<Recommendation>(),
-            insert_into_cycle_sql::<PlanMeasure>(),
+            insert_child_sql::<Milestone>(),
+            insert_child_sql::<Decision>(),
+            insert_child_sql::<Priority>(),
+            insert_child_sql::<Recommendation>(),
+            insert_child_sql::<PlanMeasure>(),
         ];
         let cycle_sql: Vec<String> = records.iter().map(|r| save_sql(&r.cycle)).collect();
         let mut steps: Vec<Step> = Vec::new();
@@ -1116,7 +1111,8 @@ impl<T: Sql> Planning for T {
     fn planning_version(&self) -> Result<i64> {
         let rows = self.select(
             "SELECT count(*) FROM audit_event WHERE action LIKE 'plan.%' \
-             OR action LIKE 'service.%'",
+             OR action LIKE 'service.%' \
+             OR action LIKE 'network.event.%' OR action LIKE 'network.impulse.%'",
             &[],
             &[Ty::Int],
         )?;

@@ -193,6 +193,8 @@ pub trait Services {
     ) -> Result<Vec<i64>>;
     /// The entries of a district's directory, in id order.
     fn services(&self, kreis: &str) -> Result<Vec<Service>>;
+    /// One entry of a district's directory (an id of another district's is none).
+    fn service(&self, kreis: &str, id: i64) -> Result<Option<Service>>;
     /// Deletes an entry with its audit event; one that is not there is a conflict.
     fn delete_service(&mut self, id: i64, event: &AuditEvent) -> Result<()>;
 }
@@ -224,6 +226,11 @@ impl<T: Sql> Services for T {
 
     fn services(&self, kreis: &str) -> Result<Vec<Service>> {
         list_where(self, "kreis", text(kreis))
+    }
+
+    fn service(&self, kreis: &str, id: i64) -> Result<Option<Service>> {
+        let found: Vec<Service> = list_where(self, "id", Field::Int(id))?;
+        Ok(found.into_iter().find(|s| s.kreis == kreis))
     }
 
     fn delete_service(&mut self, id: i64, event: &AuditEvent) -> Result<()> {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0009_planning.sql"),
     include_str!("../migrations/sqlite/0010_api_tokens.sql"),
     include_str!("../migrations/sqlite/0011_services.sql"),
+    include_str!("../migrations/sqlite/0012_network.sql"),
 ];
 
 /// A store in one SQLite file.

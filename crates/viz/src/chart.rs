@@ -335,7 +335,8 @@ fn nice_range(lo: f64, hi: f64) -> (f64, f64, f64) {
     ((lo / step).floor() * step, (hi / step).ceil() * step, step)
 }
 
-fn truncate(s: &str, n: usize) -> String {
+/// Text shortened to `n` characters with an ellipsis (by characters, never bytes).
+pub(crate) fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
@@ -344,7 +345,7 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// An id fragment from a title (figures on one page need distinct ids).
-fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     let mut h: u32 = 2166136261;
     for b in s.bytes() {
         h = (h ^ u32::from(b)).wrapping_mul(16777619);

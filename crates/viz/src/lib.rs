@@ -6,6 +6,7 @@
 
 pub mod chart;
 pub mod map;
+pub mod network;
 
 /// Escapes text for HTML and SVG (element content and attribute values).
 pub fn esc(s: &str) -> String {

@@ -30,6 +30,7 @@ h1{font-size:1.8rem;margin:.5rem 0 1rem;line-height:1.2}
 h2{font-size:1.35rem;margin:2rem 0 .75rem;border-bottom:2px solid var(--line);padding-bottom:.25rem}
 h3{font-size:1.1rem;margin:1rem 0 .5rem}
 .lead{font-size:1.1rem;color:var(--muted)}
+.events{list-style:none;padding:0;display:grid;gap:1rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:1rem;padding:0;list-style:none}
 .card{border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;background:var(--soft)}
 .card .value{font-size:1.6rem;font-weight:700}
@@ -54,6 +55,10 @@ dl.meta dt{font-weight:600}
 dl.meta dd{margin:0}
 form.controls{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-end;background:var(--soft);padding:.75rem;border-radius:6px}
 form.controls label{display:flex;flex-direction:column;font-weight:600;font-size:.95rem;max-width:100%;min-width:0}
+form.controls fieldset.checks{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center}
+form.controls fieldset.checks legend{font-weight:600;font-size:.95rem;padding:0;margin-bottom:.25rem}
+form.controls label.check{flex-direction:row;gap:.4rem;align-items:center;font-weight:400}
+.stale{color:#8a1c00;font-weight:600}
 ul.plain{padding-left:1.2rem}
 ul.plain li{overflow-wrap:anywhere}
 main{overflow-wrap:break-word}
@@ -97,6 +102,7 @@ pub fn page(title: &str, body: &str, data_date: &str) -> String {
 <li><a href="/vergleich">Vergleich</a></li>
 <li><a href="/planung">Planung</a></li>
 <li><a href="/wegweiser">Wegweiser</a></li>
+<li><a href="/beteiligung">Beteiligung</a></li>
 <li><a href="/impressum">Daten und Impressum</a></li>
 </ul></nav>
 <form class="search" role="search" action="/suche" method="get">

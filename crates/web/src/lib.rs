@@ -19,6 +19,7 @@ pub mod html;
 pub mod live;
 mod middleware;
 pub mod pages;
+pub mod participation;
 pub mod pdf;
 pub mod planning;
 pub mod query;
@@ -99,7 +100,11 @@ pub(crate) fn app_parts(
         .route("/gemeinde/{key}", get(profile))
         .route(
             "/gemeinde/{key}/profil.pdf",
-            get(pdf::profile_pdf).with_state(pdfs),
+            get(pdf::profile_pdf).with_state(pdfs.clone()),
+        )
+        .route(
+            "/seniorenwegweiser.pdf",
+            get(pdf::senior_booklet).with_state(pdfs),
         )
         .route("/indikator/{key}", get(indicator))
         .route("/indikator/{key}/{file}", get(downloads::indicator_file))
@@ -112,6 +117,8 @@ pub(crate) fn app_parts(
         .route("/planung/massnahme/{id}", get(planning_measure))
         .route("/wegweiser", get(directory))
         .route("/seniorenwegweiser", get(senior_directory))
+        .route("/beteiligung", get(participation_page))
+        .route("/beteiligung/{id}", get(participation_event))
         .route(
             "/static/style.css",
             get(|| async { asset("text/css; charset=utf-8", html::CSS) }),
@@ -285,6 +292,35 @@ async fn directory(State(site): State<Shared>, q: Params) -> Response {
 
 async fn senior_directory(State(site): State<Shared>, q: Params) -> Response {
     directory_page(&site, &q, true).await
+}
+
+/// `/beteiligung`: the published events, coming ones as of today (the server's clock).
+async fn participation_page(State(site): State<Shared>) -> Response {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64 / 86_400);
+    let today = sozialmonitor_core::format::iso_date(days);
+    let (title, body) = participation::page(&site, &today);
+    html(StatusCode::OK, html::page(&title, &body, &site.data_date))
+}
+
+/// `/beteiligung/{id}`: one published event.
+async fn participation_event(State(site): State<Shared>, Path(id): Path<String>) -> Response {
+    match id
+        .parse()
+        .ok()
+        .and_then(|id| participation::event_page(&site, id))
+    {
+        Some((title, body)) => html(StatusCode::OK, html::page(&title, &body, &site.data_date)),
+        None => html(
+            StatusCode::NOT_FOUND,
+            pages::error(
+                &site,
+                "Veranstaltung nicht gefunden",
+                "Diese Veranstaltung ist nicht veröffentlicht.",
+            ),
+        ),
+    }
 }
 
 async fn search(State(site): State<Shared>, q: Params) -> Response {

@@ -1,4 +1,4 @@
-//! `/gemeinde/KEY/profil.pdf`: the profile typeset on demand, at most one at a time per core,
+//! `/gemeinde/KEY/profil.pdf` and `/seniorenwegweiser.pdf`: typeset on demand, at most one at a time per core,
 //! with a bounded queue, and kept in the response cache by region.
 //!
 //! Typesetting takes about 50 ms of a core. Unbounded, a burst of PDF requests would take
@@ -109,7 +109,58 @@ pub(crate) async fn profile_pdf(
             .into_response();
     };
     let r = site.successor.get(&r).copied().unwrap_or(r);
-    let cache_key = format!("/gemeinde/{}/profil.pdf", html::qv(&site.regions[r].key));
+    let key = html::qv(&site.regions[r].key);
+    typeset_cached(
+        &p,
+        format!("/gemeinde/{key}/profil.pdf"),
+        format!("gemeindeprofil-{key}.pdf"),
+        &headers,
+        move |s| sozialmonitor_report::profile(s, r),
+    )
+    .await
+}
+
+/// `/seniorenwegweiser.pdf?gemeinde=AGS`: the Seniorenwegweiser as a booklet, of the district
+/// or of one of its municipalities (an unknown one is the district's).
+pub(crate) async fn senior_booklet(
+    State(p): State<Pdfs>,
+    q: crate::query::Params,
+    headers: HeaderMap,
+) -> Response {
+    let site = &p.site;
+    let filter =
+        sozialmonitor_site::directory::Filter::read(site, |k| q.get(k).unwrap_or("").to_string());
+    let m = filter.municipality.as_deref().and_then(|k| site.region(k));
+    let key = m.map_or(String::new(), |m| html::qv(&site.regions[m].key));
+    let (cache_key, file) = if key.is_empty() {
+        (
+            "/seniorenwegweiser.pdf".to_string(),
+            "seniorenwegweiser.pdf".to_string(),
+        )
+    } else {
+        (
+            format!("/seniorenwegweiser.pdf?gemeinde={key}"),
+            format!("seniorenwegweiser-{key}.pdf"),
+        )
+    };
+    typeset_cached(&p, cache_key, file, &headers, move |s| {
+        sozialmonitor_report::senior_booklet(s, m)
+    })
+    .await
+}
+
+/// A PDF from the cache, or typeset by `make` behind the queue and then cached under
+/// `cache_key`; `file` names it for the browser.
+async fn typeset_cached(
+    p: &Pdfs,
+    cache_key: String,
+    file: String,
+    headers: &HeaderMap,
+    make: impl FnOnce(&sozialmonitor_site::Site) -> Result<Vec<u8>, sozialmonitor_report::ReportError>
+    + Send
+    + 'static,
+) -> Response {
+    let site = &p.site;
     let gzip = accepts_gzip(headers.get(header::ACCEPT_ENCODING));
     let inm = headers.get(header::IF_NONE_MATCH);
     if let Some(hit) = p.cache.get(&cache_key) {
@@ -119,7 +170,7 @@ pub(crate) async fn profile_pdf(
         let mut r = not_available(
             site,
             StatusCode::SERVICE_UNAVAILABLE,
-            "Gerade werden viele Profile gesetzt. Bitte versuchen Sie es in einigen Sekunden noch einmal.",
+            "Gerade werden viele PDF-Dateien gesetzt. Bitte versuchen Sie es in einigen Sekunden noch einmal.",
         );
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
@@ -131,7 +182,7 @@ pub(crate) async fn profile_pdf(
     let Some(permit) = p.queue.worker().await else {
         return busy();
     };
-    // The request ahead of this one may have typeset the same profile while this one waited.
+    // The request ahead of this one may have typeset the same PDF while this one waited.
     if let Some(hit) = p.cache.get(&cache_key) {
         return hit.respond(gzip, inm);
     }
@@ -140,8 +191,16 @@ pub(crate) async fn profile_pdf(
     // so its core stays counted until the job ends.
     let job = tokio::task::spawn_blocking(move || {
         let _held = (ticket, permit);
-        sozialmonitor_report::profile(&s, r)
+        make(&s)
     });
+    let failed = |what: &str| {
+        tracing::error!(pdf = %cache_key, error = %what, "typesetting failed");
+        not_available(
+            site,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Die PDF-Datei konnte nicht gesetzt werden.",
+        )
+    };
     match job.await {
         Ok(Ok(pdf)) => {
             let mut h = HeaderMap::new();
@@ -149,30 +208,13 @@ pub(crate) async fn profile_pdf(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/pdf"),
             );
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "inline; filename=\"gemeindeprofil-{}.pdf\"",
-                html::qv(&site.regions[r].key)
-            )) {
+            if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file}\"")) {
                 h.insert(header::CONTENT_DISPOSITION, v);
             }
             p.cache.insert(&cache_key, h, pdf.into()).respond(gzip, inm)
         }
-        Ok(Err(e)) => {
-            tracing::error!(region = %site.regions[r].key, error = %e, "typesetting a profile failed");
-            not_available(
-                site,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Das Profil konnte nicht gesetzt werden.",
-            )
-        }
-        Err(e) => {
-            tracing::error!(region = %site.regions[r].key, error = %e, "the typesetting task failed");
-            not_available(
-                site,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Das Profil konnte nicht gesetzt werden.",
-            )
-        }
+        Ok(Err(e)) => failed(&e.to_string()),
+        Err(e) => failed(&e.to_string()),
     }
 }
 

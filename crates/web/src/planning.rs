@@ -120,7 +120,7 @@ pub fn page(site: &Site) -> String {
         b.push_str(&fields_nav(site));
         b.push_str(r#"<ul class="plain">"#);
         for r in &p.recommendations {
-            b.push_str(&recommendation_html(r));
+            b.push_str(&recommendation_html(site, r));
         }
         b.push_str("</ul>");
     }
@@ -173,7 +173,7 @@ pub fn profile_section(site: &Site, r: usize) -> String {
 
 /// A published recommendation with the decision on it; its action field links to the field's
 /// page.
-fn recommendation_html(r: &Recommendation) -> String {
+fn recommendation_html(site: &Site, r: &Recommendation) -> String {
     let decision = if r.outcome.trim().is_empty() {
         format!("Entscheidung offen ({})", esc(&r.decided_by))
     } else {
@@ -190,8 +190,9 @@ fn recommendation_html(r: &Recommendation) -> String {
         field_link(&r.action_field)
     };
     format!(
-        r#"<li id="empfehlung-{id}"><h3>{title}{ex}</h3><p class="meta">{field} · {status}</p><p>{body}</p><p>{decision}</p></li>"#,
+        r#"<li id="empfehlung-{id}"><h3>{title}{ex}</h3><p class="meta">{field} · {status}</p><p>{body}</p><p>{decision}</p>{origin}</li>"#,
         id = r.id,
+        origin = crate::participation::origins_html(site, Some(r.id), None),
         title = esc(&r.title),
         ex = example(r.example),
         status = r.status.label_de(),
@@ -376,7 +377,7 @@ pub fn field_page(site: &Site, wanted: &str) -> Option<(String, String)> {
         .recommendations
         .iter()
         .filter(|r| r.action_field == field)
-        .map(recommendation_html)
+        .map(|r| recommendation_html(site, r))
         .collect();
     if recs.is_empty() {
         b.push_str("<p>Keine veröffentlicht.</p>");
@@ -445,6 +446,7 @@ pub fn measure_page(site: &Site, id: i64) -> Option<(String, String)> {
             format!(r#"<p class="lead">{}</p>"#, esc(&x.body))
         },
     );
+    b.push_str(&crate::participation::origins_html(site, None, Some(x.id)));
     if m.aims.is_empty() {
         b.push_str(
             "<p>Für diese Maßnahme sind keine an Indikatoren messbaren Ziele festgelegt.</p>",

@@ -52,7 +52,15 @@ const VIEW: &[Param] = &[one("gebiet"), one("jahr"), one("methode"), one("klasse
 const CATALOGUE: &[Param] = &[one("feld"), one("gruppe"), one("q")];
 const SEARCH: &[Param] = &[one("q")];
 /// The services directory's filters.
-const DIRECTORY: &[Param] = &[one("gemeinde"), one("thema"), one("zielgruppe"), one("q")];
+const DIRECTORY: &[Param] = &[
+    one("gemeinde"),
+    one("thema"),
+    one("zielgruppe"),
+    one("q"),
+    one("stufenlos"),
+    one("leicht"),
+    one("sprache"),
+];
 const COMPARE: &[Param] = &[
     Param {
         name: "r",
@@ -64,6 +72,8 @@ const COMPARE: &[Param] = &[
     },
 ];
 const API_REGIONS: &[Param] = &[one("q"), one("parent")];
+/// The Seniorenwegweiser booklet: the district's, or one municipality's.
+const BOOKLET: &[Param] = &[one("gemeinde")];
 const API_VALUES: &[Param] = &[
     one("indicator"),
     one("region"),
@@ -96,6 +106,15 @@ pub fn route(path: &str) -> Route {
         (Some("suche"), None, ..) => cached(SEARCH),
         (Some("wegweiser" | "seniorenwegweiser"), None, ..) => cached(DIRECTORY),
         (Some("vergleich"), None, ..) => cached(COMPARE),
+        // Coming and past depend on today's date, not only on the data.
+        (Some("beteiligung"), None, ..) => Route {
+            params: &[],
+            cached: false,
+        },
+        (Some("seniorenwegweiser.pdf"), None, ..) => Route {
+            params: BOOKLET,
+            cached: false,
+        },
         (Some("gemeinde"), Some(_), Some("profil.pdf"), None) => Route {
             params: &[],
             cached: false,

@@ -1482,7 +1482,13 @@ async fn the_directory_is_searched_by_municipality_topic_group_and_words() {
                 "alle",
                 true,
             ),
-            service("Seniorentreff B", "14522030", "begegnung", "senioren", true),
+            sozialmonitor_store::Service {
+                step_free: None,
+                position: None,
+                languages: String::new(),
+                checked_on: "2024-01-15".into(),
+                ..service("Seniorentreff B", "14522030", "begegnung", "senioren", true)
+            },
             service("Intern C", "14522010", "schuldnerberatung", "alle", false),
         ];
         db.add_services(&entries, &|s| {
@@ -1504,21 +1510,36 @@ async fn the_directory_is_searched_by_municipality_topic_group_and_words() {
     assert_eq!(count(&html), 2, "the internal entry is not public");
     assert!(html.contains("<title>Wegweiser soziale Angebote: 2 Angebote – Sozialmonitor</title>"));
     assert!(html.contains("keine Hörschleife") && html.contains("stufenlos erreichbar"));
+    // An entry not checked for over a year says so.
+    assert!(
+        html.contains("15.01.2024 <strong class=\"stale\">vor über einem Jahr"),
+        "{html}"
+    );
     assert!(!html.contains("Intern C"));
     assert!(html.contains("Beispiel – kein realer Eintrag"));
     assert!(html.contains("Träger &lt;b&gt;"), "escaped");
     assert!(!html.contains("javascript:alert"), "only http(s) links");
-    // Two points on the map, each a link to its entry in the list.
+    // Two points on the map, each a link to its entry in the list; the one without coordinates
+    // at the centre of its municipality, and said to be so.
     assert_eq!(html.matches("class=\"point\"").count(), 2);
+    assert!(
+        html.contains("Seniorentreff B (ungefähre Lage: Mitte der Gemeinde)"),
+        "{html}"
+    );
+    assert!(html.contains("<dt>Lage</dt><dd>ungefähr: keine Koordinaten erfasst"));
     assert!(html.contains("href=\"#dienst-"));
     for (query, n) in [
         ("gemeinde=14522010", 1),
         ("gemeinde=14522020", 0),
         ("thema=begegnung", 1),
         ("zielgruppe=senioren", 2),
-        ("q=arabisch%20seniorentreff", 1),
+        ("q=seniorentreff%20ort", 1),
         ("q=unbekannt", 0),
         ("thema=gibt-es-nicht", 2),
+        ("stufenlos=1", 1),
+        ("leicht=1", 0),
+        ("sprache=arabisch", 1),
+        ("sprache=klingonisch", 2),
     ] {
         let html = get(&app, &format!("/wegweiser?{query}")).await.text();
         assert_eq!(count(&html), n, "{query}");
@@ -1528,4 +1549,173 @@ async fn the_directory_is_searched_by_municipality_topic_group_and_words() {
     assert!(html.contains("<h1>Seniorenwegweiser</h1>"));
     assert!(!html.contains("name=\"zielgruppe\""));
     assert_eq!(count(&html), 1);
+    // The profile of a municipality points to its entries.
+    let html = get(&app, "/gemeinde/14522030").await.text();
+    assert!(html.contains(r#"<h2>Soziale Angebote</h2><p>Der <a href="/wegweiser?gemeinde=14522030">Wegweiser</a> nennt 1 Angebot für "#), "{html}");
+    // The booklet: linked from the page with its municipality, typeset as PDF, the same bytes
+    // again from the cache.
+    let html = get(&app, "/seniorenwegweiser?gemeinde=14522030")
+        .await
+        .text();
+    assert!(html.contains(r#"href="/seniorenwegweiser.pdf?gemeinde=14522030">Seniorenwegweiser als Broschüre (PDF)</a> für "#), "{html}");
+    for uri in [
+        "/seniorenwegweiser.pdf",
+        "/seniorenwegweiser.pdf?gemeinde=14522030",
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert_eq!(r.headers[header::CONTENT_TYPE], "application/pdf");
+        assert!(r.body.starts_with(b"%PDF"));
+        assert_eq!(get(&app, uri).await.body, r.body, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn published_events_lead_to_published_recommendations_and_back() {
+    use sozialmonitor_core::network::EventFormat;
+    use sozialmonitor_core::planning::Status;
+    use sozialmonitor_store::{
+        AuditEvent, Cycle, Impulse, Network, ParticipationEvent, PlanMeasure, Planning,
+        Recommendation,
+    };
+    let ids = std::cell::Cell::new((0, 0, 0));
+    let site = site_from(false, |db| {
+        let ev = AuditEvent::new(1, "test", "plan.test", "14522");
+        let cycle = Cycle {
+            id: 0,
+            kreis: "14522".into(),
+            title: "Zyklus".into(),
+            first_year: 2024,
+            last_year: 2026,
+            note: String::new(),
+            source: String::new(),
+        };
+        let cycle = db.save_cycle(&cycle, &ev).expect("cycle");
+        let rec = |title: &str, public: bool| Recommendation {
+            id: 0,
+            cycle_id: cycle,
+            action_field: "Senior:innen".into(),
+            title: title.into(),
+            body: String::new(),
+            indicators: Vec::new(),
+            findings: String::new(),
+            status: Status::Planned,
+            decided_by: "Kreistag".into(),
+            decided_on: String::new(),
+            reference: String::new(),
+            outcome: String::new(),
+            public,
+            source: String::new(),
+            example: false,
+        };
+        let public_rec = db
+            .save_recommendation(&rec("Seniorenpolitische Strategie", true), &ev)
+            .expect("rec");
+        let internal_rec = db
+            .save_recommendation(&rec("Interne Empfehlung", false), &ev)
+            .expect("rec");
+        let measure = PlanMeasure {
+            id: 0,
+            cycle_id: cycle,
+            recommendation_id: Some(public_rec),
+            title: "Seniorenwegweiser".into(),
+            body: String::new(),
+            owner: String::new(),
+            partners: String::new(),
+            period_from: String::new(),
+            period_to: String::new(),
+            budget: None,
+            status: Status::Planned,
+            target_groups: String::new(),
+            municipalities: Vec::new(),
+            notes: String::new(),
+            public: true,
+            source: String::new(),
+            example: false,
+        };
+        let measure = db.save_plan_measure(&measure, &[], &ev).expect("measure");
+        let event = |title: &str, from: &str, public: bool| ParticipationEvent {
+            id: 0,
+            kreis: "14522".into(),
+            format: EventFormat::Forum,
+            title: title.into(),
+            date_from: from.into(),
+            date_to: String::new(),
+            place: "Döbeln".into(),
+            municipality: String::new(),
+            target_groups: Vec::new(),
+            participants: Some(40),
+            topics: "Wohnen <im Alter>".into(),
+            documents: String::new(),
+            organiser: String::new(),
+            public,
+            source: "Protokoll".into(),
+            example: false,
+        };
+        let past = db
+            .save_event(&event("Seniorenforum 2025", "2025-05", true), &ev)
+            .expect("event");
+        db.save_event(&event("Seniorenforum 2999", "2999-01-01", true), &ev)
+            .expect("event");
+        let internal = db
+            .save_event(&event("Interne Sitzung", "2025-06", false), &ev)
+            .expect("event");
+        let impulse = |title: &str, public: bool| Impulse {
+            id: 0,
+            event_id: past,
+            title: title.into(),
+            body: String::new(),
+            action_field: "Senior:innen".into(),
+            public,
+            source: String::new(),
+            example: false,
+            recommendations: vec![public_rec, internal_rec],
+            measures: vec![measure],
+        };
+        db.save_impulse(&impulse("Mobilität zählt", true), &ev)
+            .expect("impulse");
+        db.save_impulse(&impulse("Noch nicht freigegeben", false), &ev)
+            .expect("impulse");
+        ids.set((past, internal, measure));
+    });
+    let (past, internal, measure) = ids.get();
+    let (app, _) = app(site, &config());
+    let html = get(&app, "/beteiligung").await.text();
+    let (coming, gone) = html.split_once("<h2>Vergangene").expect("two lists");
+    assert!(coming.contains("Seniorenforum 2999") && !coming.contains("Seniorenforum 2025"));
+    assert!(gone.contains("Seniorenforum 2025") && gone.contains("1 Impuls"));
+    assert!(!html.contains("Interne Sitzung"));
+    assert!(html.contains("Wohnen &lt;im Alter&gt;"));
+    let page = get(&app, &format!("/beteiligung/{past}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Mobilität zählt") && !html.contains("Noch nicht freigegeben"));
+    assert!(html.contains("Empfehlung <a href=\"/planung#empfehlung-"));
+    assert!(html.contains(&format!(
+        "Maßnahme <a href=\"/planung/massnahme/{measure}\""
+    )));
+    assert!(
+        !html.contains("Interne Empfehlung"),
+        "an internal record is not linked"
+    );
+    assert!(html.contains("<dt>Teilnehmende</dt><dd>40</dd>"));
+    for missing in [
+        format!("/beteiligung/{internal}"),
+        "/beteiligung/x".to_string(),
+    ] {
+        assert_eq!(
+            get(&app, &missing).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+    // And back: the recommendation and the measure name the impulse they came from.
+    let html = get(&app, "/planung").await.text();
+    assert!(html.contains(&format!(
+        "Aus der Beteiligung: „Mobilität zählt“ (<a href=\"/beteiligung/{past}#impuls-"
+    )));
+    let html = get(&app, &format!("/planung/massnahme/{measure}"))
+        .await
+        .text();
+    assert!(html.contains("Aus der Beteiligung: „Mobilität zählt“"));
 }

@@ -6,79 +6,17 @@
 
 use std::fmt::Write as _;
 
-use sozialmonitor_core::format::german_date;
-use sozialmonitor_core::services::{TARGET_GROUPS, TOPICS, TargetGroup, Topic};
+use sozialmonitor_core::format::{count_de, german_date};
+use sozialmonitor_core::services::{TARGET_GROUPS, TOPICS, TargetGroup, check_due, is_web_address};
 use sozialmonitor_site::Site;
+pub use sozialmonitor_site::directory::Filter;
+use sozialmonitor_site::directory::{
+    access, address, approximate_position, directory_map, languages, name_of, served_names,
+};
 use sozialmonitor_store::Service;
 use sozialmonitor_viz::esc;
-use sozialmonitor_viz::map::{Area, Point, with_points};
 
 use crate::html::options;
-
-/// The directory's filters, read once from the query string: an unknown value is no filter
-/// (and the form shows "alle").
-#[derive(Debug, Default, Clone)]
-pub struct Filter {
-    /// A municipality of the district (AGS): the entries in it or serving it.
-    pub municipality: Option<String>,
-    /// A topic.
-    pub topic: Option<Topic>,
-    /// A target group.
-    pub group: Option<TargetGroup>,
-    /// Words that name, provider, place, municipality, topics or languages must all contain.
-    pub text: String,
-}
-
-impl Filter {
-    /// The filter a query names (`gemeinde`, `thema`, `zielgruppe`, `q`) for the site's district.
-    pub fn read(site: &Site, get: impl Fn(&str) -> String) -> Filter {
-        let m = get("gemeinde");
-        Filter {
-            municipality: site
-                .municipalities(site.home)
-                .into_iter()
-                .any(|g| site.regions[g].key == m)
-                .then_some(m),
-            topic: Topic::parse(&get("thema")),
-            group: TargetGroup::parse(&get("zielgruppe")),
-            text: get("q").trim().to_lowercase(),
-        }
-    }
-
-    /// Whether the entry passes every filter set.
-    fn passes(&self, site: &Site, s: &Service) -> bool {
-        let kreis = &site.regions[site.home].key;
-        let here = self
-            .municipality
-            .as_ref()
-            .is_none_or(|m| s.municipality == *m || s.served.iter().any(|g| g == m || g == kreis));
-        let topic = self.topic.is_none_or(|t| s.topics.contains(&t));
-        let group = self.group.is_none_or(|g| {
-            s.target_groups.contains(&g) || s.target_groups.contains(&TargetGroup::Everyone)
-        });
-        here && topic && group && self.words(site, s)
-    }
-
-    fn words(&self, site: &Site, s: &Service) -> bool {
-        if self.text.is_empty() {
-            return true;
-        }
-        let municipality = site
-            .region(&s.municipality)
-            .map_or("", |r| site.regions[r].name.as_str());
-        let topics: Vec<&str> = s.topics.iter().map(|t| t.label_de()).collect();
-        let hay = format!(
-            "{} {} {} {municipality} {} {}",
-            s.name,
-            s.provider,
-            s.place,
-            topics.join(" "),
-            s.languages
-        )
-        .to_lowercase();
-        self.text.split_whitespace().all(|w| hay.contains(w))
-    }
-}
 
 fn tag(example: bool) -> &'static str {
     if example {
@@ -88,44 +26,11 @@ fn tag(example: bool) -> &'static str {
     }
 }
 
-/// Accessibility in words: what is there, what is not, or that nothing is known.
-fn access(s: &Service) -> String {
-    let said: Vec<&str> = [
-        (
-            s.step_free,
-            "stufenlos erreichbar",
-            "nicht stufenlos erreichbar",
-        ),
-        (s.hearing_loop, "Hörschleife", "keine Hörschleife"),
-        (
-            s.easy_language,
-            "Informationen in Leichter Sprache",
-            "keine Informationen in Leichter Sprache",
-        ),
-    ]
-    .iter()
-    .filter_map(|(k, yes, no)| k.map(|k| if k { *yes } else { *no }))
-    .collect();
-    if said.is_empty() {
-        "keine Angaben".into()
-    } else {
-        said.join(", ")
-    }
-}
-
 /// The definition list of an entry: `(term, HTML)` pairs, empty ones left out.
 fn details(site: &Site, s: &Service) -> Vec<(&'static str, String)> {
-    let name_of = |k: &str| {
-        site.region(k)
-            .map_or(k.to_string(), |r| site.regions[r].name.clone())
-    };
-    let address = [s.street.trim(), &format!("{} {}", s.postcode, s.place)]
-        .iter()
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let served: Vec<String> = s.served.iter().map(|k| name_of(k)).collect();
+    let name_of = |k: &str| name_of(site, k);
+    let address = address(s);
+    let served = served_names(site, s);
     let phone = s.phone.trim();
     let dial: String = phone
         .chars()
@@ -144,6 +49,15 @@ fn details(site: &Site, s: &Service) -> Vec<(&'static str, String)> {
         ),
         ("Zuständig für", esc(&served.join(", "))),
         ("Öffnungszeiten", esc(&s.opening_hours)),
+        (
+            "Lage",
+            if s.position.is_none() && approximate_position(site, s).is_some() {
+                "ungefähr: keine Koordinaten erfasst, auf der Karte in der Mitte der Gemeinde"
+                    .into()
+            } else {
+                String::new()
+            },
+        ),
         ("Barrierefreiheit", esc(&access(s))),
         ("Sprachen", esc(&s.languages)),
     ];
@@ -159,12 +73,22 @@ fn details(site: &Site, s: &Service) -> Vec<(&'static str, String)> {
             format!(r#"<a href="mailto:{0}">{0}</a>"#, esc(&s.email)),
         ));
     }
-    let web = s.web.to_lowercase();
-    if web.starts_with("https://") || web.starts_with("http://") {
+    if is_web_address(&s.web) {
         out.push(("Internet", format!(r#"<a href="{0}">{0}</a>"#, esc(&s.web))));
     }
     if !s.checked_on.is_empty() {
-        out.push(("Zuletzt geprüft", esc(&german_date(&s.checked_on))));
+        let old =
+            sozialmonitor_core::format::unix_from_iso_utc(&format!("{}T00:00:00Z", site.data_date))
+                .is_some_and(|now| check_due(&s.checked_on, now));
+        let note = if old {
+            r#" <strong class="stale">vor über einem Jahr – bitte Angaben vor einem Besuch telefonisch bestätigen</strong>"#
+        } else {
+            ""
+        };
+        out.push((
+            "Zuletzt geprüft",
+            format!("{}{note}", esc(&german_date(&s.checked_on))),
+        ));
     }
     out.push(("Quelle", esc(&s.source)));
     out
@@ -188,49 +112,6 @@ fn entry(site: &Site, s: &Service) -> String {
     }
     b.push_str("</dl></article>");
     b
-}
-
-/// The map of the district's municipalities with the entries that have a position.
-fn map(site: &Site, shown: &[&Service], title: &str) -> Option<String> {
-    let areas: Vec<Area<'_>> = site
-        .municipalities(site.home)
-        .into_iter()
-        .filter_map(|g| {
-            site.shapes.get(&g).map(|shape| Area {
-                shape,
-                fill: Some("#e8eef6"),
-                label: site.regions[g].name.clone(),
-                href: None,
-                highlight: false,
-            })
-        })
-        .collect();
-    if areas.is_empty() {
-        return None;
-    }
-    let points: Vec<Point> = shown
-        .iter()
-        .filter_map(|s| {
-            s.position.map(|p| Point {
-                lon: p.lon(),
-                lat: p.lat(),
-                label: s.name.clone(),
-                href: format!("#dienst-{}", s.id),
-            })
-        })
-        .collect();
-    let placed = points.len();
-    Some(with_points(
-        &areas,
-        &points,
-        title,
-        &format!(
-            "Karte der Gemeinden von {} mit {placed} Angeboten als Punkte; dieselben Angebote stehen in der Liste.",
-            site.regions[site.home].name
-        ),
-        &[],
-        640.0,
-    ))
 }
 
 /// The filter form; `seniors` hides the target group (the Seniorenwegweiser is for them).
@@ -267,10 +148,30 @@ fn form(site: &Site, f: &Filter, action: &str, seniors: bool) -> String {
 <label for="w-thema">Thema<select id="w-thema" name="thema">{topics}</select></label>
 {group}
 <label for="w-text">Suchwort<input id="w-text" name="q" type="search" value="{text}"></label>
+{language}<fieldset class="checks"><legend>Barrierefreiheit</legend><label class="check"><input type="checkbox" name="stufenlos" value="1"{step}> stufenlos erreichbar</label><label class="check"><input type="checkbox" name="leicht" value="1"{easy}> Leichte Sprache</label></fieldset>
 <button type="submit">Angebote zeigen</button></form>"#,
         places = options(&places, f.municipality.as_deref().unwrap_or("")),
         topics = options(&topics, f.topic.map_or("", |t| t.code())),
         text = esc(&f.text),
+        language = language_select(site, f),
+        step = if f.step_free { " checked" } else { "" },
+        easy = if f.easy_language { " checked" } else { "" },
+    )
+}
+
+/// The language filter, when the entries name languages besides German.
+fn language_select(site: &Site, f: &Filter) -> String {
+    let mut all: Vec<(String, String)> = languages(site)
+        .into_iter()
+        .map(|l| (l.clone(), l))
+        .collect();
+    if all.is_empty() {
+        return String::new();
+    }
+    all.insert(0, (String::new(), "alle".into()));
+    format!(
+        r#"<label for="w-sprache">Beratung auch auf<select id="w-sprache" name="sprache">{}</select></label>"#,
+        options(&all, f.language.as_deref().unwrap_or(""))
     )
 }
 
@@ -278,15 +179,12 @@ fn form(site: &Site, f: &Filter, action: &str, seniors: bool) -> String {
 /// number of entries found, since the page is reloaded to filter) and its body.
 pub fn page(site: &Site, f: &Filter, seniors: bool) -> (String, String) {
     let kreis = &site.regions[site.home];
-    let mut filter = f.clone();
-    if seniors {
-        filter.group = Some(TargetGroup::Older);
-    }
-    let shown: Vec<&Service> = site
-        .services
-        .iter()
-        .filter(|s| filter.passes(site, s))
-        .collect();
+    let filter = if seniors {
+        f.clone().for_older()
+    } else {
+        f.clone()
+    };
+    let shown: Vec<&Service> = filter.found(site);
     let (title, action, lead) = if seniors {
         (
             "Seniorenwegweiser",
@@ -306,21 +204,26 @@ pub fn page(site: &Site, f: &Filter, seniors: bool) -> (String, String) {
             ),
         )
     };
-    let found = format!(
-        "{} {}",
-        shown.len(),
-        if shown.len() == 1 {
-            "Angebot"
-        } else {
-            "Angebote"
-        }
-    );
+    let found = count_de(shown.len(), "Angebot", "Angebote");
     let mut b = format!(
         r#"<h1>{title}</h1><p class="lead">{lead}</p>{form}"#,
         form = form(site, f, action, seniors)
     );
     if site.services.iter().any(|s| s.example) {
         b.push_str(r#"<p class="note">Dieses Verzeichnis enthält Beispiel-Einträge: Sie zeigen, wie der Wegweiser funktioniert, und sind keine realen Angebote. Ihre Punkte auf der Karte liegen in der Mitte ihrer Gemeinde.</p>"#);
+    }
+    if seniors {
+        let query = f.municipality.as_ref().map_or(String::new(), |m| {
+            format!("?gemeinde={}", crate::html::qv(m))
+        });
+        let _ = write!(
+            b,
+            r#"<p><a href="/seniorenwegweiser.pdf{query}">Seniorenwegweiser als Broschüre (PDF)</a>{place}</p>"#,
+            place = f.municipality.as_ref().and_then(|m| site.region(m)).map_or(
+                String::new(),
+                |r| format!(" für {}", esc(&site.regions[r].name))
+            ),
+        );
     }
     let _ = write!(b, r#"<h2 id="treffer">{found}</h2>"#);
     let page_title = format!("{title}: {found}");
@@ -329,7 +232,7 @@ pub fn page(site: &Site, f: &Filter, seniors: bool) -> (String, String) {
         return (page_title, b);
     }
     b.push_str(r##"<p><a href="#liste">Zur Liste der Angebote</a></p>"##);
-    if let Some(m) = map(site, &shown, &format!("{title}: Lage der Angebote")) {
+    if let Some(m) = directory_map(site, &shown, &format!("{title}: Lage der Angebote")) {
         let _ = write!(b, r#"<figure class="service-map">{m}</figure>"#);
     }
     b.push_str(r#"<div class="services" id="liste">"#);
@@ -338,4 +241,28 @@ pub fn page(site: &Site, f: &Filter, seniors: bool) -> (String, String) {
     }
     b.push_str("</div>");
     (page_title, b)
+}
+
+/// The section of a municipality's profile on the directory: how many published entries are in
+/// or serve it, with links to them; empty for a region without any.
+pub fn profile_section(site: &Site, r: usize) -> String {
+    let key = &site.regions[r].key;
+    if !site.municipalities(site.home).contains(&r) {
+        return String::new();
+    }
+    let filter = Filter {
+        municipality: Some(key.clone()),
+        ..Filter::default()
+    };
+    let all = filter.found(site).len();
+    if all == 0 {
+        return String::new();
+    }
+    let older = filter.clone().for_older().found(site).len();
+    let name = esc(&site.regions[r].name);
+    let q = crate::html::qv(key);
+    format!(
+        r#"<h2>Soziale Angebote</h2><p>Der <a href="/wegweiser?gemeinde={q}">Wegweiser</a> nennt {all} für {name}, davon {older} im <a href="/seniorenwegweiser?gemeinde={q}">Seniorenwegweiser</a> für ältere Menschen.</p>"#,
+        all = count_de(all, "Angebot", "Angebote"),
+    )
 }

@@ -63,6 +63,12 @@ impl Saved {
     }
 }
 
+/// A fingerprint of a record as stored, carried by its edit form: a save is made only over the
+/// version the form was made from, so a change saved meanwhile is never undone unseen.
+pub(crate) fn version_of(record: &impl std::fmt::Debug) -> String {
+    sozialmonitor_import::sha256_hex(format!("{record:?}").as_bytes())
+}
+
 /// The answer to a save of a record: `missing` is the page's title and text when there is no
 /// such record ("Keine solche Maßnahme", "Diese Maßnahme gibt es …").
 pub(crate) fn answer(saved: anyhow::Result<Saved>, missing: (&str, &str)) -> Response {
@@ -398,12 +404,35 @@ pub async fn add_priority(
 /// The `<option>`s of a typed list, by code and German label.
 pub(crate) fn options<T: Copy + PartialEq>(
     all: &[T],
+    chosen: Option<T>,
     code: fn(T) -> &'static str,
     label: fn(T) -> &'static str,
 ) -> String {
     all.iter()
-        .map(|x| format!(r#"<option value="{}">{}</option>"#, code(*x), label(*x)))
+        .map(|x| {
+            format!(
+                r#"<option value="{}"{}>{}</option>"#,
+                code(*x),
+                if Some(*x) == chosen { " selected" } else { "" },
+                label(*x)
+            )
+        })
         .collect()
+}
+
+/// The hidden field that carries the version of the record an edit form was made from
+/// ([`version_of`]).
+pub(crate) fn version_field(record: &impl std::fmt::Debug) -> String {
+    format!(
+        r#"<input type="hidden" name="fassung" value="{}">"#,
+        version_of(record)
+    )
+}
+
+/// The refusal of a deletion whose confirmation box was not ticked; `None` when it was.
+pub(crate) fn unconfirmed(form: &Form) -> Option<Response> {
+    (form.get("bestaetigt") != "1")
+        .then(|| refused("Löschen bitte bestätigen (Häkchen neben dem Knopf)."))
 }
 
 /// The form that records the outcome of pending decision `id` (for planners).
@@ -453,9 +482,9 @@ pub fn forms_html(me: &Signed, cycle: Option<&Cycle>, fields: &[String]) -> Stri
 <label for="s-text">Text<textarea id="s-text" name="text" rows="3"></textarea></label>
 <p><button type="submit">Schwerpunkt speichern</button></p></form></details>"#,
             id = c.id,
-            kinds = options(&MILESTONE_KINDS, MilestoneKind::code, MilestoneKind::label_de),
-            statuses = options(&STATUSES, Status::code, Status::label_de),
-            priority_kinds = options(&PRIORITY_KINDS, PriorityKind::code, PriorityKind::label_de),
+            kinds = options(&MILESTONE_KINDS, None, MilestoneKind::code, MilestoneKind::label_de),
+            statuses = options(&STATUSES, None, Status::code, Status::label_de),
+            priority_kinds = options(&PRIORITY_KINDS, None, PriorityKind::code, PriorityKind::label_de),
         )
     });
     format!(
@@ -515,8 +544,8 @@ pub async fn delete(
     let (Some(what), Ok(id)) = (deletable(form.get("art")), form.get("id").parse::<i64>()) else {
         return refused("Was gelöscht werden soll, ist unbekannt.");
     };
-    if form.get("bestaetigt") != "1" {
-        return refused("Löschen bitte bestätigen (Häkchen neben dem Knopf).");
+    if let Some(r) = unconfirmed(&form) {
+        return r;
     }
     let kreis = ws.inner.settings.kreis.clone();
     let (now, login) = (ws.now(), me.account.login.clone());

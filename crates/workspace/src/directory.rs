@@ -5,19 +5,25 @@
 
 use axum::Extension;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use sozialmonitor_core::format::german_date;
+use sozialmonitor_core::format::{count_de, german_date};
 use sozialmonitor_core::services::check_due;
 use sozialmonitor_store::{AuditEvent, Service, Services, StoreError};
 use sozialmonitor_viz::esc;
 use sozialmonitor_web::downloads::neutralise;
 
 use crate::guard::{CsrfInBody, Form};
-use crate::pages::{csrf_field, internal, page, refusal};
+use crate::pages::{csrf_field, download, internal, page, refusal};
 use crate::service_file::COLUMNS;
 use crate::table_file::uploaded_table;
 use crate::{Signed, Workspace};
+
+/// The page for an entry that is not the district's.
+pub(crate) const MISSING: (&str, &str) = (
+    "Kein solcher Eintrag",
+    "Diesen Eintrag gibt es im Wegweiser des Kreises nicht.",
+);
 
 fn yes(b: bool) -> String {
     if b { "ja" } else { "nein" }.into()
@@ -29,7 +35,7 @@ fn known(b: Option<bool>) -> String {
 }
 
 /// One entry in the import's columns (numbers the German way, as the import reads them).
-fn cells(s: &Service) -> Vec<String> {
+pub(crate) fn cells(s: &Service) -> Vec<String> {
     let codes = |c: Vec<&str>| c.join(", ");
     let coord = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string().replace('.', ","));
     vec![
@@ -66,7 +72,7 @@ fn row(me: &Signed, s: &Service) -> String {
         german_date(&s.checked_on)
     };
     format!(
-        r#"<tr><th scope="row">{name}</th><td>{place}</td><td>{topics}</td><td>{checked}</td><td>{public}{example}</td><td><form class="inline" method="post" action="/arbeitsbereich/wegweiser/{id}/loeschen">{csrf}<label><input type="checkbox" name="bestaetigt" value="1" required> bestätigen</label> <button type="submit" class="secondary" aria-label="„{name}“ löschen">Löschen</button></form></td></tr>"#,
+        r#"<tr><th scope="row"><a href="/arbeitsbereich/wegweiser/{id}">{name}</a></th><td>{place}</td><td>{topics}</td><td>{checked}</td><td>{public}{example}</td><td><form class="inline" method="post" action="/arbeitsbereich/wegweiser/{id}/geprueft">{csrf}<button type="submit" class="secondary" aria-label="„{name}“ heute geprüft">Heute geprüft</button></form> <form class="inline" method="post" action="/arbeitsbereich/wegweiser/{id}/loeschen">{csrf}<label><input type="checkbox" name="bestaetigt" value="1" required> bestätigen</label> <button type="submit" class="secondary" aria-label="„{name}“ löschen">Löschen</button></form></td></tr>"#,
         id = s.id,
         name = esc(&s.name),
         place = esc(&s.place),
@@ -106,17 +112,13 @@ pub async fn overview(State(ws): State<Workspace>, Extension(me): Extension<Sign
             &me,
             &format!(
                 "{} seit über einem Jahr oder noch nie geprüft",
-                if due.len() == 1 {
-                    "1 Eintrag".to_string()
-                } else {
-                    format!("{} Einträge", due.len())
-                }
+                count_de(due.len(), "Eintrag", "Einträge")
             ),
             &due,
         )
     };
     let body = format!(
-        r#"<h1>Wegweiser</h1><p class="lead">{n} Einträge im Verzeichnis sozialer Angebote; öffentlich unter <a href="/wegweiser">/wegweiser</a> und <a href="/seniorenwegweiser">/seniorenwegweiser</a>. Als Tabelle: <a href="/arbeitsbereich/wegweiser.csv" download>CSV</a> (dieselben Spalten, die das Einlesen erwartet).</p>
+        r#"<h1>Wegweiser</h1><p class="lead">{n} Einträge im Verzeichnis sozialer Angebote; öffentlich unter <a href="/wegweiser">/wegweiser</a> und <a href="/seniorenwegweiser">/seniorenwegweiser</a>. Als Tabelle: <a href="/arbeitsbereich/wegweiser.csv" download>CSV</a> oder <a href="/arbeitsbereich/wegweiser.xlsx" download>Excel</a> (dieselben Spalten, die das Einlesen erwartet).</p>
 <h2>Zu prüfen</h2>{due_html}
 <h2>Geprüft</h2>{fine_html}
 <h2>Einträge einlesen</h2>
@@ -151,17 +153,11 @@ pub async fn export_csv(State(ws): State<Workspace>) -> Response {
         })
         .await;
     match made {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    r#"attachment; filename="wegweiser.csv""#,
-                ),
-            ],
+        Ok(bytes) => download(
+            "text/csv; charset=utf-8",
+            r#"attachment; filename="wegweiser.csv""#,
             bytes,
-        )
-            .into_response(),
+        ),
         Err(e) => internal(&e),
     }
 }
@@ -240,7 +236,7 @@ pub async fn delete(
     let (now, login) = (ws.now(), me.account.login.clone());
     let done = ws
         .db(move |db| {
-            let Some(s) = db.services(&kreis)?.into_iter().find(|s| s.id == id) else {
+            let Some(s) = db.service(&kreis, id)? else {
                 return Ok(false);
             };
             let ev =
@@ -254,10 +250,62 @@ pub async fn delete(
         .await;
     match done {
         Ok(true) => Redirect::to("/arbeitsbereich/wegweiser").into_response(),
-        Ok(false) => refusal(
-            StatusCode::NOT_FOUND,
-            "Kein solcher Eintrag",
-            "Diesen Eintrag gibt es im Wegweiser des Kreises nicht.",
+        Ok(false) => refusal(StatusCode::NOT_FOUND, MISSING.0, MISSING.1),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /arbeitsbereich/wegweiser/{id}/geprueft`: the entry was checked today.
+pub async fn checked(
+    State(ws): State<Workspace>,
+    Extension(me): Extension<Signed>,
+    Path(id): Path<i64>,
+) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let (now, login) = (ws.now(), me.account.login.clone());
+    let today = sozialmonitor_core::format::iso_date(now.div_euclid(86_400));
+    let done = ws
+        .db(move |db| {
+            let Some(s) = db.service(&kreis, id)? else {
+                return Ok(false);
+            };
+            let ev = AuditEvent::new(now, &login, "service.check", &kreis)
+                .values(Some(s.checked_on.clone()), Some(today.clone()));
+            db.save_service(
+                &Service {
+                    checked_on: today,
+                    ..s
+                },
+                &ev,
+            )?;
+            Ok(true)
+        })
+        .await;
+    match done {
+        Ok(true) => Redirect::to("/arbeitsbereich/wegweiser").into_response(),
+        Ok(false) => refusal(StatusCode::NOT_FOUND, MISSING.0, MISSING.1),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `GET /arbeitsbereich/wegweiser.xlsx`: the same columns as the CSV, every cell text.
+pub async fn export_xlsx(State(ws): State<Workspace>) -> Response {
+    let kreis = ws.inner.settings.kreis.clone();
+    let made = ws
+        .db(move |db| {
+            let rows: Vec<Vec<String>> = db.services(&kreis)?.iter().map(cells).collect();
+            Ok(crate::table_file::text_workbook(
+                "Wegweiser",
+                &COLUMNS,
+                &rows,
+            )?)
+        })
+        .await;
+    match made {
+        Ok(bytes) => download(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            r#"attachment; filename="wegweiser.xlsx""#,
+            bytes,
         ),
         Err(e) => internal(&e),
     }

@@ -13,6 +13,8 @@
 mod api;
 pub mod auth;
 mod catalogue;
+mod contacts;
+pub mod coverage;
 mod currency;
 mod cycle;
 mod delivery;
@@ -24,11 +26,15 @@ mod keys;
 mod measure;
 mod measure_import;
 mod measure_table;
+mod network;
+pub mod network_file;
 mod pages;
+mod participation;
 mod people;
 pub mod plan_file;
 mod planning;
 mod recommendation;
+mod service_edit;
 pub mod service_file;
 mod table_file;
 pub(crate) mod writing;
@@ -792,6 +798,15 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
             get(directory::export_csv),
         ),
         (
+            r(
+                Method::GET,
+                "/arbeitsbereich/wegweiser.xlsx",
+                "/arbeitsbereich/wegweiser.xlsx",
+                Need::Role(ReadInternal),
+            ),
+            get(directory::export_xlsx),
+        ),
+        (
             Route {
                 upload: true,
                 ..r(
@@ -806,12 +821,192 @@ fn table() -> Vec<(Route, MethodRouter<Workspace>)> {
         ),
         (
             r(
+                Method::GET,
+                "/arbeitsbereich/wegweiser/{id}",
+                "/arbeitsbereich/wegweiser/1",
+                Need::Role(ReadInternal),
+            ),
+            get(service_edit::show),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/wegweiser/{id}",
+                "/arbeitsbereich/wegweiser/1",
+                Need::Role(EditPlanning),
+            ),
+            post(service_edit::save),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/wegweiser/{id}/geprueft",
+                "/arbeitsbereich/wegweiser/1/geprueft",
+                Need::Role(EditPlanning),
+            ),
+            post(directory::checked),
+        ),
+        (
+            r(
                 Method::POST,
                 "/arbeitsbereich/wegweiser/{id}/loeschen",
                 "/arbeitsbereich/wegweiser/1/loeschen",
                 Need::Role(EditPlanning),
             ),
             post(directory::delete),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/netzwerk",
+                "/arbeitsbereich/netzwerk",
+                Need::Role(ReadInternal),
+            ),
+            get(network::overview),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/netzwerk/akteure",
+                "/arbeitsbereich/netzwerk/akteure",
+                Need::Role(EditPlanning),
+            ),
+            post(network::add_actor),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/netzwerk/akteur/{id}",
+                "/arbeitsbereich/netzwerk/akteur/1",
+                Need::Role(ReadInternal),
+            ),
+            get(network::actor),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/netzwerk/akteur/{id}",
+                "/arbeitsbereich/netzwerk/akteur/1",
+                Need::Role(EditPlanning),
+            ),
+            post(network::save_actor),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/netzwerk/akteur/{id}/loeschen",
+                "/arbeitsbereich/netzwerk/akteur/1/loeschen",
+                Need::Role(EditPlanning),
+            ),
+            post(network::delete_actor),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/netzwerk/akteur/{id}/personen",
+                "/arbeitsbereich/netzwerk/akteur/1/personen",
+                Need::Role(ManageContacts),
+            ),
+            post(contacts::add_person),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/netzwerk/person/{id}/auskunft",
+                "/arbeitsbereich/netzwerk/person/1/auskunft",
+                Need::Role(ManageContacts),
+            ),
+            get(contacts::export_person),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/netzwerk/person/{id}/loeschen",
+                "/arbeitsbereich/netzwerk/person/1/loeschen",
+                Need::Role(ManageContacts),
+            ),
+            post(contacts::erase_person),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/netzwerk/gruppen",
+                "/arbeitsbereich/netzwerk/gruppen",
+                Need::Role(EditPlanning),
+            ),
+            post(network::add_group),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/netzwerk/mitglieder",
+                "/arbeitsbereich/netzwerk/mitglieder",
+                Need::Role(EditPlanning),
+            ),
+            post(network::add_member),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/beteiligung",
+                "/arbeitsbereich/beteiligung",
+                Need::Role(ReadInternal),
+            ),
+            get(participation::overview),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/beteiligung",
+                "/arbeitsbereich/beteiligung",
+                Need::Role(EditPlanning),
+            ),
+            post(participation::add_event),
+        ),
+        (
+            r(
+                Method::GET,
+                "/arbeitsbereich/beteiligung/{id}",
+                "/arbeitsbereich/beteiligung/1",
+                Need::Role(ReadInternal),
+            ),
+            get(participation::event),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/beteiligung/{id}",
+                "/arbeitsbereich/beteiligung/1",
+                Need::Role(EditPlanning),
+            ),
+            post(participation::save_event),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/beteiligung/{id}/impulse",
+                "/arbeitsbereich/beteiligung/1/impulse",
+                Need::Role(EditPlanning),
+            ),
+            post(participation::add_impulse),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/beteiligung/{id}/loeschen",
+                "/arbeitsbereich/beteiligung/1/loeschen",
+                Need::Role(EditPlanning),
+            ),
+            post(participation::delete_event),
+        ),
+        (
+            r(
+                Method::POST,
+                "/arbeitsbereich/beteiligung/impuls/{id}/loeschen",
+                "/arbeitsbereich/beteiligung/impuls/1/loeschen",
+                Need::Role(EditPlanning),
+            ),
+            post(participation::delete_impulse),
         ),
         (
             r(

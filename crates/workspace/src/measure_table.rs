@@ -3,14 +3,13 @@
 //! XLSX with numbers as numbers.
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sozialmonitor_core::format::{german_number, unit_decimals};
 use sozialmonitor_store::{Cycle, Database, PlanMeasure, Planning, Recommendation, Store};
 use sozialmonitor_web::downloads::neutralise;
 
 use crate::Workspace;
-use crate::pages::internal;
+use crate::pages::{download, internal};
 use crate::planning::{Judged, judge};
 
 /// The columns, in German as the planners read them in their spreadsheet.
@@ -178,17 +177,6 @@ fn xlsx(rows: &[Vec<Cell>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     }
     ws.set_column_width(2, 36)?;
     wb.save_to_buffer()
-}
-
-fn download(content_type: &'static str, name: &'static str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 async fn loaded(ws: &Workspace) -> anyhow::Result<Vec<Vec<Cell>>> {

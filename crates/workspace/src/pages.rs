@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use sozialmonitor_core::access::Permission;
+use sozialmonitor_core::services::{TARGET_GROUPS, TargetGroup};
 use sozialmonitor_viz::esc;
 
 use crate::{Signed, Workspace};
@@ -95,6 +96,66 @@ pub fn municipalities_of(
     Ok(out)
 }
 
+/// How a closed list's item is written: its code and its German label.
+pub(crate) type Coded<T> = (fn(T) -> &'static str, fn(T) -> &'static str);
+
+/// A checkbox per item of a closed list, those `chosen` ticked; `prefix` makes the ids unique on
+/// a page.
+pub(crate) fn boxes<T: Copy + PartialEq>(
+    name: &str,
+    prefix: &str,
+    all: &[T],
+    chosen: &[T],
+    (code, label): Coded<T>,
+) -> String {
+    all.iter()
+        .map(|x| {
+            format!(
+                r#"<label class="check"><input type="checkbox" name="{name}" value="{c}" id="{prefix}-{c}"{on}> {l}</label>"#,
+                c = code(*x),
+                l = label(*x),
+                on = if chosen.contains(x) { " checked" } else { "" },
+            )
+        })
+        .collect()
+}
+
+/// A checkbox per target group.
+pub(crate) fn target_group_boxes(name: &str, prefix: &str, chosen: &[TargetGroup]) -> String {
+    boxes(
+        name,
+        prefix,
+        &TARGET_GROUPS,
+        chosen,
+        (TargetGroup::code, TargetGroup::label_de),
+    )
+}
+
+/// The target groups a form ticked (`zielgruppe`), or why not.
+pub(crate) fn target_groups_of(form: &crate::guard::Form) -> Result<Vec<TargetGroup>, String> {
+    form.0
+        .iter()
+        .filter(|(k, _)| k == "zielgruppe")
+        .map(|(_, v)| TargetGroup::parse(v).ok_or_else(|| "Eine Zielgruppe ist unbekannt.".into()))
+        .collect()
+}
+
+/// A file to download: its type, its `Content-Disposition` and its bytes.
+pub(crate) fn download(
+    content_type: &'static str,
+    disposition: &'static str,
+    bytes: Vec<u8>,
+) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// Percent-encodes a query value.
 pub fn qv(s: &str) -> String {
     sozialmonitor_web::html::qv(s)
@@ -130,6 +191,8 @@ pub fn page(title: &str, body: &str, who: Option<&Signed>) -> Html<String> {
             items.push(("/arbeitsbereich/bericht", "Sozialbericht"));
             items.push(("/arbeitsbereich/planung", "Planung"));
             items.push(("/arbeitsbereich/wegweiser", "Wegweiser"));
+            items.push(("/arbeitsbereich/netzwerk", "Netzwerk"));
+            items.push(("/arbeitsbereich/beteiligung", "Beteiligung"));
         }
         if role.may(Permission::ManageAccounts) {
             items.push(("/arbeitsbereich/konten", "Konten"));

@@ -14,7 +14,8 @@ use sozialmonitor_core::planning::{
     Aim, Direction, Evaluation, STATUSES, Status, evaluate, span_de,
 };
 use sozialmonitor_store::{
-    AuditEvent, Cycle, Database, MeasureAim, PlanMeasure, Planning, Recommendation, Store, Writing,
+    AuditEvent, Cycle, Database, MeasureAim, Network, PlanMeasure, Planning, Recommendation, Store,
+    Writing,
 };
 use sozialmonitor_viz::esc;
 
@@ -89,6 +90,12 @@ struct Shown {
     fields: Vec<String>,
     /// The planning documents made, newest first.
     documents: Vec<sozialmonitor_store::ReportInfo>,
+    /// Every impulse of the district's participation events, with its event: where a
+    /// recommendation or measure came from.
+    origins: Vec<(
+        sozialmonitor_store::ParticipationEvent,
+        sozialmonitor_store::Impulse,
+    )>,
 }
 
 fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown> {
@@ -109,8 +116,15 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
         .collect();
     let fields = entries.iter().map(|e| e.action_field.clone()).collect();
     let documents = db.reports_of(crate::writing::PLANNING_DOCUMENT, kreis)?;
+    let mut origins = Vec::new();
+    for e in db.events(kreis)? {
+        for i in db.impulses(e.id)? {
+            origins.push((e.clone(), i));
+        }
+    }
     let Some(c) = &cycle else {
         return Ok(Shown {
+            origins,
             documents,
             cycles,
             cycle: None,
@@ -138,6 +152,7 @@ fn load(db: &Database, kreis: &str, wanted: Option<i64>) -> anyhow::Result<Shown
         ))
     });
     Ok(Shown {
+        origins,
         documents,
         milestones,
         decisions: db.decisions(c.id)?,
@@ -293,6 +308,29 @@ fn priorities_html(me: &Signed, s: &Shown) -> String {
     format!("<h2>Handlungsfelder: Schwerpunkte und Ziele</h2>{sections}")
 }
 
+/// "Aus der Beteiligung": the impulses that led to a recommendation or measure, each linked to
+/// its event; empty when none did.
+fn origins_html(s: &Shown, recommendation: Option<i64>, measure: Option<i64>) -> String {
+    let links: Vec<String> = s
+        .origins
+        .iter()
+        .filter(|(_, i)| i.leads_to(recommendation, measure))
+        .map(|(e, i)| {
+            format!(
+                r#"„{}“ (<a href="/arbeitsbereich/beteiligung/{}">{}</a>)"#,
+                esc(&i.title),
+                e.id,
+                esc(&e.title)
+            )
+        })
+        .collect();
+    if links.is_empty() {
+        String::new()
+    } else {
+        format!("<p><em>Aus der Beteiligung:</em> {}</p>", links.join("; "))
+    }
+}
+
 fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
     let name = |k: &str| {
         s.indicators
@@ -360,7 +398,8 @@ fn recommendation_html(me: &Signed, s: &Shown, r: &Recommendation) -> String {
     };
     format!(
         r#"<li id="empfehlung-{id}"><strong>{title}</strong>{ex} <span class="tag">{status}</span> <span class="hint">{field}{public}</span>
-<p>{body}</p><p><em>Befunde:</em> {findings}</p><p><em>Indikatoren:</em> {indicators}</p><p><em>Beschluss:</em> {decision}</p>{form}{delete}</li>"#,
+<p>{body}</p><p><em>Befunde:</em> {findings}</p><p><em>Indikatoren:</em> {indicators}</p><p><em>Beschluss:</em> {decision}</p>{origin}{form}{delete}</li>"#,
+        origin = origins_html(s, Some(r.id), None),
         delete = delete_form(me, "empfehlung", r.id, &r.title),
         id = r.id,
         title = esc(&r.title),
@@ -428,7 +467,8 @@ fn measures_html(s: &Shown) -> String {
                 .unwrap_or_default();
             let aims: String = judged.iter().map(|j| aim_html(j, &m.title)).collect();
             format!(
-                r#"<li><strong><a href="/arbeitsbereich/planung/massnahme/{id}">{title}</a></strong>{ex} <span class="tag">{status}</span> <span class="hint">{public}</span><p>{body}</p><p class="hint">{meta}{rec}</p><ul class="plain aims">{aims}</ul></li>"#,
+                r#"<li><strong><a href="/arbeitsbereich/planung/massnahme/{id}">{title}</a></strong>{ex} <span class="tag">{status}</span> <span class="hint">{public}</span><p>{body}</p><p class="hint">{meta}{rec}</p>{origin}<ul class="plain aims">{aims}</ul></li>"#,
+                origin = origins_html(s, None, Some(m.id)),
                 id = m.id,
                 title = esc(&m.title),
                 public = if m.public { "öffentlich" } else { "intern" },

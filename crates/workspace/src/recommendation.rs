@@ -9,7 +9,7 @@ use axum::response::Response;
 use sozialmonitor_store::{AuditEvent, Planning, Recommendation, Store};
 use sozialmonitor_viz::esc;
 
-use crate::cycle::{Saved, answer, back_to, in_district};
+use crate::cycle::{Saved, answer, back_to, in_district, version_of};
 use crate::guard::Form;
 use crate::pages::csrf_field;
 use crate::{Signed, Workspace};
@@ -19,11 +19,6 @@ pub(crate) const MISSING: (&str, &str) = (
     "Keine solche Empfehlung",
     "Diese Empfehlung gibt es in den Planungszyklen des Kreises nicht.",
 );
-
-/// A fingerprint of a recommendation as stored.
-fn version_of(r: &Recommendation) -> String {
-    sozialmonitor_import::sha256_hex(format!("{r:?}").as_bytes())
-}
 
 /// The form that edits recommendation `r`; `indicators` are the catalogue's (key, name).
 pub fn edit_form(me: &Signed, r: &Recommendation, indicators: &[(String, String)]) -> String {

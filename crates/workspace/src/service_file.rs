@@ -7,7 +7,9 @@
 
 use std::collections::HashSet;
 
-use sozialmonitor_core::services::{Position, TARGET_GROUPS, TOPICS, TargetGroup, Topic};
+use sozialmonitor_core::services::{
+    Position, TARGET_GROUPS, TOPICS, TargetGroup, Topic, is_email, is_web_address,
+};
 use sozialmonitor_import::sheet::Plain;
 use sozialmonitor_store::Service;
 
@@ -53,6 +55,35 @@ pub struct Known {
     pub municipalities: HashSet<String>,
     /// The entries held already, by name and municipality: a table read twice adds nothing.
     pub held: HashSet<(String, String)>,
+    /// The municipalities as the register names them: key, name, postcode (for an entry whose
+    /// municipality is not given, looked up by its place or postcode).
+    pub places: Vec<(String, String, Option<String>)>,
+}
+
+impl Known {
+    /// The one municipality of the district that a place name (`Döbeln`, matching the register's
+    /// `Döbeln, Stadt`) or a postcode names; `None` when none or several do.
+    pub fn lookup(&self, place: &str, postcode: &str) -> Option<&str> {
+        let short = |n: &str| n.split(',').next().unwrap_or(n).trim().to_lowercase();
+        let (place, postcode) = (place.trim().to_lowercase(), postcode.trim());
+        let by_place = self
+            .places
+            .iter()
+            .filter(|(_, n, _)| !place.is_empty() && short(n) == place);
+        let by_postcode = self
+            .places
+            .iter()
+            .filter(|(.., c)| !postcode.is_empty() && c.as_deref() == Some(postcode));
+        only(by_place).or_else(|| only(by_postcode))
+    }
+}
+
+/// The key of the one municipality found, `None` for none or several.
+fn only<'a>(
+    mut found: impl Iterator<Item = &'a (String, String, Option<String>)>,
+) -> Option<&'a str> {
+    let first = found.next()?;
+    found.next().is_none().then_some(first.0.as_str())
 }
 
 /// A list cell split at `,` or `;`.
@@ -159,24 +190,32 @@ impl Row<'_> {
 
     fn contact(&self) -> Result<(String, String), String> {
         let email = self.text("email");
-        let mail_ok = email.is_empty()
-            || (email.matches('@').count() == 1
-                && !email.starts_with('@')
-                && !email.ends_with('@')
-                && !email.contains(char::is_whitespace));
-        if !mail_ok {
+        if !(email.is_empty() || is_email(&email)) {
             return Err(self.wrong("email", &format!("„{email}“ ist keine E-Mail-Adresse")));
         }
         let web = self.text("web");
-        let lower = web.to_lowercase();
-        if !web.is_empty() && !lower.starts_with("https://") && !lower.starts_with("http://") {
+        if !(web.is_empty() || is_web_address(&web)) {
             return Err(self.wrong("web", &format!("„{web}“ beginnt nicht mit https://")));
         }
         Ok((email, web))
     }
 
     fn places(&self, known: &Known) -> Result<(String, Vec<String>), String> {
-        let municipality = self.text("gemeinde");
+        let mut municipality = self.text("gemeinde");
+        if municipality.is_empty() {
+            // Looked up in the register by the address, where it names one municipality.
+            let (place, postcode) = (self.text("ort"), self.postcode()?);
+            let Some(found) = known.lookup(&place, &postcode) else {
+                return Err(self.wrong(
+                    "gemeinde",
+                    &format!(
+                        "leer, und weder Ort „{place}“ noch PLZ „{postcode}“ nennen genau eine Gemeinde des Kreises {}: bitte den Gemeindeschlüssel angeben",
+                        known.kreis
+                    ),
+                ));
+            };
+            municipality = found.to_string();
+        }
         if !known.municipalities.contains(&municipality) {
             return Err(self.wrong(
                 "gemeinde",
@@ -327,11 +366,13 @@ pub fn read(name: &str, bytes: &[u8], known: &Known) -> Result<Vec<Service>, Vec
 /// What entries of district `kreis` are checked against, from the database.
 pub fn known(db: &sozialmonitor_store::Database, kreis: &str) -> anyhow::Result<Known> {
     use sozialmonitor_store::Services;
+    let regions = crate::pages::municipalities_of(db, kreis)?;
     Ok(Known {
         kreis: kreis.to_string(),
-        municipalities: crate::pages::municipalities_of(db, kreis)?
+        municipalities: regions.iter().map(|r| r.key.clone()).collect(),
+        places: regions
             .into_iter()
-            .map(|r| r.key)
+            .map(|r| (r.key, r.name, r.postcode))
             .collect(),
         held: db
             .services(kreis)?
@@ -350,6 +391,18 @@ mod tests {
             kreis: "14522".into(),
             municipalities: ["14522180", "14522080"].map(String::from).into(),
             held: [("Schon da".to_string(), "14522180".to_string())].into(),
+            places: vec![
+                (
+                    "14522180".into(),
+                    "Freiberg, Stadt, Universitätsstadt".into(),
+                    Some("09599".into()),
+                ),
+                (
+                    "14522080".into(),
+                    "Döbeln, Stadt".into(),
+                    Some("04720".into()),
+                ),
+            ],
         }
     }
 
@@ -448,5 +501,24 @@ mod tests {
         )
         .expect_err("refused");
         assert!(e.contains("führende 0"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_municipality_is_looked_up_by_place_or_postcode_when_unique() {
+        let k = known();
+        let table = "name;ort;plz;gemeinde;themen\n\
+                     A;Döbeln;;;sozialberatung\n\
+                     B;Freiberg OT Zug;09599;;sozialberatung\n\
+                     C;Nirgendwo;01234;;sozialberatung\n";
+        let why = read("t.csv", table.as_bytes(), &k).expect_err("C names no municipality");
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(
+            why[0].contains("t.csv, Zeile 4, Spalte „gemeinde“"),
+            "{why:?}"
+        );
+        let ok = "name;ort;plz;gemeinde;themen\nA;Döbeln;;;sozialberatung\nB;Freiberg OT Zug;09599;;sozialberatung\n";
+        let got = read("t.csv", ok.as_bytes(), &k).expect("both found");
+        assert_eq!(got[0].municipality, "14522080");
+        assert_eq!(got[1].municipality, "14522180");
     }
 }

@@ -158,3 +158,27 @@ pub(crate) async fn uploaded_table(
         .next()
         .ok_or_else(|| refused(StatusCode::BAD_REQUEST, "Es wurde keine Datei ausgewählt."))
 }
+
+/// A workbook of one sheet whose cells are all text (as a table's export is read back: a
+/// postcode keeps its leading 0, a decimal comma stays as written), the header in bold.
+pub(crate) fn text_workbook(
+    sheet: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    // String cells are never evaluated by a spreadsheet: nothing to defuse.
+    for (i, r) in rows.iter().enumerate() {
+        for (c, cell) in r.iter().enumerate().filter(|(_, x)| !x.is_empty()) {
+            ws.write_string(i as u32 + 1, c as u16, cell)?;
+        }
+    }
+    wb.save_to_buffer()
+}

@@ -3040,6 +3040,11 @@ async fn the_directory_flags_old_entries_reads_tables_and_exports_what_it_reads(
         .map(|s| sozialmonitor_store::Service { id: 0, ..s })
         .collect();
     assert_eq!(again, no_ids);
+    // So does the workbook, every cell text (the postcode keeps its 0).
+    let (status, xlsx) = f.get_bytes("/arbeitsbereich/wegweiser.xlsx", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    let again = crate::service_file::read("wegweiser.xlsx", &xlsx, &known).expect("reads back");
+    assert_eq!(again, no_ids);
     // Deleting needs the confirmation; a viewer may not.
     let id = f.db().services("14522").expect("list")[1].id;
     let path = format!("/arbeitsbereich/wegweiser/{id}/loeschen");
@@ -3059,4 +3064,428 @@ async fn the_directory_flags_old_entries_reads_tables_and_exports_what_it_reads(
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(f.db().services("14522").expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn a_contact_person_is_seen_exported_and_erased_only_by_those_who_keep_contacts() {
+    use sozialmonitor_store::Network;
+    let f = Fixture::new();
+    let (cookie, csrf) = f.session(Role::Planner);
+    let (status, headers, html) = f
+        .post_form(
+            "/arbeitsbereich/netzwerk/akteure",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("name", "Beratungsstelle <Nord>"),
+                ("art", "beratung"),
+                ("handlungsfelder", "Senior:innen\nSoziale Lage"),
+                ("zielgruppe", "senioren"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let actor_page = location(&headers);
+    let actor_id = f.db().actors("14522").expect("actors")[0].id;
+    assert_eq!(
+        actor_page,
+        format!("/arbeitsbereich/netzwerk/akteur/{actor_id}")
+    );
+    // The same name again is refused.
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/netzwerk/akteure",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("name", "Beratungsstelle <Nord>"),
+                ("art", "beratung"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // An edit needs the version its form was made from.
+    let (_, _, html) = f.get(&actor_page, Some(&cookie)).await;
+    assert!(
+        html.contains("<h1>Beratungsstelle &lt;Nord&gt;</h1>"),
+        "escaped"
+    );
+    let version = html
+        .split(r#"name="fassung" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the version")
+        .to_string();
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("name", "Beratungsstelle Nord"),
+        ("art", "beratung"),
+        ("handlungsfelder", "Senior:innen\nSoziale Lage"),
+        ("zielgruppe", "senioren"),
+    ];
+    let (status, ..) = f.post_form(&actor_page, Some(&cookie), &edit).await;
+    assert_eq!(status, StatusCode::CONFLICT, "no version");
+    let mut with_version = edit.to_vec();
+    with_version.push(("fassung", &version));
+    let (status, ..) = f.post_form(&actor_page, Some(&cookie), &with_version).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        f.db().actors("14522").expect("actors")[0].name,
+        "Beratungsstelle Nord"
+    );
+    // No person without consent.
+    let persons = format!("{actor_page}/personen");
+    let person = [
+        ("_csrf", csrf.as_str()),
+        ("name", "Erika Beispielfrau"),
+        ("email", "erika@example.org"),
+        ("telefon", "03731 799-4711"),
+        ("einwilligung_zweck", "Einladungen zu den Seniorenforen"),
+    ];
+    let (status, _, html) = f.post_form(&persons, Some(&cookie), &person).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Ohne Einwilligung"), "{html}");
+    let mut with_consent = person.to_vec();
+    with_consent.push(("einwilligung_am", "2026-11-02"));
+    let (status, ..) = f.post_form(&persons, Some(&cookie), &with_consent).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A working group with the actor; the network page draws it and lists it.
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/netzwerk/gruppen",
+            Some(&cookie),
+            &[("_csrf", &csrf), ("name", "AG Seniorenwegweiser")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let group_id = f.db().groups("14522").expect("groups")[0].id;
+    let (status, ..) = f
+        .post_form(
+            "/arbeitsbereich/netzwerk/mitglieder",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("gruppe", &group_id.to_string()),
+                ("akteur", &actor_id.to_string()),
+                ("rolle", "Leitung"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = f.get("/arbeitsbereich/netzwerk", Some(&cookie)).await;
+    assert!(html.contains("Beratungsstelle Nord (Leitung)"), "{html}");
+    assert!(
+        html.contains(r#"role="img""#) && html.contains("<caption>Wer woran arbeitet</caption>")
+    );
+    assert!(html.contains("<th scope=\"row\">Soziale Lage</th>"));
+    // The planner sees the person; a viewer sees the actor but not the person, and may not
+    // export or erase.
+    let (_, _, html) = f.get(&actor_page, Some(&cookie)).await;
+    assert!(html.contains("Erika Beispielfrau") && html.contains("02.11.2026"));
+    let pid = f.db().persons(actor_id).expect("persons")[0].id;
+    let (vc, vcsrf) = f.session(Role::Viewer);
+    let (status, _, html) = f.get(&actor_page, Some(&vc)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Beratungsstelle") && !html.contains("Beispielfrau"));
+    let export = format!("/arbeitsbereich/netzwerk/person/{pid}/auskunft");
+    let erase = format!("/arbeitsbereich/netzwerk/person/{pid}/loeschen");
+    assert_eq!(f.get(&export, Some(&vc)).await.0, StatusCode::FORBIDDEN);
+    let (status, ..) = f
+        .post_form(&erase, Some(&vc), &[("_csrf", &vcsrf), ("bestaetigt", "1")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The export holds everything stored about the person.
+    let (status, bytes) = f.get_bytes(&export, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(doc["person"]["name"], "Erika Beispielfrau");
+    assert_eq!(doc["person"]["telefon"], "03731 799-4711");
+    assert_eq!(doc["person"]["einwilligung_am"], "2026-11-02");
+    assert_eq!(doc["akteur"]["name"], "Beratungsstelle Nord");
+    assert_eq!(doc["protokoll"][0]["was"], "network.person.export");
+    assert_eq!(doc["protokoll"][1]["was"], "network.person.create");
+    // Make the person a member, then erase: no trace is left in any table, the audit log
+    // names the person by number only.
+    {
+        let mut db = f.db();
+        let m = sozialmonitor_store::Membership {
+            id: 0,
+            group_id,
+            actor_id,
+            person_id: Some(pid),
+            role: "Vertretung".into(),
+        };
+        db.add_member(
+            &m,
+            &AuditEvent::new(0, "planner", "network.member.create", "group"),
+        )
+        .expect("member");
+    }
+    let (status, ..) = f
+        .post_form(
+            &erase,
+            Some(&cookie),
+            &[("_csrf", &csrf), ("bestaetigt", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let everything = sozialmonitor_store::transfer::export_text(&f.db()).expect("export");
+    for trace in [
+        "Beispielfrau",
+        "erika@example.org",
+        "799-4711",
+        "Seniorenforen",
+    ] {
+        assert!(!everything.contains(trace), "{trace} is still stored");
+    }
+    assert!(everything.contains(&format!("\"person:{pid}\"")));
+    assert_eq!(f.get(&export, Some(&cookie)).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_event_leads_through_its_impulses_to_recommendations_and_measures() {
+    use sozialmonitor_store::{Network, Planning};
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    let plans = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/demo/planung/planungszyklen.toml");
+    crate::plan_file::import(&mut f.db(), &plans, "test", 0).expect("plans");
+    let net = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/demo/netzwerk/mittelsachsen.toml");
+    let n = crate::network_file::import(&mut f.db(), &net, "14522", ("test", 0)).expect("network");
+    assert_eq!(n, 13);
+    // Twice: refused whole, naming the actors held.
+    let again =
+        crate::network_file::import(&mut f.db(), &net, "14522", ("test", 0)).expect_err("twice");
+    assert!(format!("{again:#}").contains("Hochschule Mittweida“ ist schon erfasst"));
+    let (cookie, csrf) = f.session(Role::Planner);
+    // Coming and past: the fixture's clock is in December 2026, the seeds' events are past.
+    let (_, _, html) = f.get("/arbeitsbereich/beteiligung", Some(&cookie)).await;
+    let coming = html.split("<h2>Vergangene").next().expect("coming");
+    assert!(!coming.contains("DIALOG"), "{coming}");
+    assert!(html.contains("DIALOG Mittelsachsen Sozial"));
+    // A new event ahead, with an impulse that led to the demo's recommendation.
+    let (status, headers, html) = f
+        .post_form(
+            "/arbeitsbereich/beteiligung",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("titel", "Seniorenforum Döbeln"),
+                ("art", "forum"),
+                ("von", "2027-03-10"),
+                ("zielgruppe", "senioren"),
+                ("teilnehmende", "40"),
+                ("oeffentlich", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let event_page = location(&headers);
+    let (_, _, html) = f.get("/arbeitsbereich/beteiligung", Some(&cookie)).await;
+    let coming = html.split("<h2>Vergangene").next().expect("coming");
+    assert!(coming.contains("Seniorenforum Döbeln"));
+    let rec = f
+        .db()
+        .cycles("14522")
+        .expect("cycles")
+        .iter()
+        .flat_map(|c| f.db().recommendations(c.id).expect("recs"))
+        .find(|r| r.title == "Seniorenpolitische Strategie beschließen")
+        .expect("the demo's recommendation");
+    let impulses = format!("{event_page}/impulse");
+    // A recommendation of no cycle of the district is refused.
+    let (status, ..) = f
+        .post_form(
+            &impulses,
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("titel", "Mobilität"),
+                ("empfehlung", "999999"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, ..) = f
+        .post_form(
+            &impulses,
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("titel", "Mobilität im ländlichen Raum"),
+                ("empfehlung", &rec.id.to_string()),
+                ("oeffentlich", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = f.get(&event_page, Some(&cookie)).await;
+    assert!(html.contains("Mobilität im ländlichen Raum"));
+    assert!(html.contains("Empfehlung: <a href=\"/arbeitsbereich/planung?zyklus="));
+    assert!(html.contains("Teilnehmende</dt><dd>40"));
+    let event_id: i64 = event_page
+        .rsplit('/')
+        .next()
+        .expect("id")
+        .parse()
+        .expect("id");
+    assert_eq!(
+        f.db().impulses(event_id).expect("impulses")[0].recommendations,
+        [rec.id]
+    );
+    // And back: the cycle's page names the impulses the recommendation and the measure came
+    // from, each linked to its event.
+    let (_, _, planning) = f
+        .get(
+            &format!("/arbeitsbereich/planung?zyklus={}", rec.cycle_id),
+            Some(&cookie),
+        )
+        .await;
+    assert!(planning.contains("<em>Aus der Beteiligung:</em> „Die Lebenslagen älterer Menschen als Grundlage der seniorenpolitischen Strategie“"), "{planning}");
+    assert!(
+        planning.contains("„Mobilität im ländlichen Raum“ (<a href=\"/arbeitsbereich/beteiligung/")
+    );
+    // The event is edited over its version: a new date, the rest kept.
+    let version = html
+        .split(r#"name="fassung" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the version")
+        .to_string();
+    let (status, ..) = f
+        .post_form(
+            &event_page,
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("fassung", &version),
+                ("titel", "Seniorenforum Döbeln"),
+                ("art", "forum"),
+                ("von", "2027-03-17"),
+                ("zielgruppe", "senioren"),
+                ("teilnehmende", "45"),
+                ("oeffentlich", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let edited = f.db().events("14522").expect("events");
+    let e = edited.iter().find(|e| e.id == event_id).expect("the event");
+    assert_eq!(
+        (e.date_from.as_str(), e.participants),
+        ("2027-03-17", Some(45))
+    );
+    assert_eq!(
+        f.db().impulses(event_id).expect("impulses").len(),
+        1,
+        "its impulses stay"
+    );
+    // A viewer reads but may not add.
+    let (vc, vcsrf) = f.session(Role::Viewer);
+    let (status, _, html) = f.get(&event_page, Some(&vc)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("Impuls eintragen"));
+    let (status, ..) = f
+        .post_form(&impulses, Some(&vc), &[("_csrf", &vcsrf), ("titel", "x")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Deleting the event takes its impulses.
+    let (status, ..) = f
+        .post_form(
+            &format!("{event_page}/loeschen"),
+            Some(&cookie),
+            &[("_csrf", &csrf), ("bestaetigt", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(f.db().impulses(event_id).expect("impulses").is_empty());
+}
+
+#[tokio::test]
+async fn an_entry_is_edited_by_the_table_rules_and_marked_checked() {
+    use sozialmonitor_store::Services;
+    let f = Fixture::new();
+    import_demo(&f, "registers/GV100AD_301123.txt.gz");
+    let (cookie, csrf) = f.session(Role::Planner);
+    let table = "name;ort;gemeinde;themen;zielgruppen;geprueft_am;oeffentlich\n\
+                 Suchtberatung Döbeln;Döbeln;14522080;suchtberatung;alle;2025-01-15;ja\n";
+    let (status, ..) = f
+        .upload_to(
+            "/arbeitsbereich/wegweiser",
+            &cookie,
+            &csrf,
+            &[("w.csv", table.as_bytes())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = f.db().services("14522").expect("list")[0].id;
+    let path = format!("/arbeitsbereich/wegweiser/{id}");
+    let (status, _, html) = f.get(&path, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    let version = html
+        .split(r#"name="fassung" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the version")
+        .to_string();
+    let fields = |email: &str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("fassung", version.clone()),
+            ("name", "Sucht- und Drogenberatung Döbeln".to_string()),
+            ("ort", "Döbeln".to_string()),
+            ("gemeinde", "14522080".to_string()),
+            ("themen", "suchtberatung".to_string()),
+            ("themen", "sozialberatung".to_string()),
+            ("zielgruppen", "alle".to_string()),
+            ("telefon", "03431 12345".to_string()),
+            ("email", email.to_string()),
+            ("stufenlos", "ja".to_string()),
+            ("oeffentlich", "ja".to_string()),
+            ("heute_geprueft", "1".to_string()),
+        ]
+    };
+    let fr = &f;
+    let post = |v: Vec<(&'static str, String)>| {
+        let (path, cookie) = (path.clone(), cookie.clone());
+        async move {
+            let pairs: Vec<(&str, &str)> = v.iter().map(|(k, x)| (*k, x.as_str())).collect();
+            fr.post_form(&path, Some(&cookie), &pairs).await
+        }
+    };
+    // A bad e-mail is refused by the table's own rule, naming the field.
+    let (status, _, html) = post(fields("keine-adresse")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Feld „email“"), "{html}");
+    let (status, _, html) = post(fields("sucht@example.org")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let s = &f.db().services("14522").expect("list")[0];
+    assert_eq!(s.name, "Sucht- und Drogenberatung Döbeln");
+    assert_eq!(s.topics.len(), 2);
+    assert_eq!((s.step_free, s.hearing_loop), (Some(true), None));
+    assert_eq!(s.phone, "03431 12345");
+    // The fixture's clock is in December 2026: checked today, no longer due.
+    assert!(s.checked_on.starts_with("2026-12"), "{}", s.checked_on);
+    // The same form again was made from the old version: refused, not overwritten.
+    let (status, ..) = post(fields("andere@example.org")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // "Heute geprüft" alone; a viewer may read the entry but not change it.
+    let (vc, vcsrf) = f.session(Role::Viewer);
+    let (status, _, html) = f.get(&path, Some(&vc)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("Eintrag speichern"));
+    let checked = format!("{path}/geprueft");
+    let (status, ..) = f.post_form(&checked, Some(&vc), &[("_csrf", &vcsrf)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, ..) = f
+        .post_form(&checked, Some(&cookie), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let log = f
+        .db()
+        .audit_events(&sozialmonitor_store::AuditFilter::default())
+        .expect("audit");
+    assert!(log.iter().any(|e| e.action == "service.update"));
+    assert!(log.iter().any(|e| e.action == "service.check"));
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `sozialmonitor` binary: what a user types and sees.
 
 mod confidentiality;
+mod coverage;
 mod crash;
 mod dashboard;
 mod hostile;
@@ -9,6 +10,7 @@ use confidentiality::{
     an_undeclared_count_is_protected_and_named_at_import,
     no_withheld_cell_can_be_worked_out_from_the_public_view,
 };
+use coverage::coverage_indicators_are_computed_from_the_directory_and_agree_by_hand;
 use crash::an_import_killed_at_any_moment_leaves_all_or_nothing;
 use dashboard::dashboard_pages_api_and_downloads;
 use hostile::hostile_requests_leave_the_server_up;
@@ -44,6 +46,7 @@ sozialmonitor_store::on_both_backends!(
     an_undeclared_count_is_protected_and_named_at_import,
     an_import_killed_at_any_moment_leaves_all_or_nothing,
     hostile_requests_leave_the_server_up,
+    coverage_indicators_are_computed_from_the_directory_and_agree_by_hand,
 );
 
 /// A new database for a command test, as `--db` takes it; `None` when the PostgreSQL half is

@@ -25,7 +25,7 @@ fn poppler(tool: &str, pdf: &Path, extra: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
-fn pdftotext(pdf: &Path) -> String {
+pub(crate) fn pdftotext(pdf: &Path) -> String {
     poppler("pdftotext", pdf, &["-layout"])
 }
 
@@ -212,7 +212,7 @@ pub fn profiles_and_the_social_report_as_pdf(backend: Backend) {
 }
 
 /// The newest public value of an indicator for a region, from the results cache.
-fn value(
+pub(crate) fn value(
     scratch: &sozialmonitor_store::testing::Scratch,
     key: &str,
     region: &str,

@@ -13,6 +13,7 @@ use sozialmonitor_store::{
 
 mod accounts;
 mod both;
+mod network;
 mod planning;
 mod services;
 use both::*;
