@@ -5,6 +5,7 @@
 //! validated on construction, so the rest of the system can rely on the guarantees the types carry.
 
 pub mod access;
+pub mod analysis;
 pub mod audit;
 pub mod catalog;
 pub mod classify;

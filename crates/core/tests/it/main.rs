@@ -1,0 +1,3 @@
+//! Integration tests of the core against references computed independently on real data.
+
+mod analysis;
