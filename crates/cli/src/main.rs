@@ -3,6 +3,7 @@
 
 mod audit;
 mod bench;
+mod bench_analysis;
 mod bench_germany;
 mod bench_indicators;
 mod bench_reports;
@@ -293,7 +294,8 @@ enum Command {
     /// Benchmarks: `import` (a GENESIS flat file into SQLite, against pandas and DuckDB),
     /// `indicators` (every indicator for ~11,000 municipalities × 25 years, against pandas and
     /// Polars) or `reports` (the PDF profiles of Saxony's municipalities, against headless
-    /// Chromium printing the dashboard's HTML profile).
+    /// Chromium printing the dashboard's HTML profile), `germany` or `analysis` (typology,
+    /// deprivation index and population projection, against scikit-learn, pandas and NumPy).
     Bench {
         /// What to measure.
         #[arg(value_enum, default_value_t = BenchKind::Import)]
@@ -1140,6 +1142,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ..
         } => bench_indicators::run(&demo_db, &dir, copies, !no_peers, data.as_deref()),
         Command::Bench {
+            what: BenchKind::Analysis,
+            dir,
+            no_peers,
+            data,
+            copies,
+            ..
+        } => bench_analysis::run(&dir, copies, !no_peers, data.as_deref()),
+        Command::Bench {
             what: BenchKind::Reports,
             dir,
             data,
@@ -1174,6 +1184,9 @@ enum BenchKind {
     Reports,
     /// A Germany-sized database (Saxony replicated) on either backend: load, compute, dashboard.
     Germany,
+    /// Typology, deprivation index and population projection against scikit-learn, pandas
+    /// and NumPy.
+    Analysis,
 }
 
 /// Imports files one by one; each file is one transaction. Returns false if any file failed.

@@ -7,6 +7,7 @@
 //! same types, scores and projections, byte for byte.
 
 pub mod cluster;
+pub mod demography;
 pub mod factor;
 pub mod index;
 pub mod linalg;

@@ -247,55 +247,106 @@ fn plus_plus(points: &Points, k: usize, seed: u64) -> Vec<Vec<f64>> {
     centroids
 }
 
-/// One run of Lloyd's algorithm from a k-means++ seeding.
+/// Index and squared distance of the nearest of the centres stored flat (`k × dims`).
+fn nearest_flat(centres: &[f64], dims: usize, point: &[f64]) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (c, centre) in centres.chunks_exact(dims).enumerate() {
+        let d = distance2(centre, point);
+        if d < best.1 {
+            best = (c, d);
+        }
+    }
+    best
+}
+
+/// Relative tolerance of the centres' movement at which a run stops, as scikit-learn's
+/// `tol=1e-4` (times the mean variance of the columns, which is 1 for standardised points).
+const TOLERANCE: f64 = 1e-4;
+
+/// One run of Lloyd's algorithm from a k-means++ seeding, until no point changes its type or the
+/// centres move less than [`TOLERANCE`]; the labels always belong to the final centres.
 fn lloyd(points: &Points, k: usize, max_iter: usize, seed: u64) -> Partition {
     let (n, dims) = (points.len(), points.dims());
-    let mut centroids = plus_plus(points, k, seed);
+    let mut centres: Vec<f64> = plus_plus(points, k, seed).concat();
     let mut labels = vec![usize::MAX; n];
+    let tolerance = TOLERANCE * column_variance(points);
     for _ in 0..max_iter.max(1) {
         let mut changed = false;
         for (i, label) in labels.iter_mut().enumerate() {
-            let (c, _) = nearest(&centroids, points.row(i));
+            let (c, _) = nearest_flat(&centres, dims, points.row(i));
             changed |= *label != c;
             *label = c;
         }
         if !changed {
             break;
         }
-        let mut sums = vec![vec![0.0; dims]; k];
+        let mut sums = vec![0.0; k * dims];
         let mut counts = vec![0usize; k];
         for (i, &l) in labels.iter().enumerate() {
             counts[l] += 1;
-            sums[l]
+            sums[l * dims..(l + 1) * dims]
                 .iter_mut()
                 .zip(points.row(i))
                 .for_each(|(s, v)| *s += v);
         }
+        let mut shift = 0.0;
         for c in 0..k {
-            if counts[c] > 0 {
-                centroids[c] = sums[c].iter().map(|s| s / counts[c] as f64).collect();
+            let new: Vec<f64> = if counts[c] > 0 {
+                sums[c * dims..(c + 1) * dims]
+                    .iter()
+                    .map(|s| s / counts[c] as f64)
+                    .collect()
             } else {
                 // An empty type takes the point furthest from its centre, as scikit-learn does.
                 let far = (0..n)
-                    .map(|i| (i, distance2(points.row(i), &centroids[labels[i]])))
+                    .map(|i| {
+                        (
+                            i,
+                            distance2(
+                                points.row(i),
+                                &centres[labels[i] * dims..(labels[i] + 1) * dims],
+                            ),
+                        )
+                    })
                     .fold(
                         (0, -1.0),
                         |best, next| if next.1 > best.1 { next } else { best },
                     )
                     .0;
-                centroids[c] = points.row(far).to_vec();
-                labels[far] = c;
+                points.row(far).to_vec()
+            };
+            shift += distance2(&new, &centres[c * dims..(c + 1) * dims]);
+            centres[c * dims..(c + 1) * dims].copy_from_slice(&new);
+        }
+        if shift <= tolerance {
+            for (i, label) in labels.iter_mut().enumerate() {
+                *label = nearest_flat(&centres, dims, points.row(i)).0;
             }
+            break;
         }
     }
     let inertia = (0..n)
-        .map(|i| distance2(points.row(i), &centroids[labels[i]]))
+        .map(|i| nearest_flat(&centres, dims, points.row(i)).1)
         .sum();
     Partition {
         labels,
-        centroids,
+        centroids: centres.chunks_exact(dims).map(<[f64]>::to_vec).collect(),
         inertia,
     }
+}
+
+/// Mean variance of the columns (1 for standardised points).
+fn column_variance(points: &Points) -> f64 {
+    let dims = points.dims();
+    let n = points.len().max(1) as f64;
+    (0..dims)
+        .map(|d| {
+            let column = (0..points.len()).map(|i| points.row(i)[d]);
+            let mean = column.clone().sum::<f64>() / n;
+            column.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
+        })
+        .sum::<f64>()
+        / dims.max(1) as f64
 }
 
 /// Ward's minimum-variance hierarchical clustering cut at `k` types.
@@ -325,54 +376,64 @@ struct Merge {
 /// lives on in the lower of its two slots.
 fn ward_merges(points: &Points) -> Vec<Merge> {
     let (n, dims) = (points.len(), points.dims());
+    // The active clusters stored compactly (centre, size, slot), so the nearest-neighbour scan
+    // runs over contiguous memory; `position[slot]` finds a cluster in them.
     let mut centre = points.values.clone();
     let mut size = vec![1.0f64; n];
-    let mut active: Vec<usize> = (0..n).collect();
+    let mut slot: Vec<usize> = (0..n).collect();
+    let mut position: Vec<usize> = (0..n).collect();
     let mut chain: Vec<usize> = Vec::new();
     let mut merges = Vec::with_capacity(n.saturating_sub(1));
-    let ward_distance = |centre: &[f64], size: &[f64], a: usize, b: usize| {
-        let d = distance2(
-            &centre[a * dims..(a + 1) * dims],
-            &centre[b * dims..(b + 1) * dims],
-        );
-        size[a] * size[b] / (size[a] + size[b]) * d
-    };
-    while active.len() > 1 {
+    while slot.len() > 1 {
         if chain.is_empty() {
-            chain.push(active[0]);
+            chain.push(slot[0]);
         }
         let (a, b, distance) = loop {
             let a = chain[chain.len() - 1];
             let previous = chain.len().checked_sub(2).map(|i| chain[i]);
+            let pa = position[a];
+            let (ca, sa) = (&centre[pa * dims..(pa + 1) * dims], size[pa]);
+            let ward = |p: usize| {
+                sa * size[p] / (sa + size[p]) * distance2(ca, &centre[p * dims..(p + 1) * dims])
+            };
             // Ties go to the previous element of the chain, which the algorithm needs to end.
             let mut best = previous.map_or((usize::MAX, f64::INFINITY), |p| {
-                (p, ward_distance(&centre, &size, a, p))
+                (position[p], ward(position[p]))
             });
-            for &c in &active {
-                if c != a {
-                    let d = ward_distance(&centre, &size, a, c);
+            for (p, c) in centre.chunks_exact(dims).enumerate() {
+                if p != pa {
+                    let d = sa * size[p] / (sa + size[p]) * distance2(ca, c);
                     if d < best.1 {
-                        best = (c, d);
+                        best = (p, d);
                     }
                 }
             }
-            if Some(best.0) == previous {
-                break (a, best.0, best.1);
+            let b = slot[best.0];
+            if Some(b) == previous {
+                break (a, b, best.1);
             }
-            chain.push(best.0);
+            chain.push(b);
         };
         chain.truncate(chain.len() - 2);
         let (keep, gone) = (a.min(b), a.max(b));
-        let total = size[keep] + size[gone];
+        let (pk, pg) = (position[keep], position[gone]);
+        let total = size[pk] + size[pg];
         for d in 0..dims {
-            centre[keep * dims + d] = (centre[keep * dims + d] * size[keep]
-                + centre[gone * dims + d] * size[gone])
-                / total;
+            centre[pk * dims + d] =
+                (centre[pk * dims + d] * size[pk] + centre[pg * dims + d] * size[pg]) / total;
         }
-        size[keep] = total;
-        if let Some(at) = active.iter().position(|&c| c == gone) {
-            active.remove(at);
+        size[pk] = total;
+        // Remove `gone` by moving the last active cluster into its place.
+        let last = slot.len() - 1;
+        if pg != last {
+            centre.copy_within(last * dims..(last + 1) * dims, pg * dims);
+            size[pg] = size[last];
+            slot[pg] = slot[last];
+            position[slot[pg]] = pg;
         }
+        centre.truncate(last * dims);
+        size.truncate(last);
+        slot.truncate(last);
         merges.push(Merge {
             a: keep,
             b: gone,
@@ -489,9 +550,16 @@ pub struct Gap {
     pub error: f64,
 }
 
-/// Gap statistics for each `k`, against `references` data sets drawn uniformly in the box the
-/// points span, each clustered by `kmeans` with that `k`.
-pub fn gaps(points: &Points, ks: &[usize], references: usize, kmeans: KMeans) -> Vec<Gap> {
+/// Gap statistics for each `k` (with `observed[i]` the within-type sum of squares of the data
+/// for `ks[i]`), against `references` data sets drawn uniformly in the box the points span, each
+/// clustered by `kmeans` with that `k`.
+pub fn gaps(
+    points: &Points,
+    ks: &[usize],
+    observed: &[f64],
+    references: usize,
+    kmeans: KMeans,
+) -> Vec<Gap> {
     let dims = points.dims();
     let bounds: Vec<(f64, f64)> = (0..dims)
         .map(|d| {
@@ -502,33 +570,34 @@ pub fn gaps(points: &Points, ks: &[usize], references: usize, kmeans: KMeans) ->
                 })
         })
         .collect();
-    let jobs: Vec<(usize, Option<usize>)> = ks
-        .iter()
-        .flat_map(|&k| std::iter::once((k, None)).chain((0..references).map(move |b| (k, Some(b)))))
+    // Each reference set is drawn once and clustered with every k.
+    let sets: Vec<Points> = (0..references)
+        .map(|b| {
+            let mut rng = seeded(kmeans.seed ^ (0xA5A5_0000 + b as u64));
+            let values = (0..points.len() * dims)
+                .map(|x| {
+                    let (lo, hi) = bounds[x % dims];
+                    lo + uniform(&mut rng) * (hi - lo)
+                })
+                .collect();
+            Points { dims, values }
+        })
         .collect();
-    let log_w = on_every_core(&jobs, |&(k, reference)| {
-        let data = match reference {
-            None => points.clone(),
-            Some(b) => {
-                let mut rng = seeded(kmeans.seed ^ (0xA5A5_0000 + b as u64));
-                let values = (0..points.len() * dims)
-                    .map(|x| {
-                        let (lo, hi) = bounds[x % dims];
-                        lo + uniform(&mut rng) * (hi - lo)
-                    })
-                    .collect();
-                Points { dims, values }
-            }
-        };
-        let fit = KMeans { k, ..kmeans }.fit_here(&data);
+    let jobs: Vec<(usize, usize)> = ks
+        .iter()
+        .flat_map(|&k| (0..references).map(move |b| (k, b)))
+        .collect();
+    let log_w = on_every_core(&jobs, |&(k, b)| {
+        let fit = KMeans { k, ..kmeans }.fit_here(&sets[b]);
         fit.map_or(f64::NAN, |p| p.inertia.max(f64::MIN_POSITIVE).ln())
     });
     ks.iter()
         .enumerate()
         .map(|(i, &k)| {
-            let at = i * (references + 1);
-            let observed = log_w[at];
-            let refs = &log_w[at + 1..at + 1 + references];
+            let observed = observed
+                .get(i)
+                .map_or(f64::NAN, |w| w.max(f64::MIN_POSITIVE).ln());
+            let refs = &log_w[i * references..(i + 1) * references];
             let mean = super::mean(refs).unwrap_or(f64::NAN);
             let sd = super::std_dev(refs).unwrap_or(0.0);
             Gap {
@@ -741,7 +810,8 @@ impl Typology {
         for &k in &ks {
             fits.push(KMeans { k, ..base }.fit(points)?);
         }
-        let gaps = gaps(points, &ks, options.gap_references, quick);
+        let inertias: Vec<f64> = fits.iter().map(|f| f.inertia).collect();
+        let gaps = gaps(points, &ks, &inertias, options.gap_references, quick);
         let candidates: Vec<Candidate> = ks
             .iter()
             .zip(&fits)

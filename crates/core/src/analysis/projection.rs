@@ -138,50 +138,127 @@ pub fn project(
     variant: Variant,
 ) -> Vec<Year> {
     let mut years = Vec::new();
-    let mut current = base.clone();
-    for year in base_year + 1..=last_year {
-        let step = step(&current, year, assumptions, variant);
-        current = step.population.clone();
-        years.push(step);
-    }
+    project_each(base, base_year, last_year, assumptions, variant, |y| {
+        years.push(y.clone())
+    });
     years
 }
 
-/// One year of the cohort-component method.
-fn step(start: &Population, year: i32, a: &Assumptions, variant: Variant) -> Year {
-    let women = &start.by_sex[FEMALE];
-    let all_births: f64 = women.iter().zip(&a.fertility).map(|(w, f)| w * f).sum();
-    let births = [all_births * a.boys, all_births * (1.0 - a.boys)];
-    let mut next = Population::empty();
-    let mut deaths = [vec![0.0; AGES], vec![0.0; AGES]];
-    let mut infant_deaths = [0.0; 2];
-    let mut migration = [vec![0.0; AGES], vec![0.0; AGES]];
+/// Like [`project`], but hands each projected year to `visit` instead of keeping it, reusing
+/// the same buffers every year: for projecting thousands of municipalities, where the caller
+/// keeps only what it shows (age groups, 65+, 80+).
+pub fn project_each(
+    base: &Population,
+    base_year: i32,
+    last_year: i32,
+    assumptions: &Assumptions,
+    variant: Variant,
+    mut visit: impl FnMut(&Year),
+) {
+    let rates = Rates::of(assumptions, variant);
+    let mut start = base.clone();
+    let mut year = Year {
+        year: base_year,
+        population: Population::empty(),
+        births: [0.0; 2],
+        deaths: [vec![0.0; AGES], vec![0.0; AGES]],
+        infant_deaths: [0.0; 2],
+        migration: [vec![0.0; AGES], vec![0.0; AGES]],
+    };
+    for y in base_year + 1..=last_year {
+        year.year = y;
+        step(&start, &mut year, &rates);
+        visit(&year);
+        std::mem::swap(&mut start, &mut year.population);
+    }
+}
+
+/// The assumptions made ready for the yearly steps: probabilities clamped to 0..1 and the
+/// variant's migration applied, once rather than every year.
+struct Rates<'a> {
+    survival: [Vec<f64>; 2],
+    infant_survival: [f64; 2],
+    fertility: &'a [f64],
+    boys: f64,
+    migration: [Vec<f64>; 2],
+}
+
+impl<'a> Rates<'a> {
+    fn of(a: &'a Assumptions, variant: Variant) -> Rates<'a> {
+        let clamp = |v: &Vec<f64>| -> Vec<f64> {
+            (0..AGES)
+                .map(|i| v.get(i).copied().unwrap_or(0.0).clamp(0.0, 1.0))
+                .collect()
+        };
+        let migrate = |v: &Vec<f64>| -> Vec<f64> {
+            (0..AGES)
+                .map(|i| variant.migration(v.get(i).copied().unwrap_or(0.0)))
+                .collect()
+        };
+        Rates {
+            survival: [clamp(&a.survival[MALE]), clamp(&a.survival[FEMALE])],
+            infant_survival: a.infant_survival.map(|s| s.clamp(0.0, 1.0)),
+            fertility: &a.fertility,
+            boys: a.boys,
+            migration: [migrate(&a.migration[MALE]), migrate(&a.migration[FEMALE])],
+        }
+    }
+}
+
+/// One year of the cohort-component method, written over every value of `out`. The loops run
+/// over whole slices (no per-age branches), so the compiler can vectorise them.
+fn step(start: &Population, out: &mut Year, r: &Rates) {
+    let all_births: f64 = start.by_sex[FEMALE]
+        .iter()
+        .zip(r.fertility)
+        .map(|(w, f)| w * f)
+        .sum();
+    out.births = [all_births * r.boys, all_births * (1.0 - r.boys)];
     for sex in [MALE, FEMALE] {
-        let (people, survival) = (&start.by_sex[sex], &a.survival[sex]);
-        let out = &mut next.by_sex[sex];
-        for age in 0..AGES {
-            let survivors = people[age] * survival[age].clamp(0.0, 1.0);
-            deaths[sex][age] = people[age] - survivors;
-            out[(age + 1).min(OPEN)] += survivors;
+        let (people, survival) = (&start.by_sex[sex][..AGES], &r.survival[sex][..AGES]);
+        let next = &mut out.population.by_sex[sex][..AGES];
+        let deaths = &mut out.deaths[sex][..AGES];
+        let cohorts = next[1..]
+            .iter_mut()
+            .zip(deaths.iter_mut())
+            .zip(people)
+            .zip(survival);
+        for (((n, d), p), s) in cohorts {
+            let survivors = p * s;
+            *d = p - survivors;
+            *n = survivors;
         }
-        out[0] = births[sex] * a.infant_survival[sex].clamp(0.0, 1.0);
-        infant_deaths[sex] = births[sex] - out[0];
-        for age in 0..AGES {
-            // Net migration cannot take more people than the cohort has.
-            let wanted = variant.migration(a.migration[sex][age]);
-            let applied = wanted.max(-out[age]);
-            migration[sex][age] = applied;
-            out[age] += applied;
+        // The open group keeps its own survivors besides those who reach 90.
+        let stay = people[OPEN] * survival[OPEN];
+        deaths[OPEN] = people[OPEN] - stay;
+        next[OPEN] += stay;
+        next[0] = out.births[sex] * r.infant_survival[sex];
+        out.infant_deaths[sex] = out.births[sex] - next[0];
+        // Net migration cannot take more people than the cohort has.
+        for ((n, applied), m) in next
+            .iter_mut()
+            .zip(out.migration[sex][..AGES].iter_mut())
+            .zip(&r.migration[sex][..AGES])
+        {
+            *applied = m.max(-*n);
+            *n += *applied;
         }
     }
-    Year {
-        year,
-        population: next,
-        births,
-        deaths,
-        infant_deaths,
-        migration,
+}
+
+/// Number of five-year age groups (0–4, …, 85–89, 90+).
+pub const GROUPS: usize = 19;
+
+/// The population in five-year age groups by sex, as tables and charts show it.
+pub fn five_year_groups(p: &Population) -> [[f64; GROUPS]; 2] {
+    let mut groups = [[0.0; GROUPS]; 2];
+    for sex in [MALE, FEMALE] {
+        // Ages 0..=89 in eighteen groups of five, then the open group alone.
+        for (group, ages) in groups[sex].iter_mut().zip(p.by_sex[sex].chunks(5)) {
+            *group = ages.iter().sum();
+        }
     }
+    groups
 }
 
 /// A municipal rate borrowed in part from its Kreis (or Land): `(count + k·parent) /
@@ -193,6 +270,85 @@ pub fn borrowed_rate(count: f64, exposure: f64, parent_rate: f64, strength: f64)
         return parent_rate;
     }
     (count + strength * parent_rate) / (exposure + strength)
+}
+
+/// Spreads counts published for age groups (`from`, `to` exclusive, count; `to` beyond the
+/// last single year means the open end) over single years in proportion to a reference
+/// population known by single years (the Kreis for its municipalities); evenly where the
+/// reference has nobody in the group.
+pub fn split_groups(groups: &[(usize, usize, f64)], reference: &[f64]) -> Vec<f64> {
+    let mut single = vec![0.0; AGES];
+    for &(from, to, count) in groups {
+        let ages: Vec<usize> = (from..to.min(AGES)).collect();
+        if ages.is_empty() {
+            continue;
+        }
+        let weight: f64 = ages
+            .iter()
+            .map(|&a| reference.get(a).copied().unwrap_or(0.0))
+            .sum();
+        for &a in &ages {
+            let share = if weight > 0.0 {
+                reference.get(a).copied().unwrap_or(0.0) / weight
+            } else {
+                1.0 / ages.len() as f64
+            };
+            single[a] += count * share;
+        }
+    }
+    single
+}
+
+/// Survival by age from a Gompertz mortality curve `m(a) = α·e^{β·a}` whose level `α` is set
+/// so that the population by age would have the published number of deaths in a year.
+///
+/// Official statistics publish deaths per Kreis by sex but not by age; the Gompertz law (the
+/// risk of dying rises by the same factor every year of age, `e^β`, about 9 % a year in Germany)
+/// gives the shape and the Kreis's own deaths give the level.
+pub fn gompertz_survival(deaths: f64, population: &[f64], slope: f64) -> Vec<f64> {
+    let expected = |alpha: f64| -> f64 {
+        population
+            .iter()
+            .enumerate()
+            .map(|(a, p)| p * (1.0 - (-alpha * (slope * a as f64).exp()).exp()))
+            .sum()
+    };
+    let people: f64 = population.iter().sum();
+    let target = deaths.clamp(0.0, people);
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    while expected(hi) < target && hi < 1e6 {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if expected(mid) < target {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    let alpha = (lo + hi) / 2.0;
+    (0..AGES)
+        .map(|a| (-alpha * (slope * a as f64).exp()).exp())
+        .collect()
+}
+
+/// Births per woman by age, shaped as a normal curve around `mean_age` with spread `sd` over
+/// the ages 15 to 49 and scaled so that the women by age would have `births` children in a year
+/// (births by mother's age are not published per Kreis; their total is).
+pub fn fertility_schedule(births: f64, women: &[f64], mean_age: f64, sd: f64) -> Vec<f64> {
+    let shape: Vec<f64> = (0..AGES)
+        .map(|a| {
+            if (15..50).contains(&a) {
+                (-(a as f64 - mean_age).powi(2) / (2.0 * sd * sd)).exp()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let implied: f64 = shape.iter().zip(women).map(|(s, w)| s * w).sum();
+    let scale = if implied > 0.0 { births / implied } else { 0.0 };
+    shape.iter().map(|s| s * scale).collect()
 }
 
 /// How far projected values lie from the values published later.
@@ -342,6 +498,56 @@ mod tests {
                 .iter()
                 .map(|s| s[OPEN - 1] + s[OPEN])
                 .sum::<f64>()
+        );
+    }
+
+    #[test]
+    fn groups_are_spread_like_the_reference_and_keep_their_sum() {
+        let reference: Vec<f64> = (0..AGES).map(|a| 100.0 + a as f64).collect();
+        let single = split_groups(&[(0, 3, 30.0), (3, 6, 0.0), (75, 200, 160.0)], &reference);
+        assert!((single[0] - 30.0 * 100.0 / 303.0).abs() < 1e-12);
+        assert!((single.iter().sum::<f64>() - 190.0).abs() < 1e-9);
+        assert_eq!(split_groups(&[(0, 2, 10.0)], &[0.0; AGES])[1], 5.0);
+    }
+
+    #[test]
+    fn the_gompertz_level_reproduces_the_published_deaths() {
+        let population: Vec<f64> = (0..AGES).map(|a| 1000.0 - 8.0 * a as f64).collect();
+        let survival = gompertz_survival(250.0, &population, 0.09);
+        let deaths: f64 = population
+            .iter()
+            .zip(&survival)
+            .map(|(p, s)| p * (1.0 - s))
+            .sum();
+        assert!((deaths - 250.0).abs() < 1e-6, "{deaths}");
+        assert!(survival.windows(2).all(|w| w[0] >= w[1]));
+        let births = 300.0;
+        let women: Vec<f64> = vec![500.0; AGES];
+        let fertility = fertility_schedule(births, &women, 30.0, 5.5);
+        let implied: f64 = fertility.iter().zip(&women).map(|(f, w)| f * w).sum();
+        assert!((implied - births).abs() < 1e-9);
+        assert_eq!((fertility[14], fertility[50]), (0.0, 0.0));
+        assert!(fertility[30] > fertility[20] && fertility[30] > fertility[40]);
+    }
+
+    #[test]
+    fn projecting_each_year_gives_the_kept_years_and_their_groups() {
+        let kept = project(&base(), 2023, 2030, &assumptions(), Variant::HighMigration);
+        let mut seen = Vec::new();
+        project_each(
+            &base(),
+            2023,
+            2030,
+            &assumptions(),
+            Variant::HighMigration,
+            |y| seen.push(y.clone()),
+        );
+        assert_eq!(kept, seen);
+        let groups = five_year_groups(&kept[0].population);
+        assert!((groups.iter().flatten().sum::<f64>() - kept[0].population.total()).abs() < 1e-6);
+        assert_eq!(
+            groups[MALE][GROUPS - 1],
+            kept[0].population.by_sex[MALE][OPEN]
         );
     }
 
