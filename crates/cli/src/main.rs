@@ -1,6 +1,7 @@
 //! `sozialmonitor`, the command line: the definition of the interface plus glue over the library
 //! crates. All real work happens in `sozialmonitor-import` and `sozialmonitor-store`.
 
+mod analysis;
 mod audit;
 mod bench;
 mod bench_analysis;
@@ -255,6 +256,12 @@ enum Command {
         #[command(subcommand)]
         action: ServicesAction,
     },
+    /// Analysis support: `backtest` runs the population projection from 2015 with what was
+    /// known then and compares it with what was published later.
+    Analysis {
+        #[command(subcommand)]
+        action: AnalysisAction,
+    },
     /// The network and participation: `import FILE --kreis KEY` reads actors, working groups,
     /// events and their impulses from a TOML file (see data/demo/netzwerk/).
     Network {
@@ -362,6 +369,19 @@ enum ServicesAction {
         /// The district.
         #[arg(long, default_value = "14522")]
         kreis: String,
+    },
+}
+
+/// What `analysis` does.
+#[derive(Subcommand, Debug)]
+enum AnalysisAction {
+    /// Project every municipality of Saxony and Saxony-Anhalt from 31.12.2015 and compare
+    /// with the Zensus 2022 (per municipality, by size class) and the Fortschreibung of
+    /// 31.12.2024 (per Kreis).
+    Backtest {
+        /// Folder with the demo data (default: data/demo).
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
 }
 
@@ -1095,6 +1115,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             services::coverage(&mut store, &kreis)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analysis {
+            action: AnalysisAction::Backtest { data },
+        } => analysis::run(data.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Network {
             action: NetworkAction::Import { file, kreis },
         } => {

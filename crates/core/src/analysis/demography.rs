@@ -46,13 +46,16 @@ pub fn age_range(label: &str) -> Option<(usize, usize)> {
     }
 }
 
-/// Sex (MALE, FEMALE) of a breakdown, if it names one.
+/// Sex (MALE, FEMALE) of a breakdown, if it names one: by label, as table exports give it,
+/// or by the GENESIS code of flat exports (`GESM`, `GESW`).
 fn sex_of(items: &[BreakdownItem]) -> Option<usize> {
-    items.iter().find_map(|i| match i.value.as_str() {
-        "männlich" => Some(MALE),
-        "weiblich" => Some(FEMALE),
-        _ => None,
-    })
+    items
+        .iter()
+        .find_map(|i| match (i.value.as_str(), i.label.as_str()) {
+            ("männlich" | "GESM", _) | (_, "männlich") => Some(MALE),
+            ("weiblich" | "GESW", _) | (_, "weiblich") => Some(FEMALE),
+            _ => None,
+        })
 }
 
 /// Counts by region, sex and age group in `year`, for the measures whose label contains
@@ -137,11 +140,25 @@ pub fn municipalities(sources: &Sources, year: u16, lands: &[&str]) -> Vec<Munic
         });
     let boys = if all > 0.0 { boys / all } else { 0.514 };
     let none: AgeGroups = Vec::new();
+    // A kreisfreie Stadt is listed only under its 5-digit key (no municipality rows below it);
+    // as a municipality its key ends in 000, as the register writes it.
+    let with_rows: std::collections::BTreeSet<&str> = municipal_ages
+        .keys()
+        .filter(|k| k.len() == 8)
+        .filter_map(|k| k.get(..5))
+        .collect();
+    let mut municipal: Vec<(String, &[AgeGroups; 2])> = Vec::new();
+    for (key, groups) in municipal_ages.iter().filter(|(k, _)| in_lands(k)) {
+        match key.len() {
+            8 => municipal.push((key.clone(), groups)),
+            5 if !with_rows.contains(key.as_str()) => municipal.push((format!("{key}000"), groups)),
+            _ => {}
+        }
+    }
+    municipal.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Vec::new();
-    for (key, groups) in municipal_ages
-        .iter()
-        .filter(|(k, _)| k.len() == 8 && in_lands(k))
-    {
+    for (key, groups) in &municipal {
+        let key = key.as_str();
         let kreis = key.get(..5).unwrap_or_default();
         let (Some(kreis_groups), Some(b), Some(d)) =
             (kreis_ages.get(kreis), births.get(kreis), deaths.get(kreis))
@@ -162,7 +179,7 @@ pub fn municipalities(sources: &Sources, year: u16, lands: &[&str]) -> Vec<Munic
             gompertz_survival(d[FEMALE], &kreis_pop[FEMALE], GOMPERTZ_SLOPE),
         ];
         out.push(Municipality {
-            key: key.clone(),
+            key: key.to_owned(),
             base: Population {
                 by_sex: [
                     split_groups(&groups[MALE], &kreis_pop[MALE]),

@@ -1,0 +1,221 @@
+//! `sozialmonitor analysis backtest`: the population projection run from 2015 with what was
+//! known then and set against what was published later (Zensus 2022 per municipality, the
+//! Fortschreibung of 31.12.2024 per Kreis), with the errors per Kreis and per size class.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use sozialmonitor_core::Dataset;
+use sozialmonitor_core::analysis::demography::{
+    Comparison, SIZE_CLASSES, Sources, by_sex, errors_by, municipalities, size_class,
+};
+use sozialmonitor_core::analysis::projection::{Error, Variant, project_each};
+use sozialmonitor_core::format::german_number;
+
+/// Base year of the back-test: the last year whose tables by age are in the demo data.
+const BASE: u16 = 2015;
+
+/// The Länder projected: Saxony and Saxony-Anhalt.
+const LANDS: [&str; 2] = ["14", "15"];
+
+/// Share of 2022 gone by the census day, 15 May (day 135 of 365).
+const CENSUS_DAY: f64 = 135.0 / 365.0;
+
+fn load(data: &Path, file: &str) -> Result<Dataset> {
+    let path = data.join(file);
+    let (_, ds) = sozialmonitor_import::load(&path, None)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(ds)
+}
+
+/// The 8-digit municipality key of a key as published (the Zensus gives 12-digit ARS).
+fn municipality_key(key: &str) -> Option<String> {
+    match key.len() {
+        8 => Some(key.to_owned()),
+        12 => Some(format!("{}{}", key.get(..5)?, key.get(9..)?)),
+        _ => None,
+    }
+}
+
+/// Totals per region in a dataset's observations of `year` without breakdown.
+fn totals(ds: &Dataset, year: u16) -> BTreeMap<String, f64> {
+    ds.observations
+        .iter()
+        .filter(|o| o.period.year() == year && ds.breakdowns[o.breakdown as usize].is_total())
+        .filter_map(|o| {
+            Some((
+                ds.region_keys[o.region as usize].as_str().to_owned(),
+                o.value.number?,
+            ))
+        })
+        .collect()
+}
+
+/// The back-test's comparisons: per municipality against the Zensus 2022 and per Kreis against
+/// the Fortschreibung of 31.12.2024.
+pub struct Backtest {
+    /// Municipalities projected.
+    pub projected: usize,
+    /// Municipalities whose key is the same in 2015 and at the Zensus (no merger between).
+    pub municipalities: Vec<Comparison>,
+    /// Kreise, each the sum of its municipalities of 2015.
+    pub kreise: Vec<Comparison>,
+}
+
+/// Runs the back-test on the published tables in `data` (the demo data folder).
+pub fn backtest(data: &Path) -> Result<Backtest> {
+    let table = |code: &str| load(data, &format!("genesis/table-csv/{code}_00.csv.gz"));
+    let (kreis_ages, municipal_ages) = (table("12411-04-02-4")?, table("12411-02-03-5")?);
+    let (births, deaths, migration) = (
+        table("12612-01-01-4")?,
+        table("12613-01-01-4")?,
+        table("12711-01-03-5")?,
+    );
+    let sources = Sources {
+        kreis_ages: &kreis_ages,
+        municipal_ages: &municipal_ages,
+        births: &births,
+        deaths: &deaths,
+        migration: &migration,
+    };
+    let inputs = municipalities(&sources, BASE, &LANDS);
+    anyhow::ensure!(
+        !inputs.is_empty(),
+        "no municipality of Saxony or Saxony-Anhalt with age groups of {BASE}"
+    );
+    let census: BTreeMap<String, f64> = totals(
+        &load(
+            data,
+            "genesis/ffcsv/1000A-0000_1773175153999_de_flat.csv.gz",
+        )?,
+        2022,
+    )
+    .into_iter()
+    .filter_map(|(k, v)| Some((municipality_key(&k)?, v)))
+    .collect();
+    let kreis_2024: BTreeMap<String, f64> = by_sex(
+        &load(
+            data,
+            "genesis/ffcsv/12411-01-01-4_1773175772751_de_flat.csv.gz",
+        )?,
+        2024,
+    )
+    .into_iter()
+    .map(|(k, [m, f])| (k, m + f))
+    .collect();
+    let mut municipal = Vec::new();
+    let mut kreise: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for m in &inputs {
+        let mut by_year: BTreeMap<i32, f64> = BTreeMap::new();
+        project_each(
+            &m.base,
+            i32::from(BASE),
+            2024,
+            &m.assumptions,
+            Variant::Main,
+            |y| {
+                by_year.insert(y.year, y.population.total());
+            },
+        );
+        let base = m.base.total();
+        if let (Some(published), Some(a), Some(b)) =
+            (census.get(&m.key), by_year.get(&2021), by_year.get(&2022))
+        {
+            let projected = a + (b - a) * CENSUS_DAY;
+            municipal.push(Comparison {
+                key: m.key.clone(),
+                base,
+                projected,
+                published: *published,
+            });
+        }
+        let kreis = kreises_entry(&mut kreise, &m.key);
+        kreis.0 += base;
+        kreis.1 += by_year.get(&2024).copied().unwrap_or(0.0);
+    }
+    let kreise = kreise
+        .into_iter()
+        .filter_map(|(k, (base, projected))| {
+            Some(Comparison {
+                published: *kreis_2024.get(&k)?,
+                key: k,
+                base,
+                projected,
+            })
+        })
+        .collect();
+    Ok(Backtest {
+        projected: inputs.len(),
+        municipalities: municipal,
+        kreise,
+    })
+}
+
+fn kreises_entry<'a>(
+    kreise: &'a mut BTreeMap<String, (f64, f64)>,
+    key: &str,
+) -> &'a mut (f64, f64) {
+    kreise
+        .entry(key.get(..5).unwrap_or(key).to_owned())
+        .or_default()
+}
+
+fn percent(e: f64) -> String {
+    format!(
+        "{}{} %",
+        if e > 0.0 { "+" } else { "" },
+        german_number(e, 1)
+    )
+}
+
+fn line(label: &str, e: &Error) -> String {
+    format!(
+        "  {label:<28} {:>4}  mittlerer Fehler {:>8}  mittlerer absoluter Fehler {:>7}",
+        e.count,
+        percent(e.mean_percentage),
+        format!("{} %", german_number(e.mean_absolute_percentage, 1))
+    )
+}
+
+/// Prints the back-test (German, as the method page will show it).
+pub fn run(data: Option<&Path>) -> Result<()> {
+    let data = crate::demo::data_dir(data)?;
+    let b = backtest(&data)?;
+    println!(
+        "Rückrechnung der Bevölkerungsvorausberechnung: Basis 31.12.{BASE}, {} Gemeinden Sachsens und Sachsen-Anhalts, Hauptvariante",
+        b.projected
+    );
+    println!("Gemeinden gegen den Zensus 2022 (15.05.2022), nach Größenklasse {BASE}:");
+    for (class, e) in errors_by(&b.municipalities, |c| size_class(c.base)) {
+        println!("{}", line(SIZE_CLASSES[class].1, &e));
+    }
+    if let Some(e) = Error::of(
+        &b.municipalities
+            .iter()
+            .map(|c| (c.projected, c.published))
+            .collect::<Vec<_>>(),
+    ) {
+        println!("{}", line("alle", &e));
+    }
+    println!("Kreise gegen die Fortschreibung zum 31.12.2024:");
+    for c in &b.kreise {
+        let e = (c.projected - c.published) / c.published * 100.0;
+        println!(
+            "  {}  vorausberechnet {:>9}  veröffentlicht {:>9}  Fehler {:>8}",
+            c.key,
+            german_number(c.projected, 0),
+            german_number(c.published, 0),
+            percent(e)
+        );
+    }
+    if let Some(e) = Error::of(
+        &b.kreise
+            .iter()
+            .map(|c| (c.projected, c.published))
+            .collect::<Vec<_>>(),
+    ) {
+        println!("{}", line("alle Kreise", &e));
+    }
+    Ok(())
+}

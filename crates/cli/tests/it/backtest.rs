@@ -1,0 +1,72 @@
+//! The projection's back-test on the real demo data: projected from 31.12.2015 and set against
+//! the Zensus 2022 and the Fortschreibung of 31.12.2024. The figures are computed here, from the
+//! published tables, not written down.
+
+use std::process::Command;
+
+use super::demo;
+
+/// The number after "Fehler" (a German percentage like `+4,6 %`).
+fn error_of(line: &str) -> f64 {
+    let after = line.rsplit("Fehler").next().expect("error column").trim();
+    let number = after.trim_end_matches('%').trim().replace(',', ".");
+    number
+        .parse()
+        .unwrap_or_else(|_| panic!("not a percentage: {after}"))
+}
+
+#[test]
+fn the_back_test_compares_every_kreis_and_size_class_with_what_was_published_later() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+        .args(["analysis", "backtest", "--data"])
+        .arg(demo(""))
+        .output()
+        .expect("run sozialmonitor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+
+    // Every Kreis and kreisfreie Stadt of Saxony (13) and Saxony-Anhalt (14), each with its own
+    // error; a projection from 2015 misses none of them by a fifth.
+    let kreise: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("vorausberechnet"))
+        .collect();
+    assert_eq!(kreise.len(), 27, "{stdout}");
+    for line in &kreise {
+        let e = error_of(line);
+        assert!(e.abs() < 20.0, "implausible error: {line}");
+    }
+    // Mittelsachsen is projected from its 2015 municipalities, compared with 2024.
+    assert!(kreise.iter().any(|l| l.trim_start().starts_with("14522")));
+
+    // Municipalities by size class, against the Zensus: the classes and the whole, with a mean
+    // absolute error that is a real error (neither nought nor wild).
+    for class in [
+        "unter 2.000",
+        "2.000 bis unter 5.000",
+        "10.000 bis unter 50.000",
+        "50.000 und mehr",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(class)),
+            "{class} missing"
+        );
+    }
+    let all = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("alle "))
+        .expect("all municipalities");
+    let count: usize = all
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("count");
+    assert!(count > 600, "{all}");
+    let mape = error_of(all);
+    assert!(mape > 0.5 && mape < 20.0, "{all}");
+}
