@@ -1,12 +1,15 @@
-//! `sozialmonitor analysis backtest`: the population projection run from 2015 with what was
-//! known then and set against what was published later (Zensus 2022 per municipality, the
-//! Fortschreibung of 31.12.2024 per Kreis), with the errors per Kreis and per size class.
+//! `sozialmonitor analysis`: `typology` (the types of municipalities of Saxony and
+//! Saxony-Anhalt by four INKAR 2024 indicators, how many and how stable, in German words) and
+//! `backtest` (the population projection run from 2015 with what was known then and set against
+//! what was published later: Zensus 2022 per municipality, the Fortschreibung of 31.12.2024 per
+//! Kreis, with the errors per Kreis and per size class).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use sozialmonitor_core::Dataset;
+use sozialmonitor_core::analysis::cluster::{Points, Typology, TypologyOptions};
 use sozialmonitor_core::analysis::demography::{
     Comparison, SIZE_CLASSES, Sources, by_sex, errors_by, municipalities, size_class,
 };
@@ -27,6 +30,117 @@ fn load(data: &Path, file: &str) -> Result<Dataset> {
     let (_, ds) = sozialmonitor_import::load(&path, None)
         .with_context(|| format!("reading {}", path.display()))?;
     Ok(ds)
+}
+
+/// The INKAR 2024 indicators of the typology (as the core's scikit-learn fixture has them),
+/// with their German names; the density enters as its logarithm, as it spans three orders of
+/// magnitude.
+pub const TYPOLOGY_INDICATORS: [(&str, &str); 4] = [
+    ("q_bev_fl", "Einwohnerdichte (logarithmiert)"),
+    ("a_bevd150_", "Ländlichkeit"),
+    ("q_hausarzt_bev", "Hausärzte je 10.000 Einwohner"),
+    (
+        "q_PBG_bev",
+        "Personen in SGB-II-Bedarfsgemeinschaften je 1.000 Einwohner",
+    ),
+];
+
+/// A municipality with its typology inputs.
+pub struct TypologyInput {
+    /// Its name as INKAR gives it.
+    pub name: String,
+    /// Its values in the order of [`TYPOLOGY_INDICATORS`].
+    pub values: Vec<f64>,
+}
+
+/// The municipalities of `lands` in 2021 with every typology indicator, in key order.
+pub fn typology_inputs(data: &Path, lands: &[&str]) -> Result<Vec<TypologyInput>> {
+    let ds = load(data, "inkar/inkar2024/derived_inkar2024_SN_ST_long.csv.gz")?;
+    let mut by_region: BTreeMap<String, (String, [Option<f64>; 4])> = BTreeMap::new();
+    for o in &ds.observations {
+        let key = ds.region_keys[o.region as usize].as_str();
+        let code = ds.measures[o.measure as usize]
+            .code
+            .trim_start_matches("INKAR_");
+        let Some(i) = TYPOLOGY_INDICATORS.iter().position(|(c, _)| *c == code) else {
+            continue;
+        };
+        if key.len() == 8 && lands.iter().any(|l| key.starts_with(l)) && o.period.year() == 2021 {
+            let name = ds.region_names[o.region as usize]
+                .clone()
+                .unwrap_or_default();
+            by_region
+                .entry(key.to_owned())
+                .or_insert_with(|| (name, [None; 4]))
+                .1[i] = o.value.number;
+        }
+    }
+    Ok(by_region
+        .into_iter()
+        .filter_map(|(_, (name, v))| {
+            let [Some(density), Some(rural), Some(gp), Some(sgb2)] = v else {
+                return None;
+            };
+            (density > 0.0).then(|| TypologyInput {
+                name,
+                values: vec![density.log10(), rural, gp, sgb2],
+            })
+        })
+        .collect())
+}
+
+/// Prints the typology of the municipalities of Saxony and Saxony-Anhalt (German).
+pub fn typology(data: Option<&Path>) -> Result<()> {
+    let data = crate::demo::data_dir(data)?;
+    let inputs = typology_inputs(&data, &LANDS)?;
+    let rows: Vec<Vec<f64>> = inputs.iter().map(|m| m.values.clone()).collect();
+    let points = Points::standardised(&rows, TYPOLOGY_INDICATORS.len())?;
+    let t = Typology::compute(&points, TypologyOptions::default())?;
+    let names: Vec<&str> = TYPOLOGY_INDICATORS.iter().map(|(_, n)| *n).collect();
+    println!(
+        "Typisierung der Gemeinden Sachsens und Sachsen-Anhalts: {} Gemeinden, INKAR 2024 (Stand 2021), k-Means mit standardisierten Merkmalen",
+        inputs.len()
+    );
+    println!("Merkmale: {}", names.join(", "));
+    println!("Anzahl der Typen (gewählt: beste Silhouette):");
+    for c in &t.candidates {
+        println!(
+            "  k = {}  Silhouette {:>6}  Gap {:>6} (± {})  {}",
+            c.k,
+            german_number(c.silhouette, 3),
+            german_number(c.gap.gap, 3),
+            german_number(c.gap.error, 3),
+            if c.k == t.k { "← gewählt" } else { "" }
+        );
+    }
+    if let Some(k) = t.gap_k {
+        println!("Die Gap-Regel (Tibshirani) hätte k = {k} gewählt.");
+    }
+    println!(
+        "Übereinstimmung mit dem Ward-Verfahren (bereinigter Rand-Index): {}",
+        german_number(t.agreement, 3)
+    );
+    for (type_index, size) in t.partition.sizes().into_iter().enumerate() {
+        let examples: Vec<&str> = inputs
+            .iter()
+            .zip(&t.partition.labels)
+            .filter(|(_, l)| **l == type_index)
+            .take(3)
+            .map(|(m, _)| m.name.as_str())
+            .collect();
+        println!(
+            "Typ {}: {size} Gemeinden, Stabilität {} % – {} (z. B. {})",
+            type_index + 1,
+            german_number(t.stability_of(type_index) * 100.0, 0),
+            t.describe(type_index, &names),
+            examples.join(", ")
+        );
+    }
+    let unstable = t.stability.iter().filter(|s| **s < 0.8).count();
+    println!(
+        "Gemeinden, die in weniger als 80 % der Bootstrap-Stichproben ihren Typ behalten: {unstable}"
+    );
+    Ok(())
 }
 
 /// The 8-digit municipality key of a key as published (the Zensus gives 12-digit ARS).

@@ -9,7 +9,6 @@
 //! population of every Saxon municipality by sex and age group (31.12.2015), its migration by
 //! age group (2015), and its Kreis's single years of age, births and deaths.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -26,9 +25,6 @@ use sozialmonitor_core::analysis::projection::{
 
 /// Saxony's municipalities: the replicated Land.
 const SAXONY: &str = "14";
-
-/// The INKAR 2024 indicators of the typology (as the core's scikit-learn fixture has them).
-const TYPOLOGY_INDICATORS: [&str; 4] = ["q_bev_fl", "a_bevd150_", "q_hausarzt_bev", "q_PBG_bev"];
 
 /// The GISD indicators by dimension with their direction (+1: more means more deprivation).
 const GISD: [(&str, [(&str, f64); 3]); 3] = [
@@ -66,33 +62,6 @@ fn load(data: &Path, file: &str) -> Result<Dataset> {
     let (_, ds) = sozialmonitor_import::load(&path, None)
         .with_context(|| format!("reading {}", path.display()))?;
     Ok(ds)
-}
-
-/// Saxony's municipalities in 2021 with the typology's indicators (density as log10).
-fn typology_rows(data: &Path) -> Result<Vec<(String, Vec<f64>)>> {
-    let ds = load(data, "inkar/inkar2024/derived_inkar2024_SN_ST_long.csv.gz")?;
-    let mut by_region: BTreeMap<String, [Option<f64>; 4]> = BTreeMap::new();
-    for o in &ds.observations {
-        let key = ds.region_keys[o.region as usize].as_str();
-        let code = ds.measures[o.measure as usize]
-            .code
-            .trim_start_matches("INKAR_");
-        let Some(i) = TYPOLOGY_INDICATORS.iter().position(|c| *c == code) else {
-            continue;
-        };
-        if key.len() == 8 && key.starts_with(SAXONY) && o.period.year() == 2021 {
-            by_region.entry(key.to_owned()).or_default()[i] = o.value.number;
-        }
-    }
-    Ok(by_region
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let [Some(density), Some(rural), Some(gp), Some(sgb2)] = v else {
-                return None;
-            };
-            Some((k, vec![density.log10(), rural, gp, sgb2]))
-        })
-        .collect())
 }
 
 /// The GISD inputs of all Kreise (2015), from the core's fixture of the INKAR 2018 exports.
@@ -168,9 +137,9 @@ pub fn run(dir: &Path, copies: usize, peers: bool, data: Option<&Path>) -> Resul
     println!("sozialmonitor bench analysis ({cores} cores; every figure is the best of 3 runs)");
 
     // Typology.
-    let municipalities = typology_rows(&data)?;
+    let municipalities = crate::analysis::typology_inputs(&data, &[SAXONY])?;
     let rows: Vec<Vec<f64>> = (0..copies)
-        .flat_map(|_| municipalities.iter().map(|m| m.1.clone()))
+        .flat_map(|_| municipalities.iter().map(|m| m.values.clone()))
         .collect();
     let options = TypologyOptions::default();
     let mut csv = String::from("id,v1,v2,v3,v4\n");

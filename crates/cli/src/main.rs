@@ -256,8 +256,9 @@ enum Command {
         #[command(subcommand)]
         action: ServicesAction,
     },
-    /// Analysis support: `backtest` runs the population projection from 2015 with what was
-    /// known then and compares it with what was published later.
+    /// Analysis support: `typology` types the municipalities of Saxony and Saxony-Anhalt;
+    /// `backtest` runs the population projection from 2015 with what was known then and
+    /// compares it with what was published later.
     Analysis {
         #[command(subcommand)]
         action: AnalysisAction,
@@ -375,6 +376,13 @@ enum ServicesAction {
 /// What `analysis` does.
 #[derive(Subcommand, Debug)]
 enum AnalysisAction {
+    /// The types of the municipalities of Saxony and Saxony-Anhalt (k-means, number of types
+    /// by silhouette and gap statistic, Ward for comparison, stability by bootstrap).
+    Typology {
+        /// Folder with the demo data (default: data/demo).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Project every municipality of Saxony and Saxony-Anhalt from 31.12.2015 and compare
     /// with the Zensus 2022 (per municipality, by size class) and the Fortschreibung of
     /// 31.12.2024 (per Kreis).
@@ -1115,6 +1123,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             services::coverage(&mut store, &kreis)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analysis {
+            action: AnalysisAction::Typology { data },
+        } => analysis::typology(data.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Analysis {
             action: AnalysisAction::Backtest { data },
         } => analysis::run(data.as_deref()).map(|()| ExitCode::SUCCESS),

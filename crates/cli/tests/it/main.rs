@@ -1,6 +1,6 @@
 //! End-to-end tests of the `sozialmonitor` binary: what a user types and sees.
 
-mod backtest;
+mod analysis;
 mod confidentiality;
 mod coverage;
 mod crash;

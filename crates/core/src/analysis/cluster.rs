@@ -858,6 +858,49 @@ impl Typology {
     }
 }
 
+/// German words for how far a type's mean lies from the mean of all regions, in standard
+/// deviations; `None` within half a standard deviation, which is not what sets a type apart.
+pub fn level_words(z: f64) -> Option<&'static str> {
+    match z {
+        z if z >= 1.0 => Some("deutlich überdurchschnittlich"),
+        z if z >= 0.5 => Some("überdurchschnittlich"),
+        z if z <= -1.0 => Some("deutlich unterdurchschnittlich"),
+        z if z <= -0.5 => Some("unterdurchschnittlich"),
+        _ => None,
+    }
+}
+
+impl Typology {
+    /// What sets type `t` apart, in German: its (at most three) indicators furthest from the
+    /// mean of all regions, with `names` naming the indicators in the analysis's order.
+    pub fn describe(&self, t: usize, names: &[&str]) -> String {
+        let parts: Vec<String> = self
+            .distinctive(t)
+            .into_iter()
+            .take(3)
+            .filter_map(|(i, z)| Some(format!("{}: {}", names.get(i)?, level_words(z)?)))
+            .collect();
+        if parts.is_empty() {
+            "in allen Merkmalen nahe am Durchschnitt".to_owned()
+        } else {
+            parts.join("; ")
+        }
+    }
+
+    /// Mean bootstrap stability of the points of type `t`.
+    pub fn stability_of(&self, t: usize) -> f64 {
+        let kept: Vec<f64> = self
+            .partition
+            .labels
+            .iter()
+            .zip(&self.stability)
+            .filter(|(l, _)| **l == t)
+            .map(|(_, s)| *s)
+            .collect();
+        super::mean(&kept).unwrap_or(0.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -865,14 +908,17 @@ mod tests {
     /// Three well separated groups checked by hand: (0,0)-(1,1) corner, (10,10) corner and
     /// (0,10) corner, four points each.
     fn three_groups() -> Points {
-        let rows: Vec<Vec<f64>> = [(0.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+        Points::new(&three_group_rows(), 2).expect("points")
+    }
+
+    fn three_group_rows() -> Vec<Vec<f64>> {
+        [(0.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
             .iter()
             .flat_map(|&(x, y)| {
                 [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
                     .map(|(dx, dy)| vec![x + dx, y + dy])
             })
-            .collect();
-        Points::new(&rows, 2).expect("points")
+            .collect()
     }
 
     #[test]
@@ -928,6 +974,28 @@ mod tests {
         );
         let by_k: Vec<f64> = typology.candidates.iter().map(|c| c.silhouette).collect();
         assert!(by_k[1] > by_k[0] && by_k[1] > by_k[2], "{by_k:?}");
+    }
+
+    #[test]
+    fn a_type_is_described_by_what_sets_it_apart() {
+        let points = Points::standardised(&three_group_rows(), 2).expect("points");
+        let typology = Typology::compute(
+            &points,
+            TypologyOptions {
+                k_max: 4,
+                ..TypologyOptions::default()
+            },
+        )
+        .expect("typology");
+        // The type at the origin corner lies below the mean on both coordinates.
+        let words = typology.describe(0, &["Ost", "Nord"]);
+        assert!(
+            words.contains("Ost: ") && words.contains("unterdurchschnittlich"),
+            "{words}"
+        );
+        assert_eq!(level_words(0.2), None);
+        assert_eq!(level_words(1.3), Some("deutlich überdurchschnittlich"));
+        assert!(typology.stability_of(0) > 0.5);
     }
 
     #[test]

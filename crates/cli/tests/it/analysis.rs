@@ -1,5 +1,6 @@
-//! The projection's back-test on the real demo data: projected from 31.12.2015 and set against
-//! the Zensus 2022 and the Fortschreibung of 31.12.2024. The figures are computed here, from the
+//! `sozialmonitor analysis` on the real demo data: the typology of the municipalities of Saxony
+//! and Saxony-Anhalt, and the projection's back-test (projected from 31.12.2015 and set against
+//! the Zensus 2022 and the Fortschreibung of 31.12.2024). The figures are computed here, from the
 //! published tables, not written down.
 
 use std::process::Command;
@@ -69,4 +70,50 @@ fn the_back_test_compares_every_kreis_and_size_class_with_what_was_published_lat
     assert!(count > 600, "{all}");
     let mape = error_of(all);
     assert!(mape > 0.5 && mape < 20.0, "{all}");
+}
+
+#[test]
+fn the_typology_names_each_type_by_what_sets_it_apart() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+        .args(["analysis", "typology", "--data"])
+        .arg(demo(""))
+        .output()
+        .expect("run sozialmonitor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+    assert!(stdout.contains("637 Gemeinden"), "{stdout}");
+    // Every number of types from 2 to 8 is shown with its silhouette and gap; one is chosen.
+    let candidates: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("k = "))
+        .collect();
+    assert_eq!(candidates.len(), 7, "{stdout}");
+    assert_eq!(
+        candidates.iter().filter(|l| l.contains("gewählt")).count(),
+        1
+    );
+    // The types hold every municipality once, each described in words.
+    let types: Vec<&str> = stdout.lines().filter(|l| l.starts_with("Typ ")).collect();
+    assert!((2..=8).contains(&types.len()), "{stdout}");
+    let total: usize = types
+        .iter()
+        .map(|l| {
+            l.split_whitespace()
+                .nth(2)
+                .and_then(|n| n.parse::<usize>().ok())
+                .expect("size")
+        })
+        .sum();
+    assert_eq!(total, 637);
+    assert!(
+        types
+            .iter()
+            .all(|l| l.contains("durchschnittlich") || l.contains("Durchschnitt")),
+        "{stdout}"
+    );
 }
