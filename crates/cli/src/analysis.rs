@@ -1,4 +1,6 @@
-//! `sozialmonitor analysis`: `typology` (the types of municipalities of Saxony and
+//! `sozialmonitor analysis`: `unusual` (the changes of an indicator in a district's
+//! municipalities that depart from their own history or from the other municipalities by more
+//! than noise explains, and the district's trend), `typology` (the types of municipalities of Saxony and
 //! Saxony-Anhalt by four INKAR 2024 indicators, how many and how stable, in German words) and
 //! `backtest` (the population projection run from 2015 with what was known then and set against
 //! what was published later: Zensus 2022 per municipality, the Fortschreibung of 31.12.2024 per
@@ -14,7 +16,10 @@ use sozialmonitor_core::analysis::demography::{
     Comparison, SIZE_CLASSES, Sources, by_sex, errors_by, municipalities, size_class,
 };
 use sozialmonitor_core::analysis::projection::{Error, Variant, project_each};
+use sozialmonitor_core::analysis::unusual::{Check, Series, Trend, rate_scale};
+use sozialmonitor_core::engine::Cell;
 use sozialmonitor_core::format::german_number;
+use sozialmonitor_store::{Database, Store};
 
 /// Base year of the back-test: the last year whose tables by age are in the demo data.
 const BASE: u16 = 2015;
@@ -30,6 +35,114 @@ fn load(data: &Path, file: &str) -> Result<Dataset> {
     let (_, ds) = sozialmonitor_import::load(&path, None)
         .with_context(|| format!("reading {}", path.display()))?;
     Ok(ds)
+}
+
+/// Cached values of an indicator by region key and year (numbers only).
+fn values_of(store: &Database, indicator: &str) -> Result<BTreeMap<String, BTreeMap<u16, f64>>> {
+    let mut out: BTreeMap<String, BTreeMap<u16, f64>> = BTreeMap::new();
+    for row in store.results(indicator)?.unwrap_or_default() {
+        if let Cell::Num(v) = row.cell {
+            out.entry(row.region).or_default().insert(row.year, v);
+        }
+    }
+    Ok(out)
+}
+
+/// Prints the unusual changes of `indicator` in the municipalities of `kreis` and the Kreis's
+/// own trend (German; internal values, so for the planners only).
+pub fn unusual(store: &Database, indicator: &str, kreis: &str) -> Result<()> {
+    let entry = store
+        .indicators()?
+        .into_iter()
+        .find(|e| e.key == indicator)
+        .with_context(|| format!("no indicator {indicator} in the catalogue"))?;
+    let values = values_of(store, indicator)?;
+    anyhow::ensure!(
+        !values.is_empty(),
+        "no values of {indicator} computed (run `sozialmonitor compute --all`)"
+    );
+    let population = values_of(store, "bevoelkerung")?;
+    let municipalities: Vec<(&String, &BTreeMap<u16, f64>)> = values
+        .iter()
+        .filter(|(k, _)| k.len() == 8 && k.starts_with(kreis))
+        .collect();
+    let years: Vec<u16> = {
+        let mut y: Vec<u16> = municipalities
+            .iter()
+            .flat_map(|(_, v)| v.keys().copied())
+            .collect();
+        y.sort_unstable();
+        y.dedup();
+        y
+    };
+    let series: Vec<Series> = municipalities
+        .iter()
+        .map(|(k, v)| Series {
+            values: years.iter().map(|y| v.get(y).copied()).collect(),
+            bases: years
+                .iter()
+                .map(|y| population.get(*k).and_then(|p| p.get(y)).copied())
+                .collect(),
+        })
+        .collect();
+    let scale = rate_scale(&entry.unit);
+    // Counts change with the size of the municipality: they are compared in per cent.
+    let check = Check {
+        scale,
+        relative: scale.is_none(),
+        ..Check::default()
+    };
+    let year_numbers: Vec<i32> = years.iter().map(|y| i32::from(*y)).collect();
+    let name_of = |key: &str| {
+        store
+            .region(key)
+            .ok()
+            .flatten()
+            .map_or_else(|| key.to_owned(), |r| r.name)
+    };
+    println!(
+        "Auffällige Entwicklungen: {} ({}), {} Gemeinden des Kreises {}, {} Jahre",
+        entry.name,
+        entry.unit,
+        municipalities.len(),
+        name_of(kreis),
+        years.len()
+    );
+    if let Some(own) = values.get(kreis) {
+        let points: Vec<(f64, f64)> = own.iter().map(|(y, v)| (f64::from(*y), *v)).collect();
+        if let Some(t) = Trend::fit(&points) {
+            println!(
+                "Trend des Kreises: {} je Jahr (95-%-Intervall {} bis {}), {}",
+                german_number(t.slope, 3),
+                german_number(t.lower, 3),
+                german_number(t.upper, 3),
+                if t.is_clear() {
+                    "über das Rauschen hinaus"
+                } else {
+                    "nicht vom Rauschen zu unterscheiden"
+                }
+            );
+        }
+    }
+    let flags = check.flags(&year_numbers, &series);
+    if flags.is_empty() {
+        println!("Keine Veränderung weicht stärker ab, als Zufall und kleine Zahlen erklären.");
+    }
+    for f in &flags {
+        let (key, v) = municipalities[f.region];
+        let (before, after) = (years[f.year - 1], years[f.year]);
+        let z = |z: Option<f64>| z.map_or_else(|| "–".to_owned(), |z| german_number(z, 1));
+        println!(
+            "  {}: {before}–{after} {} (von {} auf {}; z gegen die eigene Entwicklung {}, gegen die anderen Gemeinden {})",
+            name_of(key),
+            f.words(),
+            german_number(v.get(&before).copied().unwrap_or(f64::NAN), 1),
+            german_number(v.get(&after).copied().unwrap_or(f64::NAN), 1),
+            z(f.own),
+            z(f.peers)
+        );
+    }
+    Ok(())
 }
 
 /// The INKAR 2024 indicators of the typology (as the core's scikit-learn fixture has them),

@@ -256,7 +256,8 @@ enum Command {
         #[command(subcommand)]
         action: ServicesAction,
     },
-    /// Analysis support: `typology` types the municipalities of Saxony and Saxony-Anhalt;
+    /// Analysis support: `unusual -i KEY` lists a district's unusual changes; `typology` types
+    /// the municipalities of Saxony and Saxony-Anhalt;
     /// `backtest` runs the population projection from 2015 with what was known then and
     /// compares it with what was published later.
     Analysis {
@@ -376,6 +377,17 @@ enum ServicesAction {
 /// What `analysis` does.
 #[derive(Subcommand, Debug)]
 enum AnalysisAction {
+    /// Changes of an indicator in a district's municipalities that depart from their own
+    /// history or from the other municipalities by more than noise explains (robust z-scores,
+    /// sampling noise of small populations), and the district's trend.
+    Unusual {
+        /// The indicator (catalogue key).
+        #[arg(short, long)]
+        indicator: String,
+        /// The district.
+        #[arg(long, default_value = "14522")]
+        kreis: String,
+    },
     /// The types of the municipalities of Saxony and Saxony-Anhalt (k-means, number of types
     /// by silhouette and gap statistic, Ward for comparison, stability by bootstrap).
     Typology {
@@ -1123,6 +1135,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             services::coverage(&mut store, &kreis)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Analysis {
+            action: AnalysisAction::Unusual { indicator, kreis },
+        } => analysis::unusual(&open(&db)?, &indicator, &kreis).map(|()| ExitCode::SUCCESS),
         Command::Analysis {
             action: AnalysisAction::Typology { data },
         } => analysis::typology(data.as_deref()).map(|()| ExitCode::SUCCESS),

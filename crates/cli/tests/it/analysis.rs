@@ -117,3 +117,56 @@ fn the_typology_names_each_type_by_what_sets_it_apart() {
         "{stdout}"
     );
 }
+
+/// The unusual changes of the population in Mittelsachsen's municipalities name the
+/// incorporations and census corrections the register records: Bockelwitz joined Leisnig on
+/// 1.1.2012, so Leisnig's population jumps from 2011 to 2012 far beyond its own history and
+/// beyond the other municipalities that year.
+pub fn unusual_changes_name_a_real_incorporation(backend: sozialmonitor_store::testing::Backend) {
+    let Some((_scratch, db)) = crate::scratch(backend, "unusual_changes") else {
+        return;
+    };
+    crate::dashboard::fill_demo_db(&db);
+    let o = crate::run(
+        &db,
+        &[
+            "analysis",
+            "unusual",
+            "-i",
+            "bevoelkerung",
+            "--kreis",
+            "14522",
+        ],
+    );
+    let (stdout, stderr) = crate::text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    eprintln!("{stdout}");
+    assert!(
+        stdout.starts_with("Auffällige Entwicklungen: Bevölkerung"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Trend des Kreises: -"),
+        "Mittelsachsen shrinks: {stdout}"
+    );
+    let leisnig = stdout
+        .lines()
+        .find(|l| l.contains("Leisnig") && l.contains("2011–2012"))
+        .expect("Leisnig's incorporation of Bockelwitz is flagged");
+    assert!(leisnig.contains("auffällig gestiegen"), "{leisnig}");
+    // A rate gets the sampling noise of its population; the command runs for it too.
+    let o = crate::run(
+        &db,
+        &[
+            "analysis",
+            "unusual",
+            "-i",
+            "anteil_65_plus",
+            "--kreis",
+            "14522",
+        ],
+    );
+    assert!(o.status.success(), "{:?}", crate::text(&o));
+    let o = crate::run(&db, &["analysis", "unusual", "-i", "no_such_indicator"]);
+    assert!(!o.status.success());
+}

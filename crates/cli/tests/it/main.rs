@@ -7,6 +7,7 @@ mod crash;
 mod dashboard;
 mod hostile;
 mod ops;
+use analysis::unusual_changes_name_a_real_incorporation;
 use confidentiality::{
     an_undeclared_count_is_protected_and_named_at_import,
     no_withheld_cell_can_be_worked_out_from_the_public_view,
@@ -48,6 +49,7 @@ sozialmonitor_store::on_both_backends!(
     an_import_killed_at_any_moment_leaves_all_or_nothing,
     hostile_requests_leave_the_server_up,
     coverage_indicators_are_computed_from_the_directory_and_agree_by_hand,
+    unusual_changes_name_a_real_incorporation,
 );
 
 /// A new database for a command test, as `--db` takes it; `None` when the PostgreSQL half is

@@ -77,6 +77,22 @@ pub fn rate_noise(rate: f64, base: f64, scale: f64) -> f64 {
     }
 }
 
+/// The scale of a rate from its unit as the catalogue writes it: 100 for `%` and `je 100 …`,
+/// 1,000 for `je 1.000 …`, and so on; `None` for units that are not rates (persons, euros).
+pub fn rate_scale(unit: &str) -> Option<f64> {
+    let unit = unit.trim();
+    if unit == "%" {
+        return Some(100.0);
+    }
+    let rest = unit.strip_prefix("je ")?;
+    let number: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .filter(|c| *c != '.')
+        .collect();
+    number.parse().ok().filter(|n: &f64| *n > 0.0)
+}
+
 /// One region's series over the years of a [`Check`], with the population each rate refers to
 /// where the indicator is a rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,23 +103,13 @@ pub struct Series {
     pub bases: Vec<Option<f64>>,
 }
 
-/// Which way an unusual change goes.
+/// Which way an unusual change departs from what was expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Direction {
-    /// The value rose unusually.
+    /// Higher than expected: rose more, or fell less.
     Rising,
-    /// The value fell unusually.
+    /// Lower than expected: fell more, or rose less.
     Falling,
-}
-
-impl Direction {
-    /// The German words the generated sentences use.
-    pub fn words(self) -> &'static str {
-        match self {
-            Direction::Rising => "auffällig gestiegen",
-            Direction::Falling => "auffällig gesunken",
-        }
-    }
 }
 
 /// A change that departs from its own history or from the other regions by more than noise.
@@ -119,8 +125,21 @@ pub struct Flag {
     pub own: Option<f64>,
     /// Robust z-score against the other regions' changes that year.
     pub peers: Option<f64>,
-    /// Which way the change goes.
+    /// Which way the change departs from what was expected.
     pub direction: Direction,
+}
+
+impl Flag {
+    /// The German words the generated sentences use: what the value did, measured against what
+    /// was expected of it.
+    pub fn words(&self) -> &'static str {
+        match self.direction {
+            Direction::Rising if self.change > 0.0 => "auffällig gestiegen",
+            Direction::Rising => "weniger gesunken als üblich",
+            Direction::Falling if self.change < 0.0 => "auffällig gesunken",
+            Direction::Falling => "weniger gestiegen als üblich",
+        }
+    }
 }
 
 /// Settings of the check for unusual changes.
@@ -133,6 +152,9 @@ pub struct Check {
     pub threshold: f64,
     /// Fewest other changes a comparison needs (own history or other regions).
     pub min_comparisons: usize,
+    /// Compare changes in per cent of the earlier value, as for counts, whose absolute changes
+    /// grow with the size of the region.
+    pub relative: bool,
 }
 
 impl Default for Check {
@@ -141,15 +163,17 @@ impl Default for Check {
             scale: None,
             threshold: 3.5,
             min_comparisons: 4,
+            relative: false,
         }
     }
 }
 
 impl Check {
-    /// Every unusual change in the series, by region and then year.
-    pub fn flags(&self, series: &[Series]) -> Vec<Flag> {
+    /// Every unusual change in the series (their values for `years`), by region and then year.
+    /// Changes are per year, so a gap between two published years does not look like a jump.
+    pub fn flags(&self, years: &[i32], series: &[Series]) -> Vec<Flag> {
         let changes: Vec<Vec<Option<(f64, f64)>>> =
-            series.iter().map(|s| self.changes(s)).collect();
+            series.iter().map(|s| self.changes(years, s)).collect();
         let years = changes.iter().map(Vec::len).max().unwrap_or(0);
         let by_year: Vec<Vec<(usize, f64)>> = (0..years)
             .map(|y| {
@@ -184,7 +208,7 @@ impl Check {
                     .chain(peers_z)
                     .fold(0.0f64, |w, z| if z.abs() > w.abs() { z } else { w });
                 if worst.abs() > self.threshold {
-                    let direction = if change > 0.0 {
+                    let direction = if worst > 0.0 {
                         Direction::Rising
                     } else {
                         Direction::Falling
@@ -203,9 +227,9 @@ impl Check {
         flags
     }
 
-    /// Change from the year before and its sampling noise, per year (`None` for the first year
+    /// Change per year from the value before and its sampling noise (`None` for the first year
     /// and where either value is missing).
-    fn changes(&self, series: &Series) -> Vec<Option<(f64, f64)>> {
+    fn changes(&self, years: &[i32], series: &Series) -> Vec<Option<(f64, f64)>> {
         let noise = |y: usize, v: f64| match (self.scale, series.bases.get(y).copied().flatten()) {
             (Some(scale), Some(base)) => rate_noise(v, base, scale),
             _ => 0.0,
@@ -218,10 +242,23 @@ impl Check {
                 ) else {
                     return None;
                 };
-                let sd = noise(y, now).hypot(noise(y - 1, before));
+                let gap = match (years.get(y), years.get(y - 1)) {
+                    (Some(a), Some(b)) if a > b => f64::from(a - b),
+                    _ => 1.0,
+                };
+                let (mut change, mut sd) = (
+                    (now - before) / gap,
+                    noise(y, now).hypot(noise(y - 1, before)) / gap,
+                );
+                if self.relative {
+                    if before == 0.0 {
+                        return None;
+                    }
+                    (change, sd) = (change / before.abs() * 100.0, sd / before.abs() * 100.0);
+                }
                 // Rounded to nine decimals: published values have a few, and the binary
                 // rounding of a difference must not look like a real (if tiny) spread.
-                Some((((now - before) * 1e9).round() / 1e9, sd))
+                Some(((change * 1e9).round() / 1e9, sd))
             })
             .collect()
     }
@@ -256,6 +293,22 @@ mod tests {
     }
 
     #[test]
+    fn units_of_the_catalogue_give_their_scale() {
+        assert_eq!(rate_scale("%"), Some(100.0));
+        assert_eq!(rate_scale("je 1.000 Einwohner:innen"), Some(1000.0));
+        assert_eq!(
+            rate_scale("je 10.000 Einwohner:innen ab 65"),
+            Some(10_000.0)
+        );
+        assert_eq!(
+            rate_scale("je 100 Personen im Alter von 20 bis unter 65"),
+            Some(100.0)
+        );
+        assert_eq!(rate_scale("Personen"), None);
+        assert_eq!(rate_scale("je Einwohner"), None);
+    }
+
+    #[test]
     fn a_trend_on_a_straight_line_is_exact_and_clear() {
         let points: Vec<(f64, f64)> = (0..5)
             .map(|i| (2015.0 + f64::from(i), 3.0 + 2.0 * f64::from(i)))
@@ -275,11 +328,21 @@ mod tests {
             .map(|i| series(&steady.map(|v| v + f64::from(i) * 0.1), None))
             .collect();
         all.push(series(&[10.0, 10.2, 10.1, 10.4, 14.0, 14.1, 14.2], None));
-        let flags = Check::default().flags(&all);
+        let years: Vec<i32> = (2015..2022).collect();
+        let flags = Check::default().flags(&years, &all);
         assert_eq!(flags.len(), 1, "{flags:?}");
         assert_eq!((flags[0].region, flags[0].year), (8, 4));
         assert_eq!(flags[0].direction, Direction::Rising);
-        assert_eq!(flags[0].direction.words(), "auffällig gestiegen");
+        assert_eq!(flags[0].words(), "auffällig gestiegen");
+        // Two years between the values: the same jump per year is half as large.
+        let gapped: Vec<i32> = years
+            .iter()
+            .enumerate()
+            .map(|(i, y)| if i >= 4 { y + 1 } else { *y })
+            .collect();
+        let flags = Check::default().flags(&gapped, &all);
+        let jump = flags.iter().find(|f| f.region == 8).expect("the jump");
+        assert!((jump.change - 1.8).abs() < 1e-9, "{flags:?}");
     }
 
     #[test]
@@ -299,8 +362,18 @@ mod tests {
             all.push(series(&jump, Some(base)));
             all
         };
-        assert_eq!(check.flags(&peers(100_000.0)).len(), 1);
-        assert!(check.flags(&peers(300.0)).is_empty());
+        let years: Vec<i32> = (2015..2022).collect();
+        assert_eq!(check.flags(&years, &peers(100_000.0)).len(), 1);
+        assert!(check.flags(&years, &peers(300.0)).is_empty());
+        let falling = Flag {
+            region: 0,
+            year: 1,
+            change: 0.5,
+            own: Some(-4.0),
+            peers: None,
+            direction: Direction::Falling,
+        };
+        assert_eq!(falling.words(), "weniger gestiegen als üblich");
         assert!((rate_noise(10.0, 1000.0, 1000.0) - 10f64.sqrt()).abs() < 1e-12);
     }
 }
