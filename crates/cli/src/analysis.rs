@@ -1,4 +1,6 @@
-//! `sozialmonitor analysis`: `unusual` (the changes of an indicator in a district's
+//! `sozialmonitor analysis`: `index` (the deprivation index by the GISD method for every
+//! Gemeindeverband of Germany and year, with its inputs, weights and explained variance),
+//! `unusual` (the changes of an indicator in a district's
 //! municipalities that depart from their own history or from the other municipalities by more
 //! than noise explains, and the district's trend), `typology` (the types of municipalities of Saxony and
 //! Saxony-Anhalt by four INKAR 2024 indicators, how many and how stable, in German words) and
@@ -15,6 +17,7 @@ use sozialmonitor_core::analysis::cluster::{Points, Typology, TypologyOptions};
 use sozialmonitor_core::analysis::demography::{
     Comparison, SIZE_CLASSES, Sources, by_sex, errors_by, municipalities, size_class,
 };
+use sozialmonitor_core::analysis::index::{Dimension, Panel, deprivation};
 use sozialmonitor_core::analysis::projection::{Error, Variant, project_each};
 use sozialmonitor_core::analysis::unusual::{Check, Series, Trend, rate_scale};
 use sozialmonitor_core::engine::Cell;
@@ -35,6 +38,205 @@ fn load(data: &Path, file: &str) -> Result<Dataset> {
     let (_, ds) = sozialmonitor_import::load(&path, None)
         .with_context(|| format!("reading {}", path.display()))?;
     Ok(ds)
+}
+
+/// The GISD inputs: file in `data/demo/gisd`, German name, direction (+1: more means more
+/// deprivation), dimension.
+const GISD_INPUTS: [(&str, &str, f64, &str); 9] = [
+    (
+        "B_BeschaeftigtemitakadAbschluss",
+        "Beschäftigte mit akademischem Abschluss",
+        -1.0,
+        "Bildung",
+    ),
+    (
+        "B_BeschaeftigteohneAbschluss",
+        "Beschäftigte ohne Berufsabschluss",
+        1.0,
+        "Bildung",
+    ),
+    (
+        "B_SchulabgaengerohneAbschluss",
+        "Schulabgänger ohne Abschluss",
+        1.0,
+        "Bildung",
+    ),
+    (
+        "A_Beschaeftigtenquote",
+        "Beschäftigtenquote",
+        -1.0,
+        "Erwerb",
+    ),
+    ("A_Arbeitslosigkeit", "Arbeitslose", 1.0, "Erwerb"),
+    ("A_Bruttoverdienst", "Bruttoverdienst", -1.0, "Erwerb"),
+    (
+        "E_Einkommensteuer",
+        "Einkommensteuer je Einwohner",
+        -1.0,
+        "Einkommen",
+    ),
+    (
+        "E_Haushaltseinkommen",
+        "Haushaltsnettoeinkommen",
+        -1.0,
+        "Einkommen",
+    ),
+    ("E_Schuldnerquote", "Schuldnerquote", 1.0, "Einkommen"),
+];
+
+/// Years of the index: from the first year every Gemeindeverband indicator is published.
+const GISD_YEARS: (u16, u16) = (2001, 2017);
+
+/// The deprivation index of every Gemeindeverband (8-digit key) for [`GISD_YEARS`]: indicators
+/// published only per Kreis are given to each Gemeindeverband of the Kreis, as the GISD does.
+pub struct GisdRun {
+    /// Gemeindeverband keys and names, in key order.
+    pub regions: Vec<(String, String)>,
+    /// The years.
+    pub years: Vec<i32>,
+    /// The index.
+    pub index: sozialmonitor_core::analysis::index::Deprivation,
+}
+
+/// Computes [`GisdRun`] from the files in `data/gisd`.
+pub fn gisd(data: &Path) -> Result<GisdRun> {
+    let years: Vec<u16> = (GISD_YEARS.0..=GISD_YEARS.1).collect();
+    let mut by_indicator: Vec<BTreeMap<String, BTreeMap<u16, f64>>> = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for (file, ..) in GISD_INPUTS {
+        let ds = load(data, &format!("gisd/{file}.xls.gz"))?;
+        let mut values: BTreeMap<String, BTreeMap<u16, f64>> = BTreeMap::new();
+        for o in &ds.observations {
+            let key = ds.region_keys[o.region as usize].as_str().to_owned();
+            if let Some(v) = o.value.number {
+                if key.len() == 8 {
+                    let name = ds.region_names[o.region as usize]
+                        .clone()
+                        .unwrap_or_default();
+                    names.entry(key.clone()).or_insert(name);
+                }
+                values.entry(key).or_default().insert(o.period.year(), v);
+            }
+        }
+        by_indicator.push(values);
+    }
+    // The Gemeindeverbände: every 8-digit key with a value of each indicator published at that
+    // level (unemployment, employment rate, income tax) in some year of the index.
+    let local: Vec<usize> = (0..GISD_INPUTS.len())
+        .filter(|&i| by_indicator[i].keys().any(|k| k.len() == 8))
+        .collect();
+    let regions: Vec<(String, String)> = names
+        .into_iter()
+        .filter(|(k, _)| {
+            local.iter().all(|&i| {
+                by_indicator[i]
+                    .get(k)
+                    .is_some_and(|v| years.iter().any(|y| v.contains_key(y)))
+            })
+        })
+        .collect();
+    let values: Vec<Vec<Vec<Option<f64>>>> = by_indicator
+        .iter()
+        .map(|values| {
+            regions
+                .iter()
+                .map(|(key, _)| {
+                    let own = values
+                        .get(key)
+                        .or_else(|| values.get(key.get(..5).unwrap_or_default()));
+                    years
+                        .iter()
+                        .map(|y| own.and_then(|v| v.get(y)).copied())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let panel = Panel {
+        years: years.iter().map(|y| i32::from(*y)).collect(),
+        regions: regions.len(),
+        values,
+    };
+    let dimensions: Vec<Dimension> = ["Bildung", "Erwerb", "Einkommen"]
+        .iter()
+        .map(|d| Dimension {
+            name: (*d).to_owned(),
+            indicators: (0..GISD_INPUTS.len())
+                .filter(|&i| GISD_INPUTS[i].3 == *d)
+                .collect(),
+            directions: GISD_INPUTS
+                .iter()
+                .filter(|g| g.3 == *d)
+                .map(|g| g.2)
+                .collect(),
+        })
+        .collect();
+    let index = deprivation(&panel, &dimensions)?;
+    Ok(GisdRun {
+        regions,
+        years: panel.years,
+        index,
+    })
+}
+
+/// Prints the index's method (inputs, weights, explained variance) and the Gemeindeverbände of
+/// `kreis` with their index and quintile in the first and last year (German).
+pub fn index(data: Option<&Path>, kreis: &str) -> Result<()> {
+    let data = crate::demo::data_dir(data)?;
+    let run = gisd(&data)?;
+    let (first, last) = (
+        run.years.first().copied().unwrap_or(0),
+        run.years.last().copied().unwrap_or(0),
+    );
+    println!(
+        "Deprivationsindex nach der Methode des GISD (RKI): {} Gemeindeverbände Deutschlands, {first}–{last}, INKAR 2018",
+        run.regions.len()
+    );
+    println!(
+        "Lücken geschlossen: {} aus der eigenen Reihe, {} mit dem Mittel des Jahres",
+        run.index.interpolated, run.index.from_year_mean
+    );
+    for (d, name) in ["Bildung", "Erwerb", "Einkommen"].iter().enumerate() {
+        let factor = &run.index.factors[d];
+        println!(
+            "Dimension {name}: erklärte Varianz {} %",
+            german_number(factor.explained * 100.0, 1)
+        );
+        for (i, g) in GISD_INPUTS.iter().filter(|g| g.3 == *name).enumerate() {
+            println!(
+                "  {:<42} Ladung {:>6}  Gewicht {:>6}",
+                g.1,
+                german_number(factor.loadings[i], 3),
+                german_number(factor.weights[i], 3)
+            );
+            // The factor follows the data: an indicator may load against the direction it was
+            // chosen for, which the method page must say rather than hide.
+            if factor.loadings[i] * g.2 < 0.0 {
+                println!(
+                    "    Achtung: Diese Ladung widerspricht der Richtung, für die der Indikator gewählt ist."
+                );
+            }
+        }
+    }
+    println!(
+        "Gemeindeverbände des Kreises {kreis} (Index 0–1, 1 = am stärksten benachteiligt; Quintil 5 = das am stärksten benachteiligte Fünftel):"
+    );
+    let last_y = run.years.len().saturating_sub(1);
+    for (r, (key, name)) in run
+        .regions
+        .iter()
+        .enumerate()
+        .filter(|(_, (k, _))| k.starts_with(kreis))
+    {
+        println!(
+            "  {key}  {name:<40} {first}: {} (Quintil {})  {last}: {} (Quintil {})",
+            german_number(run.index.normalised[r][0], 3),
+            run.index.quintile[r][0],
+            german_number(run.index.normalised[r][last_y], 3),
+            run.index.quintile[r][last_y]
+        );
+    }
+    Ok(())
 }
 
 /// Cached values of an indicator by region key and year (numbers only).

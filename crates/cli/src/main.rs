@@ -256,7 +256,8 @@ enum Command {
         #[command(subcommand)]
         action: ServicesAction,
     },
-    /// Analysis support: `unusual -i KEY` lists a district's unusual changes; `typology` types
+    /// Analysis support: `index` computes the GISD-style deprivation index; `unusual -i KEY`
+    /// lists a district's unusual changes; `typology` types
     /// the municipalities of Saxony and Saxony-Anhalt;
     /// `backtest` runs the population projection from 2015 with what was known then and
     /// compares it with what was published later.
@@ -377,6 +378,17 @@ enum ServicesAction {
 /// What `analysis` does.
 #[derive(Subcommand, Debug)]
 enum AnalysisAction {
+    /// The deprivation index by the GISD method for every Gemeindeverband of Germany
+    /// (2001–2017, INKAR 2018 inputs from data/demo/gisd): inputs, weights, explained
+    /// variance, and the Gemeindeverbände of a district with index and quintile.
+    Index {
+        /// Folder with the demo data (default: data/demo).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The district whose Gemeindeverbände are listed.
+        #[arg(long, default_value = "14522")]
+        kreis: String,
+    },
     /// Changes of an indicator in a district's municipalities that depart from their own
     /// history or from the other municipalities by more than noise explains (robust z-scores,
     /// sampling noise of small populations), and the district's trend.
@@ -1138,6 +1150,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analysis {
             action: AnalysisAction::Unusual { indicator, kreis },
         } => analysis::unusual(&open(&db)?, &indicator, &kreis).map(|()| ExitCode::SUCCESS),
+        Command::Analysis {
+            action: AnalysisAction::Index { data, kreis },
+        } => analysis::index(data.as_deref(), &kreis).map(|()| ExitCode::SUCCESS),
         Command::Analysis {
             action: AnalysisAction::Typology { data },
         } => analysis::typology(data.as_deref()).map(|()| ExitCode::SUCCESS),

@@ -177,9 +177,10 @@ fn gunzip(bytes: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
 
 /// Folders of a data directory that hold no statistics to import: `original/` keeps a source
 /// as published beside the file derived from it, `planung/` the planning cycles (read by
-/// `planning import`), `wegweiser/` the services directory (read by `services import`). The
-/// demo and the golden test skip the same ones.
-pub const NOT_STATISTICS: [&str; 4] = ["original", "planung", "wegweiser", "netzwerk"];
+/// `planning import`), `wegweiser/` the services directory (read by `services import`),
+/// `netzwerk/` the network (read by `network import`), `gisd/` the inputs of the deprivation
+/// index (read by `analysis index`). The demo and the golden test skip the same ones.
+pub const NOT_STATISTICS: [&str; 5] = ["original", "planung", "wegweiser", "netzwerk", "gisd"];
 
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {

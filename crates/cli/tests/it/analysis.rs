@@ -170,3 +170,58 @@ pub fn unusual_changes_name_a_real_incorporation(backend: sozialmonitor_store::t
     let o = crate::run(&db, &["analysis", "unusual", "-i", "no_such_indicator"]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn the_deprivation_index_shows_its_method_and_ranks_every_gemeindeverband() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+        .args(["analysis", "index", "--kreis", "14522", "--data"])
+        .arg(demo(""))
+        .output()
+        .expect("run sozialmonitor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+    let count: usize = stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "(RKI):")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("number of Gemeindeverbände");
+    assert!(
+        count > 4000,
+        "Germany has about 4,500 Gemeindeverbände: {count}"
+    );
+    // Three dimensions, each with the share of variance its factor explains and three inputs.
+    let explained: Vec<f64> = stdout
+        .lines()
+        .filter(|l| l.starts_with("Dimension "))
+        .map(|l| error_of(&l.replace("erklärte Varianz", "Fehler")))
+        .collect();
+    assert_eq!(explained.len(), 3, "{stdout}");
+    assert!(
+        explained.iter().all(|e| (33.3..=100.0).contains(e)),
+        "{explained:?}"
+    );
+    assert_eq!(stdout.lines().filter(|l| l.contains("Gewicht")).count(), 9);
+    // Every Gemeindeverband of Mittelsachsen with an index in 0..1 and a quintile in 1..5.
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("14522"))
+        .collect();
+    assert!(rows.len() > 40, "{stdout}");
+    for row in rows {
+        for part in row.split("(Quintil ").skip(1) {
+            let q: u8 = part
+                .trim_end_matches(')')
+                .split(')')
+                .next()
+                .and_then(|q| q.parse().ok())
+                .expect("quintile");
+            assert!((1..=5).contains(&q), "{row}");
+        }
+    }
+}
