@@ -96,12 +96,14 @@ fn projection_inputs(data: &Path) -> Result<Vec<Municipality>> {
         table("12613-01-01-4")?,
         table("12711-01-03-5")?,
     );
+    let kreis_migration = table("12711-05-02-4")?;
     let sources = Sources {
         kreis_ages: &kreis_ages,
         municipal_ages: &municipal_ages,
         births: &births,
         deaths: &deaths,
         migration: &migration,
+        kreis_migration: Some(&kreis_migration),
     };
     let out = municipalities(&sources, PROJECTION.0 as u16, &[SAXONY]);
     anyhow::ensure!(

@@ -289,6 +289,24 @@ fn lloyd(points: &Points, k: usize, max_iter: usize, seed: u64) -> Partition {
                 .zip(points.row(i))
                 .for_each(|(s, v)| *s += v);
         }
+        // Empty types take the points furthest from their own (old) centres, each a different
+        // one, as scikit-learn relocates them.
+        let mut far: Vec<(usize, f64)> = Vec::new();
+        if counts.contains(&0) {
+            far = (0..n)
+                .map(|i| {
+                    (
+                        i,
+                        distance2(
+                            points.row(i),
+                            &centres[labels[i] * dims..(labels[i] + 1) * dims],
+                        ),
+                    )
+                })
+                .collect();
+            far.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
+        let mut far = far.into_iter().map(|(i, _)| i);
         let mut shift = 0.0;
         for c in 0..k {
             let new: Vec<f64> = if counts[c] > 0 {
@@ -297,33 +315,21 @@ fn lloyd(points: &Points, k: usize, max_iter: usize, seed: u64) -> Partition {
                     .map(|s| s / counts[c] as f64)
                     .collect()
             } else {
-                // An empty type takes the point furthest from its centre, as scikit-learn does.
-                let far = (0..n)
-                    .map(|i| {
-                        (
-                            i,
-                            distance2(
-                                points.row(i),
-                                &centres[labels[i] * dims..(labels[i] + 1) * dims],
-                            ),
-                        )
-                    })
-                    .fold(
-                        (0, -1.0),
-                        |best, next| if next.1 > best.1 { next } else { best },
-                    )
-                    .0;
-                points.row(far).to_vec()
+                far.next().map_or_else(
+                    || centres[c * dims..(c + 1) * dims].to_vec(),
+                    |i| points.row(i).to_vec(),
+                )
             };
             shift += distance2(&new, &centres[c * dims..(c + 1) * dims]);
             centres[c * dims..(c + 1) * dims].copy_from_slice(&new);
         }
         if shift <= tolerance {
-            for (i, label) in labels.iter_mut().enumerate() {
-                *label = nearest_flat(&centres, dims, points.row(i)).0;
-            }
             break;
         }
+    }
+    // The labels of the final centres, however the loop ended (converged, tolerance, limit).
+    for (i, label) in labels.iter_mut().enumerate() {
+        *label = nearest_flat(&centres, dims, points.row(i)).0;
     }
     let inertia = (0..n)
         .map(|i| nearest_flat(&centres, dims, points.row(i)).1)
@@ -694,6 +700,10 @@ fn best_matching(weights: &[Vec<usize>]) -> Vec<usize> {
 /// Adjusted Rand index of two partitions of the same points (Hubert & Arabie 1985): 1 for
 /// identical partitions (whatever the numbering), about 0 for chance agreement.
 pub fn adjusted_rand(a: &[usize], b: &[usize]) -> f64 {
+    if a.len() < 2 {
+        // Fewer than two points have no pairs to disagree on.
+        return 1.0;
+    }
     let ka = a.iter().max().map_or(0, |m| m + 1);
     let kb = b.iter().max().map_or(0, |m| m + 1);
     let mut table = vec![vec![0u64; kb]; ka];
@@ -714,6 +724,10 @@ pub fn adjusted_rand(a: &[usize], b: &[usize]) -> f64 {
         (index - expected) / (max - expected)
     }
 }
+
+/// Most types a typology considers: the exact matching of bootstrap types needs 2^k steps, and
+/// a planner reads no more than a dozen types anyway.
+pub const MAX_TYPES: usize = 16;
 
 /// Settings of a typology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -787,6 +801,9 @@ pub struct Typology {
 impl Typology {
     /// Computes the typology of standardised points.
     pub fn compute(points: &Points, options: TypologyOptions) -> Result<Typology, AnalysisError> {
+        if options.k_max > MAX_TYPES {
+            return Err(AnalysisError::Shape(format!("höchstens {MAX_TYPES} Typen")));
+        }
         let k_max = options.k_max.min(points.len().saturating_sub(1));
         if options.k_min < 2 || k_max < options.k_min {
             return Err(AnalysisError::TooFew {

@@ -3,7 +3,8 @@
 //! From GENESIS tables as read (a [`Dataset`] each): the population of each municipality by sex
 //! and age group, spread over single years like its Kreis's single years; survival by a
 //! Gompertz curve at the level of the Kreis's published deaths; fertility at the level of the
-//! Kreis's published births; the municipality's own net migration by age group. The back-test
+//! Kreis's published births; the municipality's own arrivals and departures by age group, at
+//! the level of its Kreis's mean over five years. The back-test
 //! compares a projection with what was published later and sums up the errors per Kreis and per
 //! municipality size class.
 
@@ -79,12 +80,16 @@ pub fn by_age(ds: &Dataset, measure: &str, year: u16) -> AgeTable {
     out
 }
 
-/// Totals by region and sex in `year` (births, deaths, population by sex).
-pub fn by_sex(ds: &Dataset, year: u16) -> BTreeMap<String, [f64; 2]> {
+/// Totals by region and sex in `year` (births, deaths, population by sex), for the measures
+/// whose label contains `measure` (all if empty).
+pub fn by_sex(ds: &Dataset, measure: &str, year: u16) -> BTreeMap<String, [f64; 2]> {
     let mut out: BTreeMap<String, [f64; 2]> = BTreeMap::new();
     for o in &ds.observations {
         let items = ds.breakdowns[o.breakdown as usize].items();
-        if o.period.year() != year || items.len() != 1 {
+        if o.period.year() != year
+            || items.len() != 1
+            || !ds.measures[o.measure as usize].label.contains(measure)
+        {
             continue;
         }
         if let (Some(sex), Some(n)) = (sex_of(items), o.value.number) {
@@ -107,6 +112,40 @@ pub struct Sources<'a> {
     pub deaths: &'a Dataset,
     /// Arrivals and departures by sex and age group per municipality (12711-01-03-5).
     pub migration: &'a Dataset,
+    /// Arrivals and departures by sex per Kreis over several years (12711-05-02-4): their mean
+    /// over [`MIGRATION_YEARS`] sets the level of migration, the municipality's own year its
+    /// ages; `None` keeps the single year's level.
+    pub kreis_migration: Option<&'a Dataset>,
+}
+
+/// Years whose mean migration sets the level of the projection's migration: one year (2015
+/// brought the refugees' arrival) is no steady level for twenty-five years.
+pub const MIGRATION_YEARS: u16 = 5;
+
+/// Per Kreis and sex: the mean of `measure` over the `MIGRATION_YEARS` up to `year`, relative
+/// to `year` itself (1 where a year is missing or nothing moved).
+fn level_ratio(ds: &Dataset, measure: &str, year: u16) -> BTreeMap<String, [f64; 2]> {
+    let years: Vec<BTreeMap<String, [f64; 2]>> = (year + 1 - MIGRATION_YEARS..=year)
+        .map(|y| by_sex(ds, measure, y))
+        .collect();
+    let Some(now) = years.last() else {
+        return BTreeMap::new();
+    };
+    now.iter()
+        .map(|(kreis, current)| {
+            let ratio = |sex: usize| -> f64 {
+                let all: Vec<f64> = years
+                    .iter()
+                    .filter_map(|y| y.get(kreis).map(|v| v[sex]))
+                    .collect();
+                if all.len() < usize::from(MIGRATION_YEARS) || current[sex] <= 0.0 {
+                    return 1.0;
+                }
+                all.iter().sum::<f64>() / all.len() as f64 / current[sex]
+            };
+            (kreis.clone(), [ratio(MALE), ratio(FEMALE)])
+        })
+        .collect()
 }
 
 /// One municipality ready to project.
@@ -128,8 +167,15 @@ pub fn municipalities(sources: &Sources, year: u16, lands: &[&str]) -> Vec<Munic
     let in_lands = |k: &str| lands.iter().any(|l| k.starts_with(l));
     let kreis_ages = by_age(sources.kreis_ages, "", year);
     let municipal_ages = by_age(sources.municipal_ages, "", year);
-    let births = by_sex(sources.births, year);
-    let deaths = by_sex(sources.deaths, year);
+    let births = by_sex(sources.births, "", year);
+    let deaths = by_sex(sources.deaths, "", year);
+    let (arrival_level, departure_level) = match sources.kreis_migration {
+        Some(ds) => (
+            level_ratio(ds, "Zuzüge", year),
+            level_ratio(ds, "Fortzüge", year),
+        ),
+        None => (BTreeMap::new(), BTreeMap::new()),
+    };
     let arrivals = by_age(sources.migration, "Zuzüge", year);
     let departures = by_age(sources.migration, "Fortzüge", year);
     let (boys, all) = births
@@ -147,17 +193,20 @@ pub fn municipalities(sources: &Sources, year: u16, lands: &[&str]) -> Vec<Munic
         .filter(|k| k.len() == 8)
         .filter_map(|k| k.get(..5))
         .collect();
-    let mut municipal: Vec<(String, &[AgeGroups; 2])> = Vec::new();
+    // (municipality key, key the tables list it under, its age groups)
+    let mut municipal: Vec<(String, &str, &[AgeGroups; 2])> = Vec::new();
     for (key, groups) in municipal_ages.iter().filter(|(k, _)| in_lands(k)) {
         match key.len() {
-            8 => municipal.push((key.clone(), groups)),
-            5 if !with_rows.contains(key.as_str()) => municipal.push((format!("{key}000"), groups)),
+            8 => municipal.push((key.clone(), key.as_str(), groups)),
+            5 if !with_rows.contains(key.as_str()) => {
+                municipal.push((format!("{key}000"), key.as_str(), groups));
+            }
             _ => {}
         }
     }
     municipal.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Vec::new();
-    for (key, groups) in &municipal {
+    for &(ref key, listed, groups) in &municipal {
         let key = key.as_str();
         let kreis = key.get(..5).unwrap_or_default();
         let (Some(kreis_groups), Some(b), Some(d)) =
@@ -170,9 +219,11 @@ pub fn municipalities(sources: &Sources, year: u16, lands: &[&str]) -> Vec<Munic
             split_groups(&kreis_groups[FEMALE], &[]),
         ];
         let net = |sex: usize| -> Vec<f64> {
-            let a = split_groups(arrivals.get(key).map_or(&none, |g| &g[sex]), &[]);
-            let d = split_groups(departures.get(key).map_or(&none, |g| &g[sex]), &[]);
-            a.iter().zip(&d).map(|(a, d)| a - d).collect()
+            let level = |l: &BTreeMap<String, [f64; 2]>| l.get(kreis).map_or(1.0, |r| r[sex]);
+            let (la, ld) = (level(&arrival_level), level(&departure_level));
+            let a = split_groups(arrivals.get(listed).map_or(&none, |g| &g[sex]), &[]);
+            let d = split_groups(departures.get(listed).map_or(&none, |g| &g[sex]), &[]);
+            a.iter().zip(&d).map(|(a, d)| a * la - d * ld).collect()
         };
         let survival = [
             gompertz_survival(d[MALE], &kreis_pop[MALE], GOMPERTZ_SLOPE),

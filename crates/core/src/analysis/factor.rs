@@ -28,6 +28,12 @@ impl Factor {
     /// a higher score always means more.
     pub fn first(rows: &[Vec<f64>], directions: &[f64]) -> Result<Factor, AnalysisError> {
         let dims = directions.len();
+        if dims == 0 {
+            return Err(AnalysisError::TooFew {
+                needed: 1,
+                given: 0,
+            });
+        }
         let moments = column_moments(rows, dims)?;
         let columns: Vec<Vec<f64>> = (0..dims)
             .map(|c| rows.iter().map(|r| r[c]).collect())

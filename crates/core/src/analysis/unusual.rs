@@ -81,8 +81,10 @@ pub fn rate_noise(rate: f64, base: f64, scale: f64) -> f64 {
 /// 1,000 for `je 1.000 …`, and so on; `None` for units that are not rates (persons, euros).
 pub fn rate_scale(unit: &str) -> Option<f64> {
     let unit = unit.trim();
-    if unit == "%" {
-        return Some(100.0);
+    match unit {
+        "%" | "Prozent" => return Some(100.0),
+        "‰" | "Promille" => return Some(1000.0),
+        _ => {}
     }
     let rest = unit.strip_prefix("je ")?;
     let number: String = rest
@@ -91,6 +93,17 @@ pub fn rate_scale(unit: &str) -> Option<f64> {
         .filter(|c| *c != '.')
         .collect();
     number.parse().ok().filter(|n: &f64| *n > 0.0)
+}
+
+/// Whether a rate's reference population is the whole population, whose size the
+/// `bevoelkerung` indicator gives (empty or "Einwohner:innen insgesamt" in the catalogue). For
+/// rates on a part of it (children, people of 65 and over) the whole population would
+/// understate the noise, so none is assumed known.
+pub fn refers_to_everyone(reference_population: &str) -> bool {
+    matches!(
+        reference_population.trim(),
+        "" | "Einwohner:innen insgesamt" | "Einwohner:innen" | "Bevölkerung"
+    )
 }
 
 /// One region's series over the years of a [`Check`], with the population each rate refers to
@@ -295,6 +308,8 @@ mod tests {
     #[test]
     fn units_of_the_catalogue_give_their_scale() {
         assert_eq!(rate_scale("%"), Some(100.0));
+        assert_eq!(rate_scale("Prozent"), Some(100.0));
+        assert_eq!(rate_scale("‰"), Some(1000.0));
         assert_eq!(rate_scale("je 1.000 Einwohner:innen"), Some(1000.0));
         assert_eq!(
             rate_scale("je 10.000 Einwohner:innen ab 65"),
