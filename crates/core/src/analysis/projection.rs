@@ -208,11 +208,7 @@ impl<'a> Rates<'a> {
 /// One year of the cohort-component method, written over every value of `out`. The loops run
 /// over whole slices (no per-age branches), so the compiler can vectorise them.
 fn step(start: &Population, out: &mut Year, r: &Rates) {
-    let all_births: f64 = start.by_sex[FEMALE]
-        .iter()
-        .zip(r.fertility)
-        .map(|(w, f)| w * f)
-        .sum();
+    let all_births = dot(&start.by_sex[FEMALE], r.fertility);
     out.births = [all_births * r.boys, all_births * (1.0 - r.boys)];
     for sex in [MALE, FEMALE] {
         let (people, survival) = (&start.by_sex[sex][..AGES], &r.survival[sex][..AGES]);
@@ -244,6 +240,25 @@ fn step(start: &Population, out: &mut Year, r: &Rates) {
             *n += *applied;
         }
     }
+}
+
+/// Σ a·b in four interleaved partial sums, which the compiler can keep in vector registers (a
+/// single running sum must wait for each addition in turn).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut partial = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            partial[k] += x[k] * y[k];
+        }
+    }
+    partial.iter().sum::<f64>() + tail
 }
 
 /// Number of five-year age groups (0–4, …, 85–89, 90+).
