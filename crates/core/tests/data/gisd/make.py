@@ -4,8 +4,8 @@
 Regenerate (from the repository root):
     /work/pyenv/bin/python crates/core/tests/data/gisd/make.py
 
-Reads  /work/shared/data/inkar/xls-2018/*.xls (INKAR 2018/19 exports as committed by the GISD project; BBSR, dl-de/by-2-0)
-       and Referenz_Gebietsstand_2017.xlsx (sheet "Gemeindeverbände": population 31.12.2017 per Gemeindeverband)
+Reads  data/demo/gisd/*.xls.gz (INKAR 2018/19 exports as committed by the GISD project, gzip-compressed in this
+       repository; BBSR, dl-de/by-2-0) and data/demo/gisd/Referenz_Gebietsstand_2017.xlsx (sheet "Gemeindeverbände": population 31.12.2017 per Gemeindeverband)
 Writes (beside this script)
     inputs-2015.csv        kreis + the nine GISD indicators for 2015
     numpy-reference.csv    dimension,indicator,loading,weight,explained   (first principal component per dimension)
@@ -20,6 +20,7 @@ gemeindefreie Gebiete have no value and are skipped). The same procedure applied
 published at both levels, reproduces the published Kreis values within 0.26 % on average (max 2.2 %); that check is
 printed on every run.
 """
+import gzip
 import os
 import sys
 
@@ -27,8 +28,8 @@ import numpy as np
 import pandas as pd
 import xlrd
 
-SRC = "/work/shared/data/inkar/xls-2018"
 HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.normpath(os.path.join(HERE, "../../../../../data/demo/gisd"))
 YEAR = "2015"
 
 # id -> file stem; order = column order of inputs-2015.csv
@@ -55,7 +56,8 @@ GVB_AGG = {"Gemeinde", "Gemeindeverband", "gem.fr. Gebiet"}
 
 def read_daten(stem):
     """Sheet "Daten": row 1 Kennziffer;Raumeinheit;Aggregat;<name>..., row 2 years. Returns kz, agg, value(YEAR)."""
-    book = xlrd.open_workbook(os.path.join(SRC, stem + ".xls"), logfile=open(os.devnull, "w"))
+    with gzip.open(os.path.join(SRC, stem + ".xls.gz")) as f:
+        book = xlrd.open_workbook(file_contents=f.read(), logfile=open(os.devnull, "w"))
     s = book.sheet_by_name("Daten")
     head = s.row_values(0)
     assert head[:3] == ["Kennziffer", "Raumeinheit", "Aggregat"], head[:3]
