@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use sozialmonitor_core::Dataset;
 use sozialmonitor_core::analysis::cluster::{Points, Typology, TypologyOptions};
 use sozialmonitor_core::analysis::demography::{
-    Comparison, SIZE_CLASSES, Sources, by_sex, errors_by, municipalities, size_class,
+    Comparison, Municipality, SIZE_CLASSES, Sources, by_sex, errors_by, municipalities, size_class,
 };
 use sozialmonitor_core::analysis::index::{Dimension, Panel, deprivation};
 use sozialmonitor_core::analysis::projection::{Error, Variant, project_each};
@@ -480,6 +480,29 @@ fn totals(ds: &Dataset, year: u16) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// The municipalities of `lands` ready to project from the published tables of `year` in
+/// `data` (the demo data folder), as `core::analysis::demography` derives them.
+pub fn projection_inputs(data: &Path, year: u16, lands: &[&str]) -> Result<Vec<Municipality>> {
+    let table = |code: &str| load(data, &format!("genesis/table-csv/{code}_00.csv.gz"));
+    let (kreis_ages, municipal_ages) = (table("12411-04-02-4")?, table("12411-02-03-5")?);
+    let (births, deaths) = (table("12612-01-01-4")?, table("12613-01-01-4")?);
+    let (migration, kreis_migration) = (table("12711-01-03-5")?, table("12711-05-02-4")?);
+    let sources = Sources {
+        kreis_ages: &kreis_ages,
+        municipal_ages: &municipal_ages,
+        births: &births,
+        deaths: &deaths,
+        migration: &migration,
+        kreis_migration: Some(&kreis_migration),
+    };
+    let inputs = municipalities(&sources, year, lands);
+    anyhow::ensure!(
+        !inputs.is_empty(),
+        "no municipality of {lands:?} with age groups of {year}"
+    );
+    Ok(inputs)
+}
+
 /// The back-test's comparisons: per municipality against the Zensus 2022 and per Kreis against
 /// the Fortschreibung of 31.12.2024.
 pub struct Backtest {
@@ -493,27 +516,7 @@ pub struct Backtest {
 
 /// Runs the back-test on the published tables in `data` (the demo data folder).
 pub fn backtest(data: &Path) -> Result<Backtest> {
-    let table = |code: &str| load(data, &format!("genesis/table-csv/{code}_00.csv.gz"));
-    let (kreis_ages, municipal_ages) = (table("12411-04-02-4")?, table("12411-02-03-5")?);
-    let (births, deaths, migration) = (
-        table("12612-01-01-4")?,
-        table("12613-01-01-4")?,
-        table("12711-01-03-5")?,
-    );
-    let kreis_migration = table("12711-05-02-4")?;
-    let sources = Sources {
-        kreis_ages: &kreis_ages,
-        municipal_ages: &municipal_ages,
-        births: &births,
-        deaths: &deaths,
-        migration: &migration,
-        kreis_migration: Some(&kreis_migration),
-    };
-    let inputs = municipalities(&sources, BASE, &LANDS);
-    anyhow::ensure!(
-        !inputs.is_empty(),
-        "no municipality of Saxony or Saxony-Anhalt with age groups of {BASE}"
-    );
+    let inputs = projection_inputs(data, BASE, &LANDS)?;
     let census: BTreeMap<String, f64> = totals(
         &load(
             data,

@@ -15,9 +15,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use sozialmonitor_core::Dataset;
 use sozialmonitor_core::analysis::cluster::{Points, Typology, TypologyOptions};
-use sozialmonitor_core::analysis::demography::{Municipality, Sources, municipalities};
+use sozialmonitor_core::analysis::demography::Municipality;
 use sozialmonitor_core::analysis::index::{Dimension, Panel, deprivation};
 use sozialmonitor_core::analysis::projection::{
     AGES, FEMALE, MALE, Variant, five_year_groups, project_each,
@@ -57,13 +56,6 @@ const GISD: [(&str, [(&str, f64); 3]); 3] = [
 /// Base and last year of the projection.
 const PROJECTION: (i32, i32) = (2015, 2040);
 
-fn load(data: &Path, file: &str) -> Result<Dataset> {
-    let path = data.join(file);
-    let (_, ds) = sozialmonitor_import::load(&path, None)
-        .with_context(|| format!("reading {}", path.display()))?;
-    Ok(ds)
-}
-
 /// The GISD inputs of all Kreise (2015), from the core's fixture of the INKAR 2018 exports.
 fn gisd_rows() -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     let text = include_str!("../../core/tests/data/gisd/inputs-2015.csv");
@@ -84,33 +76,6 @@ fn gisd_rows() -> Result<(Vec<String>, Vec<Vec<f64>>)> {
         })
         .collect::<Result<Vec<Vec<f64>>>>()?;
     Ok((header[1..].to_vec(), rows))
-}
-
-/// Every Saxon municipality ready to project from the tables of 2015 (see
-/// `core::analysis::demography`).
-fn projection_inputs(data: &Path) -> Result<Vec<Municipality>> {
-    let table = |code: &str| load(data, &format!("genesis/table-csv/{code}_00.csv.gz"));
-    let (kreis_ages, municipal_ages) = (table("12411-04-02-4")?, table("12411-02-03-5")?);
-    let (births, deaths, migration) = (
-        table("12612-01-01-4")?,
-        table("12613-01-01-4")?,
-        table("12711-01-03-5")?,
-    );
-    let kreis_migration = table("12711-05-02-4")?;
-    let sources = Sources {
-        kreis_ages: &kreis_ages,
-        municipal_ages: &municipal_ages,
-        births: &births,
-        deaths: &deaths,
-        migration: &migration,
-        kreis_migration: Some(&kreis_migration),
-    };
-    let out = municipalities(&sources, PROJECTION.0 as u16, &[SAXONY]);
-    anyhow::ensure!(
-        !out.is_empty(),
-        "no Saxon municipality with age groups in the projection data"
-    );
-    Ok(out)
 }
 
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)> {
@@ -268,7 +233,7 @@ pub fn run(dir: &Path, copies: usize, peers: bool, data: Option<&Path>) -> Resul
     );
 
     // Projection.
-    let inputs = projection_inputs(&data)?;
+    let inputs = crate::analysis::projection_inputs(&data, PROJECTION.0 as u16, &[SAXONY])?;
     let mut base_csv = String::from("id,sex,age,population\n");
     let mut assumptions_csv = String::from("id,sex,age,survival,fertility,migration\n");
     for Municipality {
