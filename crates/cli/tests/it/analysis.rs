@@ -1,11 +1,31 @@
 //! `sozialmonitor analysis` on the real demo data: the typology of the municipalities of Saxony
-//! and Saxony-Anhalt, and the projection's back-test (projected from 31.12.2015 and set against
-//! the Zensus 2022 and the Fortschreibung of 31.12.2024). The figures are computed here, from the
-//! published tables, not written down.
+//! and Saxony-Anhalt, the deprivation index, the unusual changes of a district, and the
+//! projection's back-test (projected from 31.12.2015 and set against the Zensus 2022 and the
+//! Fortschreibung of 31.12.2024). The figures are computed here, from the published tables, not
+//! written down.
 
 use std::process::Command;
 
 use super::demo;
+
+/// What `sozialmonitor analysis ARGS --data data/demo` prints, after checking it succeeded.
+fn analysis(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+        .arg("analysis")
+        .args(args)
+        .arg("--data")
+        .arg(demo(""))
+        .output()
+        .expect("run sozialmonitor");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+    stdout
+}
 
 /// The number after "Fehler" (a German percentage like `+4,6 %`).
 fn error_of(line: &str) -> f64 {
@@ -18,18 +38,7 @@ fn error_of(line: &str) -> f64 {
 
 #[test]
 fn the_back_test_compares_every_kreis_and_size_class_with_what_was_published_later() {
-    let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
-        .args(["analysis", "backtest", "--data"])
-        .arg(demo(""))
-        .output()
-        .expect("run sozialmonitor");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{stdout}");
+    let stdout = analysis(&["backtest"]);
 
     // Every Kreis and kreisfreie Stadt of Saxony (13) and Saxony-Anhalt (14), each with its own
     // error; a projection from 2015 misses none of them by a fifth.
@@ -89,18 +98,7 @@ fn the_back_test_compares_every_kreis_and_size_class_with_what_was_published_lat
 
 #[test]
 fn the_typology_names_each_type_by_what_sets_it_apart() {
-    let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
-        .args(["analysis", "typology", "--data"])
-        .arg(demo(""))
-        .output()
-        .expect("run sozialmonitor");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{stdout}");
+    let stdout = analysis(&["typology"]);
     assert!(stdout.contains("637 Gemeinden"), "{stdout}");
     // Every number of types from 2 to 8 is shown with its silhouette and gap; one is chosen.
     let candidates: Vec<&str> = stdout
@@ -206,18 +204,7 @@ pub fn unusual_changes_name_a_real_incorporation(backend: sozialmonitor_store::t
 
 #[test]
 fn the_deprivation_index_shows_its_method_and_ranks_every_gemeindeverband() {
-    let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
-        .args(["analysis", "index", "--kreis", "14522", "--data"])
-        .arg(demo(""))
-        .output()
-        .expect("run sozialmonitor");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{stdout}");
+    let stdout = analysis(&["index", "--kreis", "14522"]);
     let count: usize = stdout
         .split_whitespace()
         .skip_while(|w| *w != "(RKI):")
