@@ -45,6 +45,8 @@ const pageTypes = [
   ['wegweiser', '/wegweiser'],
   ['seniorenwegweiser', '/seniorenwegweiser?gemeinde=14522230'],
   ['beteiligung', '/beteiligung'],
+  ['analyse', '/analyse'],
+  ['gemeindetyp', '/analyse/typ/1'],
   ['fehler', '/gemeinde/99999999'],
 ];
 for (const [name, path] of pageTypes) {

@@ -28,7 +28,7 @@ use sozialmonitor_store::{Database, Store};
 const BASE: u16 = 2015;
 
 /// The Länder projected: Saxony and Saxony-Anhalt.
-const LANDS: [&str; 2] = ["14", "15"];
+pub const LANDS: [&str; 2] = ["14", "15"];
 
 /// Share of 2022 gone by the census day, 15 May (day 135 of 365).
 const CENSUS_DAY: f64 = 135.0 / 365.0;
@@ -42,7 +42,7 @@ fn load(data: &Path, file: &str) -> Result<Dataset> {
 
 /// The GISD inputs: file in `data/demo/gisd`, German name, direction (+1: more means more
 /// deprivation), dimension.
-const GISD_INPUTS: [(&str, &str, f64, &str); 9] = [
+pub const GISD_INPUTS: [(&str, &str, f64, &str); 9] = [
     (
         "B_BeschaeftigtemitakadAbschluss",
         "Beschäftigte mit akademischem Abschluss",

@@ -13,6 +13,7 @@ mod config;
 mod currency;
 mod demo;
 mod export;
+mod gisd;
 mod indicator;
 mod ops;
 
@@ -388,6 +389,11 @@ enum AnalysisAction {
         /// The district whose Gemeindeverbände are listed.
         #[arg(long, default_value = "14522")]
         kreis: String,
+        /// Also import the index of the municipalities and Kreise of Saxony and
+        /// Saxony-Anhalt into the database (with its catalogue entries), then recompute the
+        /// indicators, so the dashboard shows it.
+        #[arg(long)]
+        import: bool,
     },
     /// Changes of an indicator in a district's municipalities that depart from their own
     /// history or from the other municipalities by more than noise explains (robust z-scores,
@@ -1151,8 +1157,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             action: AnalysisAction::Unusual { indicator, kreis },
         } => analysis::unusual(&open(&db)?, &indicator, &kreis).map(|()| ExitCode::SUCCESS),
         Command::Analysis {
-            action: AnalysisAction::Index { data, kreis },
-        } => analysis::index(data.as_deref(), &kreis).map(|()| ExitCode::SUCCESS),
+            action:
+                AnalysisAction::Index {
+                    data,
+                    kreis,
+                    import,
+                },
+        } => {
+            analysis::index(data.as_deref(), &kreis)?;
+            if import {
+                let dir = demo::data_dir(data.as_deref())?;
+                let mut store = open(&db)?;
+                gisd::publish(&mut store, &dir)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Analysis {
             action: AnalysisAction::Typology { data },
         } => analysis::typology(data.as_deref()).map(|()| ExitCode::SUCCESS),

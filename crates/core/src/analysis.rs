@@ -72,6 +72,23 @@ pub fn std_dev(values: &[f64]) -> Option<f64> {
     Some((values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / values.len() as f64).sqrt())
 }
 
+/// Sample skewness (the third standardised moment, divisor n); `None` for fewer than three
+/// values or no spread.
+pub fn skewness(values: &[f64]) -> Option<f64> {
+    let (m, sd) = (mean(values)?, std_dev(values)?);
+    if values.len() < 3 || sd <= 0.0 {
+        return None;
+    }
+    Some(values.iter().map(|v| ((v - m) / sd).powi(3)).sum::<f64>() / values.len() as f64)
+}
+
+/// Whether a feature enters an analysis as its logarithm: every value positive and the
+/// distribution strongly right-skewed (skewness above 2), as population density is, where a
+/// few cities would otherwise stretch the scale and every other place would look alike.
+pub fn wants_logarithm(values: &[f64]) -> bool {
+    values.iter().all(|v| *v > 0.0) && skewness(values).is_some_and(|s| s > 2.0)
+}
+
 /// Median of the values (mean of the middle two for an even count); `None` for no values.
 pub fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
@@ -143,6 +160,23 @@ pub fn standardise(rows: &[Vec<f64>], dims: usize) -> Result<Vec<Vec<f64>>, Anal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skewed_positive_features_are_logged() {
+        // Symmetric: skewness 0.
+        assert_eq!(skewness(&[1.0, 2.0, 3.0]), Some(0.0));
+        assert_eq!(skewness(&[2.0, 2.0, 2.0]), None);
+        // Nine villages and one city: skewness (1/n)·Σz³ = 2,67.
+        let density = [50.0, 60.0, 55.0, 70.0, 45.0, 65.0, 52.0, 58.0, 61.0, 1700.0];
+        let s = skewness(&density).expect("spread");
+        assert!((s - 2.6666).abs() < 1e-3, "{s}");
+        assert!(wants_logarithm(&density));
+        // The same shape with a zero or a negative value cannot be logged.
+        let mut with_zero = density;
+        with_zero[0] = 0.0;
+        assert!(!wants_logarithm(&with_zero));
+        assert!(!wants_logarithm(&[1.0, 2.0, 3.0, 4.0]));
+    }
 
     #[test]
     fn median_and_robust_sd_ignore_one_outlier() {

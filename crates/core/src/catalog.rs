@@ -87,6 +87,10 @@ pub struct IndicatorEntry {
     /// The equivalent INKAR code, where one exists.
     #[serde(default)]
     pub inkar_code: Option<String>,
+    /// Whether it is one of the features the typology of municipalities is built from (the
+    /// planners choose them here, so the public dashboard's types follow the catalogue).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub typology: bool,
     /// Breaks in the indicator's time series: its own (`[[indicator.breaks]]`) and the
     /// catalogue's `[[series_break]]` entries that concern the measures it reads.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -121,6 +125,7 @@ impl IndicatorEntry {
             public: true,
             confidentiality: String::new(),
             inkar_code: None,
+            typology: false,
             breaks: Vec::new(),
             releases: Vec::new(),
         }

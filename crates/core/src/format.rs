@@ -36,6 +36,10 @@ pub fn unit_decimals(unit: &str) -> usize {
     match unit.trim() {
         "Personen" | "Anzahl" | "Einwohner:innen je km²" => 0,
         u if u.starts_with("EUR") => 0,
+        // Classes (quintiles) are whole numbers; a 0–1 index needs three places to tell
+        // neighbouring regions apart.
+        u if u.starts_with("Quintil") => 0,
+        u if u.starts_with("Index (0 bis 1)") => 3,
         _ => 1,
     }
 }
@@ -197,6 +201,8 @@ mod tests {
         assert_eq!(unit_decimals("Jahre"), 1);
         assert_eq!(unit_decimals("je 1.000 Einwohner:innen"), 1);
         assert_eq!(unit_decimals("%"), 1);
+        assert_eq!(unit_decimals("Quintil (1 bis 5)"), 0);
+        assert_eq!(unit_decimals("Index (0 bis 1)"), 3);
     }
 
     #[test]

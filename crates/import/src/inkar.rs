@@ -257,6 +257,8 @@ pub fn read_codebook(file: &str, text: &str) -> Dataset {
             public: true,
             confidentiality: String::new(),
             inkar_code: Some(get(ck)),
+            // The planners choose the typology's features in their own catalogue.
+            typology: false,
             // INKAR converts its series to today's territory and names no breaks.
             breaks: Vec::new(),
             // The catalogue's INKAR release concerns these by their measures (`INKAR_`).

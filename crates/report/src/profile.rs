@@ -173,6 +173,20 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
         figs.add(svg, &alt)
     });
 
+    // The municipality's type, with what sets it apart as a chart.
+    let typology = site.typology.as_ref().ok().and_then(|t| {
+        let k = t.type_of(r)?;
+        Some(json!({
+            "sentence": t.sentence(r)?,
+            "figure": figs.add(t.chart(k, 640.0), &t.chart_words(k)),
+            "method": format!(
+                "Typisiert sind {} Gemeinden nach {} (k-Means, Anzahl der Typen nach der Silhouette); die Methode und alle Typen stehen im Sozialmonitor unter „Analysen“.",
+                t.members.len(),
+                t.feature_words().join(", ")
+            ),
+        }))
+    });
+
     let definitions: Vec<Value> = used
         .iter()
         .map(|ind| {
@@ -206,6 +220,7 @@ pub fn profile(site: &Site, r: usize) -> Result<Vec<u8>, ReportError> {
         "within": within,
         "notes": notes,
         "developments": developments(site, r),
+        "typology": typology,
         "trend_years": TREND_YEARS,
         "keytable": { "header": header, "rows": rows, "align": align, "widths": widths },
         "trends": trends,

@@ -563,6 +563,8 @@ pub fn social_report(
     let gaps = gap_tables(site);
     let gaps_commentary = with_commentary("datenluecken", &mut sources);
 
+    let typology = district_types(site, kreis, &mut figs);
+
     let title = format!("Sozialbericht {kname}");
     let mut data = base_data(
         site,
@@ -586,6 +588,7 @@ pub fn social_report(
             "summary": summary,
             "chapters": chapter_data,
             "effects": effects,
+            "typology": typology,
             "effects_commentary": effects_commentary,
             "gaps": gaps,
             "gaps_commentary": gaps_commentary,
@@ -616,6 +619,58 @@ pub fn social_report(
 
 /// The data gaps of the catalogue as one table per action field, for the social report and the
 /// planning document.
+/// The district's municipalities by type of the typology: a table (type, what sets it apart,
+/// its municipalities here) and their map; `None` when there is no typology or no typed
+/// municipality in the district.
+fn district_types(site: &Site, kreis: usize, figs: &mut Figures) -> Option<Value> {
+    use sozialmonitor_site::typology::Types;
+    let t = site.typology.as_ref().ok()?;
+    let by_type = t.in_district(site, kreis);
+    if by_type.is_empty() {
+        return None;
+    }
+    let rows: Vec<Vec<String>> = by_type
+        .iter()
+        .map(|(k, of)| {
+            let names: Vec<&str> = of.iter().map(|&r| site.regions[r].name.as_str()).collect();
+            vec![
+                Types::label(*k),
+                t.describe(*k),
+                format!("{}: {}", of.len(), names.join(", ")),
+            ]
+        })
+        .collect();
+    let here: Vec<usize> = by_type
+        .iter()
+        .flat_map(|(_, of)| of.iter().copied())
+        .collect();
+    let map = t.map_of(site, &here, None, 560.0);
+    let alt = format!(
+        "Karte der Gemeindetypen in {}: {}.",
+        site.regions[kreis].name,
+        by_type
+            .iter()
+            .map(|(k, of)| format!("{} {} Gemeinden", Types::label(*k), of.len()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Some(json!({
+        "intro": format!(
+            "Der Sozialmonitor gruppiert {} Gemeinden nach {} in {} Typen (k-Means, Anzahl nach der Silhouette; Methode unter „Analysen“). Typen beschreiben Lagen, sie bewerten keine Gemeinde.",
+            t.members.len(),
+            t.feature_words().join(", "),
+            t.count()
+        ),
+        "table": {
+            "header": ["Typ", "Was ihn auszeichnet", "Gemeinden im Kreis"],
+            "rows": rows,
+            "align": ["l", "l", "l"],
+            "widths": [1, 3, 4],
+        },
+        "map": figs.add(map, &alt),
+    }))
+}
+
 pub(crate) fn gap_tables(site: &Site) -> Vec<Value> {
     let mut gap_fields: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     for e in &site.gaps {

@@ -23,6 +23,7 @@ pub const KEY_FIGURES: &[&str] = &[
     "arbeitslose_je_1000",
     "sv_beschaeftigte_arbeitsort_je_1000",
     "personen_bg_sgb2_je_1000",
+    "deprivationsindex",
     "betreuungsquote_unter_3",
     "schulabgaenger_ohne_abschluss",
 ];

@@ -14,6 +14,7 @@ use sozialmonitor_viz::map::{Shape, parse_geometry};
 pub mod directory;
 pub mod facts;
 pub mod planning;
+pub mod typology;
 
 /// A region.
 #[derive(Debug, Clone)]
@@ -409,6 +410,8 @@ pub struct Site {
     pub planning: planning::PublicPlanning,
     /// The published entries of the home district's directory of social services.
     pub services: Vec<sozialmonitor_store::Service>,
+    /// The typology of municipalities on the public values, or why there is none (German).
+    pub typology: Result<typology::Types, String>,
 }
 
 impl Site {
@@ -528,7 +531,7 @@ impl Site {
         let home = *by_key
             .get(home)
             .with_context(|| format!("region {home} is not in the database"))?;
-        Ok(Site {
+        let mut site = Site {
             home,
             regions,
             by_key,
@@ -542,7 +545,10 @@ impl Site {
             data_date,
             planning,
             services,
-        })
+            typology: Err(String::new()),
+        };
+        site.typology = typology::Types::compute(&site);
+        Ok(site)
     }
 
     /// A region by key.

@@ -69,6 +69,61 @@ pub fn bars(items: &[Bar], title: &str, desc: &str, width: f64) -> String {
     o
 }
 
+/// Horizontal bars either side of a centre line, one row each: negative values to the left,
+/// positive to the right, told apart by side and by the signed number beside each bar, not by
+/// colour alone (a type's features in standard deviations from the mean of all regions).
+pub fn diverging(items: &[Bar], title: &str, desc: &str, width: f64) -> String {
+    let (row, label_w, text_w, top) = (20.0, 210.0, 56.0, 8.0);
+    let height = top + row * items.len() as f64 + 8.0;
+    let max = items
+        .iter()
+        .filter_map(|b| b.value)
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    let half = ((width - label_w - 2.0 * text_w) / 2.0).max(10.0);
+    let centre = label_w + text_w + half;
+    let id = slug(title);
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" font-family="sans-serif" font-size="13"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"##,
+        esc(title),
+        esc(desc)
+    );
+    for (i, b) in items.iter().enumerate() {
+        let y = top + row * i as f64;
+        let _ = write!(
+            o,
+            r##"<text x="{:.0}" y="{:.1}" text-anchor="end" fill="#000">{}</text>"##,
+            label_w - 6.0,
+            y + 14.0,
+            esc(&truncate(&b.label, 30))
+        );
+        let v = b.value.unwrap_or(0.0);
+        let w = if max > 0.0 { v.abs() / max * half } else { 0.0 };
+        let (x, fill, text_x, anchor) = if v < 0.0 {
+            (centre - w, "#d95f02", centre - w - 4.0, "end")
+        } else {
+            (centre, "#1b7837", centre + w + 4.0, "start")
+        };
+        let _ = write!(
+            o,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.0}" fill="{fill}"><title>{}: {}</title></rect><text x="{text_x:.1}" y="{:.1}" text-anchor="{anchor}" fill="#000">{}</text>"##,
+            y + 3.0,
+            row - 6.0,
+            esc(&b.label),
+            esc(&b.text),
+            y + 14.0,
+            esc(&b.text)
+        );
+    }
+    let _ = write!(
+        o,
+        r##"<line x1="{centre:.1}" x2="{centre:.1}" y1="{top:.0}" y2="{:.1}" stroke="#000" stroke-width="1"/></svg>"##,
+        height - 8.0
+    );
+    o
+}
+
 /// One line of a line chart.
 #[derive(Debug, Clone)]
 pub struct Line {
@@ -356,6 +411,36 @@ pub(crate) fn slug(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diverging_bars_go_left_for_negative_values() {
+        let bar = |label: &str, v: f64| Bar {
+            label: label.into(),
+            value: Some(v),
+            text: format!("{v}"),
+            highlight: false,
+        };
+        let svg = diverging(
+            &[bar("hoch", 2.0), bar("tief", -1.0)],
+            "Typ 1",
+            "Merkmale",
+            600.0,
+        );
+        // Centre at 210 + 56 + (600 − 210 − 112) / 2 = 405; the full bar is 139 wide.
+        assert!(
+            svg.contains(r#"<rect x="405.0" y="11.0" width="139.0""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"<rect x="335.5" y="31.0" width="69.5""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r##"text-anchor="end" fill="#000">-1</text>"##),
+            "{svg}"
+        );
+        assert!(svg.contains("<title id=") && svg.contains("Merkmale"));
+    }
 
     #[test]
     fn axis_bounds_are_round() {

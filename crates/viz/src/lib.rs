@@ -43,6 +43,16 @@ pub fn palette(classes: usize) -> Vec<&'static str> {
     P[k - 2].to_vec()
 }
 
+/// Colours for categories without an order (the types of a typology): Okabe and Ito's palette,
+/// told apart with the common colour-vision deficiencies, at most seven; more categories repeat.
+/// Maps using it also name each area's category in its label and in a table beside them.
+pub fn categories(k: usize) -> Vec<&'static str> {
+    const C: [&str; 7] = [
+        "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442",
+    ];
+    (0..k).map(|i| C[i % C.len()]).collect()
+}
+
 /// Colour for regions without a value (hatched in the map, so not told apart by colour alone).
 pub const NO_DATA: &str = "#f2f2f2";
 

@@ -103,6 +103,7 @@ pub fn page(title: &str, body: &str, data_date: &str) -> String {
 <li><a href="/planung">Planung</a></li>
 <li><a href="/wegweiser">Wegweiser</a></li>
 <li><a href="/beteiligung">Beteiligung</a></li>
+<li><a href="/analyse">Analysen</a></li>
 <li><a href="/impressum">Daten und Impressum</a></li>
 </ul></nav>
 <form class="search" role="search" action="/suche" method="get">

@@ -12,6 +12,7 @@
 
 #![warn(clippy::string_slice)]
 
+pub mod analysis;
 pub mod api;
 pub mod cache;
 pub mod downloads;
@@ -118,6 +119,8 @@ pub(crate) fn app_parts(
         .route("/wegweiser", get(directory))
         .route("/seniorenwegweiser", get(senior_directory))
         .route("/beteiligung", get(participation_page))
+        .route("/analyse", get(analysis_page))
+        .route("/analyse/typ/{n}", get(analysis_type))
         .route("/beteiligung/{id}", get(participation_event))
         .route(
             "/static/style.css",
@@ -318,6 +321,27 @@ async fn participation_event(State(site): State<Shared>, Path(id): Path<String>)
                 &site,
                 "Veranstaltung nicht gefunden",
                 "Diese Veranstaltung ist nicht veröffentlicht.",
+            ),
+        ),
+    }
+}
+
+/// `/analyse`: the typology of municipalities and its method.
+async fn analysis_page(State(site): State<Shared>) -> Response {
+    let (title, body) = analysis::page(&site);
+    html(StatusCode::OK, html::page(&title, &body, &site.data_date))
+}
+
+/// `/analyse/typ/{n}`: one type of municipalities.
+async fn analysis_type(State(site): State<Shared>, Path(n): Path<String>) -> Response {
+    match n.parse().ok().and_then(|n| analysis::type_page(&site, n)) {
+        Some((title, body)) => html(StatusCode::OK, html::page(&title, &body, &site.data_date)),
+        None => html(
+            StatusCode::NOT_FOUND,
+            pages::error(
+                &site,
+                "Gemeindetyp nicht gefunden",
+                "Diesen Gemeindetyp gibt es nicht; die Seite „Analysen“ nennt alle.",
             ),
         ),
     }

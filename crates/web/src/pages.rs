@@ -700,6 +700,7 @@ pub fn profile(site: &Site, r: usize, merged_from: Option<usize>) -> String {
         }
         b.push_str("</ul>");
     }
+    b.push_str(&crate::analysis::profile_section(site, r));
     b.push_str(&crate::planning::profile_section(site, r));
     b.push_str(&crate::wegweiser::profile_section(site, r));
     // Key figures against Kreis and Land.

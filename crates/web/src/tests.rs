@@ -255,6 +255,34 @@ async fn percent_a_before_utf8_gives_a_page_not_a_panic() {
     }
 }
 
+/// Three municipalities and no feature marked in the catalogue: the analyses page says why
+/// there are no types instead of inventing them, no profile names a type, no type page exists.
+#[tokio::test]
+async fn without_features_there_is_no_typology_and_the_page_says_why() {
+    let (app, _) = new_app();
+    let r = get(&app, "/analyse").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text().contains("Eine Typisierung der Gemeinden ist derzeit nicht möglich: Der Katalog nennt weniger als zwei Merkmale"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.text().contains(r#"<a href="/analyse">Analysen</a>"#),
+        "in the navigation"
+    );
+    assert!(
+        !get(&app, "/gemeinde/14522010")
+            .await
+            .text()
+            .contains("Gemeindetyp")
+    );
+    assert_eq!(
+        get(&app, "/analyse/typ/1").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 #[tokio::test]
 async fn the_compare_page_shows_the_key_figures_for_regions_without_indicators() {
     let (app, _) = new_app();

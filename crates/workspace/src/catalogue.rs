@@ -159,10 +159,12 @@ fn design_fields(me: &Signed, e: &IndicatorEntry) -> String {
         })
         .collect();
     let public = if e.public { " checked" } else { "" };
+    let typology = if e.typology { " checked" } else { "" };
     format!(
         r#"<input type="hidden" name="gestaltung" value="1">
 <fieldset><legend>Ebenen</legend>{boxes}</fieldset>
 <label class="check"><input type="checkbox" name="public" value="1"{public}> im öffentlichen Sozialmonitor zeigen</label>
+<label class="check"><input type="checkbox" name="typology" value="1"{typology}> Merkmal der Gemeindetypisierung</label>
 {rule}"#,
         rule = field(
             "Geheimhaltung",
@@ -431,6 +433,7 @@ fn changed(old: &IndicatorEntry, form: &Form, me: &Signed) -> IndicatorEntry {
             .map(|(code, _)| (*code).to_string())
             .collect();
         e.public = form.get("public") == "1";
+        e.typology = form.get("typology") == "1";
         e.confidentiality = text("confidentiality");
     }
     e

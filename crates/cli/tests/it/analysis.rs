@@ -277,3 +277,96 @@ fn the_deprivation_index_shows_its_method_and_ranks_every_gemeindeverband() {
         }
     }
 }
+
+/// The index published as statistics: every member of a Verwaltungsgemeinschaft has its
+/// Gemeindeverband's value as `analysis index` prints it, the Kreis has the mean of its
+/// Gemeindeverbände weighted by their population in INKAR's reference table (read here on its
+/// own), both reach the indicator cache, and the same inputs are not imported twice.
+#[test]
+fn the_deprivation_index_is_published_per_municipality_and_kreis() {
+    use calamine::{Data, DataType, Reader, open_workbook_auto};
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("gisd.sqlite");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sozialmonitor"))
+            .arg("--db")
+            .arg(&db)
+            .args([
+                "analysis", "index", "--kreis", "14522", "--import", "--data",
+            ])
+            .arg(demo(""))
+            .args(extra)
+            .output()
+            .expect("run sozialmonitor");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let stdout = run(&[]);
+    assert!(
+        stdout.contains("deprivation index (GISD method) imported"),
+        "{stdout}"
+    );
+    // Burgstädt's Verwaltungsgemeinschaft (14522902): Burgstädt, Mühlau and Taura.
+    let printed: f64 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("14522902"))
+        .and_then(|l| l.split("2017: ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .map(|n| n.replace(',', ".").parse().expect("number"))
+        .expect("the Verwaltungsgemeinschaft in 2017");
+    let sql = rusqlite::Connection::open(&db).expect("open");
+    let stored = |key: &str| -> f64 {
+        sql.query_row(
+            "SELECT o.num FROM observation o JOIN measure m ON m.id = o.measure_id
+             JOIN region r ON r.id = o.region_id
+             WHERE m.code = 'GISD_INDEX' AND r.key = ?1 AND o.period = 2017",
+            [key],
+            |row| row.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{key}: {e}"))
+    };
+    for member in ["14522060", "14522380", "14522550"] {
+        assert_eq!(stored(member), printed, "{member}");
+    }
+    // The Kreis: Σ population · index / Σ population over its Gemeindeverbände.
+    let mut book = open_workbook_auto(demo("gisd/Referenz_Gebietsstand_2017.xlsx")).expect("xlsx");
+    let sheet = book.worksheet_range("Gemeindeverbände").expect("sheet");
+    let (mut weighted, mut people) = (0.0, 0.0);
+    for row in sheet.rows() {
+        let key = match &row[0] {
+            Data::Float(f) => format!("{:08}", *f as i64),
+            Data::Int(i) => format!("{i:08}"),
+            _ => continue,
+        };
+        if !key.starts_with("14522") {
+            continue;
+        }
+        let population = row[3].as_f64().expect("bev17");
+        let index: f64 = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&key))
+            .and_then(|l| l.split("2017: ").nth(1))
+            .and_then(|r| r.split_whitespace().next())
+            .map(|n| n.replace(',', ".").parse().expect("number"))
+            .unwrap_or_else(|| panic!("{key} printed"));
+        weighted += population * index;
+        people += population;
+    }
+    let kreis = stored("14522");
+    // The printed indices have three decimals, as the stored ones.
+    assert!(
+        (kreis - weighted / people).abs() < 0.001,
+        "{kreis} vs {}",
+        weighted / people
+    );
+    let cached: f64 = sql
+        .query_row(
+            "SELECT v.num FROM indicator_value v JOIN region r ON r.id = v.region_id
+             WHERE v.indicator = 'deprivationsindex' AND r.key = '14522' AND v.year = 2017",
+            [],
+            |row| row.get(0),
+        )
+        .expect("cached");
+    assert_eq!(cached, kreis);
+    assert!(run(&[]).contains("already imported, unchanged"));
+}

@@ -148,6 +148,45 @@ pub(crate) fn fill_demo_db(db: impl AsRef<std::ffi::OsStr>) {
     assert!(o.status.success(), "{:?}", text(&o));
 }
 
+/// The typology on the real data: its method names the features chosen in the catalogue, with
+/// the density logged (it is strongly skewed), the profile of `key` names its type, and that
+/// type's page lists it; an unknown type is a 404.
+fn typology_pages_agree(s: &Server, profile: &str, key: &str) {
+    let r = get(s, "/analyse", &[]);
+    assert_eq!(r.status, 200);
+    for feature in [
+        "Anteil 65+ (2015)",
+        "Bevölkerungsdichte (2022, logarithmiert)",
+    ] {
+        assert!(r.body.contains(feature), "{feature}: {}", r.body);
+    }
+    assert!(
+        r.body.contains("gewählt"),
+        "the chosen number of types is marked"
+    );
+    assert!(r.body.contains(r#"href="/analyse/typ/1""#));
+    let n: usize = profile
+        .split("<h2>Gemeindetyp</h2><p>Typ ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the profile names its type: {profile}"));
+    // A row of the list of members (the map links every typed municipality).
+    let row = format!(r#"<tr><th scope="row"><a href="/gemeinde/{key}">"#);
+    let page = get(s, &format!("/analyse/typ/{n}"), &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&row), "type {n} lists {key}");
+    for other in (1..=7).filter(|m| *m != n) {
+        let p = get(s, &format!("/analyse/typ/{other}"), &[]);
+        assert!(
+            p.status == 404 || !p.body.contains(&row),
+            "{key} is of one type only"
+        );
+    }
+    assert_eq!(get(s, "/analyse/typ/0", &[]).status, 404);
+    assert_eq!(get(s, "/analyse/typ/abc", &[]).status, 404);
+}
+
 /// Every page type answers in German with the landmarks, the numbers in German format and the
 /// public values only; the API and the downloads agree with the pages.
 pub fn dashboard_pages_api_and_downloads(backend: Backend) {
@@ -219,6 +258,7 @@ pub fn dashboard_pages_api_and_downloads(backend: Backend) {
     assert!(r.body.contains("<h1>Altmittweida</h1>"));
     assert!(r.body.contains("Kennzahlen im Vergleich"));
     assert!(r.body.contains("Altersstruktur"));
+    typology_pages_agree(&s, &r.body, "14522010");
     // A Kreis has a profile too.
     let r = get(&s, "/gemeinde/14522", &[]);
     assert_eq!(r.status, 200);

@@ -44,6 +44,20 @@ impl Points {
         Points::new(&standardise(rows, dims)?, dims)
     }
 
+    /// The rows z-standardised per column with every value limited to ±`limit` standard
+    /// deviations (winsorised), so that one extreme place cannot form a type of its own.
+    pub fn standardised_within(
+        rows: &[Vec<f64>],
+        dims: usize,
+        limit: f64,
+    ) -> Result<Points, AnalysisError> {
+        let mut z = standardise(rows, dims)?;
+        z.iter_mut()
+            .flatten()
+            .for_each(|v| *v = v.clamp(-limit, limit));
+        Points::new(&z, dims)
+    }
+
     /// Number of points.
     pub fn len(&self) -> usize {
         self.values.len() / self.dims
@@ -104,6 +118,26 @@ impl Partition {
     /// Index of the centre nearest to `point` (the lowest index on a tie).
     pub fn nearest(&self, point: &[f64]) -> usize {
         nearest(&self.centroids, point).0
+    }
+
+    /// The same partition with the types numbered by size, the largest first (on a tie, in
+    /// their present order), so that "Typ 1" is the most common type wherever it is shown.
+    pub fn largest_first(self) -> Partition {
+        let sizes = self.sizes();
+        let mut order: Vec<usize> = (0..sizes.len()).collect();
+        order.sort_by(|a, b| sizes[*b].cmp(&sizes[*a]).then(a.cmp(b)));
+        let mut new_of = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_of[old] = new;
+        }
+        Partition {
+            labels: self.labels.iter().map(|&l| new_of[l]).collect(),
+            centroids: order
+                .iter()
+                .map(|&old| self.centroids[old].clone())
+                .collect(),
+            inertia: self.inertia,
+        }
     }
 }
 
@@ -750,18 +784,24 @@ pub struct TypologyOptions {
     pub seed: u64,
 }
 
+impl TypologyOptions {
+    /// The defaults: 2 to 8 types, 10 restarts, silhouette on 2,000 points, 5 gap references,
+    /// 20 bootstrap resamples, seed 1 (a constant, so callers can change a field in a `const`).
+    pub const DEFAULT: TypologyOptions = TypologyOptions {
+        k_min: 2,
+        k_max: 8,
+        restarts: 10,
+        max_iter: 100,
+        silhouette_sample: 2000,
+        gap_references: 5,
+        bootstrap: 20,
+        seed: 1,
+    };
+}
+
 impl Default for TypologyOptions {
     fn default() -> Self {
-        TypologyOptions {
-            k_min: 2,
-            k_max: 8,
-            restarts: 10,
-            max_iter: 100,
-            silhouette_sample: 2000,
-            gap_references: 5,
-            bootstrap: 20,
-            seed: 1,
-        }
+        TypologyOptions::DEFAULT
     }
 }
 
@@ -921,6 +961,32 @@ impl Typology {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_values_are_limited_after_standardising() {
+        // Nine ones and one 100: the 100 lies 3 standard deviations above the mean.
+        let rows: Vec<Vec<f64>> = (0..10)
+            .map(|i| vec![if i == 9 { 100.0 } else { 1.0 }])
+            .collect();
+        let free = Points::standardised(&rows, 1).expect("points");
+        assert!((free.row(9)[0] - 3.0).abs() < 1e-12);
+        let limited = Points::standardised_within(&rows, 1, 2.0).expect("points");
+        assert_eq!(limited.row(9)[0], 2.0);
+        assert_eq!(limited.row(0)[0], free.row(0)[0]);
+    }
+
+    #[test]
+    fn largest_type_comes_first() {
+        let p = Partition {
+            labels: vec![0, 1, 1, 2, 1, 2],
+            centroids: vec![vec![0.0], vec![1.0], vec![2.0]],
+            inertia: 3.0,
+        }
+        .largest_first();
+        assert_eq!(p.labels, vec![2, 0, 0, 1, 0, 1]);
+        assert_eq!(p.centroids, vec![vec![1.0], vec![2.0], vec![0.0]]);
+        assert_eq!(p.sizes(), vec![3, 2, 1]);
+    }
 
     /// Three well separated groups checked by hand: (0,0)-(1,1) corner, (10,10) corner and
     /// (0,10) corner, four points each.
