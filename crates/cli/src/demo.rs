@@ -124,18 +124,7 @@ pub fn run(db: &Location, data: Option<&Path>) -> Result<ExitCode> {
     // The deprivation index by the GISD method, as statistics of Saxony and Saxony-Anhalt; the
     // same inputs give the same batch, which is not imported twice.
     if dir.join("gisd").is_dir() {
-        match crate::gisd::import(&mut store, &dir, &crate::analysis::LANDS)? {
-            sozialmonitor_store::ImportOutcome::Imported(b) => println!(
-                "  deprivation index (GISD method): {} municipalities, {} values new or revised",
-                crate::de_int(b.rows_read),
-                crate::de_int(b.rows_stored + b.rows_revised)
-            ),
-            sozialmonitor_store::ImportOutcome::Rejected(d) => {
-                anyhow::bail!("the deprivation index could not be imported: {d:?}")
-            }
-            sozialmonitor_store::ImportOutcome::AlreadyImported(_)
-            | sozialmonitor_store::ImportOutcome::Previewed(_) => {}
-        }
+        crate::gisd::import_and_say(&mut store, &dir)?;
     }
     // The network and participation the seed documents record, once per district.
     for (kreis, file) in [

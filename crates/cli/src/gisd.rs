@@ -82,7 +82,7 @@ fn members(data: &Path, lands: &[&str]) -> Result<Vec<Member>> {
         out.push(Member {
             municipality: m,
             verband: v,
-            kreis: k[..5].to_owned(),
+            kreis: k.get(..5).unwrap_or_default().to_owned(),
             population,
             line: i as u32 + 1,
         });
@@ -232,6 +232,9 @@ pub fn dataset(data: &Path, lands: &[&str]) -> Result<Dataset> {
         k.1 += m.population;
     }
     for (kreis, (sums, population, line)) in kreise {
+        if population <= 0.0 {
+            continue;
+        }
         let region = d.intern_region(RegionKey::parse(kreis)?, None);
         for (year, sum) in run.years.iter().zip(sums) {
             d.observations.push(Observation {
@@ -269,7 +272,7 @@ pub fn import(store: &mut Database, data: &Path, lands: &[&str]) -> Result<Impor
     fingerprint.extend(std::fs::read(data.join(REFERENCE))?);
     fingerprint.extend(lands.join(",").bytes());
     // A changed description of the method is a new batch too.
-    fingerprint.extend(format!("{:?}", ds.catalog).bytes());
+    fingerprint.extend(serde_json::to_vec(&ds.catalog)?);
     let source = ImportSource {
         file_name,
         sha256: sozialmonitor_import::sha256_hex(&fingerprint),
@@ -277,9 +280,9 @@ pub fn import(store: &mut Database, data: &Path, lands: &[&str]) -> Result<Impor
     Ok(store.import(&source, &ds, ImportOptions::default())?)
 }
 
-/// Imports the index of Saxony and Saxony-Anhalt and recomputes the indicators when the batch
-/// is new, saying what happened.
-pub fn publish(store: &mut Database, data: &Path) -> Result<()> {
+/// Imports the index of Saxony and Saxony-Anhalt, saying what happened; `true` when a new
+/// batch was stored (the indicators then need computing).
+pub fn import_and_say(store: &mut Database, data: &Path) -> Result<bool> {
     match import(store, data, &crate::analysis::LANDS)? {
         ImportOutcome::Imported(b) => {
             println!(
@@ -287,19 +290,26 @@ pub fn publish(store: &mut Database, data: &Path) -> Result<()> {
                 crate::de_int(b.rows_read),
                 crate::de_int(b.rows_stored + b.rows_revised)
             );
-            let run =
-                crate::indicator::compute_and_cache(store, sozialmonitor_store::Territory::Today)?;
-            println!(
-                "{} indicators computed, {} values cached",
-                run.computed.len(),
-                crate::de_int(run.stored as i64)
-            );
+            Ok(true)
         }
-        ImportOutcome::AlreadyImported(_) => {
+        ImportOutcome::AlreadyImported(_) | ImportOutcome::Previewed(_) => {
             println!("deprivation index (GISD method): already imported, unchanged");
+            Ok(false)
         }
         ImportOutcome::Rejected(d) => bail!("the deprivation index was refused: {d:?}"),
-        ImportOutcome::Previewed(_) => {}
+    }
+}
+
+/// [`import_and_say`], then the indicators recomputed when the batch is new.
+pub fn publish(store: &mut Database, data: &Path) -> Result<()> {
+    if import_and_say(store, data)? {
+        let run =
+            crate::indicator::compute_and_cache(store, sozialmonitor_store::Territory::Today)?;
+        println!(
+            "{} indicators computed, {} values cached",
+            run.computed.len(),
+            crate::de_int(run.stored as i64)
+        );
     }
     Ok(())
 }

@@ -617,8 +617,6 @@ pub fn social_report(
     })
 }
 
-/// The data gaps of the catalogue as one table per action field, for the social report and the
-/// planning document.
 /// The district's municipalities by type of the typology: a table (type, what sets it apart,
 /// its municipalities here) and their map; `None` when there is no typology or no typed
 /// municipality in the district.
@@ -650,7 +648,13 @@ fn district_types(site: &Site, kreis: usize, figs: &mut Figures) -> Option<Value
         site.regions[kreis].name,
         by_type
             .iter()
-            .map(|(k, of)| format!("{} {} Gemeinden", Types::label(*k), of.len()))
+            .map(|(k, of)| {
+                format!(
+                    "{}: {}",
+                    Types::label(*k),
+                    sozialmonitor_core::format::count_de(of.len(), "Gemeinde", "Gemeinden")
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -671,6 +675,8 @@ fn district_types(site: &Site, kreis: usize, figs: &mut Figures) -> Option<Value
     }))
 }
 
+/// The data gaps of the catalogue as one table per action field, for the social report and the
+/// planning document.
 pub(crate) fn gap_tables(site: &Site) -> Vec<Value> {
     let mut gap_fields: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     for e in &site.gaps {

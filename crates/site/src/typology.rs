@@ -5,7 +5,7 @@
 use rustc_hash::FxHashMap;
 use sozialmonitor_core::RegionLevel;
 use sozialmonitor_core::analysis::cluster::{Points, Typology, TypologyOptions};
-use sozialmonitor_core::analysis::wants_logarithm;
+use sozialmonitor_core::analysis::{AnalysisError, wants_logarithm};
 use sozialmonitor_core::format::german_number;
 use sozialmonitor_viz::chart::{Bar, diverging};
 use sozialmonitor_viz::map::{Area, LegendItem, choropleth};
@@ -14,16 +14,16 @@ use sozialmonitor_viz::{NO_DATA, categories};
 use crate::Site;
 
 /// The share of the municipalities a feature's year must cover to be the year it enters with.
-const COVERAGE: f64 = 0.9;
+pub const COVERAGE: f64 = 0.9;
 
 /// Standardised values are limited to this many standard deviations either side of the mean,
 /// so that one extreme municipality (a reception centre's migration balance) cannot form a type
 /// of its own.
-const LIMIT: f64 = 3.0;
+pub const LIMIT: f64 = 3.0;
 
 /// The numbers of types considered: two types are a split, not a typology, and more than seven
 /// cannot be told apart on a map.
-const OPTIONS: TypologyOptions = TypologyOptions {
+pub const OPTIONS: TypologyOptions = TypologyOptions {
     k_min: 3,
     k_max: 7,
     ..TypologyOptions::DEFAULT
@@ -50,7 +50,7 @@ pub struct Types {
     /// The municipalities typed (indices into [`Site::regions`]), in key order.
     pub members: Vec<usize>,
     /// Current municipalities of the Länder typed that lack a feature, left out.
-    pub left_out: usize,
+    pub untyped: Vec<usize>,
     /// The core's result, types numbered by size (type 0, shown as „Typ 1“, is the largest).
     pub typology: Typology,
     /// Position in `members` of each typed region.
@@ -93,14 +93,16 @@ impl Types {
             .collect();
         // The municipalities left out are those of the Länder the typology covers (a feature
         // such as the density may have values for all of Germany).
-        let lands: Vec<Option<usize>> = members
+        let lands: std::collections::BTreeSet<Option<usize>> = members
             .iter()
             .map(|&r| site.up(r, RegionLevel::Land))
             .collect();
-        let scope = municipalities
+        let untyped: Vec<usize> = municipalities
             .iter()
-            .filter(|&&r| lands.contains(&site.up(r, RegionLevel::Land)))
-            .count();
+            .copied()
+            .filter(|&r| lands.contains(&site.up(r, RegionLevel::Land)))
+            .filter(|&r| features.iter().any(|f| value(r, f).is_none()))
+            .collect();
         members.sort_by(|a, b| site.regions[*a].key.cmp(&site.regions[*b].key));
         let mut rows: Vec<Vec<f64>> = members
             .iter()
@@ -119,11 +121,18 @@ impl Types {
             }
         }
         let points =
-            Points::standardised_within(&rows, features.len(), LIMIT).map_err(|e| e.to_string())?;
+            Points::standardised_within(&rows, features.len(), LIMIT).map_err(|e| match e {
+                // A feature with the same value everywhere is named, not numbered.
+                AnalysisError::Constant(j) => format!(
+                    "Das Merkmal „{}“ hat in allen Gemeinden denselben Wert.",
+                    features.get(j).map_or("?", |f| f.name.as_str())
+                ),
+                e => e.to_string(),
+            })?;
         let mut typology = Typology::compute(&points, OPTIONS).map_err(|e| e.to_string())?;
         typology.partition = typology.partition.largest_first();
         Ok(Types {
-            left_out: scope - members.len(),
+            untyped,
             position: members.iter().enumerate().map(|(i, &r)| (r, i)).collect(),
             features,
             members,
@@ -144,7 +153,7 @@ impl Types {
     }
 
     /// The share of bootstrap samples in which the region kept its type.
-    pub fn stability_of(&self, region: usize) -> Option<f64> {
+    pub fn region_stability(&self, region: usize) -> Option<f64> {
         self.position
             .get(&region)
             .map(|&i| self.typology.stability[i])
@@ -178,7 +187,7 @@ impl Types {
     /// The sentence a profile shows for a typed municipality, German.
     pub fn sentence(&self, region: usize) -> Option<String> {
         let t = self.type_of(region)?;
-        let kept = self.stability_of(region)?;
+        let kept = self.region_stability(region)?;
         Some(format!(
             "{} von {} Gemeindetypen – {}. In {} % der Bootstrap-Stichproben blieb die Gemeinde in ihrem Typ.",
             Types::label(t),
@@ -212,8 +221,8 @@ impl Types {
                 Types::label(t)
             ),
             &format!(
-                "Mittelwert des Typs je Merkmal in Standardabweichungen vom Durchschnitt aller {} Gemeinden; rechts über, links unter dem Durchschnitt",
-                self.members.len()
+                "{} Rechts über, links unter dem Durchschnitt.",
+                self.chart_words(t)
             ),
             width,
         )
@@ -236,10 +245,11 @@ impl Types {
     }
 
     /// The map of the typed municipalities, each filled with its type's colour; with
-    /// `highlight`, that type's municipalities outlined. Each area's label names its type, and
+    /// `highlight`, only that type's municipalities coloured, the others light grey. Each area's label names its type, and
     /// the pages list the members beside the map, so colour is never the only carrier.
     pub fn map(&self, site: &Site, highlight: Option<usize>, width: f64) -> String {
-        self.map_of(site, &self.members, highlight, width)
+        let all: Vec<usize> = self.members.iter().chain(&self.untyped).copied().collect();
+        self.map_of(site, &all, highlight, width)
     }
 
     /// The typed municipalities of a district by type (types in order, each with its
@@ -272,26 +282,40 @@ impl Types {
             .iter()
             .filter_map(|&r| {
                 let shape = site.shapes.get(&r)?;
-                let t = self.type_of(r)?;
-                let dimmed = highlight.is_some_and(|h| h != t);
+                let t = self.type_of(r);
+                let (fill, words) = match t {
+                    Some(t) if highlight.is_some_and(|h| h != t) => {
+                        (Some(NO_DATA), Types::label(t))
+                    }
+                    Some(t) => (colours.get(t).copied(), Types::label(t)),
+                    // Hatched, as a missing value on every other map.
+                    None => (None, "ohne Typ (ein Merkmal fehlt)".to_owned()),
+                };
                 Some(Area {
                     shape,
-                    fill: Some(if dimmed { NO_DATA } else { colours[t] }),
-                    label: format!("{}: {}", site.regions[r].name, Types::label(t)),
+                    fill,
+                    label: format!("{}: {words}", site.regions[r].name),
                     href: Some(format!("/gemeinde/{}", site.regions[r].key)),
+                    // The type's colour against light grey marks it; a heavy outline on
+                    // hundreds of areas would hide the map.
                     highlight: false,
                 })
             })
             .collect();
-        let legend: Vec<LegendItem> = match highlight {
-            Some(t) => vec![
-                (colours[t].to_string(), Types::label(t)),
+        let mut legend: Vec<LegendItem> = match highlight.and_then(|t| Some((t, colours.get(t)?))) {
+            Some((t, colour)) => vec![
+                (colour.to_string(), Types::label(t)),
                 (NO_DATA.to_string(), "andere Typen".to_string()),
             ],
-            None => (0..self.count())
-                .map(|t| (colours[t].to_string(), Types::label(t)))
+            None => colours
+                .iter()
+                .enumerate()
+                .map(|(t, colour)| (colour.to_string(), Types::label(t)))
                 .collect(),
         };
+        if areas.iter().any(|a| a.fill.is_none()) {
+            legend.push((String::new(), "ohne Typ (ein Merkmal fehlt)".to_string()));
+        }
         let title = match highlight {
             Some(t) => format!("Karte: Gemeinden vom {}", Types::label(t)),
             None => "Karte der Gemeindetypen".to_string(),
@@ -300,8 +324,8 @@ impl Types {
             &areas,
             &title,
             &format!(
-                "{} Gemeinden nach ihrem Typ; die Liste beim Bild nennt jede mit ihrem Typ",
-                areas.len()
+                "{} Gemeinden nach ihrem Typ; die Seiten der Typen nennen jede Gemeinde mit ihrem Typ",
+                german_number(areas.len() as f64, 0)
             ),
             &legend,
             width,
@@ -355,7 +379,10 @@ fn feature_year(site: &Site, i: usize, municipalities: &[usize]) -> Option<u16> 
         .map(|&y| {
             let n = municipalities
                 .iter()
-                .filter(|&&r| ind.num(r, y).is_some())
+                .filter(|&&r| {
+                    ind.num(r, y).is_some()
+                        || kreisfreie_stadt(site, r).is_some_and(|k| ind.num(k, y).is_some())
+                })
                 .count();
             (y, n)
         })

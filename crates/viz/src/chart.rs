@@ -101,9 +101,11 @@ pub fn diverging(items: &[Bar], title: &str, desc: &str, width: f64) -> String {
         let v = b.value.unwrap_or(0.0);
         let w = if max > 0.0 { v.abs() / max * half } else { 0.0 };
         let (x, fill, text_x, anchor) = if v < 0.0 {
-            (centre - w, "#d95f02", centre - w - 4.0, "end")
+            // Two neutral hues: above or below the mean is no judgement (more SGB II is not
+            // "good" because the bar goes right).
+            (centre - w, "#762a83", centre - w - 4.0, "end")
         } else {
-            (centre, "#1b7837", centre + w + 4.0, "start")
+            (centre, "#2166ac", centre + w + 4.0, "start")
         };
         let _ = write!(
             o,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use sozialmonitor_core::format::{count_de, german_number};
 use sozialmonitor_site::Site;
-use sozialmonitor_site::typology::Types;
+use sozialmonitor_site::typology::{COVERAGE, LIMIT, OPTIONS, Types};
 use sozialmonitor_viz::esc;
 
 /// Percent with no decimals, German.
@@ -18,27 +18,35 @@ fn percent(share: f64) -> String {
 fn method(t: &Types) -> String {
     let mut b = String::new();
     let features: Vec<String> = t.feature_words().iter().map(|w| esc(w)).collect();
+    let ty = &t.typology;
+    let (k_min, k_max) = (
+        ty.candidates.first().map_or(0, |c| c.k),
+        ty.candidates.last().map_or(0, |c| c.k),
+    );
     let _ = write!(
         b,
-        r#"<h2>Methode</h2><p>Die Gemeinden werden nach {n} Merkmalen aus dem Indikatorenkatalog gruppiert: {features}. Jedes Merkmal geht mit dem letzten Jahr ein, für das neun von zehn Gemeinden einen veröffentlichten Wert haben; stark schief verteilte Merkmale gehen logarithmiert ein. Alle Merkmale werden standardisiert (Mittelwert 0, Standardabweichung 1), damit jedes gleich zählt; Werte weiter als drei Standardabweichungen vom Mittel zählen wie drei, damit eine einzelne Ausnahmegemeinde keinen eigenen Typ bildet. {typed}{left}</p>
-<p>Gruppiert wird mit dem k-Means-Verfahren (Startwerte nach k-means++, 10 Neustarts, feste Zufallszahlen, daher bei gleichen Daten immer dasselbe Ergebnis). Geprüft wurden 3 bis 7 Typen; gewählt ist die Anzahl mit der besten Silhouette (wie deutlich jede Gemeinde ihrem Typ näher ist als dem nächsten). Die Gap-Statistik vergleicht die Gruppierung mit gleichförmig verteilten Zufallsdaten; ihre Regel ist mit angegeben.</p>"#,
+        r#"<h2>Methode</h2><p>Die Gemeinden werden nach {n} Merkmalen aus dem Indikatorenkatalog gruppiert: {features}. Jedes Merkmal geht mit dem letzten Jahr ein, in dem es für mindestens {coverage} % so viele Gemeinden einen veröffentlichten Wert hat wie in seinem am besten abgedeckten Jahr; stark schief verteilte Merkmale gehen logarithmiert ein. Alle Merkmale werden standardisiert (Mittelwert 0, Standardabweichung 1), damit jedes gleich zählt; Werte weiter als {limit} Standardabweichungen vom Mittel zählen wie {limit}, damit eine einzelne Ausnahmegemeinde keinen eigenen Typ bildet. {typed}{left}</p>
+<p>Gruppiert wird mit dem k-Means-Verfahren (Startwerte nach k-means++, {restarts} Neustarts, feste Zufallszahlen, daher bei gleichen Daten immer dasselbe Ergebnis). Geprüft wurden {k_min} bis {k_max} Typen; gewählt ist die Anzahl mit der besten Silhouette (wie deutlich jede Gemeinde ihrem Typ näher ist als dem nächsten). Die Gap-Statistik vergleicht die Gruppierung mit gleichförmig verteilten Zufallsdaten; ihre Regel ist mit angegeben.</p>"#,
         n = t.features.len(),
         features = features.join(", "),
+        coverage = german_number(COVERAGE * 100.0, 0),
+        limit = german_number(LIMIT, 0),
+        restarts = OPTIONS.restarts,
         typed = format_args!(
             "Typisiert sind {} mit Werten für jedes Merkmal",
             count_de(t.members.len(), "Gemeinde", "Gemeinden")
         ),
-        left = if t.left_out > 0 {
-            format!(
+        left = match t.untyped.len() {
+            0 => ".".to_string(),
+            1 => "; 1 Gemeinde ohne veröffentlichten Wert in einem der Merkmale bleibt ohne Typ."
+                .to_string(),
+            n => format!(
                 "; {} ohne veröffentlichten Wert in einem der Merkmale bleiben ohne Typ.",
-                count_de(t.left_out, "Gemeinde", "Gemeinden")
-            )
-        } else {
-            ".".into()
+                count_de(n, "Gemeinde", "Gemeinden")
+            ),
         }
     );
     b.push_str(r#"<div class="table-wrap"><table><caption>Geprüfte Anzahlen von Typen</caption><thead><tr><th scope="col">Typen</th><th scope="col" class="num">Silhouette</th><th scope="col" class="num">Gap (± Standardfehler)</th><th scope="col">Wahl</th></tr></thead><tbody>"#);
-    let ty = &t.typology;
     for c in &ty.candidates {
         let choice = match (c.k == ty.k, ty.gap_k == Some(c.k)) {
             (true, true) => "gewählt; auch nach der Gap-Regel",
@@ -59,9 +67,10 @@ fn method(t: &Types) -> String {
     b.push_str("</tbody></table></div>");
     let _ = write!(
         b,
-        "<p>Zur Kontrolle wurden die Gemeinden auch hierarchisch nach Ward in {k} Typen gruppiert. Beide Verfahren stimmen mit einem bereinigten Rand-Index von {ari} überein (1 heißt: dieselbe Einteilung, 0: nicht mehr als zufällig). Die Stabilität sagt, in wie vielen von 20 Bootstrap-Stichproben (Gemeinden mit Zurücklegen gezogen, neu gruppiert) eine Gemeinde in ihrem Typ blieb.</p>",
+        "<p>Zur Kontrolle wurden die Gemeinden auch hierarchisch nach Ward in {k} Typen gruppiert. Beide Verfahren stimmen mit einem bereinigten Rand-Index von {ari} überein (1 heißt: dieselbe Einteilung, 0: nicht mehr als zufällig). Die Stabilität sagt, in wie vielen von {bootstrap} Bootstrap-Stichproben (Gemeinden mit Zurücklegen gezogen, neu gruppiert) eine Gemeinde in ihrem Typ blieb.</p>",
         k = ty.k,
-        ari = german_number(ty.agreement, 2)
+        ari = german_number(ty.agreement, 2),
+        bootstrap = OPTIONS.bootstrap
     );
     b
 }
@@ -72,14 +81,15 @@ fn types_table(t: &Types) -> String {
         r#"<div class="table-wrap"><table><caption>Die Gemeindetypen</caption><thead><tr><th scope="col">Typ</th><th scope="col" class="num">Gemeinden</th><th scope="col" class="num">Stabilität</th><th scope="col">Was ihn auszeichnet</th></tr></thead><tbody>"#,
     );
     let sizes = t.typology.partition.sizes();
-    for (k, size) in sizes.iter().enumerate() {
+    for (ty, size) in sizes.iter().enumerate() {
         let _ = write!(
             b,
             r#"<tr><th scope="row"><a href="/analyse/typ/{n}">{label}</a></th><td class="num">{size}</td><td class="num">{stab}</td><td>{what}</td></tr>"#,
-            n = k + 1,
-            label = Types::label(k),
-            stab = percent(t.typology.stability_of(k)),
-            what = esc(&t.describe(k)),
+            n = ty + 1,
+            label = Types::label(ty),
+            size = german_number(*size as f64, 0),
+            stab = percent(t.typology.stability_of(ty)),
+            what = esc(&t.describe(ty)),
         );
     }
     b.push_str("</tbody></table></div>");
@@ -104,13 +114,13 @@ pub fn page(site: &Site) -> (String, String) {
     let _ = write!(
         b,
         r#"<p class="lead">Gemeinden mit ähnlichen Merkmalen bilden einen Typ. Die Typisierung hilft, Gemeinden mit vergleichbarer Lage zu finden und voneinander zu lernen; sie bewertet keine Gemeinde. {n} Gemeinden in {k} Typen.</p>"#,
-        n = t.members.len(),
+        n = german_number(t.members.len() as f64, 0),
         k = t.count()
     );
     b.push_str(&types_table(t));
     let _ = write!(
         b,
-        r#"<figure class="map">{}<figcaption>Jede Fläche führt zum Profil der Gemeinde. Die Tabelle oben und die Seiten der Typen nennen jede Gemeinde mit ihrem Typ.</figcaption></figure>"#,
+        r#"<figure class="map">{}<figcaption>Jede Fläche führt zum Profil der Gemeinde. Die Seiten der Typen (Tabelle oben) nennen jede Gemeinde mit ihrem Typ.</figcaption></figure>"#,
         t.map(site, None, 760.0)
     );
     b.push_str(&method(t));
@@ -124,10 +134,10 @@ pub fn type_page(site: &Site, n: usize) -> Option<(String, String)> {
     let title = format!("Gemeindetyp {n}");
     let members = t.of_type(k);
     let mut b = format!(
-        r#"<p><a href="/analyse">Analysen: Gemeindetypen</a> › Typ</p><h1>{title}</h1><p class="lead">{what}. {count} von {all}; im Mittel blieben sie in {stab} der Bootstrap-Stichproben in diesem Typ.</p>"#,
+        r#"<p><a href="/analyse">Analysen: Gemeindetypen</a> › Typ</p><h1>{title}</h1><p class="lead">{what}. {count} der {all} typisierten Gemeinden; im Mittel blieben sie in {stab} der Bootstrap-Stichproben in diesem Typ.</p>"#,
         what = esc(&capitalised(&t.describe(k))),
         count = count_de(members.len(), "Gemeinde", "Gemeinden"),
-        all = t.members.len(),
+        all = german_number(t.members.len() as f64, 0),
         stab = percent(t.typology.stability_of(k)),
     );
     let _ = write!(
@@ -141,7 +151,11 @@ pub fn type_page(site: &Site, n: usize) -> Option<(String, String)> {
         r#"<h2>Karte</h2><figure class="map">{}</figure>"#,
         t.map(site, Some(k), 760.0)
     );
-    b.push_str(r#"<h2>Gemeinden dieses Typs</h2><div class="table-wrap"><table><caption>Gemeinden vom Typ, mit Kreis und Stabilität der Zuordnung</caption><thead><tr><th scope="col">Gemeinde</th><th scope="col">Kreis</th><th scope="col" class="num">Stabilität</th></tr></thead><tbody>"#);
+    let _ = write!(
+        b,
+        r#"<h2>Gemeinden dieses Typs</h2><div class="table-wrap"><table><caption>Gemeinden vom {}, mit Kreis und Stabilität der Zuordnung</caption><thead><tr><th scope="col">Gemeinde</th><th scope="col">Kreis</th><th scope="col" class="num">Stabilität</th></tr></thead><tbody>"#,
+        Types::label(k)
+    );
     let mut sorted = members;
     sorted.sort_by(|a, b| site.regions[*a].name.cmp(&site.regions[*b].name));
     for r in sorted {
@@ -154,7 +168,7 @@ pub fn type_page(site: &Site, n: usize) -> Option<(String, String)> {
             r#"<tr><th scope="row"><a href="/gemeinde/{key}">{name}</a></th><td>{kreis}</td><td class="num">{stab}</td></tr>"#,
             key = esc(&site.regions[r].key),
             name = esc(&site.regions[r].name),
-            stab = t.stability_of(r).map(percent).unwrap_or_default(),
+            stab = t.region_stability(r).map(percent).unwrap_or_default(),
         );
     }
     b.push_str("</tbody></table></div>");
@@ -166,10 +180,9 @@ pub fn profile_section(site: &Site, r: usize) -> String {
     let Ok(t) = &site.typology else {
         return String::new();
     };
-    let Some(sentence) = t.sentence(r) else {
+    let (Some(k), Some(sentence)) = (t.type_of(r), t.sentence(r)) else {
         return String::new();
     };
-    let k = t.type_of(r).unwrap_or(0);
     format!(
         r#"<h2>Gemeindetyp</h2><p>{}</p><p><a href="/analyse/typ/{}">Alle Gemeinden vom {}</a> · <a href="/analyse">Wie die Typen gebildet werden</a></p>"#,
         esc(&sentence),
