@@ -82,9 +82,11 @@ pub fn profiles_and_the_social_report_as_pdf(backend: Backend) {
     assert!(t.contains("Gemeindeprofil"), "{t}");
     assert!(t.contains("Altmittweida"), "{t}");
     // Share of 65+ on 31.12.2015: Altmittweida 23,2, Mittelsachsen 26,5, Sachsen 25,1.
+    // The key figures' row (name and unit); the type's sentence and method line name the
+    // feature too.
     let row = t
         .lines()
-        .find(|l| l.contains("Anteil 65+"))
+        .find(|l| l.contains("Anteil 65+ (%)"))
         .unwrap_or_else(|| panic!("no 65+ row in\n{t}"));
     for v in ["23,2", "26,5", "25,1"] {
         assert!(row.contains(v), "{v} missing in {row:?}");
