@@ -31,14 +31,7 @@ pub fn bars(items: &[Bar], title: &str, desc: &str, width: f64) -> String {
         .filter_map(|b| b.value)
         .fold(0.0_f64, |m, v| m.max(v.abs()));
     let span = (width - label_w - text_w - 10.0).max(10.0);
-    let mut o = String::new();
-    let id = slug(title);
-    let _ = write!(
-        o,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" font-family="sans-serif" font-size="13"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"##,
-        esc(title),
-        esc(desc)
-    );
+    let mut o = open_chart(width, height, title, desc);
     for (i, b) in items.iter().enumerate() {
         let y = top + row * i as f64;
         let weight = if b.highlight { "bold" } else { "normal" };
@@ -81,14 +74,7 @@ pub fn diverging(items: &[Bar], title: &str, desc: &str, width: f64) -> String {
         .fold(0.0_f64, |m, v| m.max(v.abs()));
     let half = ((width - label_w - 2.0 * text_w) / 2.0).max(10.0);
     let centre = label_w + text_w + half;
-    let id = slug(title);
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" font-family="sans-serif" font-size="13"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"##,
-        esc(title),
-        esc(desc)
-    );
+    let mut o = open_chart(width, height, title, desc);
     for (i, b) in items.iter().enumerate() {
         let y = top + row * i as f64;
         let _ = write!(
@@ -185,14 +171,7 @@ pub fn lines(series: &[Line], title: &str, desc: &str, decimals: usize, width: f
         }
     };
     let ys = |v: f64| top + plot_h - (v - lo) / (hi - lo) * plot_h;
-    let id = slug(title);
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" font-family="sans-serif" font-size="13"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"##,
-        esc(title),
-        esc(desc)
-    );
+    let mut o = open_chart(width, height, title, desc);
     let mut v = lo;
     while v <= hi + step * 0.01 {
         let y = ys(v);
@@ -402,6 +381,17 @@ pub(crate) fn truncate(s: &str, n: usize) -> String {
 }
 
 /// An id fragment from a title (figures on one page need distinct ids).
+/// The opening of a chart's SVG: its size, its role as an image and the title and description
+/// that name it for screen readers (ids from the title, so several charts on a page differ).
+fn open_chart(width: f64, height: f64, title: &str, desc: &str) -> String {
+    let id = slug(title);
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" font-family="sans-serif" font-size="13"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"##,
+        esc(title),
+        esc(desc)
+    )
+}
+
 pub(crate) fn slug(s: &str) -> String {
     let mut h: u32 = 2166136261;
     for b in s.bytes() {

@@ -175,11 +175,15 @@ pub fn type_page(site: &Site, n: usize) -> Option<(String, String)> {
     Some((title, b))
 }
 
-/// The profile's section on the municipality's type; empty when it has none.
+/// The profile's section on the municipality's type, or on a Kreis's profile its
+/// municipalities by type; empty when there is nothing typed.
 pub fn profile_section(site: &Site, r: usize) -> String {
     let Ok(t) = &site.typology else {
         return String::new();
     };
+    if site.regions[r].level == sozialmonitor_core::RegionLevel::Kreis {
+        return district_section(site, t, r);
+    }
     let (Some(k), Some(sentence)) = (t.type_of(r), t.sentence(r)) else {
         return String::new();
     };
@@ -188,6 +192,30 @@ pub fn profile_section(site: &Site, r: usize) -> String {
         esc(&sentence),
         k + 1,
         Types::label(k)
+    )
+}
+
+/// A Kreis's municipalities by type: how many of each, linked to the type's page.
+fn district_section(site: &Site, t: &Types, kreis: usize) -> String {
+    let by_type = t.in_district(site, kreis);
+    if by_type.is_empty() {
+        return String::new();
+    }
+    let items: String = by_type
+        .iter()
+        .map(|(k, of)| {
+            format!(
+                r#"<li><a href="/analyse/typ/{}">{}</a>: {} – {}</li>"#,
+                k + 1,
+                Types::label(*k),
+                count_de(of.len(), "Gemeinde", "Gemeinden"),
+                esc(&t.describe(*k))
+            )
+        })
+        .collect();
+    format!(
+        r#"<h2>Gemeindetypen</h2><p>Die Gemeinden von {} nach ihrem Typ (<a href="/analyse">wie die Typen gebildet werden</a>):</p><ul class="plain">{items}</ul>"#,
+        esc(&site.regions[kreis].name)
     )
 }
 

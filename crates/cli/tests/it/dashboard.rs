@@ -263,6 +263,14 @@ pub fn dashboard_pages_api_and_downloads(backend: Backend) {
     let r = get(&s, "/gemeinde/14522", &[]);
     assert_eq!(r.status, 200);
     assert!(r.body.contains("<h1>Mittelsachsen</h1>"));
+    // Its municipalities by type, each type linked.
+    assert!(
+        r.body.contains("<h2>Gemeindetypen</h2>")
+            && r.body
+                .contains(r#"<li><a href="/analyse/typ/1">Typ 1</a>: "#),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("Gemeinden</h2>"));
 
     let r = get(&s, "/suche?q=09648", &[]);
