@@ -204,24 +204,13 @@ pub fn dataset(data: &Path, lands: &[&str]) -> Result<Dataset> {
             continue;
         };
         let region = d.intern_region(RegionKey::parse(&m.municipality)?, None);
-        for (y, year) in run.years.iter().enumerate() {
-            let period = Period::Year(u16::try_from(*year)?);
-            let mut push = |measure, value| {
-                d.observations.push(Observation {
-                    measure,
-                    region,
-                    period,
-                    breakdown: 0,
-                    value,
-                    quality: 0,
-                    line: m.line,
-                });
-            };
-            push(score, Value::number(round3(run.index.normalised[gv][y]), 3));
-            push(
-                quintile,
-                Value::number(f64::from(run.index.quintile[gv][y]), 0),
-            );
+        for (y, &year) in run.years.iter().enumerate() {
+            let index = Value::number(round3(run.index.normalised[gv][y]), 3);
+            let fifth = Value::number(f64::from(run.index.quintile[gv][y]), 0);
+            d.observations
+                .push(observation(score, region, year, index, m.line)?);
+            d.observations
+                .push(observation(quintile, region, year, fifth, m.line)?);
         }
         let k = kreise
             .entry(m.kreis.as_str())
@@ -236,21 +225,34 @@ pub fn dataset(data: &Path, lands: &[&str]) -> Result<Dataset> {
             continue;
         }
         let region = d.intern_region(RegionKey::parse(kreis)?, None);
-        for (year, sum) in run.years.iter().zip(sums) {
-            d.observations.push(Observation {
-                measure: score,
-                region,
-                period: Period::Year(u16::try_from(*year)?),
-                breakdown: 0,
-                value: Value::number(round3(sum / population), 3),
-                quality: 0,
-                line,
-            });
+        for (&year, sum) in run.years.iter().zip(sums) {
+            let index = Value::number(round3(sum / population), 3);
+            d.observations
+                .push(observation(score, region, year, index, line)?);
         }
     }
     d.rows_read = members.len();
     d.catalog = entries(&run);
     Ok(d)
+}
+
+/// One yearly value of the index, with the reference table's row it came from.
+fn observation(
+    measure: u32,
+    region: u32,
+    year: i32,
+    value: Value,
+    line: u32,
+) -> Result<Observation> {
+    Ok(Observation {
+        measure,
+        region,
+        period: Period::Year(u16::try_from(year)?),
+        breakdown: 0,
+        value,
+        quality: 0,
+        line,
+    })
 }
 
 /// Rounded to the three decimals shown, so the stored number is the published one.
